@@ -1,0 +1,209 @@
+"""Flask-side security: sessions (Flask-Login), login/logout, the request guard and security headers."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import flask_bootstrap
+from flask import Flask, Response, g, jsonify, redirect, request, send_from_directory
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from auth.guard import current_email, current_role, required_role_for_callback
+from db.session import session_scope
+from services import audit, users
+from settings import Settings
+
+BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5"
+OPEN_PREFIXES = (
+    "/login",
+    "/healthz",
+    "/readyz",
+    "/vendor/",
+    "/assets/",
+    "/_dash-component-suites/",
+    "/api/v1/",
+    "/favicon.ico",
+    "/_favicon.ico",
+)
+
+
+@dataclass
+class SessionUser(UserMixin):
+    """The logged-in user as Flask-Login sees it (a plain value, not an ORM object)."""
+
+    id: int
+    email: str
+    role: str
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+def client_address() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+LOGIN_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Inventory Command Center</title>
+<link rel="stylesheet" href="/vendor/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css"></head>
+<body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
+<div class="card shadow-sm"><div class="card-body p-4">
+<h1 class="h4 mb-1">Inventory Command Center</h1><p class="text-muted mb-4">Sign in to continue</p>
+{message}
+<form method="post" action="/login" novalidate>
+<input type="hidden" name="csrf_token" value="{csrf}"><input type="hidden" name="next" value="{next}">
+<div class="mb-3"><label class="form-label" for="email">E-mail</label>
+<input class="form-control" id="email" name="email" type="email" autocomplete="username" required value="{email}"></div>
+<div class="mb-3"><label class="form-label" for="password">Password</label>
+<input class="form-control" id="password" name="password" type="password"
+ autocomplete="current-password" required></div>
+<button class="btn btn-primary w-100" type="submit">Sign in</button></form>
+</div></div></main></body></html>"""
+
+
+def _login_page(message: str = "", email: str = "", next_url: str = "/", status: int = 200) -> Response:
+    alert = f'<div class="alert alert-danger" role="alert">{html.escape(message)}</div>' if message else ""
+    body = LOGIN_TEMPLATE.format(
+        message=alert, csrf=generate_csrf(), next=html.escape(next_url), email=html.escape(email)
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def init_security(server: Flask, settings: Settings, csp_script_hashes: list[str]) -> None:
+    """Wire sessions, login routes, the guard and the headers into ``server``."""
+    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    server.secret_key = settings.resolved_secret_key()
+    secure = settings.session_cookie_secure if settings.session_cookie_secure is not None else settings.env == "prod"
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 5) * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    manager = LoginManager()
+    manager.session_protection = "strong"
+    manager.init_app(server)
+
+    @manager.user_loader
+    def _load(user_id: str) -> SessionUser | None:
+        if not user_id.isdigit():
+            return None
+        with session_scope() as session:
+            user = users.get_user(session=session, user_id=int(user_id))
+            if user is None or not user.active:
+                return None
+            return SessionUser(id=user.id, email=user.email, role=user.role)
+
+    @server.route("/vendor/<path:filename>")
+    def _vendor(filename: str) -> Response:
+        response = send_from_directory(BOOTSTRAP_DIR, filename, max_age=86400)
+        return response
+
+    @server.route("/login", methods=["GET", "POST"])
+    def _login() -> Response:
+        next_url = _safe_next(request.values.get("next"))
+        if request.method == "GET":
+            if current_user.is_authenticated:
+                return redirect(next_url)
+            return _login_page(next_url=next_url)
+        try:
+            validate_csrf(request.form.get("csrf_token", ""))
+        except CSRFError:
+            return _login_page("The form expired; please try again.", next_url=next_url, status=400)
+        except Exception:  # noqa: BLE001 - wtforms raises ValidationError subclasses
+            return _login_page("The form expired; please try again.", next_url=next_url, status=400)
+        email = request.form.get("email", "")[:255]
+        with session_scope() as session:
+            result = users.authenticate(
+                session=session,
+                email=email,
+                password=request.form.get("password", "")[:1024],
+                address=client_address(),
+                max_failures=settings.login_max_failures,
+                lock_seconds=settings.login_lock_seconds,
+            )
+            session_user = (
+                SessionUser(id=result.user.id, email=result.user.email, role=result.user.role) if result.user else None
+            )
+        if session_user is None:
+            return _login_page(result.message, email=email, next_url=next_url, status=401)
+        login_user(session_user)
+        return redirect(next_url)
+
+    @server.route("/logout", methods=["GET", "POST"])
+    def _logout() -> Response:
+        logout_user()
+        return redirect("/login")
+
+    @server.before_request
+    def _guard() -> Response | None:
+        path = request.path
+        if path.startswith(OPEN_PREFIXES):
+            return None
+        if not current_user.is_authenticated:
+            if path.startswith("/_dash-") or request.method != "GET":
+                return jsonify({"error": {"code": "unauthenticated", "message": "Sign in first."}}), 401
+            return redirect(f"/login?next={request.full_path.rstrip('?')}")
+        if path == "/_dash-update-component" and request.method == "POST":
+            body = request.get_json(silent=True) or {}
+            needed = required_role_for_callback(body)
+            if needed and not users.has_role(current_role(), needed):
+                with session_scope() as session:
+                    audit.record(
+                        session=session,
+                        action="callback.denied",
+                        user_email=current_email(),
+                        target=str(body.get("output"))[:255],
+                        outcome="denied",
+                        details={"required": needed, "role": current_role()},
+                        address=client_address(),
+                    )
+                return jsonify({"error": {"code": "forbidden", "message": f"This needs the {needed} role."}}), 403
+        return None
+
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' " + " ".join(csp_script_hashes),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "object-src 'none'",
+        ]
+    )
+
+    @server.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if getattr(g, "api_user", None) is None and request.path.startswith("/_dash-"):
+            response.headers["Cache-Control"] = "no-store"
+        return response

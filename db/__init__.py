@@ -1,0 +1,1 @@
+"""Data layer: models, engine/session factory, queries and bulk ingest (the only place with SQL)."""

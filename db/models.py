@@ -1,0 +1,384 @@
+"""Typed SQLAlchemy 2.x models: the data model of DESIGN.md section 3 (migrations own the schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATUSES = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
+ROLES = ("viewer", "planner", "admin")
+PO_STATUSES = ("recommended", "approved", "received", "cancelled", "rejected")
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Sku(Base):
+    __tablename__ = "sku"
+    __table_args__ = (
+        CheckConstraint("unit_cost >= 0", name="unit_cost_nonneg"),
+        CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
+        CheckConstraint("salvage_value >= 0", name="salvage_nonneg"),
+        CheckConstraint("holding_cost_rate >= 0", name="holding_rate_nonneg"),
+        CheckConstraint("order_cost >= 0", name="order_cost_nonneg"),
+        CheckConstraint("lead_time_mean >= 0", name="lead_time_nonneg"),
+        CheckConstraint("lead_time_std >= 0", name="lead_time_std_nonneg"),
+        CheckConstraint("moq >= 0", name="moq_nonneg"),
+        CheckConstraint("order_multiple > 0", name="order_multiple_pos"),
+        CheckConstraint("service_level_target > 0 AND service_level_target < 1", name="service_level_open"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    category: Mapped[str] = mapped_column(String(100), nullable=False, default="Uncategorised", index=True)
+    location: Mapped[str] = mapped_column(String(100), nullable=False, default="Main", index=True)
+    unit_cost: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    unit_price: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    salvage_value: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    holding_cost_rate: Mapped[float] = mapped_column(Float, nullable=False, default=0.25)
+    order_cost: Mapped[float] = mapped_column(Float, nullable=False, default=50.0)
+    lead_time_mean: Mapped[float] = mapped_column(Float, nullable=False, default=14.0)
+    lead_time_std: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    moq: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    order_multiple: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
+    service_level_target: Mapped[float] = mapped_column(Float, nullable=False, default=0.95)
+    supplier: Mapped[str] = mapped_column(String(100), nullable=False, default="Unassigned", index=True)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Demand(Base):
+    __tablename__ = "demand"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "period", name="uq_demand_sku_period"),
+        CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    quantity: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class StockPosition(Base):
+    __tablename__ = "stock_position"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "as_of", name="uq_stock_sku_asof"),
+        CheckConstraint("on_hand >= 0", name="on_hand_nonneg"),
+        CheckConstraint("on_order >= 0", name="on_order_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    on_hand: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    on_order: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class PurchaseOrder(Base):
+    __tablename__ = "purchase_order"
+    __table_args__ = (
+        CheckConstraint("qty >= 0", name="qty_nonneg"),
+        CheckConstraint("status IN ('recommended','approved','received','cancelled','rejected')", name="status_valid"),
+        Index("ix_purchase_order_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("recompute_run.id", ondelete="SET NULL"), nullable=True)
+    supplier: Mapped[str] = mapped_column(String(100), nullable=False, default="Unassigned")
+    qty: Mapped[float] = mapped_column(Float, nullable=False)
+    recommended_qty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit_cost: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="recommended")
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    edit_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    order_by: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    order_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    promised_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    received_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_qty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    sku: Mapped[Sku] = relationship(lazy="joined")
+
+
+class Receipt(Base):
+    """A received purchase (imported or from a received order): teaches real lead times."""
+
+    __tablename__ = "receipt"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "order_date", "received_date", name="uq_receipt_key"),
+        CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    supplier: Mapped[str] = mapped_column(String(100), nullable=False, default="Unassigned")
+    order_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    promised_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    quantity: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class RecomputeRun(Base):
+    __tablename__ = "recompute_run"
+    __table_args__ = (CheckConstraint("status IN ('running','finished','failed','cancelled')", name="status_valid"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    grain: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    data_as_of: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    sku_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    triggered_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    kpis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    timings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SkuSnapshot(Base):
+    __tablename__ = "sku_snapshot"
+    __table_args__ = (UniqueConstraint("run_id", "sku_id", name="uq_snapshot_run_sku"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("recompute_run.id", ondelete="CASCADE"), nullable=False)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    status_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    demand_class: Mapped[str | None] = mapped_column(String(20))
+    adi: Mapped[float | None] = mapped_column(Float)
+    cv2: Mapped[float | None] = mapped_column(Float)
+    abc: Mapped[str | None] = mapped_column(String(1))
+    xyz: Mapped[str | None] = mapped_column(String(1))
+    forecast_model: Mapped[str | None] = mapped_column(String(40))
+    mase: Mapped[float | None] = mapped_column(Float)
+    wape: Mapped[float | None] = mapped_column(Float)
+    bias: Mapped[float | None] = mapped_column(Float)
+    model_scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    demand_recent: Mapped[float | None] = mapped_column(Float)
+    demand_baseline: Mapped[float | None] = mapped_column(Float)
+    forecast_per_period: Mapped[float | None] = mapped_column(Float)
+    sigma: Mapped[float | None] = mapped_column(Float)
+    lead_time_periods: Mapped[float | None] = mapped_column(Float)
+    lead_time_std_periods: Mapped[float | None] = mapped_column(Float)
+    lead_time_source: Mapped[str | None] = mapped_column(String(20))
+    service_level: Mapped[float | None] = mapped_column(Float)
+    safety_stock: Mapped[float | None] = mapped_column(Float)
+    reorder_point: Mapped[float | None] = mapped_column(Float)
+    order_up_to: Mapped[float | None] = mapped_column(Float)
+    eoq: Mapped[float | None] = mapped_column(Float)
+    newsvendor_qty: Mapped[float | None] = mapped_column(Float)
+    rop_method: Mapped[str | None] = mapped_column(String(20))
+    rop_method_reason: Mapped[str | None] = mapped_column(Text)
+    on_hand: Mapped[float | None] = mapped_column(Float)
+    on_order: Mapped[float | None] = mapped_column(Float)
+    inventory_position: Mapped[float | None] = mapped_column(Float)
+    recommended_qty: Mapped[float | None] = mapped_column(Float)
+    order_by_periods: Mapped[float | None] = mapped_column(Float)
+    days_of_cover: Mapped[float | None] = mapped_column(Float)
+    annual_demand: Mapped[float | None] = mapped_column(Float)
+    inventory_value: Mapped[float | None] = mapped_column(Float)
+    value_at_risk: Mapped[float | None] = mapped_column(Float)
+    excess_value: Mapped[float | None] = mapped_column(Float)
+    surge_z: Mapped[float | None] = mapped_column(Float)
+    periods_since_last_sale: Mapped[int | None] = mapped_column(Integer)
+
+
+class Forecast(Base):
+    __tablename__ = "forecast"
+    __table_args__ = (UniqueConstraint("run_id", "sku_id", "period", name="uq_forecast_run_sku_period"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("recompute_run.id", ondelete="CASCADE"), nullable=False)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="future")  # future | backtest
+    mean: Mapped[float] = mapped_column(Float, nullable=False)
+    p10: Mapped[float | None] = mapped_column(Float)
+    p50: Mapped[float | None] = mapped_column(Float)
+    p90: Mapped[float | None] = mapped_column(Float)
+
+
+class ForecastOverride(Base):
+    __tablename__ = "forecast_override"
+    __table_args__ = (CheckConstraint("qty >= 0", name="qty_nonneg"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    qty: Mapped[float] = mapped_column(Float, nullable=False)
+    statistical_qty: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    user_email: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class Narrative(Base):
+    __tablename__ = "narrative"
+    __table_args__ = (Index("ix_narrative_scope_hash", "scope", "facts_hash"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(80), nullable=False)  # "portfolio" or "sku:<code>"
+    facts_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    prompt_version: Mapped[str] = mapped_column(String(20), nullable=False)
+    provider: Mapped[str] = mapped_column(String(40), nullable=False)
+    model: Mapped[str] = mapped_column(String(80), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    grounded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    fell_back: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+    __table_args__ = (CheckConstraint("rows_accepted >= 0 AND rows_rejected >= 0", name="rows_nonneg"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="committed")
+    grain: Mapped[str | None] = mapped_column(String(10))
+    rows_accepted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_inserted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    errors: Mapped[list[Any] | None] = mapped_column(JSON)
+    user_email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class Briefing(Base):
+    """A generated PDF briefing, kept so it can be downloaded again."""
+
+    __tablename__ = "briefing"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(200), nullable=False)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("recompute_run.id", ondelete="SET NULL"))
+    user_email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class Scenario(Base):
+    """A named what-if of the Profit optimizer (inputs and results)."""
+
+    __tablename__ = "scenario"
+    __table_args__ = (UniqueConstraint("name", name="uq_scenario_name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    sku_code: Mapped[str | None] = mapped_column(String(64))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    user_email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint("role IN ('viewer','planner','admin')", name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="viewer")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, default="token")
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginAttempt(Base):
+    """Failed logins per address, for throttling (per-account counters live on the user)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_addr_time", "address", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    user_email: Mapped[str | None] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
+    target: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False, default="ok")  # ok | denied | error
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+Index("ix_sku_snapshot_run_status", SkuSnapshot.run_id, SkuSnapshot.status)
+Index("ix_forecast_run_sku", Forecast.run_id, Forecast.sku_id)
+Index("ix_override_sku_period", ForecastOverride.sku_id, ForecastOverride.period)

@@ -1,0 +1,247 @@
+"""Accounts, passwords, login throttling and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from db.models import ROLES, ApiToken, LoginAttempt, User, utcnow
+from services import audit
+from services.errors import UserFacingError
+
+_HASHER = PasswordHasher()
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "icc_"
+
+
+class UserError(UserFacingError, ValueError):
+    """A request about accounts that cannot be carried out (message is safe to show)."""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    message: str
+
+
+def has_role(role: str | None, required: str) -> bool:
+    """True when ``role`` is at least ``required`` (viewer < planner < admin)."""
+    return role in ROLE_RANK and ROLE_RANK[role] >= ROLE_RANK[required]
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 255 or email.startswith("@") or email.endswith("@"):
+        raise UserError("Enter a valid e-mail address.")
+    return email
+
+
+def create_user(*, session: Session, email: str, password: str, role: str = "viewer", actor: str | None = None) -> User:
+    """Create an active user; raises UserError on a bad e-mail, role, weak password or duplicate."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    _check_password(password)
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise UserError(f"A user {email} already exists.")
+    user = User(email=email, password_hash=hash_password(password), role=role)
+    session.add(user)
+    session.flush()
+    audit.record(session=session, action="user.create", user_email=actor, target=email, details={"role": role})
+    return user
+
+
+def get_user(*, session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_by_email(*, session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def count_users(*, session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def set_role(*, session: Session, user_id: int, role: str, actor: str) -> User:
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}.")
+    user = _require(session, user_id)
+    if user.email == actor and role != "admin":
+        raise UserError("You cannot remove your own admin role.")
+    user.role = role
+    audit.record(session=session, action="user.role", user_email=actor, target=user.email, details={"role": role})
+    return user
+
+
+def set_active(*, session: Session, user_id: int, active: bool, actor: str) -> User:
+    user = _require(session, user_id)
+    if user.email == actor and not active:
+        raise UserError("You cannot deactivate your own account.")
+    user.active = active
+    audit.record(
+        session=session, action="user.activate" if active else "user.deactivate", user_email=actor, target=user.email
+    )
+    return user
+
+
+def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:
+    user = _require(session, user_id)
+    if not verify_password(user.password_hash, current_password):
+        raise UserError("The current password is not correct.")
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    audit.record(session=session, action="user.password", user_email=user.email, target=user.email)
+
+
+def reset_password(*, session: Session, email: str, new_password: str, actor: str | None) -> None:
+    user = get_by_email(session=session, email=email)
+    if user is None:
+        raise UserError(f"No user {email}.")
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session=session, action="user.password_reset", user_email=actor, target=user.email)
+
+
+def _require(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("No such user.")
+    return user
+
+
+def authenticate(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    max_failures: int,
+    lock_seconds: int,
+    now: dt.datetime | None = None,
+) -> LoginResult:
+    """Check a login; after ``max_failures`` failures for an account or an address, lock it for ``lock_seconds``."""
+    now = now or utcnow()
+    window_start = now - dt.timedelta(seconds=lock_seconds)
+    generic = "E-mail or password is not correct."
+    email_norm = (email or "").strip().lower()[:255]
+    address_failures = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.address == address, LoginAttempt.created_at >= window_start)
+    )
+    if (address_failures or 0) >= max_failures:
+        audit.record(
+            session=session,
+            action="login",
+            user_email=email_norm,
+            outcome="denied",
+            details={"reason": "address throttled"},
+            address=address,
+        )
+        return LoginResult(None, "Too many failed attempts from this address. Try again in a few minutes.")
+    user = session.scalar(select(User).where(User.email == email_norm))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        audit.record(
+            session=session,
+            action="login",
+            user_email=email_norm,
+            outcome="denied",
+            details={"reason": "account locked"},
+            address=address,
+        )
+        return LoginResult(None, "This account is locked after repeated failures. Try again in a few minutes.")
+    if user is None or not user.active or not verify_password(user.password_hash, password or ""):
+        session.add(LoginAttempt(address=address, email=email_norm, created_at=now))
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + dt.timedelta(seconds=lock_seconds)
+                user.failed_logins = 0
+        audit.record(
+            session=session,
+            action="login",
+            user_email=email_norm,
+            outcome="denied",
+            details={"reason": "bad credentials"},
+            address=address,
+        )
+        return LoginResult(None, generic)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < window_start))
+    audit.record(session=session, action="login", user_email=user.email, address=address)
+    return LoginResult(user, "ok")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(*, session: Session, email: str, name: str = "token", actor: str | None = None) -> str:
+    """Create an API token for ``email``; the clear token is returned once, only its hash is stored."""
+    user = get_by_email(session=session, email=email)
+    if user is None:
+        raise UserError(f"No user {email}.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name[:100] or "token", token_hash=_token_hash(token), prefix=token[:12]))
+    audit.record(session=session, action="token.create", user_email=actor or email, target=f"{email}:{name}")
+    return token
+
+
+def list_tokens(*, session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(*, session: Session, token_id: int, actor: str) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise UserError("No such token.")
+    token.revoked_at = utcnow()
+    audit.record(session=session, action="token.revoke", user_email=actor, target=f"{token.user.email}:{token.name}")
+
+
+def user_for_token(*, session: Session, token: str) -> User | None:
+    """The active user owning a valid, unrevoked token, or None."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
