@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Das
     server = app.server
     from auth.web import init_security
 
-    init_security(server, settings, app.csp_hashes())
+    init_security(server, settings, app.csp_hashes)
     from api import blueprint as api_blueprint
 
     server.register_blueprint(api_blueprint)

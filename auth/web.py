@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import flask_bootstrap
@@ -84,7 +85,7 @@ def _login_page(message: str = "", email: str = "", next_url: str = "/", status:
     return Response(body, status=status, mimetype="text/html")
 
 
-def init_security(server: Flask, settings: Settings, csp_script_hashes: list[str]) -> None:
+def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable[[], list[str]]) -> None:
     """Wire sessions, login routes, the guard and the headers into ``server``."""
     server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     server.secret_key = settings.resolved_secret_key()
@@ -180,10 +181,33 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: list[str
                 return jsonify({"error": {"code": "forbidden", "message": f"This needs the {needed} role."}}), 403
         return None
 
-    csp = "; ".join(
+    csp_cache: dict[str, str] = {}
+
+    def csp() -> str:
+        # Dash adds its inline scripts (clientside callbacks) when it sets up on the first request: hash them then.
+        if "value" not in csp_cache:
+            csp_cache["value"] = _csp(csp_script_hashes())
+        return csp_cache["value"]
+
+    @server.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp())
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if getattr(g, "api_user", None) is None and request.path.startswith("/_dash-"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _csp(script_hashes: list[str]) -> str:
+    return "; ".join(
         [
             "default-src 'self'",
-            "script-src 'self' " + " ".join(csp_script_hashes),
+            "script-src 'self' " + " ".join(script_hashes),
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
@@ -194,16 +218,3 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: list[str
             "object-src 'none'",
         ]
     )
-
-    @server.after_request
-    def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if request.is_secure:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if getattr(g, "api_user", None) is None and request.path.startswith("/_dash-"):
-            response.headers["Cache-Control"] = "no-store"
-        return response

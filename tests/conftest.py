@@ -220,15 +220,21 @@ def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
 _APP: dict[str, object] = {}
 
 
-@pytest.fixture
-def demo_app(demo_sqlite: str, tmp_path_factory: pytest.TempPathFactory):
-    """The Dash app (built once per run: Dash pages and callbacks are process-global) on the demo database."""
+def use_demo_app(demo_sqlite: str, tmp_path_factory: pytest.TempPathFactory):
+    """Point settings at the demo database and return the app (built once per run: Dash pages and callbacks
+    are process-global)."""
     _point_settings_at(demo_sqlite, tmp_path_factory.getbasetemp() / "demo-data0")
     if "app" not in _APP:
         from app import create_app
 
         _APP["app"] = create_app()
     return _APP["app"]
+
+
+@pytest.fixture
+def demo_app(demo_sqlite: str, tmp_path_factory: pytest.TempPathFactory):
+    """The Dash app on the demo database."""
+    return use_demo_app(demo_sqlite, tmp_path_factory)
 
 
 @pytest.fixture
