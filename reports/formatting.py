@@ -1,0 +1,139 @@
+"""Number and date formatting used by the briefings (and reusable by the dashboard).
+
+Missing values (None / NaN) print as an en dash; infinite cover prints as the infinity sign.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+MISSING = "\u2013"  # en dash
+INFINITY = "\u221e"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_int(value: float | None) -> str:
+    """``1234.4`` -> ``"1,234"``."""
+    if _missing(value):
+        return MISSING
+    if math.isinf(value):  # type: ignore[arg-type]
+        return INFINITY if value > 0 else "-" + INFINITY  # type: ignore[operator]
+    return f"{round(value):,}"  # type: ignore[arg-type]
+
+
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    """``3.456`` -> ``"3.5"`` (thousands separated)."""
+    if _missing(value):
+        return MISSING
+    if math.isinf(value):  # type: ignore[arg-type]
+        return INFINITY if value > 0 else "-" + INFINITY  # type: ignore[operator]
+    return f"{value:,.{digits}f}"
+
+
+def fmt_qty(value: float | None) -> str:
+    """Quantity: whole numbers without decimals (``120``), others with one (``12.5``)."""
+    if _missing(value):
+        return MISSING
+    if math.isinf(value):  # type: ignore[arg-type]
+        return INFINITY
+    if abs(value - round(value)) < 0.05:  # type: ignore[operator,arg-type]
+        return fmt_int(value)
+    return fmt_num(value, 1)
+
+
+def fmt_money(value: float | None, symbol: str = "$") -> str:
+    """``1234567.8`` -> ``"$1,234,568"``; ``-50`` -> ``"-$50"``."""
+    if _missing(value):
+        return MISSING
+    sign = "-" if value < 0 else ""  # type: ignore[operator]
+    return f"{sign}{symbol}{abs(round(value)):,}"  # type: ignore[arg-type]
+
+
+def fmt_money_compact(value: float | None, symbol: str = "$") -> str:
+    """``1234567`` -> ``"$1.23M"``, ``45600`` -> ``"$45.6k"``, ``950`` -> ``"$950"``."""
+    if _missing(value):
+        return MISSING
+    sign = "-" if value < 0 else ""  # type: ignore[operator]
+    v = abs(value)  # type: ignore[arg-type]
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= threshold:
+            scaled = v / threshold
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{sign}{symbol}{scaled:.{digits}f}{suffix}"
+    return f"{sign}{symbol}{round(v):,}"
+
+
+def fmt_pct(fraction: float | None, digits: int = 1) -> str:
+    """Fraction as percent: ``0.9534`` -> ``"95.3%"``."""
+    if _missing(fraction):
+        return MISSING
+    return f"{fraction * 100:.{digits}f}%"  # type: ignore[operator]
+
+
+def fmt_signed_pct(percent: float | None, digits: int = 0) -> str:
+    """Already-percent change with a sign: ``45.2`` -> ``"+45%"``."""
+    if _missing(percent):
+        return MISSING
+    if math.isinf(percent):  # type: ignore[arg-type]
+        return "new"
+    return f"{percent:+.{digits}f}%"
+
+
+def fmt_days(value: float | None) -> str:
+    """Days of cover: ``3.24`` -> ``"3.2"``, ``inf`` -> ``"∞"``, >= 100 without decimals."""
+    if _missing(value):
+        return MISSING
+    if math.isinf(value):  # type: ignore[arg-type]
+        return INFINITY
+    return fmt_num(value, 0 if abs(value) >= 100 else 1)  # type: ignore[arg-type]
+
+
+def fmt_date(value: date | None) -> str:
+    """ISO date ``2026-03-14``."""
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """``2026-03-14 09:30 UTC`` (time zone name only when the value is aware)."""
+    if value is None:
+        return MISSING
+    text = value.strftime("%Y-%m-%d %H:%M")
+    if value.tzinfo is not None:
+        name = value.tzname() or ""
+        text += f" {name}" if name else ""
+    return text
+
+
+def fmt_change(current: float | None, previous: float | None, *, kind: str, symbol: str = "$") -> str:
+    """Change of a KPI against the previous run.
+
+    Parameters
+    ----------
+    kind
+        ``"count"`` (``+12``), ``"money"`` (``+$1,234 (+4.5%)``), ``"fraction"`` (percentage points, ``+1.2 pp``)
+        or ``"number"`` (``+0.3``).
+    """
+    if _missing(current) or _missing(previous):
+        return MISSING
+    delta = current - previous  # type: ignore[operator]
+    if kind == "count":
+        return f"{round(delta):+,}"
+    if kind == "money":
+        sign = "+" if delta >= 0 else "-"
+        text = f"{sign}{symbol}{abs(round(delta)):,}"
+        if previous:
+            text += f" ({delta / abs(previous) * 100:+.1f}%)"  # type: ignore[arg-type]
+        return text
+    if kind == "fraction":
+        return f"{delta * 100:+.1f} pp"
+    if kind == "number":
+        return f"{delta:+,.1f}"
+    raise ValueError(f"kind must be count, money, fraction or number, got {kind!r}")
