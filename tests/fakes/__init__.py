@@ -1,0 +1,1 @@
+"""Reusable fakes of external services for tests (no network)."""
