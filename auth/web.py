@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import urlencode, urlparse
 
 import flask_bootstrap
 from flask import Flask, Response, g, jsonify, redirect, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
+from wtforms.validators import ValidationError
 
 from auth.guard import current_email, current_role, required_role_for_callback
 from db.session import session_scope
@@ -31,6 +35,8 @@ OPEN_PREFIXES = (
     "/favicon.ico",
     "/_favicon.ico",
 )
+API_ROOT = "/api/v1"
+DISPATCH_PATH = "/_dash-update-component"
 
 
 @dataclass
@@ -46,16 +52,66 @@ class SessionUser(UserMixin):
 
 
 def client_address() -> str:
+    """The client's address as the server sees it (after ProxyFix trusts one proxy hop)."""
     return (request.remote_addr or "unknown")[:64]
 
 
+def record_denied(*, action: str, target: str, required: str) -> None:
+    """Audit-log a request refused for its role (its own transaction, so it stays even though the request fails)."""
+    with session_scope() as session:
+        audit.record(
+            session=session,
+            action=action,
+            user_email=current_email(),
+            target=target[:255],
+            outcome="denied",
+            details={"required": required, "role": current_role(), "path": request.path[:200]},
+            address=client_address(),
+        )
+
+
 def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths (no scheme, host, protocol-relative or backslash tricks)."""
     if not target:
         return "/"
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parsed.scheme
+        or parsed.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 32 for ch in target)
+    ):
         return "/"
     return target
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag also set whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def _same_origin() -> bool:
+    """False when a browser says the request comes from another site (Origin header differs from our host)."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    parsed = urlparse(origin)
+    return parsed.netloc == request.host
+
+
+def _callback_body() -> dict[str, Any] | None:
+    """The JSON body of a callback request the way Dash will read it (None when it is not a JSON object)."""
+    if not request.is_json:
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 LOGIN_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -89,6 +145,7 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
     """Wire sessions, login routes, the guard and the headers into ``server``."""
     server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     server.secret_key = settings.resolved_secret_key()
+    server.session_interface = _SessionInterface()
     secure = settings.session_cookie_secure if settings.session_cookie_secure is not None else settings.env == "prod"
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -128,9 +185,7 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
             return _login_page(next_url=next_url)
         try:
             validate_csrf(request.form.get("csrf_token", ""))
-        except CSRFError:
-            return _login_page("The form expired; please try again.", next_url=next_url, status=400)
-        except Exception:  # noqa: BLE001 - wtforms raises ValidationError subclasses
+        except ValidationError:
             return _login_page("The form expired; please try again.", next_url=next_url, status=400)
         email = request.form.get("email", "")[:255]
         with session_scope() as session:
@@ -146,7 +201,7 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
                 SessionUser(id=result.user.id, email=result.user.email, role=result.user.role) if result.user else None
             )
         if session_user is None:
-            return _login_page(result.message, email=email, next_url=next_url, status=401)
+            return _login_page(result.message, email=email, next_url=next_url, status=429 if result.throttled else 401)
         login_user(session_user)
         return redirect(next_url)
 
@@ -156,28 +211,23 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
         return redirect("/login")
 
     @server.before_request
-    def _guard() -> Response | None:
+    def _guard() -> Response | tuple[Response, int] | None:
         path = request.path
-        if path.startswith(OPEN_PREFIXES):
-            return None
+        if path == API_ROOT or path.startswith(OPEN_PREFIXES):
+            return None  # the API checks its bearer tokens itself (api.routes.requires)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin():
+            return jsonify({"error": {"code": "forbidden", "message": "Cross-site request refused."}}), 403
         if not current_user.is_authenticated:
             if path.startswith("/_dash-") or request.method != "GET":
                 return jsonify({"error": {"code": "unauthenticated", "message": "Sign in first."}}), 401
-            return redirect(f"/login?next={request.full_path.rstrip('?')}")
-        if path == "/_dash-update-component" and request.method == "POST":
-            body = request.get_json(silent=True) or {}
+            return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+        if path == DISPATCH_PATH and request.method == "POST":
+            body = _callback_body()
+            if body is None:
+                return jsonify({"error": {"code": "bad_request", "message": "Expected a JSON object."}}), 400
             needed = required_role_for_callback(body)
             if needed and not users.has_role(current_role(), needed):
-                with session_scope() as session:
-                    audit.record(
-                        session=session,
-                        action="callback.denied",
-                        user_email=current_email(),
-                        target=str(body.get("output"))[:255],
-                        outcome="denied",
-                        details={"required": needed, "role": current_role()},
-                        address=client_address(),
-                    )
+                record_denied(action="callback.denied", target=str(body.get("output")), required=needed)
                 return jsonify({"error": {"code": "forbidden", "message": f"This needs the {needed} role."}}), 403
         return None
 

@@ -17,20 +17,27 @@ from tests.conftest import use_demo_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 PASSWORD = "correct horse battery"
 
 
-def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_sqlite, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
+def live_server(demo_sqlite, tmp_path_factory) -> Iterator[str]:
     """Serve the demo app on a free loopback port from a thread; yields the base URL."""
     from werkzeug.serving import make_server
 
@@ -59,7 +66,7 @@ def browser() -> Iterator[object]:
 class Page:
     """A signed-in browser page that records console errors and failed requests."""
 
-    def __init__(self, page, base_url: str) -> None:  # noqa: ANN001
+    def __init__(self, page, base_url: str) -> None:
         self.page = page
         self.base_url = base_url
         self.errors: list[str] = []
@@ -75,12 +82,12 @@ class Page:
 
 
 @pytest.fixture(autouse=True)
-def _demo_settings(demo_sqlite, tmp_path_factory) -> None:  # noqa: ANN001
+def _demo_settings(demo_sqlite, tmp_path_factory) -> None:
     use_demo_app(demo_sqlite, tmp_path_factory)
 
 
 @pytest.fixture
-def page_as(browser, live_server):  # noqa: ANN001, ANN201
+def page_as(browser, live_server):
     """``page_as(role)`` -> a Page signed in as viewer/planner/admin through the real login form."""
     contexts = []
 

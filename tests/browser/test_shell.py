@@ -12,7 +12,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_opens_without_console_errors(page_as, path: str) -> None:  # noqa: ANN001
+def test_page_opens_without_console_errors(page_as, path: str) -> None:
     page = page_as("admin")
     page.goto(path)
     assert page.page.locator(".navbar").count() == 1
@@ -23,7 +23,7 @@ def test_page_opens_without_console_errors(page_as, path: str) -> None:  # noqa:
         page.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_login_page_then_wrong_password(browser, live_server) -> None:  # noqa: ANN001
+def test_login_page_then_wrong_password(browser, live_server) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(live_server + "/")
