@@ -1,9 +1,15 @@
 """Role guards for Dash callbacks, pages and Flask routes (checked on the server, never only in the UI).
 
-State-changing callbacks are declared with :func:`guarded_callback`, which registers the ids of their outputs
-with the role they need. A ``before_request`` hook (see :mod:`auth.web`) refuses any callback request whose
-outputs include a registered id when the user's role is too low, and logs the attempt. That covers background
-callbacks too, because their start and polling requests go through the same endpoint.
+State-changing callbacks are declared with :func:`guarded_callback`, which records the role they need twice:
+
+- by Dash callback id (the ``output`` key of a ``/_dash-update-component`` request, the one thing Dash uses to pick
+  the function it runs) in :data:`CALLBACK_KEY_ROLES`;
+- by output component id in :data:`CALLBACK_ROLES` (the strongest role of any callback writing to that id).
+
+A ``before_request`` hook (see :mod:`auth.web`) refuses any callback request whose callback needs a role the user
+lacks and logs the attempt. That covers background callbacks too, because their start and polling requests go
+through the same endpoint with the same ``output`` key. The wrapper around each guarded function checks again
+(a request that reached it without the hook is refused with 403 and logged as well).
 """
 
 from __future__ import annotations
@@ -14,13 +20,16 @@ from collections.abc import Callable
 from typing import Any
 
 import dash
-from flask import abort, g, request
+from dash import _callback as dash_callback_module
+from flask import abort, g, has_request_context, request
 from flask_login import current_user
 
-from services.users import has_role
+from services.users import ROLE_RANK, has_role
 
-# component id (string form) -> minimum role. Filled at import time by guarded_callback; never data.
+# component id (string form) -> strongest role any guarded callback writing to it needs. Filled at import time.
 CALLBACK_ROLES: dict[str, str] = {}
+# Dash callback id (the "output" key of a callback request, as listed by /_dash-dependencies) -> role.
+CALLBACK_KEY_ROLES: dict[str, str] = {}
 
 
 def _id_key(component_id: Any) -> str:
@@ -46,24 +55,60 @@ def _outputs_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
     return outputs
 
 
+def _stronger(first: str | None, second: str) -> str:
+    if first is None:
+        return second
+    return first if ROLE_RANK[first] >= ROLE_RANK[second] else second
+
+
 def guarded_callback(role: str, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
-    """``dash.callback`` that also requires ``role`` for every request reaching it."""
+    """``dash.callback`` that also requires ``role`` (viewer / planner / admin) for every request reaching it.
+
+    Parameters
+    ----------
+    role
+        The minimum role; ``"viewer"`` for read-only callbacks, ``"planner"`` for changes, ``"admin"`` for users,
+        tokens and resets.
+    *args, **kwargs
+        Passed to :func:`dash.callback` unchanged.
+    """
+    if role not in ROLE_RANK:
+        raise ValueError(f"role must be one of {', '.join(ROLE_RANK)}, got {role!r}")
+    if kwargs.get("api_endpoint") and role != "viewer":
+        raise ValueError("api_endpoint: callbacks exposed as plain routes bypass the callback guard; use api/ instead")
     for output in _outputs_of(args, kwargs):
-        CALLBACK_ROLES[_id_key(output.component_id)] = role
+        key = _id_key(output.component_id)
+        CALLBACK_ROLES[key] = _stronger(CALLBACK_ROLES.get(key), role)
+
+    registrar = dash.callback(*args, **kwargs)  # inserts the callback spec now; the function comes next
+    callback_key = dash_callback_module.GLOBAL_CALLBACK_LIST[-1]["output"]
+    CALLBACK_KEY_ROLES[callback_key] = role
 
     def decorator(func: Callable[..., Any]) -> Any:
         @functools.wraps(func)
         def wrapper(*f_args: Any, **f_kwargs: Any) -> Any:
-            if request and not has_role(current_role(), role):  # belt and braces (hook already refused)
-                raise dash.exceptions.PreventUpdate
+            # Outside a request (unit tests, background job processes) there is no user to check; the request
+            # that started the job already went through the hook in auth.web.
+            if has_request_context() and not has_role(current_role(), role):
+                _deny(callback_key, role)
             return func(*f_args, **f_kwargs)
 
-        return dash.callback(*args, **kwargs)(wrapper)
+        return registrar(wrapper)
 
     return decorator
 
 
+def _deny(callback_key: str, role: str) -> None:
+    from auth.web import record_denied  # late import: auth.web imports this module
+
+    record_denied(action="callback.denied", target=callback_key, required=role)
+    abort(403)
+
+
 def current_role() -> str | None:
+    """The role of the API token's user or the signed-in user (None when anonymous or outside a request)."""
+    if not has_request_context():
+        return None
     api_user = getattr(g, "api_user", None)
     if api_user is not None:
         return api_user.role
@@ -73,6 +118,9 @@ def current_role() -> str | None:
 
 
 def current_email() -> str | None:
+    """The e-mail of the API token's user or the signed-in user (None when anonymous or outside a request)."""
+    if not has_request_context():
+        return None
     api_user = getattr(g, "api_user", None)
     if api_user is not None:
         return api_user.email
@@ -82,21 +130,30 @@ def current_email() -> str | None:
 
 
 def required_role_for_callback(body: dict[str, Any]) -> str | None:
-    """The strongest role any output of this callback request needs (None when unguarded)."""
+    """The role a callback request needs (None when its callback is not guarded).
+
+    Dash runs ``callback_map[body["output"]]``, so that key decides. For a key no guarded callback has, the
+    strongest role of the ids in ``outputs`` applies (such a request cannot run a function anyway; refusing it
+    keeps crafted bodies out).
+    """
+    key = str(body.get("output"))
+    if key in CALLBACK_KEY_ROLES:
+        return CALLBACK_KEY_ROLES[key]
+    needed: str | None = None
     outputs = body.get("outputs")
     items = outputs if isinstance(outputs, list) else [outputs]
-    needed: str | None = None
     for item in items:
-        if not isinstance(item, dict):
-            continue
-        role = CALLBACK_ROLES.get(_id_key(item.get("id")))
-        if role and (needed is None or has_role(role, needed)):
-            needed = role
+        for entry in item if isinstance(item, list) else [item]:  # pattern-matching outputs arrive as lists
+            if not isinstance(entry, dict):
+                continue
+            role = CALLBACK_ROLES.get(_id_key(entry.get("id")))
+            if role:
+                needed = _stronger(needed, role)
     return needed
 
 
 def require_role_route(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for plain Flask routes (downloads): 401 when anonymous, 403 when the role is too low."""
+    """Decorator for plain Flask routes (downloads): 401 when anonymous, 403 (logged) when the role is too low."""
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
@@ -105,6 +162,9 @@ def require_role_route(role: str) -> Callable[[Callable[..., Any]], Callable[...
             if user_role is None:
                 abort(401)
             if not has_role(user_role, role):
+                from auth.web import record_denied
+
+                record_denied(action="route.denied", target=request.path[:255], required=role)
                 abort(403)
             return func(*args, **kwargs)
 

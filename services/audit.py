@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditLog
+
+OUTCOMES = ("ok", "denied", "error")
 
 
 def record(
@@ -35,13 +39,48 @@ def recent(
     action: str | None = None,
     user_email: str | None = None,
     outcome: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
 ) -> list[AuditLog]:
-    """The newest audit entries, optionally filtered."""
+    """The newest audit entries, optionally filtered.
+
+    ``user_email`` matches part of the address (case-insensitive); ``date_from`` / ``date_to`` are inclusive days
+    (UTC, as stored).
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
     query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if action:
         query = query.where(AuditLog.action == action)
     if user_email:
-        query = query.where(AuditLog.user_email.ilike(f"%{user_email}%"))
+        pattern = "%" + user_email.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(AuditLog.user_email).like(pattern, escape="\\"))
     if outcome:
         query = query.where(AuditLog.outcome == outcome)
+    if date_from:
+        query = query.where(AuditLog.created_at >= dt.datetime.combine(date_from, dt.time.min))
+    if date_to:
+        query = query.where(AuditLog.created_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min))
     return list(session.scalars(query))
+
+
+def actions(*, session: Session) -> list[str]:
+    """The distinct actions in the log (for a filter list)."""
+    return sorted(session.scalars(select(AuditLog.action).distinct()))
+
+
+def rows(entries: list[AuditLog]) -> list[dict[str, Any]]:
+    """Audit entries as plain rows for a grid (details as compact JSON text)."""
+    return [
+        {
+            "id": entry.id,
+            "created_at": entry.created_at.isoformat(sep=" ", timespec="seconds"),
+            "user_email": entry.user_email or "",
+            "action": entry.action,
+            "target": entry.target or "",
+            "outcome": entry.outcome,
+            "address": entry.address or "",
+            "details": json.dumps(entry.details, sort_keys=True, default=str) if entry.details else "",
+        }
+        for entry in entries
+    ]

@@ -17,6 +17,7 @@ from services import audit
 from services.errors import UserFacingError
 
 _HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))  # verified against when the account does not exist
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "icc_"
@@ -28,8 +29,11 @@ class UserError(UserFacingError, ValueError):
 
 @dataclass(frozen=True)
 class LoginResult:
+    """The answer to a login attempt: the user when it succeeded, else a message safe to show."""
+
     user: User | None
     message: str
+    throttled: bool = False
 
 
 def has_role(role: str | None, required: str) -> bool:
@@ -150,57 +154,55 @@ def authenticate(
     lock_seconds: int,
     now: dt.datetime | None = None,
 ) -> LoginResult:
-    """Check a login; after ``max_failures`` failures for an account or an address, lock it for ``lock_seconds``."""
+    """Check a login, throttled per account and per address.
+
+    After ``max_failures`` failed attempts within ``lock_seconds`` for one e-mail (existing or not, so a lock says
+    nothing about which accounts exist) or from one address, further attempts are refused without checking the
+    password until the window has passed. Every attempt is audit-logged; the message never says which part was wrong.
+    """
     now = now or utcnow()
     window_start = now - dt.timedelta(seconds=lock_seconds)
     generic = "E-mail or password is not correct."
     email_norm = (email or "").strip().lower()[:255]
-    address_failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.address == address, LoginAttempt.created_at >= window_start)
-    )
-    if (address_failures or 0) >= max_failures:
+
+    def denied(reason: str, message: str, throttled: bool) -> LoginResult:
         audit.record(
             session=session,
             action="login",
-            user_email=email_norm,
+            user_email=email_norm or None,
             outcome="denied",
-            details={"reason": "address throttled"},
+            details={"reason": reason},
             address=address,
         )
-        return LoginResult(None, "Too many failed attempts from this address. Try again in a few minutes.")
+        return LoginResult(None, message, throttled=throttled)
+
+    recent_failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= window_start)
+    if (session.scalar(recent_failures.where(LoginAttempt.address == address)) or 0) >= max_failures:
+        return denied(
+            "address throttled", "Too many failed attempts from this address. Try again in a few minutes.", True
+        )
     user = session.scalar(select(User).where(User.email == email_norm))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.record(
-            session=session,
-            action="login",
-            user_email=email_norm,
-            outcome="denied",
-            details={"reason": "account locked"},
-            address=address,
+    account_failures = session.scalar(recent_failures.where(LoginAttempt.email == email_norm)) or 0
+    if account_failures >= max_failures or (user is not None and user.locked_until and user.locked_until > now):
+        return denied(
+            "account locked", "This account is locked after repeated failures. Try again in a few minutes.", True
         )
-        return LoginResult(None, "This account is locked after repeated failures. Try again in a few minutes.")
-    if user is None or not user.active or not verify_password(user.password_hash, password or ""):
+    # Always run one argon2 verification, so the answer time does not tell whether the account exists.
+    password_ok = verify_password(user.password_hash if user is not None else _DUMMY_HASH, password or "")
+    if user is None or not user.active or not password_ok:
         session.add(LoginAttempt(address=address, email=email_norm, created_at=now))
         if user is not None:
-            user.failed_logins += 1
+            user.failed_logins = account_failures + 1
             if user.failed_logins >= max_failures:
                 user.locked_until = now + dt.timedelta(seconds=lock_seconds)
-                user.failed_logins = 0
-        audit.record(
-            session=session,
-            action="login",
-            user_email=email_norm,
-            outcome="denied",
-            details={"reason": "bad credentials"},
-            address=address,
-        )
-        return LoginResult(None, generic)
+        return denied("inactive account" if user is not None and password_ok else "bad credentials", generic, False)
+    if _HASHER.check_needs_rehash(user.password_hash):  # parameters got stronger since this hash was made
+        user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < window_start))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record(session=session, action="login", user_email=user.email, address=address)
     return LoginResult(user, "ok")
 
@@ -210,26 +212,74 @@ def _token_hash(token: str) -> str:
 
 
 def create_token(*, session: Session, email: str, name: str = "token", actor: str | None = None) -> str:
-    """Create an API token for ``email``; the clear token is returned once, only its hash is stored."""
+    """Create an API token for ``email``; the clear token is returned once, only its SHA-256 is stored.
+
+    Tokens carry 256 bits from :func:`secrets.token_urlsafe`, so a fast hash is enough (nothing to brute-force).
+    """
     user = get_by_email(session=session, email=email)
     if user is None:
-        raise UserError(f"No user {email}.")
+        raise UserError(f"No user {email.strip().lower()}.")
+    if not user.active:
+        raise UserError(f"{user.email} is deactivated; activate the account first.")
+    name = (name or "").strip()[:100] or "token"
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name[:100] or "token", token_hash=_token_hash(token), prefix=token[:12]))
-    audit.record(session=session, action="token.create", user_email=actor or email, target=f"{email}:{name}")
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token), prefix=token[:12]))
+    audit.record(session=session, action="token.create", user_email=actor or user.email, target=f"{user.email}:{name}")
     return token
 
 
 def list_tokens(*, session: Session) -> list[ApiToken]:
+    """Every token, newest first (hash and prefix only; the clear token is never stored)."""
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
 
 
 def revoke_token(*, session: Session, token_id: int, actor: str) -> None:
+    """Revoke a token (it stops working at once); revoking twice is harmless."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise UserError("No such token.")
+    if token.revoked_at is not None:
+        return
     token.revoked_at = utcnow()
     audit.record(session=session, action="token.revoke", user_email=actor, target=f"{token.user.email}:{token.name}")
+
+
+def user_rows(*, session: Session, now: dt.datetime | None = None) -> list[dict[str, object]]:
+    """The users as plain rows for the admin grid (no hashes)."""
+    now = now or utcnow()
+    return [
+        {
+            "id": user.id,
+            "email": user.email,
+            "role": user.role,
+            "active": user.active,
+            "locked": bool(user.locked_until and user.locked_until > now),
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+        }
+        for user in list_users(session=session)
+    ]
+
+
+def token_rows(*, session: Session) -> list[dict[str, object]]:
+    """The API tokens as plain rows for the admin grid (prefix only, never the token or its hash)."""
+    return [
+        {
+            "id": token.id,
+            "user": token.user.email,
+            "name": token.name,
+            "prefix": token.prefix + "…",
+            "created_at": _iso(token.created_at),
+            "last_used_at": _iso(token.last_used_at),
+            "revoked_at": _iso(token.revoked_at),
+            "status": "revoked" if token.revoked_at else ("active" if token.user.active else "user deactivated"),
+        }
+        for token in list_tokens(session=session)
+    ]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(sep=" ", timespec="seconds") if value else None
 
 
 def user_for_token(*, session: Session, token: str) -> User | None:
@@ -244,4 +294,5 @@ def user_for_token(*, session: Session, token: str) -> User | None:
 
 
 def generate_password() -> str:
+    """A random password (96 bits, URL-safe), for first start and for accounts an admin adds without one."""
     return secrets.token_urlsafe(12)
