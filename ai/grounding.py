@@ -289,16 +289,16 @@ def check_text(
         return GroundingResult(ok=False, text="", reasons=("empty text",))
     if len(cleaned) > max_chars:
         reasons.append(f"too long: {len(cleaned)} characters > {max_chars}")
-    sentences = count_sentences(cleaned)
-    if sentences > max_sentences:
-        reasons.append(f"too many sentences: {sentences} > {max_sentences}")
-    elif sentences < min_sentences:
-        reasons.append(f"too few sentences: {sentences} < {min_sentences}")
 
     allowed = allowed_values(facts)
     scrubbed = cleaned
     for label in allowed.labels:  # whole-word matches only, so a SKU named "5" does not eat the 5 of "15%"
-        scrubbed = re.sub(rf"(?<!\w){re.escape(label)}(?!\w)", " ", scrubbed, flags=re.IGNORECASE)
+        scrubbed = re.sub(rf"(?<!\w){re.escape(label)}(?!\w)", "Name", scrubbed, flags=re.IGNORECASE)
+    sentences = count_sentences(scrubbed)  # a name like "Acme Inc. Widget" is not two sentences
+    if sentences > max_sentences:
+        reasons.append(f"too many sentences: {sentences} > {max_sentences}")
+    elif sentences < min_sentences:
+        reasons.append(f"too few sentences: {sentences} < {min_sentences}")
     scrubbed = _check_dates(scrubbed, allowed, reasons)
     tokens = _check_numbers(scrubbed, allowed, reasons)
     return GroundingResult(

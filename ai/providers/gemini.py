@@ -15,6 +15,7 @@ Worst case wall time ~ (max_retries + 1) x timeout_s + the sum of the delays.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -168,7 +169,7 @@ class GeminiProvider:
             try:
                 response = self._client.models.generate_content(model=self.model, contents=prompt.user, config=config)
                 return self._text_of(response)
-            except errors.UnknownApiResponseError as exc:
+            except (errors.UnknownApiResponseError, json.JSONDecodeError) as exc:  # e.g. a proxy's HTML error page
                 raise ProviderError("gemini answer is not valid JSON") from exc
             except errors.APIError as exc:
                 failure = f"gemini HTTP {exc.code} {exc.status or ''}".strip()
