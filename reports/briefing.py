@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from reports.data import (
     SkuBriefing,
     is_missing,
 )
-from reports.fonts import REPLACEMENT_CHAR, FontSet, dejavu_codepoints, font_codepoints, font_set
+from reports.fonts import REPLACEMENT_CHAR, FontSet, font_set
 from reports.formatting import (
     MISSING,
     fmt_change,
@@ -85,7 +85,7 @@ class _BriefingPDF(FPDF):
         self,
         *,
         fonts: FontSet,
-        use_cjk: bool,
+        texts: Iterable[str],
         header_left: str,
         header_right: str,
         footer_left: str,
@@ -101,14 +101,13 @@ class _BriefingPDF(FPDF):
         self.c_margin = 1.2
         self.add_font(FONT, "", fonts.regular)
         self.add_font(FONT, "B", fonts.bold)
-        self.add_font(FONT, "I", fonts.italic)
-        self.add_font(FONT, "BI", fonts.bold_italic)
-        covered = set(dejavu_codepoints())
-        if use_cjk and fonts.cjk is not None:
-            try:
-                self.add_font(CJK_FONT, "", fonts.cjk, collection_font_number=fonts.cjk_index)
+        covered = set(self.fonts[FONT].cmap)
+        missing = sorted({ord(ch) for text in texts if not text.isascii() for ch in text} - covered - {10, 13, 9})
+        if missing and fonts.cjk is not None:
+            try:  # only the code points the document needs: faster to load and to subset
+                self.add_font(CJK_FONT, "", fonts.cjk, collection_font_number=fonts.cjk_index, unicode_range=missing)
                 self.set_fallback_fonts([CJK_FONT], exact_match=False)
-                covered |= font_codepoints(fonts.cjk, fonts.cjk_index)
+                covered |= set(self.fonts[CJK_FONT].cmap)
             except Exception:  # noqa: BLE001 - an unreadable fallback font must not break the briefing
                 pass
         self._covered = frozenset(covered)
@@ -309,7 +308,7 @@ class _BriefingPDF(FPDF):
 
     def commentary(self, commentary: Commentary | None, *, empty_text: str) -> None:
         if commentary is None or not commentary.text.strip():
-            self.paragraph(empty_text, color=BRAND["muted"], style="I")
+            self.paragraph(empty_text, color=BRAND["muted"])
             return
         when = fmt_datetime(commentary.generated_at)
         meta = f"Written by {commentary.provider} \u00b7 model {commentary.model} \u00b7 {when}"
@@ -319,7 +318,7 @@ class _BriefingPDF(FPDF):
                 "The preferred writer was unavailable; this text comes from the fallback writer.",
                 size=SMALL_SIZE,
                 color=status_color("low_velocity"),
-                style="I",
+                style="",
             )
         self.ln(1.5)
         _write_rich_text(self, commentary.text)
@@ -374,7 +373,7 @@ def _write_rich_text(pdf: _BriefingPDF, text: str) -> None:
 
 
 def _strings(value: Any) -> Iterator[str]:
-    """Every string inside a dataclass tree (used to decide whether the CJK fallback font is needed)."""
+    """Every string inside a dataclass tree (tells which code points the CJK fallback font must provide)."""
     if isinstance(value, str):
         yield value
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -391,18 +390,13 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _needs_fallback(data: Any) -> bool:
-    covered = dejavu_codepoints()
-    return any(ord(ch) not in covered for s in _strings(data) if not s.isascii() for ch in s if ch not in "\n\r\t")
-
-
 def _make_pdf(
     data: PortfolioBriefing | SkuBriefing, *, header_right: str, cjk_font_path: str | Path | None
 ) -> _BriefingPDF:
     fonts = font_set(cjk_font_path)
     pdf = _BriefingPDF(
         fonts=fonts,
-        use_cjk=_needs_fallback(data),
+        texts=_strings(data),
         header_left=data.company_name,
         header_right=header_right,
         footer_left=f"{PRODUCT} \u00b7 run {data.run_id} \u00b7 data as of {fmt_date(data.data_as_of)}",
@@ -595,7 +589,7 @@ def _status_tiles(pdf: _BriefingPDF, kpis: PortfolioKpis, previous: PortfolioKpi
 def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) -> None:
     pdf.section("Top risks", keep_with=min(20 + 9 * len(rows), 110))
     if not rows:
-        pdf.paragraph("No SKU is at risk in this run.", color=BRAND["muted"], style="I")
+        pdf.paragraph("No SKU is at risk in this run.", color=BRAND["muted"])
         return
     pdf.paragraph(
         "Ranked by value at risk. Cover is in days at the forecast rate.", size=SMALL_SIZE, color=BRAND["muted"]
@@ -640,7 +634,7 @@ def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) ->
 def _movers_section(pdf: _BriefingPDF, rows: Sequence[Mover]) -> None:
     pdf.section("Top movers", keep_with=30)
     if not rows:
-        pdf.paragraph("No SKU moved markedly against its baseline.", color=BRAND["muted"], style="I")
+        pdf.paragraph("No SKU moved markedly against its baseline.", color=BRAND["muted"])
         return
     pdf.paragraph(
         "Recent demand (mean of the latest periods) against the baseline before it, units per period.",
@@ -688,7 +682,7 @@ def _purchase_order_section(
 ) -> None:
     pdf.section("Recommended purchase orders", keep_with=30)
     if not rows:
-        pdf.paragraph("No purchase order is recommended in this run.", color=BRAND["muted"], style="I")
+        pdf.paragraph("No purchase order is recommended in this run.", color=BRAND["muted"])
         return
     shown_value = sum(r.value for r in rows if not is_missing(r.value))
     count = total_count if total_count is not None else len(rows)

@@ -35,8 +35,6 @@ class FontSet:
 
     regular: Path
     bold: Path
-    italic: Path
-    bold_italic: Path
     cjk: Path | None
     cjk_index: int = 0
 
@@ -64,14 +62,12 @@ def find_cjk_font(path: str | Path | None = None) -> tuple[Path, int] | None:
 
 
 def font_set(cjk_font_path: str | Path | None = None) -> FontSet:
-    """The fonts to embed: DejaVu Sans (4 styles) and the CJK fallback when one is installed."""
+    """The fonts to embed: DejaVu Sans (regular and bold) and the CJK fallback when one is installed."""
     folder = dejavu_dir()
     cjk = find_cjk_font(cjk_font_path)
     return FontSet(
         regular=folder / "DejaVuSans.ttf",
         bold=folder / "DejaVuSans-Bold.ttf",
-        italic=folder / "DejaVuSans-Oblique.ttf",
-        bold_italic=folder / "DejaVuSans-BoldOblique.ttf",
         cjk=cjk[0] if cjk else None,
         cjk_index=cjk[1] if cjk else 0,
     )
