@@ -38,7 +38,7 @@ _REFUSE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("HTML tag", re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")),
     ("HTML entity", re.compile(r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]{2,8});")),
     ("markdown link or image", re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)|^\s*\[[^\]\n]+\]:\s*\S", re.MULTILINE)),
-    ("URL", re.compile(r"\b(?:https?|ftp|file|data)\s*:\s*/*\S|\bwww\.\S", re.IGNORECASE)),
+    ("URL", re.compile(r"\b(?:https?|ftp|file)://|\bdata:[a-z]+/[\w.+-]+[;,]|\bwww\.\w", re.IGNORECASE)),
     ("code block", re.compile(r"```|~~~")),
 )
 

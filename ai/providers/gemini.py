@@ -129,6 +129,7 @@ class GeminiProvider:
         self._types = types
         self._timeouts, self._connect_errors = _transport_errors()
         self._client = genai.Client(
+            vertexai=False,  # the Gemini API, whatever GOOGLE_GENAI_USE_VERTEXAI says
             api_key=str(api_key).strip(),
             http_options=types.HttpOptions(
                 base_url=self.base_url,
@@ -165,7 +166,7 @@ class GeminiProvider:
         config = self._types.GenerateContentConfig(system_instruction=prompt.system, **self._config_options)
         attempt = 0
         while True:
-            delay: float | None = None
+            delay = 0.0
             try:
                 response = self._client.models.generate_content(model=self.model, contents=prompt.user, config=config)
                 return self._text_of(response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -102,13 +103,13 @@ def test_a_500_every_time_falls_back_after_bounded_retries(fake_gemini: FakeGemi
 
 
 def test_a_timeout_falls_back_without_waiting_for_retries(fake_gemini: FakeGemini, portfolio) -> None:
-    fake_gemini.script(Delay(3.0, then=answer(GROUNDED)))
+    fake_gemini.script(Delay(5.0, then=answer(GROUNDED)))
     provider, sleep = _provider(fake_gemini, timeout_s=0.3)
     started = time.perf_counter()
     commentary = write_commentary(facts=portfolio, provider=provider)
     elapsed = time.perf_counter() - started
     assert commentary.fell_back and "timeout" in commentary.reasons[0]
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 3.0, elapsed  # neither the 5 s answer nor a retry was waited for
     assert len(fake_gemini.requests) == 1 and sleep.calls == []
 
 
@@ -237,3 +238,33 @@ def test_thinking_budget_is_sent_when_set(fake_gemini: FakeGemini, portfolio: Po
     config = fake_gemini.requests[-1].json["generationConfig"]
     thinking = config.get("thinkingConfig") or config.get("thinking_config")  # the SDK sends it as it likes
     assert thinking in ({"thinkingBudget": 0}, {"thinking_budget": 0}) and config["maxOutputTokens"] == 300
+
+
+def test_connection_errors_are_retried_then_fall_back(portfolio: PortfolioFacts) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleep = SleepRecorder()
+    provider = GeminiProvider(
+        api_key="k", base_url=f"http://127.0.0.1:{port}", timeout_s=2, max_retries=2, backoff_initial_s=0.1, sleep=sleep
+    )
+    commentary = write_commentary(facts=portfolio, provider=provider)
+    assert commentary.fell_back and "connection error" in commentary.reasons[0]
+    assert sleep.calls == [0.1, 0.2]
+
+
+def test_the_fake_serves_callables_and_defaults(fake_gemini: FakeGemini, portfolio: PortfolioFacts) -> None:
+    seen = []
+
+    def echo_model(request):
+        seen.append(request.model)
+        return answer(GROUNDED) if "<facts>" in request.user_text else error(400)
+
+    fake_gemini.script(echo_model, Delay(0.01, then=echo_model))
+    assert fake_gemini.pending == 2
+    provider, _ = _provider(fake_gemini)
+    prompt = build_prompt(portfolio)
+    assert provider.generate(prompt) == GROUNDED and provider.generate(prompt) == GROUNDED
+    assert seen == [DEFAULT_MODEL, DEFAULT_MODEL] and fake_gemini.pending == 0
+    assert provider.generate(prompt) == "OK."  # the default answer once the script is spent
+    provider.close()

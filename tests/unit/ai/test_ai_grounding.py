@@ -111,6 +111,7 @@ def test_numbers_quoted_from_the_status_reason_are_allowed() -> None:
         ("Fill rate is 97.3%. ![chart](x.png) Fine.", "not plain text: markdown link or image"),
         ("Fill rate is 97.3%. Details at https://evil.example/x today.", "not plain text: URL"),
         ("Fill rate is 97.3%. Go to www.evil.example now.", "not plain text: URL"),
+        ("Fill rate is 97.3%. Load data:text/html;base64,PHNjcmlwdD4= now.", "not plain text: URL"),
         ("Fill rate is 97.3% &amp; steady. Fine.", "not plain text: HTML entity"),
         ("```\nFill rate is 97.3%.\n```", "not plain text: code block"),
         ("Fill rate is 97.3%. Click javascript:alert(1) now.", "not plain text: script"),
@@ -122,8 +123,9 @@ def test_html_scripts_links_are_refused(portfolio: PortfolioFacts, text: str, re
     assert reason in result.reasons
 
 
-def test_comparison_signs_are_not_tags(portfolio: PortfolioFacts) -> None:
+def test_ordinary_punctuation_is_not_markup(portfolio: PortfolioFacts) -> None:
     assert check_text("Cover of 6.2 days < lead time of 14 days. Fill rate is 97.3% > plan.", facts=portfolio).ok
+    assert check_text("Based on the data: fill rate is 97.3%. Note: 20 SKUs in total.", facts=portfolio).ok
 
 
 def test_harmless_markdown_is_stripped(portfolio: PortfolioFacts) -> None:
