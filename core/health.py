@@ -1,0 +1,219 @@
+"""Inventory health status per SKU, vectorised, each with a reason that quotes its numbers.
+
+Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`):
+
+- ``stockout_risk``: demand > 0 and either the inventory position (on hand + on order) is at or below the reorder
+  point (> 0), or the on-hand cover (days) is shorter than the lead time (days).
+- ``surge``: the mean demand of the last ``recent_periods`` is above the forecast for those periods by at least
+  ``surge_z`` standard errors: z = (recent - expected) / (sigma / sqrt(recent_periods)), sigma = max(forecast-error
+  sigma, sqrt(expected)) (a Poisson floor so a near-perfect backtest does not make every wiggle a surge).
+- ``dead_stock``: no sale for at least ``dead_after_periods`` periods (items never sold included).
+- ``overstock``: the position covers more than ``overstock_cover_multiple`` x (lead time + review period + safety
+  stock cover) periods of forecast demand, or there is stock but no forecast demand. The engine passes the order
+  cycle max(R, lot / D) as the review period, so a freshly received economic lot is not called overstock.
+- ``low_velocity``: recent mean demand below ``low_velocity_ratio`` x the baseline mean (baseline > 0).
+- ``normal``: none of the above.
+
+Precedence (first match wins), most urgent and most actionable first:
+stockout_risk > surge > dead_stock > overstock > low_velocity > normal.
+A surge that already endangers supply shows as stockout_risk; dead stock is the extreme case of overstock, so it
+is named as such; overstock (money tied up) outranks a slowdown that has not yet produced excess.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+STATUSES: tuple[str, ...] = ("stockout_risk", "surge", "dead_stock", "overstock", "low_velocity", "normal")
+"""All statuses in precedence order."""
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """Per-SKU status, reason and the measures they quote, arrays of shape (n,)."""
+
+    status: np.ndarray
+    reason: np.ndarray
+    surge_z: np.ndarray
+    days_of_cover: np.ndarray
+    cover_periods: np.ndarray
+    target_cover_periods: np.ndarray
+
+
+def fmt_num(x: float) -> str:
+    """Format a quantity for a reason: 1 decimal, none for whole numbers or above 100 (e.g. 6, 6.5, 1,234)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return "n/a" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    text = f"{x:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _vec(name: str, value: Any, n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    try:
+        return np.broadcast_to(arr, (n,)).astype(float)
+    except ValueError:
+        raise ValueError(f"{name} must have {n} values, got shape {arr.shape}") from None
+
+
+def health_status(
+    *,
+    on_hand: Any,
+    on_order: Any,
+    reorder_point: Any,
+    safety_stock: Any,
+    forecast_per_period: Any,
+    expected_recent: Any,
+    demand_recent: Any,
+    demand_baseline: Any,
+    sigma: Any,
+    lead_time_periods: Any,
+    periods_since_last_sale: Any,
+    days_per_period: float,
+    review_period: Any = 1.0,
+    recent_periods: int = 4,
+    baseline_periods: int = 26,
+    surge_z: float = 3.0,
+    low_velocity_ratio: float = 0.3,
+    dead_after_periods: int = 13,
+    overstock_cover_multiple: float = 3.0,
+) -> HealthResult:
+    """Classify each SKU's health (see the module docstring for the rules and precedence).
+
+    Parameters
+    ----------
+    on_hand, on_order, reorder_point, safety_stock
+        Units per SKU.
+    forecast_per_period
+        Mean forecast demand per period over the horizon.
+    expected_recent
+        Forecast (backtest) mean for the recent periods, the reference for a surge (fallback: the baseline).
+    demand_recent, demand_baseline
+        Mean demand of the last ``recent_periods`` and of the ``baseline_periods`` before them.
+    sigma
+        Forecast-error standard deviation per period.
+    lead_time_periods
+        Mean lead time in periods.
+    periods_since_last_sale
+        Periods since the last period with demand > 0 (history length if never).
+    days_per_period
+        Days in one period (7 for weekly data).
+
+    Returns
+    -------
+    HealthResult
+        ``days_of_cover`` = on hand / daily forecast demand (NaN without demand); ``cover_periods`` = position /
+        forecast per period (inf with stock but no demand); ``target_cover_periods`` = L + R + SS / D.
+    """
+    oh = np.asarray(on_hand, dtype=float).ravel()
+    n = oh.size
+    oo = _vec("on_order", on_order, n)
+    rop = _vec("reorder_point", reorder_point, n)
+    ss = _vec("safety_stock", safety_stock, n)
+    d = _vec("forecast_per_period", forecast_per_period, n)
+    exp_recent = _vec("expected_recent", expected_recent, n)
+    recent = _vec("demand_recent", demand_recent, n)
+    base = _vec("demand_baseline", demand_baseline, n)
+    sig = _vec("sigma", sigma, n)
+    lt = _vec("lead_time_periods", lead_time_periods, n)
+    since = _vec("periods_since_last_sale", periods_since_last_sale, n)
+    if not days_per_period > 0:
+        raise ValueError(f"days_per_period must be > 0, got {days_per_period!r}")
+    for name, val in (
+        ("surge_z", surge_z),
+        ("low_velocity_ratio", low_velocity_ratio),
+        ("overstock_cover_multiple", overstock_cover_multiple),
+        ("recent_periods", recent_periods),
+    ):
+        if not val > 0:
+            raise ValueError(f"{name} must be > 0, got {val!r}")
+
+    position = oh + oo
+    has_demand = d > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        daily = d / days_per_period
+        days_cover = np.where(has_demand, oh / np.where(has_demand, daily, 1.0), np.nan)
+        cover = np.where(has_demand, position / np.where(has_demand, d, 1.0), np.where(position > 0, np.inf, np.nan))
+        target = lt + review_period + np.where(has_demand, np.maximum(ss, 0.0) / np.where(has_demand, d, 1.0), 0.0)
+        ref = np.where(np.isfinite(exp_recent), exp_recent, base)
+        ref = np.where(np.isfinite(ref), np.maximum(ref, 0.0), 0.0)
+        s_eff = np.maximum(np.nan_to_num(sig, nan=0.0), np.sqrt(ref))
+        se = s_eff / np.sqrt(recent_periods)
+        z = np.where(se > 0, (recent - ref) / np.where(se > 0, se, 1.0), np.where(recent > ref, np.inf, 0.0))
+    z = np.where(np.isfinite(recent), z, np.nan)
+    lt_days = lt * days_per_period
+
+    below_rop = has_demand & (rop > 0) & (position <= rop)
+    short_cover = has_demand & (days_cover < lt_days)
+    c_stockout = below_rop | short_cover
+    c_surge = (recent > 0) & (z >= surge_z)
+    c_dead = since >= dead_after_periods
+    c_over = (position > 0) & (cover > overstock_cover_multiple * target)
+    c_low = (base > 0) & (recent < low_velocity_ratio * base)
+
+    conds = [c_stockout, c_surge, c_dead, c_over, c_low]
+    status = np.select(conds, list(STATUSES[:-1]), default="normal").astype(object)
+
+    reasons = np.empty(n, dtype=object)
+    f = fmt_num
+    out_arrays = (z, days_cover, cover, target)
+    oh, oo, rop, d, recent, base, ref, z, position = (
+        a.tolist() for a in (oh, oo, rop, d, recent, base, ref, z, position)
+    )
+    cover, target, days_cover, lt_days, since = (a.tolist() for a in (cover, target, days_cover, lt_days, since))
+    flag_rop, flag_cover, flag_demand = below_rop.tolist(), short_cover.tolist(), has_demand.tolist()
+    for i in range(n):
+        s = status[i]
+        if s == "stockout_risk":
+            parts = []
+            if flag_rop[i]:
+                parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is at or below the reorder point {f(rop[i])}")
+            else:
+                parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is above the reorder point {f(rop[i])}")
+            cmp = "vs" if flag_cover[i] else "above"
+            parts.append(f"{f(days_cover[i])} days of cover {cmp} {f(lt_days[i])} days lead time")
+            reasons[i] = "; ".join(parts)
+        elif s == "surge":
+            reasons[i] = (
+                f"Last {recent_periods} periods averaged {f(recent[i])}/period vs forecast {f(ref[i])} "
+                f"(z = {z[i]:.1f} >= {surge_z:g})"
+            )
+        elif s == "dead_stock":
+            reasons[i] = (
+                f"No sales for {int(since[i])} periods (>= {dead_after_periods}); {f(oh[i])} on hand, "
+                f"{f(oo[i])} on order"
+            )
+        elif s == "overstock":
+            if flag_demand[i]:
+                reasons[i] = (
+                    f"Position {f(position[i])} covers {f(cover[i])} periods of forecast {f(d[i])}/period, more than "
+                    f"{overstock_cover_multiple:g} x target {f(target[i])} periods (lead time + review + safety stock)"
+                )
+            else:
+                reasons[i] = f"Position {f(position[i])} with no forecast demand (forecast {f(d[i])}/period)"
+        elif s == "low_velocity":
+            pct = 100 * recent[i] / base[i]
+            reasons[i] = (
+                f"Last {recent_periods} periods averaged {f(recent[i])}/period, {pct:.0f}% of the "
+                f"{baseline_periods}-period baseline {f(base[i])} (< {100 * low_velocity_ratio:.0f}%)"
+            )
+        else:
+            reasons[i] = (
+                f"Position {f(position[i])} vs reorder point {f(rop[i])}; {f(days_cover[i])} days of cover; "
+                f"recent {f(recent[i])}/period vs forecast {f(ref[i])} (z = {z[i]:.1f})"
+            )
+    return HealthResult(
+        status=status,
+        reason=reasons,
+        surge_z=out_arrays[0],
+        days_of_cover=out_arrays[1],
+        cover_periods=out_arrays[2],
+        target_cover_periods=out_arrays[3],
+    )
