@@ -299,8 +299,8 @@ def _sku_lead(facts: SkuFacts) -> str:
                 f"for a lead time of {_n(lead)} days."
             )
         return f"{ref} holds far more stock than its demand needs."
-    if cover is not None and recent is not None:
-        return f"{ref} is in good shape, with {_n(cover)} days of cover at {_n(recent)} units a {period}."
+    if cover is not None:
+        return f"{ref} is in good shape, with {_n(cover)} days of cover and no health flags."
     return f"{ref} is in good shape, with no health flags."
 
 
@@ -348,7 +348,7 @@ def _sku_volatility(facts: SkuFacts) -> str | None:
         via = f" with the {model} model" if model else ""
         return f"Demand is moderately predictable{via}, with a forecast-error CV of {_n(cv)}{change}."
     via = f"the {model} forecast" if model else "the forecast"
-    return f"Demand is steady and {via} tracks it closely (CV {_n(cv)}{change})."
+    return f"Forecast errors are small: {via} tracks demand closely (CV {_n(cv)}{change})."
 
 
 def _moved(change: Number, *, up: str, down: str) -> str:

@@ -89,7 +89,7 @@ def test_sku_trend_direction_changes_the_sentence(changes: dict, expected: str) 
 
 @pytest.mark.parametrize(
     ("sigma", "expected"),
-    [(8.0, "Demand is steady"), (60.0, "moderately predictable"), (130.0, "Forecast errors are large")],
+    [(8.0, "Forecast errors are small"), (60.0, "moderately predictable"), (130.0, "Forecast errors are large")],
 )
 def test_sku_volatility_changes_the_sentence(sigma: float, expected: str) -> None:
     facts = sku_facts(row=make_row("normal", sigma=sigma), previous=make_row("normal", sigma=sigma / 2))
