@@ -595,7 +595,7 @@ def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) ->
         "Ranked by value at risk. Cover is in days at the forecast rate.", size=SMALL_SIZE, color=BRAND["muted"]
     )
     pdf.ln(1)
-    with pdf.table(col_widths=(7, 20, 30, 20, 25, 47, 18, 13)) as table:
+    with pdf.table(col_widths=(7, 19, 36, 18, 24, 45, 18, 13)) as table:
         head = table.row()
         for text, align in (
             ("#", "RIGHT"),

@@ -77,8 +77,9 @@ def _rc(cjk_font_path: str | Path | None) -> dict[str, object]:
     }
 
 
-def _figure(width_mm: float, height_mm: float) -> Figure:
-    return Figure(figsize=(width_mm / MM_PER_INCH, height_mm / MM_PER_INCH), layout="constrained")
+def _figure(width_mm: float, height_mm: float, *, constrained: bool) -> Figure:
+    size = (width_mm / MM_PER_INCH, height_mm / MM_PER_INCH)
+    return Figure(figsize=size, layout="constrained" if constrained else None)
 
 
 def _to_svg(fig: Figure) -> bytes:
@@ -87,9 +88,16 @@ def _to_svg(fig: Figure) -> bytes:
     return _METADATA_RE.sub(b"", buffer.getvalue())
 
 
-def _render(draw, *, width_mm: float, height_mm: float, cjk_font_path: str | Path | None) -> bytes:
+def _render(
+    draw, *, width_mm: float, height_mm: float, cjk_font_path: str | Path | None, constrained: bool = True
+) -> bytes:
+    """Draw into a fresh figure under the house rc settings and return SVG bytes.
+
+    ``constrained=False`` skips matplotlib's constrained layout (an extra draw pass, about a third of the time);
+    the drawing function then sets the margins itself (see :func:`_finish`).
+    """
     with matplotlib.rc_context(_rc(cjk_font_path)):
-        fig = _figure(width_mm, height_mm)
+        fig = _figure(width_mm, height_mm, constrained=constrained)
         draw(fig)
         return _to_svg(fig)
 
@@ -130,8 +138,9 @@ def status_distribution_chart(
                 color=BRAND["text"],
             )
         ax.set_title("SKUs by health status")
+        _bar_margins(fig, [status_label(s) for s in statuses])
 
-    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path)
+    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
 
 def risk_value_chart(
@@ -169,8 +178,9 @@ def risk_value_chart(
                 color=BRAND["text"],
             )
         ax.set_title("Value at risk of the top-risk SKUs")
+        _bar_margins(fig, [_shorten(code, 14) for code, _, _ in items])
 
-    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path)
+    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
 
 def demand_forecast_chart(
@@ -217,7 +227,7 @@ def demand_forecast_chart(
         ax.set_ylim(bottom=0)
         _finish(ax, ylabel="Units per period", title=title)
 
-    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path)
+    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
 
 def stock_projection_chart(
@@ -294,7 +304,7 @@ def stock_projection_chart(
             ax.set_ylim(bottom=0)
         _finish(ax, ylabel="Units", title=title)
 
-    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path)
+    return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -307,7 +317,8 @@ def _no_data(ax, text: str) -> None:
 
 
 def _finish(ax, *, ylabel: str, title: str | None) -> None:
-    """Shared styling of the time-series charts: y grid, thousands ticks, concise dates, legend above the plot."""
+    """Shared styling of the time-series charts: y grid, thousands ticks, concise dates, legend above the plot,
+    and fixed margins in millimetres (left margin sized to the longest y tick label)."""
     if ax.get_yticks().size:
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -330,6 +341,23 @@ def _finish(ax, *, ylabel: str, title: str | None) -> None:
         )
     if ax.get_xticks().size:
         _date_axis(ax)
+    fig = ax.figure
+    width_mm, height_mm = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
+    low, high = ax.get_ylim()
+    formatter = ax.yaxis.get_major_formatter()
+    tick_chars = max((len(formatter(v, i)) for i, v in enumerate(ax.get_yticks()) if low <= v <= high), default=1)
+    left = 3.5 + 4.0 + tick_chars * 1.5  # label + pad + digits at 7 pt
+    top = (5.5 if handles else 1.5) + (6.0 if title else 0.0)
+    fig.subplots_adjust(left=left / width_mm, right=1 - 2.5 / width_mm, bottom=6.5 / height_mm, top=1 - top / height_mm)
+
+
+def _bar_margins(fig: Figure, labels: Sequence[str]) -> None:
+    """Fixed margins of a titled horizontal bar chart: left margin sized to the longest category label."""
+    width_mm, height_mm = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
+    left = 3.0 + max((len(label) for label in labels), default=4) * 1.55
+    fig.subplots_adjust(
+        left=min(left / width_mm, 0.45), right=1 - 2.0 / width_mm, bottom=6.0 / height_mm, top=1 - 6.5 / height_mm
+    )
 
 
 def _compact_tick(value: float, symbol: str) -> str:
