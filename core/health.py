@@ -7,7 +7,8 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
 - ``surge``: the mean demand of the last ``recent_periods`` is above the forecast for those periods by at least
   ``surge_z`` standard errors: z = (recent - expected) / (sigma / sqrt(recent_periods)), sigma = max(forecast-error
   sigma, sqrt(expected)) (a Poisson floor so a near-perfect backtest does not make every wiggle a surge).
-- ``dead_stock``: no sale for at least ``dead_after_periods`` periods (items never sold included).
+- ``dead_stock``: stock on hand or on order, and no sale for at least ``dead_after_periods`` periods (items never
+  sold included).
 - ``overstock``: the position covers more than ``overstock_cover_multiple`` x (lead time + review period + safety
   stock cover) periods of forecast demand, or there is stock but no forecast demand. The engine passes the order
   cycle max(R, lot / D) as the review period, so a freshly received economic lot is not called overstock.
@@ -154,7 +155,7 @@ def health_status(
     short_cover = has_demand & (days_cover < lt_days)
     c_stockout = below_rop | short_cover
     c_surge = (recent > 0) & (z >= surge_z)
-    c_dead = since >= dead_after_periods
+    c_dead = (since >= dead_after_periods) & (position > 0)
     c_over = (position > 0) & (cover > overstock_cover_multiple * target)
     c_low = (base > 0) & (recent < low_velocity_ratio * base)
 
@@ -203,6 +204,11 @@ def health_status(
             reasons[i] = (
                 f"Last {recent_periods} periods averaged {f(recent[i])}/period, {pct:.0f}% of the "
                 f"{baseline_periods}-period baseline {f(base[i])} (< {100 * low_velocity_ratio:.0f}%)"
+            )
+        elif not flag_demand[i] and position[i] <= 0:
+            reasons[i] = (
+                f"No forecast demand ({f(d[i])}/period) and no stock (position {f(position[i])}); "
+                f"last sale {int(since[i])} periods ago"
             )
         else:
             reasons[i] = (

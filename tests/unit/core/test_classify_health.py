@@ -183,6 +183,10 @@ def test_zero_everything_is_normal_and_vectorised() -> None:
     )
     assert list(r.status) == ["normal"] * n
     assert all(isinstance(x, str) and x for x in r.reason)
+    # never sold, nothing in stock: not dead *stock*
+    r2 = _health(on_hand=0.0, forecast_per_period=0.0, reorder_point=0.0, demand_recent=0.0, demand_baseline=0.0,
+                 periods_since_last_sale=40)  # fmt: skip
+    assert r2.status[0] == "normal" and "last sale 40 periods ago" in r2.reason[0]
 
 
 @settings(max_examples=60, deadline=None)

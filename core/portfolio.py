@@ -1,0 +1,649 @@
+"""The engine: forecast + classify + policy + health + KPIs for a batch of SKUs, then portfolio-wide steps.
+
+``compute_batch`` works on one batch (any subset of SKUs, same period grid); ``finalize_portfolio`` concatenates
+batches and runs the portfolio-wide steps (ABC by annual demand value, KPIs). Interface: docs/engine-contract.md.
+
+Per SKU (D = mean forecast per period over the horizon, after planner overrides; sigma = backtest error std per
+period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi^-1(service level)):
+
+- reorder_point / safety_stock / order_up_to: :func:`core.policy.reorder_point_auto` -- normal (with the review
+  undershoot allowance of :func:`core.policy.reorder_point_periodic` when ``periodic_review_rop``), Poisson,
+  negative binomial or bootstrap as chosen by :func:`core.policy.choose_rop_method`; safety_stock = ROP - D L.
+- eoq = sqrt(2 K D_year / h), h = unit_cost x holding_cost_rate (NaN where h = 0 and K D > 0). The lot used for
+  ordering is the EOQ capped at ``max_order_cover_days`` of demand and rounded to MOQ / multiple by total cost.
+- recommended_qty: when the position (on hand + on order) is at or below the reorder point and D > 0, order
+  max(lot, order_up_to - position) rounded up to the MOQ / multiple; otherwise 0.
+- order_by_periods: 0 when at or below the reorder point (order now), else ceil((position - ROP) / D) >= 1: the
+  period in which forecast demand takes the position to the reorder point; NaN when D = 0.
+- newsvendor_qty: one-shot buy for the horizon: demand mean = forecast sum over the horizon, std = sigma sqrt(h);
+  Cu = price - cost, Co = cost - salvage + holding over the horizon; 0 when Cu <= 0, NaN without a price.
+- days_of_cover = on hand / daily forecast (NaN when D = 0); annual_demand = D x periods per year.
+- excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot).
+- value_at_risk: :func:`core.kpi.value_at_risk` (lost margin over the lead time for stockout_risk, excess value for
+  overstock, on-hand value for dead_stock).
+- status / status_reason / surge_z: :func:`core.health.health_status` (rules and precedence there).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core import classify, health, kpi, policy
+
+SNAPSHOT_COLUMNS: tuple[str, ...] = (
+    "status",
+    "status_reason",
+    "demand_class",
+    "adi",
+    "cv2",
+    "abc",
+    "xyz",
+    "forecast_model",
+    "mase",
+    "wape",
+    "bias",
+    "model_scores",
+    "demand_recent",
+    "demand_baseline",
+    "forecast_per_period",
+    "sigma",
+    "lead_time_periods",
+    "lead_time_std_periods",
+    "service_level",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "eoq",
+    "newsvendor_qty",
+    "rop_method",
+    "rop_method_reason",
+    "on_hand",
+    "on_order",
+    "inventory_position",
+    "recommended_qty",
+    "order_by_periods",
+    "days_of_cover",
+    "annual_demand",
+    "inventory_value",
+    "value_at_risk",
+    "excess_value",
+    "surge_z",
+    "periods_since_last_sale",
+)
+"""Snapshot columns, in order (docs/engine-contract.md)."""
+
+SKU_COLUMNS: tuple[str, ...] = (
+    "category",
+    "unit_cost",
+    "unit_price",
+    "salvage_value",
+    "holding_cost_rate",
+    "order_cost",
+    "lead_time_mean_days",
+    "lead_time_std_days",
+    "moq",
+    "order_multiple",
+    "service_level",
+    "on_hand",
+    "on_order",
+)
+
+_SKU_DEFAULTS: dict[str, float] = {
+    "unit_price": np.nan,
+    "salvage_value": 0.0,
+    "holding_cost_rate": 0.25,
+    "order_cost": 0.0,
+    "lead_time_std_days": 0.0,
+    "moq": 0.0,
+    "order_multiple": 1.0,
+    "service_level": 0.95,
+    "on_hand": 0.0,
+    "on_order": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Engine parameters. Defaults suit weekly data; periods are the data's grain.
+
+    Attributes
+    ----------
+    horizon
+        Forecast periods (13 weeks = a quarter).
+    n_origins
+        Rolling backtest origins of the forecast model choice.
+    review_period
+        R, periods between reviews of the position (1 = every period); protection interval of order_up_to is L + R.
+    abc_split
+        Shares of annual demand value for A / B / C (80 / 15 / 5 %).
+    xyz_cv_limits
+        Forecast-error CV (sigma / D) limits: X <= 0.5 < Y <= 1.0 < Z.
+    surge_z
+        Surge when the recent mean exceeds the forecast by this many standard errors.
+    recent_periods, baseline_periods
+        Window of "recent" demand (last 4) and of the baseline before it (26).
+    low_velocity_ratio
+        Low velocity when recent < ratio x baseline (30 %).
+    dead_after_periods
+        Dead stock after this many periods without a sale (13 weeks).
+    overstock_cover_multiple
+        Overstock when the position covers more than this multiple of the target cover (lead time + order cycle
+        max(R, lot / D) + safety stock cover).
+    random_state
+        Seed of the forecast ML model and of the bootstrap.
+    rop_normal_min_mean, rop_overdispersion_ratio, bootstrap_min_nonzero, bootstrap_samples
+        Reorder-point method rule (:func:`core.policy.choose_rop_method`): normal needs a lead-time demand mean
+        >= 10 and a smooth / erratic class; variance / mean above 1.1 -> negative binomial; bootstrap for lumpy
+        items with >= 8 non-zero periods, 500 samples.
+    periodic_review_rop
+        True: the normal reorder point includes the undershoot of periodic review
+        (:func:`core.policy.reorder_point_periodic`); False: continuous-review D L + z sigma_LTD.
+    max_order_cover_days
+        The order lot never exceeds this many days of forecast demand (365).
+    """
+
+    horizon: int = 13
+    n_origins: int = 3
+    review_period: int = 1
+    abc_split: tuple[float, float, float] = (0.80, 0.15, 0.05)
+    xyz_cv_limits: tuple[float, float] = (0.5, 1.0)
+    surge_z: float = 3.0
+    recent_periods: int = 4
+    baseline_periods: int = 26
+    low_velocity_ratio: float = 0.3
+    dead_after_periods: int = 13
+    overstock_cover_multiple: float = 3.0
+    random_state: int = 0
+    rop_normal_min_mean: float = 10.0
+    rop_overdispersion_ratio: float = 1.1
+    bootstrap_min_nonzero: int = 8
+    bootstrap_samples: int = 500
+    periodic_review_rop: bool = True
+    max_order_cover_days: float = 365.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "horizon",
+            "n_origins",
+            "review_period",
+            "recent_periods",
+            "baseline_periods",
+            "dead_after_periods",
+            "bootstrap_samples",
+        ):
+            v = getattr(self, name)
+            if int(v) != v or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in (
+            "surge_z",
+            "low_velocity_ratio",
+            "overstock_cover_multiple",
+            "rop_normal_min_mean",
+            "rop_overdispersion_ratio",
+            "max_order_cover_days",
+        ):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and v > 0):
+                raise ValueError(f"{name} must be > 0, got {v!r}")
+        if len(self.abc_split) != 3 or abs(sum(self.abc_split) - 1) > 1e-6 or min(self.abc_split) <= 0:
+            raise ValueError(f"abc_split must be three positive shares summing to 1, got {self.abc_split!r}")
+        lo, hi = self.xyz_cv_limits
+        if not 0 < lo < hi:
+            raise ValueError(f"xyz_cv_limits must satisfy 0 < x < y, got {self.xyz_cv_limits!r}")
+
+
+@dataclass(frozen=True)
+class BatchInputs:
+    """One batch of SKUs (see docs/engine-contract.md)."""
+
+    codes: list[str]
+    history: np.ndarray
+    period_dates: pd.DatetimeIndex
+    grain: str
+    sku: pd.DataFrame
+    overrides: np.ndarray | None = None
+
+
+@dataclass
+class BatchResult:
+    """Result of :func:`compute_batch`. ``extras`` carries per-row arrays that ``finalize_portfolio`` needs
+    (``unit_cost``, ``unit_price``, ``expected_fill_rate``) and that are not snapshot columns."""
+
+    snapshot: pd.DataFrame
+    forecast_dates: pd.DatetimeIndex
+    mean: np.ndarray
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    backtest: np.ndarray
+    timings: dict[str, float]
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class PortfolioResult:
+    """All batches together, with portfolio-wide ABC and KPIs (see :func:`core.kpi.portfolio_kpis`)."""
+
+    snapshot: pd.DataFrame
+    forecast_dates: pd.DatetimeIndex
+    mean: np.ndarray
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+    backtest: np.ndarray
+    kpis: dict[str, float]
+    timings: dict[str, float]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+def _grain(grain: str) -> tuple[float, int]:
+    from core.calendar import GRAIN_DAYS, default_season_length
+
+    if grain not in GRAIN_DAYS:
+        raise ValueError(f"grain must be one of {sorted(GRAIN_DAYS)}, got {grain!r}")
+    return float(GRAIN_DAYS[grain]), int(default_season_length(grain))
+
+
+def _forecast_dates(period_dates: pd.DatetimeIndex, grain: str, horizon: int) -> pd.DatetimeIndex:
+    dates = pd.DatetimeIndex(period_dates)
+    last = dates[-1]
+    freq = pd.infer_freq(dates) if len(dates) >= 3 else None
+    if freq is not None:
+        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    if grain == "monthly":
+        return pd.DatetimeIndex([last + pd.DateOffset(months=k) for k in range(1, horizon + 1)])
+    step = 7 if grain == "weekly" else 1
+    return pd.DatetimeIndex([last + pd.Timedelta(days=step * k) for k in range(1, horizon + 1)])
+
+
+def _sku_column(sku: pd.DataFrame, name: str, codes: list[str]) -> np.ndarray:
+    if name not in sku.columns:
+        if name in _SKU_DEFAULTS:
+            return np.full(len(sku), _SKU_DEFAULTS[name])
+        raise ValueError(f"sku is missing column {name!r}")
+    values = pd.to_numeric(sku[name], errors="coerce").to_numpy(dtype=float)
+    if name in _SKU_DEFAULTS:
+        values = np.where(np.isnan(values), _SKU_DEFAULTS[name], values)
+    bad = values < 0
+    if bad.any():
+        raise ValueError(f"sku column {name} must be >= 0; negative for {[codes[i] for i in np.flatnonzero(bad)[:5]]}")
+    return values
+
+
+def _nanmean_rows(x: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(x)
+    cnt = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, np.where(ok, x, 0.0).sum(axis=1) / np.maximum(cnt, 1), np.nan)
+
+
+def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray, int, int]:
+    if not isinstance(settings, EngineSettings):
+        raise ValueError("settings must be an EngineSettings")
+    history = np.asarray(inputs.history, dtype=float)
+    if history.ndim != 2:
+        raise ValueError(f"history must be 2-D (n, T), got shape {history.shape}")
+    n, t = history.shape
+    if len(inputs.codes) != n:
+        raise ValueError(f"codes has {len(inputs.codes)} entries but history has {n} rows")
+    if len(set(inputs.codes)) != n:
+        raise ValueError("codes must be unique")
+    if len(inputs.sku) != n:
+        raise ValueError(f"sku has {len(inputs.sku)} rows but history has {n}")
+    if len(inputs.period_dates) != t:
+        raise ValueError(f"period_dates has {len(inputs.period_dates)} dates but history has {t} periods")
+    if t < 1:
+        raise ValueError("history must have at least one period")
+    if inputs.overrides is not None and np.shape(inputs.overrides) != (n, settings.horizon):
+        raise ValueError(f"overrides must have shape {(n, settings.horizon)}, got {np.shape(inputs.overrides)}")
+    return history, n, t
+
+
+def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
+    """Forecast, classify, set the policy and the health status of every SKU of a batch.
+
+    Parameters
+    ----------
+    inputs
+        The batch (history (n, T), SKU master data in ``inputs.sku``, optional overrides (n, horizon)).
+    settings
+        Engine parameters.
+
+    Returns
+    -------
+    BatchResult
+        Snapshot (index = code, columns :data:`SNAPSHOT_COLUMNS`), forecasts, backtest and stage timings. ABC is
+        computed within the batch here and recomputed portfolio-wide by :func:`finalize_portfolio`.
+
+    Raises
+    ------
+    ValueError
+        Inconsistent shapes, unknown grain, negative master data, a missing lead time or a service level outside (0, 1).
+    """
+    import core.forecast as fc  # imported here so tests can substitute it
+
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    history, n, n_periods = _validate(inputs, settings)
+    codes = list(inputs.codes)
+    days, season = _grain(inputs.grain)
+    sku = inputs.sku.reset_index(drop=True)
+    col = {c: _sku_column(sku, c, codes) for c in SKU_COLUMNS if c != "category"}
+    if np.isnan(col["lead_time_mean_days"]).any():
+        bad = [codes[i] for i in np.flatnonzero(np.isnan(col["lead_time_mean_days"]))[:5]]
+        raise ValueError(f"sku column lead_time_mean_days is missing for {bad}")
+    sl = col["service_level"]
+    bad_sl = ~((sl > 0) & (sl < 1))
+    if bad_sl.any():
+        raise ValueError(
+            f"sku column service_level must be in (0, 1); not for {[codes[i] for i in np.flatnonzero(bad_sl)[:5]]}"
+        )
+
+    # 1. forecast -----------------------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    fr = fc.forecast_batch(
+        history=history,
+        horizon=settings.horizon,
+        season_length=season,
+        n_origins=settings.n_origins,
+        period_dates=pd.DatetimeIndex(inputs.period_dates),
+        random_state=settings.random_state,
+    )
+    timings["forecast"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    mean = np.asarray(fr.mean, dtype=float).copy()
+    p10, p50, p90 = (np.asarray(a, dtype=float).copy() for a in (fr.p10, fr.p50, fr.p90))
+    if inputs.overrides is not None:
+        ovr = np.asarray(inputs.overrides, dtype=float)
+        delta = np.where(np.isfinite(ovr), np.maximum(ovr, 0.0) - mean, 0.0)
+        mean = mean + delta
+        p10, p50, p90 = (np.maximum(a + delta, 0.0) for a in (p10, p50, p90))
+    d = np.maximum(np.nan_to_num(mean.mean(axis=1)), 0.0)
+    sigma = np.maximum(np.nan_to_num(np.asarray(fr.sigma, dtype=float)), 0.0)
+
+    # 2. classify -----------------------------------------------------------------------------------------------
+    pattern = classify.demand_pattern(history=history)
+    xyz = classify.xyz_classes(cv=classify.forecast_error_cv(sigma=sigma, demand_mean=d), limits=settings.xyz_cv_limits)
+    timings["classify"] = time.perf_counter() - t0
+
+    # 3. policy -------------------------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    lt = col["lead_time_mean_days"] / days
+    lt_sd = col["lead_time_std_days"] / days
+    r = float(settings.review_period)
+    rng = np.random.default_rng(settings.random_state)
+    rop = policy.reorder_point_auto(
+        service_level=sl,
+        demand_mean=d,
+        demand_std=sigma,
+        lead_time=lt,
+        lead_time_std=lt_sd,
+        review_period=r,
+        demand_class=pattern.demand_class,
+        history=history,
+        rng=rng,
+        normal_min_mean=settings.rop_normal_min_mean,
+        overdispersion_ratio=settings.rop_overdispersion_ratio,
+        bootstrap_min_nonzero=settings.bootstrap_min_nonzero,
+        n_samples=settings.bootstrap_samples,
+        periodic_review=settings.periodic_review_rop,
+    )
+    periods_per_year = kpi.DAYS_PER_YEAR / days
+    annual = d * periods_per_year
+    cost = col["unit_cost"]
+    cost0 = np.nan_to_num(cost)
+    h_year = cost0 * col["holding_cost_rate"]
+    k_order = col["order_cost"]
+    eoq = np.asarray(policy.eoq(annual_demand=annual, order_cost=k_order, holding_cost=h_year), dtype=float)
+    cap = d * settings.max_order_cover_days / days
+    lot = np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap)
+    lot = np.asarray(
+        policy.round_order_quantity(
+            quantity=lot,
+            moq=col["moq"],
+            order_multiple=col["order_multiple"],
+            annual_demand=annual,
+            order_cost=k_order,
+            holding_cost=h_year,
+        ),
+        dtype=float,
+    )
+    on_hand, on_order = col["on_hand"], col["on_order"]
+    position = on_hand + on_order
+    s_level = rop.order_up_to
+    trigger = (d > 0) & (position <= rop.reorder_point)
+    raw = np.maximum(lot, s_level - position)
+    recommended = np.where(
+        trigger,
+        np.asarray(
+            policy.round_up_to_pack(quantity=np.maximum(raw, 0.0), moq=col["moq"], order_multiple=col["order_multiple"])
+        ),
+        0.0,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        order_by = np.where(
+            d > 0,
+            np.where(trigger, 0.0, np.maximum(np.ceil((position - rop.reorder_point) / np.where(d > 0, d, 1.0)), 1.0)),
+            np.nan,
+        )
+    # newsvendor over the horizon
+    price = col["unit_price"]
+    horizon_years = settings.horizon / periods_per_year
+    cu = price - cost0
+    co = cost0 - col["salvage_value"] + h_year * horizon_years
+    mu_h = d * settings.horizon
+    sd_h = sigma * np.sqrt(settings.horizon)
+    ok_nv = np.isfinite(price) & (cu > 0) & (co > 0)
+    nv = np.full(n, np.nan)
+    if ok_nv.any():
+        res = policy.newsvendor_normal(
+            underage_cost=cu[ok_nv], overage_cost=co[ok_nv], demand_mean=mu_h[ok_nv], demand_std=sd_h[ok_nv]
+        )
+        nv[ok_nv] = np.maximum(np.asarray(res.quantity), 0.0)
+    nv = np.where(np.isfinite(price) & (cu <= 0), 0.0, nv)
+    sigma_ltd = np.asarray(
+        policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd), dtype=float
+    )
+    exp_fill = np.where(
+        d > 0,
+        np.asarray(
+            policy.expected_fill_rate(
+                order_quantity=np.maximum(np.maximum(lot, d * r), 1e-12),
+                reorder_point=rop.reorder_point,
+                lead_time_demand_mean=d * lt,
+                lead_time_demand_std=sigma_ltd,
+            )
+        ),
+        np.nan,
+    )
+    timings["policy"] = time.perf_counter() - t0
+
+    # 4. health -------------------------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    rp, bp = settings.recent_periods, settings.baseline_periods
+    demand_recent = _nanmean_rows(history[:, -rp:])
+    base_block = history[:, max(0, n_periods - rp - bp) : max(0, n_periods - rp)]
+    demand_baseline = _nanmean_rows(base_block) if base_block.shape[1] else np.full(n, np.nan)
+    backtest = np.asarray(fr.backtest, dtype=float)
+    expected_recent = _nanmean_rows(backtest[:, -rp:])
+    sold = np.nan_to_num(history) > 0
+    last = np.where(sold.any(axis=1), n_periods - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
+    since = np.where(last >= 0, n_periods - 1 - last, n_periods).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cycle = np.where(d > 0, np.maximum(r, lot / np.where(d > 0, d, 1.0)), r)
+    hs = health.health_status(
+        on_hand=on_hand,
+        on_order=on_order,
+        reorder_point=rop.reorder_point,
+        safety_stock=rop.safety_stock,
+        forecast_per_period=d,
+        expected_recent=expected_recent,
+        demand_recent=demand_recent,
+        demand_baseline=demand_baseline,
+        sigma=sigma,
+        lead_time_periods=lt,
+        periods_since_last_sale=since,
+        days_per_period=days,
+        review_period=cycle,
+        recent_periods=rp,
+        baseline_periods=bp,
+        surge_z=settings.surge_z,
+        low_velocity_ratio=settings.low_velocity_ratio,
+        dead_after_periods=settings.dead_after_periods,
+        overstock_cover_multiple=settings.overstock_cover_multiple,
+    )
+    inv_value = on_hand * cost
+    max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)
+    excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
+    var = kpi.value_at_risk(
+        status=hs.status,
+        inventory_position=position,
+        lead_time_demand_mean=d * lt,
+        lead_time_demand_std=sigma_ltd,
+        unit_price=price,
+        unit_cost=cost0,
+        excess_value=np.nan_to_num(excess),
+        on_hand_value=np.nan_to_num(inv_value),
+    )
+    abc = classify.abc_classes(value=annual * cost0, split=settings.abc_split)
+    timings["health"] = time.perf_counter() - t0
+
+    # 5. snapshot -----------------------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    names = list(fr.model_names)
+    score_mat = (
+        np.column_stack([np.asarray(fr.scores.get(m, np.full(n, np.nan)), dtype=float) for m in names])
+        if names
+        else np.empty((n, 0))
+    )
+    model_scores = [{m: float(v) for m, v in zip(names, row, strict=True) if np.isfinite(v)} for row in score_mat]
+    snap = pd.DataFrame(
+        {
+            "status": hs.status,
+            "status_reason": hs.reason,
+            "demand_class": pattern.demand_class,
+            "adi": pattern.adi,
+            "cv2": pattern.cv2,
+            "abc": abc,
+            "xyz": xyz,
+            "forecast_model": np.asarray(fr.model, dtype=object),
+            "mase": np.asarray(fr.mase, dtype=float),
+            "wape": np.asarray(fr.wape, dtype=float),
+            "bias": np.asarray(fr.bias, dtype=float),
+            "model_scores": model_scores,
+            "demand_recent": demand_recent,
+            "demand_baseline": demand_baseline,
+            "forecast_per_period": d,
+            "sigma": sigma,
+            "lead_time_periods": lt,
+            "lead_time_std_periods": lt_sd,
+            "service_level": sl,
+            "safety_stock": rop.safety_stock,
+            "reorder_point": rop.reorder_point,
+            "order_up_to": s_level,
+            "eoq": np.where(np.isfinite(eoq), eoq, np.nan),
+            "newsvendor_qty": nv,
+            "rop_method": rop.method,
+            "rop_method_reason": rop.reason,
+            "on_hand": on_hand,
+            "on_order": on_order,
+            "inventory_position": position,
+            "recommended_qty": recommended,
+            "order_by_periods": order_by,
+            "days_of_cover": hs.days_of_cover,
+            "annual_demand": annual,
+            "inventory_value": inv_value,
+            "value_at_risk": var,
+            "excess_value": excess,
+            "surge_z": hs.surge_z,
+            "periods_since_last_sale": since,
+        },
+        index=pd.Index(codes, name="code"),
+    )
+    timings["snapshot"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+    return BatchResult(
+        snapshot=snap[list(SNAPSHOT_COLUMNS)],
+        forecast_dates=_forecast_dates(pd.DatetimeIndex(inputs.period_dates), inputs.grain, settings.horizon),
+        mean=mean,
+        p10=p10,
+        p50=p50,
+        p90=p90,
+        backtest=backtest,
+        timings=timings,
+        extras={"unit_cost": cost, "unit_price": price, "expected_fill_rate": exp_fill},
+    )
+
+
+def finalize_portfolio(batches: list[BatchResult], *, settings: EngineSettings) -> PortfolioResult:
+    """Concatenate batches (in order) and run the portfolio-wide steps: ABC by annual demand value, KPIs.
+
+    Raises
+    ------
+    ValueError
+        No batches, a code in two batches, or batches with different forecast dates / history lengths.
+    """
+    t0 = time.perf_counter()
+    if not batches:
+        raise ValueError("batches must contain at least one BatchResult")
+    first = batches[0]
+    for b in batches[1:]:
+        if not b.forecast_dates.equals(first.forecast_dates):
+            raise ValueError("batches have different forecast_dates")
+        if b.backtest.shape[1] != first.backtest.shape[1]:
+            raise ValueError("batches have different history lengths")
+    snap = pd.concat([b.snapshot for b in batches])
+    if snap.index.has_duplicates:
+        dup = snap.index[snap.index.duplicated()].unique().tolist()[:5]
+        raise ValueError(f"codes appear in more than one batch: {dup}")
+
+    def extra(name: str) -> np.ndarray:
+        parts = []
+        for b in batches:
+            x = b.extras.get(name)
+            parts.append(np.full(len(b.snapshot), np.nan) if x is None else np.asarray(x, dtype=float))
+        return np.concatenate(parts) if parts else np.empty(0)
+
+    unit_cost = extra("unit_cost")
+    missing_cost = ~np.isfinite(unit_cost)
+    if missing_cost.any():  # batches built without extras: recover the cost from the inventory value
+        oh = snap["on_hand"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            guess = np.where(oh > 0, snap["inventory_value"].to_numpy(dtype=float) / oh, np.nan)
+        unit_cost = np.where(missing_cost, guess, unit_cost)
+    value = snap["annual_demand"].to_numpy(dtype=float) * np.nan_to_num(unit_cost)
+    snap = snap.copy()
+    snap["abc"] = classify.abc_classes(value=value, split=settings.abc_split)
+    kpis = kpi.portfolio_kpis(snapshot=snap, unit_cost=unit_cost, expected_fill_rate=extra("expected_fill_rate"))
+    timings: dict[str, float] = {}
+    for b in batches:
+        for k, v in b.timings.items():
+            timings[k] = timings.get(k, 0.0) + v
+    timings["finalize"] = time.perf_counter() - t0
+    return PortfolioResult(
+        snapshot=snap,
+        forecast_dates=first.forecast_dates,
+        mean=np.concatenate([b.mean for b in batches]),
+        p10=np.concatenate([b.p10 for b in batches]),
+        p50=np.concatenate([b.p50 for b in batches]),
+        p90=np.concatenate([b.p90 for b in batches]),
+        backtest=np.concatenate([b.backtest for b in batches]),
+        kpis=kpis,
+        timings=timings,
+    )
+
+
+__all__ = [
+    "SNAPSHOT_COLUMNS",
+    "BatchInputs",
+    "BatchResult",
+    "EngineSettings",
+    "PortfolioResult",
+    "compute_batch",
+    "finalize_portfolio",
+]
