@@ -71,7 +71,7 @@ def synthetic_snapshot(n: int, *, seed: int = 0) -> pd.DataFrame:
 def portfolio_facts(snapshot: pd.DataFrame):
     """Reduce a snapshot to the briefing facts (the job the briefing service will do from the database)."""
     from reports.data import Mover, PortfolioBriefing, PortfolioKpis, PurchaseOrderLine, RiskRow, default_method_notes
-    from reports.samples import sample_commentary, sample_kpis
+    from reports.samples import sample_commentary
 
     counts = snapshot["status"].value_counts().to_dict()
     kpis = PortfolioKpis(
@@ -124,7 +124,13 @@ def portfolio_facts(snapshot: pd.DataFrame):
         run_id="bench",
         scope_label="Whole portfolio",
         kpis=kpis,
-        previous_kpis=replace(sample_kpis(sku_count=len(snapshot) - 20), status_counts=kpis.status_counts),
+        previous_kpis=replace(
+            kpis,
+            sku_count=len(snapshot) - 20,
+            inventory_value=kpis.inventory_value * 0.98,
+            value_at_risk=kpis.value_at_risk * 1.05,
+            fill_rate=0.955,
+        ),
         top_risks=risks,
         top_movers=movers,
         commentary=sample_commentary(),

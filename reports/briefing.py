@@ -39,6 +39,7 @@ from reports.formatting import (
     fmt_days,
     fmt_int,
     fmt_money,
+    fmt_money_compact,
     fmt_num,
     fmt_pct,
     fmt_qty,
@@ -132,10 +133,10 @@ class _BriefingPDF(FPDF):
         self.set_font(FONT, "B", SMALL_SIZE + 0.5)
         self.set_text_color(*_rgb(BRAND["primary"]))
         half = self.epw / 2
-        self.cell(half, 5, self.header_left, align="L")
+        self.cell(half, 5, _fit(self, self.header_left, half - 2), align="L")
         self.set_font(FONT, "", SMALL_SIZE)
         self.set_text_color(*_rgb(BRAND["muted"]))
-        self.cell(half, 5, self.header_right, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(half, 5, _fit(self, self.header_right, half - 2), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_draw_color(*_rgb(BRAND["primary"]))
         self.set_line_width(0.4)
         self.line(MARGIN, 13.8, self.w - MARGIN, 13.8)
@@ -150,7 +151,7 @@ class _BriefingPDF(FPDF):
         self.set_font(FONT, "", SMALL_SIZE - 0.5)
         self.set_text_color(*_rgb(BRAND["muted"]))
         width = self.epw * 0.75
-        self.cell(width, 5, self.footer_left, align="L")
+        self.cell(width, 5, _fit(self, self.footer_left, width - 2), align="L")
         self.cell(self.epw - width, 5, f"Page {self.page_no()} of {self.alias_nb_pages_text}", align="R")
         self._reset_style()
 
@@ -236,11 +237,11 @@ class _BriefingPDF(FPDF):
         self.set_xy(MARGIN + 6, y + 4)
         self.set_font(FONT, "B", 18)
         self.set_text_color(255, 255, 255)
-        self.cell(self.epw - 12, 9, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(self.epw - 12, 9, _fit(self, title, self.epw - 12), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_x(MARGIN + 6)
         self.set_font(FONT, "", 10.5)
         self.set_text_color(*tint(BRAND["primary"], 0.75))
-        self.cell(self.epw - 12, 7, subtitle, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(self.epw - 12, 7, _fit(self, subtitle, self.epw - 12), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         # facts row
         y_meta = y + band
         height = 13.0
@@ -492,11 +493,18 @@ def _kpi_value(kpis: PortfolioKpis | None, key: str) -> float | None:
     return None if is_missing(value) else float(value)
 
 
+def _money_fit(value: float | None, symbol: str, *, compact_from: float) -> str:
+    """Whole money amount, or the compact form (``$1.50B``) from ``compact_from`` on so narrow columns do not wrap."""
+    if not is_missing(value) and abs(value) >= compact_from:  # type: ignore[arg-type]
+        return fmt_money_compact(value, symbol)
+    return fmt_money(value, symbol)
+
+
 def _fmt_kpi(value: float | None, kind: str, symbol: str) -> str:
     if kind == "count":
         return fmt_int(value)
     if kind == "money":
-        return fmt_money(value, symbol)
+        return _money_fit(value, symbol, compact_from=1e9)
     if kind == "fraction":
         return fmt_pct(value)
     return fmt_num(value, 1)
@@ -514,12 +522,12 @@ def _kpi_section(
 ) -> None:
     pdf.section("Key figures", keep_with=60)
     y0 = pdf.get_y()
-    table_width = 112.0 if show_chart else pdf.epw
+    table_width = 116.0 if show_chart else pdf.epw
     prev_label = "Previous" if previous is not None else "Previous (none)"
     with pdf.table(
         width=table_width,
         align="LEFT",
-        col_widths=(38, 23, 23, 28) if show_chart else (70, 35, 35, 40),
+        col_widths=(38, 24, 22, 32) if show_chart else (70, 35, 35, 40),
         line_height=4.6,
     ) as table:
         head = table.row()
@@ -616,7 +624,7 @@ def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) ->
             row.cell(r.category or MISSING)
             row.cell(status_label(r.status), style=FontFace(emphasis="BOLD", color=_rgb(status_color(r.status))))
             row.cell(r.reason or MISSING)
-            row.cell(fmt_money(r.value_at_risk, symbol), align="RIGHT")
+            row.cell(_money_fit(r.value_at_risk, symbol, compact_from=1e8), align="RIGHT")
             row.cell(fmt_days(r.days_of_cover), align="RIGHT")
     values = [r.value_at_risk for r in rows if not is_missing(r.value_at_risk)]
     if values and max(values) > 0:

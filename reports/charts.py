@@ -11,6 +11,7 @@ import functools
 import io
 import math
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,8 @@ MM_PER_INCH = 25.4
 BASE_FONT_SIZE = 7.5
 
 _METADATA_RE = re.compile(rb"<metadata>.*?</metadata>", re.DOTALL)
+# rc_context changes matplotlib's global rcParams: serialise renders so threads cannot see each other's settings
+_RENDER_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -96,7 +99,7 @@ def _render(
     ``constrained=False`` skips matplotlib's constrained layout (an extra draw pass, about a third of the time);
     the drawing function then sets the margins itself (see :func:`_finish`).
     """
-    with matplotlib.rc_context(_rc(cjk_font_path)):
+    with _RENDER_LOCK, matplotlib.rc_context(_rc(cjk_font_path)):
         fig = _figure(width_mm, height_mm, constrained=constrained)
         draw(fig)
         return _to_svg(fig)
@@ -122,23 +125,23 @@ def status_distribution_chart(
         ax.tick_params(axis="y", length=0, labelcolor=BRAND["text"])
         ax.spines["left"].set_visible(False)
         top = max(values) if values and max(values) > 0 else 1
-        ax.set_xlim(0, top * 1.32)
+        bar_labels = [f"{v:,}" + (f" ({v / total:.0%})" if total else "") for v in values]
+        axes_mm = _bar_margins(fig, [status_label(s) for s in statuses])
+        ax.set_xlim(0, _headroom(top, axes_mm, bar_labels))
         ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(axis="x")
         ax.set_axisbelow(True)
-        for yi, value in zip(y, values, strict=True):
-            share = f" ({value / total:.0%})" if total else ""
+        for yi, value, label in zip(y, values, bar_labels, strict=True):
             ax.text(
                 value + top * 0.02,
                 yi,
-                f"{value:,}{share}",
+                label,
                 va="center",
                 fontsize=BASE_FONT_SIZE - 0.5,
                 color=BRAND["text"],
             )
         ax.set_title("SKUs by health status")
-        _bar_margins(fig, [status_label(s) for s in statuses])
 
     return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
@@ -163,7 +166,8 @@ def risk_value_chart(
         ax.tick_params(axis="y", length=0, labelcolor=BRAND["text"])
         ax.spines["left"].set_visible(False)
         top = max(values) if values and max(values) > 0 else 1.0
-        ax.set_xlim(0, top * 1.3)
+        axes_mm = _bar_margins(fig, [_shorten(code, 14) for code, _, _ in items], char_mm=1.8)
+        ax.set_xlim(0, _headroom(top, axes_mm, [fmt_money_compact(v, currency_symbol) for v in values]))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _compact_tick(v, currency_symbol)))
         ax.grid(axis="x")
@@ -178,7 +182,6 @@ def risk_value_chart(
                 color=BRAND["text"],
             )
         ax.set_title("Value at risk of the top-risk SKUs")
-        _bar_margins(fig, [_shorten(code, 14) for code, _, _ in items])
 
     return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
@@ -351,13 +354,23 @@ def _finish(ax, *, ylabel: str, title: str | None) -> None:
     fig.subplots_adjust(left=left / width_mm, right=1 - 2.5 / width_mm, bottom=6.5 / height_mm, top=1 - top / height_mm)
 
 
-def _bar_margins(fig: Figure, labels: Sequence[str]) -> None:
-    """Fixed margins of a titled horizontal bar chart: left margin sized to the longest category label."""
+def _bar_margins(fig: Figure, labels: Sequence[str], *, char_mm: float = 1.55) -> float:
+    """Fixed margins of a titled horizontal bar chart (left margin sized to the longest category label);
+    returns the width of the axes in millimetres."""
     width_mm, height_mm = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
-    left = 3.0 + max((len(label) for label in labels), default=4) * 1.55
+    left = min(3.0 + max((len(label) for label in labels), default=4) * char_mm, width_mm * 0.45)
+    right = 2.0
     fig.subplots_adjust(
-        left=min(left / width_mm, 0.45), right=1 - 2.0 / width_mm, bottom=6.0 / height_mm, top=1 - 6.5 / height_mm
+        left=left / width_mm, right=1 - right / width_mm, bottom=6.0 / height_mm, top=1 - 6.5 / height_mm
     )
+    return width_mm - left - right
+
+
+def _headroom(top: float, axes_mm: float, labels: Sequence[str]) -> float:
+    """Upper x limit so that the longest value label (about 1.35 mm per character at 6.5 pt) fits after its bar."""
+    label_mm = max((len(label) for label in labels), default=0) * 1.35 + 2.0
+    share = max(axes_mm - label_mm, axes_mm * 0.4) / axes_mm
+    return top / share
 
 
 def _compact_tick(value: float, symbol: str) -> str:

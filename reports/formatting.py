@@ -84,11 +84,13 @@ def fmt_signed_pct(percent: float | None, digits: int = 0) -> str:
 
 
 def fmt_days(value: float | None) -> str:
-    """Days of cover: ``3.24`` -> ``"3.2"``, ``inf`` -> ``"∞"``, >= 100 without decimals."""
+    """Days of cover: ``3.24`` -> ``"3.2"``, ``inf`` -> ``"∞"``, >= 100 without decimals, >= 10,000 as ``">9,999"``."""
     if _missing(value):
         return MISSING
     if math.isinf(value):  # type: ignore[arg-type]
         return INFINITY
+    if value >= 10_000:  # type: ignore[operator]
+        return ">9,999"
     return fmt_num(value, 0 if abs(value) >= 100 else 1)  # type: ignore[arg-type]
 
 
@@ -118,7 +120,8 @@ def fmt_change(current: float | None, previous: float | None, *, kind: str, symb
     Parameters
     ----------
     kind
-        ``"count"`` (``+12``), ``"money"`` (``+$1,234 (+4.5%)``), ``"fraction"`` (percentage points, ``+1.2 pp``)
+        ``"count"`` (``+12``), ``"money"`` (``+$1,234 (+4.5%)``; compact from a million: ``+$8.84M (+310.6%)``),
+        ``"fraction"`` (percentage points, ``+1.2 pp``)
         or ``"number"`` (``+0.3``).
     """
     if _missing(current) or _missing(previous):
@@ -128,7 +131,8 @@ def fmt_change(current: float | None, previous: float | None, *, kind: str, symb
         return f"{round(delta):+,}"
     if kind == "money":
         sign = "+" if delta >= 0 else "-"
-        text = f"{sign}{symbol}{abs(round(delta)):,}"
+        amount = fmt_money_compact(abs(delta), symbol) if abs(delta) >= 1e6 else f"{symbol}{abs(round(delta)):,}"
+        text = f"{sign}{amount}"
         if previous:
             text += f" ({delta / abs(previous) * 100:+.1f}%)"  # type: ignore[arg-type]
         return text

@@ -78,6 +78,7 @@ def test_number_formats() -> None:
     assert fmt_days(3.24) == "3.2"
     assert fmt_days(212.4) == "212"
     assert fmt_days(math.inf) == "∞"
+    assert fmt_days(1e6) == ">9,999"
 
 
 def test_date_formats() -> None:
@@ -91,6 +92,7 @@ def test_change_formats() -> None:
     assert fmt_change(1250, 1238, kind="count") == "+12"
     assert fmt_change(100.0, 110.0, kind="money") == "-$10 (-9.1%)"
     assert fmt_change(100.0, 0.0, kind="money") == "+$100"
+    assert fmt_change(9.87e9, 2.0e9, kind="money") == "+$7.87B (+393.5%)"
     assert fmt_change(0.962, 0.948, kind="fraction") == "+1.4 pp"
     assert fmt_change(7.4, 7.3, kind="number") == "+0.1"
     assert fmt_change(None, 1.0, kind="number") == "–"

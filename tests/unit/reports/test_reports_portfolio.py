@@ -324,3 +324,30 @@ def test_missing_kpis_and_fallback_commentary() -> None:
 def test_rejects_wrong_data_type() -> None:
     with pytest.raises(ValueError, match="data"):
         build_portfolio_briefing({"title": "x"})  # type: ignore[arg-type]
+
+
+def test_extreme_inputs_do_not_break_the_layout() -> None:
+    long_code = "X" * 45
+    risks = (
+        RiskRow(long_code, "word " * 60, "Category " * 5, "quarantined", "reason " * 80, 1.5e9, 1e6),
+        *RISKS[:3],
+    )
+    kpis = replace(
+        KPIS,
+        inventory_value=9.87e9,
+        value_at_risk=1.2e9,
+        status_counts={**KPIS.status_counts, "quarantined": 4},
+    )
+    pdf = build_portfolio_briefing(
+        make_briefing(company_name="Company " * 30, scope_label="Scope " * 40, top_risks=risks, kpis=kpis)
+    )
+    pages = page_texts(pdf)
+    joined = " ".join(pages)
+    assert long_code in joined.replace(" ", "")
+    assert "Inventory value (at cost) $9.87B $2,887,990 +$9.87B (+341660.2%)" in joined  # compact from a billion
+    assert "$1.50B >9,999" in joined
+    assert "QUARANTINED 4" in joined and "Quarantined" in joined
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+    for image in render_pages(pdf):
+        assert_not_blank(image)
