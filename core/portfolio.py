@@ -18,6 +18,7 @@ period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi
 - newsvendor_qty: one-shot buy for the horizon: demand mean = forecast sum over the horizon, std = sigma sqrt(h);
   Cu = price - cost, Co = cost - salvage + holding over the horizon; 0 when Cu <= 0, NaN without a price.
 - days_of_cover = on hand / daily forecast (NaN when D = 0); annual_demand = D x periods per year.
+- on_hand may be negative (backorders): it lowers the position; inventory_value = max(on_hand, 0) x unit_cost.
 - excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot).
 - value_at_risk: :func:`core.kpi.value_at_risk` (lost margin over the lead time for stockout_risk, excess value for
   overstock, on-hand value for dead_stock).
@@ -268,7 +269,7 @@ def _sku_column(sku: pd.DataFrame, name: str, codes: list[str]) -> np.ndarray:
     values = pd.to_numeric(sku[name], errors="coerce").to_numpy(dtype=float)
     if name in _SKU_DEFAULTS:
         values = np.where(np.isnan(values), _SKU_DEFAULTS[name], values)
-    bad = values < 0
+    bad = values < 0 if name != "on_hand" else np.zeros(values.shape, dtype=bool)  # negative on hand = backorders
     if bad.any():
         raise ValueError(f"sku column {name} must be >= 0; negative for {[codes[i] for i in np.flatnonzero(bad)[:5]]}")
     return values
@@ -497,7 +498,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         dead_after_periods=settings.dead_after_periods,
         overstock_cover_multiple=settings.overstock_cover_multiple,
     )
-    inv_value = on_hand * cost
+    inv_value = np.maximum(on_hand, 0.0) * cost
     max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)
     excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
     var = kpi.value_at_risk(

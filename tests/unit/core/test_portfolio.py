@@ -287,6 +287,12 @@ def test_validation_names_the_problem(stubbed: None) -> None:
             pf.BatchInputs(inputs.codes, inputs.history, DATES, "weekly", sku), settings=pf.EngineSettings()
         )
     sku = inputs.sku.copy()
+    sku.loc[0, "on_hand"] = -30.0  # backorders are allowed
+    snap = pf.compute_batch(
+        pf.BatchInputs(inputs.codes, inputs.history, DATES, "weekly", sku), settings=pf.EngineSettings()
+    ).snapshot
+    assert snap.loc["STOCKOUT", "inventory_position"] == -30 and snap.loc["STOCKOUT", "inventory_value"] == 0
+    sku = inputs.sku.copy()
     sku.loc[1, "moq"] = -1
     with pytest.raises(ValueError, match="moq"):
         pf.compute_batch(
@@ -362,3 +368,52 @@ def test_speed_without_forecasting(stubbed: None) -> None:
     elapsed = time.perf_counter() - start - res.timings["forecast"]
     assert elapsed < 5.0
     assert res.snapshot["status"].notna().all() and len(res.snapshot) == n
+
+
+def test_real_intermittent_data_runs_clean(stubbed: None) -> None:
+    """3,451 real SKUs of a manufacturer (93 % zeros, fractional quantities, real MOQs and lead times)."""
+    from pathlib import Path
+
+    path = (
+        Path(__file__).resolve().parents[4]
+        / "shared"
+        / "data"
+        / "intermittent"
+        / "manufacturer_3451_skus_weekly_wide.csv"
+    )
+    if not path.exists():
+        pytest.skip(f"manufacturer data not found at {path} (../shared/data is absent on this machine)")
+    df = pd.read_csv(path).head(800)
+    weeks = [c for c in df.columns if "-W" in c]
+    hist = df[weeks].to_numpy(dtype=float)
+    dates = pd.DatetimeIndex([pd.Timestamp.fromisocalendar(int(w[:4]), int(w[6:]), 1) for w in weeks])
+    cost = df["cost_price_eur"].to_numpy(dtype=float)
+    sku = pd.DataFrame(
+        {
+            "category": "parts",
+            "unit_cost": cost,
+            "unit_price": cost * 1.4,
+            "salvage_value": 0.0,
+            "holding_cost_rate": df["holding_cost_eur_per_unit_year"].to_numpy(dtype=float) / cost,
+            "order_cost": df["fixed_order_cost_eur"].to_numpy(dtype=float),
+            "lead_time_mean_days": df["lead_time_weeks"].to_numpy(dtype=float) * 7,
+            "lead_time_std_days": 0.0,
+            "moq": df["min_order_qty_units"].to_numpy(dtype=float),
+            "order_multiple": 1.0,
+            "service_level": 0.95,
+            "on_hand": 0.0,
+            "on_order": 0.0,
+        }
+    )
+    res = pf.compute_batch(
+        pf.BatchInputs(df["sku"].astype(str).tolist(), hist, dates, "weekly", sku), settings=pf.EngineSettings()
+    )
+    snap = res.snapshot
+    assert len(snap) == 800
+    assert snap[["reorder_point", "order_up_to", "safety_stock", "recommended_qty"]].notna().all().all()
+    assert (snap["reorder_point"] >= 0).all() and (snap["order_up_to"] >= snap["reorder_point"]).all()
+    assert snap["rop_method"].isin(["poisson", "negative_binomial", "bootstrap"]).mean() > 0.8  # slow movers
+    ordered = snap["recommended_qty"] > 0
+    assert ordered.any()
+    assert (snap.loc[ordered, "recommended_qty"].to_numpy() >= sku["moq"].to_numpy()[ordered.to_numpy()] - 1e-9).all()
+    assert snap["status_reason"].str.contains(r"\d").all()
