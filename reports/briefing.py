@@ -603,7 +603,7 @@ def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) ->
         "Ranked by value at risk. Cover is in days at the forecast rate.", size=SMALL_SIZE, color=BRAND["muted"]
     )
     pdf.ln(1)
-    with pdf.table(col_widths=(7, 19, 36, 18, 24, 45, 18, 13)) as table:
+    with pdf.table(col_widths=(7, 24, 33, 18, 24, 43, 18, 13)) as table:
         head = table.row()
         for text, align in (
             ("#", "RIGHT"),
@@ -664,8 +664,8 @@ def _movers_section(pdf: _BriefingPDF, rows: Sequence[Mover]) -> None:
             row = table.row()
             row.cell(m.code, style=FontFace(emphasis="BOLD"))
             row.cell(m.name)
-            row.cell(fmt_qty(m.demand_recent), align="RIGHT")
-            row.cell(fmt_qty(m.demand_baseline), align="RIGHT")
+            row.cell(fmt_num(m.demand_recent, 1), align="RIGHT")
+            row.cell(fmt_num(m.demand_baseline, 1), align="RIGHT")
             up = not is_missing(m.change_pct) and m.change_pct > 0  # type: ignore[operator]
             color = (
                 status_color("surge")

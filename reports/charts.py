@@ -126,7 +126,7 @@ def status_distribution_chart(
         ax.spines["left"].set_visible(False)
         top = max(values) if values and max(values) > 0 else 1
         bar_labels = [f"{v:,}" + (f" ({v / total:.0%})" if total else "") for v in values]
-        axes_mm = _bar_margins(fig, [status_label(s) for s in statuses])
+        axes_mm = _bar_margins(fig, [status_label(s) for s in statuses], title="SKUs by health status")
         ax.set_xlim(0, _headroom(top, axes_mm, bar_labels))
         ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -141,7 +141,6 @@ def status_distribution_chart(
                 fontsize=BASE_FONT_SIZE - 0.5,
                 color=BRAND["text"],
             )
-        ax.set_title("SKUs by health status")
 
     return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
@@ -166,7 +165,9 @@ def risk_value_chart(
         ax.tick_params(axis="y", length=0, labelcolor=BRAND["text"])
         ax.spines["left"].set_visible(False)
         top = max(values) if values and max(values) > 0 else 1.0
-        axes_mm = _bar_margins(fig, [_shorten(code, 14) for code, _, _ in items], char_mm=1.8)
+        axes_mm = _bar_margins(
+            fig, [_shorten(code, 14) for code, _, _ in items], title="Value at risk of the top-risk SKUs", char_mm=1.8
+        )
         ax.set_xlim(0, _headroom(top, axes_mm, [fmt_money_compact(v, currency_symbol) for v in values]))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _compact_tick(v, currency_symbol)))
@@ -181,7 +182,6 @@ def risk_value_chart(
                 fontsize=BASE_FONT_SIZE - 0.5,
                 color=BRAND["text"],
             )
-        ax.set_title("Value at risk of the top-risk SKUs")
 
     return _render(draw, width_mm=width_mm, height_mm=height_mm, cjk_font_path=cjk_font_path, constrained=False)
 
@@ -354,10 +354,20 @@ def _finish(ax, *, ylabel: str, title: str | None) -> None:
     fig.subplots_adjust(left=left / width_mm, right=1 - 2.5 / width_mm, bottom=6.5 / height_mm, top=1 - top / height_mm)
 
 
-def _bar_margins(fig: Figure, labels: Sequence[str], *, char_mm: float = 1.55) -> float:
-    """Fixed margins of a titled horizontal bar chart (left margin sized to the longest category label);
-    returns the width of the axes in millimetres."""
+def _bar_margins(fig: Figure, labels: Sequence[str], *, title: str, char_mm: float = 1.55) -> float:
+    """Fixed margins of a horizontal bar chart (left margin sized to the longest category label) and its title at
+    the figure's top left; returns the width of the axes in millimetres."""
     width_mm, height_mm = fig.get_figwidth() * MM_PER_INCH, fig.get_figheight() * MM_PER_INCH
+    fig.text(
+        1.0 / width_mm,
+        1 - 1.0 / height_mm,
+        title,
+        ha="left",
+        va="top",
+        fontsize=BASE_FONT_SIZE + 1,
+        fontweight="bold",
+        color=BRAND["primary"],
+    )
     left = min(3.0 + max((len(label) for label in labels), default=4) * char_mm, width_mm * 0.45)
     right = 2.0
     fig.subplots_adjust(

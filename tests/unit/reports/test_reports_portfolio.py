@@ -194,8 +194,8 @@ def test_top_risks_in_given_order_with_reasons(text: str) -> None:
 
 def test_top_movers(text: str) -> None:
     section = text[text.index("Top movers") :]
-    assert "AA-100" in section and "340 176 ▲ +93%" in section
-    assert "CC-300 Dark chocolate 4 18 ▼ -78%" in section
+    assert "AA-100" in section and "340.0 176.0 ▲ +93%" in section
+    assert "CC-300 Dark chocolate 4.0 18.0 ▼ -78%" in section
 
 
 def test_purchase_order_rows(text: str) -> None:
