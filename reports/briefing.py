@@ -152,12 +152,8 @@ class _BriefingPDF(FPDF):
         self.set_text_color(*_rgb(BRAND["muted"]))
         width = self.epw * 0.75
         self.cell(width, 5, _fit(self, self.footer_left, width - 2), align="L")
-        self.cell(self.epw - width, 5, f"Page {self.page_no()} of {self.alias_nb_pages_text}", align="R")
+        self.cell(self.epw - width, 5, f"Page {self.page_no()} of {self.str_alias_nb_pages}", align="R")
         self._reset_style()
-
-    @property
-    def alias_nb_pages_text(self) -> str:
-        return self.str_alias_nb_pages
 
     def _reset_style(self) -> None:
         self.set_font(FONT, "", BODY_SIZE)
@@ -950,18 +946,17 @@ def _two_kv_tables(
     width = (pdf.epw - 6) / 2
     rows = max(len(left[1]), len(right[1])) + 1
     pdf.ensure_space(rows * 6.5)
-    y0 = pdf.get_y()
-    page0 = pdf.page
+    y0, page0 = pdf.get_y(), pdf.page
     _kv_table(pdf, left[0], left[1], width=width, align=Align.L)
-    y_left, page_left = pdf.get_y(), pdf.page
-    pdf.page = page0
+    if pdf.page != page0:  # the left table broke across pages: stack the right one below it
+        pdf.ln(3)
+        _kv_table(pdf, right[0], right[1], width=width, align=Align.L)
+        return
+    y_left = pdf.get_y()
     pdf.set_y(y0)
     _kv_table(pdf, right[0], right[1], width=width, align=Align.R)
-    if pdf.page == page_left:
+    if pdf.page == page0:
         pdf.set_y(max(y_left, pdf.get_y()))
-    elif page_left > pdf.page:
-        pdf.page = page_left
-        pdf.set_y(y_left)
 
 
 def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:

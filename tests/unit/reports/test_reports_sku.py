@@ -164,3 +164,21 @@ def test_rejects_wrong_data_type() -> None:
 
 def test_policy_card_type() -> None:
     assert PolicyCard.__dataclass_fields__["runners_up"].default == ()
+
+
+def test_very_long_master_values_still_lay_out(data: SkuBriefing) -> None:
+    long = "very long value " * 60
+    pdf = build_sku_briefing(
+        replace(
+            data,
+            sku=replace(data.sku, name=long, supplier=long, location=long),
+            policy=replace(data.policy, lead_time_source=long, rop_method_reason=long),
+        )
+    )
+    pages = page_texts(pdf)
+    joined = " ".join(pages)
+    assert "Stock and order" in joined and "Forecast model" in joined and "Chosen model ets" in joined
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+    for image in render_pages(pdf):
+        assert_not_blank(image)
