@@ -59,6 +59,7 @@ BOTTOM = 17.0  # mm, automatic page break margin (the footer sits inside it)
 BODY_SIZE = 9.0
 SMALL_SIZE = 7.5
 TABLE_SIZE = 7.5
+MAX_CHART_ROWS = 15
 
 # (key, label, kind for formatting, which direction is better: "up" | "down" | None)
 KPI_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -624,11 +625,12 @@ def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) ->
             row.cell(fmt_days(r.days_of_cover), align="RIGHT")
     values = [r.value_at_risk for r in rows if not is_missing(r.value_at_risk)]
     if values and max(values) > 0:
-        height = 10 + 5.2 * len(rows)
+        charted = list(rows)[:MAX_CHART_ROWS]  # the table lists every row; the chart stays within one page
+        height = 10 + 5.2 * len(charted)
         pdf.ln(3)
         pdf.ensure_space(height)
         svg = charts.risk_value_chart(
-            rows, currency_symbol=symbol, width_mm=pdf.epw, height_mm=height, cjk_font_path=pdf.cjk_font_path
+            charted, currency_symbol=symbol, width_mm=pdf.epw, height_mm=height, cjk_font_path=pdf.cjk_font_path
         )
         y = pdf.get_y()
         pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=height)

@@ -351,3 +351,13 @@ def test_extreme_inputs_do_not_break_the_layout() -> None:
         assert f"Page {number} of {len(pages)}" in page
     for image in render_pages(pdf):
         assert_not_blank(image)
+
+
+def test_more_than_ten_risks_are_all_listed() -> None:
+    risks = tuple(replace(RISKS[i % len(RISKS)], code=f"R-{i:03d}") for i in range(45))
+    pages = page_texts(build_portfolio_briefing(make_briefing(top_risks=risks, purchase_orders=(), fva=())))
+    joined = " ".join(pages)
+    positions = [joined.index(f"{i + 1} R-{i:03d} ") for i in range(45)]
+    assert positions == sorted(positions)
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
