@@ -1,0 +1,349 @@
+"""Watchtower callbacks: filters (URL, charts, count), the grid's row blocks, CSV export, row click, commentary and
+"Recompute now" (planner, background, progress and cancel). They read the snapshot; none recomputes anything except
+the recompute itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from auth.guard import current_email, guarded_callback
+from db.session import session_scope
+from layouts import _ids as ids
+from layouts._charts import category_status_figure, commentary_card, risk_scatter_figure
+from layouts._components import allowed
+from layouts.watchtower import FILTER_CONTROLS, SCATTER_LIMIT, count_text, scatter_note
+from services import watchtower as svc
+
+FILTER_NAMES = list(FILTER_CONTROLS)
+CONTROL_IDS = [FILTER_CONTROLS[name][0] for name in FILTER_NAMES]
+USER_DATA = "icc_user"
+
+
+@dash.hooks.custom_data(USER_DATA)
+def _user_data(_context: Any) -> dict[str, str | None]:
+    """The signed-in user's e-mail, captured in the request so a background job (another process) knows it."""
+    return {"email": current_email()}
+
+
+def _request_email() -> str | None:
+    email = current_email()
+    if email:
+        return email
+    try:
+        return (ctx.custom_data or {}).get(USER_DATA, {}).get("email")
+    except Exception:  # noqa: BLE001 - outside any callback context (unit tests)
+        return None
+
+
+def _run_id(run: dict[str, Any] | None) -> int:
+    if not run or run.get("run_id") is None:
+        raise PreventUpdate
+    return int(run["run_id"])
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# controls: reset, chart clicks and status tiles set the filter controls
+
+
+def _clicked_category(click: dict[str, Any] | None) -> str | None:
+    try:
+        return str(click["points"][0]["y"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _clicked_code(click: dict[str, Any] | None) -> str | None:
+    try:
+        return str(click["points"][0]["customdata"][0])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _toggle(values: list[str] | None, value: str) -> list[str]:
+    values = list(values or [])
+    return [v for v in values if v != value] if value in values else values + [value]
+
+
+@guarded_callback(
+    "viewer",
+    [Output(cid, "value", allow_duplicate=False) for cid in CONTROL_IDS]
+    + [
+        Output(ids.WATCHTOWER_SEARCH, "value"),
+        Output(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
+        Output(ids.WATCHTOWER_SCATTER, "clickData"),
+    ],
+    Input(ids.WATCHTOWER_RESET, "n_clicks"),
+    Input(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
+    Input(ids.WATCHTOWER_SCATTER, "clickData"),
+    Input({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "n_clicks"),
+    State(ids.WATCHTOWER_STATUS, "value"),
+    State(ids.WATCHTOWER_CATEGORY, "value"),
+    prevent_initial_call=True,
+)
+def drive_controls(
+    reset: int | None,
+    category_click: dict[str, Any] | None,
+    scatter_click: dict[str, Any] | None,
+    status_clicks: list[int | None],
+    statuses: list[str] | None,
+    categories: list[str] | None,
+) -> list[Any]:
+    """Clear filters; a category bar toggles that category; a scatter point searches its SKU; a status tile toggles
+    that status."""
+    trigger = ctx.triggered_id
+    out: list[Any] = [no_update] * (len(CONTROL_IDS) + 3)
+    index = {name: i for i, name in enumerate(FILTER_NAMES)}
+    if trigger == ids.WATCHTOWER_RESET:
+        if not reset:
+            raise PreventUpdate
+        out[: len(CONTROL_IDS)] = [[] for _ in CONTROL_IDS]
+        out[len(CONTROL_IDS)] = ""
+    elif trigger == ids.WATCHTOWER_CATEGORY_CHART:
+        category = _clicked_category(category_click)
+        if category is None:
+            raise PreventUpdate
+        out[index["category"]] = _toggle(categories, category)
+        out[-2] = None
+    elif trigger == ids.WATCHTOWER_SCATTER:
+        code = _clicked_code(scatter_click)
+        if code is None:
+            raise PreventUpdate
+        out[len(CONTROL_IDS)] = code
+        out[-1] = None
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.WATCHTOWER_STATUS_CARD:
+        if not any(status_clicks or []):
+            raise PreventUpdate
+        out[index["status"]] = _toggle(statuses, str(trigger["status"]))
+    else:
+        raise PreventUpdate
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# filters -> URL, store (the grid refreshes from it), charts and count
+
+
+def filters_from_controls(values: list[Any], search: str | None) -> svc.GridFilters:
+    return svc.GridFilters.from_mapping({**dict(zip(FILTER_NAMES, values, strict=True)), "search": search or ""})
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_FILTERS, "data"),
+    Output(ids.WATCHTOWER_URL, "search"),
+    Output(ids.WATCHTOWER_CATEGORY_CHART, "figure"),
+    Output(ids.WATCHTOWER_SCATTER, "figure"),
+    Output(ids.WATCHTOWER_SCATTER_NOTE, "children"),
+    Output(ids.WATCHTOWER_COUNT, "children"),
+    [Input(cid, "value") for cid in CONTROL_IDS],
+    Input(ids.WATCHTOWER_SEARCH, "value"),
+    State(ids.WATCHTOWER_RUN, "data"),
+    State(ids.WATCHTOWER_FILTERS, "data"),
+    prevent_initial_call=True,
+)
+def apply_filters(
+    values: list[Any], search: str | None, run: dict[str, Any] | None, current: dict[str, Any] | None
+) -> tuple[Any, ...]:
+    """New filters: keep them in the URL and the store (the grid reloads), redraw the charts and the count."""
+    run_id = _run_id(run)
+    filters = filters_from_controls(values, search)
+    if current is not None and svc.GridFilters.from_mapping(current) == filters:
+        raise PreventUpdate
+    with session_scope() as session:
+        rows = svc.status_by_category(session=session, run_id=run_id, filters=filters)
+        points = svc.risk_points(session=session, run_id=run_id, filters=filters, limit=SCATTER_LIMIT)
+        matched = svc.count_skus(session=session, run_id=run_id, filters=filters)
+    return (
+        filters.to_dict(),
+        filters.to_query(),
+        category_status_figure(rows),
+        risk_scatter_figure(points),
+        scatter_note(points.total_at_risk, len(points.rows)),
+        count_text(matched, int(run.get("sku_count") or matched)),
+    )
+
+
+# AG Grid keeps the infinite model's blocks: when the filters change, drop them so the grid asks again.
+dash.clientside_callback(
+    """
+    function(filters, gridId) {
+        if (window.dash_ag_grid && window.dash_ag_grid.getApiAsync) {
+            window.dash_ag_grid.getApiAsync(gridId).then(function(api) {
+                api.purgeInfiniteCache();
+                api.ensureIndexVisible(0, 'top');
+            });
+        }
+        return Date.now();
+    }
+    """,
+    Output(ids.WATCHTOWER_GRID_REFRESH, "data"),
+    Input(ids.WATCHTOWER_FILTERS, "data"),
+    State(ids.WATCHTOWER_GRID, "id"),
+    prevent_initial_call=True,
+)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# grid rows, row click, CSV export
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_GRID, "getRowsResponse"),
+    Input(ids.WATCHTOWER_GRID, "getRowsRequest"),
+    State(ids.WATCHTOWER_FILTERS, "data"),
+    State(ids.WATCHTOWER_RUN, "data"),
+)
+def grid_rows(request: dict[str, Any] | None, filters: dict[str, Any] | None, run: dict[str, Any] | None) -> dict:
+    """One block of rows for the infinite row model, sorted and filtered on the server, with the total count."""
+    if not request:
+        raise PreventUpdate
+    run_id = _run_id(run)
+    start = max(0, int(request.get("startRow") or 0))
+    end = int(request.get("endRow") or start + 100)
+    limit = min(svc.MAX_PAGE, max(1, end - start))
+    sort = svc.parse_sort(request.get("sortModel"))
+    with session_scope() as session:
+        page = svc.query_skus(
+            session=session,
+            run_id=run_id,
+            filters=svc.GridFilters.from_mapping(filters),
+            sort=sort,
+            start=start,
+            limit=limit,
+        )
+    return {"rowData": page.rows, "rowCount": page.total}
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_NAV, "href"),
+    Input(ids.WATCHTOWER_GRID, "cellClicked"),
+    prevent_initial_call=True,
+)
+def open_sku(cell: dict[str, Any] | None) -> str:
+    """Clicking a row opens that SKU's page."""
+    code = (cell or {}).get("rowId")
+    if not code:
+        raise PreventUpdate
+    from urllib.parse import quote
+
+    return f"/sku/{quote(str(code), safe='')}"
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_DOWNLOAD, "data"),
+    Input(ids.WATCHTOWER_EXPORT, "n_clicks"),
+    State(ids.WATCHTOWER_FILTERS, "data"),
+    State(ids.WATCHTOWER_RUN, "data"),
+    State(ids.WATCHTOWER_GRID, "getRowsRequest"),
+    prevent_initial_call=True,
+)
+def export(
+    n_clicks: int | None, filters: dict[str, Any] | None, run: dict[str, Any] | None, request: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Every SKU that matches the filters, in the grid's sort order, as CSV (formula-injection safe)."""
+    if not n_clicks:
+        raise PreventUpdate
+    run_id = _run_id(run)
+    sort = svc.parse_sort((request or {}).get("sortModel"))
+    with session_scope() as session:
+        text = svc.export_csv(session=session, run_id=run_id, filters=svc.GridFilters.from_mapping(filters), sort=sort)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
+    return dcc.send_string(text, filename=f"watchtower-run{run_id}-{stamp}.csv", type="text/csv")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# commentary
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_COMMENTARY, "children"),
+    Input(ids.WATCHTOWER_RUN, "data"),
+)
+def commentary(run: dict[str, Any] | None) -> Any:
+    """The portfolio commentary (narrative service when present, else the top risks' reasons), loaded after the page
+    so a slow writer never delays the numbers."""
+    run_id = _run_id(run)
+    with session_scope() as session:
+        result = svc.portfolio_commentary(session=session, run_id=run_id)
+    return commentary_card(
+        result,
+        scope="portfolio",
+        title="Portfolio commentary",
+        fallback_title="Top risks by value at risk",
+        empty="No SKU has value at risk in this snapshot.",
+        can_regenerate=allowed("planner"),
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# recompute (planner)
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.WATCHTOWER_RELOAD, "href"),
+    Output(ids.WATCHTOWER_RECOMPUTE_RESULT, "children"),
+    Input(ids.WATCHTOWER_RECOMPUTE, "n_clicks"),
+    State(ids.WATCHTOWER_URL, "search"),
+    background=True,
+    running=[
+        (Output(ids.WATCHTOWER_RECOMPUTE, "disabled"), True, False),
+        (Output(ids.WATCHTOWER_RECOMPUTE_PANEL, "style"), {"display": "flex"}, {"display": "none"}),
+    ],
+    progress=[
+        Output(ids.WATCHTOWER_RECOMPUTE_PROGRESS, "value"),
+        Output(ids.WATCHTOWER_RECOMPUTE_STAGE, "children"),
+    ],
+    progress_default=[0, "starting"],
+    prevent_initial_call=True,
+)
+def run_recompute(set_progress: Any, n_clicks: int | None, search: str | None) -> tuple[Any, Any]:
+    """Recompute the portfolio in a background job with progress; reload the page when it finishes."""
+    if not n_clicks:
+        raise PreventUpdate
+    from services.recompute import RecomputeError, recompute
+
+    email = _request_email()
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def progress(fraction: float, message: str) -> None:
+        set_progress((round(fraction * 100), f"{fraction:.0%} · {message}"))
+
+    def cancelled() -> bool:
+        with session_scope() as check:
+            return svc.recompute_cancel_requested(session=check, since=started)
+
+    try:
+        with session_scope() as session:
+            summary = recompute(session=session, triggered_by=email, progress=progress, cancel=cancelled)
+    except RecomputeError as exc:
+        return no_update, html.Span(str(exc), className="text-danger")
+    if summary.status != "finished":
+        return no_update, html.Span(
+            "Recompute cancelled; the previous snapshot stays current.", className="text-warning"
+        )
+    return "/" + (search or ""), f"Finished: {summary.sku_count:,} SKUs in {summary.seconds:.0f} s"
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.WATCHTOWER_RECOMPUTE_CANCEL, "children"),
+    Input(ids.WATCHTOWER_RECOMPUTE_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def cancel_recompute(n_clicks: int | None) -> str:
+    """Ask the running recompute to stop (it checks between batches); the request is audit-logged."""
+    if not n_clicks:
+        raise PreventUpdate
+    with session_scope() as session:
+        svc.request_recompute_cancel(session=session, user=_request_email())
+    return "Cancelling…"

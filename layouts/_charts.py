@@ -1,0 +1,701 @@
+"""Figures and small UI pieces shared by the Watchtower and SKU pages.
+
+Figures are built as plain dicts (``{"data": [...], "layout": {...}}``) with the ``plotly_white`` template: no
+plotly validation on the request path, so filter callbacks stay fast. Everything shown comes from the services;
+nothing here queries the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
+
+STATUS_ORDER = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
+STATUS_COLORS = {
+    "stockout_risk": "#d62728",
+    "surge": "#ff7f0e",
+    "low_velocity": "#e6b422",
+    "dead_stock": "#7f7f7f",
+    "overstock": "#9467bd",
+    "normal": "#2ca02c",
+}
+UNKNOWN_COLOR = "#17becf"
+SERIES = {
+    "history": "#3d4a5c",
+    "forecast": "#1f77b4",
+    "band": "rgba(31,119,180,0.16)",
+    "backtest": "#8c6bb1",
+    "override": "#e377c2",
+    "stock": "#1f3a5f",
+    "no_order": "#9aa5b1",
+    "safety_stock": "#d62728",
+    "reorder_point": "#ff7f0e",
+    "order": "#2ca02c",
+}
+MISSING = "\u2013"
+CURRENCY = "$"
+SECTION_CLASS = "text-uppercase small fw-semibold text-secondary mb-2"
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def status_color(status: str | None) -> str:
+    return STATUS_COLORS.get(status or "", UNKNOWN_COLOR)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# formatting
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def fmt_count(value: float | None) -> str:
+    return MISSING if _missing(value) else f"{round(value):,}"  # type: ignore[arg-type]
+
+
+def fmt_qty(value: float | None) -> str:
+    if _missing(value):
+        return MISSING
+    return f"{value:,.0f}" if abs(value) >= 100 or abs(value - round(value)) < 0.05 else f"{value:,.1f}"  # type: ignore[operator,arg-type]
+
+
+def fmt_money(value: float | None) -> str:
+    """Compact money: 1234567 -> $1.23M, 45600 -> $45.6k, 950 -> $950."""
+    if _missing(value):
+        return MISSING
+    sign = "-" if value < 0 else ""  # type: ignore[operator]
+    v = abs(value)  # type: ignore[arg-type]
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= threshold:
+            scaled = v / threshold
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{sign}{CURRENCY}{scaled:.{digits}f}{suffix}"
+    return f"{sign}{CURRENCY}{round(v):,}"
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return MISSING if _missing(value) else f"{value * 100:.{digits}f}%"  # type: ignore[operator]
+
+
+def fmt_number(value: float | None, digits: int = 1) -> str:
+    return MISSING if _missing(value) else f"{value:,.{digits}f}"
+
+
+def fmt_days(value: float | None) -> str:
+    if _missing(value):
+        return MISSING
+    return f"{value:,.0f} d" if abs(value) >= 100 else f"{value:,.1f} d"  # type: ignore[arg-type]
+
+
+def fmt_datetime(value: dt.datetime | None) -> str:
+    return MISSING if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_date(value: dt.date | None) -> str:
+    return MISSING if value is None else value.strftime("%d %b %Y")
+
+
+def fmt_kpi(kind: str, value: float | None) -> str:
+    if kind == "count":
+        return fmt_count(value)
+    if kind == "money":
+        return fmt_money(value)
+    if kind == "fraction":
+        return fmt_pct(value)
+    if kind == "days":
+        return fmt_number(value, 0)
+    return fmt_number(value, 1)
+
+
+def fmt_delta(kpi: Kpi) -> str:
+    """The change since the previous run, in the KPI's unit (``+3``, ``-$12.4k``, ``+1.2 pp``)."""
+    delta = kpi.delta
+    if delta is None:
+        return ""
+    if abs(delta) < 1e-9:
+        return "no change"
+    sign = "+" if delta > 0 else "-"
+    if kpi.kind == "count":
+        return f"{sign}{abs(round(delta)):,}"
+    if kpi.kind == "money":
+        return sign + fmt_money(abs(delta))
+    if kpi.kind == "fraction":
+        return f"{sign}{abs(delta) * 100:.1f} pp"
+    if kpi.kind == "days":
+        return f"{sign}{abs(delta):,.0f}"
+    return f"{sign}{abs(delta):,.1f}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# cards and panels
+
+TONE_CLASS = {"good": "text-success", "bad": "text-danger", "neutral": "text-secondary"}
+ARROW = {"good": "\u25b2", "bad": "\u25bc"}
+
+
+def delta_line(kpi: Kpi, *, has_previous: bool) -> html.Div:
+    if not has_previous:
+        return html.Div("first run", className="small text-secondary")
+    text = fmt_delta(kpi)
+    if not text:
+        return html.Div(MISSING, className="small text-secondary")
+    arrow = "" if kpi.delta in (None, 0) else ("\u25b2 " if (kpi.delta or 0) > 0 else "\u25bc ")
+    return html.Div(
+        [html.Span(arrow + text, className=TONE_CLASS[kpi.tone] + " fw-semibold"), " vs previous run"],
+        className="small text-secondary text-nowrap",
+    )
+
+
+def kpi_card(kpi: Kpi, *, has_previous: bool, accent: str | None = None, card_id: Any = None) -> dbc.Card:
+    """A KPI tile: label, big value, change since the previous run (green when better, red when worse)."""
+    body = dbc.CardBody(
+        [
+            html.Div(style={"height": "4px", "background": accent, "margin": "-0.5rem -1rem 0.5rem"})
+            if accent
+            else None,
+            html.Div(kpi.label, className="kpi-label text-truncate"),
+            html.Div(fmt_kpi(kpi.kind, kpi.value), className="kpi-value"),
+            delta_line(kpi, has_previous=has_previous),
+        ],
+        className="py-2 px-3",
+    )
+    props: dict[str, Any] = {"className": "kpi-card h-100 shadow-sm border-0", "style": {"overflow": "hidden"}}
+    if card_id is not None:
+        return dbc.Card(
+            html.Div(body, id=card_id, n_clicks=0, role="button", title=f"Show only {kpi.label.lower()} SKUs"),
+            **props,
+        )
+    return dbc.Card(html.Div(body, title=kpi.hint) if kpi.hint else body, **props)
+
+
+def status_badge(status: str | None, *, label: str | None = None, class_name: str = "") -> html.Span:
+    return html.Span(
+        label or status_label(status),
+        className=f"badge rounded-pill {class_name}".strip(),
+        style={"backgroundColor": status_color(status), "color": "#fff", "fontWeight": 600},
+    )
+
+
+def commentary_card(
+    commentary: Commentary,
+    *,
+    scope: str,
+    title: str,
+    fallback_title: str,
+    empty: str,
+    can_regenerate: bool = False,
+    link_codes: bool = True,
+) -> Any:
+    """The commentary card of ``scope`` ("portfolio" / "sku:<code>").
+
+    With a narrative (``commentary.view`` from ``services.narrative``) it is the AI package's panel
+    (``layouts._commentary.commentary_panel``: text, who wrote it, Regenerate for planners); without one, the
+    snapshot's reasons as a list. Never placeholder text.
+    """
+    if commentary.view is not None:
+        try:
+            from layouts._commentary import commentary_panel as narrative_panel
+        except ImportError:
+            narrative_panel = None
+        if narrative_panel is not None:
+            return narrative_panel(commentary.view, scope=scope, can_regenerate=can_regenerate, title=title)
+    if commentary.source == "narrative" and commentary.text:
+        paragraphs = [html.P(p.strip(), className="mb-2") for p in commentary.text.split("\n") if p.strip()]
+        source = f"Written by {commentary.provider}" if commentary.provider else "Narrative"
+        body: list[Any] = [
+            html.Div(title, className=SECTION_CLASS),
+            html.Div(paragraphs, className="small"),
+            html.Div(source + ", checked against the snapshot's numbers.", className="text-secondary small mt-2"),
+        ]
+    else:
+        body = [
+            html.Div(fallback_title, className=SECTION_CLASS),
+            reasons_list(commentary, empty=empty, link_codes=link_codes),
+        ]
+    return dbc.Card(dbc.CardBody(body), className="shadow-sm border-0 h-100")
+
+
+def reasons_list(commentary: Commentary, *, empty: str, link_codes: bool = True) -> Any:
+    """The snapshot's reasons (status badge, SKU, value at risk, reason) as a list."""
+    if not commentary.items:
+        return html.P(empty, className="text-secondary small mb-0")
+    items = []
+    for item in commentary.items:
+        head: list[Any] = [status_badge(item.get("status"), label=item.get("status_label") or item.get("label"))]
+        if item.get("code"):
+            code = item["code"]
+            head += [
+                " ",
+                dcc.Link(code, href=f"/sku/{quote(code, safe='')}", className="fw-semibold")
+                if link_codes
+                else html.B(code),
+                html.Span(f" {item.get('name', '')}", className="text-secondary"),
+            ]
+            if item.get("value_at_risk"):
+                head.append(html.Span(f" · {fmt_money(item['value_at_risk'])} at risk", className="fw-semibold"))
+        items.append(
+            html.Li(
+                [html.Div(head), html.Div(item.get("reason") or MISSING, className="small text-body-secondary")],
+                className="mb-2",
+            )
+        )
+    return html.Ul(items, className="list-unstyled mb-0 small")
+
+
+def search_box() -> html.Div:
+    """Type-ahead over SKU code and name (callbacks/sku.py fills the options); choosing one opens its page."""
+    from layouts import _ids as ids
+
+    return html.Div(
+        [
+            dcc.Location(id=ids.SKU_SEARCH_NAV, refresh="callback-nav"),
+            dcc.Dropdown(
+                id=ids.SKU_SEARCH,
+                options=[],
+                placeholder="Type a SKU code or name…",
+                searchable=True,
+                clearable=True,
+                optionHeight=44,
+                style={"fontSize": "1rem"},
+            ),
+        ]
+    )
+
+
+def section_title(text: str, note: str | None = None) -> html.Div:
+    return html.Div(
+        [html.Span(text, className="fw-semibold"), html.Span(f"  {note}", className="text-secondary small")]
+        if note
+        else [html.Span(text, className="fw-semibold")],
+        className="mb-1",
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# figures
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    import plotly.io as pio
+
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def base_layout(**extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "template": _template(),
+        "font": {"family": FONT, "size": 12, "color": "#212529"},
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    layout.update(extra)
+    return layout
+
+
+def empty_figure(message: str) -> dict[str, Any]:
+    return {
+        "data": [],
+        "layout": base_layout(
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "font": {"color": "#6c757d"},
+                }
+            ],
+        ),
+    }
+
+
+def category_status_figure(rows: Sequence[CategoryStatus]) -> dict[str, Any]:
+    """Horizontal stacked bars: SKUs per status in each category (largest category on top); click a bar to filter."""
+    if not rows:
+        return empty_figure("No SKU matches the filters")
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r.category] = totals.get(r.category, 0) + r.skus
+    categories = sorted(totals, key=lambda c: (totals[c], c))  # plotly draws the first category at the bottom
+    by_key = {(r.category, r.status): r for r in rows}
+    statuses = [s for s in STATUS_ORDER if any(r.status == s for r in rows)]
+    statuses += sorted({r.status for r in rows} - set(statuses))
+    data = []
+    for status in statuses:
+        counts = [by_key[(c, status)].skus if (c, status) in by_key else 0 for c in categories]
+        value = [by_key[(c, status)].value_at_risk if (c, status) in by_key else 0.0 for c in categories]
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": STATUS_LABELS.get(status, status_label(status)),
+                "y": categories,
+                "x": counts,
+                "customdata": [[fmt_money(v)] for v in value],
+                "marker": {"color": status_color(status)},
+                "hovertemplate": "%{y}<br>%{x:,} SKUs "
+                + status_label(status).lower()
+                + "<br>%{customdata[0]} at risk<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": base_layout(
+            barmode="stack",
+            bargap=0.28,
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            legend={
+                "orientation": "h",
+                "y": -0.08,
+                "yanchor": "top",
+                "x": 0,
+                "font": {"size": 11},
+                "traceorder": "normal",
+            },
+            xaxis={"gridcolor": "#eef0f3", "zeroline": False},
+            yaxis={"automargin": True, "ticksuffix": "  "},
+            clickmode="event",
+        ),
+    }
+
+
+COVER_FLOOR, COVER_CAP, VAR_FLOOR = 0.5, 3650.0, 1.0
+
+
+def risk_scatter_figure(points: RiskPoints) -> dict[str, Any]:
+    """Value at risk (log) against days of cover (log), one colour per status; click a point to find that SKU."""
+    if not points.rows:
+        return empty_figure("No value at risk among the filtered SKUs")
+    data = []
+    for status in STATUS_ORDER + tuple(sorted({r["status"] for r in points.rows} - set(STATUS_ORDER))):
+        rows = [r for r in points.rows if r["status"] == status]
+        if not rows:
+            continue
+        x = [
+            COVER_CAP if r["days_of_cover"] is None else min(COVER_CAP, max(COVER_FLOOR, r["days_of_cover"]))
+            for r in rows
+        ]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": status_label(status),
+                "x": x,
+                "y": [max(VAR_FLOOR, r["value_at_risk"]) for r in rows],
+                "customdata": [
+                    [r["code"], r["name"], fmt_days(r["days_of_cover"]), fmt_money(r["value_at_risk"])] for r in rows
+                ],
+                "marker": {"color": status_color(status), "size": 8, "opacity": 0.75, "line": {"width": 0}},
+                "hovertemplate": "<b>%{customdata[0]}</b> %{customdata[1]}<br>cover %{customdata[2]}"
+                " · %{customdata[3]} at risk<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": base_layout(
+            height=330,
+            margin={"l": 10, "r": 10, "t": 30, "b": 40},
+            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
+            xaxis={
+                "type": "log",
+                "dtick": 1,
+                "title": {"text": "Days of cover (log)"},
+                "gridcolor": "#eef0f3",
+                "zeroline": False,
+            },
+            yaxis={
+                "type": "log",
+                "dtick": 1,
+                "tickformat": "~s",
+                "title": {"text": "Value at risk (log)"},
+                "tickprefix": CURRENCY,
+                "gridcolor": "#eef0f3",
+                "automargin": True,
+            },
+            clickmode="event",
+        ),
+    }
+
+
+def _dates(values: Iterable[dt.date]) -> list[str]:
+    return [v.isoformat() for v in values]
+
+
+def history_figure(
+    *,
+    history: Sequence[tuple[dt.date, float]],
+    forecast: Sequence[dict[str, Any]],
+    backtest: Sequence[tuple[dt.date, float]],
+    overrides: Sequence[dict[str, Any]],
+    unit: str = "units",
+) -> dict[str, Any]:
+    """Demand history, backtest forecasts, the future forecast with its p10-p90 band and planner overrides."""
+    if not history and not forecast:
+        return empty_figure("No demand history for this SKU")
+    data: list[dict[str, Any]] = []
+    if forecast:
+        dates = _dates(f["period"] for f in forecast)
+        p90 = [f["p90"] if f["p90"] is not None else f["mean"] for f in forecast]
+        p10 = [f["p10"] if f["p10"] is not None else f["mean"] for f in forecast]
+        data.append(
+            {
+                "type": "scatter",
+                "x": dates + dates[::-1],
+                "y": p90 + p10[::-1],
+                "fill": "toself",
+                "fillcolor": SERIES["band"],
+                "line": {"width": 0},
+                "name": "p10–p90 band",
+                "hoverinfo": "skip",
+            }
+        )
+    if history:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Actual demand",
+                "x": _dates(p for p, _ in history),
+                "y": [q for _, q in history],
+                "line": {"color": SERIES["history"], "width": 1.6},
+                "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f} " + unit + "<extra>actual</extra>",
+            }
+        )
+    if backtest:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Backtest forecast",
+                "x": _dates(p for p, _ in backtest),
+                "y": [v for _, v in backtest],
+                "line": {"color": SERIES["backtest"], "width": 1.4, "dash": "dot"},
+                "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f}<extra>backtest</extra>",
+            }
+        )
+    if forecast:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Forecast",
+                "x": _dates(f["period"] for f in forecast),
+                "y": [f["mean"] for f in forecast],
+                "customdata": [[fmt_qty(f["p10"]), fmt_qty(f["p90"])] for f in forecast],
+                "line": {"color": SERIES["forecast"], "width": 2.4},
+                "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f} (p10 %{customdata[0]}, p90 %{customdata[1]})"
+                "<extra>forecast</extra>",
+            }
+        )
+    if overrides:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Planner override",
+                "x": _dates(o["period"] for o in overrides),
+                "y": [o["qty"] for o in overrides],
+                "customdata": [[o["reason"], o["user_email"], fmt_qty(o.get("statistical_qty"))] for o in overrides],
+                "marker": {
+                    "color": SERIES["override"],
+                    "size": 11,
+                    "symbol": "diamond",
+                    "line": {"color": "#fff", "width": 1},
+                },
+                "hovertemplate": "%{x|%d %b %Y}: override %{y:,.1f} (statistical %{customdata[2]})"
+                "<br>%{customdata[0]} · %{customdata[1]}<extra></extra>",
+            }
+        )
+    shapes = []
+    if forecast:
+        start = forecast[0]["period"].isoformat()
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": start,
+                "x1": start,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#adb5bd", "width": 1, "dash": "dash"},
+            }
+        )
+    return {
+        "data": data,
+        "layout": base_layout(
+            height=360,
+            margin={"l": 10, "r": 10, "t": 30, "b": 30},
+            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+            hovermode="x unified",
+            shapes=shapes,
+            xaxis={
+                "gridcolor": "#eef0f3",
+                "rangeselector": {
+                    "buttons": [
+                        {"count": 6, "label": "6m", "step": "month", "stepmode": "backward"},
+                        {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+                        {"count": 2, "label": "2y", "step": "year", "stepmode": "backward"},
+                        {"step": "all", "label": "All"},
+                    ],
+                    "x": 1,
+                    "xanchor": "right",
+                    "y": 1.02,
+                    "yanchor": "bottom",
+                    "font": {"size": 11},
+                },
+            },
+            yaxis={
+                "title": {"text": f"Demand ({unit}/period)"},
+                "gridcolor": "#eef0f3",
+                "rangemode": "tozero",
+                "automargin": True,
+            },
+        ),
+    }
+
+
+def projection_figure(projection: Any, *, period_label: str = "period") -> dict[str, Any]:
+    """Projected stock with and without the order, the p10-p90 range, safety stock, reorder point, order timing."""
+    if projection is None:
+        return empty_figure("No projection: this SKU is not in the latest snapshot")
+    dates = _dates(projection.dates)
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": dates,
+            "y": list(projection.low),
+            "line": {"width": 0, "shape": "hv"},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": dates,
+            "y": list(projection.high),
+            "fill": "tonexty",
+            "fillcolor": "rgba(31,58,95,0.10)",
+            "line": {"width": 0, "shape": "hv"},
+            "name": "If demand runs at p90 / p10",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Without a new order",
+            "x": dates,
+            "y": list(projection.position),
+            "line": {"color": SERIES["no_order"], "width": 1.6, "dash": "dot", "shape": "hv"},
+            "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f}<extra>no new order</extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Projected stock"
+            + (f" with the order of {fmt_qty(projection.order_qty)}" if projection.order_qty else ""),
+            "x": dates,
+            "y": list(projection.with_order),
+            "line": {"color": SERIES["stock"], "width": 2.6, "shape": "hv"},
+            "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f}<extra>projected</extra>",
+        },
+    ]
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for key, label, color in (
+        ("reorder_point", "Reorder point", SERIES["reorder_point"]),
+        ("safety_stock", "Safety stock", SERIES["safety_stock"]),
+    ):
+        value = getattr(projection, key)
+        if value is None:
+            continue
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": value,
+                "y1": value,
+                "line": {"color": color, "width": 1.5, "dash": "dash"},
+            }
+        )
+        annotations.append(
+            {
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": value,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "text": f"{label} {fmt_qty(value)}",
+                "font": {"size": 11, "color": color},
+            }
+        )
+    if projection.order_qty > 0:
+        start = projection.dates[0]
+        per = (projection.dates[1] - projection.dates[0]).days if len(projection.dates) > 1 else 7
+        for at, label in ((projection.order_at, "Order"), (projection.arrives_at, "Arrives")):
+            when = start + dt.timedelta(days=round(at * per))
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": when.isoformat(),
+                    "x1": when.isoformat(),
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": SERIES["order"], "width": 1.5},
+                }
+            )
+            annotations.append(
+                {
+                    "xref": "x",
+                    "yref": "paper",
+                    "x": when.isoformat(),
+                    "y": 1,
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "text": f"{label} {when.strftime('%d %b')}",
+                    "font": {"size": 11, "color": SERIES["order"]},
+                }
+            )
+    return {
+        "data": data,
+        "layout": base_layout(
+            height=400,
+            margin={"l": 10, "r": 10, "t": 30, "b": 10},
+            legend={"orientation": "h", "y": -0.08, "yanchor": "top", "x": 0, "font": {"size": 11}},
+            hovermode="x unified",
+            shapes=shapes,
+            annotations=annotations,
+            xaxis={"gridcolor": "#eef0f3"},
+            yaxis={
+                "title": {"text": "Units"},
+                "gridcolor": "#eef0f3",
+                "zeroline": True,
+                "zerolinecolor": "#adb5bd",
+                "automargin": True,
+            },
+        ),
+    }
