@@ -1,61 +1,377 @@
-"""API routes. Every route checks the token and the role on the server."""
+"""API routes under /api/v1. Every route checks the bearer token and the role on the server.
+
+Errors always have one shape, ``{"error": {"code", "message", "details": [...]}}``, with the right status code
+(also for unknown routes and methods under /api/v1); a stack trace never leaves the server.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.utils import secure_filename
 
+from api import serialize
+from api.errors import HTTP_CODES, ApiError, error_response, invalid
+from auth.guard import current_email
 from db.session import session_scope
-from services import users
+from services import audit, ingest, sku_detail, users, watchtower
+from services import recompute as recompute_service
+from services.errors import UserFacingError
+from settings import get_settings
 
-blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+blueprint = Blueprint("api_v1", __name__, url_prefix=PREFIX)
+
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 50
+MAX_PAGE = 100_000
+ENUM_FILTERS: dict[str, tuple[str, ...]] = {
+    "status": tuple(watchtower.STATUS_LABELS),
+    "abc": ("A", "B", "C"),
+    "xyz": ("X", "Y", "Z"),
+    "demand_class": watchtower.DEMAND_CLASSES,
+}
+TEXT_FILTERS = ("category", "location", "supplier")
 
 
-def error(status: int, code: str, message: str, details: list[Any] | None = None) -> tuple[Response, int]:
-    """The one error shape of the API: ``{"error": {"code", "message", "details"}}``."""
-    return jsonify({"error": {"code": code, "message": message, "details": details or []}}), status
+@dataclass(frozen=True)
+class ApiUser:
+    """Who a valid token belongs to (read by :func:`auth.guard.current_role` / ``current_email``)."""
+
+    email: str
+    role: str
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def requires(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Bearer-token auth plus a minimum role for one route."""
+    """Bearer-token auth plus a minimum role for one route: 401 without a valid token, 403 (logged) below ``role``."""
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            token = _bearer_token()
             if not token:
-                return error(401, "unauthenticated", "Send 'Authorization: Bearer <token>'.")
+                raise ApiError(401, "unauthenticated", "Send 'Authorization: Bearer <token>'.")
             with session_scope() as session:
                 user = users.user_for_token(session=session, token=token)
-                identity = (user.email, user.role) if user else None
+                identity = ApiUser(email=user.email, role=user.role) if user else None
             if identity is None:
-                return error(401, "unauthenticated", "The token is not valid or was revoked.")
-            g.api_user = users_identity(*identity)
-            if not users.has_role(identity[1], role):
-                return error(403, "forbidden", f"This route needs the {role} role.")
+                raise ApiError(401, "unauthenticated", "The token is not valid or was revoked.")
+            g.api_user = identity
+            if not users.has_role(identity.role, role):
+                from auth.web import record_denied
+
+                record_denied(action="api.denied", target=f"{request.method} {request.path}", required=role)
+                message = f"This route needs the {role} role; the token's user is {identity.role}."
+                raise ApiError(403, "forbidden", message)
             return func(*args, **kwargs)
 
+        wrapper.required_role = role  # type: ignore[attr-defined]  # read by the OpenAPI document and tests
         return wrapper
 
     return decorator
 
 
-class users_identity:  # noqa: N801 - tiny value type
-    def __init__(self, email: str, role: str) -> None:
-        self.email = email
-        self.role = role
+# --------------------------------------------------------------------------------------------------------------------
+# errors
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> tuple[Response, int]:
+    response, status = error_response(exc.status, exc.code, exc.message, exc.details)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response, status
 
 
 @blueprint.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
-    return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+    status = exc.code or 500
+    code = HTTP_CODES.get(status) or (exc.name or "error").lower().replace(" ", "_")
+    response, status = error_response(status, code, exc.description or exc.name or "")
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response, status
+
+
+@blueprint.errorhandler(UserFacingError)
+def _user_error(exc: UserFacingError) -> tuple[Response, int]:
+    return error_response(422, "validation_failed", str(exc))
 
 
 @blueprint.errorhandler(Exception)
-def _any_error(_exc: Exception) -> tuple[Response, int]:
-    return error(500, "internal_error", "The server could not complete the request.")
+def _any_error(exc: Exception) -> tuple[Response, int]:
+    log.exception("API %s %s failed", request.method, request.path)
+    return error_response(500, "internal_error", "The server could not complete the request.")
+
+
+def _api_methods_for(path: str) -> list[str]:
+    """The methods the API's own rules accept for ``path`` (empty when none matches)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed: list[str] = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            rule, _ = adapter.match(path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if rule.endpoint.startswith(blueprint.name + "."):
+            allowed.append(method)
+    return allowed
+
+
+@blueprint.before_app_request
+def _unknown_api_route() -> tuple[Response, int] | None:
+    """JSON 404 / 405 for paths under /api/v1 that no API rule serves (Dash's catch-all page route would answer)."""
+    path = request.path
+    if not (path == PREFIX or path.startswith(PREFIX + "/")) or request.blueprint == blueprint.name:
+        return None
+    allowed = _api_methods_for(path)
+    if allowed:
+        response, status = error_response(405, "method_not_allowed", f"{request.method} is not allowed here.")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response, status
+    return error_response(404, "not_found", f"No API route {path}; see {PREFIX}/openapi.json.")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# parameters
+
+
+def _values(name: str) -> list[str]:
+    """A filter's values: repeated parameters and/or comma-separated (``?status=surge,normal&status=dead_stock``)."""
+    out: list[str] = []
+    for raw in request.args.getlist(name):
+        for part in raw.split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, f"must be a whole number, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise invalid(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _filters() -> watchtower.GridFilters:
+    data: dict[str, Any] = {}
+    for name, allowed in ENUM_FILTERS.items():
+        values = _values(name)
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise invalid(name, f"unknown value {bad[0][:40]!r}; use one of {', '.join(allowed)}")
+        data[name] = values
+    for name in TEXT_FILTERS:
+        values = _values(name)
+        if any(len(v) > 100 for v in values):
+            raise invalid(name, "values are at most 100 characters")
+        data[name] = values
+    search = (request.args.get("q") or "").strip()
+    if len(search) > watchtower.MAX_SEARCH:
+        raise invalid("q", f"at most {watchtower.MAX_SEARCH} characters")
+    data["search"] = search
+    return watchtower.GridFilters.from_mapping(data)
+
+
+def _sort() -> list[tuple[str, str]] | None:
+    values = _values("sort")
+    if not values:
+        return None
+    out: list[tuple[str, str]] = []
+    for value in values:
+        column, direction = (value[1:], "desc") if value.startswith("-") else (value, "asc")
+        if column not in watchtower.SORT_COLUMNS:
+            raise invalid("sort", f"unknown column {column[:40]!r}; use one of {', '.join(watchtower.SORT_COLUMNS)}")
+        out.append((column, direction))
+    return out
+
+
+def _latest_run(session: Any) -> watchtower.RunInfo:
+    run = watchtower.latest_run(session=session)
+    if run is None:
+        raise ApiError(409, "no_snapshot", "No recompute has finished yet; POST /api/v1/recompute first.")
+    return run
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# routes
+
+
+@blueprint.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3 description of this API (no token needed)."""
+    from api.openapi import document
+
+    return jsonify(document())
+
+
+@blueprint.get("/skus")
+@requires("viewer")
+def list_skus() -> Response:
+    """SKUs of the latest snapshot, filtered like the Watchtower, one page at a time."""
+    filters = _filters()
+    sort = _sort()
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    with session_scope() as session:
+        run = _latest_run(session)
+        result = watchtower.query_skus(
+            session=session, run_id=run.id, filters=filters, sort=sort, start=(page - 1) * per_page, limit=per_page
+        )
+        details = [sku_detail.sku_detail(session=session, code=row["code"], run_id=run.id) for row in result.rows]
+    data = [serialize.sku(detail) for detail in details if detail is not None]
+    return jsonify(
+        {
+            "data": data,
+            "meta": {
+                "page": page,
+                "per_page": per_page,
+                "total": result.total,
+                "pages": -(-result.total // per_page),
+                "run_id": run.id,
+                "data_as_of": serialize.iso(run.data_as_of),
+            },
+        }
+    )
+
+
+@blueprint.get("/skus/<code>")
+@requires("viewer")
+def get_sku(code: str) -> Response:
+    """One SKU with its forecast (mean, p10, p50, p90 per period) and demand history."""
+    with session_scope() as session:
+        detail = sku_detail.sku_detail(session=session, code=code)
+    if detail is None:
+        raise ApiError(404, "not_found", f"No SKU {code[:64]!r}.")
+    return jsonify({"data": serialize.sku_full(detail)})
+
+
+@blueprint.get("/summary")
+@requires("viewer")
+def summary() -> Response:
+    """The Watchtower KPIs of the latest snapshot, with the previous run's values."""
+    with session_scope() as session:
+        _latest_run(session)
+        result = watchtower.kpi_summary(session=session)
+    if result is None:
+        raise ApiError(409, "no_snapshot", "No recompute has finished yet; POST /api/v1/recompute first.")
+    return jsonify({"data": serialize.summary(result)})
+
+
+@blueprint.post("/recompute")
+@requires("planner")
+def recompute() -> Response:
+    """Recompute the portfolio now (synchronously) and return the new run."""
+    email = current_email()
+    with session_scope() as session:
+        if watchtower.running_run(session=session) is not None:
+            raise ApiError(409, "recompute_running", "A recompute is already running; try again when it finishes.")
+    try:
+        with session_scope() as session:
+            result = recompute_service.recompute(session=session, triggered_by=email)
+    except recompute_service.RecomputeError as exc:
+        with session_scope() as session:
+            audit.record(session=session, action="recompute", user_email=email, outcome="error", target="api")
+        raise ApiError(500, "recompute_failed", str(exc) or "The recompute failed.") from None
+    with session_scope() as session:
+        audit.record(
+            session=session,
+            action="recompute",
+            user_email=email,
+            target="api",
+            details={"run_id": result.run_id, "status": result.status},
+        )
+    return jsonify({"data": serialize.run_summary(result)})
+
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off", "")
+MAX_ERROR_DETAILS = 100
+
+
+def _form_flag(name: str) -> bool:
+    raw = (request.form.get(name) or "").strip().lower()
+    if raw in TRUE:
+        return True
+    if raw in FALSE:
+        return False
+    raise invalid(name, f"must be true or false, got {raw[:20]!r}")
+
+
+def _row_errors(result: ingest.ImportResult) -> list[dict[str, Any]]:
+    return [
+        {"line": e.line, "column": e.column, "value": e.value, "reason": e.reason}
+        for e in result.first_errors(MAX_ERROR_DETAILS)
+    ]
+
+
+@blueprint.post("/imports/<kind>")
+@requires("planner")
+def import_csv(kind: str) -> tuple[Response, int] | Response:
+    """Import a CSV (multipart field ``file``) with the same validation and errors as the Data page."""
+    if kind not in ingest.KINDS:
+        raise ApiError(404, "not_found", f"No import kind {kind[:40]!r}; use one of {', '.join(ingest.KINDS)}.")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(
+            400, "missing_file", "Send the CSV as multipart/form-data in a field named 'file'.", [{"field": "file"}]
+        )
+    on_error = (request.form.get("on_error") or "reject").strip().lower()
+    if on_error not in ("reject", "skip"):
+        raise invalid("on_error", "must be 'reject' or 'skip'")
+    try:
+        options = ingest.ImportOptions(
+            on_error=on_error,
+            create_skus=_form_flag("create_skus"),
+            date_format=(request.form.get("date_format") or "").strip() or None,
+        )
+    except ValueError as exc:
+        raise invalid("date_format", str(exc)) from None
+    dry_run = _form_flag("dry_run")
+    file_name = secure_filename(upload.filename)[:200] or f"{kind}.csv"
+    folder = Path(get_settings().data_dir) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"api-{secrets.token_hex(8)}.csv"
+    try:
+        upload.save(path)
+        with session_scope() as session:
+            result = ingest.import_file(
+                session=session,
+                path=path,
+                kind=kind,
+                file_name=file_name,
+                options=options,
+                user=current_email(),
+                dry_run=dry_run,
+            )
+    finally:
+        path.unlink(missing_ok=True)
+    if result.status == "rejected":
+        raise ApiError(422, "import_rejected", result.summary(), _row_errors(result))
+    data = {k: v for k, v in result.as_dict().items() if k not in ("error_report", "timings", "recompute")}
+    data["errors"] = _row_errors(result)
+    data["summary"] = result.summary()
+    return jsonify({"data": serialize.plain(data)})

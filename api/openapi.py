@@ -1,0 +1,433 @@
+"""The OpenAPI 3 document of /api/v1 (written by hand; a test checks it lists exactly the blueprint's routes)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, PREFIX
+from services import ingest, watchtower
+
+NUMBER = {"type": "number", "nullable": True}
+TEXT = {"type": "string", "nullable": True}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _data(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["data"], "properties": {"data": schema}}
+
+
+AUTH_ERRORS = {
+    "401": _error("No token, or the token is not valid / revoked"),
+    "403": _error("The token's user lacks the role this route needs"),
+    "500": _error("Unexpected server error (no details are exposed)"),
+}
+
+SKU_PROPERTIES: dict[str, Any] = {
+    "code": {"type": "string"},
+    "name": {"type": "string"},
+    "category": {"type": "string"},
+    "location": {"type": "string"},
+    "supplier": {"type": "string"},
+    "status": {**TEXT, "enum": [*ENUM_FILTERS["status"], None]},
+    "status_reason": {**TEXT, "description": "Why the SKU has its status, quoting its numbers"},
+    "on_hand": NUMBER,
+    "on_order": NUMBER,
+    "demand_per_period": {**NUMBER, "description": "Mean demand per period over the baseline window"},
+    "forecast_per_period": {**NUMBER, "description": "Mean forecast demand per period"},
+    "safety_stock": NUMBER,
+    "reorder_point": NUMBER,
+    "eoq": {**NUMBER, "description": "Economic order quantity, rounded to MOQ and order multiples"},
+    "newsvendor_quantity": NUMBER,
+    "days_of_cover": NUMBER,
+    "abc": TEXT,
+    "xyz": TEXT,
+    "demand_class": TEXT,
+    "value_at_risk": NUMBER,
+    "recommended_qty": NUMBER,
+    "inventory_value": NUMBER,
+    "service_level": NUMBER,
+    "lead_time_periods": NUMBER,
+    "forecast_model": TEXT,
+}
+
+KPI = {
+    "type": "object",
+    "required": ["label", "value", "previous", "delta", "kind"],
+    "properties": {
+        "label": {"type": "string"},
+        "value": NUMBER,
+        "previous": NUMBER,
+        "delta": NUMBER,
+        "kind": {"type": "string"},
+    },
+}
+
+RUN = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "id": {"type": "integer"},
+        "started_at": TEXT,
+        "finished_at": TEXT,
+        "grain": TEXT,
+        "data_as_of": TEXT,
+        "sku_count": {"type": "integer"},
+        "triggered_by": TEXT,
+    },
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "example": "invalid_parameter"},
+                    "message": {"type": "string"},
+                    "details": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        },
+    },
+    "Sku": {"type": "object", "required": list(SKU_PROPERTIES), "properties": SKU_PROPERTIES},
+    "SkuDetail": {
+        "allOf": [
+            _ref("Sku"),
+            {
+                "type": "object",
+                "required": ["forecast", "history"],
+                "properties": {
+                    "unit_cost": NUMBER,
+                    "unit_price": NUMBER,
+                    "moq": NUMBER,
+                    "order_multiple": NUMBER,
+                    "lead_time_days": NUMBER,
+                    "order_by_date": {**TEXT, "format": "date"},
+                    "run_id": {"type": "integer", "nullable": True},
+                    "forecast": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["period", "mean", "p10", "p50", "p90"],
+                            "properties": {
+                                "period": {"type": "string", "format": "date"},
+                                "mean": NUMBER,
+                                "p10": NUMBER,
+                                "p50": NUMBER,
+                                "p90": NUMBER,
+                            },
+                        },
+                    },
+                    "history": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["period", "quantity"],
+                            "properties": {"period": {"type": "string", "format": "date"}, "quantity": NUMBER},
+                        },
+                    },
+                },
+            },
+        ]
+    },
+    "SkuPage": {
+        "type": "object",
+        "required": ["data", "meta"],
+        "properties": {
+            "data": {"type": "array", "items": _ref("Sku")},
+            "meta": {
+                "type": "object",
+                "required": ["page", "per_page", "total", "pages", "run_id"],
+                "properties": {
+                    "page": {"type": "integer"},
+                    "per_page": {"type": "integer"},
+                    "total": {"type": "integer"},
+                    "pages": {"type": "integer"},
+                    "run_id": {"type": "integer"},
+                    "data_as_of": {**TEXT, "format": "date"},
+                },
+            },
+        },
+    },
+    "Summary": {
+        "type": "object",
+        "required": ["run", "sku_count", "status_counts", "kpis"],
+        "properties": {
+            "run": RUN,
+            "previous_run": RUN,
+            "sku_count": {"type": "integer"},
+            "status_counts": {"type": "object", "additionalProperties": KPI},
+            "kpis": {"type": "object", "additionalProperties": KPI},
+        },
+    },
+    "RowError": {
+        "type": "object",
+        "required": ["line", "column", "value", "reason"],
+        "properties": {
+            "line": {"type": "integer", "nullable": True, "description": "1 is the header; null for the whole file"},
+            "column": TEXT,
+            "value": {"type": "string"},
+            "reason": {"type": "string"},
+        },
+    },
+    "ImportResult": {
+        "type": "object",
+        "required": ["kind", "file_name", "status", "rows_read", "rows_accepted", "rows_rejected", "errors"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(ingest.KINDS)},
+            "file_name": {"type": "string"},
+            "status": {"type": "string", "enum": ["committed", "checked"]},
+            "summary": {"type": "string"},
+            "message": {"type": "string"},
+            "rows_read": {"type": "integer"},
+            "rows_accepted": {"type": "integer"},
+            "rows_rejected": {"type": "integer"},
+            "inserted": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "unchanged": {"type": "integer"},
+            "skus_created": {"type": "integer"},
+            "skus_to_create": {"type": "integer"},
+            "error_count": {"type": "integer"},
+            "batch_id": {"type": "integer", "nullable": True},
+            "format": {"type": "object"},
+            "errors": {"type": "array", "items": _ref("RowError"), "description": "Skipped rows (first 100)"},
+        },
+    },
+    "RunSummary": {
+        "type": "object",
+        "required": ["run_id", "status", "sku_count"],
+        "properties": {
+            "run_id": {"type": "integer", "nullable": True},
+            "status": {"type": "string"},
+            "sku_count": {"type": "integer"},
+            "seconds": NUMBER,
+            "grain": TEXT,
+            "data_as_of": TEXT,
+            "kpis": {"type": "object"},
+        },
+    },
+}
+
+
+def _array_param(name: str, description: str, values: tuple[str, ...] | None = None) -> dict[str, Any]:
+    items: dict[str, Any] = {"type": "string", "maxLength": 100}
+    if values:
+        items = {"type": "string", "enum": list(values)}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description + " (repeat the parameter or separate values with commas)",
+        "schema": {"type": "array", "items": items},
+        "style": "form",
+        "explode": True,
+    }
+
+
+SKU_LIST_PARAMETERS = [
+    _array_param("status", "Health status", ENUM_FILTERS["status"]),
+    _array_param("category", "Category"),
+    _array_param("location", "Location"),
+    _array_param("supplier", "Supplier"),
+    _array_param("abc", "ABC class (by annual value)", ENUM_FILTERS["abc"]),
+    _array_param("xyz", "XYZ class (by demand variability)", ENUM_FILTERS["xyz"]),
+    _array_param("demand_class", "Demand pattern (Syntetos-Boylan)", ENUM_FILTERS["demand_class"]),
+    {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": "Text in the SKU code or name",
+        "schema": {"type": "string", "maxLength": watchtower.MAX_SEARCH},
+    },
+    {
+        "name": "sort",
+        "in": "query",
+        "required": False,
+        "description": "Columns to sort by, '-' for descending (default: -value_at_risk,status)",
+        "schema": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": [*watchtower.SORT_COLUMNS, *(f"-{c}" for c in watchtower.SORT_COLUMNS)],
+            },
+        },
+        "style": "form",
+        "explode": False,
+    },
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    },
+    {
+        "name": "per_page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    },
+]
+
+CODE_PARAMETER = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "description": "SKU code",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+}
+
+NO_SNAPSHOT = _error("No recompute has finished yet (code no_snapshot)")
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": _json("The OpenAPI 3 document", {"type": "object"})},
+        }
+    },
+    "/skus": {
+        "get": {
+            "operationId": "listSkus",
+            "summary": "SKUs of the latest snapshot, filtered and paged",
+            "x-required-role": "viewer",
+            "parameters": SKU_LIST_PARAMETERS,
+            "responses": {
+                "200": _json("One page of SKUs", _ref("SkuPage")),
+                "400": _error("A parameter is not valid (code invalid_parameter; details name it)"),
+                "409": NO_SNAPSHOT,
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/skus/{code}": {
+        "get": {
+            "operationId": "getSku",
+            "summary": "One SKU with its forecast (mean, p10, p50, p90) and demand history",
+            "x-required-role": "viewer",
+            "parameters": [CODE_PARAMETER],
+            "responses": {
+                "200": _json("The SKU", _data(_ref("SkuDetail"))),
+                "404": _error("No SKU has that code"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/summary": {
+        "get": {
+            "operationId": "getSummary",
+            "summary": "The Watchtower KPIs: SKUs per status and portfolio KPIs, with the previous run's values",
+            "x-required-role": "viewer",
+            "responses": {
+                "200": _json("KPIs of the latest snapshot", _data(_ref("Summary"))),
+                "409": NO_SNAPSHOT,
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/imports/{kind}": {
+        "post": {
+            "operationId": "importCsv",
+            "summary": "Import a CSV file (same validation and errors as the Data page); does not recompute",
+            "x-required-role": "planner",
+            "parameters": [
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "description": "What the file holds (formats: docs/csv-formats.md)",
+                    "schema": {"type": "string", "enum": list(ingest.KINDS)},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "on_error": {
+                                    "type": "string",
+                                    "enum": ["reject", "skip"],
+                                    "default": "reject",
+                                    "description": "reject: any bad row rejects the file; skip: import the good rows",
+                                },
+                                "create_skus": {"type": "boolean", "default": False},
+                                "date_format": {"type": "string", "example": "%d/%m/%Y"},
+                                "dry_run": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": "Validate only; nothing is written",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json("Imported (or checked, with dry_run)", _data(_ref("ImportResult"))),
+                "400": _error("No file, or a form field is not valid"),
+                "404": _error("Unknown kind"),
+                "413": _error("The file is larger than the upload limit"),
+                "422": _error("The file was rejected (code import_rejected; details: the row errors, first 100)"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/recompute": {
+        "post": {
+            "operationId": "recompute",
+            "summary": "Recompute the portfolio now (waits until the run has finished)",
+            "x-required-role": "planner",
+            "responses": {
+                "200": _json("The new run", _data(_ref("RunSummary"))),
+                "409": _error("A recompute is already running (code recompute_running)"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.0 document (a fresh copy each call)."""
+    return copy.deepcopy(
+        {
+            "openapi": "3.0.3",
+            "info": {
+                "title": "Inventory Command Center API",
+                "version": "1.0.0",
+                "description": (
+                    "Read the latest snapshot (SKUs, KPIs, forecasts), approve purchase orders, import CSV files, "
+                    "recompute and download briefings. Send 'Authorization: Bearer <token>' (tokens: Admin page or "
+                    "`python cli.py create-token --user EMAIL`). The token acts with its user's role: viewer < "
+                    'planner < admin. Errors: {"error": {"code", "message", "details": [...]}}.'
+                ),
+            },
+            "servers": [{"url": PREFIX}],
+            "security": [{"bearerAuth": []}],
+            "paths": PATHS,
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+                "schemas": SCHEMAS,
+            },
+        }
+    )
