@@ -30,6 +30,8 @@ from services.users import ROLE_RANK, has_role
 CALLBACK_ROLES: dict[str, str] = {}
 # Dash callback id (the "output" key of a callback request, as listed by /_dash-dependencies) -> role.
 CALLBACK_KEY_ROLES: dict[str, str] = {}
+# pattern-matching output ids: key of the non-wildcard items (as in CALLBACK_ROLES) -> sets of wildcard key names.
+PATTERN_KEYS: dict[str, set[frozenset[str]]] = {}
 
 
 def _id_key(component_id: Any) -> str:
@@ -38,6 +40,31 @@ def _id_key(component_id: Any) -> str:
             {k: component_id[k] for k in sorted(component_id) if not _is_wildcard(component_id[k])}, sort_keys=True
         )
     return str(component_id)
+
+
+def _register_pattern(component_id: Any) -> None:
+    """Remember which keys of a pattern-matching id are wildcards, so a concrete id can be matched to it."""
+    if isinstance(component_id, dict):
+        wildcards = frozenset(k for k, v in component_id.items() if _is_wildcard(v))
+        if wildcards:
+            PATTERN_KEYS.setdefault(_id_key(component_id), set()).add(wildcards)
+
+
+def _role_for_id(component_id: Any) -> str | None:
+    """The role registered for an output id as a request names it: exact, or a concrete id of a registered pattern.
+
+    ``{"type": "x", "scope": "portfolio"}`` matches ``{"type": "x", "scope": MATCH}``: the same keys, the same values
+    for the non-wildcard keys.
+    """
+    role = CALLBACK_ROLES.get(_id_key(component_id))
+    if role is not None or not isinstance(component_id, dict):
+        return role
+    for key, variants in PATTERN_KEYS.items():
+        for wildcards in variants:
+            fixed = {k: v for k, v in component_id.items() if k not in wildcards}
+            if wildcards <= set(component_id) and json.dumps(fixed, sort_keys=True) == key:
+                role = _stronger(role, CALLBACK_ROLES[key])
+    return role
 
 
 def _is_wildcard(value: Any) -> bool:
@@ -79,6 +106,7 @@ def guarded_callback(role: str, *args: Any, **kwargs: Any) -> Callable[[Callable
     for output in _outputs_of(args, kwargs):
         key = _id_key(output.component_id)
         CALLBACK_ROLES[key] = _stronger(CALLBACK_ROLES.get(key), role)
+        _register_pattern(output.component_id)
 
     registrar = dash.callback(*args, **kwargs)  # inserts the callback spec now; the function comes next
     callback_key = dash_callback_module.GLOBAL_CALLBACK_LIST[-1]["output"]
@@ -146,7 +174,7 @@ def required_role_for_callback(body: dict[str, Any]) -> str | None:
         for entry in item if isinstance(item, list) else [item]:  # pattern-matching outputs arrive as lists
             if not isinstance(entry, dict):
                 continue
-            role = CALLBACK_ROLES.get(_id_key(entry.get("id")))
+            role = _role_for_id(entry.get("id"))
             if role:
                 needed = _stronger(needed, role)
     return needed
