@@ -132,10 +132,12 @@ def grounded_answer(request: RecordedRequest) -> tuple[int, dict[str, Any]]:
     """A fake Gemini answer quoting only numbers of the prompt's facts (so it passes the check)."""
     facts = facts_of(request)
     if facts["scope"] == "portfolio":
-        text = (
-            f"The portfolio holds {facts['sku_count']} SKUs. "
-            f"Value at risk stands at ${facts['value_at_risk']:,}, most of it in {facts['top_risks'][0]['name']}."
-        )
+        text = f"The portfolio holds {facts['sku_count']} SKUs. "
+        if facts["top_risks"] and facts["value_at_risk"] is not None:
+            top = facts["top_risks"][0]["name"]
+            text += f"Value at risk stands at ${facts['value_at_risk']:,}, most of it in {top}."
+        else:
+            text += "No SKU carries value at risk."
     else:
         text = f"{facts['name']} is flagged as {facts['status'].replace('_', ' ')}. Its value at risk is being watched."
     return answer(text)
@@ -386,6 +388,23 @@ def test_the_view_is_json_ready(session) -> None:
     assert json.loads(json.dumps(data))["created_at"].endswith("+00:00")
     expected = {"text", "provider", "model", "created_at", "grounded", "fell_back", "notice", "scope", "run_id"}
     assert set(data) >= expected
+
+
+def test_commentary_from_a_real_demo_recompute(session, gemini: FakeGemini) -> None:
+    recompute = pytest.importorskip("services.recompute").recompute
+    from services import demo
+
+    demo.store(session=session, portfolio=demo.generate(skus=6, periods=40, seed=5))
+    session.commit()
+    summary = recompute(session=session, triggered_by="tests", workers=1)
+    assert summary.status == "finished"
+    view = narrative.portfolio_commentary(session=session)
+    assert (view.provider, view.run_id, view.fell_back) == ("gemini", summary.run_id, False)
+    facts = facts_of(gemini.requests[0])
+    assert facts["sku_count"] == 6 and sum(facts["status_counts"].values()) == 6 and facts["period"] == "week"
+    code = session.scalar(select(Sku.code).order_by(Sku.code).limit(1))
+    sku = narrative.sku_commentary(session=session, code=code)
+    assert sku.provider == "gemini" and sku.scope == f"sku:{code}" and facts_of(gemini.requests[1])["code"] == code
 
 
 def test_commentary_for_scope_routes_and_refuses_unknown_scopes(session) -> None:
