@@ -1,0 +1,169 @@
+"""Forecast accuracy benchmark on real data (not a test: prints figures side by side and exits 0).
+
+1. M5 subset (290 daily Walmart series): fit on d_1..d_1913, forecast 28 days, mean RMSSE of our per-series
+   selection vs seasonal naive (season 7) vs statsforecast AutoETS(season_length=7); target: below seasonal naive
+   and no worse than AutoETS.
+2. Car parts (2,674 monthly series): hold out the last 12 months, mean MASE (in-sample one-step naive scale) of our
+   selection vs statsforecast CrostonSBA; target: no worse than CrostonSBA. Series with missing test months or a
+   zero scale are left out (the same set for every method).
+
+Run: ``.venv/bin/python -m bench.accuracy [--skip-statsforecast] [--speed]``. Data are read from ../shared/data
+(sections are skipped with a message when absent). ``--speed`` also runs bench.forecast_speed (10k x 156 weeks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.forecast import mase, rmsse
+from core.forecast.engine import forecast_batch_with_candidates
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def _line(name: str, value: float, seconds: float | None = None, extra: str = "") -> None:
+    secs = f"{seconds:8.1f} s" if seconds is not None else " " * 10
+    print(f"  {name:<34s} {value:8.4f} {secs}  {extra}")
+
+
+def m5(*, with_statsforecast: bool) -> dict[str, float]:
+    """M5 subset: mean RMSSE over 28 days."""
+    path = DATA / "m5" / "sales_train_evaluation_subset.csv"
+    if not path.exists():
+        print(f"M5: skipped, {path} not found")
+        return {}
+    sales = pd.read_csv(path)
+    calendar = pd.read_csv(DATA / "m5" / "calendar.csv", parse_dates=["date"])
+    fit_cols = [f"d_{d}" for d in range(1, 1914)]
+    test_cols = [f"d_{d}" for d in range(1914, 1942)]
+    train = sales[fit_cols].to_numpy(dtype=np.float64)
+    actual = sales[test_cols].to_numpy(dtype=np.float64)
+    dates = pd.DatetimeIndex(calendar.set_index("d").loc[fit_cols, "date"])
+    print(f"M5 subset: {train.shape[0]} daily series, fit d_1..d_1913, horizon 28, mean RMSSE (lower is better)")
+    out: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    result, candidates = forecast_batch_with_candidates(
+        history=train, horizon=28, season_length=7, period_dates=dates, random_state=0
+    )
+    secs = time.perf_counter() - t0
+    out["ours"] = float(np.nanmean(rmsse(actual=actual, forecast=result.mean, insample=train)))
+    counts = pd.Series(result.model).value_counts()
+    _line("ours: per-series selection", out["ours"], secs, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for name, fc in candidates.items():
+        score = float(np.nanmean(rmsse(actual=actual, forecast=fc[:, -1, :], insample=train)))
+        out[f"ours:{name}"] = score
+        _line(f"  candidate {name} alone", score)
+
+    snaive = np.tile(train[:, -7:], 4)
+    out["seasonal_naive"] = float(np.nanmean(rmsse(actual=actual, forecast=snaive, insample=train)))
+    _line("seasonal naive (season 7)", out["seasonal_naive"])
+
+    if with_statsforecast:
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoETS
+
+        long = pd.DataFrame(
+            {
+                "unique_id": np.repeat(sales["id"].to_numpy(), len(fit_cols)),
+                "ds": np.tile(dates.to_numpy(), len(sales)),
+                "y": train.ravel(),
+            }
+        )
+        t0 = time.perf_counter()
+        sf = StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=os.cpu_count() or 1)
+        fc = sf.forecast(df=long, h=28)
+        secs = time.perf_counter() - t0
+        fc = fc.set_index("unique_id").loc[sales["id"]]
+        ets = fc["AutoETS"].to_numpy().reshape(len(sales), 28)
+        out["autoets"] = float(np.nanmean(rmsse(actual=actual, forecast=ets, insample=train)))
+        _line("statsforecast AutoETS(season 7)", out["autoets"], secs)
+    ok = out["ours"] < out["seasonal_naive"] and out["ours"] <= out.get("autoets", np.inf)
+    print(f"  target (below seasonal naive, no worse than AutoETS): {'MET' if ok else 'NOT MET'}")
+    return out
+
+
+def carparts(*, with_statsforecast: bool) -> dict[str, float]:
+    """Car parts: mean MASE over the last 12 months."""
+    path = DATA / "intermittent" / "carparts_long.csv"
+    if not path.exists():
+        print(f"car parts: skipped, {path} not found")
+        return {}
+    long = pd.read_csv(path)
+    wide = long.pivot(index="part_id", columns="month", values="sales").sort_index(axis=1)
+    values = wide.to_numpy(dtype=np.float64)
+    train, actual = values[:, :-12], values[:, -12:]
+    dates = pd.DatetimeIndex(pd.to_datetime(wide.columns[:-12]))
+    scale_ok = ~np.isnan(mase(actual=actual, forecast=np.zeros_like(actual), insample=train))
+    keep = scale_ok & ~np.isnan(actual).any(axis=1)
+    print(
+        f"car parts: {len(wide)} monthly series, train {train.shape[1]} months, horizon 12, "
+        f"mean MASE over {keep.sum()} scored series (lower is better)"
+    )
+    out: dict[str, float] = {}
+
+    def score(fc: np.ndarray) -> float:
+        return float(np.mean(mase(actual=actual[keep], forecast=fc[keep], insample=train[keep])))
+
+    t0 = time.perf_counter()
+    result, candidates = forecast_batch_with_candidates(
+        history=train, horizon=12, season_length=12, period_dates=dates, random_state=0
+    )
+    secs = time.perf_counter() - t0
+    out["ours"] = score(result.mean)
+    counts = pd.Series(result.model).value_counts()
+    _line("ours: per-series selection", out["ours"], secs, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for name, fc in candidates.items():
+        out[f"ours:{name}"] = score(fc[:, -1, :])
+        _line(f"  candidate {name} alone", out[f"ours:{name}"])
+    out["zero"] = score(np.zeros_like(actual))
+    _line("zero forecast (reference)", out["zero"])
+
+    if with_statsforecast:
+        from statsforecast import StatsForecast
+        from statsforecast.models import CrostonSBA
+
+        frame = pd.DataFrame(
+            {
+                "unique_id": np.repeat(wide.index.to_numpy(), train.shape[1]),
+                "ds": np.tile(dates.to_numpy(), len(wide)),
+                "y": train.ravel(),
+            }
+        ).dropna()
+        t0 = time.perf_counter()
+        fc = StatsForecast(models=[CrostonSBA()], freq="MS", n_jobs=1).forecast(df=frame, h=12)
+        secs = time.perf_counter() - t0
+        fc = fc.set_index("unique_id").loc[wide.index]
+        sba = fc["CrostonSBA"].to_numpy().reshape(len(wide), 12)
+        out["croston_sba_sf"] = score(sba)
+        _line("statsforecast CrostonSBA", out["croston_sba_sf"], secs)
+    ok = out["ours"] <= out.get("croston_sba_sf", np.inf)
+    print(f"  target (no worse than statsforecast CrostonSBA): {'MET' if ok else 'NOT MET'}")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-statsforecast", action="store_true", help="do not run the statsforecast references")
+    parser.add_argument("--speed", action="store_true", help="also time 10,000 x 156 weekly series")
+    parser.add_argument("--only", choices=["m5", "carparts"], help="run one section")
+    args = parser.parse_args()
+    with_sf = not args.skip_statsforecast
+    if args.only in (None, "m5"):
+        m5(with_statsforecast=with_sf)
+    if args.only in (None, "carparts"):
+        carparts(with_statsforecast=with_sf)
+    if args.speed:
+        from bench import forecast_speed
+
+        forecast_speed.main(argv=[])
+
+
+if __name__ == "__main__":
+    main()
