@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
     gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
     gemini_timeout_s: float = Field(20.0, alias="GEMINI_TIMEOUT_S", gt=0)
-    gemini_max_retries: int = Field(3, alias="GEMINI_MAX_RETRIES", ge=0, le=10)
+    gemini_max_retries: int = Field(2, alias="GEMINI_MAX_RETRIES", ge=0, le=10)
     redis_url: str | None = Field(None, alias="REDIS_URL")
     company_name: str = Field("Demo Company", alias="COMPANY_NAME")
     host: str = Field("127.0.0.1", alias="HOST")
