@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, PREFIX
+from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
 from services import ingest, watchtower
 
 NUMBER = {"type": "number", "nullable": True}
@@ -175,6 +175,39 @@ SCHEMAS: dict[str, Any] = {
             "kpis": {"type": "object", "additionalProperties": KPI},
         },
     },
+    "PurchaseOrder": {
+        "type": "object",
+        "required": ["id", "sku", "status", "qty", "supplier"],
+        "properties": {
+            "id": {"type": "integer"},
+            "sku": {"type": "string"},
+            "sku_name": {"type": "string"},
+            "category": {"type": "string"},
+            "supplier": {"type": "string"},
+            "status": {"type": "string", "enum": list(ORDER_STATUSES)},
+            "qty": {"type": "number"},
+            "recommended_qty": NUMBER,
+            "unit_cost": NUMBER,
+            "value": NUMBER,
+            "reason": {"type": "string"},
+            "edit_reason": TEXT,
+            "order_by": {**TEXT, "format": "date"},
+            "created_at": TEXT,
+            "run_id": {"type": "integer", "nullable": True},
+            "approved_by": TEXT,
+            "approved_at": TEXT,
+            "order_date": {**TEXT, "format": "date"},
+            "promised_date": {**TEXT, "format": "date"},
+            "received_by": TEXT,
+            "received_at": TEXT,
+            "received_date": {**TEXT, "format": "date"},
+            "received_qty": NUMBER,
+            "closed_by": TEXT,
+            "closed_at": TEXT,
+            "moq": NUMBER,
+            "order_multiple": NUMBER,
+        },
+    },
     "RowError": {
         "type": "object",
         "required": ["line", "column", "value", "reason"],
@@ -337,6 +370,65 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {
                 "200": _json("KPIs of the latest snapshot", _data(_ref("Summary"))),
                 "409": NO_SNAPSHOT,
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/purchase-orders": {
+        "get": {
+            "operationId": "listPurchaseOrders",
+            "summary": "Purchase orders (default: recommended and approved), by supplier, then order-by date",
+            "x-required-role": "viewer",
+            "parameters": [
+                _array_param("status", "Order status (default: recommended,approved)", ORDER_STATUSES),
+                {"name": "supplier", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100}},
+                {
+                    "name": "sku",
+                    "in": "query",
+                    "required": False,
+                    "description": "SKU code",
+                    "schema": {"type": "string", "maxLength": 64},
+                },
+                SKU_LIST_PARAMETERS[-2],
+                SKU_LIST_PARAMETERS[-1],
+            ],
+            "responses": {
+                "200": _json(
+                    "One page of orders",
+                    {
+                        "type": "object",
+                        "required": ["data", "meta"],
+                        "properties": {
+                            "data": {"type": "array", "items": _ref("PurchaseOrder")},
+                            "meta": {
+                                "type": "object",
+                                "properties": {
+                                    "page": {"type": "integer"},
+                                    "per_page": {"type": "integer"},
+                                    "total": {"type": "integer"},
+                                    "pages": {"type": "integer"},
+                                },
+                            },
+                        },
+                    },
+                ),
+                "400": _error("A parameter is not valid (code invalid_parameter)"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/purchase-orders/{order_id}/approve": {
+        "post": {
+            "operationId": "approvePurchaseOrder",
+            "summary": "Approve a recommended order: it becomes on order (order date today, promised date + lead time)",
+            "x-required-role": "planner",
+            "parameters": [
+                {"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+            ],
+            "responses": {
+                "200": _json("The approved order", _data(_ref("PurchaseOrder"))),
+                "404": _error("No such order"),
+                "409": _error("The order is not recommended (already approved, received...) or its quantity is 0"),
                 **AUTH_ERRORS,
             },
         }

@@ -22,7 +22,7 @@ from api import serialize
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
 from auth.guard import current_email
 from db.session import session_scope
-from services import audit, ingest, sku_detail, users, watchtower
+from services import audit, ingest, orders, sku_detail, users, watchtower
 from services import recompute as recompute_service
 from services.errors import UserFacingError
 from settings import get_settings
@@ -375,3 +375,52 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
     data["errors"] = _row_errors(result)
     data["summary"] = result.summary()
     return jsonify({"data": serialize.plain(data)})
+
+
+MAX_ID = 2**63 - 1
+ORDER_STATUSES = ("recommended", "approved", "received", "cancelled", "rejected")
+
+
+@blueprint.get("/purchase-orders")
+@requires("viewer")
+def list_purchase_orders() -> Response:
+    """Purchase orders (default: the open ones, recommended and approved), optionally by status, supplier or SKU."""
+    statuses = _values("status")
+    bad = [v for v in statuses if v not in ORDER_STATUSES]
+    if bad:
+        raise invalid("status", f"unknown value {bad[0][:40]!r}; use one of {', '.join(ORDER_STATUSES)}")
+    supplier = (request.args.get("supplier") or "").strip()
+    code = (request.args.get("sku") or "").strip()
+    if len(supplier) > 100 or len(code) > 64:
+        raise invalid("supplier" if len(supplier) > 100 else "sku", "too long")
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    with session_scope() as session:
+        rows = orders.list_orders(
+            session=session, status=statuses or list(orders.OPEN_STATUSES), supplier=supplier or None, sku=code or None
+        )
+    start = (page - 1) * per_page
+    return jsonify(
+        {
+            "data": [serialize.order(view) for view in rows[start : start + per_page]],
+            "meta": {"page": page, "per_page": per_page, "total": len(rows), "pages": -(-len(rows) // per_page)},
+        }
+    )
+
+
+@blueprint.post("/purchase-orders/<int:order_id>/approve")
+@requires("planner")
+def approve_purchase_order(order_id: int) -> Response:
+    """Approve a recommended order (it becomes on order); 409 when it is not recommended or its quantity is 0."""
+    if order_id > MAX_ID:
+        raise ApiError(404, "not_found", f"No purchase order {order_id}.")
+    with session_scope() as session:
+        try:
+            orders.get_order(session=session, order_id=order_id)
+        except UserFacingError:
+            raise ApiError(404, "not_found", f"No purchase order {order_id}.") from None
+        try:
+            view = orders.approve_order(session=session, order_id=order_id, user=current_email() or "api")
+        except UserFacingError as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+    return jsonify({"data": serialize.order(view)})

@@ -164,3 +164,8 @@ def run_summary(result: Any) -> dict[str, Any]:
         "data_as_of": iso(result.data_as_of),
         "kpis": plain(result.kpis),
     }
+
+
+def order(view: Any) -> dict[str, Any]:
+    """A :class:`services.orders.OrderView` as JSON (dates ISO, numbers finite or null)."""
+    return {key: plain(value) for key, value in view.as_dict().items()}

@@ -64,6 +64,8 @@ ROUTES = [
     ("GET", "/api/v1/skus", "viewer"),
     ("GET", "/api/v1/skus/<code>", "viewer"),
     ("GET", "/api/v1/summary", "viewer"),
+    ("GET", "/api/v1/purchase-orders", "viewer"),
+    ("POST", "/api/v1/purchase-orders/<int:order_id>/approve", "planner"),
     ("POST", "/api/v1/imports/<kind>", "planner"),
     ("POST", "/api/v1/recompute", "planner"),
 ]
@@ -93,6 +95,7 @@ def test_required_roles_match_the_routes(demo_app) -> None:
 def fake_writes(monkeypatch):
     """Replace the services behind the state-changing routes, so the matrix tests the guard and not the engine."""
     from api import routes
+    from services import orders
     from services.ingest import ImportResult
     from services.recompute import RunSummary
 
@@ -106,13 +109,26 @@ def fake_writes(monkeypatch):
         calls.append(f"recompute:{kwargs['triggered_by']}")
         return RunSummary(run_id=None, status="finished", sku_count=0, seconds=0.0)
 
+    def fake_approve(**kwargs):
+        calls.append(f"approve:{kwargs['order_id']}:{kwargs['user']}")
+        return orders.get_order(session=kwargs["session"], order_id=kwargs["order_id"])
+
     monkeypatch.setattr(routes.ingest, "import_file", fake_import)
+    monkeypatch.setattr(routes.orders, "approve_order", fake_approve)
     monkeypatch.setattr(routes.recompute_service, "recompute", fake_recompute)
     return calls
 
 
+def _any_order_id() -> int:
+    from db.session import session_scope
+    from services import orders
+
+    with session_scope() as session:
+        return orders.list_orders(session=session, status=list(orders.PO_STATUSES), limit=1)[0].id
+
+
 def _call(client, method: str, rule: str, token: str | None, code: str):
-    path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", "1")
+    path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", str(_any_order_id()))
     if rule.endswith("<kind>"):
         data = {"file": (io.BytesIO(f"sku,on_hand\n{code},1\n".encode()), "stock.csv")}
         return client.post(path, headers=_auth(token), data=data, content_type="multipart/form-data")
@@ -150,6 +166,7 @@ def test_every_route_answers_each_role(demo_app, tokens, fake_writes, role: str 
     if role in ("planner", "admin"):
         assert f"recompute:{role}@example.com" in fake_writes
         assert f"import:stock:{role}@example.com" in fake_writes
+        assert any(call.startswith("approve:") and call.endswith(f":{role}@example.com") for call in fake_writes)
 
 
 def test_a_session_cookie_is_not_an_api_credential(client_as) -> None:
@@ -381,6 +398,38 @@ def test_import_through_the_api(isolated, tokens_isolated) -> None:
     from settings import get_settings
 
     assert list((get_settings().data_dir / "uploads").glob("api-*.csv")) == []  # uploads are removed
+
+
+def test_approve_through_the_api(isolated, tokens_isolated) -> None:
+    from db.session import session_scope
+    from services import orders
+
+    with session_scope() as session:
+        recommended = [o for o in orders.list_orders(session=session, status="recommended") if o.qty > 0]
+    assert recommended, "the demo recompute made no recommended order"
+    order_id = recommended[0].id
+    client = isolated.server.test_client()
+    listed = client.get(
+        "/api/v1/purchase-orders?status=recommended&per_page=200", headers=_auth(tokens_isolated["viewer"])
+    )
+    assert order_id in [o["id"] for o in listed.get_json()["data"]]
+    path = f"/api/v1/purchase-orders/{order_id}/approve"
+    _assert_error(client.post(path, headers=_auth(tokens_isolated["viewer"])), 403, "forbidden")
+    response = client.post(path, headers=_auth(tokens_isolated["planner"]))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    data = response.get_json()["data"]
+    assert data["status"] == "approved" and data["approved_by"] == "planner@example.com"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["order_date"])
+    _assert_error(client.post(path, headers=_auth(tokens_isolated["planner"])), 409, "conflict")
+    _assert_error(
+        client.post("/api/v1/purchase-orders/999999999/approve", headers=_auth(tokens_isolated["planner"])), 404
+    )
+    _assert_error(
+        client.post(f"/api/v1/purchase-orders/{2**70}/approve", headers=_auth(tokens_isolated["planner"])), 404
+    )
+    _assert_error(client.get("/api/v1/purchase-orders?status=nope", headers=_auth(tokens_isolated["viewer"])), 400)
+    approved = client.get("/api/v1/purchase-orders?status=approved", headers=_auth(tokens_isolated["viewer"]))
+    assert order_id in [o["id"] for o in approved.get_json()["data"]]
 
 
 @pytest.fixture
