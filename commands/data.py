@@ -1,0 +1,134 @@
+"""import, import-m5, export, reset: the data commands (formats in docs/csv-formats.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+KIND_CHOICES = ["demand", "skus", "stock", "receipts"]
+EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "imports", "audit"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock or receipts)")
+    p.add_argument("kind", choices=KIND_CHOICES)
+    p.add_argument("file")
+    p.add_argument(
+        "--on-error",
+        choices=["reject", "skip"],
+        default="reject",
+        help="reject the whole file when a row is bad (default) or skip bad rows",
+    )
+    p.add_argument("--create-skus", action="store_true", help="create unknown SKUs with default master data")
+    p.add_argument("--date-format", default=None, help="strptime format for non-ISO dates, e.g. %%d/%%m/%%Y")
+    p.add_argument("--no-recompute", action="store_true", help="do not recompute the portfolio afterwards")
+    p.add_argument("--check", action="store_true", help="validate only; write nothing")
+    p.set_defaults(func=_import)
+
+    p = subparsers.add_parser("import-m5", help="load an M5 folder (sales_train_*.csv, calendar.csv, sell_prices*.csv)")
+    p.add_argument("directory")
+    p.add_argument("--on-error", choices=["reject", "skip"], default="reject")
+    p.add_argument("--no-recompute", action="store_true")
+    p.set_defaults(func=_import_m5)
+
+    p = subparsers.add_parser("export", help="export a table as spreadsheet-safe CSV")
+    p.add_argument("table", choices=EXPORT_CHOICES)
+    p.add_argument("file", help="output path ('-' for standard output)")
+    p.set_defaults(func=_export)
+
+    p = subparsers.add_parser("reset", help="factory reset: delete all planning data (users and audit log stay)")
+    p.add_argument("--yes", action="store_true", help="confirm (required)")
+    p.set_defaults(func=_reset)
+
+
+def _report(result, *, show: int = 10) -> int:
+    if result.status == "rejected":
+        where = f"; full report: {result.error_report}" if result.error_report else ""
+        print(f"error: {result.summary()}{where}", file=sys.stderr)
+        for error in result.first_errors(show):
+            print(f"  {error}")
+        if result.errors.count > show:
+            print(f"  ... {result.errors.count - show:,} more in {result.error_report}")
+        return 1
+    print(result.summary())
+    if result.errors:
+        for error in result.first_errors(show):
+            print(f"  skipped {error}")
+        print(f"  full error report: {result.error_report}")
+    return 0
+
+
+def _recompute(args: argparse.Namespace, result) -> None:
+    if args.no_recompute or result.status != "committed":
+        return
+    from services.ingest import recompute_after_import
+
+    note = recompute_after_import(triggered_by="cli import")
+    if note:
+        print(note)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from db.session import session_scope
+    from services.ingest import ImportOptions, import_file
+    from services.setup import migrate_db
+
+    if not Path(args.file).is_file():
+        raise ValueError(f"no such file: {args.file}")
+    options = ImportOptions(on_error=args.on_error, create_skus=args.create_skus, date_format=args.date_format)
+    migrate_db()
+    with session_scope() as session:
+        result = import_file(
+            session=session, path=args.file, kind=args.kind, options=options, user="cli", dry_run=args.check
+        )
+    status = _report(result)
+    if not args.check:
+        _recompute(args, result)
+    return status
+
+
+def _import_m5(args: argparse.Namespace) -> int:
+    from db.session import session_scope
+    from services.ingest import ImportOptions, import_m5
+    from services.setup import migrate_db
+
+    migrate_db()
+    with session_scope() as session:
+        result = import_m5(
+            session=session, directory=args.directory, options=ImportOptions(on_error=args.on_error), user="cli"
+        )
+    status = _report(result)
+    _recompute(args, result)
+    return status
+
+
+def _export(args: argparse.Namespace) -> int:
+    from db.session import session_scope
+    from services.datatables import export_table
+
+    with session_scope() as session:
+        if args.file == "-":
+            try:
+                export_table(session=session, table=args.table, target=sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # e.g. piped into head
+                sys.stderr.close()
+            return 0
+        rows = export_table(session=session, table=args.table, target=args.file)
+    print(f"exported {rows:,} rows of {args.table} to {args.file}")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from db.session import session_scope
+    from services.reset import CONFIRM_WORD, factory_reset
+
+    if not args.yes:
+        raise ValueError("the factory reset deletes all planning data: add --yes to confirm")
+    with session_scope() as session:
+        counts = factory_reset(session=session, user="cli", confirm=CONFIRM_WORD)
+    removed = sum(counts.values())
+    print(f"factory reset done: {removed:,} rows removed; users, API tokens and the audit log were kept")
+    return 0

@@ -1,0 +1,338 @@
+"""The columns of each import kind: names, accepted aliases, rules and defaults (docs/csv-formats.md lists them).
+
+Headers are matched after normalisation: case-insensitive, surrounding spaces and a byte-order mark removed,
+runs of spaces / punctuation turned into ``_`` (``"Unit Cost (EUR)"`` -> ``unit_cost_eur``); a trailing currency
+code is ignored when nothing else matches (``unit_cost_eur`` -> ``unit_cost``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.ingest.report import FileRejectedError
+from services.ingest.validate import Field
+
+KINDS = ("demand", "skus", "stock", "receipts")
+_CURRENCIES = ("eur", "usd", "gbp", "chf", "sek", "nok", "dkk", "pln", "jpy", "cny", "inr", "aud", "cad")
+
+SKU = Field(
+    "sku",
+    "code",
+    required=True,
+    max_length=64,
+    aliases=(
+        "sku",
+        "sku_code",
+        "sku_id",
+        "code",
+        "item",
+        "item_id",
+        "item_code",
+        "product",
+        "product_id",
+        "product_code",
+        "product_name",
+        "part_id",
+        "part",
+        "part_number",
+        "material",
+        "material_id",
+        "article",
+        "unique_id",
+    ),
+    help="the SKU code (at most 64 characters)",
+)
+LOCATION = Field(
+    "location",
+    "text",
+    blank="null",
+    max_length=100,
+    aliases=("location", "store", "store_id", "site", "warehouse", "dc", "branch"),
+    help="stock point; see 'Locations'",
+)
+
+DEMAND = (
+    Field(
+        "date",
+        "date",
+        required=True,
+        aliases=("date", "period", "day", "week", "month", "ds", "period_start", "sales_date"),
+        help="period start date",
+    ),
+    SKU,
+    Field(
+        "quantity",
+        "number",
+        required=True,
+        aliases=("quantity", "qty", "demand", "sales", "units", "unit_sales", "units_sold", "sold", "volume", "y"),
+        help="units demanded in the period (>= 0, decimals allowed)",
+    ),
+    LOCATION,
+)
+
+SKU_MASTER = (
+    SKU,
+    Field(
+        "name",
+        "text",
+        blank="null",
+        max_length=255,
+        aliases=("name", "product_name", "description", "title"),
+        default=None,
+        help="defaults to the SKU code",
+    ),
+    Field(
+        "category",
+        "text",
+        blank="null",
+        max_length=100,
+        aliases=("category", "cat", "cat_id", "family", "product_group", "group", "department", "dept_id"),
+        default="Uncategorised",
+    ),
+    Field("location", "text", blank="null", max_length=100, aliases=LOCATION.aliases, default="Main"),
+    Field(
+        "unit_cost",
+        "number",
+        blank="null",
+        aliases=("unit_cost", "cost", "cost_price", "purchase_price", "unit_cost_price", "buy_price"),
+        default=0.0,
+        help="purchase cost per unit",
+    ),
+    Field(
+        "unit_price",
+        "number",
+        blank="null",
+        aliases=("unit_price", "price", "sell_price", "selling_price", "sales_price", "retail_price"),
+        default=0.0,
+        help="selling price per unit",
+    ),
+    Field(
+        "salvage_value",
+        "number",
+        blank="null",
+        aliases=("salvage_value", "salvage", "salvage_price", "residual_value"),
+        default=0.0,
+        help="value per unsold unit",
+    ),
+    Field(
+        "holding_cost_rate",
+        "number",
+        blank="null",
+        maximum=10.0,
+        percent_ok=True,
+        aliases=("holding_cost_rate", "holding_rate", "carrying_cost_rate", "holding_cost_pct"),
+        default=0.25,
+        help="yearly holding cost as a fraction of unit cost (0.25 or 25%)",
+    ),
+    Field(
+        "order_cost",
+        "number",
+        blank="null",
+        aliases=("order_cost", "ordering_cost", "fixed_order_cost", "setup_cost", "cost_per_order"),
+        default=50.0,
+        help="fixed cost per purchase order",
+    ),
+    Field(
+        "lead_time_days",
+        "number",
+        blank="null",
+        maximum=3650.0,
+        aliases=("lead_time_days", "lead_time", "lt_days", "delivery_time_days", "lead_time_mean", "lead_time_weeks"),
+        scales={"lead_time_weeks": 7.0},
+        default=14.0,
+        help="mean supplier lead time in days",
+    ),
+    Field(
+        "lead_time_std_days",
+        "number",
+        blank="null",
+        maximum=3650.0,
+        aliases=(
+            "lead_time_std_days",
+            "lead_time_std",
+            "lead_time_sd",
+            "lead_time_stdev",
+            "lt_std_days",
+            "lead_time_std_weeks",
+        ),
+        scales={"lead_time_std_weeks": 7.0},
+        default=0.0,
+        help="standard deviation of the lead time in days",
+    ),
+    Field(
+        "moq",
+        "number",
+        blank="null",
+        aliases=("moq", "min_order_qty", "min_order_quantity", "minimum_order_quantity", "min_order_qty_units"),
+        default=0.0,
+        help="minimum order quantity",
+    ),
+    Field(
+        "order_multiple",
+        "number",
+        blank="null",
+        minimum=0.0,
+        min_exclusive=True,
+        aliases=("order_multiple", "case_size", "pack_size", "lot_size", "units_per_case"),
+        default=1.0,
+        help="orders are rounded up to a multiple of this (> 0)",
+    ),
+    Field(
+        "service_level",
+        "number",
+        blank="null",
+        minimum=0.0,
+        min_exclusive=True,
+        maximum=1.0,
+        max_exclusive=True,
+        percent_ok=True,
+        aliases=("service_level", "service_level_target", "csl", "target_service_level", "cycle_service_level"),
+        default=0.95,
+        help="target cycle service level, between 0 and 1 (0.95 or 95%)",
+    ),
+    Field(
+        "supplier",
+        "text",
+        blank="null",
+        max_length=100,
+        aliases=("supplier", "vendor", "supplier_name"),
+        default="Unassigned",
+    ),
+)
+# holding cost given as money per unit and year: converted to a rate with the unit cost
+HOLDING_PER_UNIT = Field(
+    "holding_cost_per_unit_year",
+    "number",
+    blank="null",
+    aliases=(
+        "holding_cost_per_unit_year",
+        "holding_cost_per_unit",
+        "holding_cost_eur_per_unit_year",
+        "holding_cost_usd_per_unit_year",
+        "holding_cost",
+    ),
+)
+
+STOCK = (
+    SKU,
+    Field(
+        "on_hand",
+        "number",
+        required=True,
+        aliases=(
+            "on_hand",
+            "onhand",
+            "stock",
+            "stock_on_hand",
+            "qty_on_hand",
+            "inventory",
+            "current_stock",
+            "soh",
+            "available",
+        ),
+        help="units on hand",
+    ),
+    Field(
+        "on_order",
+        "number",
+        blank="zero",
+        aliases=("on_order", "onorder", "open_orders", "in_transit", "pipeline", "qty_on_order"),
+        default=0.0,
+        help="units ordered, not yet received (blank = 0)",
+    ),
+    Field(
+        "as_of",
+        "date",
+        blank="null",
+        aliases=("as_of", "as_of_date", "date", "snapshot_date", "stock_date"),
+        help="date of the count (blank or absent = the import date)",
+    ),
+)
+
+RECEIPTS = (
+    SKU,
+    Field("order_date", "date", required=True, aliases=("order_date", "ordered", "ordered_on", "po_date")),
+    Field(
+        "promised_date", "date", blank="null", aliases=("promised_date", "promised", "due_date", "expected_date", "eta")
+    ),
+    Field(
+        "received_date",
+        "date",
+        required=True,
+        aliases=("received_date", "received", "received_on", "receipt_date", "delivery_date", "delivered"),
+    ),
+    Field(
+        "quantity", "number", required=True, aliases=("quantity", "qty", "received_qty", "quantity_received", "units")
+    ),
+    Field(
+        "supplier",
+        "text",
+        blank="null",
+        max_length=100,
+        aliases=("supplier", "vendor", "supplier_name"),
+        help="defaults to the SKU's supplier",
+    ),
+)
+
+FIELDS: dict[str, tuple[Field, ...]] = {"demand": DEMAND, "skus": SKU_MASTER, "stock": STOCK, "receipts": RECEIPTS}
+KEYS: dict[str, tuple[str, ...]] = {
+    "demand": ("sku", "date"),
+    "skus": ("sku",),
+    "stock": ("sku", "as_of"),
+    "receipts": ("sku", "order_date", "received_date"),
+}
+
+
+def normalise_header(name: object) -> str:
+    text = str(name).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[^0-9a-z\u00c0-\uffff]+", "_", text).strip("_")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Which file column (position and original header) feeds each field."""
+
+    columns: dict[str, int]  # field name -> column position
+    headers: list[str]  # original headers
+    scales: dict[str, float]  # field name -> factor applied to the values
+    ignored: list[str]
+
+    def header(self, field_name: str) -> str:
+        return self.headers[self.columns[field_name]]
+
+
+def resolve(headers: list[str], fields: tuple[Field, ...], *, kind: str, extra: tuple[Field, ...] = ()) -> Resolved:
+    """Map file headers to fields; raises :class:`FileRejectedError` for missing required or repeated columns."""
+    normal = [normalise_header(h) for h in headers]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(normal):
+        if not name:
+            continue
+        if name in seen:
+            raise FileRejectedError(f"column '{headers[i]}' appears twice (columns {seen[name] + 1} and {i + 1})")
+        seen[name] = i
+    stripped = {}
+    for name, i in seen.items():
+        parts = name.rsplit("_", 1)
+        if len(parts) == 2 and parts[1] in _CURRENCIES and parts[0] not in seen:
+            stripped.setdefault(parts[0], i)
+    columns: dict[str, int] = {}
+    scales: dict[str, float] = {}
+    used: set[int] = set()
+    for spec in fields + extra:
+        for alias in spec.aliases:
+            position = seen.get(alias, stripped.get(alias))
+            if position is not None and position not in used:
+                columns[spec.name] = position
+                used.add(position)
+                if alias in spec.scales:
+                    scales[spec.name] = spec.scales[alias]
+                break
+    missing = [spec for spec in fields if spec.required and spec.name not in columns]
+    if missing:
+        parts = [f"'{spec.name}' (also accepted: {', '.join(spec.aliases[1:6])})" for spec in missing]
+        found = ", ".join(f"'{h}'" for h in headers[:12]) + (" ..." if len(headers) > 12 else "")
+        raise FileRejectedError(f"the {kind} file has no {' or '.join(parts)} column; its columns are {found}")
+    ignored = [headers[i] for i in range(len(headers)) if i not in used and normal[i]]
+    return Resolved(columns=columns, headers=list(headers), scales=scales, ignored=ignored)

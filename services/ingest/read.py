@@ -1,0 +1,128 @@
+"""Chunked CSV reading with pandas (C engine) that keeps track of line numbers and malformed lines.
+
+Line numbers count records with the header as line 1 (they are physical line numbers unless a quoted cell spans
+several lines). A line with more fields than the header is reported as malformed; fewer fields leave the missing
+cells empty (then "missing value" where a value is required). Blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from services.ingest.report import ErrorLog, FileRejectedError
+from services.ingest.sniff import Sniffed
+from services.ingest.validate import BAD_LINE
+
+CHUNK_ROWS = 250_000
+_SKIPPING = re.compile(r"Skipping line (\d+): (.*)")
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Chunk:
+    frame: pd.DataFrame  # columns are positions 0..n-1; all cells strings (categorical or object)
+    lines: np.ndarray  # int64 line number of each row
+
+
+class LineMap:
+    """Row index (0-based, among parsed rows) -> line number, given the malformed lines pandas skipped."""
+
+    def __init__(self) -> None:
+        self.bad: list[int] = []
+
+    def lines_for(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if not self.bad:
+            return rows + 2
+        bad = np.unique(np.asarray(self.bad, dtype=np.int64))
+        top = int(rows.max(initial=0)) + 2 + len(bad) + 1
+        good = np.setdiff1d(np.arange(2, top + 1, dtype=np.int64), bad, assume_unique=True)
+        return good[rows]
+
+
+def read_chunks(
+    sniffed: Sniffed,
+    *,
+    errors: ErrorLog,
+    as_category: bool = True,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> Iterator[Chunk]:
+    """Yield the data rows of the file in chunks; malformed lines go to ``errors`` as they are met."""
+    n_columns = len(sniffed.header)
+    line_map = LineMap()
+    try:
+        reader = pd.read_csv(
+            sniffed.path,
+            sep=sniffed.delimiter,
+            encoding=sniffed.encoding,
+            header=None,
+            skiprows=1,
+            names=list(range(n_columns)),
+            dtype="category" if as_category else str,
+            na_filter=False,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="warn",
+            chunksize=chunk_rows,
+            engine="c",
+            quotechar='"',
+            doublequote=True,
+            encoding_errors="strict",
+        )
+        data_lines = max(sniffed.lines - 1, 1)
+        with reader:
+            while True:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    try:
+                        frame = next(reader)
+                    except StopIteration:
+                        frame = None
+                for warning in caught:
+                    for line, detail in _SKIPPING.findall(str(warning.message)):
+                        line_map.bad.append(int(line))
+                        errors.add_one(line=int(line), column=None, value="", reason=f"{BAD_LINE}: {detail}")
+                if frame is None:
+                    break
+                blank = _blank_rows(frame)
+                lines = line_map.lines_for(frame.index.to_numpy())
+                if blank.any():
+                    frame = frame.loc[~blank]
+                    lines = lines[~blank]
+                frame.index = pd.RangeIndex(len(frame))
+                if progress:
+                    progress(min(1.0, float(lines.max(initial=0)) / data_lines), "reading")
+                yield Chunk(frame=frame, lines=lines)
+    except pd.errors.ParserError as exc:
+        raise FileRejectedError(f"the file cannot be read as CSV: {_short(exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise FileRejectedError(f"the file is not valid {sniffed.encoding_label} text (byte {exc.start})") from exc
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.replace("Error tokenizing data. C error: ", "")[:200]
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        series = frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            categories = pd.Series(series.cat.categories.astype(str)).str.strip() == ""
+            empty_codes = np.append(categories.to_numpy(), True)  # code -1 (NaN) counts as blank
+            blank &= empty_codes[series.cat.codes.to_numpy()]
+        else:
+            blank &= series.astype(str).str.strip().eq("").to_numpy()
+        if not blank.any():
+            break
+    return blank

@@ -1,0 +1,113 @@
+"""The error report of an import: every rejected row with its line, column, value and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from services.csv_safety import write_csv
+from services.errors import UserFacingError
+from services.ingest.validate import display_value
+
+ERROR_COLUMNS = ["line", "column", "value", "reason"]
+
+
+class FileRejectedError(UserFacingError):
+    """The whole file cannot be imported (empty, binary, too large, missing columns, ...)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int | None  # 1 = the header line; None for a problem with the whole file
+    column: str | None
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "file"
+        column = f", column '{self.column}'" if self.column else ""
+        value = f" ('{self.value}')" if self.value else ""
+        return f"{where}{column}: {self.reason}{value}"
+
+
+class ErrorLog:
+    """Collects errors in column-wise chunks (cheap for a million rows); :meth:`frame` gives the report."""
+
+    def __init__(self) -> None:
+        self._chunks: list[pd.DataFrame] = []
+        self._count = 0
+        self.rejected_lines: set[int] = set()
+
+    def add(
+        self, *, lines: np.ndarray, column: str | np.ndarray | None, values: np.ndarray, reasons: np.ndarray | str
+    ) -> None:
+        """Add one error per element (arrays of equal length; ``column`` and ``reasons`` may be one value)."""
+        if len(lines) == 0:
+            return
+        shown = [display_value(v) for v in values]
+        self._chunks.append(
+            pd.DataFrame(
+                {
+                    "line": np.asarray(lines, dtype=np.int64),
+                    "column": column,
+                    "value": shown,
+                    "reason": np.asarray(reasons, dtype=object),
+                }
+            )
+        )
+        self._count += len(lines)
+
+    def add_one(self, *, line: int | None, column: str | None, value: object, reason: str) -> None:
+        self._chunks.append(
+            pd.DataFrame(
+                {
+                    "line": pd.array([line], dtype="Int64"),
+                    "column": [column],
+                    "value": [display_value(value)],
+                    "reason": [reason],
+                }
+            )
+        )
+        self._count += 1
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def frame(self) -> pd.DataFrame:
+        """All errors ordered by line (file-level errors first)."""
+        if not self._chunks:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ERROR_COLUMNS})
+        frame = pd.concat(self._chunks, ignore_index=True)
+        frame["line"] = frame["line"].astype("Int64")
+        frame = frame.sort_values("line", na_position="first", kind="stable").reset_index(drop=True)
+        return frame[ERROR_COLUMNS]
+
+    def first(self, n: int = 20) -> list[RowError]:
+        frame = self.frame().head(n)
+        return [
+            RowError(
+                line=None if pd.isna(r.line) else int(r.line),
+                column=None if r.column is None or (isinstance(r.column, float)) else str(r.column),
+                value=str(r.value),
+                reason=str(r.reason),
+            )
+            for r in frame.itertuples(index=False)
+        ]
+
+    def rejected_line_count(self) -> int:
+        frame = self.frame()
+        return int(frame["line"].dropna().nunique())
+
+    def write(self, target: str | Path) -> Path:
+        """Write the full report as CSV (spreadsheet-safe) to ``target``."""
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(self.frame(), path)
+        return path

@@ -1,0 +1,143 @@
+"""Write validated rows into the planning tables (through db/ingest.py), counting inserted/updated/unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from db import ingest as dbi
+from db.models import Demand, Receipt, Sku, StockPosition, utcnow
+
+# import field -> sku table column, and the documented default for a new SKU
+SKU_COLUMNS: dict[str, str] = {
+    "name": "name",
+    "category": "category",
+    "location": "location",
+    "unit_cost": "unit_cost",
+    "unit_price": "unit_price",
+    "salvage_value": "salvage_value",
+    "holding_cost_rate": "holding_cost_rate",
+    "order_cost": "order_cost",
+    "lead_time_days": "lead_time_mean",
+    "lead_time_std_days": "lead_time_std",
+    "moq": "moq",
+    "order_multiple": "order_multiple",
+    "service_level": "service_level_target",
+    "supplier": "supplier",
+}
+SKU_DEFAULTS: dict[str, object] = {
+    "name": dbi.StagingColumn("code"),
+    "category": "Uncategorised",
+    "location": "Main",
+    "unit_cost": 0.0,
+    "unit_price": 0.0,
+    "salvage_value": 0.0,
+    "holding_cost_rate": 0.25,
+    "order_cost": 50.0,
+    "lead_time_mean": 14.0,
+    "lead_time_std": 0.0,
+    "moq": 0.0,
+    "order_multiple": 1.0,
+    "service_level_target": 0.95,
+    "supplier": "Unassigned",
+}
+_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier"}
+Progress = Callable[[float, str], None]
+
+
+def existing_skus(connection: Connection) -> pd.DataFrame:
+    """id, code, location, supplier of every SKU."""
+    rows = connection.execute(select(Sku.id, Sku.code, Sku.location, Sku.supplier)).all()
+    return pd.DataFrame(rows, columns=["id", "code", "location", "supplier"])
+
+
+def write_skus(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
+    """Upsert SKUs: ``frame`` has ``code`` and any of the sku table columns (NaN/None = not given: an existing
+    SKU keeps its value, a new one gets the documented default)."""
+    if frame.empty:
+        return dbi.UpsertCounts()
+    columns = ["code", *SKU_DEFAULTS]
+    staged = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in columns})
+    types = {c: "text" if c in _TEXT_COLUMNS else "float" for c in columns}
+    for column in columns:
+        if types[column] == "float":
+            staged[column] = pd.to_numeric(staged[column], errors="coerce").astype(float)
+        else:
+            staged[column] = staged[column].astype(object).where(staged[column].notna(), None)
+    name = dbi.create_staging(connection, name="stage_sku", columns=[(c, types[c]) for c in columns])
+    dbi.load_staging(connection, name=name, frame=staged, types=types)
+    dbi.lock_for_upsert(connection, table=Sku.__table__)
+    now = utcnow()
+    counts = dbi.upsert_from_staging(
+        connection,
+        staging=name,
+        target=Sku.__table__,
+        keys=["code"],
+        values=list(SKU_DEFAULTS),
+        keep_existing_when_null=list(SKU_DEFAULTS),
+        insert_defaults=SKU_DEFAULTS,
+        insert_extra={"active": True, "created_at": now, "updated_at": now},
+        update_extra={"updated_at": now},
+    )
+    dbi.drop_staging(connection, name=name)
+    return counts
+
+
+def write_demand(
+    connection: Connection,
+    *,
+    sku_id: np.ndarray,
+    period: np.ndarray,
+    quantity: np.ndarray,
+    progress: Progress | None = None,
+) -> dbi.UpsertCounts:
+    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys."""
+    if progress:
+        progress(0.0, "writing demand")
+    counts = dbi.upsert_demand(connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity)
+    if progress:
+        progress(1.0, "written")
+    return counts
+
+
+def write_stock(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
+    """Upsert stock positions on (sku, as_of); ``frame``: sku_id, as_of, on_hand, on_order."""
+    types = {"sku_id": "bigint", "as_of": "date", "on_hand": "float", "on_order": "float"}
+    return _write_simple(connection, frame, types, StockPosition.__table__, ["sku_id", "as_of"], "stage_stock")
+
+
+def write_receipts(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
+    """Upsert receipts on (sku, order_date, received_date)."""
+    types = {
+        "sku_id": "bigint",
+        "order_date": "date",
+        "received_date": "date",
+        "promised_date": "date",
+        "quantity": "float",
+        "supplier": "text",
+    }
+    return _write_simple(
+        connection, frame, types, Receipt.__table__, ["sku_id", "order_date", "received_date"], "stage_receipt"
+    )
+
+
+def _write_simple(
+    connection: Connection, frame: pd.DataFrame, types: dict[str, str], table, keys: list[str], staging: str
+) -> dbi.UpsertCounts:
+    if frame.empty:
+        return dbi.UpsertCounts()
+    staged = frame[list(types)].copy()
+    for column, kind in types.items():
+        if kind == "date":
+            staged[column] = pd.to_datetime(staged[column]).astype("datetime64[s]")
+    name = dbi.create_staging(connection, name=staging, columns=list(types.items()))
+    dbi.load_staging(connection, name=name, frame=staged, types=types)
+    dbi.lock_for_upsert(connection, table=table)
+    counts = dbi.upsert_from_staging(
+        connection, staging=name, target=table, keys=keys, values=[c for c in types if c not in keys]
+    )
+    dbi.drop_staging(connection, name=name)
+    return counts
