@@ -71,18 +71,19 @@ def _toggle(values: list[str] | None, value: str) -> list[str]:
 
 @guarded_callback(
     "viewer",
-    [Output(cid, "value", allow_duplicate=False) for cid in CONTROL_IDS]
+    output=[Output(cid, "value") for cid in CONTROL_IDS]
     + [
         Output(ids.WATCHTOWER_SEARCH, "value"),
         Output(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
         Output(ids.WATCHTOWER_SCATTER, "clickData"),
     ],
-    Input(ids.WATCHTOWER_RESET, "n_clicks"),
-    Input(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
-    Input(ids.WATCHTOWER_SCATTER, "clickData"),
-    Input({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "n_clicks"),
-    State(ids.WATCHTOWER_STATUS, "value"),
-    State(ids.WATCHTOWER_CATEGORY, "value"),
+    inputs=[
+        Input(ids.WATCHTOWER_RESET, "n_clicks"),
+        Input(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
+        Input(ids.WATCHTOWER_SCATTER, "clickData"),
+        Input({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "n_clicks"),
+    ],
+    state=[State(ids.WATCHTOWER_STATUS, "value"), State(ids.WATCHTOWER_CATEGORY, "value")],
     prevent_initial_call=True,
 )
 def drive_controls(
@@ -134,16 +135,16 @@ def filters_from_controls(values: list[Any], search: str | None) -> svc.GridFilt
 
 @guarded_callback(
     "viewer",
-    Output(ids.WATCHTOWER_FILTERS, "data"),
-    Output(ids.WATCHTOWER_URL, "search"),
-    Output(ids.WATCHTOWER_CATEGORY_CHART, "figure"),
-    Output(ids.WATCHTOWER_SCATTER, "figure"),
-    Output(ids.WATCHTOWER_SCATTER_NOTE, "children"),
-    Output(ids.WATCHTOWER_COUNT, "children"),
-    [Input(cid, "value") for cid in CONTROL_IDS],
-    Input(ids.WATCHTOWER_SEARCH, "value"),
-    State(ids.WATCHTOWER_RUN, "data"),
-    State(ids.WATCHTOWER_FILTERS, "data"),
+    output=[
+        Output(ids.WATCHTOWER_FILTERS, "data"),
+        Output(ids.WATCHTOWER_URL, "search"),
+        Output(ids.WATCHTOWER_CATEGORY_CHART, "figure"),
+        Output(ids.WATCHTOWER_SCATTER, "figure"),
+        Output(ids.WATCHTOWER_SCATTER_NOTE, "children"),
+        Output(ids.WATCHTOWER_COUNT, "children"),
+    ],
+    inputs={"values": [Input(cid, "value") for cid in CONTROL_IDS], "search": Input(ids.WATCHTOWER_SEARCH, "value")},
+    state={"run": State(ids.WATCHTOWER_RUN, "data"), "current": State(ids.WATCHTOWER_FILTERS, "data")},
     prevent_initial_call=True,
 )
 def apply_filters(

@@ -148,6 +148,15 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
     )
 
 
+def gap_text(gap: float | None) -> str:
+    """How much worse than the best model's MASE: "best", "+0.4%", "+12%"."""
+    if gap is None:
+        return MISSING
+    if gap < 1e-9:
+        return "best"
+    return f"+{gap:.1%}" if gap < 0.1 else f"+{gap:.0%}"
+
+
 def models_card(detail: SkuDetail) -> dbc.Card:
     v = detail.value
     chosen = v("forecast_model")
@@ -168,7 +177,7 @@ def models_card(detail: SkuDetail) -> dbc.Card:
                     ),
                     html.Td(fmt_number(s.mase, 2), className="text-end"),
                     html.Td(
-                        "best" if gap is not None and gap < 1e-9 else (f"+{gap:.0%}" if gap is not None else MISSING),
+                        gap_text(gap),
                         className="text-end text-secondary",
                     ),
                 ],

@@ -89,7 +89,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "width": 110,
         "cellStyle": {"fontWeight": 600, "color": "#1f3a5f"},
     },
-    {"field": "name", "headerName": "Name", "width": 170, "tooltipField": "name"},
+    {"field": "name", "headerName": "Name", "width": 160, "tooltipField": "name"},
     {
         "field": "status_label",
         "colId": "status",
@@ -101,7 +101,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
     {
         "field": "value_at_risk",
         "headerName": "Value at risk",
-        "width": 130,
+        "width": 140,
         "sort": "desc",
         "valueFormatter": {"function": _MONEY},
         "cellStyle": {"fontWeight": 600},

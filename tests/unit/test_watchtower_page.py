@@ -151,14 +151,16 @@ def test_apply_filters_updates_url_store_charts_and_count(page, cb) -> None:
     run = _run(page)
     values = [[] for _ in cb.CONTROL_IDS]
     values[cb.FILTER_NAMES.index("status")] = ["stockout_risk"]
-    store, search, bars, scatter, note, count = cb.apply_filters(values, "", run, None)
+    store, search, bars, scatter, note, count = cb.apply_filters(values=values, search="", run=run, current=None)
     assert store["status"] == ["stockout_risk"] and search == "?status=stockout_risk"
     assert [t["name"] for t in bars["data"]] == ["Stockout risk"]
     assert all(t["name"] == "Stockout risk" for t in scatter["data"])
     assert "of 40 SKUs match" in count and "at risk" in note
     with pytest.raises(PreventUpdate):  # unchanged filters: nothing to do
-        cb.apply_filters(values, "", run, store)
-    store2, search2, *_ = cb.apply_filters([[] for _ in cb.CONTROL_IDS], "zzz-no-such-sku", run, store)
+        cb.apply_filters(values=values, search="", run=run, current=store)
+    store2, search2, *_ = cb.apply_filters(
+        values=[[] for _ in cb.CONTROL_IDS], search="zzz-no-such-sku", run=run, current=store
+    )
     assert search2 == "?q=zzz-no-such-sku" and store2["search"] == "zzz-no-such-sku"
 
 
