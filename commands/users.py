@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice at a prompt (not echoed)."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("Password: ")
@@ -64,5 +65,6 @@ def _create_token(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         token = users.create_token(session=session, email=args.user, name=args.name, actor="cli")
-    print(token)
+    print(token)  # stdout holds only the token, for scripts
+    print("This token is shown once and stored only as a hash; keep it somewhere safe.", file=sys.stderr)
     return 0
