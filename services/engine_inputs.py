@@ -1,0 +1,341 @@
+"""Loading the engine's inputs from the database: demand matrix, SKU master, stock, open orders, lead times, overrides.
+
+The rules the loader applies (the engine sees only their result):
+
+- **Grain**: detected from the spacing between consecutive periods *within* each SKU: every gap of 1 day counts for
+  daily, 7 days for weekly, 28-31 days for monthly; the grain with most gaps wins (ties: the finer). Without any gap
+  (one period per SKU) the grain of the latest demand import is used, else weekly.
+- **Period grid**: one column per period from the first to the last period of the data. Dates are bucketed, not
+  matched: weekly buckets are 7-day steps from the earliest date, monthly buckets are calendar months, daily buckets
+  days; several rows of a SKU in one bucket are summed. The column's date is the bucket start on that grid
+  (monthly: the earliest date plus k calendar months).
+- **Missing periods are zero demand**: within a SKU's range (from its first demand row to the last period of the
+  data) a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet",
+  the forecast contract's leading-NaN rule). A SKU without any demand row is all NaN (forecast 0).
+- **SKU master**: active SKUs only, ordered by code (the fixed batch composition follows this order).
+- **Stock**: the latest stock position per SKU (largest ``as_of``); none -> 0 on hand, 0 on order.
+  Approved, not yet received purchase orders (``purchase_order.status == 'approved'``) add their quantity to on order.
+- **Lead times**: learned from the ``receipt`` table per SKU (:func:`core.leadtime.learn_lead_times`) where the SKU
+  has at least ``receipts_min_for_learned_lead_time`` receipts, else the master data
+  (:func:`core.leadtime.choose_lead_time`); ``lead_time_source`` is ``"receipts"`` or ``"master"``.
+- **Overrides**: the latest ``forecast_override`` row (by ``created_at``, then id) per SKU and period bucket inside the
+  forecast horizon replaces the forecast mean of that period; older rows and rows outside the horizon are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from core.leadtime import choose_lead_time, learn_lead_times
+from db import queries_recompute as q
+
+if TYPE_CHECKING:
+    from core.portfolio import BatchInputs
+
+GRAINS: tuple[str, ...] = ("daily", "weekly", "monthly")
+DEFAULT_GRAIN = "weekly"
+SKU_INPUT_COLUMNS: tuple[str, ...] = (
+    "category",
+    "unit_cost",
+    "unit_price",
+    "salvage_value",
+    "holding_cost_rate",
+    "order_cost",
+    "lead_time_mean_days",
+    "lead_time_std_days",
+    "moq",
+    "order_multiple",
+    "service_level",
+    "on_hand",
+    "on_order",
+)
+
+
+def detect_grain(*, sku_ids: np.ndarray, periods: pd.Series | pd.DatetimeIndex, fallback: str | None = None) -> str:
+    """The data's grain from the gaps between consecutive periods of the same SKU (rules in the module docstring).
+
+    Parameters
+    ----------
+    sku_ids
+        (m,) SKU of each demand row.
+    periods
+        (m,) period date of each row.
+    fallback
+        Grain to use when no SKU has two periods (default ``"weekly"``).
+    """
+    frame = pd.DataFrame({"sku": np.asarray(sku_ids), "period": pd.to_datetime(np.asarray(periods))})
+    frame = frame.drop_duplicates().sort_values(["sku", "period"])
+    same = frame["sku"].to_numpy()[1:] == frame["sku"].to_numpy()[:-1]
+    gaps = np.diff(frame["period"].to_numpy()).astype("timedelta64[D]").astype(np.int64)[same]
+    votes = {"daily": int(np.sum(gaps == 1)), "weekly": int(np.sum(gaps == 7))}
+    votes["monthly"] = int(np.sum((gaps >= 28) & (gaps <= 31)))
+    best = max(GRAINS, key=lambda g: (votes[g], -GRAINS.index(g)))
+    if votes[best] == 0:
+        return fallback if fallback in GRAINS else DEFAULT_GRAIN
+    return best
+
+
+def period_index(*, dates: Any, grain: str, origin: pd.Timestamp) -> np.ndarray:
+    """Bucket number of each date on the grid that starts at ``origin`` (period 0)."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates)))
+    if grain == "monthly":
+        return ((stamps.year - origin.year) * 12 + (stamps.month - origin.month)).to_numpy().astype(np.int64)
+    days = (stamps - origin).days.to_numpy().astype(np.int64)
+    if grain == "weekly":
+        return np.floor_divide(days, 7)
+    if grain == "daily":
+        return days
+    raise ValueError(f"grain must be one of {GRAINS}, got {grain!r}")
+
+
+def period_dates(*, origin: pd.Timestamp, grain: str, start: int, count: int) -> pd.DatetimeIndex:
+    """Dates of the buckets ``start .. start + count - 1`` of the grid that starts at ``origin``."""
+    steps = range(start, start + count)
+    if grain == "monthly":
+        return pd.DatetimeIndex([origin + pd.DateOffset(months=k) for k in steps])
+    if grain == "weekly":
+        return pd.DatetimeIndex([origin + pd.Timedelta(days=7 * k) for k in steps])
+    if grain == "daily":
+        return pd.DatetimeIndex([origin + pd.Timedelta(days=k) for k in steps])
+    raise ValueError(f"grain must be one of {GRAINS}, got {grain!r}")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every batch of one run shares: the period grid and the horizon.
+
+    A batch loaded in another process with the same context lines up with the others column for column.
+    """
+
+    grain: str
+    origin: pd.Timestamp
+    n_periods: int
+    horizon: int
+    min_receipts: int
+
+    @property
+    def period_dates(self) -> pd.DatetimeIndex:
+        return period_dates(origin=self.origin, grain=self.grain, start=0, count=self.n_periods)
+
+    @property
+    def future_dates(self) -> pd.DatetimeIndex:
+        return period_dates(origin=self.origin, grain=self.grain, start=self.n_periods, count=self.horizon)
+
+    @property
+    def data_as_of(self) -> dt.date | None:
+        return self.period_dates[-1].date() if self.n_periods else None
+
+
+@dataclass
+class PortfolioInputs:
+    """The engine inputs of a set of SKUs (code order), ready to be cut into batches."""
+
+    context: RunContext
+    codes: list[str]
+    sku_ids: np.ndarray  # (n,) int64
+    history: np.ndarray  # (n, T) float64, leading NaN before a SKU's first row
+    sku: pd.DataFrame  # n rows, SKU_INPUT_COLUMNS
+    lead_time_source: np.ndarray  # (n,) "receipts" | "master"
+    overrides: np.ndarray | None  # (n, horizon) NaN where none; None when there is no override at all
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def batch(self, part: slice) -> BatchInputs:
+        """The :class:`core.portfolio.BatchInputs` of the SKUs in ``part`` (picklable: can go to another process)."""
+        from core.portfolio import BatchInputs
+
+        overrides = None
+        if self.overrides is not None:
+            chunk = self.overrides[part]
+            overrides = chunk if np.isfinite(chunk).any() else None
+        return BatchInputs(
+            codes=self.codes[part],
+            history=self.history[part],
+            period_dates=self.context.period_dates,
+            grain=self.context.grain,
+            sku=self.sku.iloc[part].reset_index(drop=True),
+            overrides=overrides,
+        )
+
+
+def load_context(
+    *, connection: Connection, sku_ids: np.ndarray | None, horizon: int, min_receipts: int
+) -> tuple[RunContext | None, pd.DataFrame]:
+    """Detect the grain and the period grid from the demand of ``sku_ids`` (None: all active SKUs).
+
+    Returns the context (None when there is no demand row) and the demand rows it was built from.
+    """
+    demand = q.demand_rows(connection, sku_ids=None if sku_ids is None else sku_ids.tolist())
+    if demand.empty:
+        return None, demand
+    grain = detect_grain(
+        sku_ids=demand["sku_id"].to_numpy(),
+        periods=demand["period"],
+        fallback=q.latest_import_grain(connection),
+    )
+    origin = demand["period"].min()
+    last = int(period_index(dates=[demand["period"].max()], grain=grain, origin=origin)[0])
+    context = RunContext(grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts)
+    return context, demand
+
+
+def demand_matrix(*, demand: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray:
+    """(n, T) demand of ``sku_ids`` on the context's grid: sums per bucket, 0 for missing periods after a SKU's first
+    row, NaN before it (and for a SKU without rows)."""
+    n, t_len = len(sku_ids), context.n_periods
+    history = np.full((n, t_len), np.nan)
+    if n == 0 or demand.empty:
+        return history
+    order = np.argsort(sku_ids, kind="stable")
+    sorted_ids = sku_ids[order]
+    pos = np.searchsorted(sorted_ids, demand["sku_id"].to_numpy())
+    pos = np.clip(pos, 0, n - 1)
+    known = sorted_ids[pos] == demand["sku_id"].to_numpy()
+    rows = order[pos[known]]
+    cols = period_index(dates=demand["period"].to_numpy()[known], grain=context.grain, origin=context.origin)
+    inside = (cols >= 0) & (cols < t_len)
+    rows, cols = rows[inside], cols[inside]
+    qty = demand["quantity"].to_numpy(dtype=float)[known][inside]
+    sums = np.zeros((n, t_len))
+    np.add.at(sums, (rows, cols), qty)
+    first = np.full(n, t_len, dtype=np.int64)
+    np.minimum.at(first, rows, cols)
+    started = np.arange(t_len)[None, :] >= first[:, None]
+    history[started] = sums[started]
+    return history
+
+
+def override_matrix(*, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray | None:
+    """(n, horizon) latest override quantity per SKU and future period (NaN where none; None if no override)."""
+    if frame.empty or context.horizon < 1:
+        return None
+    frame = frame.sort_values(["created_at", "id"])
+    bucket = period_index(dates=frame["period"].to_numpy(), grain=context.grain, origin=context.origin)
+    step = bucket - context.n_periods
+    index = pd.Index(sku_ids)
+    row = index.get_indexer(frame["sku_id"].to_numpy())
+    keep = (row >= 0) & (step >= 0) & (step < context.horizon)
+    if not keep.any():
+        return None
+    out = np.full((len(sku_ids), context.horizon), np.nan)
+    out[row[keep], step[keep]] = frame["qty"].to_numpy(dtype=float)[keep]  # later rows (newest) overwrite
+    return out
+
+
+def load_portfolio_inputs(
+    *,
+    connection: Connection,
+    horizon: int,
+    min_receipts: int,
+    sku_codes: list[str] | None = None,
+    context: RunContext | None = None,
+) -> PortfolioInputs | None:
+    """Load every engine input of the active SKUs (only ``sku_codes`` when given), in code order.
+
+    Parameters
+    ----------
+    connection
+        Open connection (reads only).
+    horizon
+        Forecast periods (for the overrides).
+    min_receipts
+        Receipts a SKU needs before its learned lead time replaces the master data.
+    sku_codes
+        Restrict to these SKU codes (unknown or inactive codes are ignored).
+    context
+        A run context loaded before (e.g. by the coordinator when a worker loads one batch); None: detect it here.
+
+    Returns
+    -------
+    PortfolioInputs, or None when there is no active SKU.
+
+    Raises
+    ------
+    services.errors.UserFacingError
+        When active SKUs exist but there is no demand history at all.
+    """
+    from services.errors import UserFacingError
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    skus = q.active_skus(connection, codes=sku_codes)
+    if skus.empty:
+        return None
+    sku_ids = skus["id"].to_numpy(dtype=np.int64)
+    if context is None:
+        context, demand = load_context(
+            connection=connection,
+            sku_ids=None if sku_codes is None else sku_ids,
+            horizon=horizon,
+            min_receipts=min_receipts,
+        )
+        if context is None:
+            raise UserFacingError("there is no demand history for the active SKUs yet: import sales history first")
+    else:
+        demand = q.demand_rows(connection, sku_ids=sku_ids.tolist())
+    timings["load_demand"] = time.perf_counter() - start
+
+    mark = time.perf_counter()
+    history = demand_matrix(demand=demand, sku_ids=sku_ids, context=context)
+    del demand
+    timings["pivot"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    stock = q.latest_stock(connection)
+    stock = stock.drop_duplicates("sku_id", keep="last").set_index("sku_id")
+    on_hand = stock["on_hand"].reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
+    on_order = stock["on_order"].reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
+    on_order = on_order + q.approved_on_order(connection).reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
+
+    receipts = q.receipts(connection)
+    learned = learn_lead_times(receipts=receipts, by=("sku",)).reindex(sku_ids)
+    lt_mean, lt_std, source = choose_lead_time(
+        learned_mean=learned["lead_time_mean_days"].to_numpy(dtype=float),
+        learned_std=learned["lead_time_std_days"].to_numpy(dtype=float),
+        learned_count=learned["count"].fillna(0).to_numpy(dtype=float),
+        master_mean=skus["lead_time_mean"].to_numpy(dtype=float),
+        master_std=skus["lead_time_std"].to_numpy(dtype=float),
+        min_count=min_receipts,
+    )
+    lead_time_source = np.where(source == "learned", "receipts", "master").astype(object)
+
+    sku = pd.DataFrame(
+        {
+            "category": skus["category"].astype(str).to_numpy(),
+            "unit_cost": skus["unit_cost"].to_numpy(dtype=float),
+            "unit_price": skus["unit_price"].to_numpy(dtype=float),
+            "salvage_value": skus["salvage_value"].to_numpy(dtype=float),
+            "holding_cost_rate": skus["holding_cost_rate"].to_numpy(dtype=float),
+            "order_cost": skus["order_cost"].to_numpy(dtype=float),
+            "lead_time_mean_days": np.asarray(lt_mean, dtype=float),
+            "lead_time_std_days": np.asarray(lt_std, dtype=float),
+            "moq": skus["moq"].to_numpy(dtype=float),
+            "order_multiple": skus["order_multiple"].to_numpy(dtype=float),
+            "service_level": skus["service_level_target"].to_numpy(dtype=float),
+            "on_hand": on_hand,
+            "on_order": on_order,
+        }
+    )
+    overrides = override_matrix(
+        frame=q.overrides(connection, since=context.origin.date()), sku_ids=sku_ids, context=context
+    )
+    timings["load_master"] = time.perf_counter() - mark
+    return PortfolioInputs(
+        context=context,
+        codes=skus["code"].astype(str).tolist(),
+        sku_ids=sku_ids,
+        history=history,
+        sku=sku,
+        lead_time_source=lead_time_source,
+        overrides=overrides,
+        timings=timings,
+    )

@@ -1,0 +1,577 @@
+"""Portfolio recompute: load the inputs, run the engine in fixed batches, store one run atomically.
+
+Pipeline (each step separable so batches can run elsewhere, e.g. on Celery workers):
+
+1. :func:`start_run` records a ``recompute_run`` row with status ``running`` (own short transaction).
+2. :func:`services.engine_inputs.load_portfolio_inputs` loads the active SKUs' inputs (rules in that module).
+3. :func:`plan_batches` cuts them into batches of ``recompute_batch_size`` consecutive SKUs in code order; a batch's
+   result depends only on its own inputs, so the numbers do not depend on how many workers compute them.
+   :func:`compute` runs :func:`core.portfolio.compute_batch` on each (in a process pool when there are several
+   batches and cores), then :func:`core.portfolio.finalize_portfolio` (ABC and KPIs over the whole portfolio).
+4. :func:`store_run` writes one ``sku_snapshot`` row per SKU and the ``forecast`` rows (``future`` over the horizon
+   with mean / p10 / p50 / p90, ``backtest`` where the backtest made a prediction) with the bulk path (COPY on
+   PostgreSQL), and marks the run ``finished`` -- all in one transaction.
+5. :func:`prune_runs` keeps the snapshots and forecasts of the last ``KEEP_RUNS`` finished runs.
+
+On any error (or a cancel) the run's rows are rolled back, the run row is marked ``failed`` (or ``cancelled``) with
+the error text in a separate short transaction, and the previous finished run stays the latest. ``recompute``
+commits the session it is given (first the run row, then the results).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db import queries_recompute as q
+from db.models import Forecast, RecomputeRun, SkuSnapshot, utcnow
+from services.engine_inputs import PortfolioInputs, RunContext, load_portfolio_inputs
+from services.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from core.portfolio import BatchInputs, BatchResult, EngineSettings, PortfolioResult
+
+log = logging.getLogger(__name__)
+
+KEEP_RUNS = 10
+"""Finished runs whose snapshots and forecasts are kept; older runs are deleted after each finished run."""
+STALE_RUNNING = dt.timedelta(hours=1)
+"""A run still ``running`` after this long belonged to a process that died; it is marked failed."""
+POOL_MIN_SKUS = 1_000
+"""Below this many SKUs the batches run in-process: starting worker processes (about 2-4 s each to import the
+engine) costs more than it saves."""
+STAGES: tuple[str, ...] = ("load", "compute", "finalize", "write", "prune", "total")
+
+Progress = Callable[[float, str], None]
+
+
+class RecomputeError(UserFacingError):
+    """The recompute failed; the run is recorded as failed and the previous results stay current."""
+
+    def __init__(self, message: str, *, run_id: int | None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+class RecomputeCancelledError(Exception):
+    """Raised inside the pipeline when ``cancel()`` returns True."""
+
+
+@dataclass
+class RunSummary:
+    """Outcome of one recompute."""
+
+    run_id: int | None
+    status: str  # finished | failed | cancelled
+    sku_count: int
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+    grain: str | None = None
+    data_as_of: dt.date | None = None
+    kpis: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    workers: int = 1
+    batches: int = 0
+
+
+# --- the steps ----------------------------------------------------------------------------------------------------
+
+
+def start_run(*, session: Session, triggered_by: str | None) -> int:
+    """Record a new run (status running), marking runs left ``running`` for over ``STALE_RUNNING`` as failed.
+
+    Commits the session. Returns the run id.
+    """
+    now = utcnow()
+    stale = q.stale_running_runs(session.connection(), started_before=now - STALE_RUNNING)
+    if stale:
+        session.execute(
+            update(RecomputeRun)
+            .where(RecomputeRun.id.in_(stale))
+            .values(status="failed", finished_at=now, error="interrupted: the process running it stopped")
+        )
+    run = RecomputeRun(status="running", started_at=now, triggered_by=triggered_by)
+    session.add(run)
+    session.flush()
+    run_id = int(run.id)
+    session.commit()
+    return run_id
+
+
+def plan_batches(*, count: int, batch_size: int) -> list[slice]:
+    """Fixed batches over ``count`` SKUs in code order: [0, b), [b, 2b), ... (the last may be shorter)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return [slice(i, min(i + batch_size, count)) for i in range(0, count, batch_size)]
+
+
+def compute_one(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
+    """Compute one batch (module-level so a worker process can run it).
+
+    BLAS and OpenMP are limited to one thread: the parallelism is the process pool. Measured on the 2-core box under
+    load, scikit-learn's OpenMP gradient boosting spent 7x the CPU time spin-waiting with 2 threads (2,000 series:
+    44.6 s CPU with 2 threads vs 6.7 s with 1), and a 10-series batch took 110 s instead of 2.5 s.
+    """
+    from threadpoolctl import threadpool_limits
+
+    import core.forecast  # noqa: F401  (loads scikit-learn's OpenMP runtime so the limit below reaches it)
+    from core.portfolio import compute_batch
+
+    with threadpool_limits(limits=1):
+        return compute_batch(inputs, settings=settings)
+
+
+def _worker_init() -> None:  # spawn worker: one OpenMP/BLAS thread before any native library loads
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
+def default_workers(n_batches: int, n_skus: int = POOL_MIN_SKUS) -> int:
+    """Processes for ``n_batches``: one per core (at most one per batch); 1 for a single batch, fewer than
+    ``POOL_MIN_SKUS`` SKUs, or inside a daemon process (which may not start children, e.g. a Dash background job)."""
+    if n_batches <= 1 or n_skus < POOL_MIN_SKUS or multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(os.cpu_count() or 1, n_batches))
+
+
+def compute(
+    *,
+    inputs: PortfolioInputs,
+    settings: EngineSettings,
+    batch_size: int,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    progress_span: tuple[float, float] = (0.0, 1.0),
+) -> tuple[PortfolioResult, dict[str, float], int]:
+    """Run the engine on ``inputs`` in fixed batches and finalize the portfolio.
+
+    Returns the portfolio result, timings (``compute`` wall time, the engine stages summed over batches, and
+    ``finalize``) and the number of worker processes used. Results are in code order and identical for any number of
+    workers.
+    """
+    from core.portfolio import finalize_portfolio
+
+    parts = plan_batches(count=len(inputs), batch_size=batch_size)
+    n_workers = default_workers(len(parts), len(inputs)) if workers is None else max(1, min(int(workers), len(parts)))
+    lo, hi = progress_span
+    results: list[BatchResult | None] = [None] * len(parts)
+    start = time.perf_counter()
+
+    def report(done: int) -> None:
+        if progress is not None:
+            skus = sum(p.stop - p.start for p, r in zip(parts, results, strict=True) if r is not None)
+            progress(
+                lo + (hi - lo) * done / max(len(parts), 1),
+                f"forecast and policies: batch {done} of {len(parts)} ({skus:,} of {len(inputs):,} SKUs)",
+            )
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise RecomputeCancelledError
+
+    if n_workers <= 1:
+        for i, part in enumerate(parts):
+            check_cancel()
+            results[i] = compute_one(inputs.batch(part), settings)
+            report(i + 1)
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded server process
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=_worker_init) as pool:
+            try:
+                futures: list[Future] = [pool.submit(compute_one, inputs.batch(part), settings) for part in parts]
+                done = 0
+                for i, future in enumerate(futures):  # collect in batch order; report as each completes in turn
+                    while True:
+                        check_cancel()
+                        try:
+                            results[i] = future.result(timeout=0.5)
+                            break
+                        except TimeoutError:
+                            continue
+                    done += 1
+                    report(done)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    timings: dict[str, float] = {"compute": time.perf_counter() - start}
+    check_cancel()
+    portfolio = finalize_portfolio([r for r in results if r is not None], settings=settings)
+    for key, value in portfolio.timings.items():
+        timings[key] = float(value)
+    timings.pop("total", None)
+    return portfolio, timings, n_workers
+
+
+def _snapshot_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: PortfolioResult) -> pd.DataFrame:
+    snap = portfolio.snapshot
+    table_columns = {c.name for c in SkuSnapshot.__table__.columns} - {"id", "run_id", "sku_id", "lead_time_source"}
+    columns = [c for c in snap.columns if c in table_columns]
+    frame = snap[columns].reset_index(drop=True).copy()
+    codes = [str(c) for c in snap.index]
+    if codes != inputs.codes:
+        raise ValueError("the engine returned the SKUs in a different order than they were given")
+    frame.insert(0, "run_id", run_id)
+    frame.insert(1, "sku_id", inputs.sku_ids)
+    frame["lead_time_source"] = inputs.lead_time_source
+    frame["status_reason"] = frame["status_reason"].fillna("").astype(str)
+    if "periods_since_last_sale" in frame:
+        frame["periods_since_last_sale"] = pd.array(
+            np.round(frame["periods_since_last_sale"].to_numpy(dtype=float)), dtype="Int64"
+        )
+    for column in frame.columns:
+        if frame[column].dtype == object and column != "model_scores":
+            frame[column] = frame[column].where(frame[column].notna(), None)
+    return frame
+
+
+def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: PortfolioResult) -> pd.DataFrame:
+    n = len(inputs)
+    mean = np.asarray(portfolio.mean, dtype=float)
+    horizon = mean.shape[1] if mean.ndim == 2 else 0
+    future_dates = np.array([d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object)
+    ok = np.isfinite(mean)
+    sku_f = np.repeat(inputs.sku_ids, horizon).reshape(n, horizon)
+    period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
+    future = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "sku_id": sku_f[ok],
+            "period": period_f[ok],
+            "kind": "future",
+            "mean": mean[ok],
+            "p10": np.asarray(portfolio.p10, dtype=float)[ok],
+            "p50": np.asarray(portfolio.p50, dtype=float)[ok],
+            "p90": np.asarray(portfolio.p90, dtype=float)[ok],
+        }
+    )
+    backtest = np.asarray(portfolio.backtest, dtype=float)
+    rows, cols = np.nonzero(np.isfinite(backtest))
+    past_dates = np.array([d.strftime("%Y-%m-%d") for d in inputs.context.period_dates], dtype=object)
+    past = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "sku_id": inputs.sku_ids[rows],
+            "period": past_dates[cols] if len(cols) else np.empty(0, dtype=object),
+            "kind": "backtest",
+            "mean": backtest[rows, cols],
+            "p10": np.nan,
+            "p50": np.nan,
+            "p90": np.nan,
+        }
+    )
+    return pd.concat([future, past], ignore_index=True)
+
+
+def store_run(
+    *,
+    session: Session,
+    run_id: int,
+    inputs: PortfolioInputs | None,
+    portfolio: PortfolioResult | None,
+    timings: dict[str, float],
+) -> dict[str, int]:
+    """Write the run's snapshot and forecast rows and mark it finished, in the session's open transaction.
+
+    The caller commits (or rolls back). ``inputs`` / ``portfolio`` None: an empty run (no active SKU).
+    Returns the rows written per table.
+    """
+    connection = session.connection()
+    q.lock_writes(connection)
+    counts = {"sku_snapshot": 0, "forecast": 0}
+    kpis: dict[str, Any] = {"sku_count": 0}
+    context: RunContext | None = None
+    if inputs is not None and portfolio is not None:
+        context = inputs.context
+        counts["sku_snapshot"] = q.insert_frame(
+            connection,
+            SkuSnapshot.__table__,
+            _snapshot_rows(run_id=run_id, inputs=inputs, portfolio=portfolio),
+            json_columns=("model_scores",),
+        )
+        counts["forecast"] = q.insert_frame(
+            connection, Forecast.__table__, _forecast_rows(run_id=run_id, inputs=inputs, portfolio=portfolio)
+        )
+        kpis = q.json_safe(dict(portfolio.kpis))
+    session.execute(
+        update(RecomputeRun)
+        .where(RecomputeRun.id == run_id)
+        .values(
+            status="finished",
+            finished_at=utcnow(),
+            grain=context.grain if context else None,
+            data_as_of=context.data_as_of if context else None,
+            sku_count=counts["sku_snapshot"],
+            kpis=kpis,
+            timings=q.json_safe({k: round(float(v), 4) for k, v in timings.items()}),
+            error=None,
+        )
+    )
+    from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
+
+    counts["purchase_order"] = sync_recommendations(session=session, run_id=run_id).created
+    return counts
+
+
+def prune_runs(*, session: Session, keep: int = KEEP_RUNS) -> list[int]:
+    """Delete runs older than the ``keep`` newest finished ones, with their rows; commits. Returns deleted ids."""
+    deleted = q.prune_runs(session.connection(), keep=keep)
+    session.commit()
+    return deleted
+
+
+def _mark(session: Session, run_id: int, status: str, error: str | None, timings: dict[str, float]) -> None:
+    session.execute(
+        update(RecomputeRun)
+        .where(RecomputeRun.id == run_id)
+        .values(
+            status=status,
+            finished_at=utcnow(),
+            error=(error or "")[:4000] or None,
+            timings=q.json_safe({k: round(float(v), 4) for k, v in timings.items()}),
+        )
+    )
+    session.commit()
+
+
+# --- the use case -------------------------------------------------------------------------------------------------
+
+
+def recompute(
+    *,
+    session: Session,
+    triggered_by: str | None = None,
+    progress: Progress | None = None,
+    sku_codes: list[str] | None = None,
+    settings: EngineSettings | None = None,
+    cancel: Callable[[], bool] | None = None,
+    batch_size: int | None = None,
+    workers: int | None = None,
+    keep_runs: int = KEEP_RUNS,
+) -> RunSummary:
+    """Recompute the portfolio (or ``sku_codes`` only) and store the results as a new run.
+
+    Parameters
+    ----------
+    session
+        The session to work in; recompute commits it (run row first, results at the end).
+    triggered_by
+        Who or what started it (e-mail, "cli", "seed-demo"), stored on the run.
+    progress
+        Called with (fraction 0..1, message) after each stage and batch.
+    sku_codes
+        Only these active SKUs (None: every active SKU).
+    settings
+        Engine parameters (default :class:`core.portfolio.EngineSettings`).
+    cancel
+        Polled between batches and before writing; True stops the run (status ``cancelled``, nothing written).
+    batch_size
+        SKUs per batch (default: settings ``RECOMPUTE_BATCH_SIZE``).
+    workers
+        Processes computing batches (default: one per core, 1 for a single batch or inside a daemon process).
+    keep_runs
+        Finished runs whose rows are kept.
+
+    Returns
+    -------
+    RunSummary
+        Status ``finished`` or ``cancelled``.
+
+    Raises
+    ------
+    RecomputeError
+        The run failed (it is recorded as failed; the previous finished run stays the latest).
+    """
+    from core.portfolio import EngineSettings
+    from settings import get_settings
+
+    app_settings = get_settings()
+    engine_settings = settings or EngineSettings()
+    size = int(batch_size or app_settings.recompute_batch_size)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def say(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(min(max(float(fraction), 0.0), 1.0), message)
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise RecomputeCancelledError
+
+    run_id = start_run(session=session, triggered_by=triggered_by)
+    summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings)
+    try:
+        say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
+        mark = time.perf_counter()
+        inputs = load_portfolio_inputs(
+            connection=session.connection(),
+            horizon=engine_settings.horizon,
+            min_receipts=app_settings.receipts_min_for_learned_lead_time,
+            sku_codes=sku_codes,
+        )
+        session.commit()  # end the read transaction: nothing is held open while the engine runs
+        timings["load"] = time.perf_counter() - mark
+        if inputs is not None:
+            summary.grain = inputs.context.grain
+            summary.data_as_of = inputs.context.data_as_of
+            summary.sku_count = len(inputs)
+            say(0.05, f"loaded {len(inputs):,} SKUs x {inputs.context.n_periods} {inputs.context.grain} periods")
+        check_cancel()
+
+        portfolio = None
+        if inputs is not None:
+            portfolio, engine_timings, used = compute(
+                inputs=inputs,
+                settings=engine_settings,
+                batch_size=size,
+                workers=workers,
+                progress=say,
+                cancel=cancel,
+                progress_span=(0.05, 0.85),
+            )
+            timings.update(engine_timings)
+            summary.workers = used
+            summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
+            say(0.88, "portfolio ABC and KPIs done")
+        check_cancel()
+
+        say(0.9, "writing the snapshot and forecasts")
+        mark = time.perf_counter()
+        timings["total"] = time.perf_counter() - started
+        counts = store_run(session=session, run_id=run_id, inputs=inputs, portfolio=portfolio, timings=timings)
+        check_cancel()
+        session.commit()
+        timings["write"] = time.perf_counter() - mark
+        summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
+        summary.sku_count = counts["sku_snapshot"]
+    except RecomputeCancelledError:
+        session.rollback()
+        timings["total"] = time.perf_counter() - started
+        _mark(session, run_id, "cancelled", "cancelled by the user", timings)
+        say(1.0, "cancelled")
+        summary.status, summary.error, summary.seconds = "cancelled", "cancelled by the user", timings["total"]
+        return summary
+    except BaseException as exc:
+        session.rollback()
+        timings["total"] = time.perf_counter() - started
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        log.exception("recompute run %s failed", run_id)
+        try:
+            _mark(session, run_id, "failed", error, timings)
+        except Exception:  # the database itself may be the problem; the original error matters more
+            session.rollback()
+            log.exception("could not record run %s as failed", run_id)
+        if not isinstance(exc, Exception):
+            raise
+        message = str(exc) if isinstance(exc, UserFacingError) else error
+        raise RecomputeError(f"recompute failed (run {run_id}): {message}", run_id=run_id) from exc
+
+    mark = time.perf_counter()
+    try:
+        prune_runs(session=session, keep=keep_runs)
+    except Exception:  # housekeeping must not fail a finished run
+        session.rollback()
+        log.exception("pruning old runs failed")
+    timings["prune"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    session.execute(
+        update(RecomputeRun)
+        .where(RecomputeRun.id == run_id)
+        .values(timings=q.json_safe({k: round(float(v), 4) for k, v in timings.items()}))
+    )
+    session.commit()
+    summary.status, summary.seconds = "finished", timings["total"]
+    say(1.0, f"finished: {summary.sku_count:,} SKUs in {summary.seconds:.1f} s")
+    return summary
+
+
+# --- reading runs -------------------------------------------------------------------------------------------------
+
+
+def latest_run(*, session: Session) -> RecomputeRun | None:
+    """The newest finished run (what every page shows), or None."""
+    return session.scalar(
+        select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
+    )
+
+
+def previous_run(*, session: Session) -> RecomputeRun | None:
+    """The finished run before the latest one (for "changed since last run"), or None."""
+    return session.scalar(
+        select(RecomputeRun)
+        .where(RecomputeRun.status == "finished")
+        .order_by(RecomputeRun.id.desc())
+        .offset(1)
+        .limit(1)
+    )
+
+
+def current_run(*, session: Session) -> RecomputeRun | None:
+    """The newest run if it is still running (for a "recompute in progress" notice), else None."""
+    run = session.scalar(select(RecomputeRun).order_by(RecomputeRun.id.desc()).limit(1))
+    return run if run is not None and run.status == "running" else None
+
+
+def recent_runs(*, session: Session, limit: int = 20) -> Sequence[RecomputeRun]:
+    """The newest runs of any status, newest first."""
+    return session.scalars(select(RecomputeRun).order_by(RecomputeRun.id.desc()).limit(limit)).all()
+
+
+# --- exports ------------------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading
+    apostrophe (OWASP "CSV injection"). Numbers are left alone."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = ["'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in out[column]]
+    return out
+
+
+def export_results(*, session: Session, what: str, path: str | os.PathLike[str], run_id: int | None = None) -> int:
+    """Write the latest finished run's ``snapshot`` (one row per SKU) or ``forecasts`` (future and backtest rows)
+    as CSV at ``path``; returns the number of data rows.
+
+    Raises
+    ------
+    UserFacingError
+        Unknown ``what`` or no finished run yet.
+    """
+    if what not in ("snapshot", "forecasts"):
+        raise UserFacingError(f"what must be 'snapshot' or 'forecasts', got {what!r}")
+    if run_id is None:
+        run = latest_run(session=session)
+        if run is None:
+            raise UserFacingError("there is no finished recompute yet: run `python cli.py recompute` first")
+        run_id = run.id
+    connection = session.connection()
+    if what == "snapshot":
+        frame = q.snapshot_frame(connection, run_id=run_id)
+        if "model_scores" in frame:
+            import json
+
+            frame["model_scores"] = [
+                json.dumps(q.json_safe(v), sort_keys=True) if v is not None else "" for v in frame["model_scores"]
+            ]
+    else:
+        frame = q.forecast_frame(connection, run_id=run_id)
+    frame.insert(0, "run_id", run_id)
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
+    return len(frame)
