@@ -21,6 +21,8 @@ commits the session it is given (first the run row, then the results).
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import logging
 import multiprocessing
 import os
@@ -53,6 +55,8 @@ POOL_MIN_SKUS = 1_000
 """Below this many SKUs the batches run in-process: starting worker processes (about 2-4 s each to import the
 engine) costs more than it saves."""
 STAGES: tuple[str, ...] = ("load", "compute", "finalize", "write", "prune", "total")
+
+EXPORTS: tuple[str, ...] = ("snapshot", "forecasts")
 
 Progress = Callable[[float, str], None]
 
@@ -532,30 +536,30 @@ def recent_runs(*, session: Session, limit: int = 20) -> Sequence[RecomputeRun]:
 
 # --- exports ------------------------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading
-    apostrophe (OWASP "CSV injection"). Numbers are left alone."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = ["'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in out[column]]
-    return out
+    apostrophe (OWASP "CSV injection"; the project's one rule: :func:`services.csv_safety.safe_frame`)."""
+    from services.csv_safety import safe_frame
+
+    return safe_frame(frame)
 
 
-def export_results(*, session: Session, what: str, path: str | os.PathLike[str], run_id: int | None = None) -> int:
-    """Write the latest finished run's ``snapshot`` (one row per SKU) or ``forecasts`` (future and backtest rows)
-    as CSV at ``path``; returns the number of data rows.
+def export_results(
+    *, session: Session, what: str, target: str | os.PathLike[str] | io.TextIOBase, run_id: int | None = None
+) -> int:
+    """Write the latest finished run's ``snapshot`` (one row per SKU, with code, name, category, location, supplier)
+    or ``forecasts`` (``future`` and ``backtest`` rows) as spreadsheet-safe CSV to a path or text stream.
+
+    Returns the number of data rows.
 
     Raises
     ------
     UserFacingError
         Unknown ``what`` or no finished run yet.
     """
-    if what not in ("snapshot", "forecasts"):
-        raise UserFacingError(f"what must be 'snapshot' or 'forecasts', got {what!r}")
+    if what not in EXPORTS:
+        raise UserFacingError(f"what must be one of {', '.join(EXPORTS)}, got {what!r}")
     if run_id is None:
         run = latest_run(session=session)
         if run is None:
@@ -564,14 +568,16 @@ def export_results(*, session: Session, what: str, path: str | os.PathLike[str],
     connection = session.connection()
     if what == "snapshot":
         frame = q.snapshot_frame(connection, run_id=run_id)
-        if "model_scores" in frame:
-            import json
-
-            frame["model_scores"] = [
-                json.dumps(q.json_safe(v), sort_keys=True) if v is not None else "" for v in frame["model_scores"]
-            ]
+        frame["model_scores"] = [
+            json.dumps(q.json_safe(v), sort_keys=True) if v is not None else "" for v in frame["model_scores"]
+        ]
     else:
         frame = q.forecast_frame(connection, run_id=run_id)
+        frame["period"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m-%d")
     frame.insert(0, "run_id", run_id)
-    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n")
+    safe = neutralise_formulas(frame)
+    if isinstance(target, io.TextIOBase):
+        safe.to_csv(target, index=False, lineterminator="\n")
+    else:
+        safe.to_csv(target, index=False, lineterminator="\n", encoding="utf-8")
     return len(frame)

@@ -312,14 +312,31 @@ def test_export_results_neutralises_formulas(session, portfolio, tmp_path) -> No
     session.execute(update(Sku).where(Sku.code == code).values(name='=HYPERLINK("http://x")'))
     session.commit()
     with pytest.raises(Exception, match="no finished recompute"):
-        rc.export_results(session=session, what="snapshot", path=tmp_path / "none.csv")
+        rc.export_results(session=session, what="snapshot", target=tmp_path / "none.csv")
     rc.recompute(session=session, sku_codes=[code])
-    rows = rc.export_results(session=session, what="snapshot", path=tmp_path / "snap.csv")
+    rows = rc.export_results(session=session, what="snapshot", target=tmp_path / "snap.csv")
     assert rows == 1
     frame = pd.read_csv(tmp_path / "snap.csv")
     assert frame.loc[0, "name"].startswith("'=HYPERLINK")
     assert frame.loc[0, "code"] == code and "status" in frame and "model_scores" in frame
-    rows = rc.export_results(session=session, what="forecasts", path=tmp_path / "fc.csv")
+    rows = rc.export_results(session=session, what="forecasts", target=tmp_path / "fc.csv")
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert rows == len(fc) and set(fc["kind"]) == {"future", "backtest"}
     assert np.isfinite(fc["mean"]).all()
+
+
+def test_cli_recompute_and_export_results(sqlite_db, portfolio, tmp_path, capsys) -> None:
+    import cli
+    from db.session import session_scope
+
+    with session_scope() as s:
+        _store(s, portfolio)
+    codes = portfolio.skus["code"].tolist()[:2]
+    assert cli.main(["recompute", "--sku", codes[0], "--sku", codes[1]]) == 0
+    out = capsys.readouterr().out
+    assert "finished: 2 SKUs" in out and "forecast" in out and "write" in out and "total" in out
+    assert cli.main(["export-results", "forecasts", str(tmp_path / "f.csv")]) == 0
+    frame = pd.read_csv(tmp_path / "f.csv")
+    assert set(frame["code"]) == set(codes) and (frame["kind"] == "future").sum() == 2 * HORIZON
+    assert cli.main(["recompute", "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
