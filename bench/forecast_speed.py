@@ -1,13 +1,15 @@
 """Speed of ``forecast_batch`` on a synthetic portfolio (default 10,000 SKUs x 156 weeks, horizon 13, 3 origins).
 
 Run: ``.venv/bin/python -m bench.forecast_speed [--series 10000] [--periods 156] [--horizon 13]``.
-Prints the time of each candidate model over all origins, then of the whole ``forecast_batch`` call.
+Prints the wall and CPU time of each candidate model over all origins, then of the whole ``forecast_batch`` call
+(single-process; the scikit-learn part runs on one OpenMP thread, see core.forecast.ml).
 Not a test: it prints figures and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         f"forecast speed: {args.series} series x {args.periods} periods, horizon {args.horizon}, {args.origins} origins"
     )
 
-    data = prepare_history(history)
+    data = prepare_history(history=history)
     cuts = np.append(plan_cuts(n_periods=args.periods, horizon=args.horizon, n_origins=args.origins), args.periods)
     common = {"data": data, "cuts": cuts, "horizon": args.horizon}
     stages = {
@@ -67,14 +69,17 @@ def main(argv: list[str] | None = None) -> None:
         "tsb": lambda: tsb(**common),
         "ml_gbm (2 fits)": lambda: gbm_forecast(**common, season_length=args.season, calendar=None),
     }
+    print(f"  machine: {os.cpu_count()} cores, load average before start {os.getloadavg()[0]:.1f}")
+    print(f"  {'stage':<26s} {'wall':>9s} {'CPU':>9s}")
     for name, fn in stages.items():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        print(f"  {name:<26s} {time.perf_counter() - t0:7.2f} s")
-    t0 = time.perf_counter()
+        print(f"  {name:<26s} {time.perf_counter() - t0:7.2f} s {time.process_time() - c0:7.2f} s")
+    t0, c0 = time.perf_counter(), time.process_time()
     result = forecast_batch(history=history, horizon=args.horizon, season_length=args.season, period_dates=dates)
-    total = time.perf_counter() - t0
-    print(f"  {'forecast_batch total':<26s} {total:7.2f} s")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"  {'forecast_batch total':<26s} {wall:7.2f} s {cpu:7.2f} s")
+    print(f"  load average after: {os.getloadavg()[0]:.1f} (wall >> CPU means other processes shared the cores)")
     counts = pd.Series(result.model).value_counts()
     print("  chosen models: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"  mean backtest MASE of the chosen models: {np.nanmean(result.mase):.3f}")

@@ -29,7 +29,7 @@ class Prepared:
     start: np.ndarray
 
 
-def prepare_history(history: np.ndarray) -> Prepared:
+def prepare_history(*, history: np.ndarray) -> Prepared:
     """Clean a (n, T) history for the models.
 
     Rules (documented behaviour of ``forecast_batch``):

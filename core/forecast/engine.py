@@ -209,7 +209,9 @@ def forecast_batch_with_candidates(
             raise ValueError(f"period_dates must have T={t_len} dates, got {len(period_dates)}")
         calendar = calendar_features(period_dates=pd.DatetimeIndex(period_dates), horizon=horizon)
 
-    data = prepare_history(history)
+    if n == 0:
+        return _empty_result(t_len=t_len, horizon=horizon), {}
+    data = prepare_history(history=history)
     bt_cuts = plan_cuts(n_periods=t_len, horizon=horizon, n_origins=n_origins)
     cuts = np.append(bt_cuts, t_len)
     n_bt = bt_cuts.size
@@ -224,6 +226,25 @@ def forecast_batch_with_candidates(
     )
     result = _select(data=data, forecasts=forecasts, bt_cuts=bt_cuts, horizon=horizon, n_bt=n_bt)
     return result, forecasts
+
+
+def _empty_result(*, t_len: int, horizon: int) -> ForecastResult:
+    empty = np.zeros((0, horizon))
+    none = np.zeros(0)
+    return ForecastResult(
+        model_names=MODEL_NAMES,
+        model=np.zeros(0, dtype=str),
+        mean=empty,
+        p10=empty.copy(),
+        p50=empty.copy(),
+        p90=empty.copy(),
+        sigma=none,
+        mase=none.copy(),
+        wape=none.copy(),
+        bias=none.copy(),
+        scores={name: none.copy() for name in MODEL_NAMES},
+        backtest=np.zeros((0, t_len)),
+    )
 
 
 def candidate_forecasts(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -24,7 +26,8 @@ def mase(*, actual: np.ndarray, forecast: np.ndarray, insample: np.ndarray, seas
     if season_length < 1:
         raise ValueError(f"season_length must be >= 1, got {season_length}")
     diff = np.abs(insample[:, season_length:] - insample[:, :-season_length])
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN
         scale = np.nanmean(diff, axis=1) if diff.shape[1] else np.full(insample.shape[0], np.nan)
         mae = np.nanmean(np.abs(actual - forecast), axis=1)
         return np.where(scale > 0, mae / scale, np.nan)

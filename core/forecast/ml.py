@@ -39,9 +39,9 @@ class _Features:
         zeros = np.zeros((n, 1))
         self.cs = np.concatenate([zeros, np.cumsum(self.y, axis=1)], axis=1)
         self.cs2 = np.concatenate([zeros, np.cumsum(self.y**2, axis=1)], axis=1)
-        self.cnz = np.concatenate([zeros, np.cumsum(self.y > 0, axis=1)], axis=1)
+        self.cnz = np.concatenate([zeros, np.cumsum(self.y > 0, axis=1)], axis=1).astype(np.int32)
         idx = np.where(self.y > 0, np.arange(self.y.shape[1])[None, :], -1)
-        self.last_nz = np.maximum.accumulate(idx, axis=1)
+        self.last_nz = np.maximum.accumulate(idx, axis=1).astype(np.int32)
         self.csm = self.y.copy()  # per-phase cumulative sums: csm[t] = y[t] + y[t - m] + ...
         for lo in range(self.m, self.csm.shape[1], self.m):
             hi = min(lo + self.m, self.csm.shape[1])
@@ -102,7 +102,10 @@ class _Features:
         if self.calendar is not None:
             cal = self.calendar[target - self.pad]
             cols.extend(cal.T.astype(np.float64))
-        return np.column_stack(cols), scale
+        x = np.empty((i.size, len(cols)), dtype=np.float32)
+        for j, col in enumerate(cols):
+            x[:, j] = col
+        return x, scale
 
 
 def _model(random_state: int, categorical: list[int]) -> HistGradientBoostingRegressor:

@@ -118,13 +118,13 @@ def test_nan_in_the_middle_is_interpolated_and_not_scored() -> None:
     res = forecast_batch(history=gappy, horizon=13, season_length=52)
     assert np.isfinite(res.mean).all() and np.isfinite(res.mase).all()
     assert np.isnan(res.backtest[3, 95:98]).all() and np.isfinite(res.backtest[3, 98:]).all()
-    prepared = prepare_history(gappy)
+    prepared = prepare_history(history=gappy)
     np.testing.assert_allclose(prepared.y[3, 95:98], np.interp([95, 96, 97], [94, 98], history[3, [94, 98]]))
     assert (prepared.y[5, :8] == 0).all() and prepared.first_obs[5] == 8
 
 
 def test_trailing_nan_takes_last_observation() -> None:
-    prepared = prepare_history(np.array([[1.0, 2.0, 3.0, np.nan, np.nan]]))
+    prepared = prepare_history(history=np.array([[1.0, 2.0, 3.0, np.nan, np.nan]]))
     np.testing.assert_array_equal(prepared.y[0], [1, 2, 3, 3, 3])
     assert not prepared.observed[0, 3:].any()
 
@@ -197,18 +197,18 @@ def test_croston_sba_and_tsb_match_statsforecast(monkeypatch: pytest.MonkeyPatch
     y = np.where(rng.random(60) < 0.3, rng.integers(1, 9, 60), 0).astype(float)
     y[:5] = 0.0
     monkeypatch.setattr(intermittent_mod, "CROSTON_ALPHAS", np.array([0.1]))
-    ours = intermittent_mod.croston_sba(data=prepare_history(y[None]), cuts=np.array([60]), horizon=3)
+    ours = intermittent_mod.croston_sba(data=prepare_history(history=y[None]), cuts=np.array([60]), horizon=3)
     np.testing.assert_allclose(ours[0, 0], models.CrostonSBA().forecast(y=y, h=3)["mean"], rtol=1e-9)
     y[0] = 3.0  # statsforecast's TSB starts its probability at the first observation; ours at the first demand
     monkeypatch.setattr(intermittent_mod, "TSB_GRID", np.array([[0.2, 0.1]]))
-    ours = intermittent_mod.tsb(data=prepare_history(y[None]), cuts=np.array([60]), horizon=3)
+    ours = intermittent_mod.tsb(data=prepare_history(history=y[None]), cuts=np.array([60]), horizon=3)
     ref = models.TSB(alpha_d=0.2, alpha_p=0.1).forecast(y=y, h=3)["mean"]
     np.testing.assert_allclose(ours[0, 0], ref, rtol=1e-9)
 
 
 def test_seasonal_naive_values_and_fallbacks() -> None:
     y = np.array([[1, 2, 3, 4, 5, 6, 7, 8.0], [0, 0, 0, 0, 0, 0, 4, 6.0]])
-    fc = seasonal_naive(data=prepare_history(y), cuts=np.array([8, 3]), horizon=5, season_length=3)
+    fc = seasonal_naive(data=prepare_history(history=y), cuts=np.array([8, 3]), horizon=5, season_length=3)
     np.testing.assert_array_equal(fc[0, 0], [6, 7, 8, 6, 7])
     np.testing.assert_array_equal(fc[0, 1], [1, 2, 3, 1, 2])
     np.testing.assert_array_equal(fc[1, 0], [6, 6, 6, 6, 6])  # less than a season since the first demand: naive
@@ -219,7 +219,8 @@ def test_exponential_smoothing_recovers_clean_patterns() -> None:
     t = np.arange(120)
     season = np.tile([10.0, 20.0, 30.0, 20.0], 30)
     y = np.vstack([np.full(120, 7.0), 50 + 0.5 * t, 100 + season])
-    fc, variant = exponential_smoothing(data=prepare_history(y), cuts=np.array([120]), horizon=8, season_length=4)
+    data = prepare_history(history=y)
+    fc, variant = exponential_smoothing(data=data, cuts=np.array([120]), horizon=8, season_length=4)
     np.testing.assert_allclose(fc[0, 0], 7.0, rtol=1e-6)
     assert (np.diff(fc[1, 0]) > 0.3).all() and fc[1, 0, 0] == pytest.approx(110.0, rel=0.02)
     np.testing.assert_allclose(fc[2, 0], 100 + np.tile([10.0, 20.0, 30.0, 20.0], 2), rtol=0.02)
@@ -247,3 +248,10 @@ def test_metrics_by_hand() -> None:
     np.testing.assert_allclose(wape(actual=actual, forecast=forecast), [2 / 8, 2 / 6])
     with pytest.raises(ValueError, match="forecast"):
         wape(actual=actual, forecast=forecast[:, :1])
+
+
+def test_empty_batch_and_integer_history() -> None:
+    empty = forecast_batch(history=np.zeros((0, 20)), horizon=3, season_length=7)
+    assert empty.mean.shape == (0, 3) and empty.backtest.shape == (0, 20) and empty.model.shape == (0,)
+    ints = forecast_batch(history=np.full((2, 30), 3, dtype=np.int64), horizon=2, season_length=7)
+    np.testing.assert_allclose(ints.mean, 3.0, rtol=1e-6)
