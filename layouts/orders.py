@@ -1,18 +1,898 @@
-"""Orders (/orders)."""
+"""Orders (/orders): recommended purchase orders grouped by supplier, approve / edit / reject, approved orders on
+order (receive, cancel, export per supplier), and the closed-order history.
+
+Also the pieces other pages embed (kept here so the order and override UI lives in one place): the SKU page's
+forecast-override form and lead-time panel (:func:`sku_panels`) and the Watchtower's forecast-value-added panel
+(:func:`fva_panel`). Everything shown comes from :mod:`services.orders` / :mod:`services.overrides`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
 import dash
-from dash import html
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
 
 from db.session import session_scope
-from layouts._components import page_header
-from services.overview import overview
+from layouts import _ids as ids
+from layouts._charts import MISSING, SECTION_CLASS, fmt_date, fmt_days, fmt_money, fmt_pct, fmt_qty
+from layouts._components import allowed, empty_state
+from services import orders as svc
+from services import overrides as ovr
 
 dash.register_page(__name__, path="/orders", name="Orders", order=4, title="Orders · Inventory Command Center")
 
+HISTORY_LIMIT = 1000
+PLANNER_ONLY = "Needs the planner role"
+
+_NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
+_MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.2f')(params.value)"
+_MONEY0 = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.value)"
+_RIGHT = {"type": "rightAligned"}
+
+
+def _sku_column(**extra: Any) -> dict[str, Any]:
+    return {
+        "field": "sku_link",
+        "colId": "sku",
+        "headerName": "SKU",
+        "width": 120,
+        "cellRenderer": "markdown",
+        "cellStyle": {"fontWeight": 600},
+        **extra,
+    }
+
+
+RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
+    {
+        "field": "supplier",
+        "headerName": "Supplier",
+        "width": 190,
+        "tooltipField": "supplier",
+    },
+    _sku_column(),
+    {"field": "sku_name", "headerName": "Name", "width": 170, "tooltipField": "sku_name"},
+    {"field": "qty", "headerName": "Qty", "width": 90, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "unit_cost", "headerName": "Unit cost", "width": 105, "valueFormatter": {"function": _MONEY}, **_RIGHT},
+    {
+        "field": "value",
+        "headerName": "Value",
+        "width": 110,
+        "valueFormatter": {"function": _MONEY0},
+        "cellStyle": {"fontWeight": 600},
+        **_RIGHT,
+    },
+    {"field": "order_by", "headerName": "Order by", "width": 115},
+    {"field": "reason", "headerName": "Why (policy)", "width": 360, "tooltipField": "reason"},
+    {"field": "edit_note", "headerName": "Planner edit", "width": 220, "tooltipField": "edit_note"},
+]
+APPROVED_COLUMNS: list[dict[str, Any]] = [
+    {
+        "field": "supplier",
+        "headerName": "Supplier",
+        "width": 190,
+    },
+    {"field": "po_number", "headerName": "PO", "width": 110},
+    _sku_column(),
+    {"field": "sku_name", "headerName": "Name", "width": 170, "tooltipField": "sku_name"},
+    {"field": "qty", "headerName": "Qty", "width": 90, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "value", "headerName": "Value", "width": 110, "valueFormatter": {"function": _MONEY0}, **_RIGHT},
+    {"field": "order_date", "headerName": "Ordered", "width": 115},
+    {"field": "promised_date", "headerName": "Promised", "width": 115},
+    {"field": "approved_by", "headerName": "Approved by", "width": 190},
+    {"field": "edit_note", "headerName": "Planner edit", "width": 200, "tooltipField": "edit_note"},
+]
+HISTORY_COLUMNS: list[dict[str, Any]] = [
+    {"field": "status", "headerName": "Status", "width": 110},
+    {"field": "supplier", "headerName": "Supplier", "width": 180},
+    {"field": "po_number", "headerName": "PO", "width": 110},
+    _sku_column(),
+    {"field": "qty", "headerName": "Ordered", "width": 95, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "received_qty", "headerName": "Received", "width": 100, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "order_date", "headerName": "Ordered", "width": 115},
+    {"field": "promised_date", "headerName": "Promised", "width": 115},
+    {"field": "received_date", "headerName": "Received on", "width": 120},
+    {"field": "lead_time_days", "headerName": "Lead time (d)", "width": 120, **_RIGHT},
+    {"field": "closed_by", "headerName": "By", "width": 190},
+]
+SUPPLIER_COLUMNS: list[dict[str, Any]] = [
+    {"field": "supplier", "headerName": "Supplier", "flex": 1, "minWidth": 120, "tooltipField": "supplier"},
+    {"field": "orders", "headerName": "Orders", "width": 82, **_RIGHT},
+    {
+        "field": "value",
+        "headerName": "Value",
+        "width": 100,
+        "sort": "desc",
+        "valueFormatter": {"function": _MONEY0},
+        **_RIGHT,
+    },
+]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rows
+
+
+def _iso(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _md(text: str) -> str:
+    """Text safe inside a markdown link label."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|" else ch for ch in text)
+
+
+def order_row(order: svc.OrderView) -> dict[str, Any]:
+    """One order as a grid row (plain JSON values)."""
+    edit = ""
+    if order.edit_reason:
+        was = fmt_qty(order.recommended_qty) if order.recommended_qty is not None else MISSING
+        edit = f"{order.edit_reason} (recommended {was})"
+    lead = None
+    if order.received_date and order.order_date:
+        lead = (order.received_date - order.order_date).days
+    return {
+        "id": str(order.id),  # AG Grid row ids are strings
+        "po_number": f"PO-{order.id:06d}",
+        "status": order.status,
+        "supplier": order.supplier,
+        "sku": order.sku,
+        "sku_link": f"[{_md(order.sku)}](/sku/{quote(order.sku, safe='')})",
+        "sku_name": order.sku_name,
+        "qty": order.qty,
+        "recommended_qty": order.recommended_qty,
+        "unit_cost": order.unit_cost,
+        "value": round(order.value, 2),
+        "order_by": _iso(order.order_by),
+        "reason": order.reason,
+        "edit_note": edit,
+        "order_date": _iso(order.order_date),
+        "promised_date": _iso(order.promised_date),
+        "approved_by": order.approved_by or "",
+        "received_qty": order.received_qty,
+        "received_date": _iso(order.received_date),
+        "lead_time_days": lead,
+        "closed_by": order.received_by or order.closed_by or "",
+    }
+
+
+def supplier_rows(groups: list[svc.SupplierGroup]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": g.supplier,
+            "supplier": g.supplier,
+            "orders": g.orders,
+            "units": g.units,
+            "value": round(g.value, 2),
+            "earliest_order_by": _iso(g.earliest_order_by),
+        }
+        for g in groups
+    ]
+
+
+def page_data(*, session: Any, supplier: str | None = None) -> dict[str, Any]:
+    """Everything the page's grids and headline show (also used by the refresh callback)."""
+    return {
+        "totals": svc.order_totals(session=session),
+        "suppliers": supplier_rows(svc.supplier_summary(session=session, status="recommended")),
+        "recommended": [
+            order_row(o) for o in svc.list_orders(session=session, status="recommended", supplier=supplier or None)
+        ],
+        "approved": [order_row(o) for o in svc.list_orders(session=session, status="approved")],
+        "history": [
+            order_row(o) for o in svc.list_orders(session=session, status=svc.CLOSED_STATUSES, limit=HISTORY_LIMIT)
+        ],
+        "supplier_options": sorted({o.supplier for o in svc.list_orders(session=session, status="recommended")}),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# pieces
+
+
+def _tile(label: str, value: str, note: str, *, accent: str | None = None) -> dbc.Col:
+    return dbc.Col(
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Div(style={"height": "4px", "background": accent, "margin": "-0.5rem -1rem 0.5rem"})
+                    if accent
+                    else None,
+                    html.Div(label, className="kpi-label text-truncate"),
+                    html.Div(value, className="kpi-value"),
+                    html.Div(note, className="small text-secondary text-truncate"),
+                ]
+            ),
+            className="kpi-card shadow-sm border-0 h-100",
+        ),
+        xs=6,
+        md=3,
+    )
+
+
+def totals_row(totals: svc.OrderTotals) -> dbc.Row:
+    c, v = totals.counts, totals.values
+    closed = c["rejected"] + c["cancelled"]
+    return dbc.Row(
+        [
+            _tile(
+                "Recommended",
+                f"{c['recommended']:,}",
+                f"{fmt_money(v['recommended'])} from {totals.suppliers:,} supplier(s)",
+                accent="#ff7f0e",
+            ),
+            _tile(
+                "Approved, on order",
+                f"{c['approved']:,}",
+                f"{fmt_money(v['approved'])}; counted as on order by the next recompute",
+                accent="#1f77b4",
+            ),
+            _tile("Received", f"{c['received']:,}", f"{fmt_money(v['received'])}; receipts teach lead times"),
+            _tile("Rejected or cancelled", f"{closed:,}", f"{c['rejected']:,} rejected, {c['cancelled']:,} cancelled"),
+        ],
+        className="g-2 mb-3",
+    )
+
+
+def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], height: int, **options: Any) -> Any:
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=rows,
+        getRowId="params.data.id",
+        defaultColDef={"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True},
+        dashGridOptions={
+            "animateRows": False,
+            "rowHeight": 34,
+            "headerHeight": 38,
+            "tooltipShowDelay": 400,
+            "suppressCellFocus": True,
+            **options,
+        },
+        style={"height": f"{height}px", "width": "100%"},
+    )
+
+
+_MULTI = {
+    "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "selectAll": "filtered"},
+    "selectionColumnDef": {"pinned": "left", "width": 48},
+}
+
+
+def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
+    if totals.run_id is not None:
+        subtitle = (
+            f"Recommendations of recompute run {totals.run_id} (data through {fmt_date(totals.data_as_of)}). "
+            "A new recompute replaces the recommendations nobody acted on; approved and edited orders stay."
+        )
+    else:
+        subtitle = "No recompute has finished yet: recommendations appear after the first recompute."
+    return html.Div(
+        [
+            html.Div(
+                [html.H2("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")]
+            ),
+            html.Div(
+                [
+                    dbc.Button(
+                        "Import receipts",
+                        href="/data",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        title="Receipts CSV (order, promised and received dates): the Data page imports it",
+                    ),
+                    dbc.Button(
+                        "Export approved (CSV)",
+                        id=ids.ORDERS_EXPORT_CSV,
+                        color="primary",
+                        outline=True,
+                        size="sm",
+                        disabled=totals.counts["approved"] == 0,
+                    ),
+                    dbc.Button(
+                        "Export per supplier (ZIP)",
+                        id=ids.ORDERS_EXPORT_ZIP,
+                        color="primary",
+                        outline=True,
+                        size="sm",
+                        disabled=totals.counts["approved"] == 0,
+                    ),
+                ],
+                className="d-flex gap-2 ms-auto flex-wrap",
+            ),
+        ],
+        className="d-flex align-items-start flex-wrap gap-2 mb-3",
+    )
+
+
+def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
+    disabled = not planner
+    title = None if planner else PLANNER_ONLY
+    actions = html.Div(
+        [
+            dbc.Button(
+                "Approve selected",
+                id=ids.ORDERS_APPROVE,
+                color="success",
+                size="sm",
+                disabled=disabled,
+                title=title,
+                className="text-nowrap",
+            ),
+            dbc.InputGroup(
+                [
+                    dbc.Input(
+                        id=ids.ORDERS_REJECT_REASON,
+                        placeholder="Reason to reject (optional)",
+                        maxLength=svc.MAX_REASON,
+                        disabled=disabled,
+                    ),
+                    dbc.Button(
+                        "Reject selected",
+                        id=ids.ORDERS_REJECT,
+                        color="danger",
+                        outline=True,
+                        disabled=disabled,
+                        title=title,
+                        className="text-nowrap",
+                    ),
+                ],
+                size="sm",
+                style={"width": "330px"},
+            ),
+            dbc.InputGroup(
+                [
+                    dbc.InputGroupText("New qty"),
+                    dbc.Input(
+                        id=ids.ORDERS_EDIT_QTY,
+                        type="number",
+                        min=0,
+                        step="any",
+                        disabled=disabled,
+                        style={"maxWidth": "110px"},
+                    ),
+                    dbc.Input(
+                        id=ids.ORDERS_EDIT_REASON,
+                        placeholder="Reason for the change (kept)",
+                        maxLength=svc.MAX_REASON,
+                        disabled=disabled,
+                    ),
+                    dbc.Button(
+                        "Save quantity",
+                        id=ids.ORDERS_EDIT_SAVE,
+                        color="primary",
+                        disabled=disabled,
+                        title=title,
+                        className="text-nowrap",
+                    ),
+                ],
+                size="sm",
+                className="ms-lg-auto",
+                style={"width": "480px"},
+            ),
+        ],
+        className="d-flex flex-wrap gap-2 align-items-center mb-2",
+    )
+    supplier_card = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.Span("By supplier", className=SECTION_CLASS),
+                        html.Span(" click a supplier to show only its orders", className="small text-secondary"),
+                    ]
+                ),
+                _grid(ids.ORDERS_SUPPLIER_GRID, SUPPLIER_COLUMNS, data["suppliers"], 470),
+            ]
+        ),
+        className="shadow-sm border-0 h-100",
+    )
+    orders_card = dbc.Card(
+        dbc.CardBody(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(html.Span("Recommended orders", className=SECTION_CLASS), width="auto"),
+                        dbc.Col(
+                            dcc.Dropdown(
+                                id=ids.ORDERS_SUPPLIER,
+                                options=[{"label": s, "value": s} for s in data["supplier_options"]],
+                                placeholder="All suppliers",
+                                clearable=True,
+                            ),
+                            md=5,
+                        ),
+                        dbc.Col(
+                            html.Div(
+                                selection_text([]), id=ids.ORDERS_SELECTION, className="small text-secondary text-end"
+                            )
+                        ),
+                    ],
+                    className="g-2 mb-2 align-items-center",
+                ),
+                actions,
+                _grid(ids.ORDERS_GRID, RECOMMENDED_COLUMNS, data["recommended"], 440, **_MULTI),
+            ]
+        ),
+        className="shadow-sm border-0 h-100",
+    )
+    if not data["recommended"] and not data["supplier_options"]:
+        note = empty_state("No recommended orders: every SKU's position is above its reorder point.")
+        return html.Div([note, html.Div(orders_card, style={"display": "none"})])
+    return dbc.Row([dbc.Col(supplier_card, lg=3), dbc.Col(orders_card, lg=9)], className="g-2")
+
+
+def selection_text(rows: list[dict[str, Any]] | None) -> str:
+    rows = rows or []
+    if not rows:
+        return "Tick orders to approve or reject them; tick one to change its quantity."
+    value = sum(float(r.get("value") or 0.0) for r in rows)
+    return f"{len(rows):,} selected · {fmt_money(value)}"
+
+
+def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
+    disabled = not planner
+    receive = dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.InputGroup(
+                            [
+                                dbc.InputGroupText("Received on"),
+                                dbc.Input(
+                                    id=ids.ORDERS_RECEIVE_DATE,
+                                    type="date",
+                                    value=svc.today().isoformat(),
+                                    max=svc.today().isoformat(),
+                                    disabled=disabled,
+                                ),
+                                dbc.InputGroupText("Qty"),
+                                dbc.Input(
+                                    id=ids.ORDERS_RECEIVE_QTY,
+                                    type="number",
+                                    min=0,
+                                    step="any",
+                                    placeholder="as ordered",
+                                    disabled=disabled,
+                                ),
+                                dbc.Button(
+                                    "Mark received",
+                                    id=ids.ORDERS_RECEIVE,
+                                    color="success",
+                                    disabled=disabled,
+                                    title=None if planner else PLANNER_ONLY,
+                                ),
+                            ],
+                            size="sm",
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            "Cancel selected",
+                            id=ids.ORDERS_CANCEL,
+                            color="danger",
+                            outline=True,
+                            size="sm",
+                            disabled=disabled,
+                            title=None if planner else PLANNER_ONLY,
+                        ),
+                        lg=2,
+                    ),
+                    dbc.Col(
+                        html.Div(
+                            [
+                                "Each receipt teaches the supplier's real lead time. Many at once? ",
+                                dcc.Link("Import a receipts CSV", href="/data"),
+                                ".",
+                            ],
+                            className="small text-secondary",
+                        ),
+                        lg=3,
+                    ),
+                ],
+                className="g-2 align-items-center",
+            ),
+            className="py-2",
+        ),
+        className="shadow-sm border-0 mb-2",
+    )
+    return html.Div(
+        [
+            receive,
+            dbc.Card(
+                dbc.CardBody(_grid(ids.ORDERS_APPROVED_GRID, APPROVED_COLUMNS, data["approved"], 460, **_MULTI)),
+                className="shadow-sm border-0",
+            ),
+        ]
+    )
+
+
+def history_tab(data: dict[str, Any]) -> html.Div:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    f"Received, rejected and cancelled orders (newest first, at most {HISTORY_LIMIT:,}).",
+                    className="small text-secondary mb-2",
+                ),
+                _grid(ids.ORDERS_HISTORY_GRID, HISTORY_COLUMNS, data["history"], 460),
+            ]
+        ),
+        className="shadow-sm border-0",
+    )
+
 
 def layout(**_kwargs: object) -> html.Div:
+    planner = allowed("planner")
     with session_scope() as session:
-        ov = overview(session=session)
-    return html.Div([page_header("Orders"), html.P(f"{ov.sku_count:,} SKUs in the database.")])
+        data = page_data(session=session)
+    totals: svc.OrderTotals = data["totals"]
+    return html.Div(
+        [
+            dcc.Store(id=ids.ORDERS_REFRESH, data=0),
+            dcc.Download(id=ids.ORDERS_DOWNLOAD),
+            header(totals, planner=planner),
+            html.Div(totals_row(totals), id=ids.ORDERS_TOTALS),
+            html.Div(id=ids.ORDERS_MESSAGE),
+            dbc.Tabs(
+                [
+                    dbc.Tab(
+                        recommended_tab(data, planner=planner),
+                        label="Recommended",
+                        tab_id="recommended",
+                        className="pt-2",
+                    ),
+                    dbc.Tab(
+                        approved_tab(data, planner=planner),
+                        label="Approved (on order)",
+                        tab_id="approved",
+                        className="pt-2",
+                    ),
+                    dbc.Tab(history_tab(data), label="History", tab_id="history", className="pt-2"),
+                ],
+                id=ids.ORDERS_TABS,
+                active_tab="recommended",
+            ),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# SKU page: forecast override form, override trail, learned lead times and open orders
+
+
+def override_options(periods: list[ovr.PeriodOption]) -> list[dict[str, str]]:
+    out = []
+    for p in periods:
+        text = f"{fmt_date(p.period)} · forecast {fmt_qty(p.statistical)}"
+        if p.override is not None:
+            text += f" · override {fmt_qty(p.override)}"
+        out.append({"label": text, "value": p.period.isoformat()})
+    return out
+
+
+def override_history_table(history: list[ovr.OverrideView], *, limit: int = 15) -> Any:
+    if not history:
+        return html.P("No overrides yet for this SKU.", className="small text-secondary mb-0")
+    rows = [
+        html.Tr(
+            [
+                html.Td(fmt_date(o.period)),
+                html.Td(fmt_qty(o.qty), className="text-end"),
+                html.Td(fmt_qty(o.statistical_qty), className="text-end text-secondary"),
+                html.Td(o.reason),
+                html.Td(o.user_email, className="text-secondary"),
+                html.Td(o.created_at.strftime("%Y-%m-%d %H:%M"), className="text-secondary text-nowrap"),
+                html.Td(
+                    dbc.Badge("in use", color="primary") if o.active else dbc.Badge("superseded", color="light"),
+                    className="text-end",
+                ),
+            ],
+            className=None if o.active else "opacity-75",
+        )
+        for o in history[:limit]
+    ]
+    more = len(history) - limit
+    return html.Div(
+        [
+            dbc.Table(
+                [
+                    html.Thead(
+                        html.Tr(
+                            [
+                                html.Th("Period"),
+                                html.Th("Override", className="text-end"),
+                                html.Th("Statistical", className="text-end"),
+                                html.Th("Reason"),
+                                html.Th("By"),
+                                html.Th("When (UTC)"),
+                                html.Th(""),
+                            ]
+                        )
+                    ),
+                    html.Tbody(rows),
+                ],
+                size="sm",
+                className="small mb-1",
+            ),
+            html.Div(f"and {more:,} older override(s)", className="small text-secondary") if more > 0 else None,
+        ]
+    )
+
+
+def override_card(*, code: str, periods: list[ovr.PeriodOption], history: list[ovr.OverrideView]) -> dbc.Card:
+    planner = allowed("planner")
+    if not periods:
+        form: Any = html.P(
+            "Overrides need a forecast for this SKU: they become possible after its next recompute.",
+            className="small text-secondary",
+        )
+    elif not planner:
+        form = html.P("Overriding the forecast needs the planner role.", className="small text-secondary")
+    else:
+        form = html.Div(
+            [
+                dcc.Dropdown(
+                    id=ids.SKU_OVERRIDE_PERIODS,
+                    options=override_options(periods),
+                    multi=True,
+                    placeholder="Future periods to override",
+                    className="mb-2",
+                ),
+                dbc.InputGroup(
+                    [
+                        dbc.InputGroupText("Units per period"),
+                        dbc.Input(id=ids.SKU_OVERRIDE_QTY, type="number", min=0, step="any"),
+                        dbc.Input(
+                            id=ids.SKU_OVERRIDE_REASON,
+                            placeholder="Reason (e.g. promotion, lost customer)",
+                            maxLength=ovr.MAX_REASON,
+                            style={"minWidth": "220px"},
+                        ),
+                        dbc.Button("Save override", id=ids.SKU_OVERRIDE_SAVE, color="primary"),
+                    ],
+                    size="sm",
+                ),
+                html.Div(id=ids.SKU_OVERRIDE_RESULT, className="mt-2"),
+            ],
+            className="mb-3",
+        )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.Span("Override the forecast", className=SECTION_CLASS),
+                        html.Span(
+                            " kept with who, when and why; the next recompute uses the newest per period",
+                            className="small text-secondary",
+                        ),
+                    ]
+                ),
+                form,
+                html.Div(override_history_table(history), id=ids.SKU_OVERRIDE_HISTORY),
+            ]
+        ),
+        className="shadow-sm border-0 h-100",
+    )
+
+
+def lead_time_card(info: svc.LeadTimeInfo | None, open_orders: list[svc.OrderView]) -> dbc.Card:
+    children: list[Any] = [html.Div("Lead times from receipts", className=SECTION_CLASS)]
+    if info is None:
+        children.append(html.P("Unknown SKU.", className="small text-secondary"))
+    else:
+        if info.source == "receipts":
+            used = (
+                f"The safety stock uses the learned lead time {fmt_days(info.mean_days)} ± {fmt_days(info.std_days)} "
+                f"({info.receipts:,} receipts; master data {fmt_days(info.master_mean_days)})."
+            )
+        else:
+            used = (
+                f"The safety stock uses the master-data lead time {fmt_days(info.master_mean_days)} ± "
+                f"{fmt_days(info.master_std_days)}: {info.receipts:,} of the {info.min_receipts:,} receipts needed "
+                "to learn it."
+            )
+        children.append(
+            html.Div(
+                [
+                    dbc.Badge(
+                        "learned" if info.source == "receipts" else "master data", color="info", className="me-2"
+                    ),
+                    used,
+                ],
+                className="small mb-2",
+                id=ids.SKU_LEAD_TIMES,
+            )
+        )
+        if info.by_supplier:
+            children.append(
+                dbc.Table(
+                    [
+                        html.Thead(
+                            html.Tr(
+                                [
+                                    html.Th("Supplier"),
+                                    html.Th("Receipts", className="text-end"),
+                                    html.Th("Lead time", className="text-end"),
+                                    html.Th("Spread", className="text-end"),
+                                    html.Th("On time", className="text-end"),
+                                ]
+                            )
+                        ),
+                        html.Tbody(
+                            [
+                                html.Tr(
+                                    [
+                                        html.Td(s.supplier),
+                                        html.Td(f"{s.receipts:,}", className="text-end"),
+                                        html.Td(fmt_days(s.mean_days), className="text-end"),
+                                        html.Td(fmt_days(s.std_days), className="text-end"),
+                                        html.Td(fmt_pct(s.on_time_rate, 0), className="text-end"),
+                                    ]
+                                )
+                                for s in info.by_supplier
+                            ]
+                        ),
+                    ],
+                    size="sm",
+                    className="small mb-2",
+                )
+            )
+        else:
+            children.append(html.P("No receipts for this SKU yet.", className="small text-secondary"))
+    children.append(html.Div("Open purchase orders", className=SECTION_CLASS + " mt-2"))
+    if open_orders:
+        children.append(
+            html.Ul(
+                [
+                    html.Li(
+                        f"PO-{o.id:06d}: {fmt_qty(o.qty)} units, {o.status}"
+                        + (f", order by {fmt_date(o.order_by)}" if o.status == "recommended" else "")
+                        + (f", promised {fmt_date(o.promised_date)}" if o.status == "approved" else "")
+                    )
+                    for o in open_orders
+                ],
+                className="small mb-1 ps-3",
+            )
+        )
+    else:
+        children.append(html.P("None.", className="small text-secondary mb-1"))
+    children.append(dcc.Link("Open the Orders page", href="/orders", className="small"))
+    return dbc.Card(dbc.CardBody(children), className="shadow-sm border-0 h-100")
+
+
+def sku_panels(code: str) -> dbc.Row:
+    """The SKU page's override form (with the override trail) and its lead-time / open-order panel."""
+    with session_scope() as session:
+        periods = ovr.override_periods(session=session, code=code)
+        history = ovr.override_history(session=session, code=code)
+        info = svc.lead_time_stats(session=session, code=code)
+        open_orders = svc.list_orders(session=session, status=svc.OPEN_STATUSES, sku=code)
+    return dbc.Row(
+        [
+            dbc.Col(override_card(code=code, periods=periods, history=history), lg=8),
+            dbc.Col(lead_time_card(info, open_orders), lg=4),
+        ],
+        className="g-3 mt-0",
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Watchtower: forecast value added of the overrides
+
+FVA_BY_OPTIONS = [
+    {"label": "by planner", "value": "planner"},
+    {"label": "by category", "value": "category"},
+    {"label": "by SKU", "value": "sku"},
+]
+
+
+def fva_table(rows: list[ovr.FvaRow], *, by: str, limit: int = 10) -> Any:
+    if not rows:
+        return html.P(
+            "No overridden period has its actual demand yet: forecast value added appears once actuals arrive for "
+            "periods a planner overrode.",
+            className="small text-secondary mb-0",
+        )
+    head = {"planner": "Planner", "category": "Category", "sku": "SKU"}.get(by, "Group")
+    body = []
+    for r in rows[:limit]:
+        tone = "text-success" if (r.fva_wape or 0) > 0.005 else "text-danger" if (r.fva_wape or 0) < -0.005 else ""
+        fva = MISSING if r.fva_wape is None else f"{r.fva_wape * 100:+.1f} pp"
+        key: Any = dcc.Link(r.key, href=f"/sku/{quote(r.key, safe='')}") if by == "sku" else r.key
+        body.append(
+            html.Tr(
+                [
+                    html.Td(key),
+                    html.Td(f"{r.periods:,}", className="text-end"),
+                    html.Td(fmt_pct(r.statistical_wape, 1), className="text-end"),
+                    html.Td(fmt_pct(r.final_wape, 1), className="text-end"),
+                    html.Td(fva, className=f"text-end fw-semibold {tone}"),
+                    html.Td(fmt_pct(r.improved_share, 0), className="text-end"),
+                ]
+            )
+        )
+    return dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(head),
+                        html.Th("Periods", className="text-end"),
+                        html.Th("Statistical WAPE", className="text-end"),
+                        html.Th("With overrides", className="text-end"),
+                        html.Th("FVA", className="text-end"),
+                        html.Th("Improved", className="text-end"),
+                    ]
+                )
+            ),
+            html.Tbody(body),
+        ],
+        size="sm",
+        hover=True,
+        className="small mb-0",
+    )
+
+
+def fva_panel(*, session: Any, by: str = "planner", kpis: dict[str, Any] | None = None) -> dbc.Card:
+    """Accuracy panel: the backtest accuracy of the latest run and the forecast value added of the overrides."""
+    total = ovr.fva_summary(session=session, by="total")
+    rows = ovr.fva_summary(session=session, by=by)
+    kpis = kpis or {}
+    facts = []
+    wape = kpis.get("wape")
+    if isinstance(wape, int | float):
+        facts.append(f"Backtest WAPE {fmt_pct(wape, 1)}")
+    mase = kpis.get("mase")
+    if isinstance(mase, int | float):
+        facts.append(f"MASE {mase:.2f}")
+    bias = kpis.get("bias")
+    if isinstance(bias, int | float):
+        facts.append(f"bias {bias * 100:+.1f}%")
+    if total:
+        t = total[0]
+        facts.append(
+            f"overrides on {t.periods:,} period(s) with actuals: WAPE {fmt_pct(t.statistical_wape, 1)} statistical vs "
+            f"{fmt_pct(t.final_wape, 1)} overridden ({t.verdict})"
+        )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                html.Span("Forecast accuracy and value added", className=SECTION_CLASS),
+                                html.Span(
+                                    " FVA = statistical WAPE - WAPE with overrides (positive: the overrides helped)",
+                                    className="small text-secondary",
+                                ),
+                            ]
+                        ),
+                        dbc.Col(
+                            dbc.RadioItems(
+                                id=ids.WATCHTOWER_FVA_BY,
+                                options=FVA_BY_OPTIONS,
+                                value=by,
+                                inline=True,
+                                className="small",
+                            ),
+                            width="auto",
+                        ),
+                    ],
+                    className="align-items-center mb-1",
+                ),
+                html.Div("; ".join(facts) + "." if facts else "", className="small mb-2"),
+                html.Div(fva_table(rows, by=by), id=ids.WATCHTOWER_FVA),
+            ]
+        ),
+        className="shadow-sm border-0 mt-3",
+    )

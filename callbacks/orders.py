@@ -1,0 +1,358 @@
+"""Orders page callbacks (approve / reject / edit / receive / cancel, refresh, export), the SKU page's override form
+and the Watchtower's forecast-value-added panel. Thin: parse inputs -> call services.orders / services.overrides ->
+format the output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from auth.guard import current_email, guarded_callback
+from db.session import session_scope
+from layouts import _ids as ids
+from layouts import orders as view
+from layouts._charts import fmt_money, fmt_qty
+from services import orders as svc
+from services import overrides as ovr
+from services.errors import UserFacingError
+
+ACTIONS = {
+    ids.ORDERS_APPROVE: "approve",
+    ids.ORDERS_REJECT: "reject",
+    ids.ORDERS_EDIT_SAVE: "edit",
+    ids.ORDERS_RECEIVE: "receive",
+    ids.ORDERS_CANCEL: "cancel",
+}
+
+
+def _user() -> str:
+    return current_email() or "unknown"
+
+
+def alert(message: str, color: str) -> dbc.Alert:
+    return dbc.Alert(message, color=color, dismissable=True, className="py-2 small mb-2")
+
+
+def _ids_of(rows: list[dict[str, Any]] | None) -> list[int]:
+    return [int(r["id"]) for r in rows or [] if isinstance(r, dict) and r.get("id") is not None]
+
+
+def _number(value: Any, name: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise UserFacingError(f"{name} must be a number") from None
+
+
+def run_action(
+    action: str,
+    *,
+    selected: list[dict[str, Any]] | None,
+    approved_selected: list[dict[str, Any]] | None,
+    qty: Any = None,
+    reason: str | None = None,
+    reject_reason: str | None = None,
+    receive_date: str | None = None,
+    receive_qty: Any = None,
+    user: str,
+) -> tuple[dbc.Alert, bool]:
+    """Carry out one planner action on the selected orders; returns (message, whether anything changed)."""
+    try:
+        with session_scope() as session:
+            message = _apply(
+                session,
+                action,
+                recommended=_ids_of(selected),
+                approved=_ids_of(approved_selected),
+                qty=qty,
+                reason=reason,
+                reject_reason=reject_reason,
+                receive_date=receive_date,
+                receive_qty=receive_qty,
+                user=user,
+            )
+    except UserFacingError as exc:
+        return alert(str(exc), "danger"), False
+    return alert(message, "success"), True
+
+
+def _apply(
+    session: Any,
+    action: str,
+    *,
+    recommended: list[int],
+    approved: list[int],
+    qty: Any,
+    reason: str | None,
+    reject_reason: str | None,
+    receive_date: str | None,
+    receive_qty: Any,
+    user: str,
+) -> str:
+    if action == "approve":
+        done = svc.approve_orders(session=session, order_ids=recommended, user=user)
+        value = sum(o.value for o in done)
+        return (
+            f"Approved {len(done):,} order(s) worth {fmt_money(value)}; they count as on order in the next "
+            "recompute. Export them for the suppliers on the Approved tab."
+        )
+    if action == "reject":
+        done = svc.reject_orders(session=session, order_ids=recommended, user=user, reason=reject_reason)
+        return f"Rejected {len(done):,} order(s)."
+    if action == "edit":
+        if len(recommended) != 1:
+            raise UserFacingError("tick exactly one order to change its quantity")
+        new_qty = _number(qty, "the new quantity")
+        if new_qty is None:
+            raise UserFacingError("enter the new quantity")
+        result = svc.edit_quantity(
+            session=session, order_id=recommended[0], qty=new_qty, reason=reason or "", user=user
+        )
+        note = f" Note: {'; '.join(result.warnings)}." if result.warnings else ""
+        return (
+            f"{result.order.sku}: quantity {fmt_qty(result.previous_qty)} -> {fmt_qty(result.order.qty)} "
+            f"(reason kept; the next recompute keeps this order).{note}"
+        )
+    if action == "receive":
+        if not approved:
+            raise UserFacingError("tick the approved order(s) that arrived")
+        when = receive_date or svc.today().isoformat()
+        amount = _number(receive_qty, "the received quantity")
+        if amount is not None and len(approved) != 1:
+            raise UserFacingError("enter a received quantity only when one order is ticked (blank = as ordered)")
+        received = []
+        for order_id in approved:
+            ordered = svc.get_order(session=session, order_id=order_id)
+            received.append(
+                svc.receive_order(
+                    session=session,
+                    order_id=order_id,
+                    received_date=when,
+                    received_qty=ordered.qty if amount is None else amount,
+                    user=user,
+                )
+            )
+        return f"Received {len(received):,} order(s) on {when}; receipts recorded, so the lead times learn from them."
+    if action == "cancel":
+        if not approved:
+            raise UserFacingError("tick the approved order(s) to cancel")
+        for order_id in approved:
+            svc.cancel_order(session=session, order_id=order_id, user=user)
+        return f"Cancelled {len(approved):,} order(s); they no longer count as on order."
+    raise UserFacingError(f"unknown action {action!r}")
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.ORDERS_MESSAGE, "children"),
+    Output(ids.ORDERS_REFRESH, "data"),
+    Output(ids.ORDERS_EDIT_REASON, "value"),
+    Input(ids.ORDERS_APPROVE, "n_clicks"),
+    Input(ids.ORDERS_REJECT, "n_clicks"),
+    Input(ids.ORDERS_EDIT_SAVE, "n_clicks"),
+    Input(ids.ORDERS_RECEIVE, "n_clicks"),
+    Input(ids.ORDERS_CANCEL, "n_clicks"),
+    State(ids.ORDERS_GRID, "selectedRows"),
+    State(ids.ORDERS_APPROVED_GRID, "selectedRows"),
+    State(ids.ORDERS_EDIT_QTY, "value"),
+    State(ids.ORDERS_EDIT_REASON, "value"),
+    State(ids.ORDERS_REJECT_REASON, "value"),
+    State(ids.ORDERS_RECEIVE_DATE, "value"),
+    State(ids.ORDERS_RECEIVE_QTY, "value"),
+    State(ids.ORDERS_REFRESH, "data"),
+    prevent_initial_call=True,
+)
+def act(
+    _approve: int | None,
+    _reject: int | None,
+    _edit: int | None,
+    _receive: int | None,
+    _cancel: int | None,
+    selected: list[dict[str, Any]] | None,
+    approved_selected: list[dict[str, Any]] | None,
+    qty: Any,
+    reason: str | None,
+    reject_reason: str | None,
+    receive_date: str | None,
+    receive_qty: Any,
+    counter: int | None,
+) -> tuple[Any, Any, Any]:
+    """A planner action button: run it, say what happened, and refresh the grids when something changed."""
+    action = ACTIONS.get(str(ctx.triggered_id))
+    if action is None or not ctx.triggered or not ctx.triggered[0].get("value"):
+        raise PreventUpdate
+    message, changed = run_action(
+        action,
+        selected=selected,
+        approved_selected=approved_selected,
+        qty=qty,
+        reason=reason,
+        reject_reason=reject_reason,
+        receive_date=receive_date,
+        receive_qty=receive_qty,
+        user=_user(),
+    )
+    if not changed:
+        return message, no_update, no_update
+    return message, (counter or 0) + 1, "" if action == "edit" else no_update
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.ORDERS_GRID, "rowData"),
+    Output(ids.ORDERS_APPROVED_GRID, "rowData"),
+    Output(ids.ORDERS_HISTORY_GRID, "rowData"),
+    Output(ids.ORDERS_SUPPLIER_GRID, "rowData"),
+    Output(ids.ORDERS_TOTALS, "children"),
+    Output(ids.ORDERS_SUPPLIER, "options"),
+    Output(ids.ORDERS_EXPORT_CSV, "disabled"),
+    Output(ids.ORDERS_EXPORT_ZIP, "disabled"),
+    Input(ids.ORDERS_REFRESH, "data"),
+    Input(ids.ORDERS_SUPPLIER, "value"),
+    prevent_initial_call=True,
+)
+def refresh(_counter: int | None, supplier: str | None) -> tuple[Any, ...]:
+    """Reload the grids and the headline (after an action, or for another supplier)."""
+    with session_scope() as session:
+        data = view.page_data(session=session, supplier=supplier)
+    none_approved = data["totals"].counts["approved"] == 0
+    return (
+        data["recommended"],
+        data["approved"],
+        data["history"],
+        data["suppliers"],
+        view.totals_row(data["totals"]),
+        [{"label": s, "value": s} for s in data["supplier_options"]],
+        none_approved,
+        none_approved,
+    )
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.ORDERS_SELECTION, "children"),
+    Output(ids.ORDERS_EDIT_QTY, "value"),
+    Input(ids.ORDERS_GRID, "selectedRows"),
+    prevent_initial_call=True,
+)
+def selection(rows: list[dict[str, Any]] | None) -> tuple[str, Any]:
+    """Count and value of the ticked orders; one ticked order puts its quantity in the edit box."""
+    rows = rows or []
+    qty = rows[0].get("qty") if len(rows) == 1 else no_update
+    return view.selection_text(rows), qty
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.ORDERS_SUPPLIER, "value"),
+    Input(ids.ORDERS_SUPPLIER_GRID, "cellClicked"),
+    prevent_initial_call=True,
+)
+def pick_supplier(cell: dict[str, Any] | None) -> str:
+    """Clicking a supplier in the summary shows only its orders."""
+    data = (cell or {}).get("data") or {}
+    supplier = data.get("supplier") if isinstance(data, dict) else None
+    if not supplier:
+        raise PreventUpdate
+    return str(supplier)
+
+
+def export_file(*, per_supplier_zip: bool) -> dict[str, Any] | None:
+    """The approved orders as a dcc.Download payload (None when there is none)."""
+    try:
+        with session_scope() as session:
+            name, content = svc.export_approved(session=session, per_supplier_zip=per_supplier_zip)
+    except UserFacingError:
+        return None
+    return dcc.send_bytes(content, name)
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.ORDERS_DOWNLOAD, "data"),
+    Input(ids.ORDERS_EXPORT_CSV, "n_clicks"),
+    Input(ids.ORDERS_EXPORT_ZIP, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export(_csv: int | None, _zip: int | None) -> Any:
+    """Download the approved orders: one CSV, or a zip with one CSV per supplier (formula-safe cells)."""
+    if ctx.triggered_id not in (ids.ORDERS_EXPORT_CSV, ids.ORDERS_EXPORT_ZIP):
+        raise PreventUpdate
+    payload = export_file(per_supplier_zip=ctx.triggered_id == ids.ORDERS_EXPORT_ZIP)
+    if payload is None:
+        raise PreventUpdate
+    return payload
+
+
+# --- SKU page: forecast overrides -------------------------------------------------------------------------------------
+
+
+def save_override(
+    *, code: str, periods: list[str] | None, qty: Any, reason: str | None, user: str
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Store the override; returns (message, override trail, period options, chosen periods, reason box)."""
+    try:
+        amount = _number(qty, "the override quantity")
+        if amount is None:
+            raise UserFacingError("enter the units per period")
+        with session_scope() as session:
+            created = ovr.add_override(
+                session=session, code=code, periods=periods or [], qty=amount, reason=reason or "", user=user
+            )
+        with session_scope() as session:
+            history = ovr.override_history(session=session, code=code)
+            options = view.override_options(ovr.override_periods(session=session, code=code))
+    except UserFacingError as exc:
+        return alert(str(exc), "danger"), no_update, no_update, no_update, no_update
+    message = (
+        f"Saved {len(created):,} override(s) of {fmt_qty(created[0].qty)} units. The next recompute uses them "
+        "(forecast, safety stock and orders); the chart shows them after it."
+    )
+    return alert(message, "success"), view.override_history_table(history), options, [], ""
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.SKU_OVERRIDE_RESULT, "children"),
+    Output(ids.SKU_OVERRIDE_HISTORY, "children"),
+    Output(ids.SKU_OVERRIDE_PERIODS, "options"),
+    Output(ids.SKU_OVERRIDE_PERIODS, "value"),
+    Output(ids.SKU_OVERRIDE_REASON, "value"),
+    Input(ids.SKU_OVERRIDE_SAVE, "n_clicks"),
+    State(ids.SKU_CODE, "data"),
+    State(ids.SKU_OVERRIDE_PERIODS, "value"),
+    State(ids.SKU_OVERRIDE_QTY, "value"),
+    State(ids.SKU_OVERRIDE_REASON, "value"),
+    prevent_initial_call=True,
+)
+def override(
+    n_clicks: int | None, data: dict[str, Any] | None, periods: list[str] | None, qty: Any, reason: str | None
+) -> tuple[Any, ...]:
+    """Save a planner's forecast override for the chosen future periods."""
+    code = (data or {}).get("code")
+    if not n_clicks or not code:
+        raise PreventUpdate
+    return save_override(code=code, periods=periods, qty=qty, reason=reason, user=_user())
+
+
+# --- Watchtower: forecast value added ---------------------------------------------------------------------------------
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_FVA, "children"),
+    Input(ids.WATCHTOWER_FVA_BY, "value"),
+    prevent_initial_call=True,
+)
+def fva_by(by: str | None) -> Any:
+    """Forecast value added by planner, category or SKU."""
+    if by not in ("planner", "category", "sku"):
+        raise PreventUpdate
+    with session_scope() as session:
+        rows = ovr.fva_summary(session=session, by=by)
+    return view.fva_table(rows, by=by)
