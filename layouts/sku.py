@@ -31,6 +31,7 @@ from layouts._charts import (
     status_badge,
     status_color,
 )
+from layouts.orders import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
 
 dash.register_page(__name__, path_template="/sku/<code>", name="SKU", order=10, title="SKU · Inventory Command Center")
@@ -431,7 +432,10 @@ def detail_page(detail: SkuDetail) -> html.Div:
     unit = period_unit(detail)
     store = dcc.Store(id=ids.SKU_CODE, data={"code": detail.code, "run_id": detail.run.id if detail.run else None})
     history = history_figure(
-        history=detail.history, forecast=detail.forecast, backtest=detail.backtest, overrides=detail.overrides
+        history=detail.history,
+        forecast=detail.forecast,
+        backtest=detail.backtest,
+        overrides=newest_per_period(detail.overrides),
     )
     if detail.snapshot is None:
         return html.Div(
@@ -526,10 +530,11 @@ def detail_page(detail: SkuDetail) -> html.Div:
                 [
                     dbc.Col(models_card(detail), lg=4),
                     dbc.Col(stock_card(detail), lg=4),
-                    dbc.Col(overrides_card(detail), lg=4),
+                    dbc.Col(lead_time_panel(detail.code), lg=4),
                 ],
                 className="g-3",
             ),
+            html.Div(override_panel(detail.code), className="mt-3"),
         ]
     )
 
