@@ -347,12 +347,10 @@ def override(
     "viewer",
     Output(ids.WATCHTOWER_FVA, "children"),
     Input(ids.WATCHTOWER_FVA_BY, "value"),
-    prevent_initial_call=True,
 )
 def fva_by(by: str | None) -> Any:
-    """Forecast value added by planner, category or SKU."""
+    """The accuracy panel: backtest accuracy and forecast value added by planner, category or SKU."""
     if by not in ("planner", "category", "sku"):
         raise PreventUpdate
     with session_scope() as session:
-        rows = ovr.fva_summary(session=session, by=by)
-    return view.fva_table(rows, by=by)
+        return view.fva_content(session=session, by=by)

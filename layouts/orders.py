@@ -769,20 +769,30 @@ def lead_time_card(info: svc.LeadTimeInfo | None, open_orders: list[svc.OrderVie
     return dbc.Card(dbc.CardBody(children), className="shadow-sm border-0 h-100")
 
 
-def sku_panels(code: str) -> dbc.Row:
-    """The SKU page's override form (with the override trail) and its lead-time / open-order panel."""
+def override_panel(code: str) -> dbc.Card:
+    """The SKU page's forecast-override form with the override trail (who, when, why; superseded rows too)."""
     with session_scope() as session:
         periods = ovr.override_periods(session=session, code=code)
         history = ovr.override_history(session=session, code=code)
+    return override_card(code=code, periods=periods, history=history)
+
+
+def lead_time_panel(code: str) -> dbc.Card:
+    """The SKU page's learned lead times (per supplier: mean, spread, on-time rate; the source used) and open
+    purchase orders."""
+    with session_scope() as session:
         info = svc.lead_time_stats(session=session, code=code)
         open_orders = svc.list_orders(session=session, status=svc.OPEN_STATUSES, sku=code)
-    return dbc.Row(
-        [
-            dbc.Col(override_card(code=code, periods=periods, history=history), lg=8),
-            dbc.Col(lead_time_card(info, open_orders), lg=4),
-        ],
-        className="g-3 mt-0",
-    )
+    return lead_time_card(info, open_orders)
+
+
+def newest_per_period(overrides: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only the newest override of each period (the one in use), for the charts; input rows carry ``period`` and
+    ``created_at`` (``services.sku_detail`` rows)."""
+    newest: dict[Any, dict[str, Any]] = {}
+    for row in sorted(overrides, key=lambda r: r.get("created_at") or dt.datetime.min):
+        newest[row["period"]] = row
+    return [newest[p] for p in sorted(newest)]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -842,11 +852,8 @@ def fva_table(rows: list[ovr.FvaRow], *, by: str, limit: int = 10) -> Any:
     )
 
 
-def fva_panel(*, session: Any, by: str = "planner", kpis: dict[str, Any] | None = None) -> dbc.Card:
-    """Accuracy panel: the backtest accuracy of the latest run and the forecast value added of the overrides."""
-    total = ovr.fva_summary(session=session, by="total")
-    rows = ovr.fva_summary(session=session, by=by)
-    kpis = kpis or {}
+def accuracy_line(*, kpis: dict[str, Any], total: list[ovr.FvaRow]) -> str:
+    """The latest run's backtest accuracy and the overall FVA in one sentence."""
     facts = []
     wape = kpis.get("wape")
     if isinstance(wape, int | float):
@@ -861,8 +868,25 @@ def fva_panel(*, session: Any, by: str = "planner", kpis: dict[str, Any] | None 
         t = total[0]
         facts.append(
             f"overrides on {t.periods:,} period(s) with actuals: WAPE {fmt_pct(t.statistical_wape, 1)} statistical vs "
-            f"{fmt_pct(t.final_wape, 1)} overridden ({t.verdict})"
+            f"{fmt_pct(t.final_wape, 1)} with overrides ({t.verdict})"
         )
+    return "; ".join(facts) + "." if facts else ""
+
+
+def fva_content(*, session: Any, by: str) -> html.Div:
+    """The panel's body: the accuracy sentence and the FVA table by planner, category or SKU."""
+    total = ovr.fva_summary(session=session, by="total")
+    rows = ovr.fva_summary(session=session, by=by)
+    return html.Div(
+        [
+            html.Div(accuracy_line(kpis=ovr.latest_accuracy(session=session), total=total), className="small mb-2"),
+            fva_table(rows, by=by),
+        ]
+    )
+
+
+def fva_panel(by: str = "planner") -> dbc.Card:
+    """Accuracy panel of the Watchtower: filled by ``callbacks.orders.fva_by`` when the page loads (no query here)."""
     return dbc.Card(
         dbc.CardBody(
             [
@@ -890,8 +914,7 @@ def fva_panel(*, session: Any, by: str = "planner", kpis: dict[str, Any] | None 
                     ],
                     className="align-items-center mb-1",
                 ),
-                html.Div("; ".join(facts) + "." if facts else "", className="small mb-2"),
-                html.Div(fva_table(rows, by=by), id=ids.WATCHTOWER_FVA),
+                dcc.Loading(html.Div(id=ids.WATCHTOWER_FVA, style={"minHeight": "40px"}), type="dot"),
             ]
         ),
         className="shadow-sm border-0 mt-3",

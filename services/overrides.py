@@ -268,6 +268,13 @@ def add_override(
 # forecast value added
 
 
+def latest_accuracy(*, session: Session) -> dict[str, float]:
+    """Backtest accuracy of the latest finished run: its ``wape``, ``mase`` and ``bias`` KPIs (if present)."""
+    run = _latest_run(session)
+    kpis = dict(run.kpis or {}) if run is not None else {}
+    return {k: float(kpis[k]) for k in ("wape", "mase", "bias") if _clean(kpis.get(k)) is not None}
+
+
 def _period_end(start: pd.Series, grain: str) -> pd.Series:
     if grain == "monthly":
         return start + pd.DateOffset(months=1)
