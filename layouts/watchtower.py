@@ -27,6 +27,7 @@ from layouts._charts import (
     risk_scatter_figure,
 )
 from layouts._components import allowed, empty_state
+from layouts.orders import fva_panel
 from services.watchtower import (
     DEMAND_CLASSES,
     FILTER_COLUMNS,
@@ -492,5 +493,6 @@ def layout(**query: Any) -> html.Div:
                 "Click a row to open the SKU. Sort by clicking a column header (Ctrl-click to sort by several).",
                 className="small text-secondary mt-2",
             ),
+            fva_panel(),
         ]
     )
