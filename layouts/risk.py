@@ -1,18 +1,1098 @@
-"""Risk engine (/risk)."""
+"""Risk engine (/risk): service level, lead time and variability in money, for one SKU or a segment.
+
+Opens on ``/risk?sku=CODE`` (from the SKU page), ``/risk?category=NAME``, ``/risk?abc=A`` or the whole portfolio.
+The controls start at today's values from the latest snapshot; callbacks/risk.py recomputes the figures through
+services/whatif.py as they move. The scope picker, metric tiles and input rows here are shared with /profit.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import dcc, html
 
 from db.session import session_scope
-from layouts._components import page_header
-from services.overview import overview
+from layouts import _ids as ids
+from layouts._charts import (
+    CURRENCY,
+    GRAPH_CONFIG,
+    MISSING,
+    SECTION_CLASS,
+    base_layout,
+    empty_figure,
+    fmt_date,
+    fmt_datetime,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    fmt_qty,
+)
+from layouts._components import allowed, empty_state
+from services import whatif as svc
 
 dash.register_page(__name__, path="/risk", name="Risk engine", order=2, title="Risk engine · Inventory Command Center")
 
+INK = "#1f3a5f"
+DEMAND_COLOR = "#1f77b4"
+LEAD_COLOR = "#ff7f0e"
+BEST_COLOR = "#2ca02c"
+CHOSEN_COLOR = "#d62728"
+CLASS_COLORS = {"A": "#1f3a5f", "B": "#5b84b1", "C": "#a7bed8"}
+GRID = "#eef0f3"
+CARD = "shadow-sm border-0 h-100"
+VIEW_OPTIONS = [{"label": "One SKU", "value": "sku"}, {"label": "Segment", "value": "segment"}]
+MEASURE_LABEL = {"csl": "cycle service level", "fill_rate": "fill rate"}
+MEASURE_SHORT = {"csl": "CSL", "fill_rate": "fill rate"}
+POLICY_LABEL = {"sQ": "Continuous review (s, Q)", "RS": "Periodic review (R, S)"}
+POLICY_SHORT = {"sQ": "(s, Q)", "RS": "(R, S)"}
+HIDDEN = {"display": "none"}
+SHOWN: dict[str, str] = {}
+DECOMP_HEIGHT, FRONTIER_HEIGHT, SIM_HEIGHT = 250, 430, 300
 
-def layout(**_kwargs: object) -> html.Div:
+
+# --------------------------------------------------------------------------------------------------------------------
+# shared pieces (also used by layouts/profit.py)
+
+
+def scope_from_query(query: dict[str, Any]) -> svc.Scope:
+    """The scope a URL asks for (?sku=, ?category=, ?abc=), else the portfolio."""
+    for key, kind in (("sku", "sku"), ("category", "category"), ("abc", "abc")):
+        value = query.get(key)
+        if isinstance(value, str) and value.strip():
+            return svc.Scope(kind=kind, value=value.strip()[:100])
+    return svc.Scope(kind="portfolio")
+
+
+def segment_options(options: svc.ScopeOptions) -> list[dict[str, str]]:
+    out = [{"label": f"Whole portfolio ({options.sku_count:,} SKUs)", "value": "portfolio"}]
+    out += [{"label": f"ABC class {a}", "value": f"abc:{a}"} for a in options.abc_classes]
+    out += [{"label": f"Category · {c}", "value": f"category:{c}"} for c in options.categories]
+    return out
+
+
+def sku_option(code: str, name: str, category: str) -> dict[str, str]:
+    return {"label": f"{code} · {name} ({category})", "value": code}
+
+
+def scope_bar(
+    *,
+    scope: svc.Scope,
+    items: svc.Items | None,
+    options: svc.ScopeOptions,
+    view_id: str,
+    sku_id: str,
+    sku_wrap: str,
+    segment_id: str,
+    segment_wrap: str,
+    note_id: str,
+    reset_id: str,
+) -> dbc.Card:
+    """View (one SKU / segment), the SKU type-ahead or the segment list, what the scope holds, reset to today."""
+    is_sku = scope.kind == "sku"
+    sku_options = []
+    if is_sku and items is not None:
+        sku_options = [sku_option(items.codes[0], items.names[0], items.categories[0])]
+    return dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.RadioItems(
+                            id=view_id,
+                            options=VIEW_OPTIONS,
+                            value="sku" if is_sku else "segment",
+                            inline=True,
+                            className="fw-semibold",
+                        ),
+                        width="auto",
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div(
+                                dcc.Dropdown(
+                                    id=sku_id,
+                                    options=sku_options,
+                                    value=items.codes[0] if is_sku and items is not None else None,
+                                    placeholder="Type a SKU code or name…",
+                                    searchable=True,
+                                    clearable=False,
+                                ),
+                                id=sku_wrap,
+                                style=SHOWN if is_sku else HIDDEN,
+                            ),
+                            html.Div(
+                                dcc.Dropdown(
+                                    id=segment_id,
+                                    options=segment_options(options),
+                                    value=scope.key if not is_sku else "portfolio",
+                                    clearable=False,
+                                    searchable=True,
+                                ),
+                                id=segment_wrap,
+                                style=HIDDEN if is_sku else SHOWN,
+                            ),
+                        ],
+                        md=4,
+                    ),
+                    dbc.Col(html.Div(scope_note(items), id=note_id, className="small text-secondary"), md=True),
+                    dbc.Col(
+                        dbc.Button("Reset to today", id=reset_id, color="secondary", outline=True, size="sm"),
+                        width="auto",
+                    ),
+                ],
+                className="g-3 align-items-center",
+            ),
+            className="py-2",
+        ),
+        className="shadow-sm border-0 mb-3",
+    )
+
+
+def scope_note(items: svc.Items | None) -> list[Any]:
+    """What the page is looking at, from the snapshot."""
+    if items is None:
+        return [MISSING]
+    run = items.run
+    head: list[Any]
+    if items.n == 1:
+        cls = str(items.demand_class[0]).replace("_", " ")
+        head = [
+            html.B(items.names[0] or items.codes[0]),
+            f" · {items.categories[0]} · class {items.abc[0]} · {cls} demand",
+        ]
+    else:
+        head = [html.B(items.scope.label), f" · {items.n:,} SKUs"]
+    return [
+        *head,
+        html.Br(),
+        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date(run.data_as_of)} · "
+        f"one period = one {run.period_unit}",
+    ]
+
+
+def metric(label: str, value: str, note: Any = None, *, accent: str | None = None, metric_id: str | None = None) -> Any:
+    """A figure tile in the Watchtower's KPI style."""
+    body = dbc.CardBody(
+        [
+            html.Div(style={"height": "4px", "background": accent, "margin": "-0.5rem -1rem 0.5rem"})
+            if accent
+            else None,
+            html.Div(label, className="kpi-label text-truncate", title=label),
+            html.Div(value, className="kpi-value text-nowrap", id=metric_id)
+            if metric_id
+            else html.Div(value, className="kpi-value text-nowrap"),
+            html.Div(note, className="small text-secondary") if note else None,
+        ],
+        className="py-2 px-3",
+    )
+    return dbc.Card(body, className="kpi-card h-100 shadow-sm border-0", style={"overflow": "hidden"})
+
+
+def number_row(
+    label: str,
+    control_id: str,
+    value: float | None,
+    *,
+    unit: str | None = None,
+    step: Any = "any",
+    hint_id: str | None,
+    hint: str | None = None,
+    disabled: bool = False,
+) -> html.Div:
+    """A labelled number input (debounced) with an optional unit and a hint line below."""
+    group: list[Any] = [
+        dbc.Input(
+            id=control_id,
+            type="number",
+            value=value,
+            step=step,
+            debounce=0.4,
+            inputMode="decimal",
+            disabled=disabled,
+        )
+    ]
+    if unit:
+        group.append(dbc.InputGroupText(unit))
+    return html.Div(
+        [
+            dbc.Label(label, html_for=control_id, className="small fw-semibold mb-1"),
+            dbc.InputGroup(group, size="sm"),
+            html.Div(hint, id=hint_id, className="form-text mt-0") if hint_id else None,
+        ],
+        className="mb-2",
+    )
+
+
+def graph(figure: dict[str, Any], height: int, *, graph_id: str | None = None) -> dcc.Graph:
+    """A chart with a fixed height (a responsive graph inside a new container would collapse to its minimum)."""
+    props: dict[str, Any] = {"id": graph_id} if graph_id else {}
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, style={"height": f"{height}px"}, **props)
+
+
+def section(title: str, *children: Any, note: Any = None, class_name: str = "", fill: bool = True) -> dbc.Card:
+    """A titled card; ``fill`` stretches it to the height of its row."""
+    head: list[Any] = [html.Span(title, className=SECTION_CLASS)]
+    if note:
+        head.append(html.Span(note, className="small text-secondary ms-2"))
+    card_class = CARD if fill else "shadow-sm border-0"
+    return dbc.Card(dbc.CardBody([html.Div(head, className="mb-1"), *children]), className=f"{card_class} {class_name}")
+
+
+def message(notes: Sequence[str], *, error: str | None = None) -> list[Any]:
+    """The page's message area: an input error (red) and notes about the scope (grey)."""
+    out: list[Any] = []
+    if error:
+        out.append(
+            dbc.Alert(
+                [html.B("Check the inputs: "), error, html.Span(" The figures show the last valid inputs.")],
+                color="danger",
+                className="py-2 mb-2",
+            )
+        )
+    out += [dbc.Alert(n, color="light", className="border py-2 mb-2 small") for n in notes]
+    return out
+
+
+def no_snapshot() -> html.Div:
+    return empty_state(
+        "There is no snapshot yet: import data and run a recompute on the Watchtower first.", "/", "Open the Watchtower"
+    )
+
+
+def unknown_scope(scope: svc.Scope) -> dbc.Alert:
+    what = f"No SKU \u201c{scope.value}\u201d" if scope.kind == "sku" else f"Nothing in {scope.label.lower()}"
+    return dbc.Alert(f"{what} in the latest snapshot: showing the whole portfolio.", color="warning", className="py-2")
+
+
+def plural(n: float, word: str) -> str:
+    return word if abs(n - 1) < 1e-9 else word + "s"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# figures
+
+
+def decomposition_figure(result: svc.RiskResult) -> dict[str, Any]:
+    """Safety stock split into the demand-variability and lead-time-variability terms of
+    SS = k sqrt(P sigma_D^2 + D^2 sigma_L^2) (by their share of the variance), and each term on its own."""
+    if result.safety_stock <= 0:
+        return empty_figure("No safety stock at this setting: nothing to split")
+    total = result.safety_stock
+    d_part, l_part = max(result.demand_part, 0.0), max(result.lead_time_part, 0.0)
+    rows = ["Safety stock", "Demand variability alone", "Lead-time variability alone"]
+    demand_x = [d_part, result.demand_only, 0.0]
+    lead_x = [l_part, 0.0, result.lead_time_only]
+
+    def text(values: list[float], color_share: bool) -> list[str]:
+        out = []
+        for i, v in enumerate(values):
+            if v <= 0:
+                out.append("")
+            elif i == 0 and color_share:
+                out.append(f"{fmt_qty(v)} ({v / total:.0%})")
+            else:
+                out.append(fmt_qty(v))
+        return out
+
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "Demand variability (forecast error)",
+            "y": rows,
+            "x": demand_x,
+            "text": text(demand_x, True),
+            "textposition": "inside",
+            "insidetextanchor": "middle",
+            "textangle": 0,
+            "marker": {"color": DEMAND_COLOR},
+            "hovertemplate": "%{y}: %{x:,.0f} units from demand variability<extra></extra>",
+        },
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "Lead-time variability",
+            "y": rows,
+            "x": lead_x,
+            "text": text(lead_x, True),
+            "textposition": "inside",
+            "insidetextanchor": "middle",
+            "textangle": 0,
+            "marker": {"color": LEAD_COLOR},
+            "hovertemplate": "%{y}: %{x:,.0f} units from lead-time variability<extra></extra>",
+        },
+    ]
+    return {
+        "data": data,
+        "layout": base_layout(
+            barmode="stack",
+            height=DECOMP_HEIGHT,
+            bargap=0.35,
+            margin={"l": 10, "r": 10, "t": 30, "b": 10},
+            legend={
+                "orientation": "h",
+                "y": 1.02,
+                "yanchor": "bottom",
+                "x": 0,
+                "font": {"size": 11},
+                "traceorder": "normal",
+            },
+            xaxis={"title": {"text": "Units"}, "gridcolor": GRID, "zeroline": False},
+            yaxis={"autorange": "reversed", "automargin": True, "ticksuffix": "  "},
+            uniformtext={"minsize": 10, "mode": "hide"},
+        ),
+    }
+
+
+def _pct_axis(measure: str) -> str:
+    return "Cycle service level" if measure == "csl" else "Expected fill rate"
+
+
+def frontier_figure(frontier: svc.Frontier) -> dict[str, Any]:
+    """Safety-stock capital against service level: one line per segment (same target everywhere), the best
+    allocation (dashed), today's setting (diamonds) and the page's setting (star)."""
+    if not frontier.curves:
+        return empty_figure("No demand in this scope: no frontier to draw")
+    data: list[dict[str, Any]] = []
+    main = frontier.curves[0].name
+    for curve in frontier.curves:
+        if curve.kind == "best":
+            color, width, dash_, name = BEST_COLOR, 2.5, "dash", "Best allocation (level set per SKU)"
+        elif curve.name == main:
+            color, width, dash_, name = INK, 3, "solid", f"{curve.name} (same target for every SKU)"
+        else:
+            color = CLASS_COLORS.get(curve.name[-1], "#8c9db5")
+            width, dash_, name = 1.8, "solid", curve.name
+        trace: dict[str, Any] = {
+            "type": "scatter",
+            "mode": "lines",
+            "name": name,
+            "x": curve.capital,
+            "y": curve.service,
+            "line": {"color": color, "width": width, "dash": dash_, "shape": "spline", "smoothing": 0.6},
+        }
+        if curve.targets:
+            trace["customdata"] = [[t] for t in curve.targets]
+            trace["hovertemplate"] = (
+                "target %{customdata[0]:.1%}: %{y:.2%} for " + CURRENCY + "%{x:,.0f}<extra>" + curve.name + "</extra>"
+            )
+        else:
+            trace["hovertemplate"] = "%{y:.2%} for " + CURRENCY + "%{x:,.0f}<extra>best allocation</extra>"
+        data.append(trace)
+    for point in frontier.today:
+        color = INK if point.name == main else CLASS_COLORS.get(point.name[-1], "#8c9db5")
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Today" if point.name == main else f"Today · {point.name}",
+                "showlegend": point.name == main,
+                "x": [point.capital],
+                "y": [point.service],
+                "marker": {"symbol": "diamond", "size": 12, "color": "#fff", "line": {"color": color, "width": 2.5}},
+                "hovertemplate": f"Today · {point.name}: %{{y:.2%}} for {CURRENCY}%{{x:,.0f}}<extra></extra>",
+            }
+        )
+    chosen = frontier.chosen
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "This setting",
+            "x": [chosen.capital],
+            "y": [chosen.service],
+            "marker": {"symbol": "star", "size": 17, "color": CHOSEN_COLOR, "line": {"color": "#fff", "width": 1}},
+            "hovertemplate": f"This setting: %{{y:.2%}} for {CURRENCY}%{{x:,.0f}}<extra></extra>",
+        }
+    )
+    lows = [min(c.service) for c in frontier.curves if c.service]
+    low = max(0.0, min(lows + [p.service for p in frontier.today] + [chosen.service]) - 0.01)
+    return {
+        "data": data,
+        "layout": base_layout(
+            height=FRONTIER_HEIGHT,
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            legend={
+                "orientation": "v",
+                "y": 0.02,
+                "yanchor": "bottom",
+                "x": 0.99,
+                "xanchor": "right",
+                "font": {"size": 11},
+                "bgcolor": "rgba(255,255,255,0.85)",
+                "bordercolor": "#dee2e6",
+                "borderwidth": 1,
+            },
+            hovermode="closest",
+            xaxis={
+                "title": {"text": "Capital tied in safety stock"},
+                "tickprefix": CURRENCY,
+                "tickformat": "~s",
+                "gridcolor": GRID,
+                "rangemode": "tozero",
+            },
+            yaxis={
+                "title": {"text": _pct_axis(frontier.measure)},
+                "tickformat": ".0%",
+                "gridcolor": GRID,
+                "range": [low, 1.0],
+                "automargin": True,
+            },
+        ),
+    }
+
+
+def paths_figure(view: svc.SimulationView) -> dict[str, Any]:
+    """Sample paths of net inventory (the last two simulated years) with the reorder / order-up-to level."""
+    run = view.run("formula") or view.run("formula_normal")
+    if run is None or not run.paths:
+        return empty_figure("No paths to show")
+    data = []
+    palette = ["#1f3a5f", "#4f7cac", "#8fb0d6", "#b9cbe3"]
+    for i, path in enumerate(run.paths[:3]):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Run {i + 1}",
+                "x": list(range(1, len(path) + 1)),
+                "y": path,
+                "line": {"color": palette[i % len(palette)], "width": 1.6 if i == 0 else 1.1, "shape": "hv"},
+                "hovertemplate": f"{view.unit} %{{x}}: %{{y:,.0f}} units<extra>run {i + 1}</extra>",
+            }
+        )
+    level_name = "Reorder point" if view.policy == "sQ" else "Order-up-to level"
+    shapes = [
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": run.level,
+            "y1": run.level,
+            "line": {"color": LEAD_COLOR, "width": 1.5, "dash": "dash"},
+        },
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": 0,
+            "y1": 0,
+            "line": {"color": CHOSEN_COLOR, "width": 1},
+        },
+    ]
+    annotations = [
+        {
+            "xref": "paper",
+            "x": 1,
+            "xanchor": "right",
+            "y": run.level,
+            "yanchor": "bottom",
+            "showarrow": False,
+            "text": f"{level_name} {fmt_qty(run.level)}",
+            "font": {"size": 11, "color": LEAD_COLOR},
+        },
+        {
+            "xref": "paper",
+            "x": 0,
+            "xanchor": "left",
+            "y": 0,
+            "yanchor": "top",
+            "showarrow": False,
+            "text": "below 0 = backorders",
+            "font": {"size": 10, "color": CHOSEN_COLOR},
+        },
+    ]
+    return {
+        "data": data,
+        "layout": base_layout(
+            height=SIM_HEIGHT,
+            margin={"l": 10, "r": 10, "t": 10, "b": 40},
+            showlegend=False,
+            shapes=shapes,
+            annotations=annotations,
+            xaxis={"title": {"text": f"Simulated {view.unit}s (last two years)"}, "gridcolor": GRID},
+            yaxis={"title": {"text": "Net inventory (units)"}, "gridcolor": GRID, "automargin": True},
+        ),
+    }
+
+
+def stockouts_figure(view: svc.SimulationView) -> dict[str, Any]:
+    """Distribution over replications of the periods with unmet demand per year (shared bins)."""
+    colors = {"formula_normal": "#9aa5b1", "formula": INK, "quantile": BEST_COLOR}
+    runs = [r for r in view.runs if not (r.key == "formula_normal" and len(view.runs) > 1)]
+    top = max((max(r.stockouts_per_year) for r in runs if r.stockouts_per_year), default=0.0)
+    size = max(top / 20.0, 0.05)
+    data = [
+        {
+            "type": "histogram",
+            "name": run.label,
+            "x": run.stockouts_per_year,
+            "opacity": 0.7,
+            "histnorm": "percent",
+            "xbins": {"start": 0, "end": top + size, "size": size},
+            "marker": {"color": colors.get(run.key, INK), "line": {"color": "#fff", "width": 0.5}},
+            "hovertemplate": "%{x} stockout "
+            + view.unit
+            + "s a year: %{y:.0f}% of runs<extra>"
+            + run.label
+            + "</extra>",
+        }
+        for run in runs
+    ]
+    return {
+        "data": data,
+        "layout": base_layout(
+            height=SIM_HEIGHT,
+            barmode="overlay",
+            margin={"l": 10, "r": 10, "t": 30, "b": 40},
+            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 10}},
+            xaxis={"title": {"text": f"Stockout {view.unit}s per year"}, "gridcolor": GRID, "rangemode": "tozero"},
+            yaxis={"title": {"text": "Share of runs"}, "ticksuffix": "%", "gridcolor": GRID, "automargin": True},
+        ),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# result blocks (built by callbacks/risk.py)
+
+
+def level_name(policy: str) -> str:
+    return "Reorder point" if policy == "sQ" else "Order-up-to level"
+
+
+def kpi_row(result: svc.RiskResult, today: svc.RiskResult) -> dbc.Row:
+    """Safety stock, level, capital, holding cost, stockouts a year, service: this setting vs today's targets."""
+    inputs = result.inputs
+
+    def vs(now: float, then: float, kind: str, better_low: bool = True) -> Any:
+        delta = now - then
+        if not math.isfinite(delta) or abs(delta) < 1e-9 * max(1.0, abs(then)):
+            return "same as today"
+        sign = "+" if delta > 0 else "\u2212"
+        good = (delta < 0) == better_low
+        text = {
+            "money": fmt_money(abs(delta)),
+            "qty": fmt_qty(abs(delta)),
+            "pct": f"{abs(delta) * 100:.1f} pp",
+            "num": fmt_number(abs(delta), 1),
+        }[kind]
+        return [html.Span(f"{sign}{text}", className="text-success" if good else "text-danger"), " vs today"]
+
+    service_value = result.cycle_service_level if inputs.measure == "csl" else result.fill_rate
+    today_service = today.cycle_service_level if inputs.measure == "csl" else today.fill_rate
+    tiles = [
+        metric("Safety stock", fmt_qty(result.safety_stock) + " u", vs(result.safety_stock, today.safety_stock, "qty")),
+        metric(
+            level_name(inputs.policy),
+            fmt_qty(result.level) + " u",
+            f"engine snapshot {fmt_qty(result.engine_level)}",
+        ),
+        metric(
+            "Capital in safety stock",
+            fmt_money(result.capital),
+            vs(result.capital, today.capital, "money"),
+            accent=INK,
+            metric_id=ids.RISK_KPIS + "-capital",
+        ),
+        metric(
+            "Holding cost / year",
+            fmt_money(result.holding_per_year),
+            vs(result.holding_per_year, today.holding_per_year, "money"),
+        ),
+        metric(
+            "Expected stockouts / year",
+            fmt_number(result.stockouts_per_year, 1),
+            vs(result.stockouts_per_year, today.stockouts_per_year, "num"),
+            accent=CHOSEN_COLOR,
+        ),
+        metric(
+            "Expected " + ("cycle service" if inputs.measure == "csl" else "fill rate"),
+            fmt_pct(service_value),
+            vs(service_value, today_service, "pct", better_low=False),
+            accent=BEST_COLOR,
+        ),
+    ]
+    return dbc.Row([dbc.Col(t, xs=6, md=4) for t in tiles], className="g-2 mb-3")
+
+
+def _row(label: str, now: str, today: str, note: str | None = None) -> html.Tr:
+    return html.Tr(
+        [
+            html.Th(
+                [label, html.Div(note, className="small text-secondary fw-normal") if note else None],
+                className="fw-normal text-secondary small",
+            ),
+            html.Td(now, className="text-end fw-semibold"),
+            html.Td(today, className="text-end"),
+        ]
+    )
+
+
+def detail_table(result: svc.RiskResult, today: svc.RiskResult, items: svc.Items) -> Any:
+    """This setting beside today's targets (same formula) and the engine snapshot."""
+    inputs = result.inputs
+    unit = items.run.period_unit
+    days = items.run.days_per_period
+    lt = float(np.mean(inputs.lead_time)) * days
+    lt_sd = float(np.mean(inputs.lead_time_std)) * days
+    lt_today = float(np.mean(today.inputs.lead_time)) * days
+    lt_sd_today = float(np.mean(today.inputs.lead_time_std)) * days
+    target = f"{inputs.target:.1%} {MEASURE_SHORT[inputs.measure]}"
+    rows = [
+        _row(
+            "Service target",
+            target,
+            f"{result.today_target:.1%} CSL",
+            "one target for every SKU" if items.n > 1 else None,
+        ),
+        _row(
+            "Lead time ± spread",
+            f"{lt:,.1f} ± {lt_sd:,.1f} d",
+            f"{lt_today:,.1f} ± {lt_sd_today:,.1f} d",
+            "mean over the SKUs" if items.n > 1 else None,
+        ),
+        _row(
+            "Review",
+            POLICY_SHORT[inputs.policy]
+            + (f", R = {inputs.review_period} {plural(inputs.review_period, unit)}" if inputs.policy == "RS" else ""),
+            POLICY_SHORT[today.inputs.policy],
+        ),
+        _row("Safety stock", fmt_qty(result.safety_stock), fmt_qty(today.safety_stock)),
+        _row(level_name(inputs.policy), fmt_qty(result.level), fmt_qty(today.level)),
+        _row(
+            "Cycle service level",
+            fmt_pct(result.cycle_service_level),
+            fmt_pct(today.cycle_service_level),
+            "weighted by demand value" if items.n > 1 else None,
+        ),
+        _row("Expected fill rate", fmt_pct(result.fill_rate, 2), fmt_pct(today.fill_rate, 2)),
+        _row(
+            "Replenishment cycles / year", fmt_number(result.cycles_per_year, 1), fmt_number(today.cycles_per_year, 1)
+        ),
+        _row("Capital in safety stock", fmt_money(result.capital), fmt_money(today.capital)),
+    ]
+    table = dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [html.Th(""), html.Th("This setting", className="text-end"), html.Th("Today", className="text-end")]
+                )
+            ),
+            html.Tbody(rows),
+        ],
+        size="sm",
+        className="mb-2 small align-middle",
+    )
+    engine = html.Div(
+        [
+            "The engine's snapshot holds ",
+            html.B(fmt_qty(result.engine_safety_stock)),
+            f" units of safety stock ({fmt_money(result.engine_capital)}): it reviews every {unit} and, for slow or "
+            "lumpy SKUs, takes the reorder point as a quantile",
+            f" ({result.slow_movers:,} {plural(result.slow_movers, 'SKU')} here)." if items.n > 1 else ".",
+        ],
+        className="small text-secondary",
+    )
+    return [table, engine]
+
+
+def method_note(result: svc.RiskResult, items: svc.Items) -> Any:
+    """Say plainly when the normal formula is the wrong tool for this SKU and what the quantile method gives."""
+    q = result.quantile
+    if items.n > 1:
+        if not result.slow_movers:
+            return None
+        return dbc.Alert(
+            [
+                html.B(f"{result.slow_movers:,} slow or lumpy {plural(result.slow_movers, 'SKU')}: "),
+                "the normal formula overstates their service. The engine sets their reorder points as Poisson, "
+                "negative-binomial or bootstrapped quantiles of lead-time demand; pick one of them to simulate it.",
+            ],
+            color="warning",
+            className="py-2 small mb-0",
+        )
+    if q is None:
+        return None
+    if q.method == "normal":
+        return html.Div(["Normal formula applies: ", q.reason.rstrip("."), "."], className="small text-secondary")
+    label = svc.METHOD_LABELS.get(q.method, q.method)
+    return dbc.Alert(
+        [
+            html.B("The normal formula is the wrong tool for this SKU. "),
+            q.reason.rstrip("."),
+            f". The {label} puts the {level_name(result.inputs.policy).lower()} at ",
+            html.B(fmt_qty(q.level)),
+            f" instead of {fmt_qty(q.normal_level)}. Run the simulation to see what each delivers.",
+        ],
+        color="warning",
+        className="py-2 small mb-0",
+    )
+
+
+def simulation_block(view: svc.SimulationView) -> list[Any]:
+    """Verdict, sample paths, the distribution of stockouts and achieved vs target service."""
+    color = "danger" if view.overpromises else "success" if "meets" in view.verdict else "warning"
+    target_label = f"{view.target:.1%} {MEASURE_LABEL[view.measure]}"
+    rows = []
+    for run in view.runs:
+        mean_out = float(np.mean(run.stockouts_per_year)) if run.stockouts_per_year else float("nan")
+        achieved = run.achieved(view.measure)[0]
+        gap = achieved - view.target if math.isfinite(achieved) else float("nan")
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [html.Div(run.label, className="fw-semibold"), html.Div(run.demand, className="text-secondary")]
+                    ),
+                    html.Td(fmt_qty(run.level), className="text-end"),
+                    html.Td(_pm(run.cycle_service_level, run.cycle_service_level_ci), className="text-end"),
+                    html.Td(_pm(run.fill_rate, run.fill_rate_ci), className="text-end"),
+                    html.Td(
+                        MISSING if not math.isfinite(gap) else f"{gap * 100:+.1f} pp",
+                        className="text-end fw-semibold " + ("text-danger" if gap < -0.01 else "text-success"),
+                    ),
+                    html.Td(fmt_number(mean_out, 1), className="text-end"),
+                    html.Td(fmt_qty(run.average_on_hand), className="text-end"),
+                ]
+            )
+        )
+    unit = view.unit
+    table = dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th("Policy and demand"),
+                        html.Th(level_name(view.policy), className="text-end"),
+                        html.Th("Cycle service", className="text-end"),
+                        html.Th("Fill rate", className="text-end"),
+                        html.Th("vs target", className="text-end"),
+                        html.Th(f"Stockout {unit}s / year", className="text-end"),
+                        html.Th("Avg on hand", className="text-end"),
+                    ]
+                )
+            ),
+            html.Tbody(rows),
+        ],
+        size="sm",
+        hover=True,
+        className="small mb-1 align-middle",
+    )
+    return [
+        dbc.Alert([html.B(f"Target {target_label}. "), view.verdict], color=color, className="py-2 mb-3"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        html.Div("Sample inventory paths", className=SECTION_CLASS),
+                        graph(paths_figure(view), SIM_HEIGHT),
+                    ],
+                    lg=7,
+                ),
+                dbc.Col(
+                    [
+                        html.Div("Stockouts per year, across runs", className=SECTION_CLASS),
+                        graph(stockouts_figure(view), SIM_HEIGHT),
+                    ],
+                    lg=5,
+                ),
+            ],
+            className="g-3 mb-2",
+        ),
+        html.Div("Achieved vs target", className=SECTION_CLASS),
+        table,
+        html.Div(
+            f"{view.replications} runs of {view.years:g} years each (after warm-up); ± is the 95% confidence "
+            "half-width. Continuous review is simulated with a check every day; lead times are drawn around their "
+            "mean with the given spread.",
+            className="small text-secondary",
+        ),
+    ]
+
+
+def _pm(value: float, half: float) -> str:
+    if not math.isfinite(value):
+        return MISSING
+    return f"{value:.1%}" + (f" ±{half:.1%}" if math.isfinite(half) else "")
+
+
+def hints(items: svc.Items, defaults: dict[str, Any]) -> dict[str, str]:
+    """The line under each control: what today's value is and how a segment value applies."""
+    unit = items.run.period_unit
+    if items.n == 1:
+        return {
+            "target": f"today {defaults['target_pct']:.1f}% cycle service level",
+            "lt": f"today {defaults['lead_time_days']:g} d ({items.lead_time_source[0]})",
+            "lt_std": "standard deviation of the lead time",
+            "sigma": f"per {unit}: spread of the forecast errors (today {defaults['sigma']:g})",
+            "q": f"today's lot {fmt_qty(defaults['order_quantity'])} (EOQ, rounded to MOQ / multiple)",
+        }
+    return {
+        "target": f"one target for all {items.n:,} SKUs; today's value-weighted mean {defaults['target_pct']:.1f}%",
+        "lt": "mean over the SKUs; a new value scales each SKU's lead time",
+        "lt_std": "mean over the SKUs; scales each SKU's spread",
+        "sigma": f"total per {unit} over the SKUs; scales each SKU's forecast error",
+        "q": "total of the SKUs' lots; scales each SKU's lot",
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# page
+
+
+def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
+    h = hints(items, defaults)
+    unit = items.run.period_unit
+    apply_block: Any = None
+    if allowed("planner"):
+        apply_block = html.Div(
+            [
+                html.Hr(className="my-3"),
+                dcc.ConfirmDialogProvider(
+                    dbc.Button(
+                        "Apply as policy",
+                        id=ids.RISK_APPLY,
+                        color="primary",
+                        className="w-100",
+                        title="Write this service level (and changed lead times) to the SKU master and recompute",
+                    ),
+                    id=ids.RISK_APPLY_CONFIRM,
+                    message=(
+                        "Write this service level (and any changed lead time) to every SKU in the selected scope, "
+                        "then recompute the portfolio?"
+                    ),
+                ),
+                html.Div(id=ids.RISK_APPLY_PROGRESS, className="small text-secondary mt-1"),
+                html.Div(id=ids.RISK_APPLY_RESULT, className="small mt-1"),
+            ]
+        )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div("Controls", className=SECTION_CLASS),
+                dbc.Label("Service measure", className="small fw-semibold mb-1"),
+                dbc.RadioItems(
+                    id=ids.RISK_MEASURE,
+                    options=[
+                        {"label": "Cycle service level", "value": "csl"},
+                        {"label": "Fill rate", "value": "fill_rate"},
+                    ],
+                    value=defaults["measure"],
+                    className="small mb-2",
+                ),
+                number_row(
+                    "Target",
+                    ids.RISK_TARGET,
+                    defaults["target_pct"],
+                    unit="%",
+                    step=0.1,
+                    hint_id=ids.RISK_HINTS + "-target",
+                    hint=h["target"],
+                ),
+                number_row(
+                    "Lead time",
+                    ids.RISK_LT_MEAN,
+                    defaults["lead_time_days"],
+                    unit="days",
+                    hint_id=ids.RISK_HINTS + "-lt",
+                    hint=h["lt"],
+                ),
+                number_row(
+                    "Lead-time spread (std)",
+                    ids.RISK_LT_STD,
+                    defaults["lead_time_std_days"],
+                    unit="days",
+                    hint_id=ids.RISK_HINTS + "-lt-std",
+                    hint=h["lt_std"],
+                ),
+                number_row(
+                    "Demand variability (σ)",
+                    ids.RISK_SIGMA,
+                    defaults["sigma"],
+                    unit=f"units/{unit}",
+                    hint_id=ids.RISK_HINTS + "-sigma",
+                    hint=h["sigma"],
+                ),
+                dbc.Label("Review policy", className="small fw-semibold mb-1 mt-1"),
+                dbc.RadioItems(
+                    id=ids.RISK_POLICY,
+                    options=[{"label": label, "value": key} for key, label in POLICY_LABEL.items()],
+                    value=defaults["policy"],
+                    className="small mb-2",
+                ),
+                html.Div(
+                    number_row(
+                        "Order quantity Q",
+                        ids.RISK_ORDER_QTY,
+                        defaults["order_quantity"],
+                        unit="units",
+                        hint_id=ids.RISK_HINTS + "-q",
+                        hint=h["q"],
+                    ),
+                    id=ids.RISK_ORDER_QTY_WRAP,
+                ),
+                html.Div(
+                    number_row(
+                        "Review period R",
+                        ids.RISK_REVIEW,
+                        defaults["review_period"],
+                        unit=f"{unit}s",
+                        step=1,
+                        hint_id=None,
+                    ),
+                    id=ids.RISK_REVIEW_WRAP,
+                    style=HIDDEN,
+                ),
+                apply_block,
+            ]
+        ),
+        className=CARD,
+    )
+
+
+def set_hints(items: svc.Items, defaults: dict[str, Any]) -> list[str]:
+    h = hints(items, defaults)
+    return [h["target"], h["lt"], h["lt_std"], h["sigma"], h["q"]]
+
+
+HINT_IDS = [ids.RISK_HINTS + s for s in ("-target", "-lt", "-lt-std", "-sigma", "-q")]
+
+
+def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> html.Div:
+    defaults = svc.risk_defaults(items)
+    return html.Div(
+        [
+            dcc.Store(id=ids.RISK_SCOPE, data={"scope": items.scope.key, "baseline": defaults}),
+            dcc.Store(id=ids.RISK_FRONTIER_DATA),
+            html.Div(
+                [
+                    html.H2("Risk engine", className="h4 mb-0"),
+                    html.P(
+                        "What each point of service costs in safety stock, where the risk comes from, and whether the "
+                        "policy delivers its promise.",
+                        className="text-secondary small mb-2",
+                    ),
+                ]
+            ),
+            scope_bar(
+                scope=items.scope,
+                items=items,
+                options=options,
+                view_id=ids.RISK_VIEW,
+                sku_id=ids.RISK_SKU,
+                sku_wrap=ids.RISK_SKU_WRAP,
+                segment_id=ids.RISK_SEGMENT,
+                segment_wrap=ids.RISK_SEGMENT_WRAP,
+                note_id=ids.RISK_SCOPE_NOTE,
+                reset_id=ids.RISK_RESET,
+            ),
+            warning,
+            dbc.Row(
+                [
+                    dbc.Col(controls_card(items, defaults), lg=3),
+                    dbc.Col(
+                        [
+                            html.Div(id=ids.RISK_MESSAGE),
+                            html.Div(id=ids.RISK_METHOD_NOTE, className="mb-2"),
+                            dcc.Loading(html.Div(id=ids.RISK_KPIS), type="dot", color=INK, delay_show=400),
+                            dbc.Row(
+                                [
+                                    dbc.Col(
+                                        section(
+                                            "Where the safety stock comes from",
+                                            graph(empty_figure(""), DECOMP_HEIGHT, graph_id=ids.RISK_DECOMP_CHART),
+                                            note="the two terms of √(L·σ²_D + D²·σ²_L)",
+                                        ),
+                                        lg=6,
+                                    ),
+                                    dbc.Col(section("This setting vs today", html.Div(id=ids.RISK_DETAIL)), lg=6),
+                                ],
+                                className="g-3",
+                            ),
+                        ],
+                        lg=9,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        section(
+                            "Efficient frontier",
+                            graph(empty_figure(""), FRONTIER_HEIGHT, graph_id=ids.RISK_FRONTIER_CHART),
+                            note="capital in safety stock against the service it buys",
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(
+                        section(
+                            "Read the frontier",
+                            html.P(
+                                "Enter a budget to read the service it buys, or a service level to read its cost.",
+                                className="small text-secondary mb-2",
+                            ),
+                            number_row("Safety-stock budget", ids.RISK_BUDGET, None, unit=CURRENCY, hint_id=None),
+                            number_row("Service level", ids.RISK_SERVICE_READ, None, unit="%", step=0.1, hint_id=None),
+                            html.Div(id=ids.RISK_LOOKUP_RESULT, className="mt-2"),
+                        ),
+                        lg=4,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            section(
+                "Monte Carlo check",
+                html.Div(
+                    [
+                        html.Span(
+                            "Simulate the chosen policy over several years of random demand and lead times, and "
+                            "compare the service it achieves with its target.",
+                            className="small text-secondary me-3",
+                        ),
+                        dbc.Button("Run simulation", id=ids.RISK_SIM_RUN, color="primary", size="sm", className="me-2"),
+                        dbc.Button(
+                            "Cancel", id=ids.RISK_SIM_CANCEL, color="secondary", outline=True, size="sm", disabled=True
+                        ),
+                    ],
+                    className="d-flex align-items-center flex-wrap gap-1 mb-2",
+                ),
+                html.Div(
+                    [
+                        dbc.Progress(
+                            id=ids.RISK_SIM_PROGRESS, value=0, striped=True, animated=True, style={"height": "6px"}
+                        ),
+                        html.Div(id=ids.RISK_SIM_STAGE, className="small text-secondary mt-1"),
+                    ],
+                    id=ids.RISK_SIM_PROGRESS_WRAP,
+                    style=HIDDEN,
+                    className="mb-2",
+                ),
+                html.Div(id=ids.RISK_SIM_RESULT),
+                class_name="mb-3",
+            ),
+        ]
+    )
+
+
+def layout(**query: Any) -> html.Div:
+    scope = scope_from_query(query)
+    warning = None
     with session_scope() as session:
-        ov = overview(session=session)
-    return html.Div([page_header("Risk engine"), html.P(f"{ov.sku_count:,} SKUs in the database.")])
+        if svc.latest_run(session=session) is None:
+            return html.Div([html.H2("Risk engine", className="h4"), no_snapshot()])
+        items = svc.load_items(session=session, scope=scope)
+        if items is None:
+            warning = unknown_scope(scope)
+            items = svc.load_items(session=session, scope=svc.Scope(kind="portfolio"))
+        options = svc.scope_options(session=session)
+    if items is None:
+        return html.Div([html.H2("Risk engine", className="h4"), no_snapshot()])
+    return page(items, options, warning)
