@@ -28,6 +28,11 @@ def _data(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": ["data"], "properties": {"data": schema}}
 
 
+PDF_RESPONSE = {
+    "description": "The PDF (Content-Disposition: attachment; X-Briefing-Id: the stored copy's id)",
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+}
+
 AUTH_ERRORS = {
     "401": _error("No token, or the token is not valid / revoked"),
     "403": _error("The token's user lacks the role this route needs"),
@@ -480,6 +485,47 @@ PATHS: dict[str, dict[str, Any]] = {
                 "404": _error("Unknown kind"),
                 "413": _error("The file is larger than the upload limit"),
                 "422": _error("The file was rejected (code import_rejected; details: the row errors, first 100)"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/briefings/portfolio.pdf": {
+        "get": {
+            "operationId": "portfolioBriefing",
+            "summary": "The portfolio (or one segment's) briefing PDF of the latest snapshot, kept for download again",
+            "x-required-role": "viewer",
+            "parameters": [
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": f"Only the SKUs of this {label} (KPIs computed for the segment)",
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 100,
+                        **({"enum": ["A", "B", "C"]} if name == "abc" else {}),
+                    },
+                }
+                for name, label in (("category", "category"), ("location", "location"), ("abc", "ABC class"))
+            ],
+            "responses": {
+                "200": PDF_RESPONSE,
+                "400": _error("A parameter is not valid (code invalid_parameter)"),
+                "422": _error("No SKU of the latest snapshot is in the segment (code validation_failed)"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/briefings/sku/{code}.pdf": {
+        "get": {
+            "operationId": "skuBriefing",
+            "summary": "One SKU's briefing PDF: history and forecast band, projected stock, policy card, commentary",
+            "x-required-role": "viewer",
+            "parameters": [CODE_PARAMETER],
+            "responses": {
+                "200": PDF_RESPONSE,
+                "404": _error("No SKU has that code"),
+                "409": _error("The SKU is not in the latest finished recompute (code no_snapshot)"),
                 **AUTH_ERRORS,
             },
         }

@@ -22,7 +22,7 @@ from api import serialize
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
 from auth.guard import current_email
 from db.session import session_scope
-from services import audit, ingest, orders, sku_detail, users, watchtower
+from services import audit, briefing, ingest, orders, sku_detail, users, watchtower
 from services import recompute as recompute_service
 from services.errors import UserFacingError
 from settings import get_settings
@@ -424,3 +424,50 @@ def approve_purchase_order(order_id: int) -> Response:
         except UserFacingError as exc:
             raise ApiError(409, "conflict", str(exc)) from None
     return jsonify({"data": serialize.order(view)})
+
+
+BRIEFING_FILTERS = ("category", "location", "abc")
+
+
+def _pdf(made: briefing.BriefingFile) -> Response:
+    response = Response(made.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.file_name}"'
+    response.headers["Cache-Control"] = "no-store"
+    if made.id is not None:
+        response.headers["X-Briefing-Id"] = str(made.id)
+    return response
+
+
+@blueprint.get("/briefings/portfolio.pdf")
+@requires("viewer")
+def portfolio_briefing() -> Response:
+    """The portfolio briefing PDF of the latest snapshot; ``category``, ``location``, ``abc`` narrow it to a segment."""
+    values: dict[str, str | None] = {}
+    for name in BRIEFING_FILTERS:
+        given = request.args.getlist(name)
+        if len(given) > 1:
+            raise invalid(name, "give one value")
+        values[name] = given[0] if given else None
+    try:
+        scope = briefing.BriefingScope.make(**values)
+    except UserFacingError as exc:
+        field = next((n for n in BRIEFING_FILTERS if str(exc).startswith(n)), "abc")
+        raise invalid(field, str(exc)) from None
+    with session_scope() as session:
+        made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
+    return _pdf(made)
+
+
+@blueprint.get("/briefings/sku/<code>.pdf")
+@requires("viewer")
+def sku_briefing(code: str) -> Response:
+    """One SKU's briefing PDF (latest snapshot); 404 for an unknown code, 409 when the SKU is not in the snapshot."""
+    try:
+        scope = briefing.BriefingScope.make(sku=code)
+        with session_scope() as session:
+            made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
+    except briefing.BriefingNotFoundError as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except UserFacingError as exc:
+        raise ApiError(409, "no_snapshot", str(exc)) from None
+    return _pdf(made)

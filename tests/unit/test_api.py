@@ -68,6 +68,8 @@ ROUTES = [
     ("POST", "/api/v1/purchase-orders/<int:order_id>/approve", "planner"),
     ("POST", "/api/v1/imports/<kind>", "planner"),
     ("POST", "/api/v1/recompute", "planner"),
+    ("GET", "/api/v1/briefings/portfolio.pdf", "viewer"),
+    ("GET", "/api/v1/briefings/sku/<code>.pdf", "viewer"),
 ]
 
 
