@@ -111,6 +111,7 @@ def guarded_callback(role: str, *args: Any, **kwargs: Any) -> Callable[[Callable
     registrar = dash.callback(*args, **kwargs)  # inserts the callback spec now; the function comes next
     callback_key = dash_callback_module.GLOBAL_CALLBACK_LIST[-1]["output"]
     CALLBACK_KEY_ROLES[callback_key] = role
+    _guard_cancel_callbacks(role, kwargs.get("cancel"))
 
     def decorator(func: Callable[..., Any]) -> Any:
         @functools.wraps(func)
@@ -124,6 +125,17 @@ def guarded_callback(role: str, *args: Any, **kwargs: Any) -> Callable[[Callable
         return registrar(wrapper)
 
     return decorator
+
+
+def _guard_cancel_callbacks(role: str, cancel: Any) -> None:
+    """Dash adds one internal callback per cancel input of a background callback (output ``<id>.id``): it needs
+    the role of the weakest background callback using that input (each user can only cancel their own jobs)."""
+    items = cancel if isinstance(cancel, list | tuple) else [cancel] if cancel is not None else []
+    for item in items:
+        if isinstance(item, dash.Input) and isinstance(item.component_id, str):
+            key = f"{item.component_id}.id"
+            known = CALLBACK_KEY_ROLES.get(key)
+            CALLBACK_KEY_ROLES[key] = role if known is None or ROLE_RANK[role] < ROLE_RANK[known] else known
 
 
 def _deny(callback_key: str, role: str) -> None:

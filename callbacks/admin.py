@@ -49,9 +49,14 @@ def user_action(
     selected: list[dict[str, Any]] | None,
     new_role: str | None,
     actor: str,
-) -> tuple[list[dict[str, Any]], Any, list[dict[str, Any]], Any, Any]:
-    """Carry out one Users-tab action; returns (user rows, message, token-user options, password, e-mail)."""
+) -> tuple[list[dict[str, Any]], Any, list[dict[str, Any]], Any, Any, Any]:
+    """Carry out one Users-tab action.
+
+    Returns (user rows, message, token-user options, password field, e-mail field, selected rows): the acted-on
+    user stays selected with its fresh values.
+    """
     clear_form = False
+    acted_on: int | None = None
     try:
         with session_scope() as session:
             if action == "add":
@@ -75,6 +80,7 @@ def user_action(
                 user_id = _selected_id(selected)
                 if user_id is None:
                     raise users.UserError("Select a user in the table first.")
+                acted_on = user_id
                 if action == "role":
                     user = users.set_role(session=session, user_id=user_id, role=new_role or "", actor=actor)
                     message = dbc.Alert(f"{user.email} is now {user.role}.", color="success")
@@ -88,12 +94,14 @@ def user_action(
         message = dbc.Alert(str(exc), color="danger")
     with session_scope() as session:
         rows = users.user_rows(session=session)
+    selected_now = [row for row in rows if row["id"] == acted_on]
     return (
         rows,
         message,
         token_user_options(rows),
         "" if clear_form else no_update,
         "" if clear_form else no_update,
+        selected_now if acted_on is not None else no_update,
     )
 
 
@@ -104,6 +112,7 @@ def user_action(
     Output(ids.ADMIN_TOKEN_USER, "options"),
     Output(ids.ADMIN_USER_PASSWORD, "value"),
     Output(ids.ADMIN_USER_EMAIL, "value"),
+    Output(ids.ADMIN_USERS_GRID, "selectedRows"),
     Input(ids.ADMIN_USER_ADD, "n_clicks"),
     Input(ids.ADMIN_USER_SET_ROLE, "n_clicks"),
     Input(ids.ADMIN_USER_DEACTIVATE, "n_clicks"),
@@ -138,6 +147,25 @@ def users_changed(
         new_role=new_role,
         actor=current_email() or "unknown",
     )
+
+
+def selected_text(selected: list[dict[str, Any]] | None) -> str:
+    """The line naming the selected user."""
+    if not selected:
+        return "Select a row in the table."
+    row = selected[0]
+    state = "active" if row.get("active") else "deactivated"
+    return f"{row.get('email')} · {row.get('role')} · {state}"
+
+
+@guarded_callback(
+    "admin",
+    Output(ids.ADMIN_USER_SELECTED, "children"),
+    Input(ids.ADMIN_USERS_GRID, "selectedRows"),
+    prevent_initial_call=True,
+)
+def user_selected(selected: list[dict[str, Any]] | None) -> str:
+    return selected_text(selected)
 
 
 def token_action(

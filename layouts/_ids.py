@@ -37,6 +37,7 @@ ADMIN_AUDIT_DATES = "admin-audit-dates"
 ADMIN_AUDIT_REFRESH = "admin-audit-refresh"
 ADMIN_AUDIT_GRID = "admin-audit-grid"
 ADMIN_AUDIT_COUNT = "admin-audit-count"
+ADMIN_USER_SELECTED = "admin-user-selected"
 
 # watchtower
 WATCHTOWER_URL = "watchtower-url"

@@ -26,7 +26,18 @@ ROLE_HELP = {
 _SINGLE_ROW = {"mode": "singleRow", "checkboxes": True, "enableClickSelection": True}
 
 
-def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], height: int, **options: Any) -> Any:
+def _grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    height: int | None,
+    row_id: str = "params.data.key",
+    **options: Any,
+) -> Any:
+    """An AG Grid; ``height=None`` grows with its rows (users and tokens are few); rows keep their ids across
+    updates, so a selection survives a refresh."""
+    if height is None:
+        options["domLayout"] = "autoHeight"
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
@@ -34,7 +45,8 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         columnSize="responsiveSizeToFit",
         dashGridOptions={"animateRows": False, **options},
-        style={"height": f"{height}px"},
+        style={"height": f"{height}px"} if height else {},
+        getRowId=row_id,
     )
 
 
@@ -67,8 +79,13 @@ AUDIT_COLUMNS = [
 
 
 def role_options() -> list[dict[str, str]]:
-    """Role choices with what each one may do."""
-    return [{"label": f"{role} — {ROLE_HELP[role]}", "value": role} for role in ROLES]
+    """Role choices (what each may do is in :func:`role_help`)."""
+    return [{"label": role, "value": role} for role in ROLES]
+
+
+def role_help() -> Any:
+    """What each role may do, for under a role choice."""
+    return dbc.FormText([html.Div([html.Strong(role), f": {ROLE_HELP[role]}"]) for role in ROLES])
 
 
 def token_user_options(user_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,6 +109,7 @@ def _users_tab(user_rows: list[dict[str, Any]]) -> dbc.Tab:
                 dbc.Input(id=ids.ADMIN_USER_EMAIL, type="email", autocomplete="off", placeholder="name@company.com"),
                 dbc.Label("Role", html_for=ids.ADMIN_USER_ROLE, className="mt-2"),
                 dbc.Select(id=ids.ADMIN_USER_ROLE, options=role_options(), value="viewer"),
+                role_help(),
                 dbc.Label("Password", html_for=ids.ADMIN_USER_PASSWORD, className="mt-2"),
                 dbc.Input(id=ids.ADMIN_USER_PASSWORD, type="password", autocomplete="new-password"),
                 dbc.FormText(
@@ -100,13 +118,12 @@ def _users_tab(user_rows: list[dict[str, Any]]) -> dbc.Tab:
                 html.Div(dbc.Button("Add user", id=ids.ADMIN_USER_ADD, color="primary"), className="mt-3"),
             ]
         ),
-        className="h-100",
     )
     selected = dbc.Card(
         dbc.CardBody(
             [
                 html.H3("Selected user", className="h6"),
-                html.P("Select a row in the table, then:", className="text-muted small mb-2"),
+                html.P("Select a row in the table.", id=ids.ADMIN_USER_SELECTED, className="text-muted small mb-2"),
                 dbc.Label("New role", html_for=ids.ADMIN_USER_NEW_ROLE),
                 dbc.InputGroup(
                     [
@@ -124,25 +141,22 @@ def _users_tab(user_rows: list[dict[str, Any]]) -> dbc.Tab:
                 dbc.FormText("A deactivated user is signed out at once and their API tokens stop working."),
             ]
         ),
-        className="h-100",
+        className="mt-3",
     )
     return dbc.Tab(
-        [
-            dbc.Row(
-                [
-                    dbc.Col(_grid(ids.ADMIN_USERS_GRID, USER_COLUMNS, user_rows, 420, rowSelection=_SINGLE_ROW), lg=8),
-                    dbc.Col([add_form], lg=4),
-                ],
-                className="g-3",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(selected, lg=4),
-                    dbc.Col(html.Div(id=ids.ADMIN_USER_RESULT), lg=8),
-                ],
-                className="g-3 mt-1",
-            ),
-        ],
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        _grid(ids.ADMIN_USERS_GRID, USER_COLUMNS, user_rows, None, rowSelection=_SINGLE_ROW),
+                        html.Div(id=ids.ADMIN_USER_RESULT, className="mt-3"),
+                    ],
+                    lg=8,
+                ),
+                dbc.Col([add_form, selected], lg=4),
+            ],
+            className="g-3",
+        ),
         label="Users",
         tab_id="users",
         className="pt-3",
@@ -175,13 +189,16 @@ def _tokens_tab(user_rows: list[dict[str, Any]], token_rows: list[dict[str, Any]
             dbc.Row(
                 [
                     dbc.Col(
-                        _grid(ids.ADMIN_TOKENS_GRID, TOKEN_COLUMNS, token_rows, 360, rowSelection=_SINGLE_ROW), lg=8
+                        [
+                            _grid(ids.ADMIN_TOKENS_GRID, TOKEN_COLUMNS, token_rows, None, rowSelection=_SINGLE_ROW),
+                            html.Div(id=ids.ADMIN_TOKEN_RESULT, className="mt-3"),
+                        ],
+                        lg=8,
                     ),
                     dbc.Col(create, lg=4),
                 ],
                 className="g-3",
             ),
-            html.Div(id=ids.ADMIN_TOKEN_RESULT, className="mt-3"),
         ],
         label="API tokens",
         tab_id="tokens",

@@ -74,6 +74,7 @@ def rows(entries: list[AuditLog]) -> list[dict[str, Any]]:
     return [
         {
             "id": entry.id,
+            "key": f"audit-{entry.id}",
             "created_at": entry.created_at.isoformat(sep=" ", timespec="seconds"),
             "user_email": entry.user_email or "",
             "action": entry.action,

@@ -250,6 +250,7 @@ def user_rows(*, session: Session, now: dt.datetime | None = None) -> list[dict[
     return [
         {
             "id": user.id,
+            "key": f"user-{user.id}",
             "email": user.email,
             "role": user.role,
             "active": user.active,
@@ -266,6 +267,7 @@ def token_rows(*, session: Session) -> list[dict[str, object]]:
     return [
         {
             "id": token.id,
+            "key": f"token-{token.id}",
             "user": token.user.email,
             "name": token.name,
             "prefix": token.prefix + "…",
