@@ -379,6 +379,17 @@ def status_banner(detail: SkuDetail) -> dbc.Card:
     )
 
 
+def briefing_controls(detail: SkuDetail) -> list[Any]:
+    """The "Download briefing" button (SKUs in the latest snapshot only); callbacks/briefings.py builds the PDF."""
+    if detail.snapshot is None:
+        return []
+    return [
+        dcc.Download(id=ids.SKU_BRIEFING_FILE),
+        html.Span(id=ids.SKU_BRIEFING_STATUS, className="small text-secondary text-truncate"),
+        dbc.Button("Download briefing", id=ids.SKU_BRIEFING, color="primary", outline=True, size="sm"),
+    ]
+
+
 def header(detail: SkuDetail) -> html.Div:
     code = quote(detail.code, safe="")
     meta = [detail.category, detail.location, detail.supplier]
@@ -408,13 +419,14 @@ def header(detail: SkuDetail) -> html.Div:
             ),
             html.Div(
                 [
+                    *briefing_controls(detail),
                     dbc.Button("Risk engine", href=f"/risk?sku={code}", color="secondary", outline=True, size="sm"),
                     dbc.Button(
                         "Profit optimizer", href=f"/profit?sku={code}", color="secondary", outline=True, size="sm"
                     ),
                 ],
                 id=ids.SKU_HEADER_ACTIONS,
-                className="d-flex gap-2 ms-auto",
+                className="d-flex align-items-center gap-2 ms-auto",
             ),
         ],
         className="d-flex align-items-start flex-wrap gap-2 mb-3",
