@@ -135,33 +135,43 @@ def filters_from_controls(values: list[Any], search: str | None) -> svc.GridFilt
 
 @guarded_callback(
     "viewer",
-    output=[
-        Output(ids.WATCHTOWER_FILTERS, "data"),
-        Output(ids.WATCHTOWER_URL, "search"),
-        Output(ids.WATCHTOWER_CATEGORY_CHART, "figure"),
-        Output(ids.WATCHTOWER_SCATTER, "figure"),
-        Output(ids.WATCHTOWER_SCATTER_NOTE, "children"),
-        Output(ids.WATCHTOWER_COUNT, "children"),
-    ],
+    output=[Output(ids.WATCHTOWER_FILTERS, "data"), Output(ids.WATCHTOWER_URL, "search")],
     inputs={"values": [Input(cid, "value") for cid in CONTROL_IDS], "search": Input(ids.WATCHTOWER_SEARCH, "value")},
-    state={"run": State(ids.WATCHTOWER_RUN, "data"), "current": State(ids.WATCHTOWER_FILTERS, "data")},
+    state={"current": State(ids.WATCHTOWER_FILTERS, "data")},
     prevent_initial_call=True,
 )
-def apply_filters(
-    values: list[Any], search: str | None, run: dict[str, Any] | None, current: dict[str, Any] | None
-) -> tuple[Any, ...]:
-    """New filters: keep them in the URL and the store (the grid reloads), redraw the charts and the count."""
-    run_id = _run_id(run)
+def apply_filters(values: list[Any], search: str | None, current: dict[str, Any] | None) -> tuple[Any, str]:
+    """New filters: keep them in the URL (a link can be shared) and in the store (the grid and charts follow)."""
     filters = filters_from_controls(values, search)
     if current is not None and svc.GridFilters.from_mapping(current) == filters:
         raise PreventUpdate
+    return filters.to_dict(), filters.to_query()
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_CATEGORY_CHART, "figure"),
+    Output(ids.WATCHTOWER_SCATTER, "figure"),
+    Output(ids.WATCHTOWER_SCATTER_NOTE, "children"),
+    Output(ids.WATCHTOWER_COUNT, "children"),
+    Input(ids.WATCHTOWER_FILTERS, "data"),
+    State(ids.WATCHTOWER_RUN, "data"),
+)
+def refresh_charts(filters_data: dict[str, Any] | None, run: dict[str, Any] | None) -> tuple[Any, ...]:
+    """The charts and the count of matching SKUs for the current filters (also on the page's first load)."""
+    run_id = _run_id(run)
+    filters = svc.GridFilters.from_mapping(filters_data)
     with session_scope() as session:
         rows = svc.status_by_category(session=session, run_id=run_id, filters=filters)
-        points = svc.risk_points(session=session, run_id=run_id, filters=filters, limit=SCATTER_LIMIT)
-        matched = svc.count_skus(session=session, run_id=run_id, filters=filters)
+        points = svc.risk_points(
+            session=session,
+            run_id=run_id,
+            filters=filters,
+            limit=SCATTER_LIMIT,
+            total_at_risk=sum(r.at_risk for r in rows),
+        )
+    matched = sum(r.skus for r in rows)
     return (
-        filters.to_dict(),
-        filters.to_query(),
         category_status_figure(rows),
         risk_scatter_figure(points),
         scatter_note(points.total_at_risk, len(points.rows)),
@@ -267,11 +277,19 @@ def export(
 @guarded_callback(
     "viewer",
     Output(ids.WATCHTOWER_COMMENTARY, "children"),
-    Input(ids.WATCHTOWER_RUN, "data"),
+    Input(ids.WATCHTOWER_SCATTER_NOTE, "children"),
+    State(ids.WATCHTOWER_RUN, "data"),
+    State(ids.WATCHTOWER_COMMENTARY, "children"),
+    prevent_initial_call=True,
 )
-def commentary(run: dict[str, Any] | None) -> Any:
-    """The portfolio commentary (narrative service when present, else the top risks' reasons), loaded after the page
-    so a slow writer never delays the numbers."""
+def commentary(_charts_done: Any, run: dict[str, Any] | None, shown: Any = None) -> Any:
+    """The portfolio commentary (narrative service when present, else the top risks' reasons).
+
+    It starts once the charts are drawn (their note changes) and only once per page, so writing it never competes
+    with the numbers for the server on the first load.
+    """
+    if shown:
+        raise PreventUpdate
     run_id = _run_id(run)
     with session_scope() as session:
         result = svc.portfolio_commentary(session=session, run_id=run_id)

@@ -306,6 +306,11 @@ def base_layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
+def blank_figure() -> dict[str, Any]:
+    """No axes and no text: the frame a chart callback fills in."""
+    return {"data": [], "layout": base_layout(xaxis={"visible": False}, yaxis={"visible": False})}
+
+
 def empty_figure(message: str) -> dict[str, Any]:
     return {
         "data": [],

@@ -20,11 +20,10 @@ from layouts._charts import (
     GRAPH_CONFIG,
     SECTION_CLASS,
     STATUS_COLORS,
-    category_status_figure,
+    blank_figure,
     fmt_date,
     fmt_datetime,
     kpi_card,
-    risk_scatter_figure,
 )
 from layouts._components import allowed, empty_state
 from layouts.orders import fva_panel
@@ -35,12 +34,9 @@ from services.watchtower import (
     GridFilters,
     KpiSummary,
     RunInfo,
-    count_skus,
     filter_options,
     kpi_summary,
-    risk_points,
     running_run,
-    status_by_category,
 )
 
 dash.register_page(__name__, path="/", name="Watchtower", order=0, title="Watchtower · Inventory Command Center")
@@ -56,7 +52,7 @@ FILTER_CONTROLS: dict[str, tuple[str, str]] = {
     "demand_class": (ids.WATCHTOWER_DEMAND_CLASS, "Demand pattern"),
 }
 assert set(FILTER_CONTROLS) == set(FILTER_COLUMNS)
-SCATTER_LIMIT = 1500
+SCATTER_LIMIT = 1000
 GRID_BLOCK = 100
 
 _NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
@@ -380,9 +376,8 @@ def kpi_rows(summary: KpiSummary) -> html.Div:
     return html.Div([dbc.Row(status_cards, className="g-2 mb-2"), dbc.Row(portfolio_cards, className="g-2 mb-3")])
 
 
-def charts_row(*, filters: GridFilters, run_id: int, session: Any) -> dbc.Row:
-    rows = status_by_category(session=session, run_id=run_id, filters=filters)
-    points = risk_points(session=session, run_id=run_id, filters=filters, limit=SCATTER_LIMIT)
+def charts_row() -> dbc.Row:
+    """Commentary and the two charts; callbacks fill them after the page shows (in parallel with the grid's rows)."""
     return dbc.Row(
         [
             dbc.Col(
@@ -406,11 +401,15 @@ def charts_row(*, filters: GridFilters, run_id: int, session: Any) -> dbc.Row:
                                     ),
                                 ],
                             ),
-                            dcc.Graph(
-                                id=ids.WATCHTOWER_CATEGORY_CHART,
-                                figure=category_status_figure(rows),
-                                config=GRAPH_CONFIG,
-                                style={"height": "330px"},
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=ids.WATCHTOWER_CATEGORY_CHART,
+                                    figure=blank_figure(),
+                                    config=GRAPH_CONFIG,
+                                    style={"height": "330px"},
+                                ),
+                                type="dot",
+                                color="#1f3a5f",
                             ),
                         ]
                     ),
@@ -425,18 +424,18 @@ def charts_row(*, filters: GridFilters, run_id: int, session: Any) -> dbc.Row:
                             html.Div(
                                 [
                                     html.Span("Value at risk vs cover", className=SECTION_CLASS),
-                                    html.Span(
-                                        scatter_note(points.total_at_risk, len(points.rows)),
-                                        id=ids.WATCHTOWER_SCATTER_NOTE,
-                                        className="small text-secondary",
-                                    ),
+                                    html.Span(id=ids.WATCHTOWER_SCATTER_NOTE, className="small text-secondary"),
                                 ],
                             ),
-                            dcc.Graph(
-                                id=ids.WATCHTOWER_SCATTER,
-                                figure=risk_scatter_figure(points),
-                                config=GRAPH_CONFIG,
-                                style={"height": "330px"},
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=ids.WATCHTOWER_SCATTER,
+                                    figure=blank_figure(),
+                                    config=GRAPH_CONFIG,
+                                    style={"height": "330px"},
+                                ),
+                                type="dot",
+                                color="#1f3a5f",
                             ),
                         ]
                     ),
@@ -489,8 +488,6 @@ def layout(**query: Any) -> html.Div:
                 "search": filters.search,
             }
         )
-        matched = count_skus(session=session, run_id=run_id, filters=kept)
-        charts = charts_row(filters=kept, run_id=run_id, session=session)
     return html.Div(
         [
             dcc.Location(id=ids.WATCHTOWER_URL, refresh=False),
@@ -502,8 +499,8 @@ def layout(**query: Any) -> html.Div:
             dcc.Download(id=ids.WATCHTOWER_DOWNLOAD),
             header(summary.run, planner=planner, running=running),
             kpi_rows(summary),
-            charts,
-            filter_bar(kept, options, count=count_text(matched, summary.sku_count)),
+            charts_row(),
+            filter_bar(kept, options),
             dbc.Card(sku_grid(), className="shadow-sm border-0"),
             html.Div(
                 "Click a row to open the SKU. Sort by clicking a column header (Ctrl-click to sort by several).",

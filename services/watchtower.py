@@ -345,24 +345,29 @@ def kpi_summary(*, session: Session, run_id: int | None = None) -> KpiSummary | 
 # filter options and rows
 
 
-def filter_options(*, session: Session, run_id: int) -> dict[str, list[str]]:
-    """Distinct values of every filter among the run's SKUs (statuses and demand classes in display order)."""
+#: filters whose values are a fixed vocabulary of the engine (offered whole, no query needed).
+FIXED_OPTIONS: dict[str, tuple[str, ...]] = {
+    "status": STATUSES,
+    "abc": ("A", "B", "C"),
+    "xyz": ("X", "Y", "Z"),
+    "demand_class": DEMAND_CLASSES,
+}
+
+
+def filter_options(*, session: Session, run_id: int | None = None) -> dict[str, list[str]]:
+    """The values each filter offers: the engine's fixed vocabularies (statuses, ABC, XYZ, demand classes) and the
+    distinct categories, locations and suppliers of the SKU master (three small indexed ``DISTINCT`` queries).
+
+    ``run_id`` is accepted for symmetry with the other queries; master values do not depend on the run.
+    """
     out: dict[str, list[str]] = {}
-    for name, column in FILTER_COLUMNS.items():
-        stmt = (
-            select(column)
-            .select_from(SkuSnapshot)
-            .join(Sku, Sku.id == SkuSnapshot.sku_id)
-            .where(SkuSnapshot.run_id == run_id, column.is_not(None))
-            .distinct()
-        )
-        values = [v for v in session.scalars(stmt) if v not in (None, "")]
-        order = STATUSES if name == "status" else DEMAND_CLASSES if name == "demand_class" else None
-        if order:
-            values.sort(key=lambda v, o=order: (o.index(v) if v in o else len(o), v))
-        else:
-            values.sort(key=str.lower)
-        out[name] = values
+    for name in FILTER_COLUMNS:
+        if name in FIXED_OPTIONS:
+            out[name] = list(FIXED_OPTIONS[name])
+            continue
+        column = FILTER_COLUMNS[name]
+        values = session.scalars(select(column).where(column.is_not(None)).distinct())
+        out[name] = sorted((v for v in values if v), key=str.lower)
     return out
 
 
@@ -577,6 +582,7 @@ class CategoryStatus:
     status: str
     skus: int
     value_at_risk: float
+    at_risk: int = 0  # SKUs with value at risk > 0
 
 
 def status_by_category(*, session: Session, run_id: int, filters: GridFilters | None = None) -> list[CategoryStatus]:
@@ -589,10 +595,11 @@ def status_by_category(*, session: Session, run_id: int, filters: GridFilters | 
         SkuSnapshot.status,
         func.count(),
         func.coalesce(func.sum(SkuSnapshot.value_at_risk), 0.0),
+        func.count(case((SkuSnapshot.value_at_risk > 0, 1))),
     ).group_by(Sku.category, SkuSnapshot.status)
     return [
-        CategoryStatus(category=c, status=s, skus=int(n), value_at_risk=clean_number(v) or 0.0)
-        for c, s, n, v in session.execute(stmt)
+        CategoryStatus(category=c, status=s, skus=int(n), value_at_risk=clean_number(v) or 0.0, at_risk=int(k))
+        for c, s, n, v, k in session.execute(stmt)
     ]
 
 
@@ -602,8 +609,19 @@ class RiskPoints:
     total_at_risk: int  # filtered SKUs with value at risk > 0 (rows holds at most ``limit`` of them)
 
 
-def risk_points(*, session: Session, run_id: int, filters: GridFilters | None = None, limit: int = 1500) -> RiskPoints:
-    """The filtered SKUs with value at risk > 0, highest first (at most ``limit``): code, name, status, cover, VaR."""
+def risk_points(
+    *,
+    session: Session,
+    run_id: int,
+    filters: GridFilters | None = None,
+    limit: int = 1000,
+    total_at_risk: int | None = None,
+) -> RiskPoints:
+    """The filtered SKUs with value at risk > 0, highest first (at most ``limit``): code, name, status, cover, VaR.
+
+    ``total_at_risk`` (e.g. summed from :func:`status_by_category`) saves the count query when more than ``limit``
+    SKUs are at risk.
+    """
     filters = filters or GridFilters()
     at_risk = SkuSnapshot.value_at_risk > 0
     stmt = (
@@ -618,7 +636,7 @@ def risk_points(*, session: Session, run_id: int, filters: GridFilters | None = 
             SkuSnapshot.value_at_risk,
         )
         .where(at_risk)
-        .order_by(SkuSnapshot.value_at_risk.desc(), Sku.code)
+        .order_by(SkuSnapshot.value_at_risk.desc().nulls_last(), Sku.code)
         .limit(limit)
     )
     rows = [
@@ -632,7 +650,12 @@ def risk_points(*, session: Session, run_id: int, filters: GridFilters | None = 
         }
         for r in session.execute(stmt)
     ]
-    total = len(rows) if len(rows) < limit else int(session.scalar(_base(run_id, filters, func.count()).where(at_risk)))
+    if len(rows) < limit:
+        total = len(rows)
+    elif total_at_risk is not None:
+        total = total_at_risk
+    else:
+        total = int(session.scalar(_base(run_id, filters, func.count()).where(at_risk)) or 0)
     return RiskPoints(rows=rows, total_at_risk=total)
 
 
@@ -653,7 +676,7 @@ def top_risks(*, session: Session, run_id: int, limit: int = 5) -> list[dict[str
             SkuSnapshot.value_at_risk,
         )
         .where(SkuSnapshot.value_at_risk > 0)
-        .order_by(SkuSnapshot.value_at_risk.desc(), Sku.code)
+        .order_by(SkuSnapshot.value_at_risk.desc().nulls_last(), Sku.code)
         .limit(limit)
     )
     return [

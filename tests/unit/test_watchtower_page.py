@@ -106,11 +106,9 @@ def test_layout_has_kpis_filters_charts_and_the_infinite_grid(page) -> None:
     for label in ("Inventory value", "Value at risk", "Fill rate", "Turns", "Days of supply", "Forecast accuracy"):
         assert label in text
     assert "vs previous run" in text and "Snapshot " in text and "run #" in text
-    assert "All 40 SKUs" in text
     for cid, _ in page.FILTER_CONTROLS.values():
         assert by_id(tree, cid).value == []
-    assert by_id(tree, ids.WATCHTOWER_CATEGORY_CHART).figure["data"]
-    assert by_id(tree, ids.WATCHTOWER_SCATTER).figure["data"]
+    assert by_id(tree, ids.WATCHTOWER_CATEGORY_CHART).figure["data"] == []  # filled by refresh_charts
     assert has_id(tree, ids.WATCHTOWER_HEADER_ACTIONS) and has_id(tree, ids.WATCHTOWER_COMMENTARY)
     assert not has_id(tree, ids.WATCHTOWER_RECOMPUTE)  # no signed-in planner here
 
@@ -121,7 +119,6 @@ def test_layout_reads_filters_from_the_url(page) -> None:
     assert by_id(tree, ids.WATCHTOWER_SEARCH).value == "a"
     store = by_id(tree, ids.WATCHTOWER_FILTERS).data
     assert store["status"] == ["surge"] and store["search"] == "a"
-    assert "of 40 SKUs match" in text_of(tree)
 
 
 def test_planner_sees_recompute_viewer_does_not(page, monkeypatch) -> None:
@@ -147,21 +144,30 @@ def _run(page) -> dict:
     return by_id(tree, ids.WATCHTOWER_RUN).data
 
 
-def test_apply_filters_updates_url_store_charts_and_count(page, cb) -> None:
-    run = _run(page)
+def test_apply_filters_keeps_them_in_the_url_and_the_store(cb) -> None:
     values = [[] for _ in cb.CONTROL_IDS]
     values[cb.FILTER_NAMES.index("status")] = ["stockout_risk"]
-    store, search, bars, scatter, note, count = cb.apply_filters(values=values, search="", run=run, current=None)
+    store, search = cb.apply_filters(values=values, search="", current=None)
     assert store["status"] == ["stockout_risk"] and search == "?status=stockout_risk"
+    with pytest.raises(PreventUpdate):  # unchanged filters: nothing to do
+        cb.apply_filters(values=values, search="", current=store)
+    store2, search2 = cb.apply_filters(values=[[] for _ in cb.CONTROL_IDS], search=" zzz ", current=store)
+    assert search2 == "?q=zzz" and store2["search"] == "zzz" and store2["status"] == []
+
+
+def test_refresh_charts_follows_the_filters(page, cb) -> None:
+    run = _run(page)
+    bars, scatter, note, count = cb.refresh_charts({}, run)
+    assert count == "All 40 SKUs" and bars["data"] and scatter["data"] and "at risk" in note
+    assert sum(sum(t["x"]) for t in bars["data"]) == 40
+    bars, scatter, note, count = cb.refresh_charts({"status": ["stockout_risk"]}, run)
     assert [t["name"] for t in bars["data"]] == ["Stockout risk"]
     assert all(t["name"] == "Stockout risk" for t in scatter["data"])
-    assert "of 40 SKUs match" in count and "at risk" in note
-    with pytest.raises(PreventUpdate):  # unchanged filters: nothing to do
-        cb.apply_filters(values=values, search="", run=run, current=store)
-    store2, search2, *_ = cb.apply_filters(
-        values=[[] for _ in cb.CONTROL_IDS], search="zzz-no-such-sku", run=run, current=store
-    )
-    assert search2 == "?q=zzz-no-such-sku" and store2["search"] == "zzz-no-such-sku"
+    assert "of 40 SKUs match" in count
+    bars, scatter, note, count = cb.refresh_charts({"search": "zzz-no-such-sku"}, run)
+    assert count == "0 of 40 SKUs match" and bars["data"] == []
+    with pytest.raises(PreventUpdate):
+        cb.refresh_charts({}, None)
 
 
 def test_grid_rows_sorts_filters_and_pages_on_the_server(page, cb) -> None:
@@ -228,7 +234,7 @@ def test_commentary_panel_shows_top_risks_without_the_narrative(page, cb, monkey
     from services import watchtower as svc
 
     monkeypatch.setattr(svc, "_narrative_module", lambda: None)
-    card = cb.commentary(_run(page))
+    card = cb.commentary("note", _run(page), None)
     text = text_of(card)
     assert "Top risks by value at risk" in text and "at risk" in text
     links = [c for c in walk(card) if isinstance(c, dcc.Link)]
@@ -237,10 +243,12 @@ def test_commentary_panel_shows_top_risks_without_the_narrative(page, cb, monkey
 
 def test_commentary_panel_uses_the_narrative_service(page, cb) -> None:
     pytest.importorskip("services.narrative")
-    card = cb.commentary(_run(page))
+    card = cb.commentary("note", _run(page), None)
     body = by_id(card, {"type": "commentary-body", "scope": "portfolio"})
     assert "Written by" in text_of(body)
     assert "Portfolio commentary" in text_of(card)
+    with pytest.raises(PreventUpdate):  # written once per page, not again on every filter change
+        cb.commentary("another note", _run(page), card.to_plotly_json())
 
 
 class _Summary:
