@@ -1,7 +1,8 @@
 """A bounded fuzz run of the API from its own OpenAPI document (schemathesis): no 500, responses match the document.
 
 Runs against a private copy of the demo database with a planner token, so the import route runs for real on
-random input; the recompute service is replaced by a fake (a real run takes minutes).
+random input; the recompute service is replaced by a fake (a real run takes minutes) and so is the PDF drawing
+(the briefing facts are still read for real).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def planner_token(isolated, monkeypatch) -> str:  # noqa: F811
     from api import routes
     from services.recompute import RunSummary
 
+    import reports
+
+    # the briefing facts are read for real; only the (slow) PDF drawing is replaced
+    monkeypatch.setattr(reports, "build_portfolio_briefing", lambda facts: b"%PDF-1.4 fuzz")
+    monkeypatch.setattr(reports, "build_sku_briefing", lambda facts: b"%PDF-1.4 fuzz")
     monkeypatch.setattr(
         routes.recompute_service,
         "recompute",
