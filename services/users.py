@@ -42,10 +42,12 @@ def has_role(role: str | None, required: str) -> bool:
 
 
 def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (argon2-cffi defaults: RFC 9106 low-memory profile)."""
     return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``password_hash`` (False for a wrong password or a malformed hash)."""
     try:
         return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -58,6 +60,7 @@ def _check_password(password: str) -> None:
 
 
 def normalise_email(email: str) -> str:
+    """Trimmed, lower-case e-mail; raises UserError when it does not look like one."""
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 255 or email.startswith("@") or email.endswith("@"):
         raise UserError("Enter a valid e-mail address.")
@@ -80,22 +83,27 @@ def create_user(*, session: Session, email: str, password: str, role: str = "vie
 
 
 def get_user(*, session: Session, user_id: int) -> User | None:
+    """The user with ``user_id`` (None when there is none)."""
     return session.get(User, user_id)
 
 
 def get_by_email(*, session: Session, email: str) -> User | None:
+    """The user with ``email`` (case-insensitive; None when there is none)."""
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 def list_users(*, session: Session) -> list[User]:
+    """Every user by e-mail."""
     return list(session.scalars(select(User).order_by(User.email)))
 
 
 def count_users(*, session: Session) -> int:
+    """How many users exist (0 on a new install)."""
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 
 def set_role(*, session: Session, user_id: int, role: str, actor: str) -> User:
+    """Give a user another role (audit-logged); an admin cannot demote themself, so one admin always remains."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}.")
     user = _require(session, user_id)
@@ -107,6 +115,7 @@ def set_role(*, session: Session, user_id: int, role: str, actor: str) -> User:
 
 
 def set_active(*, session: Session, user_id: int, active: bool, actor: str) -> User:
+    """Activate or deactivate a user (audit-logged); a deactivated user's session and tokens stop working at once."""
     user = _require(session, user_id)
     if user.email == actor and not active:
         raise UserError("You cannot deactivate your own account.")
@@ -118,6 +127,7 @@ def set_active(*, session: Session, user_id: int, active: bool, actor: str) -> U
 
 
 def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:
+    """Change one's own password after checking the current one (audit-logged)."""
     user = _require(session, user_id)
     if not verify_password(user.password_hash, current_password):
         raise UserError("The current password is not correct.")
@@ -127,6 +137,7 @@ def change_password(*, session: Session, user_id: int, current_password: str, ne
 
 
 def reset_password(*, session: Session, email: str, new_password: str, actor: str | None) -> None:
+    """Set a new password without the old one (CLI) and lift a lock (audit-logged)."""
     user = get_by_email(session=session, email=email)
     if user is None:
         raise UserError(f"No user {email}.")
