@@ -212,6 +212,8 @@ def act(
     Output(ids.ORDERS_SUPPLIER, "options"),
     Output(ids.ORDERS_EXPORT_CSV, "disabled"),
     Output(ids.ORDERS_EXPORT_ZIP, "disabled"),
+    Output(ids.ORDERS_GRID, "selectedRows"),
+    Output(ids.ORDERS_APPROVED_GRID, "selectedRows"),
     Input(ids.ORDERS_REFRESH, "data"),
     Input(ids.ORDERS_SUPPLIER, "value"),
     prevent_initial_call=True,
@@ -230,6 +232,8 @@ def refresh(_counter: int | None, supplier: str | None) -> tuple[Any, ...]:
         [{"label": s, "value": s} for s in data["supplier_options"]],
         none_approved,
         none_approved,
+        [],  # the grids changed: nothing stays ticked
+        [],
     )
 
 
@@ -243,7 +247,7 @@ def refresh(_counter: int | None, supplier: str | None) -> tuple[Any, ...]:
 def selection(rows: list[dict[str, Any]] | None) -> tuple[str, Any]:
     """Count and value of the ticked orders; one ticked order puts its quantity in the edit box."""
     rows = rows or []
-    qty = rows[0].get("qty") if len(rows) == 1 else no_update
+    qty = rows[0].get("qty") if len(rows) == 1 else (None if not rows else no_update)
     return view.selection_text(rows), qty
 
 

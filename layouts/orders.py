@@ -48,26 +48,21 @@ def _sku_column(**extra: Any) -> dict[str, Any]:
 
 
 RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
-    {
-        "field": "supplier",
-        "headerName": "Supplier",
-        "width": 190,
-        "tooltipField": "supplier",
-    },
-    _sku_column(),
-    {"field": "sku_name", "headerName": "Name", "width": 170, "tooltipField": "sku_name"},
-    {"field": "qty", "headerName": "Qty", "width": 90, "valueFormatter": {"function": _NUM}, **_RIGHT},
-    {"field": "unit_cost", "headerName": "Unit cost", "width": 105, "valueFormatter": {"function": _MONEY}, **_RIGHT},
+    {"field": "supplier", "headerName": "Supplier", "width": 150, "tooltipField": "supplier"},
+    _sku_column(width=105),
+    {"field": "sku_name", "headerName": "Name", "width": 150, "tooltipField": "sku_name"},
+    {"field": "qty", "headerName": "Qty", "width": 80, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "unit_cost", "headerName": "Unit cost", "width": 95, "valueFormatter": {"function": _MONEY}, **_RIGHT},
     {
         "field": "value",
         "headerName": "Value",
-        "width": 110,
+        "width": 95,
         "valueFormatter": {"function": _MONEY0},
         "cellStyle": {"fontWeight": 600},
         **_RIGHT,
     },
-    {"field": "order_by", "headerName": "Order by", "width": 115},
-    {"field": "reason", "headerName": "Why (policy)", "width": 360, "tooltipField": "reason"},
+    {"field": "order_by", "headerName": "Order by", "width": 105},
+    {"field": "reason", "headerName": "Why (policy)", "width": 420, "tooltipField": "reason"},
     {"field": "edit_note", "headerName": "Planner edit", "width": 220, "tooltipField": "edit_note"},
 ]
 APPROVED_COLUMNS: list[dict[str, Any]] = [
@@ -101,11 +96,11 @@ HISTORY_COLUMNS: list[dict[str, Any]] = [
 ]
 SUPPLIER_COLUMNS: list[dict[str, Any]] = [
     {"field": "supplier", "headerName": "Supplier", "flex": 1, "minWidth": 120, "tooltipField": "supplier"},
-    {"field": "orders", "headerName": "Orders", "width": 82, **_RIGHT},
+    {"field": "orders", "headerName": "Orders", "width": 74, **_RIGHT},
     {
         "field": "value",
         "headerName": "Value",
-        "width": 100,
+        "width": 92,
         "sort": "desc",
         "valueFormatter": {"function": _MONEY0},
         **_RIGHT,
@@ -228,7 +223,7 @@ def totals_row(totals: svc.OrderTotals) -> dbc.Row:
             _tile(
                 "Approved, on order",
                 f"{c['approved']:,}",
-                f"{fmt_money(v['approved'])}; counted as on order by the next recompute",
+                f"{fmt_money(v['approved'])}; on order for the next recompute",
                 accent="#1f77b4",
             ),
             _tile("Received", f"{c['received']:,}", f"{fmt_money(v['received'])}; receipts teach lead times"),
@@ -267,14 +262,15 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
     if totals.run_id is not None:
         subtitle = (
             f"Recommendations of recompute run {totals.run_id} (data through {fmt_date(totals.data_as_of)}). "
-            "A new recompute replaces the recommendations nobody acted on; approved and edited orders stay."
+            "The next recompute replaces those nobody acted on; approved and edited orders stay."
         )
     else:
         subtitle = "No recompute has finished yet: recommendations appear after the first recompute."
     return html.Div(
         [
             html.Div(
-                [html.H2("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")]
+                [html.H2("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")],
+                style={"flex": "1 1 420px", "minWidth": 0},
             ),
             html.Div(
                 [

@@ -187,10 +187,11 @@ def test_refresh_selection_supplier_and_export(cb) -> None:
     rows = recommended_rows()
     out = cb.refresh(1, "Acme")
     assert {r["supplier"] for r in out[0]} == {"Acme"} and out[1] == [] and out[6] is True  # nothing approved
+    assert out[8] == [] and out[9] == []  # the ticks are cleared after a refresh
     text, qty = cb.selection([rows[0]])
     assert text.startswith("1 selected") and qty == rows[0]["qty"]
     text, qty = cb.selection([])
-    assert "Tick orders" in text
+    assert "Tick orders" in text and qty is None
     assert cb.pick_supplier({"data": {"supplier": "Acme"}}) == "Acme"
     with pytest.raises(PreventUpdate):
         cb.pick_supplier(None)

@@ -1,0 +1,66 @@
+"""Orders page in headless Chromium: a planner ticks a recommended order and approves it; a viewer cannot.
+
+Writes docs/img/orders.png (1440 wide) of the page right after the approval.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from db.models import PurchaseOrder
+from db.session import session_scope
+
+SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "orders.png"
+FIRST_CHECKBOX = "#orders-grid .ag-row[row-index='0'] input[type=checkbox]"
+
+
+def _first_row_id(page) -> str:
+    return page.locator("#orders-grid .ag-center-cols-container .ag-row[row-index='0']").get_attribute("row-id")
+
+
+def test_planner_approves_a_recommended_order(page_as) -> None:
+    page = page_as("planner")
+    page.goto("/orders")
+    pw = page.page
+    pw.wait_for_selector("#orders-grid .ag-center-cols-container .ag-row")
+    order_id = int(_first_row_id(pw))
+    with session_scope() as s:
+        order = s.get(PurchaseOrder, order_id)
+        assert order.status == "recommended"
+        qty, supplier = order.qty, order.supplier
+    pw.locator(FIRST_CHECKBOX).first.check()
+    expect(pw.locator("#orders-selection")).to_contain_text("1 selected")
+    assert float(pw.locator("#orders-edit-qty").input_value()) == qty  # one ticked order: its quantity to edit
+    pw.click("#orders-approve")
+    pw.wait_for_selector("#orders-message .alert-success")
+    assert "Approved 1 order(s)" in pw.locator("#orders-message").inner_text()
+    with session_scope() as s:
+        order = s.get(PurchaseOrder, order_id)
+        assert (order.status, order.approved_by) == ("approved", "planner@example.com")
+    # the grids refresh: the order leaves the recommended grid and shows on the Approved tab
+    expect(pw.locator(f"#orders-grid .ag-center-cols-container .ag-row[row-id='{order_id}']")).to_have_count(0)
+    expect(pw.locator("#orders-selection")).to_contain_text("Tick orders")  # nothing stays ticked
+    pw.wait_for_selector("#orders-export-csv:not([disabled])")
+    SHOT.parent.mkdir(parents=True, exist_ok=True)
+    pw.screenshot(path=str(SHOT))
+    pw.click("text=Approved (on order)")
+    row = pw.locator(f"#orders-approved-grid .ag-center-cols-container .ag-row[row-id='{order_id}']")
+    row.wait_for()
+    assert supplier in row.inner_text()
+    page.assert_no_console_errors()
+
+
+def test_viewer_sees_orders_but_cannot_approve(page_as) -> None:
+    with session_scope() as s:
+        recommended = s.scalars(select(PurchaseOrder.id).where(PurchaseOrder.status == "recommended")).all()
+    page = page_as("viewer")
+    page.goto("/orders")
+    pw = page.page
+    pw.wait_for_selector("#orders-grid .ag-center-cols-container .ag-row")
+    assert pw.locator("#orders-approve").is_disabled()
+    assert pw.locator("#orders-edit-save").is_disabled()
+    assert pw.evaluate("dash_ag_grid.getApi('orders-grid').getDisplayedRowCount()") == len(recommended)
+    page.assert_no_console_errors()
