@@ -145,6 +145,7 @@ def reset_password(*, session: Session, email: str, new_password: str, actor: st
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record(session=session, action="user.password_reset", user_email=actor, target=user.email)
 
 

@@ -131,6 +131,11 @@ def test_throttling_per_account_and_address(session) -> None:
     refused = login("t@example.com", PASSWORD, "10.9.9.9", 410)
     assert refused.user is None and refused.throttled and "address" in refused.message
     assert login("t@example.com", PASSWORD, "10.9.9.8", 411).user is not None
+    for i in range(5):
+        login("t@example.com", "wrong again", f"10.1.0.{i}", 420 + i)
+    assert login("t@example.com", PASSWORD, "10.1.1.1", 430).throttled
+    users.reset_password(session=session, email="t@example.com", new_password="a brand new secret", actor="cli")
+    assert login("t@example.com", "a brand new secret", "10.1.1.1", 431).user is not None  # the reset lifts the lock
 
 
 def test_audit_filters(session) -> None:
