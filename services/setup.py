@@ -31,8 +31,8 @@ def seed_demo(*, skus: int, periods: int, seed: int, replace: bool, only_if_empt
         return counts
 
 
-def first_start(*, seed_demo_data: bool = True, admin_email: str = "admin@example.com") -> FirstStart:  # noqa: E501
-    """Prepare a new install: migrate, seed when empty, and create an admin with a random password when no user exists."""
+def first_start(*, seed_demo_data: bool = True, admin_email: str = "admin@example.com") -> FirstStart:
+    """Prepare a new install: migrate, seed when empty, create an admin with a random password when no user exists."""
     migrate_db()
     seeded = seed_demo(skus=200, periods=156, seed=7, replace=False, only_if_empty=True) if seed_demo_data else None
     with session_scope() as session:
