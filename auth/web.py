@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import json
 from collections.abc import Callable
@@ -46,9 +48,20 @@ class SessionUser(UserMixin):
     id: int
     email: str
     role: str
+    stamp: str = ""  # changes with the password: sessions signed in before a password change end
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.stamp}" if self.stamp else str(self.id)
+
+    @classmethod
+    def of(cls, user: Any) -> SessionUser:
+        """The session value of a :class:`db.models.User`."""
+        return cls(id=user.id, email=user.email, role=user.role, stamp=password_stamp(user.password_hash))
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short digest of the password hash, kept in the session to end other sessions after a password change."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def client_address() -> str:
@@ -163,13 +176,17 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
 
     @manager.user_loader
     def _load(user_id: str) -> SessionUser | None:
-        if not user_id.isdigit():
+        key, _, stamp = user_id.partition(".")
+        if not key.isdigit() or len(key) > 18:
             return None
         with session_scope() as session:
-            user = users.get_user(session=session, user_id=int(user_id))
+            user = users.get_user(session=session, user_id=int(key))
             if user is None or not user.active:
                 return None
-            return SessionUser(id=user.id, email=user.email, role=user.role)
+            current = SessionUser.of(user)
+        if stamp and not hmac.compare_digest(stamp, current.stamp):
+            return None  # the password changed since this session signed in
+        return current
 
     @server.route("/vendor/<path:filename>")
     def _vendor(filename: str) -> Response:
@@ -197,9 +214,7 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
                 max_failures=settings.login_max_failures,
                 lock_seconds=settings.login_lock_seconds,
             )
-            session_user = (
-                SessionUser(id=result.user.id, email=result.user.email, role=result.user.role) if result.user else None
-            )
+            session_user = SessionUser.of(result.user) if result.user else None
         if session_user is None:
             return _login_page(result.message, email=email, next_url=next_url, status=429 if result.throttled else 401)
         login_user(session_user)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from auth.guard import guarded_callback
+from auth.web import SessionUser
 from db.session import session_scope
 from layouts import _ids as ids
 from services import users
@@ -32,6 +33,8 @@ def change_password(n_clicks: int | None, current: str | None, new: str | None, 
             users.change_password(
                 session=session, user_id=int(current_user.id), current_password=current or "", new_password=new or ""
             )
+            refreshed = SessionUser.of(users.get_user(session=session, user_id=int(current_user.id)))
     except users.UserError as exc:
         return dbc.Alert(str(exc), color="danger")
-    return dbc.Alert("Your password was changed.", color="success")
+    login_user(refreshed)  # this browser stays signed in; every other session of this account ends
+    return dbc.Alert("Your password was changed. Other sessions of your account were signed out.", color="success")

@@ -170,6 +170,9 @@ def test_change_my_password(demo_app) -> None:
     email = _new_user()
     client = _fresh_client(demo_app)
     login(client, email)
+    elsewhere = _fresh_client(demo_app)
+    login(elsewhere, email)
+    assert elsewhere.get("/").status_code == 200
     mismatch = client.post("/_dash-update-component", json=_account_body(PASSWORD, "a new password 1", "other 12345"))
     assert "do not match" in mismatch.get_data(as_text=True)
     wrong = client.post(
@@ -180,6 +183,8 @@ def test_change_my_password(demo_app) -> None:
     assert "at least 10" in short.get_data(as_text=True)
     ok = client.post("/_dash-update-component", json=_account_body(PASSWORD, "a new password 1", "a new password 1"))
     assert "was changed" in ok.get_data(as_text=True)
+    assert client.get("/").status_code == 200  # this browser stays signed in
+    assert elsewhere.get("/").status_code == 302  # the other session ended
     other = _fresh_client(demo_app)
     assert login(other, email, "a new password 1").status_code == 302
     assert login(_fresh_client(demo_app), email, PASSWORD).status_code == 401
