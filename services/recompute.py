@@ -44,6 +44,7 @@ from services.errors import UserFacingError
 
 if TYPE_CHECKING:
     from core.portfolio import BatchInputs, BatchResult, EngineSettings, PortfolioResult
+    from services.jobs import DistributedOptions
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,16 @@ def start_run(*, session: Session, triggered_by: str | None) -> int:
 
     Commits the session. Returns the run id.
     """
+    from settings import get_settings
+
+    if get_settings().redis_url:  # runs on the Celery workers: Redis knows their deadlines and heartbeats
+        from services.jobs import reap_stale_runs
+
+        try:
+            reap_stale_runs(session=session)
+        except Exception:  # the age rule below still applies
+            session.rollback()
+            log.warning("could not check the running runs against Redis", exc_info=True)
     now = utcnow()
     stale = q.stale_running_runs(session.connection(), started_before=now - STALE_RUNNING)
     if stale:
@@ -133,8 +144,11 @@ def compute_one(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     import core.forecast  # noqa: F401  (loads scikit-learn's OpenMP runtime so the limit below reaches it)
     from core.portfolio import compute_batch
 
+    cpu = time.process_time()
     with threadpool_limits(limits=1):
-        return compute_batch(inputs, settings=settings)
+        result = compute_batch(inputs, settings=settings)
+    result.timings["cpu"] = time.process_time() - cpu  # CPU seconds of this batch (summed as compute_cpu)
+    return result
 
 
 def _worker_init() -> None:  # spawn worker: one OpenMP/BLAS thread before any native library loads
@@ -147,7 +161,8 @@ def default_workers(n_batches: int, n_skus: int = POOL_MIN_SKUS) -> int:
     ``POOL_MIN_SKUS`` SKUs, or inside a daemon process (which may not start children, e.g. a Dash background job)."""
     if n_batches <= 1 or n_skus < POOL_MIN_SKUS or multiprocessing.current_process().daemon:
         return 1
-    return max(1, min(os.cpu_count() or 1, n_batches))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, n_batches))
 
 
 def compute(
@@ -216,6 +231,8 @@ def compute(
     for key, value in portfolio.timings.items():
         timings[key] = float(value)
     timings.pop("total", None)
+    if "cpu" in timings:
+        timings["compute_cpu"] = timings.pop("cpu")
     return portfolio, timings, n_workers
 
 
@@ -299,19 +316,24 @@ def store_run(
     context: RunContext | None = None
     if inputs is not None and portfolio is not None:
         context = inputs.context
+        mark = time.perf_counter()
         counts["sku_snapshot"] = q.insert_frame(
             connection,
             SkuSnapshot.__table__,
             _snapshot_rows(run_id=run_id, inputs=inputs, portfolio=portfolio),
             json_columns=("model_scores",),
         )
-        counts["forecast"] = q.insert_frame(
-            connection, Forecast.__table__, _forecast_rows(run_id=run_id, inputs=inputs, portfolio=portfolio)
-        )
+        timings["write_snapshot"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        rows = _forecast_rows(run_id=run_id, inputs=inputs, portfolio=portfolio)
+        timings["write_forecast_build"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        counts["forecast"] = q.insert_frame(connection, Forecast.__table__, rows)
+        timings["write_forecast_insert"] = time.perf_counter() - mark
         kpis = q.json_safe(dict(portfolio.kpis))
-    session.execute(
+    finished = session.execute(
         update(RecomputeRun)
-        .where(RecomputeRun.id == run_id)
+        .where(RecomputeRun.id == run_id, RecomputeRun.status == "running")
         .values(
             status="finished",
             finished_at=utcnow(),
@@ -323,9 +345,13 @@ def store_run(
             error=None,
         )
     )
+    if not finished.rowcount:  # e.g. marked failed by services.jobs.reap_stale_runs after its deadline
+        raise RecomputeError(f"run {run_id} is no longer running; its results were discarded", run_id=run_id)
     from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
 
+    mark = time.perf_counter()
     counts["purchase_order"] = sync_recommendations(session=session, run_id=run_id).created
+    timings["write_orders"] = time.perf_counter() - mark
     return counts
 
 
@@ -364,6 +390,7 @@ def recompute(
     batch_size: int | None = None,
     workers: int | None = None,
     keep_runs: int = KEEP_RUNS,
+    distributed: bool | DistributedOptions | None = None,
 ) -> RunSummary:
     """Recompute the portfolio (or ``sku_codes`` only) and store the results as a new run.
 
@@ -387,6 +414,10 @@ def recompute(
         Processes computing batches (default: one per core, 1 for a single batch or inside a daemon process).
     keep_runs
         Finished runs whose rows are kept.
+    distributed
+        Compute the batches on the Celery workers (:func:`services.jobs.compute_distributed`): True or options
+        always (needs ``REDIS_URL``), False never, None when ``REDIS_URL`` is set, there are several batches and a
+        worker listens. The snapshot is the same either way.
 
     Returns
     -------
@@ -419,7 +450,7 @@ def recompute(
     summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings)
     try:
         say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
-        mark = time.perf_counter()
+        mark, cpu = time.perf_counter(), time.process_time()
         inputs = load_portfolio_inputs(
             connection=session.connection(),
             horizon=engine_settings.horizon,
@@ -428,6 +459,7 @@ def recompute(
         )
         session.commit()  # end the read transaction: nothing is held open while the engine runs
         timings["load"] = time.perf_counter() - mark
+        timings["load_cpu"] = time.process_time() - cpu
         if inputs is not None:
             summary.grain = inputs.context.grain
             summary.data_as_of = inputs.context.data_as_of
@@ -437,15 +469,30 @@ def recompute(
 
         portfolio = None
         if inputs is not None:
-            portfolio, engine_timings, used = compute(
-                inputs=inputs,
-                settings=engine_settings,
-                batch_size=size,
-                workers=workers,
-                progress=say,
-                cancel=cancel,
-                progress_span=(0.05, 0.85),
-            )
+            from services.jobs import compute_distributed, resolve_options
+
+            options = resolve_options(distributed, n_batches=len(plan_batches(count=len(inputs), batch_size=size)))
+            if options is not None:  # the batches on the Celery workers
+                portfolio, engine_timings, used = compute_distributed(
+                    run_id=run_id,
+                    inputs=inputs,
+                    settings=engine_settings,
+                    batch_size=size,
+                    options=options,
+                    progress=say,
+                    cancel=cancel,
+                    progress_span=(0.05, 0.85),
+                )
+            else:
+                portfolio, engine_timings, used = compute(
+                    inputs=inputs,
+                    settings=engine_settings,
+                    batch_size=size,
+                    workers=workers,
+                    progress=say,
+                    cancel=cancel,
+                    progress_span=(0.05, 0.85),
+                )
             timings.update(engine_timings)
             summary.workers = used
             summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
@@ -453,12 +500,13 @@ def recompute(
         check_cancel()
 
         say(0.9, "writing the snapshot and forecasts")
-        mark = time.perf_counter()
+        mark, cpu = time.perf_counter(), time.process_time()
         timings["total"] = time.perf_counter() - started
         counts = store_run(session=session, run_id=run_id, inputs=inputs, portfolio=portfolio, timings=timings)
         check_cancel()
         session.commit()
         timings["write"] = time.perf_counter() - mark
+        timings["write_cpu"] = time.process_time() - cpu
         summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
         summary.sku_count = counts["sku_snapshot"]
     except RecomputeCancelledError:

@@ -340,3 +340,21 @@ def test_cli_recompute_and_export_results(sqlite_db, portfolio, tmp_path, capsys
     assert set(frame["code"]) == set(codes) and (frame["kind"] == "future").sum() == 2 * HORIZON
     assert cli.main(["recompute", "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_results_do_not_depend_on_the_number_of_workers(sqlite_db, portfolio) -> None:
+    from core.portfolio import EngineSettings
+    from db.session import session_scope
+
+    with session_scope() as s:
+        _store(s, portfolio)
+        inputs = load_portfolio_inputs(connection=s.connection(), horizon=HORIZON, min_receipts=5)
+    inputs.codes, inputs.sku_ids, inputs.history = inputs.codes[:8], inputs.sku_ids[:8], inputs.history[:8]
+    inputs.sku, inputs.lead_time_source = inputs.sku.iloc[:8], inputs.lead_time_source[:8]
+    serial, _, used_serial = rc.compute(inputs=inputs, settings=EngineSettings(), batch_size=4, workers=1)
+    pooled, timings, used_pool = rc.compute(inputs=inputs, settings=EngineSettings(), batch_size=4, workers=2)
+    assert (used_serial, used_pool) == (1, 2)
+    pd.testing.assert_frame_equal(serial.snapshot, pooled.snapshot)
+    for name in ("mean", "p10", "p50", "p90", "backtest"):
+        np.testing.assert_array_equal(getattr(serial, name), getattr(pooled, name))
+    assert timings["compute_cpu"] > 0
