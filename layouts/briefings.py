@@ -81,7 +81,7 @@ def grid_rows(records: list[BriefingRecord]) -> list[dict[str, Any]]:
 
 
 COLUMN_DEFS: list[dict[str, Any]] = [
-    {"field": "created_at", "headerName": "Made", "width": 160},
+    {"field": "created_at", "headerName": "Made", "width": 190},
     {"field": "user", "headerName": "By", "width": 200, "tooltipField": "user"},
     {"field": "scope", "headerName": "Scope", "flex": 1, "minWidth": 200, "tooltipField": "scope"},
     {"field": "run", "headerName": "Run", "width": 80, "type": "rightAligned"},
@@ -109,10 +109,11 @@ def recent_grid(rows: list[dict[str, Any]]) -> dag.AgGrid:
         dashGridOptions={
             "rowHeight": 34,
             "headerHeight": 36,
-            "overlayNoRowsTemplate": "No briefing has been made yet.",
+            "localeText": {"noRowsToShow": "No briefing has been made yet."},
             "tooltipShowDelay": 300,
+            "domLayout": "autoHeight",
         },
-        style={"height": "340px"},
+        style={"width": "100%"},
         className="ag-theme-alpine",
     )
 
