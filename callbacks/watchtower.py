@@ -209,6 +209,7 @@ dash.clientside_callback(
     Input(ids.WATCHTOWER_GRID, "getRowsRequest"),
     State(ids.WATCHTOWER_FILTERS, "data"),
     State(ids.WATCHTOWER_RUN, "data"),
+    prevent_initial_call=True,  # the grid asks when it is ready; nothing to answer at mount
 )
 def grid_rows(request: dict[str, Any] | None, filters: dict[str, Any] | None, run: dict[str, Any] | None) -> dict:
     """One block of rows for the infinite row model, sorted and filtered on the server, with the total count."""
@@ -317,6 +318,7 @@ def commentary(_charts_done: Any, run: dict[str, Any] | None, shown: Any = None)
     running=[
         (Output(ids.WATCHTOWER_RECOMPUTE, "disabled"), True, False),
         (Output(ids.WATCHTOWER_RECOMPUTE_PANEL, "style"), {"display": "flex"}, {"display": "none"}),
+        (Output(ids.WATCHTOWER_RECOMPUTE_CANCEL, "children"), "Cancel", "Cancel"),
     ],
     progress=[
         Output(ids.WATCHTOWER_RECOMPUTE_PROGRESS, "value"),
