@@ -41,7 +41,7 @@ dash.register_page(
     __name__, path="/profit", name="Profit optimizer", order=3, title="Profit optimizer · Inventory Command Center"
 )
 
-CURVE_HEIGHT, HEAT_HEIGHT, SENS_HEIGHT, EOQ_HEIGHT = 320, 360, 360, 340
+CURVE_HEIGHT, HEAT_HEIGHT, SENS_HEIGHT, EOQ_HEIGHT = 420, 360, 360, 340
 INPUT_IDS = {
     "price": ids.PROFIT_PRICE,
     "unit_cost": ids.PROFIT_COST,
@@ -644,8 +644,8 @@ SCENARIO_COLUMNS = [
     {"field": "scope", "headerName": "Scope", "flex": 2, "minWidth": 130},
     {"field": "quantity", "headerName": "Q*", "type": "rightAligned", "flex": 1, "minWidth": 80},
     {"field": "profit", "headerName": "Profit", "type": "rightAligned", "flex": 1, "minWidth": 90},
-    {"field": "by", "headerName": "Saved by", "flex": 2, "minWidth": 140},
-    {"field": "when", "headerName": "UTC", "flex": 1, "minWidth": 110},
+    {"field": "by", "headerName": "Saved by", "flex": 2, "minWidth": 170},
+    {"field": "when", "headerName": "UTC", "flex": 1, "minWidth": 120},
 ]
 
 
@@ -730,7 +730,7 @@ def scenarios_card(rows: list[svc.ScenarioRow]) -> dbc.Card:
                                     style={"width": "100%"},
                                 ),
                             ],
-                            lg=6,
+                            lg=7,
                         ),
                         dbc.Col(
                             [
@@ -762,7 +762,7 @@ def scenarios_card(rows: list[svc.ScenarioRow]) -> dbc.Card:
                                 ),
                                 html.Div(id=ids.PROFIT_SCENARIO_COMPARE),
                             ],
-                            lg=6,
+                            lg=5,
                         ),
                     ],
                     className="g-3",

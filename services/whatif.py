@@ -1053,6 +1053,7 @@ class DemandModel:
     kind: str  # "normal" | "errors" | "history"
     label: str
     samples: np.ndarray | None  # per-period demands to resample (None: normal)
+    bias: float = float("nan")  # mean past forecast error / forecast (not simulated)
 
 
 MIN_SAMPLES = 8
@@ -1060,22 +1061,39 @@ MIN_SAMPLES = 8
 
 def normal_demand(*, demand_mean: float, sigma: float) -> DemandModel:
     """Normal(D, sigma) per period, truncated at 0: the safety-stock formula's assumption."""
-    return DemandModel("normal", f"normal demand (mean {demand_mean:,.1f}, sigma {sigma:,.1f} per period)", None)
+    label = f"normal demand (mean {demand_mean:,.1f}, sigma {sigma:,.1f} per period"
+    cut_mean = float(policy.expected_shortage(level=0.0, mean=demand_mean, std=sigma))  # E[max(X, 0)]
+    if cut_mean > demand_mean * 1.02:
+        label += f"; cut at 0, so the mean is {cut_mean:,.1f}"
+    return DemandModel("normal", label + ")", None)
 
 
-def empirical_demand(*, demand_mean: float, sigma: float, errors: np.ndarray, history: np.ndarray) -> DemandModel:
-    """The SKU's own demand pattern: the forecast plus its past forecast errors, resampled (clipped at 0); its last
-    two years of history where the backtest left fewer than 8 errors or no demand; normal as a last resort."""
-    samples = np.maximum(demand_mean + errors, 0.0) if errors.size >= MIN_SAMPLES else np.zeros(0)
-    if samples.size >= MIN_SAMPLES and np.count_nonzero(samples) >= 2:
-        return DemandModel(
-            "errors", f"the forecast plus {errors.size} past forecast errors of this SKU, resampled", samples
-        )
+def empirical_demand(
+    *, demand_mean: float, sigma: float, errors: np.ndarray, history: np.ndarray, demand_class: str = "smooth"
+) -> DemandModel:
+    """The SKU's own demand pattern with the forecast's mean, so the simulation tests the shape the formula assumes:
+
+    - smooth / erratic demand with at least 8 backtest errors: the forecast plus the past errors centred on 0
+      (their bias is reported, not simulated), resampled and clipped at 0;
+    - intermittent / lumpy demand, or too few errors: the last two years of history rescaled to the forecast mean
+      (zeros stay zeros), resampled;
+    - normal as a last resort.
+
+    ``bias`` on the result: mean past error / forecast (NaN when unknown).
+    """
+    bias = float(np.mean(errors)) / demand_mean if errors.size and demand_mean > 0 else float("nan")
+    sporadic = demand_class in ("intermittent", "lumpy", "no_demand")
+    if not sporadic and errors.size >= MIN_SAMPLES:
+        samples = np.maximum(demand_mean + errors - np.mean(errors), 0.0)
+        if np.count_nonzero(samples) >= 2:
+            label = f"the forecast plus {errors.size} past forecast errors of this SKU (centred), resampled"
+            return DemandModel("errors", label, samples, bias)
     recent = history[-104:]
-    if recent.size >= MIN_SAMPLES and np.count_nonzero(recent) >= 2:
-        return DemandModel("history", f"the last {recent.size} periods of this SKU's demand, resampled", recent)
+    if recent.size >= MIN_SAMPLES and np.count_nonzero(recent) >= 2 and recent.mean() > 0:
+        label = f"the last {recent.size} periods of this SKU's demand, rescaled to the forecast, resampled"
+        return DemandModel("history", label, recent * (demand_mean / recent.mean()), bias)
     model = normal_demand(demand_mean=demand_mean, sigma=sigma)
-    return DemandModel("normal", model.label + " (too little history for its own pattern)", None)
+    return DemandModel("normal", model.label + " (too little history for its own pattern)", None, bias)
 
 
 @dataclass(frozen=True)
@@ -1113,6 +1131,7 @@ class SimulationView:
     runs: list[PolicySimulation]
     verdict: str
     overpromises: bool
+    forecast_bias: float = float("nan")  # mean past forecast error / forecast
 
     def run(self, key: str) -> PolicySimulation | None:
         return next((r for r in self.runs if r.key == key), None)
@@ -1174,7 +1193,9 @@ def simulate(
     periods = int(np.clip(round(years * ppy), 104, 2000))
     steps = int(np.clip(round(items.run.days_per_period), 1, 7)) if inputs.policy == "sQ" else 1
     per_chunk = max(1, replications // chunks)
-    own = empirical_demand(demand_mean=d, sigma=sigma, errors=errors, history=history)
+    own = empirical_demand(
+        demand_mean=d, sigma=sigma, errors=errors, history=history, demand_class=str(items.demand_class[0])
+    )
     normal = normal_demand(demand_mean=d, sigma=sigma)
     formula_level = float(result.levels.level[0])
     plans: list[tuple[str, str, float, DemandModel]] = [
@@ -1250,6 +1271,7 @@ def simulate(
         runs=runs,
         verdict="",
         overpromises=False,
+        forecast_bias=own.bias,
     )
     verdict, over = verdict_text(view, check)
     return replace(view, verdict=verdict, overpromises=over)
@@ -1260,6 +1282,9 @@ def _warmup(periods: int, inputs: PolicyInputs) -> int:
     r = inputs.review_period if inputs.policy == "RS" else 1
     return min(int(np.ceil(lt_max)) + 2 * r + 5, periods // 2)
 
+
+BIAS_NOTE = 0.1
+"""Mention the forecast's past bias in the verdict from this share of the forecast."""
 
 METHOD_LABELS = {
     "normal": "normal formula",
@@ -1325,6 +1350,14 @@ def verdict_text(view: SimulationView, check: QuantileCheck | None) -> tuple[str
             )
         else:
             parts.append(f"{reason}. The {label} gives the same level ({check.level:,.0f}).")
+    bias = view.forecast_bias
+    if math.isfinite(bias) and abs(bias) >= BIAS_NOTE:
+        direction = "below" if bias > 0 else "above"
+        size = f"{abs(bias):.0%}" if abs(bias) <= 1 else "far"
+        parts.append(
+            f"Past forecasts ran {size} {direction} actual demand; the simulation leaves that bias out, "
+            + ("so real service would be lower still." if bias > 0 else "so real service would be higher.")
+        )
     return " ".join(parts), over
 
 

@@ -637,3 +637,16 @@ def test_policy_levels_vectorise_over_skus(stored, svc) -> None:
     )
     assert levels.level == pytest.approx(expected)
     assert dataclasses.is_dataclass(levels)
+
+
+def test_empirical_demand_keeps_the_forecast_mean_and_reports_bias(svc) -> None:
+    errors = np.array([30.0, -10.0, 50.0, 10.0, 40.0, 0.0, 20.0, 20.0])  # mean +20: forecasts ran 20 % low
+    model = svc.empirical_demand(demand_mean=100.0, sigma=18.0, errors=errors, history=np.zeros(0))
+    assert model.kind == "errors" and model.samples.mean() == pytest.approx(100.0)
+    assert model.bias == pytest.approx(0.2)
+    history = np.array([0, 0, 12, 0, 0, 0, 6, 0, 0, 18, 0, 0], dtype=float)
+    lumpy = svc.empirical_demand(demand_mean=3.0, sigma=5.0, errors=errors, history=history, demand_class="lumpy")
+    assert lumpy.kind == "history" and lumpy.samples.mean() == pytest.approx(3.0)
+    assert np.count_nonzero(lumpy.samples) == 3
+    fallback = svc.empirical_demand(demand_mean=3.0, sigma=5.0, errors=np.zeros(0), history=np.zeros(3))
+    assert fallback.kind == "normal" and fallback.samples is None
