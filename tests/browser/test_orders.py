@@ -1,4 +1,5 @@
 """Orders page in headless Chromium: a planner ticks a recommended order and approves it; a viewer cannot.
+On the SKU page a planner overrides the forecast of a future period with a reason.
 
 Writes docs/img/orders.png (1440 wide) of the page right after the approval.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from db.models import PurchaseOrder
+from db.models import ForecastOverride, PurchaseOrder, Sku, SkuSnapshot
 from db.session import session_scope
 
 SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "orders.png"
@@ -63,4 +64,29 @@ def test_viewer_sees_orders_but_cannot_approve(page_as) -> None:
     assert pw.locator("#orders-approve").is_disabled()
     assert pw.locator("#orders-edit-save").is_disabled()
     assert pw.evaluate("dash_ag_grid.getApi('orders-grid').getDisplayedRowCount()") == len(recommended)
+    page.assert_no_console_errors()
+
+
+def test_planner_overrides_the_forecast_on_the_sku_page(page_as) -> None:
+    with session_scope() as s:
+        code = s.scalars(select(Sku.code).join(SkuSnapshot, SkuSnapshot.sku_id == Sku.id).order_by(Sku.code)).first()
+        before = len(s.scalars(select(ForecastOverride.id)).all())
+    page = page_as("planner")
+    page.goto(f"/sku/{code}")
+    pw = page.page
+    pw.locator("#sku-override-periods").click()
+    options = pw.get_by_role("option")
+    expect(options).to_have_count(13)
+    options.first.click()
+    pw.keyboard.press("Escape")
+    pw.fill("#sku-override-qty", "77")
+    pw.fill("#sku-override-reason", "trade fair")
+    pw.click("#sku-override-save")
+    expect(pw.locator("#sku-override-result .alert-success")).to_contain_text("Saved 1 override(s) of 77 units")
+    expect(pw.locator("#sku-override-history")).to_contain_text("trade fair")
+    with session_scope() as s:
+        rows = s.scalars(select(ForecastOverride).order_by(ForecastOverride.id)).all()
+    assert len(rows) == before + 1
+    assert (rows[-1].qty, rows[-1].reason, rows[-1].user_email) == (77, "trade fair", "planner@example.com")
+    assert rows[-1].statistical_qty is not None
     page.assert_no_console_errors()
