@@ -119,8 +119,13 @@ def demand_rows(*, session: Session, sku: str, limit: int = 156) -> list[dict[st
     return [{"id": i, "sku": sku, "date": p.isoformat(), "quantity": q} for i, p, q in session.execute(query)]
 
 
-def sku_codes(*, session: Session, limit: int = 20_000) -> list[str]:
-    return list(session.scalars(select(Sku.code).order_by(Sku.code).limit(limit)))
+def sku_codes(*, session: Session, search: str | None = None, limit: int = 50) -> list[str]:
+    """SKU codes in order, those containing ``search`` (case-insensitive) when given."""
+    query = select(Sku.code).order_by(Sku.code).limit(limit)
+    if search:
+        escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Sku.code.ilike(f"%{escaped}%", escape="\\"))
+    return list(session.scalars(query))
 
 
 def import_rows(*, session: Session, limit: int = 500) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from services.ingest import ImportOptions, import_file
 from tests.integration.test_ingest import snapshot
 
 SETTINGS = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,

@@ -1,0 +1,619 @@
+"""Data page callbacks: upload -> check (preview) -> import (background, with progress), grids, edits, exports, reset.
+
+Roles: viewers load and export the tables; planners upload, import and edit; admins reset. Planner and viewer
+callbacks write to different component ids (the guard works per output id).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from auth.guard import current_email, guarded_callback
+from db.session import session_scope
+from layouts import _ids as ids
+from layouts import data as page
+from services import datatables
+from services.errors import UserFacingError
+from services.ingest import ImportOptions, import_file, recompute_after_import, uploads
+from services.reset import factory_reset
+
+USER_DATA = "icc_data_user"
+PREVIEW_ROWS = 8
+SHOWN_ERRORS = 15
+
+
+@dash.hooks.custom_data(USER_DATA)
+def _user_data(_context: Any) -> dict[str, str | None]:
+    """The signed-in user's e-mail, captured in the request so a background job (another process) knows it."""
+    return {"email": current_email()}
+
+
+def _email() -> str | None:
+    email = current_email()
+    if email:
+        return email
+    try:
+        return (ctx.custom_data or {}).get(USER_DATA, {}).get("email")
+    except Exception:  # noqa: BLE001 - outside a callback context (unit tests)
+        return None
+
+
+def _options(on_error: str | None, create_skus: bool | None, date_format: str | None) -> ImportOptions:
+    return ImportOptions(
+        on_error=on_error or "reject", create_skus=bool(create_skus), date_format=(date_format or "").strip() or None
+    )
+
+
+def _error_dicts(result: Any) -> list[dict[str, Any]]:
+    return [
+        {"line": e.line, "column": e.column, "value": e.value, "reason": e.reason}
+        for e in result.first_errors(SHOWN_ERRORS)
+    ]
+
+
+def _preview_rows(result: Any) -> list[dict[str, Any]]:
+    frame = result.preview.head(PREVIEW_ROWS)
+    return [{str(k): ("" if v is None else str(v)) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _reporter(set_progress: Any, start: float = 0.0, end: float = 1.0) -> Any:
+    last = {"t": 0.0}
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last["t"] < 0.2 and fraction < 1.0:
+            return
+        last["t"] = now
+        value = start + (end - start) * max(0.0, min(1.0, fraction))
+        set_progress((round(value * 100), f"{value:.0%} · {message}"))
+
+    return report
+
+
+def _alert(message: str, color: str = "danger") -> dbc.Alert:
+    return dbc.Alert(message, color=color, className="py-2 mb-2", dismissable=True)
+
+
+# --- upload, check, import ------------------------------------------------------------------------------------------
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_FORMATS, "is_open"),
+    Input(ids.DATA_FORMATS_TOGGLE, "n_clicks"),
+    State(ids.DATA_FORMATS, "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_formats(n_clicks: int | None, is_open: bool | None) -> bool:
+    if not n_clicks:
+        raise PreventUpdate
+    return not is_open
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_STAGED, "data"),
+    Output(ids.DATA_STAGE_MESSAGE, "children"),
+    Output(ids.DATA_UPLOAD, "contents"),
+    Input(ids.DATA_UPLOAD, "contents"),
+    State(ids.DATA_UPLOAD, "filename"),
+    State(ids.DATA_KIND, "value"),
+    State(ids.DATA_STAGED, "data"),
+    prevent_initial_call=True,
+)
+def stage_upload(contents: str | None, filename: str | None, kind: str | None, previous: dict | None) -> tuple:
+    """Keep the dropped file on the server (the preview and the import read it from there)."""
+    if not contents:
+        raise PreventUpdate
+    try:
+        data = uploads.decode_data_url(contents)
+        staged = uploads.save_upload(
+            data=data, file_name=filename or "upload.csv", kind=kind or "demand", user=_email()
+        )
+    except UserFacingError as exc:
+        return None, _alert(f"{filename}: {exc}"), None
+    if previous and previous.get("token"):
+        uploads.discard(previous["token"])
+    message = html.Div(
+        f"Received {staged.file_name} ({staged.size / 1e6:,.2f} MB); checking it…", className="small text-muted"
+    )
+    return {"token": staged.token, "file_name": staged.file_name}, message, None
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_PREVIEW, "children"),
+    Output(ids.DATA_IMPORT, "disabled"),
+    Output(ids.DATA_IMPORT, "children"),
+    Output(ids.DATA_REPORT, "data"),
+    Output(ids.DATA_STAGE_MESSAGE, "children", allow_duplicate=True),
+    Input(ids.DATA_STAGED, "data"),
+    Input(ids.DATA_KIND, "value"),
+    Input(ids.DATA_ON_ERROR, "value"),
+    Input(ids.DATA_CREATE_SKUS, "value"),
+    Input(ids.DATA_DATE_FORMAT, "value"),
+    background=True,
+    running=[
+        (Output(ids.DATA_PROGRESS_PANEL, "style"), {"display": "flex"}, {"display": "none"}),
+        (Output(ids.DATA_UPLOAD, "disabled"), True, False),
+    ],
+    progress=[Output(ids.DATA_PROGRESS, "value"), Output(ids.DATA_PROGRESS_STAGE, "children")],
+    progress_default=[0, ""],
+    prevent_initial_call=True,
+)
+def check_upload(
+    set_progress: Any, staged: dict | None, kind: str, on_error: str, create_skus: bool, date_format: str | None
+) -> tuple:
+    """Validate the whole file without writing (dry run) and show what was detected, the first rows and errors."""
+    item = uploads.staged((staged or {}).get("token"))
+    if item is None:
+        return None, True, "Import", no_update, no_update
+    try:
+        options = _options(on_error, create_skus, date_format)
+    except ValueError as exc:
+        return _alert(str(exc)), True, "Import", None, None
+    with session_scope() as session:
+        result = import_file(
+            session=session,
+            path=item.path,
+            kind=kind,
+            file_name=item.file_name,
+            options=options,
+            progress=_reporter(set_progress),
+            dry_run=True,
+        )
+    summary = result.as_dict()
+    preview = page.preview_panel(summary, _error_dicts(result), _preview_rows(result))
+    report = result.error_report.name if result.error_report else None
+    can_import = result.status == "checked"
+    label = f"Import {result.rows_accepted:,} rows" if can_import else "Import"
+    return preview, not can_import, label, report, None
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_RESULT, "children"),
+    Output(ids.DATA_VERSION, "data"),
+    Output(ids.DATA_STAGED, "data", allow_duplicate=True),
+    Output(ids.DATA_REPORT, "data", allow_duplicate=True),
+    Input(ids.DATA_IMPORT, "n_clicks"),
+    State(ids.DATA_STAGED, "data"),
+    State(ids.DATA_KIND, "value"),
+    State(ids.DATA_ON_ERROR, "value"),
+    State(ids.DATA_CREATE_SKUS, "value"),
+    State(ids.DATA_DATE_FORMAT, "value"),
+    State(ids.DATA_VERSION, "data"),
+    background=True,
+    running=[
+        (Output(ids.DATA_PROGRESS_PANEL, "style"), {"display": "flex"}, {"display": "none"}),
+        (Output(ids.DATA_IMPORT, "disabled"), True, True),
+        (Output(ids.DATA_UPLOAD, "disabled"), True, False),
+    ],
+    progress=[Output(ids.DATA_PROGRESS, "value"), Output(ids.DATA_PROGRESS_STAGE, "children")],
+    progress_default=[0, ""],
+    prevent_initial_call=True,
+)
+def run_import(
+    set_progress: Any,
+    n_clicks: int | None,
+    staged: dict | None,
+    kind: str,
+    on_error: str,
+    create_skus: bool,
+    date_format: str | None,
+    version: int | None,
+) -> tuple:
+    """Import the checked file in one transaction, then recompute the portfolio; show the summary."""
+    if not n_clicks:
+        raise PreventUpdate
+    item = uploads.staged((staged or {}).get("token"))
+    if item is None:
+        return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
+    email = _email()
+    with session_scope() as session:
+        result = import_file(
+            session=session,
+            path=item.path,
+            kind=kind,
+            file_name=item.file_name,
+            options=_options(on_error, create_skus, date_format),
+            user=email,
+            progress=_reporter(set_progress, 0.0, 0.7),
+        )
+    if result.status == "committed":
+        uploads.discard(item.token)
+        set_progress((70, "70% · recomputing the portfolio"))
+        try:
+            result.recompute = recompute_after_import(triggered_by=email, progress=_reporter(set_progress, 0.7, 1.0))
+        except UserFacingError as exc:
+            result.recompute = f"The portfolio was not recomputed: {exc}"
+    summary = page.summary_alert(result.as_dict(), _error_dicts(result))
+    report = result.error_report.name if result.error_report else None
+    next_staged = None if result.status == "committed" else staged
+    return summary, (version or 0) + 1, next_staged, report
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_REPORT_BUTTON, "disabled"),
+    Input(ids.DATA_REPORT, "data"),
+)
+def enable_report(report: str | None) -> bool:
+    return not report
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_REPORT_DOWNLOAD, "data"),
+    Input(ids.DATA_REPORT_BUTTON, "n_clicks"),
+    State(ids.DATA_REPORT, "data"),
+    prevent_initial_call=True,
+)
+def download_report(n_clicks: int | None, report: str | None) -> dict | None:
+    path = uploads.report_file(report)
+    if not n_clicks or path is None:
+        raise PreventUpdate
+    return dcc.send_file(str(path), filename=path.name)
+
+
+# --- tables (everyone) ------------------------------------------------------------------------------------------------
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_SKU_GRID, "rowData"),
+    Output(ids.DATA_STOCK_GRID, "rowData"),
+    Output(ids.DATA_IMPORTS_GRID, "rowData"),
+    Output(ids.DATA_COUNTS, "children"),
+    Input(ids.DATA_VERSION, "data"),
+)
+def load_tables(_version: int | None) -> tuple:
+    with session_scope() as session:
+        skus = datatables.sku_rows(session=session)
+        stock = datatables.stock_rows(session=session)
+        imports = datatables.import_rows(session=session)
+        counts = datatables.counts(session=session)
+    return skus, stock, imports, page._counts_badges(counts).children
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_DEMAND_GRID, "rowData"),
+    Input(ids.DATA_DEMAND_SKU, "value"),
+    Input(ids.DATA_VERSION, "data"),
+)
+def load_demand(sku: str | None, _version: int | None) -> list[dict[str, Any]]:
+    if not sku:
+        return []
+    with session_scope() as session:
+        return datatables.demand_rows(session=session, sku=sku)
+
+
+def _search_options(search: str | None, value: str | None) -> list[dict[str, str]]:
+    with session_scope() as session:
+        codes = datatables.sku_codes(session=session, search=search or None)
+    if value and value not in codes:
+        codes = [value, *codes]
+    return [{"label": c, "value": c} for c in codes]
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_DEMAND_SKU, "options"),
+    Input(ids.DATA_DEMAND_SKU, "search_value"),
+    State(ids.DATA_DEMAND_SKU, "value"),
+)
+def demand_sku_options(search: str | None, value: str | None) -> list[dict[str, str]]:
+    return _search_options(search, value)
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_ADD_STOCK_SKU, "options"),
+    Input(ids.DATA_ADD_STOCK_SKU, "search_value"),
+    State(ids.DATA_ADD_STOCK_SKU, "value"),
+)
+def stock_sku_options(search: str | None, value: str | None) -> list[dict[str, str]]:
+    return _search_options(search, value)
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_DOWNLOAD, "data"),
+    Input({"type": ids.DATA_EXPORT, "table": ALL}, "n_clicks"),
+    Input(ids.DATA_HISTORY_REPORT, "n_clicks"),
+    State(ids.DATA_IMPORTS_GRID, "selectedRows"),
+    prevent_initial_call=True,
+)
+def export(_clicks: list[int | None], _history: int | None, selected: list[dict] | None) -> dict:
+    """A table as CSV in the import format (spreadsheet-safe), or the error report of the selected import."""
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not any(t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    if trigger == ids.DATA_HISTORY_REPORT:
+        if not selected:
+            raise PreventUpdate
+        from services.ingest import error_report_path
+
+        path = error_report_path(int(selected[0]["id"]))
+        if not path.is_file():
+            raise PreventUpdate
+        return dcc.send_file(str(path), filename=path.name)
+    table = trigger["table"]
+    with session_scope() as session:
+        content = datatables.export_text(session=session, table=table)
+    return {"content": content, "filename": f"{table}-{time.strftime('%Y%m%d-%H%M%S')}.csv", "type": "text/csv"}
+
+
+# --- edits (planner) ------------------------------------------------------------------------------------------------
+
+_EDIT_OUTPUTS = (
+    Output(ids.DATA_EDIT_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.DATA_VERSION, "data", allow_duplicate=True),
+)
+
+
+def _edited(version: int | None, action: Any) -> tuple:
+    """Run ``action`` in a transaction; a message, and a new version so the grids reload (and revert on error)."""
+    try:
+        with session_scope() as session:
+            message = action(session)
+    except UserFacingError as exc:
+        return _alert(str(exc)), (version or 0) + 1
+    return _alert(message, "success"), (version or 0) + 1
+
+
+def _new_value(change: dict) -> Any:
+    return change.get("newValue", change.get("value"))
+
+
+def _changes(changes: list[dict] | None) -> list[dict]:
+    if not changes:
+        raise PreventUpdate
+    return [c for c in changes if c.get("colId") and c.get("data")]
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_SKU_GRID, "cellValueChanged"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def edit_sku(changes: list[dict] | None, version: int | None) -> tuple:
+    edits = _changes(changes)
+
+    def action(session: Any) -> str:
+        for change in edits:
+            datatables.save_sku(
+                session=session,
+                values={change["colId"]: _new_value(change)},
+                user=_email(),
+                sku_id=int(change["data"]["id"]),
+            )
+        return f"Saved {', '.join(sorted({c['data']['sku'] for c in edits}))}."
+
+    return _edited(version, action)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_STOCK_GRID, "cellValueChanged"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def edit_stock(changes: list[dict] | None, version: int | None) -> tuple:
+    edits = _changes(changes)
+
+    def action(session: Any) -> str:
+        for change in edits:
+            datatables.save_stock(
+                session=session,
+                values={change["colId"]: _new_value(change)},
+                user=_email(),
+                row_id=int(change["data"]["id"]),
+            )
+        return "Stock position saved."
+
+    return _edited(version, action)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_DEMAND_GRID, "cellValueChanged"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def edit_demand(changes: list[dict] | None, version: int | None) -> tuple:
+    edits = _changes(changes)
+
+    def action(session: Any) -> str:
+        for change in edits:
+            datatables.save_demand(
+                session=session,
+                values={change["colId"]: _new_value(change)},
+                user=_email(),
+                row_id=int(change["data"]["id"]),
+            )
+        return "Demand saved."
+
+    return _edited(version, action)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_ADD_SKU, "n_clicks"),
+    State(ids.DATA_ADD_SKU_CODE, "value"),
+    State(ids.DATA_ADD_SKU_NAME, "value"),
+    State(ids.DATA_ADD_SKU_CATEGORY, "value"),
+    State(ids.DATA_ADD_SKU_COST, "value"),
+    State(ids.DATA_ADD_SKU_PRICE, "value"),
+    State(ids.DATA_ADD_SKU_LEAD, "value"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def add_sku(
+    n_clicks: int | None,
+    code: str | None,
+    name: str | None,
+    category: str | None,
+    cost: Any,
+    price: Any,
+    lead: Any,
+    version: int | None,
+) -> tuple:
+    if not n_clicks:
+        raise PreventUpdate
+    values = {
+        "sku": code or "",
+        "name": name,
+        "category": category,
+        "unit_cost": cost,
+        "unit_price": price,
+        "lead_time_days": lead,
+    }
+    values = {k: v for k, v in values.items() if k == "sku" or v not in (None, "")}
+
+    def action(session: Any) -> str:
+        sku = datatables.save_sku(session=session, values=values, user=_email())
+        return f"Added SKU {sku.code}."
+
+    return _edited(version, action)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_ADD_STOCK, "n_clicks"),
+    State(ids.DATA_ADD_STOCK_SKU, "value"),
+    State(ids.DATA_ADD_STOCK_ON_HAND, "value"),
+    State(ids.DATA_ADD_STOCK_ON_ORDER, "value"),
+    State(ids.DATA_ADD_STOCK_AS_OF, "value"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def add_stock(
+    n_clicks: int | None, sku: str | None, on_hand: Any, on_order: Any, as_of: str | None, version: int | None
+) -> tuple:
+    if not n_clicks:
+        raise PreventUpdate
+    values = {"sku": sku or "", "on_hand": "" if on_hand is None else on_hand}
+    if on_order not in (None, ""):
+        values["on_order"] = on_order
+    if as_of:
+        values["as_of"] = as_of
+
+    def action(session: Any) -> str:
+        datatables.save_stock(session=session, values=values, user=_email())
+        return f"Added a stock position for {sku}."
+
+    return _edited(version, action)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_ADD_DEMAND, "n_clicks"),
+    State(ids.DATA_DEMAND_SKU, "value"),
+    State(ids.DATA_ADD_DEMAND_DATE, "value"),
+    State(ids.DATA_ADD_DEMAND_QTY, "value"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def add_demand(n_clicks: int | None, sku: str | None, period: str | None, quantity: Any, version: int | None) -> tuple:
+    if not n_clicks:
+        raise PreventUpdate
+    values = {"sku": sku or "", "date": period or "", "quantity": "" if quantity is None else quantity}
+
+    def action(session: Any) -> str:
+        datatables.save_demand(session=session, values=values, user=_email())
+        return f"Added demand for {sku} on {period}."
+
+    return _edited(version, action)
+
+
+def _delete(table: str, selected: list[dict] | None, version: int | None) -> tuple:
+    if not selected:
+        return _alert("Select rows first (the boxes on the left).", "warning"), no_update
+
+    def action(session: Any) -> str:
+        removed = datatables.delete_rows(
+            session=session, table=table, ids=[int(r["id"]) for r in selected], user=_email()
+        )
+        return f"Deleted {removed:,} row(s)."
+
+    return _edited(version, action)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_DELETE_SKUS, "n_clicks"),
+    State(ids.DATA_SKU_GRID, "selectedRows"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def delete_skus(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
+    if not n_clicks:
+        raise PreventUpdate
+    return _delete("skus", selected, version)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_DELETE_STOCK, "n_clicks"),
+    State(ids.DATA_STOCK_GRID, "selectedRows"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def delete_stock(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
+    if not n_clicks:
+        raise PreventUpdate
+    return _delete("stock", selected, version)
+
+
+@guarded_callback(
+    "planner",
+    *_EDIT_OUTPUTS,
+    Input(ids.DATA_DELETE_DEMAND, "n_clicks"),
+    State(ids.DATA_DEMAND_GRID, "selectedRows"),
+    State(ids.DATA_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def delete_demand(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
+    if not n_clicks:
+        raise PreventUpdate
+    return _delete("demand", selected, version)
+
+
+# --- danger zone (admin) --------------------------------------------------------------------------------------------
+
+
+@guarded_callback(
+    "admin",
+    Output(ids.DATA_RESET_RESULT, "children"),
+    Output(ids.DATA_RESET_RELOAD, "href"),
+    Input(ids.DATA_RESET, "n_clicks"),
+    State(ids.DATA_RESET_CONFIRM, "value"),
+    prevent_initial_call=True,
+)
+def reset(n_clicks: int | None, confirm: str | None) -> tuple:
+    """Factory reset after the word RESET was typed; reloads the page when done."""
+    if not n_clicks:
+        raise PreventUpdate
+    try:
+        with session_scope() as session:
+            counts = factory_reset(session=session, user=_email(), confirm=confirm or "")
+    except UserFacingError as exc:
+        return _alert(str(exc)), no_update
+    return _alert(f"Factory reset done: {sum(counts.values()):,} rows removed.", "success"), "/data"
