@@ -121,7 +121,7 @@ SKU_MASTER = (
         blank="null",
         maximum=10.0,
         percent_ok=True,
-        aliases=("holding_cost_rate", "holding_rate", "carrying_cost_rate", "holding_cost_pct"),
+        aliases=("holding_cost_rate", "holding_rate", "carrying_cost_rate"),
         default=0.25,
         help="yearly holding cost as a fraction of unit cost (0.25 or 25%)",
     ),
