@@ -96,7 +96,7 @@ HISTORY_COLUMNS: list[dict[str, Any]] = [
 ]
 SUPPLIER_COLUMNS: list[dict[str, Any]] = [
     {"field": "supplier", "headerName": "Supplier", "flex": 1, "minWidth": 120, "tooltipField": "supplier"},
-    {"field": "orders", "headerName": "Orders", "width": 74, **_RIGHT},
+    {"field": "orders", "headerName": "POs", "width": 70, **_RIGHT},
     {
         "field": "value",
         "headerName": "Value",
@@ -171,9 +171,10 @@ def supplier_rows(groups: list[svc.SupplierGroup]) -> list[dict[str, Any]]:
 
 def page_data(*, session: Any, supplier: str | None = None) -> dict[str, Any]:
     """Everything the page's grids and headline show (also used by the refresh callback)."""
+    groups = svc.supplier_summary(session=session, status="recommended")
     return {
         "totals": svc.order_totals(session=session),
-        "suppliers": supplier_rows(svc.supplier_summary(session=session, status="recommended")),
+        "suppliers": supplier_rows(groups),
         "recommended": [
             order_row(o) for o in svc.list_orders(session=session, status="recommended", supplier=supplier or None)
         ],
@@ -181,7 +182,7 @@ def page_data(*, session: Any, supplier: str | None = None) -> dict[str, Any]:
         "history": [
             order_row(o) for o in svc.list_orders(session=session, status=svc.CLOSED_STATUSES, limit=HISTORY_LIMIT)
         ],
-        "supplier_options": sorted({o.supplier for o in svc.list_orders(session=session, status="recommended")}),
+        "supplier_options": sorted(g.supplier for g in groups),
     }
 
 

@@ -9,12 +9,13 @@ Lifecycle (``purchase_order.status``)::
 
 Rules:
 
-- :func:`sync_recommendations` runs inside a recompute's write transaction. It deletes the run's SKUs' recommended
-  orders that nobody acted on (status ``recommended`` and no quantity edit) and adds one ``recommended`` order per
-  SKU whose snapshot ``recommended_qty`` is above 0. The quantity is the snapshot's (already rounded to MOQ and
-  order multiple by the engine); the order-by date is the run's ``data_as_of`` + ``order_by_periods`` x days per
-  period. SKUs that keep an edited recommendation, or got an order approved while the run was computing, get no new
-  one. Approved, received, rejected and cancelled orders are never touched.
+- :func:`sync_recommendations` runs inside a recompute's write transaction. It deletes the recommended orders that
+  nobody acted on (status ``recommended`` and no quantity edit) of the run's SKUs and of inactive SKUs, and adds one
+  ``recommended`` order per SKU whose snapshot ``recommended_qty`` is above 0. The quantity is the snapshot's
+  (already rounded to MOQ and order multiple by the engine: reorder point with the EOQ lot, or up to the order-up-to
+  level); the order-by date is the run's ``data_as_of`` + ``order_by_periods`` x days per period. SKUs that keep
+  an edited recommendation, or got an order approved while the run was computing, get no new one. Approved,
+  received, rejected and cancelled orders are never touched.
 - Approved orders count as on order in the next recompute (:mod:`services.engine_inputs`).
 - Approving sets ``order_date`` (today, UTC) and ``promised_date`` (order date + the SKU master lead time).
 - Receiving writes a ``receipt`` row (order date, promised date, received date, quantity), so the lead times are
@@ -37,7 +38,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from core.calendar import GRAIN_DAYS
@@ -373,10 +374,11 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
     if run is None:
         raise UserFacingError(f"no recompute run {run_id}")
     run_skus = select(SkuSnapshot.sku_id).where(SkuSnapshot.run_id == run_id)
+    inactive = select(Sku.id).where(Sku.active.is_(False))
     untouched = and_(
         PurchaseOrder.status == "recommended",
         PurchaseOrder.edit_reason.is_(None),
-        PurchaseOrder.sku_id.in_(run_skus),
+        or_(PurchaseOrder.sku_id.in_(run_skus), PurchaseOrder.sku_id.in_(inactive)),
     )
     replaced = session.execute(delete(PurchaseOrder).where(untouched).execution_options(synchronize_session=False))
     edited = set(

@@ -434,3 +434,14 @@ def test_lead_times_learned_from_a_receipts_csv(db_url, tmp_path) -> None:
     )
     assert snap_b.lead_time_source == "master" and snap_b.lead_time_periods == pytest.approx(14.0 / 7)
     assert snap_b.lead_time_std_periods == pytest.approx(2.0 / 7)
+
+
+def test_recommendations_of_a_deactivated_sku_go_with_the_next_recompute(db_url) -> None:
+    seed()
+    run()
+    assert "F-MOQ" in orders_by_sku("recommended")
+    with session_scope() as s:
+        s.execute(update(Sku).where(Sku.code == "F-MOQ").values(active=False))
+    run()
+    left = orders_by_sku("recommended")
+    assert "F-MOQ" not in left and "A-NEED" in left
