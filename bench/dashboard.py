@@ -229,6 +229,10 @@ class Dash:
         return self.call(router, values, changed="_pages_location.pathname")
 
 
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _timed(func, *args: Any, **kwargs: Any) -> tuple[float, Any]:
     mark = time.perf_counter()
     result = func(*args, **kwargs)
@@ -509,7 +513,7 @@ def main() -> None:
         cold, _ = _timed(first_load, client, 1)
         print(
             f"\n{args.skus:,} SKUs, run {info['run_id']} ({info['triggered_by']}), gunicorn {args.workers} workers "
-            f"x 4 threads; first request after start {cold:.0f} ms\n",
+            f"x 4 threads, {os.cpu_count()} CPUs, load average {_load()}; first request after start {cold:.0f} ms\n",
             flush=True,
         )
         rows = [_summary("watchtower first load (HTTP, to first rows)", first_load(client, 20), 1500)]
@@ -527,6 +531,7 @@ def main() -> None:
         for name, samples in sku.items():
             rows.append(_summary(f"SKU {name} callback", samples, 250))
         rows.append(_summary("SKU callbacks (all)", [x for v in sku.values() for x in v], 250))
+        print(f"\nload average at the end {_load()} (other processes on this machine slow every figure down)")
     finally:
         if server is not None:
             _stop(server)

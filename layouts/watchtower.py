@@ -465,6 +465,7 @@ def no_snapshot(*, planner: bool, running: RunInfo | None) -> html.Div:
         [
             header(None, planner=planner, running=running),
             empty_state(message, href="/data", link_text="Open the Data page") if planner else empty_state(message),
+            dcc.Location(id=ids.WATCHTOWER_URL, refresh=False),  # "Recompute now" reads it (to reload in place)
             dcc.Location(id=ids.WATCHTOWER_RELOAD, refresh=True),
         ]
     )

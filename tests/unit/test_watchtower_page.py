@@ -137,6 +137,7 @@ def test_empty_database_gives_a_friendly_state(page, sqlite_db) -> None:
     tree = page.layout()
     assert not has_id(tree, ids.WATCHTOWER_GRID)
     assert "no snapshot yet" in text_of(tree).lower()
+    assert has_id(tree, ids.WATCHTOWER_URL) and has_id(tree, ids.WATCHTOWER_RELOAD)  # the recompute's state/output
 
 
 def _run(page) -> dict:
