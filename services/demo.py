@@ -89,6 +89,7 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
 
     promo = rng.random((skus, periods)) < 0.04
     promo &= (category != "Spare parts")[:, None]
+    promo[:, -6:] = False  # the SKUs surging now are the 'surging' pattern below, not a promotion
     mean = mean * np.where(promo, rng.uniform(1.6, 2.6, (skus, periods)), 1.0)
 
     patterns: dict[str, np.ndarray] = {}
@@ -162,8 +163,15 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
     )
 
     # Stock: cover in weeks of recent demand; some short (below lead time), some far too long.
+    # Stock as a planner would hold it: lead-time demand (at the rate ahead, seasonal SKUs included) plus a buffer
+    # for the spread of weekly demand, plus part of an order cycle; then a few SKUs short and a few overstocked.
     recent_rate = np.maximum(quantity[:, -8:].mean(axis=1), quantity.mean(axis=1) * 0.2)
-    cover = rng.uniform(2.0, 9.0, skus)
+    season_ahead = quantity[:, -52:-39].mean(axis=1) if periods >= 52 else recent_rate
+    rate = np.maximum(recent_rate, season_ahead)
+    weekly_std = quantity[:, -52:].std(axis=1)
+    lead_weeks = lead_time / 7.0
+    buffer_weeks = 2.5 * weekly_std * np.sqrt(lead_weeks + 1) / np.maximum(rate, 1e-9)
+    cover = lead_weeks + 1.0 + buffer_weeks + rng.uniform(0.5, 6.0, skus)
     n_short = max(1, skus // 20)
     short = rng.choice(regular, size=min(n_short, len(regular)), replace=False)
     cover[short] = rng.uniform(0.0, 1.0, len(short))
@@ -172,7 +180,8 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
     cover[over] = rng.uniform(30, 60, len(over))
     patterns["short"] = np.sort(short)
     patterns["overstocked"] = np.sort(over)
-    on_hand = np.floor(recent_rate * cover)
+    on_hand = np.floor(rate * cover)
+    on_hand[short] = np.floor(recent_rate[short] * cover[short])
     on_order = np.where(rng.random(skus) < 0.25, np.ceil(recent_rate * rng.uniform(1, 4, skus)), 0.0)
     on_order[short] = 0.0
     stock = pd.DataFrame({"sku": rows, "as_of": end + dt.timedelta(days=6), "on_hand": on_hand, "on_order": on_order})
