@@ -213,9 +213,9 @@ def run_import(
     if not n_clicks:
         raise PreventUpdate
     item = uploads.staged((staged or {}).get("token"))
-    if item is None:
-        return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
     email = _email()
+    if item is None or (item.user and email and item.user != email):
+        return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
     with session_scope() as session:
         result = import_file(
             session=session,

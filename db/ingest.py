@@ -78,14 +78,16 @@ def create_staging(connection: Connection, *, name: str, columns: Sequence[tuple
     """Create (or re-create) a TEMP table ``name`` with ``columns`` [(column, portable type)]; returns its name."""
     pg = is_postgres(connection)
     spec = ", ".join(f"{_q(col)} {_TYPES[kind][0 if pg else 1]}" for col, kind in columns)
-    connection.execute(text(f"DROP TABLE IF EXISTS {_q(name)}"))
+    drop_staging(connection, name=name)
     suffix = " ON COMMIT DROP" if pg else ""
     connection.execute(text(f"CREATE TEMP TABLE {_q(name)} ({spec}){suffix}"))
     return name
 
 
 def drop_staging(connection: Connection, *, name: str) -> None:
-    connection.execute(text(f"DROP TABLE IF EXISTS {_q(name)}"))
+    """Drop the TEMP table ``name`` (schema-qualified: never a permanent table of the same name)."""
+    schema = "pg_temp" if is_postgres(connection) else "temp"
+    connection.execute(text(f"DROP TABLE IF EXISTS {schema}.{_q(name)}"))
 
 
 def _fixed_width(frame: pd.DataFrame) -> bool:

@@ -97,13 +97,18 @@ def discard(token: str | None) -> None:
 
 
 def cleanup(max_age_s: float = MAX_AGE_S) -> int:
-    """Remove uploads older than ``max_age_s``; returns how many."""
+    """Remove uploads (and preview error reports) older than ``max_age_s``; returns how many."""
     removed = 0
     cutoff = time.time() - max_age_s
     for path in _folder().glob("*.csv"):
         if path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             path.with_suffix(".json").unlink(missing_ok=True)
+            removed += 1
+    reports = get_settings().data_dir / "import-errors"
+    for path in reports.glob("check-*-errors.csv") if reports.is_dir() else []:
+        if path.stat().st_mtime < cutoff:  # reports of previews; those of imports are kept with their batch
+            path.unlink(missing_ok=True)
             removed += 1
     return removed
 
