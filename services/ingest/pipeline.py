@@ -316,6 +316,15 @@ def _duplicates(key_parts: list[np.ndarray], ok: np.ndarray) -> tuple[np.ndarray
     rows = np.flatnonzero(ok)
     if len(rows) == 0:
         return np.zeros(len(ok), dtype=bool), np.full(len(ok), -1)
+    if len(key_parts) == 2 and all(np.asarray(p).dtype.kind == "i" for p in key_parts):
+        # fast path (files sorted by SKU then date): one int64 key; strictly increasing means no duplicates
+        first_part, second = (np.asarray(p, dtype=np.int64)[rows] for p in key_parts)
+        offset = second.min(initial=0)
+        span = int(second.max(initial=0) - offset) + 1
+        if span < (1 << 31) and first_part.max(initial=0) < (1 << 31):
+            key = first_part * span + (second - offset)
+            if len(key) < 2 or bool(np.all(key[1:] > key[:-1])):
+                return np.zeros(len(ok), dtype=bool), np.full(len(ok), -1)
     frame = pd.DataFrame({f"k{i}": part[rows] for i, part in enumerate(key_parts)})
     dup = frame.duplicated(keep=False).to_numpy()
     mask = np.zeros(len(ok), dtype=bool)

@@ -148,3 +148,39 @@ def test_error_log_orders_and_limits() -> None:
     first = log.first(2)
     assert first[0].line is None and first[1].line == 3
     assert str(first[1]) == "line 3, column 'qty': negative value ('-1')"
+
+
+def test_duplicate_keys_fast_and_general_paths_agree() -> None:
+    from services.ingest.pipeline import _duplicates
+
+    sku = np.array([0, 0, 1, 1, 2], dtype=np.int64)
+    day = np.array([10, 17, 10, 17, 10], dtype=np.int64)
+    ok = np.ones(5, dtype=bool)
+    mask, _ = _duplicates([sku, day], ok)
+    assert not mask.any()  # sorted: the fast path
+    day[3] = 10  # SKU 1 twice on day 10
+    mask, first = _duplicates([sku, day], ok)
+    assert mask.tolist() == [False, False, True, True, False] and first[3] == 2
+    shuffled = np.array([4, 3, 2, 1, 0])
+    mask, first = _duplicates([sku[shuffled], day[shuffled]], ok)
+    assert mask.tolist() == [False, True, True, False, False] and first[1] == 1
+    ok[2] = False
+    assert not _duplicates([sku[shuffled], day[shuffled]], ok)[0].any()
+
+
+def test_sku_resolution_with_locations() -> None:
+    from services.ingest.pipeline import resolve_skus
+
+    existing = pd.DataFrame(
+        {"id": [1, 2], "code": ["A", "B@Paris"], "location": ["Berlin", "Paris"], "supplier": ["s", "s"]}
+    )
+    code = np.array(["A", "A", "B", "C", "C", "D"], dtype=object)
+    where = np.array(["Berlin", "Paris", "Paris", "Rome", "Oslo", None], dtype=object)
+    ok = np.ones(6, dtype=bool)
+    plan, unknown = resolve_skus(existing=existing, code=code, location=where, ok=ok, create=False)
+    assert unknown.tolist() == [False, True, False, True, True, True]
+    assert [plan.codes[i] for i in plan.index[~unknown]] == ["A", "B@Paris"]
+    plan, unknown = resolve_skus(existing=existing, code=code, location=where, ok=ok, create=True)
+    assert not unknown.any()
+    assert [plan.codes[i] for i in plan.index] == ["A", "A@Paris", "B@Paris", "C@Rome", "C@Oslo", "D"]
+    assert plan.new.tolist() == [False, True, False, True, True, True]
