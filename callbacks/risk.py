@@ -319,12 +319,7 @@ def lookup(budget: Any, service_pct: Any, data: dict[str, Any] | None) -> Any:
 def run_simulation(set_progress: Any, *args: Any) -> Any:
     scope, controls = controls_from(*args)
     if scope.kind != "sku":
-        return dbc.Alert(
-            "The simulation runs one SKU at a time: switch the view to One SKU and pick one (the frontier and the "
-            "figures above cover the whole segment).",
-            color="light",
-            className="border py-2 mb-0",
-        )
+        return run_segment_simulation(set_progress, scope, controls)
     with session_scope() as session:
         items = svc.load_items(session=session, scope=scope)
         if items is None:
@@ -344,6 +339,36 @@ def run_simulation(set_progress: Any, *args: Any) -> Any:
     except svc.WhatIfError as exc:
         return dbc.Alert(str(exc), color="danger", className="py-2 mb-0")
     return page.simulation_block(view)
+
+
+SEGMENT_SIMULATED = 10
+
+
+def run_segment_simulation(set_progress: Any, scope: svc.Scope, controls: svc.RiskControls) -> Any:
+    """The segment's largest SKUs, each simulated under its own demand pattern."""
+    with session_scope() as session:
+        items = svc.load_items(session=session, scope=scope)
+        if items is None:
+            return dbc.Alert("This scope is not in the latest snapshot.", color="warning", className="py-2 mb-0")
+        demand: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for i in svc.top_skus(items, SEGMENT_SIMULATED):
+            one = svc.sku_slice(items, i)
+            demand[i] = (
+                svc.forecast_errors(session=session, items=one),
+                svc.demand_history(session=session, items=one),
+            )
+    try:
+        result = svc.risk_result(items, controls)
+        view = svc.simulate_segment(
+            items=items,
+            result=result,
+            demand_data=demand,
+            rng=np.random.default_rng(svc.MC_SEED),
+            progress=lambda f, msg: set_progress((round(100 * f), msg)),
+        )
+    except svc.WhatIfError as exc:
+        return dbc.Alert(str(exc), color="danger", className="py-2 mb-0")
+    return page.segment_simulation_block(view)
 
 
 @guarded_callback(

@@ -1169,6 +1169,8 @@ def simulate(
     years: float = 6.0,
     chunks: int = 3,
     progress: Callable[[float, str], None] | None = None,
+    reference: bool = True,
+    quantile: bool = True,
 ) -> SimulationView:
     """Simulate one SKU's policy at the page's settings and compare it with its target.
 
@@ -1180,7 +1182,8 @@ def simulate(
     2. the formula's level under the SKU's own demand pattern (:func:`empirical_demand`);
     3. for a slow or lumpy SKU, the quantile level the engine would use (:func:`quantile_check`), same demand.
 
-    Lead times are drawn Normal(L, sigma_L) truncated at 0.
+    Lead times are drawn Normal(L, sigma_L) truncated at 0. ``reference`` / ``quantile`` False leave out runs 1 / 3
+    (run 1 stays when the SKU has too little history for its own pattern).
     """
     if items.n != 1:
         raise WhatIfError("The simulation runs for one SKU: pick a SKU first")
@@ -1198,13 +1201,13 @@ def simulate(
     )
     normal = normal_demand(demand_mean=d, sigma=sigma)
     formula_level = float(result.levels.level[0])
-    plans: list[tuple[str, str, float, DemandModel]] = [
-        ("formula_normal", "Formula, normal demand", formula_level, normal),
-    ]
+    plans: list[tuple[str, str, float, DemandModel]] = []
+    if reference or own.samples is None:
+        plans.append(("formula_normal", "Formula, normal demand", formula_level, normal))
     if own.samples is not None:
         plans.append(("formula", "Formula, this SKU's demand", formula_level, own))
     check = result.quantile
-    if check is not None and check.method != "normal" and abs(check.level - formula_level) >= 0.5:
+    if quantile and check is not None and check.method != "normal" and abs(check.level - formula_level) >= 0.5:
         label = METHOD_LABELS.get(check.method, check.method).capitalize()
         plans.append(("quantile", f"{label}, this SKU's demand", check.level, own))
     total_jobs = len(plans) * chunks
@@ -1359,6 +1362,168 @@ def verdict_text(view: SimulationView, check: QuantileCheck | None) -> tuple[str
             + ("so real service would be lower still." if bias > 0 else "so real service would be higher.")
         )
     return " ".join(parts), over
+
+
+def top_skus(items: Items, count: int) -> list[int]:
+    """Indices of the ``count`` SKUs with the largest annual demand value (demand > 0), largest first."""
+    order = np.argsort(-items.weights, kind="stable")
+    return [int(i) for i in order if items.demand_mean[i] > 0][: max(0, int(count))]
+
+
+def sku_slice(items: Items, index: int) -> Items:
+    """One SKU of a scope as a scope of its own."""
+    changes: dict[str, Any] = {"scope": Scope("sku", items.codes[index])}
+    for f in items.__dataclass_fields__:
+        value = getattr(items, f)
+        if isinstance(value, np.ndarray):
+            changes[f] = value[index : index + 1]
+        elif isinstance(value, list):
+            changes[f] = [value[index]]
+    return replace(items, **changes)
+
+
+def _slice_arrays(obj: Any, index: int) -> Any:
+    return replace(
+        obj,
+        **{
+            f: getattr(obj, f)[index : index + 1]
+            for f in obj.__dataclass_fields__
+            if isinstance(getattr(obj, f), np.ndarray)
+        },
+    )
+
+
+@dataclass(frozen=True)
+class SegmentSimulationRow:
+    code: str
+    name: str
+    abc: str
+    demand_class: str
+    level: float
+    target: float  # the page's target (CSL or fill rate)
+    achieved: float
+    ci: float
+    fill_rate: float
+    cycle_service_level: float
+    demand: str
+
+    @property
+    def gap(self) -> float:
+        return self.achieved - self.target if math.isfinite(self.achieved) else float("nan")
+
+
+@dataclass(frozen=True)
+class SegmentSimulation:
+    measure: str
+    target: float
+    policy: str
+    rows: list[SegmentSimulationRow]
+    skus_in_scope: int
+    weighted_achieved: float  # weighted by annual demand value over the simulated SKUs
+    years: float
+    replications: int
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def simulate_segment(
+    *,
+    items: Items,
+    result: RiskResult,
+    demand_data: Mapping[int, tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    replications: int = 120,
+    years: float = 4.0,
+    progress: Callable[[float, str], None] | None = None,
+) -> SegmentSimulation:
+    """Simulate the page's policy for the segment's largest SKUs (``demand_data``: index -> (errors, history)),
+    each under its own demand pattern (:func:`simulate`, formula level only), and summarise achieved vs target."""
+    indices = list(demand_data)
+    if not indices:
+        raise WhatIfError("No SKU in this scope has forecast demand: there is nothing to simulate")
+    rows: list[SegmentSimulationRow] = []
+    weights: list[float] = []
+    view: SimulationView | None = None
+    for k, i in enumerate(indices):
+        one = sku_slice(items, i)
+        sub = replace(
+            result, inputs=_slice_arrays(result.inputs, i), levels=_slice_arrays(result.levels, i), quantile=None, n=1
+        )
+        errors, history = demand_data[i]
+
+        def step(fraction: float, _message: str, k: int = k, code: str = one.codes[0]) -> None:
+            if progress is not None:
+                progress((k + fraction) / len(indices), f"{code}: {k + 1} of {len(indices)} SKUs")
+
+        view = simulate(
+            items=one,
+            result=sub,
+            errors=errors,
+            history=history,
+            rng=rng,
+            replications=replications,
+            years=years,
+            chunks=1,
+            progress=step,
+            reference=False,
+            quantile=False,
+        )
+        run = view.runs[-1]
+        achieved, ci = run.achieved(result.inputs.measure)
+        rows.append(
+            SegmentSimulationRow(
+                code=one.codes[0],
+                name=one.names[0],
+                abc=str(one.abc[0]),
+                demand_class=str(one.demand_class[0]),
+                level=run.level,
+                target=result.inputs.target,
+                achieved=achieved,
+                ci=ci,
+                fill_rate=run.fill_rate,
+                cycle_service_level=run.cycle_service_level,
+                demand=run.demand,
+            )
+        )
+        weights.append(float(items.weights[i]))
+    ok = [r for r in rows if math.isfinite(r.achieved)]
+    w = np.array([wt for r, wt in zip(rows, weights, strict=True) if math.isfinite(r.achieved)])
+    weighted = _weighted_mean(np.array([r.achieved for r in ok]), w) if ok else float("nan")
+    what = "cycle service" if result.inputs.measure == "csl" else "fill rate"
+    short = [r for r in ok if r.gap < -max(0.01, 2 * (r.ci if math.isfinite(r.ci) else 0.0))]
+    target = result.inputs.target
+    parts = [
+        f"The {len(rows)} largest SKUs achieve {weighted:.1%} {what} together (weighted by demand value) against "
+        f"{target:.1%}."
+    ]
+    if short:
+        worst = min(short, key=lambda r: r.gap)
+        parts.append(
+            f"{len(short)} of them fall short by more than the simulation's margin; the worst is {worst.code} "
+            f"({worst.demand_class.replace('_', ' ')}, class {worst.abc}) at {worst.achieved:.1%}."
+        )
+        sporadic = [r for r in short if r.demand_class in ("intermittent", "lumpy")]
+        if sporadic:
+            parts.append(
+                f"{len(sporadic)} of those have intermittent or lumpy demand, where the normal formula overpromises; "
+                "open one of them to see what the quantile method gives."
+            )
+    else:
+        parts.append("None falls short by more than the simulation's margin.")
+    assert view is not None
+    return SegmentSimulation(
+        measure=result.inputs.measure,
+        target=target,
+        policy=result.inputs.policy,
+        rows=rows,
+        skus_in_scope=items.n,
+        weighted_achieved=weighted,
+        years=view.years,
+        replications=view.replications,
+        verdict=" ".join(parts),
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Risk engine in headless Chromium: moving a control changes the numbers and charts, an out-of-range target shows a
 message, the Monte Carlo check runs in the background, the Apply button is for planners; no console errors.
-With SCREENSHOTS=1 it writes docs/img/risk.png (1440 wide, full page)."""
+With SCREENSHOTS=1 it writes docs/img/risk.png (the portfolio) and docs/img/risk-sku.png (a slow mover), 1440 wide,
+full page."""
 
 from __future__ import annotations
 
@@ -88,6 +89,15 @@ def test_segment_view_and_frontier_reading(page_as) -> None:
     set_value(page, "#risk-service-read", "97")
     page.wait_for_function("() => document.querySelector('#risk-lookup-result').innerText.includes('97.0%')")
     assert "$" in page.inner_text("#risk-lookup-result")
+    # the segment's largest SKUs are simulated under their own demand
+    page.click("#risk-sim-run")
+    page.wait_for_selector("#risk-sim-result .alert", timeout=90000)
+    assert "largest SKUs" in page.inner_text("#risk-sim-result")
+    assert page.locator("#risk-sim-result .js-plotly-plot").count() == 1
+    if os.environ.get("SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / "risk.png"), full_page=True)
     wrapped.assert_no_console_errors()
 
 
@@ -109,5 +119,5 @@ def test_monte_carlo_runs_and_planner_can_apply(page_as) -> None:
     if os.environ.get("SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(800)
-        page.screenshot(path=str(SHOTS / "risk.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "risk-sku.png"), full_page=True)
     wrapped.assert_no_console_errors()

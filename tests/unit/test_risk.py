@@ -536,7 +536,8 @@ def test_simulation_callback_body(cb, svc) -> None:
     block = cb.run_simulation(progress.append, *args(data, policy="RS"))
     assert "Target" in text_of(block) and progress
     segment = cb.run_simulation(progress.append, *args(scope_data(svc, "portfolio")))
-    assert "one SKU at a time" in text_of(segment)
+    text = text_of(segment)
+    assert "largest SKUs" in text and "T-SMOOTH" in text and "G-ZERO" not in text
 
 
 def test_apply_callback_writes_audits_and_recomputes(cb, svc, monkeypatch) -> None:
@@ -650,3 +651,39 @@ def test_empirical_demand_keeps_the_forecast_mean_and_reports_bias(svc) -> None:
     assert np.count_nonzero(lumpy.samples) == 3
     fallback = svc.empirical_demand(demand_mean=3.0, sigma=5.0, errors=np.zeros(0), history=np.zeros(3))
     assert fallback.kind == "normal" and fallback.samples is None
+
+
+def test_segment_simulation_covers_the_largest_skus(stored, svc) -> None:
+    from db.session import session_scope
+
+    items = items_for(svc, "portfolio")
+    order = svc.top_skus(items, 5)
+    assert [items.codes[i] for i in order] == ["T-SMOOTH", "T-LUMPY"]  # by demand value; no-demand SKUs left out
+    one = svc.sku_slice(items, order[0])
+    assert one.n == 1 and one.scope.key == "sku:T-SMOOTH" and one.demand_mean.tolist() == [100.0]
+    with session_scope() as s:
+        data = {
+            i: (
+                svc.forecast_errors(session=s, items=svc.sku_slice(items, i)),
+                svc.demand_history(session=s, items=svc.sku_slice(items, i)),
+            )
+            for i in order
+        }
+    result = svc.risk_result(items, controls(svc, items, policy="RS", target_pct=90))
+    seen: list[float] = []
+    view = svc.simulate_segment(
+        items=items,
+        result=result,
+        demand_data=data,
+        rng=np.random.default_rng(2),
+        replications=60,
+        years=3,
+        progress=lambda f, _m: seen.append(f),
+    )
+    assert [r.code for r in view.rows] == ["T-SMOOTH", "T-LUMPY"]
+    smooth = view.rows[0]
+    assert smooth.level == pytest.approx(result.levels.level[items.codes.index("T-SMOOTH")])
+    assert smooth.achieved == pytest.approx(0.9, abs=0.05)
+    assert view.verdict.startswith("The 2 largest SKUs") and seen[-1] == pytest.approx(1.0)
+    with pytest.raises(svc.WhatIfError):
+        svc.simulate_segment(items=items, result=result, demand_data={}, rng=np.random.default_rng(2))
