@@ -57,9 +57,74 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Das
     init_security(server, settings, app.csp_hashes)
     from api import blueprint as api_blueprint
 
+    _outage_handlers(server, api_blueprint)
     server.register_blueprint(api_blueprint)
     _health_routes(server)
     return app
+
+
+DB_UNAVAILABLE = "The database is not available right now (it may be restarting or busy). Please try again in a moment."
+JOBS_UNAVAILABLE = (
+    "Background jobs are unavailable: the job queue (Redis) cannot be reached. Pages keep working; "
+    "please try this action again in a moment."
+)
+_UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Temporarily unavailable · Inventory Command Center</title>
+<link rel="stylesheet" href="/vendor/css/bootstrap.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width:560px;margin-top:10vh">
+<div class="alert alert-warning" role="alert"><h1 class="h5">Temporarily unavailable</h1><p class="mb-2">{message}</p>
+<a class="btn btn-outline-secondary btn-sm" href="{again}">Try again</a></div></main></body></html>"""
+
+
+def _outage_errors() -> list[tuple[tuple[type[BaseException], ...], str, str]]:
+    """(exception classes, error code, message) of outages of a service the app needs: answered 503, not 500."""
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    groups: list[tuple[tuple[type[BaseException], ...], str, str]] = [
+        ((OperationalError, InterfaceError, DisconnectionError), "database_unavailable", DB_UNAVAILABLE)
+    ]
+    try:
+        from kombu.exceptions import OperationalError as BrokerError
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - celery and redis are requirements
+        return groups
+    groups.append(((RedisConnectionError, RedisTimeoutError, BrokerError), "jobs_unavailable", JOBS_UNAVAILABLE))
+    return groups
+
+
+def _outage_response(code: str, message: str):
+    """503 with ``message``: the API's JSON error shape for the API and Dash callbacks, a small page otherwise."""
+    import html
+
+    from flask import Response, request
+
+    from api.errors import error_response
+
+    log.warning("%s %s: %s", request.method, request.path, code, exc_info=True)
+    if request.path.startswith(("/api/", "/_dash-")) or request.accept_mimetypes.best == "application/json":
+        response, _ = error_response(503, code, message)
+    else:
+        again = html.escape(request.full_path.rstrip("?") if request.method == "GET" else "/")
+        response = Response(_UNAVAILABLE_PAGE.format(message=html.escape(message), again=again), mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _outage_handlers(server, api_blueprint) -> None:
+    """Register the 503 answers on the app and on the API blueprint (whose catch-all would answer 500 first)."""
+    for classes, code, message in _outage_errors():
+
+        def handler(_exc: BaseException, code: str = code, message: str = message):
+            return _outage_response(code, message)
+
+        for cls in classes:
+            server.register_error_handler(cls, handler)
+            if not getattr(api_blueprint, "_icc_outages", False):
+                api_blueprint.register_error_handler(cls, handler)  # kept by the blueprint for every app
+    api_blueprint._icc_outages = True
 
 
 def _health_routes(server) -> None:
@@ -82,7 +147,15 @@ def _health_routes(server) -> None:
             return jsonify({"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__}), 503
         if not at_head:
             return jsonify({"status": "unavailable", "database": "ok", "migrations": "pending"}), 503
-        return jsonify({"status": "ok", "database": "ok", "migrations": "head"})
+        body = {"status": "ok", "database": "ok", "migrations": "head"}
+        if get_settings().redis_url:  # background jobs (Dash background callbacks, recompute batches) need Redis
+            from services.jobs import redis_reachable
+
+            ok, detail = redis_reachable(timeout=1.0)
+            if not ok:
+                return jsonify({**body, "status": "unavailable", "redis": "unreachable", "detail": detail}), 503
+            body["redis"] = "ok"
+        return jsonify(body)
 
 
 def __getattr__(name: str):
