@@ -24,15 +24,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def format_timings(timings: dict[str, float]) -> list[str]:
-    """Lines "stage  seconds" in pipeline order (the engine stages inside compute are summed over batches)."""
-    order = ["load", "compute", "forecast", "classify", "policy", "health", "snapshot", "finalize", "write", "prune"]
-    lines = []
-    for key in [*order, *sorted(k for k in timings if k not in order and k != "total")]:
-        if key in timings:
-            indent = "    " if key in ("forecast", "classify", "policy", "health", "snapshot") else "  "
-            lines.append(f"{indent}{key:<12}{timings[key]:8.2f} s")
-    if "total" in timings:
-        lines.append(f"  {'total':<12}{timings['total']:8.2f} s")
+    """A table of the stages in pipeline order: wall seconds and, where measured, CPU seconds (the engine stages
+    inside compute are wall seconds summed over batches; compute CPU is summed over the worker processes)."""
+    rows: list[tuple[str, str]] = [
+        ("load", ""),
+        ("compute", ""),
+        ("forecast", "  "),
+        ("classify", "  "),
+        ("policy", "  "),
+        ("health", "  "),
+        ("snapshot", "  "),
+        ("finalize", ""),
+        ("write", ""),
+        ("write_snapshot", "  "),
+        ("write_forecast_build", "  "),
+        ("write_forecast_insert", "  "),
+        ("write_orders", "  "),
+        ("prune", ""),
+        ("total", ""),
+    ]
+    lines = [f"  {'stage':<24}{'wall s':>8}{'CPU s':>8}"]
+    for key, indent in rows:
+        if key not in timings:
+            continue
+        cpu = timings.get(f"{key}_cpu")
+        label = indent + (key.removeprefix("write_") if indent else key)
+        lines.append(f"  {label:<24}{timings[key]:8.2f}" + (f"{cpu:8.2f}" if cpu is not None else ""))
     return lines
 
 
