@@ -488,6 +488,9 @@ def test_update_callback_renders_figures(cb, svc) -> None:
     assert "This setting" in text_of(detail) or "Service target" in text_of(detail)
     higher = cb.update(*args(data, target=99.5))
     assert text_of(higher[1]) != text_of(kpis)
+    fill = cb.update(*args(data, measure="fill_rate", target=99.0))
+    assert "Expected fill rate" in text_of(fill[1]) and fill[6]["measure"] == "fill_rate"
+    assert fill[5]["layout"]["yaxis"]["title"]["text"] == "Expected fill rate"
 
 
 @pytest.mark.parametrize(
