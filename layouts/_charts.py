@@ -383,6 +383,7 @@ def category_status_figure(rows: Sequence[CategoryStatus]) -> dict[str, Any]:
 
 
 COVER_FLOOR, COVER_CAP, VAR_FLOOR = 0.5, 3650.0, 1.0
+PROJECTION_HEIGHT = 460
 
 
 def risk_scatter_figure(points: RiskPoints) -> dict[str, Any]:
@@ -626,9 +627,9 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
     ]
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for key, label, color in (
-        ("reorder_point", "Reorder point", SERIES["reorder_point"]),
-        ("safety_stock", "Safety stock", SERIES["safety_stock"]),
+    for key, label, color, anchor in (
+        ("reorder_point", "Reorder point", SERIES["reorder_point"], "bottom"),  # label above its line
+        ("safety_stock", "Safety stock", SERIES["safety_stock"], "top"),  # and below: they never collide
     ):
         value = getattr(projection, key)
         if value is None:
@@ -650,7 +651,7 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
                 "x": 1,
                 "xanchor": "right",
                 "y": value,
-                "yanchor": "bottom",
+                "yanchor": anchor,
                 "showarrow": False,
                 "text": f"{label} {fmt_qty(value)}",
                 "font": {"size": 11, "color": color},
@@ -689,7 +690,7 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
     return {
         "data": data,
         "layout": base_layout(
-            height=400,
+            height=PROJECTION_HEIGHT,
             margin={"l": 10, "r": 10, "t": 36, "b": 10},
             legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
             hovermode="x unified",

@@ -17,6 +17,7 @@ from layouts import _ids as ids
 from layouts._charts import (
     GRAPH_CONFIG,
     MISSING,
+    PROJECTION_HEIGHT,
     SECTION_CLASS,
     fmt_date,
     fmt_datetime,
@@ -261,47 +262,6 @@ def stock_card(detail: SkuDetail) -> dbc.Card:
     )
 
 
-def overrides_card(detail: SkuDetail) -> dbc.Card:
-    if not detail.overrides:
-        content: Any = html.P("No planner overrides for this SKU.", className="small text-secondary mb-0")
-    else:
-        content = dbc.Table(
-            [
-                html.Thead(
-                    html.Tr(
-                        [
-                            html.Th("Period"),
-                            html.Th("Override", className="text-end"),
-                            html.Th("Statistical", className="text-end"),
-                            html.Th("Reason"),
-                            html.Th("By"),
-                        ]
-                    )
-                ),
-                html.Tbody(
-                    [
-                        html.Tr(
-                            [
-                                html.Td(fmt_date(o["period"])),
-                                html.Td(fmt_qty(o["qty"]), className="text-end"),
-                                html.Td(fmt_qty(o["statistical_qty"]), className="text-end"),
-                                html.Td(o["reason"]),
-                                html.Td(o["user_email"], className="text-secondary"),
-                            ]
-                        )
-                        for o in detail.overrides[-12:]
-                    ]
-                ),
-            ],
-            size="sm",
-            className="small mb-0",
-        )
-    return dbc.Card(
-        dbc.CardBody([html.Div("Forecast overrides", className=SECTION_CLASS), content]),
-        className="shadow-sm border-0 h-100",
-    )
-
-
 def order_sentence(detail: SkuDetail) -> str:
     """The recommended order and when it must be placed, in words."""
     qty = detail.value("recommended_qty") or 0.0
@@ -460,7 +420,7 @@ def detail_page(detail: SkuDetail) -> html.Div:
                     color="light",
                     className="border",
                 ),
-                _card("Demand history", dcc.Graph(figure=history, config=GRAPH_CONFIG)),
+                _card("Demand history", dcc.Graph(figure=history, config=GRAPH_CONFIG, style={"height": "360px"})),
             ]
         )
     projection = detail.projection
@@ -475,7 +435,9 @@ def detail_page(detail: SkuDetail) -> html.Div:
                     dbc.Col(
                         _card(
                             "Demand, forecast and backtest",
-                            dcc.Graph(id=ids.SKU_HISTORY_CHART, figure=history, config=GRAPH_CONFIG),
+                            dcc.Graph(
+                                id=ids.SKU_HISTORY_CHART, figure=history, config=GRAPH_CONFIG, style={"height": "360px"}
+                            ),
                             note=f"per {unit}; p10–p90 band; diamonds mark planner overrides",
                         ),
                         lg=8,
@@ -528,7 +490,10 @@ def detail_page(detail: SkuDetail) -> html.Div:
                                 className="g-2 mb-1 align-items-center",
                             ),
                             dcc.Graph(
-                                id=ids.SKU_PROJECTION_CHART, figure=projection_figure(projection), config=GRAPH_CONFIG
+                                id=ids.SKU_PROJECTION_CHART,
+                                figure=projection_figure(projection),
+                                config=GRAPH_CONFIG,
+                                style={"height": f"{PROJECTION_HEIGHT}px"},
                             ),
                             note="inventory position less forecast demand; change the quantity to test another order",
                         ),

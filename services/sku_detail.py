@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -335,13 +335,7 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         order_by = _add_periods(
             _now_date(detail), max(0.0, detail.value("order_by_periods") or 0.0), detail.days_per_period
         )
-    return _replace(detail, projection=projection, order_by_date=order_by)
-
-
-def _replace(detail: SkuDetail, **changes: Any) -> SkuDetail:
-    from dataclasses import replace
-
-    return replace(detail, **changes)
+    return replace(detail, projection=projection, order_by_date=order_by)
 
 
 @dataclass(frozen=True)
