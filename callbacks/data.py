@@ -128,16 +128,33 @@ def stage_upload(contents: str | None, filename: str | None, kind: str | None, p
 
 @guarded_callback(
     "planner",
+    Output(ids.DATA_STAGED, "data", allow_duplicate=True),
+    Input(ids.DATA_KIND, "value"),
+    Input(ids.DATA_ON_ERROR, "value"),
+    Input(ids.DATA_CREATE_SKUS, "value"),
+    Input(ids.DATA_DATE_FORMAT, "value"),
+    State(ids.DATA_STAGED, "data"),
+    prevent_initial_call=True,
+)
+def options_changed(_kind: str, _on_error: str, _create: bool, _date_format: str | None, staged: dict | None) -> dict:
+    """Check the staged file again when an option changes (nothing to do without a file)."""
+    if not staged or not staged.get("token"):
+        raise PreventUpdate
+    return {**staged, "checked_at": time.time()}
+
+
+@guarded_callback(
+    "planner",
     Output(ids.DATA_PREVIEW, "children"),
     Output(ids.DATA_IMPORT, "disabled"),
     Output(ids.DATA_IMPORT, "children"),
     Output(ids.DATA_REPORT, "data"),
     Output(ids.DATA_STAGE_MESSAGE, "children", allow_duplicate=True),
     Input(ids.DATA_STAGED, "data"),
-    Input(ids.DATA_KIND, "value"),
-    Input(ids.DATA_ON_ERROR, "value"),
-    Input(ids.DATA_CREATE_SKUS, "value"),
-    Input(ids.DATA_DATE_FORMAT, "value"),
+    State(ids.DATA_KIND, "value"),
+    State(ids.DATA_ON_ERROR, "value"),
+    State(ids.DATA_CREATE_SKUS, "value"),
+    State(ids.DATA_DATE_FORMAT, "value"),
     background=True,
     running=[
         (Output(ids.DATA_PROGRESS_PANEL, "style"), {"display": "flex"}, {"display": "none"}),

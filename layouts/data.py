@@ -553,7 +553,7 @@ def format_table(result: dict[str, Any]) -> dbc.Table:
         ("Columns", mapping or "—"),
     ]
     if result.get("skus_to_create"):
-        rows.append(("New SKUs", f"{result['skus_to_create']:,} will be created with default master data"))
+        rows.append(("New SKUs", f"{result['skus_to_create']:,} will be created with the default master data"))
     if fmt.get("ignored"):
         rows.append(("Ignored columns", ", ".join(fmt["ignored"])))
     return dbc.Table(

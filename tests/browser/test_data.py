@@ -35,16 +35,25 @@ def test_planner_uploads_previews_and_imports(page_as, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("date,sku,quantity\n2024-01-01,NO-SUCH-SKU,1\n2024-02-30,NO-SUCH-SKU,x\n")
     pw.set_input_files(upload_input, str(bad))
-    pw.wait_for_selector(f"#{ids.DATA_PREVIEW} .alert-danger", timeout=30_000)
+    pw.wait_for_selector(f"#{ids.DATA_PREVIEW} >> text=bad.csv", timeout=30_000)
     preview = pw.inner_text(f"#{ids.DATA_PREVIEW}")
     assert "cannot be imported" in preview and "line 3" in preview and "impossible date" in preview
     assert pw.is_disabled(f"#{ids.DATA_IMPORT}")
     assert pw.is_enabled(f"#{ids.DATA_REPORT_BUTTON}")
 
+    unknown = tmp_path / "new-skus.csv"
+    unknown.write_text("date,sku,quantity\n2024-01-01,NEW-1,1\n2024-01-08,NEW-1,2\n")
+    pw.set_input_files(upload_input, str(unknown))
+    pw.wait_for_selector(f"#{ids.DATA_PREVIEW} >> text=new-skus.csv", timeout=30_000)
+    assert "unknown SKU" in pw.inner_text(f"#{ids.DATA_PREVIEW}")
+    pw.check(f"#{ids.DATA_CREATE_SKUS}")  # changing an option checks the same file again
+    pw.wait_for_selector(f"#{ids.DATA_PREVIEW} .alert-success", timeout=30_000)
+    assert "1 will be created" in pw.inner_text(f"#{ids.DATA_PREVIEW}")  # and nothing is written: no import
+
     good = tmp_path / "recent-demand.csv"
     good.write_text(_existing_rows(3))
     pw.set_input_files(upload_input, str(good))
-    pw.wait_for_selector(f"#{ids.DATA_PREVIEW} .alert-success", timeout=30_000)
+    pw.wait_for_selector(f"#{ids.DATA_PREVIEW} >> text=recent-demand.csv", timeout=30_000)
     preview = pw.inner_text(f"#{ids.DATA_PREVIEW}")
     assert "Ready to import" in preview and "weekly" in preview and "UTF-8" in preview
     assert pw.inner_text(f"#{ids.DATA_IMPORT}") == "Import 3 rows"

@@ -141,6 +141,9 @@ def test_upload_check_then_import(cb) -> None:
     download = cb.download_report(1, report)
     assert download["filename"] == report and base64.b64decode(download["content"]).startswith(b"line,column")
     assert cb.check_upload(progress.append, None, "demand", "reject", False, None)[0] is None
+    with pytest.raises(PreventUpdate):
+        cb.options_changed("skus", "reject", False, None, None)
+    assert cb.options_changed("skus", "reject", False, None, {"token": "t"})["token"] == "t"
     skus, stock, imports, counts = cb.load_tables(5)
     assert [s["sku"] for s in skus] == ["A", "B"] and stock == [] and imports[0]["rows_inserted"] == 3
     assert "3 demand rows" in " ".join(b.children for b in counts)
