@@ -222,7 +222,9 @@ def compute(
                             continue
                     done += 1
                     report(done)
-            except BaseException:
+            except BaseException:  # cancel or error: stop now rather than after the batches in flight
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
     timings: dict[str, float] = {"compute": time.perf_counter() - start}
