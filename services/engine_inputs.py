@@ -10,6 +10,7 @@ The rules the loader applies (the engine sees only their result):
   matched: weekly buckets are 7-day steps from the earliest date, monthly buckets are calendar months, daily buckets
   days; several rows of a SKU in one bucket are summed. The column's date is the bucket start on that grid
   (monthly: the earliest date plus k calendar months).
+- **History length**: at most ``MAX_PERIODS`` (3 years daily, 5 years weekly, 10 years monthly), the latest ones.
 - **Missing periods are zero demand**: within a SKU's range (from its first demand row to the last period of the
   data) a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet",
   the forecast contract's leading-NaN rule). A SKU without any demand row is all NaN (forecast 0).
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 GRAINS: tuple[str, ...] = ("daily", "weekly", "monthly")
 DEFAULT_GRAIN = "weekly"
 GRAIN_SAMPLE_SKUS = 1_000
+MAX_PERIODS: dict[str, int] = {"daily": 3 * 366, "weekly": 5 * 53, "monthly": 10 * 12}
+"""The longest history the engine gets (3 years daily, 5 years weekly, 10 years monthly); older periods are left out
+so one mistyped old date cannot blow the matrix up."""
 SKU_INPUT_COLUMNS: tuple[str, ...] = (
     "category",
     "unit_cost",
@@ -189,6 +193,10 @@ def load_context(
     )
     origin = demand["period"].min()
     last = int(period_index(dates=[demand["period"].max()], grain=grain, origin=origin)[0])
+    if last + 1 > MAX_PERIODS[grain]:
+        skip = last + 1 - MAX_PERIODS[grain]
+        origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
+        last -= skip
     context = RunContext(grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts)
     return context, demand
 

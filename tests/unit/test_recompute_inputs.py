@@ -117,3 +117,18 @@ def test_neutralise_formulas() -> None:
     out = neutralise_formulas(frame)
     assert out["a"].tolist() == ["'=1+1", "'+x", "'-2", "'@SUM(A1)", "plain", None]
     assert out["n"].tolist() == frame["n"].tolist()
+
+
+def test_load_context_keeps_at_most_max_periods(monkeypatch) -> None:
+    import services.engine_inputs as ei
+
+    dates = pd.to_datetime(["1990-01-01", *pd.date_range("2024-01-01", periods=10, freq="W-MON")])
+    demand = pd.DataFrame({"sku_id": [1] * 11, "period": dates, "quantity": 1.0})
+    monkeypatch.setattr(ei.q, "demand_rows", lambda connection, sku_ids=None: demand)
+    monkeypatch.setattr(ei.q, "latest_import_grain", lambda connection: None)
+    monkeypatch.setattr(ei, "MAX_PERIODS", {"daily": 30, "weekly": 8, "monthly": 12})
+    ctx, _ = ei.load_context(connection=None, sku_ids=None, horizon=3, min_receipts=5)
+    assert ctx.grain == "weekly" and ctx.n_periods == 8
+    assert ctx.data_as_of == dt.date(2024, 3, 4) and ctx.period_dates[0] == pd.Timestamp("2024-01-15")
+    history = demand_matrix(demand=demand, sku_ids=np.array([1]), context=ctx)
+    np.testing.assert_array_equal(history[0], np.ones(8))  # the 1990 row and the first two weeks are left out
