@@ -40,10 +40,9 @@ def api_schema(isolated):  # noqa: F811
 
 @pytest.fixture
 def planner_token(isolated, monkeypatch) -> str:  # noqa: F811
+    import reports
     from api import routes
     from services.recompute import RunSummary
-
-    import reports
 
     # the briefing facts are read for real; only the (slow) PDF drawing is replaced
     monkeypatch.setattr(reports, "build_portfolio_briefing", lambda facts: b"%PDF-1.4 fuzz")
