@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", ge=1)
     login_lock_seconds: int = Field(300, alias="LOGIN_LOCK_SECONDS", ge=1)
     session_cookie_secure: bool | None = Field(None, alias="SESSION_COOKIE_SECURE")
+    trusted_proxy_hops: int = Field(0, alias="TRUSTED_PROXY_HOPS", ge=0, le=5)
     demo_seed_on_start: bool = Field(True, alias="DEMO_SEED_ON_START")
 
     @field_validator("database_url")

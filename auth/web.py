@@ -65,7 +65,7 @@ def password_stamp(password_hash: str) -> str:
 
 
 def client_address() -> str:
-    """The client's address as the server sees it (after ProxyFix trusts one proxy hop)."""
+    """The client's address as the server sees it (after ProxyFix trusts TRUSTED_PROXY_HOPS proxies)."""
     return (request.remote_addr or "unknown")[:64]
 
 
@@ -156,7 +156,11 @@ def _login_page(message: str = "", email: str = "", next_url: str = "/", status:
 
 def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable[[], list[str]]) -> None:
     """Wire sessions, login routes, the guard and the headers into ``server``."""
-    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    hops = settings.trusted_proxy_hops
+    if hops > 0:  # only behind a proxy we trust: otherwise a client could fake its address with X-Forwarded-For
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     server.secret_key = settings.resolved_secret_key()
     server.session_interface = _SessionInterface()
     secure = settings.session_cookie_secure if settings.session_cookie_secure is not None else settings.env == "prod"

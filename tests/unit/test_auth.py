@@ -80,7 +80,7 @@ def test_session_cookie_is_secure_over_https(demo_app) -> None:
     response = client.post(
         "/login",
         data={"email": email, "password": PASSWORD, "csrf_token": token},
-        headers={"X-Forwarded-Proto": "https"},
+        base_url="https://localhost",
     )
     assert response.status_code == 302
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
