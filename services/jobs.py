@@ -153,7 +153,7 @@ def celery_app(settings: Settings | None = None) -> Celery:
 def _make_app(url: str) -> Celery:
     from celery import Celery
 
-    app = Celery("icc", broker=url, backend=url, set_as_current=False)
+    app = Celery("icc", broker=url, backend=f"{__name__}:RedisResultBackend+{url}", set_as_current=False)
     app.conf.update(
         task_default_queue=DEFAULT_QUEUE,
         task_serializer="json",
@@ -168,11 +168,41 @@ def _make_app(url: str) -> Celery:
         broker_transport_options={"visibility_timeout": 3600, "socket_connect_timeout": 2},
         redis_socket_connect_timeout=2,
         redis_socket_timeout=30,
+        result_backend_transport_options={
+            "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+        },
         # a request that enqueues a job fails fast (503 with a clear message) when Redis is down
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
     )
     _register_tasks(app)
     return app
+
+
+def _result_backend_class() -> type:
+    from celery.backends.redis import RedisBackend
+
+    class RedisResultBackend(RedisBackend):
+        """Celery's Redis result backend, without the pub/sub subscription it opens when a task is *sent*.
+
+        Nothing in the web tier waits on a result with ``AsyncResult.get()`` (Dash polls the stored value; the
+        recompute uses its own keys), and that subscription turns a Redis outage into "Retry limit exceeded ...
+        the Celery application must be restarted" after ~20 s. Without it a send fails fast with the broker's
+        connection error (answered 503 by app.py) and works again as soon as Redis is back. ``get()`` still
+        subscribes when it is called.
+        """
+
+        def on_task_call(self, producer, task_id) -> None:
+            return None
+
+    return RedisResultBackend
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisResultBackend":  # built on first use so importing this module does not import Celery
+        cls = _result_backend_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
 
 
 def redis_client(settings: Settings | None = None) -> redis.Redis:
@@ -538,11 +568,11 @@ def run_batch(key: str, index: int) -> dict[str, Any]:
 
 
 def _register_tasks(app: Celery) -> None:
-    @app.task(name=BATCH_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+    @app.task(name=BATCH_TASK, shared=False, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
     def _batch(key: str, index: int) -> dict[str, Any]:
         return run_batch(key, index)
 
-    @app.task(name=RUN_TASK)
+    @app.task(name=RUN_TASK, shared=False)
     def _run(
         triggered_by: str | None = None,
         retry_of: int | None = None,
