@@ -1,7 +1,8 @@
 """SQL for the portfolio recompute: bulk reads of the engine inputs and bulk writes of a run's results.
 
 Reads of large tables (demand) use ``COPY (SELECT ...) TO STDOUT`` on PostgreSQL and the DB-API cursor on SQLite;
-writes use :mod:`db.bulk` (COPY) on PostgreSQL and ``executemany`` on SQLite (see FIELD-NOTES for the speeds).
+writes use COPY on PostgreSQL (:mod:`db.bulk`, or a streamed COPY for large frames so Python formats rows while the
+server inserts the previous ones) and ``executemany`` on SQLite (see FIELD-NOTES for the speeds).
 """
 
 from __future__ import annotations
@@ -197,7 +198,9 @@ def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame, *, j
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     if connection.dialect.name == "postgresql":
-        return bulk.copy_frame(connection, table, frame)
+        if len(frame) <= STREAM_CHUNK_ROWS:
+            return bulk.copy_frame(connection, table, frame)
+        return _copy_streamed(connection, table, frame)
     values = frame.astype(object).where(frame.notna(), None)
     rows = list(values.itertuples(index=False, name=None))
     column_list = ", ".join(f'"{c}"' for c in frame.columns)
@@ -206,10 +209,54 @@ def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame, *, j
     return len(rows)
 
 
+STREAM_CHUNK_ROWS = 25_000
+
+
+class _CsvStream(io.TextIOBase):
+    """A file-like CSV of ``frame`` made chunk by chunk as COPY reads it: Python formats the next rows while the
+    server parses and indexes the previous ones (two processes, two cores), instead of one after the other."""
+
+    def __init__(self, frame: pd.DataFrame, chunk_rows: int) -> None:
+        self._frame, self._chunk, self._pos, self._buffer = frame, chunk_rows, 0, ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        want = size if size is not None and size >= 0 else None
+        while (want is None or len(self._buffer) < want) and self._pos < len(self._frame):
+            part = self._frame.iloc[self._pos : self._pos + self._chunk]
+            self._buffer += part.to_csv(index=False, header=False, na_rep=r"\N", lineterminator="\n")
+            self._pos += self._chunk
+        if want is None:
+            out, self._buffer = self._buffer, ""
+        else:
+            out, self._buffer = self._buffer[:want], self._buffer[want:]
+        return out
+
+
+def _copy_streamed(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
+    """COPY ``frame`` into ``table`` from a :class:`_CsvStream` (same CSV as :func:`db.bulk.copy_frame`)."""
+    column_list = ", ".join(f'"{c}"' for c in frame.columns)
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.copy_expert(
+        f"COPY \"{table.name}\" ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+        _CsvStream(frame, STREAM_CHUNK_ROWS),
+        size=1 << 20,
+    )
+    return len(frame)
+
+
 def lock_writes(connection: Connection) -> None:
-    """Serialise concurrent recompute writes (PostgreSQL advisory transaction lock; SQLite writers serialise anyway)."""
+    """Serialise concurrent recompute writes (PostgreSQL advisory transaction lock; SQLite writers serialise anyway).
+
+    On PostgreSQL the transaction also commits without waiting for its WAL flush (``synchronous_commit = off``, this
+    transaction only): a run is derived data, and a crash right after the commit at worst loses that whole run
+    (atomically), never corrupts anything; the previous run stays the latest.
+    """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def prune_runs(connection: Connection, *, keep: int) -> list[int]:

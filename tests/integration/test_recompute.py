@@ -114,17 +114,20 @@ def test_recompute_writes_one_run_snapshot_and_forecasts(session, portfolio) -> 
         > 2 * snap.loc[codes[portfolio.patterns["surging"]], "demand_baseline"]
     ).all()
     # intermittent spare parts may surge legitimately (a cluster of orders); the regular SKUs must not
-    quiet = np.setdiff1d(np.arange(29), np.concatenate([portfolio.patterns["surging"], portfolio.patterns["intermittent"]]))
+    quiet = np.setdiff1d(
+        np.arange(29), np.concatenate([portfolio.patterns["surging"], portfolio.patterns["intermittent"]])
+    )
     assert (snap.loc[codes[quiet], "status"] != "surge").all()
     assert status["dead"] and set(status["dead"]) == {"dead_stock"}, status["dead"]
     counts = snap["status"].value_counts()
     assert all(run.kpis[f"count_{s}"] == counts.get(s, 0) for s in STATUSES)
 
 
-def test_rerun_gives_identical_numbers_and_keeps_previous(session, portfolio) -> None:
+def test_rerun_gives_identical_numbers_and_keeps_previous(session, portfolio, monkeypatch) -> None:
     _store(session, portfolio)
     codes = portfolio.skus["code"].tolist()[:12]
     first = rc.recompute(session=session, sku_codes=codes, batch_size=5)
+    monkeypatch.setattr(q, "STREAM_CHUNK_ROWS", 50)  # PostgreSQL: the second run goes through the streamed COPY
     second = rc.recompute(session=session, sku_codes=codes, batch_size=5)
     assert rc.latest_run(session=session).id == second.run_id
     assert rc.previous_run(session=session).id == first.run_id
