@@ -1,0 +1,28 @@
+"""Index the snapshot by run and value at risk (the watchtower's default order and the risk scatter).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-21 07:10:00
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_sku_snapshot_run_var ON sku_snapshot (run_id, value_at_risk DESC NULLS LAST)"
+        )
+    else:
+        op.execute("CREATE INDEX ix_sku_snapshot_run_var ON sku_snapshot (run_id, value_at_risk DESC)")
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX ix_sku_snapshot_run_var")
