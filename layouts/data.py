@@ -609,8 +609,7 @@ def preview_panel(result: dict[str, Any], errors: list[dict[str, Any]], rows: li
                 dag.AgGrid(
                     columnDefs=columns,
                     rowData=rows,
-                    columnSize="autoSize",
-                    defaultColDef={"resizable": True},
+                    defaultColDef={"resizable": True, "flex": 1, "minWidth": 110},
                     dashGridOptions={"domLayout": "autoHeight"},
                     className="ag-theme-alpine",
                 ),
