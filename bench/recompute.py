@@ -7,7 +7,8 @@ a new database on postgres@127.0.0.1:5432, dropped afterwards), migrates it, see
 process tree (the parent plus its worker processes, sampled every 0.1 s) and the ratio to the target.
 ``--sqlite`` runs the same on a temporary SQLite file instead.
 
-Run: ``.venv/bin/python bench/recompute.py [--skus 10000] [--periods 156] [--sqlite] [--workers N] [--batch-size N]``.
+Run: ``.venv/bin/python bench/recompute.py [--skus 10000] [--periods 156] [--sqlite] [--workers N] [--batch-size N]
+[--repeat N --keep-runs K]`` (``--repeat 2 --keep-runs 1``: the second run also deletes the first, timing the prune).
 Not a test: it prints figures and exits 0 (1 when the run did not finish).
 """
 
@@ -124,14 +125,22 @@ def _mb(n: float) -> str:
     return f"{n / 1024**2:,.0f} MB"
 
 
-def run(*, url: str, label: str, skus: int, periods: int, workers: int | None, batch_size: int | None) -> bool:
-    from sqlalchemy import func, select
-
+def run(
+    *,
+    url: str,
+    label: str,
+    skus: int,
+    periods: int,
+    workers: int | None,
+    batch_size: int | None,
+    repeat: int = 1,
+    keep_runs: int | None = None,
+) -> bool:
+    """Seed the database at ``url`` and time ``repeat`` recomputes (the later ones prune the older runs when
+    ``keep_runs`` is small)."""
     from db import migrate
-    from db.models import Forecast, SkuSnapshot
     from db.session import engine_for, session_scope
     from services import demo
-    from services.recompute import recompute
 
     migrate.upgrade(engine_for(url))
     with session_scope() as session:
@@ -153,6 +162,22 @@ def run(*, url: str, label: str, skus: int, periods: int, workers: int | None, b
         f"(generate {t_gen:.1f} s, store {t_store:.1f} s)"
     )
 
+    ok = True
+    for i in range(repeat):
+        tag = label if repeat == 1 else f"{label} #{i + 1}"
+        ok &= _measure(url=url, label=tag, periods=periods, workers=workers, batch_size=batch_size, keep_runs=keep_runs)
+    return ok
+
+
+def _measure(
+    *, url: str, label: str, periods: int, workers: int | None, batch_size: int | None, keep_runs: int | None
+) -> bool:
+    from sqlalchemy import func, select
+
+    from db.models import Forecast, SkuSnapshot
+    from db.session import engine_for, session_scope
+    from services.recompute import KEEP_RUNS, recompute
+
     database = engine_for(url).url.database if engine_for(url).dialect.name == "postgresql" else None
     backend = BackendCpu(database)
     marks: dict[str, float] = {"start": backend.total()}
@@ -168,14 +193,19 @@ def run(*, url: str, label: str, skus: int, periods: int, workers: int | None, b
 
     with PeakMemory() as memory, session_scope() as session:
         summary = recompute(
-            session=session, triggered_by="bench", progress=progress, workers=workers, batch_size=batch_size
+            session=session,
+            triggered_by="bench",
+            progress=progress,
+            workers=workers,
+            batch_size=batch_size,
+            keep_runs=keep_runs or KEEP_RUNS,
         )
     wall = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime for a, b in zip(cpu0, cpu1, strict=True))
     with session_scope() as session:
-        n_snap = session.scalar(select(func.count()).select_from(SkuSnapshot))
-        n_fc = session.scalar(select(func.count()).select_from(Forecast))
+        n_snap = session.scalar(select(func.count()).where(SkuSnapshot.run_id == summary.run_id))
+        n_fc = session.scalar(select(func.count()).where(Forecast.run_id == summary.run_id))
 
     marks["end"] = backend.total()
     t = summary.timings
@@ -241,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-only", action="store_true", help="run only on SQLite")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--batch-size", type=int, default=None, help="SKUs per batch (default RECOMPUTE_BATCH_SIZE)")
+    parser.add_argument("--repeat", type=int, default=1, help="recomputes in a row on the same data (default 1)")
+    parser.add_argument("--keep-runs", type=int, default=None, help="finished runs kept (1: every run prunes)")
     args = parser.parse_args(argv)
     os.environ.setdefault("APP_ENV", "test")
     ok = True
@@ -265,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                         periods=args.periods,
                         workers=args.workers,
                         batch_size=args.batch_size,
+                        repeat=args.repeat,
+                        keep_runs=args.keep_runs,
                     )
                 finally:
                     if created:
@@ -279,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
                 periods=args.periods,
                 workers=args.workers,
                 batch_size=args.batch_size,
+                repeat=args.repeat,
+                keep_runs=args.keep_runs,
             )
     return 0 if ok else 1
 
