@@ -17,5 +17,7 @@ USER app
 
 EXPOSE 8050
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8050/healthz').status == 200 else 1)"
-# Migrations once, then several workers (the web tier keeps no state of its own).
-CMD ["sh", "-c", "python cli.py migrate && exec gunicorn --workers ${WEB_WORKERS:-4} --threads ${WEB_THREADS:-4} --bind 0.0.0.0:8050 --timeout 120 'app:server'"]
+# Migrations once, then several workers (the web tier keeps no state of its own). Keep-alive longer than a load
+# balancer's idle timeout (60 s is common): with gunicorn's 2 s default a client reusing a connection the server is
+# closing gets "connection reset" (seen in bench/load.py: 13 of 2,628 requests).
+CMD ["sh", "-c", "python cli.py migrate && exec gunicorn --workers ${WEB_WORKERS:-4} --threads ${WEB_THREADS:-4} --keep-alive ${WEB_KEEPALIVE:-75} --bind 0.0.0.0:8050 --timeout 120 'app:server'"]
