@@ -380,5 +380,4 @@ class AuditLog(Base):
 
 
 Index("ix_sku_snapshot_run_status", SkuSnapshot.run_id, SkuSnapshot.status)
-Index("ix_forecast_run_sku", Forecast.run_id, Forecast.sku_id)
 Index("ix_override_sku_period", ForecastOverride.sku_id, ForecastOverride.period)

@@ -1,4 +1,5 @@
-"""Index the snapshot by run and value at risk (the watchtower's default order and the risk scatter).
+"""Index the snapshot by run and value at risk (the watchtower's default order and the risk scatter); drop the
+forecast index that the unique (run_id, sku_id, period) constraint already covers (it slowed the bulk write).
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.drop_index("ix_forecast_run_sku", table_name="forecast")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE INDEX ix_sku_snapshot_run_var ON sku_snapshot (run_id, value_at_risk DESC NULLS LAST)"
@@ -26,3 +28,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX ix_sku_snapshot_run_var")
+    op.create_index("ix_forecast_run_sku", "forecast", ["run_id", "sku_id"])
