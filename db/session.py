@@ -79,6 +79,32 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+MIGRATION_LOCK_KEY = 4_711_000
+"""pg_advisory_lock key that serialises schema migrations across processes and containers."""
+
+
+@contextmanager
+def advisory_lock(engine: Engine, key: int) -> Iterator[None]:
+    """Hold PostgreSQL's session-level advisory lock ``key`` for the block (waits for it); a no-op on SQLite.
+
+    Several gunicorn workers or containers starting at once each find migrations pending: the first holds the lock
+    and migrates, the others wait and then see the schema at head.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
+
+
 def _after_fork_in_child() -> None:
     """A forked child (Dash background jobs, Celery prefork) must not reuse the parent's pooled connections."""
     for engine in _ENGINES.values():
