@@ -30,10 +30,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Das
     """Build the app: migrations, Dash pages from layouts/, callbacks, security, API and health routes."""
     settings = settings or get_settings()
     from db import migrate as db_migrate
-    from db.session import get_engine
+    from db.session import MIGRATION_LOCK_KEY, advisory_lock, get_engine
 
     if migrate and not db_migrate.is_at_head(get_engine()):
-        db_migrate.upgrade(get_engine())
+        with advisory_lock(get_engine(), MIGRATION_LOCK_KEY):  # several workers start at once: one migrates
+            if not db_migrate.is_at_head(get_engine()):
+                db_migrate.upgrade(get_engine())
 
     app = Dash(
         __name__,
