@@ -394,3 +394,52 @@ def test_a_queue_outage_answers_503_jobs_unavailable(client_as, monkeypatch: pyt
     api = client_as(None).get("/api/v1/skus", headers={"Authorization": "Bearer whatever"})
     assert api.status_code == 503 and api.get_json()["error"]["code"] == "jobs_unavailable"
     assert "job queue (Redis) cannot be reached" in api.get_json()["error"]["message"]
+
+
+def test_workers_starting_together_migrate_once(tmp_path: Path) -> None:
+    """Four gunicorn workers (here: threads) finding migrations pending at once: one migrates, none fails."""
+    import threading
+    import uuid
+
+    import sqlalchemy as sa
+
+    from db import migrate
+    from db.session import MIGRATION_LOCK_KEY, advisory_lock
+    from tests.conftest import _admin_pg_url, postgres_url
+
+    if postgres_url() is None:
+        pytest.skip("PostgreSQL tier skipped: no server reachable")
+    name = f"icc_test_migrate_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(_admin_pg_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engines = [sa.create_engine(_admin_pg_url().rsplit("/", 1)[0] + "/" + name) for _ in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(engines))
+
+    def boot(engine: sa.Engine) -> None:  # what create_app does
+        try:
+            start.wait()
+            if not migrate.is_at_head(engine):
+                with advisory_lock(engine, MIGRATION_LOCK_KEY):
+                    if not migrate.is_at_head(engine):
+                        migrate.upgrade(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=boot, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not errors, errors
+        assert migrate.is_at_head(engines[0])
+        with engines[0].connect() as held, advisory_lock(engines[1], MIGRATION_LOCK_KEY):
+            assert held.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}) is False
+    finally:
+        for engine in engines:
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
