@@ -19,9 +19,10 @@ import signal
 import subprocess
 import time
 
-from tests.integration.test_scale_workers import (  # noqa: F401  (distributed_db is a fixture)
+from tests.integration.test_scale_workers import (  # noqa: F401  (fixtures)
     BATCH,
     WorkerPool,
+    _stop_workers_after_module,
     distributed_db,
     run_in_thread,
     snapshot_rows,

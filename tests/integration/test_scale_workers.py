@@ -153,6 +153,14 @@ def worker_pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return _POOL["pool"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _stop_workers_after_module() -> Iterator[None]:
+    """Workers do not idle through the rest of the suite (a later test starts new ones if it needs them)."""
+    yield
+    if "pool" in _POOL:
+        _POOL["pool"].close()
+
+
 @pytest.fixture
 def distributed_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -219,6 +227,22 @@ def run_in_thread(target, *args, **kwargs) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
+def assert_workers_run_every_background_callback(pool: WorkerPool) -> None:
+    """Each worker registered the recompute tasks and one task per Dash background callback of the app (as many as
+    ``background=True`` in callbacks/)."""
+    from services.jobs import BATCH_TASK, RUN_TASK, celery_app
+
+    declared = sum(path.read_text().count("background=True") for path in (ROOT / "callbacks").glob("*.py"))
+    assert declared >= 5, "the app has background callbacks (recompute, import, briefings, commentary, ...)"
+    registered = celery_app().control.inspect(timeout=2.0).registered() or {}
+    mine = [set(tasks) for name, tasks in registered.items() if any(name.startswith(n) for n in pool.names)]
+    assert len(mine) == len(pool.alive())
+    for tasks in mine:
+        assert {BATCH_TASK, RUN_TASK} <= tasks
+        assert len({t for t in tasks if t.startswith("background_callback_")}) == declared
+    assert all(tasks == mine[0] for tasks in mine)
+
+
 def test_two_workers_give_exactly_the_in_process_snapshot(distributed_db: WorkerPool) -> None:
     from db.models import RecomputeRun
     from db.session import session_scope
@@ -232,6 +256,7 @@ def test_two_workers_give_exactly_the_in_process_snapshot(distributed_db: Worker
     thread.join(timeout=120)
     assert "error" not in box, box.get("error")
     assert len(workers_listening(queue=pool.queue)) == 2
+    assert_workers_run_every_background_callback(pool)
     options = DistributedOptions(queue=pool.queue, local_share=False, stall_seconds=20)
     with session_scope() as s:
         remote = recompute(session=s, triggered_by="two workers", batch_size=BATCH, distributed=options)
