@@ -17,7 +17,12 @@ class FirstStart:
 
 
 def migrate_db() -> None:
-    migrate.upgrade(get_engine())
+    """Upgrade to head under an advisory lock (several containers running `cli.py migrate` at once)."""
+    from db.session import MIGRATION_LOCK_KEY, advisory_lock
+
+    with advisory_lock(get_engine(), MIGRATION_LOCK_KEY):
+        if not migrate.is_at_head(get_engine()):
+            migrate.upgrade(get_engine())
 
 
 def seed_demo(*, skus: int, periods: int, seed: int, replace: bool, only_if_empty: bool) -> dict[str, int] | None:
