@@ -171,7 +171,8 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
-        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 5) * 1024 * 1024,
+        # dcc.Upload sends files base64-encoded (4/3 larger) inside a JSON body
+        MAX_CONTENT_LENGTH=(settings.max_upload_mb * 4 // 3 + 6) * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
     )
     manager = LoginManager()
