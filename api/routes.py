@@ -241,8 +241,8 @@ def list_skus() -> Response:
         result = watchtower.query_skus(
             session=session, run_id=run.id, filters=filters, sort=sort, start=(page - 1) * per_page, limit=per_page
         )
-        details = [sku_detail.sku_detail(session=session, code=row["code"], run_id=run.id) for row in result.rows]
-    data = [serialize.sku(detail) for detail in details if detail is not None]
+        summaries = sku_detail.sku_summaries(session=session, run_id=run.id, codes=[row["code"] for row in result.rows])
+    data = [serialize.sku(summary) for summary in summaries]
     return jsonify(
         {
             "data": data,

@@ -394,3 +394,38 @@ def sku_commentary(*, session: Session, detail: SkuDetail) -> Commentary:
         if reason:
             items.append({"label": "Reorder rule", "status": None, "reason": reason})
     return Commentary(source="snapshot", items=tuple(items))
+
+
+@dataclass(frozen=True)
+class SkuSummary:
+    """A SKU's master fields and snapshot row, without history or forecasts (API lists)."""
+
+    code: str
+    name: str
+    category: str
+    location: str
+    supplier: str
+    snapshot: dict[str, Any] | None
+
+
+def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[SkuSummary]:
+    """Master fields and snapshot rows of ``codes`` in run ``run_id``, in the order given, with one query."""
+    if not codes:
+        return []
+    rows = session.execute(
+        select(Sku, SkuSnapshot)
+        .outerjoin(SkuSnapshot, (SkuSnapshot.sku_id == Sku.id) & (SkuSnapshot.run_id == run_id))
+        .where(Sku.code.in_(codes))
+    ).all()
+    found = {
+        sku.code: SkuSummary(
+            code=sku.code,
+            name=sku.name,
+            category=sku.category,
+            location=sku.location,
+            supplier=sku.supplier,
+            snapshot=_snapshot_dict(snap) if snap is not None else None,
+        )
+        for sku, snap in rows
+    }
+    return [found[code] for code in codes if code in found]
