@@ -81,5 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app import create_app
 
     app = create_app(settings, migrate=False)
-    app.run(host=host, port=port, debug=False)
+    # One request at a time: background jobs fork from the request thread (diskcache manager), and a fork while
+    # another thread is inside SQLite can deadlock the job. Production runs gunicorn + Celery (docs/scaling.md).
+    app.run(host=host, port=port, debug=False, threaded=False)
     return 0
