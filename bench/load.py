@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.dashboard import _drop, _free_port  # noqa: E402  (shared with the dashboard bench)
 
 EMAIL = "load-viewer@example.com"
 PASSWORD = "correct horse battery staple"
@@ -70,18 +71,6 @@ def _database(admin_url: str, name: str | None) -> tuple[str, bool]:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return admin_url.rsplit("/", 1)[0] + "/" + name, not exists
-
-
-def _drop(admin_url: str, url: str) -> None:
-    import sqlalchemy as sa
-
-    from db.session import reset_engines
-
-    reset_engines()
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
@@ -142,12 +131,6 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------------------------------
 # server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(*, url: str, data_dir: Path, port: int, workers: int, threads: int, keep_alive: int) -> subprocess.Popen:
