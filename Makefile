@@ -37,11 +37,13 @@ format: $(VENV)/.test-installed
 
 ## bench: the benchmarks under bench/ (print figures; slow, not part of the suite)
 bench: $(VENV)/.test-installed
-	$(PY) bench/accuracy.py
-	$(PY) bench/recompute.py
-	$(PY) bench/ingest.py
-	$(PY) bench/briefing.py
-	$(PY) bench/dashboard.py
+	$(PY) -m bench.accuracy --speed
+	$(PY) -m bench.recompute
+	$(PY) -m bench.ingest
+	$(PY) -m bench.briefing
+	$(PY) -m bench.briefing_service
+	$(PY) -m bench.dashboard
+	$(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
