@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -80,6 +81,7 @@ class Sku(Base):
     service_level_target: Mapped[float] = mapped_column(Float, nullable=False, default=0.95)
     supplier: Mapped[str] = mapped_column(String(100), nullable=False, default="Unassigned", index=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    one_shot: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -142,6 +144,7 @@ class PurchaseOrder(Base):
     received_qty: Mapped[float | None] = mapped_column(Float, nullable=True)
     cancelled_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     sku: Mapped[Sku] = relationship(lazy="joined")
 
