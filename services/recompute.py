@@ -13,6 +13,17 @@ Pipeline (each step separable so batches can run elsewhere, e.g. on Celery worke
    PostgreSQL), and marks the run ``finished`` -- all in one transaction.
 5. :func:`prune_runs` keeps the snapshots and forecasts of the last ``KEEP_RUNS`` finished runs.
 
+**Partial runs** (``sku_codes``): only those SKUs are computed, but the run stays complete -- every page reads the
+latest run. Inside the same transaction (:func:`carry_forward`) the other active SKUs' ``sku_snapshot`` and
+``forecast`` rows are copied from the latest finished run with two set-based ``INSERT ... SELECT`` statements, ABC is
+re-ranked over the whole run and the KPIs are recomputed over it (:func:`finish_partial`). Recommended purchase orders
+are replaced for the recomputed SKUs only (the other SKUs' recommendations, and approved orders, are untouched). The
+recomputed SKUs use the whole portfolio's period grid, so their rows line up with the carried ones. When there is no
+finished run yet a partial run holds just the given SKUs; when the demand data's grid changed since the latest run
+(new periods, another grain or horizon) the carried rows would be stale, so the run covers every active SKU instead.
+``recompute_run.timings["scope"]`` records it: ``{"partial": true, "skus": [...], "carried_from": id,
+"carried_skus": n}`` (or ``"fallback"`` with the reason a full run was done). See :func:`run_scope`.
+
 On any error (or a cancel) the run's rows are rolled back, the run row is marked ``failed`` (or ``cancelled``) with
 the error text in a separate short transaction, and the previous finished run stays the latest. ``recompute``
 commits the session it is given (first the run row, then the results).
@@ -34,12 +45,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from db import queries_recompute as q
-from db.models import Forecast, RecomputeRun, SkuSnapshot, utcnow
-from services.engine_inputs import PortfolioInputs, RunContext, load_portfolio_inputs
+from db.models import Demand, Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
+from services.engine_inputs import (
+    MAX_PERIODS,
+    PortfolioInputs,
+    RunContext,
+    load_portfolio_inputs,
+    period_dates,
+    period_index,
+)
 from services.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -89,6 +107,8 @@ class RunSummary:
     error: str | None = None
     workers: int = 1
     batches: int = 0
+    scope: dict[str, Any] | None = None
+    """Partial runs: ``{"partial": True, "skus": [...], "carried_from": run id, "carried_skus": n}``; None: full."""
 
 
 # --- the steps ----------------------------------------------------------------------------------------------------
@@ -305,11 +325,17 @@ def store_run(
     inputs: PortfolioInputs | None,
     portfolio: PortfolioResult | None,
     timings: dict[str, float],
+    carry_from: int | None = None,
+    settings: EngineSettings | None = None,
+    scope: dict[str, Any] | None = None,
 ) -> dict[str, int]:
     """Write the run's snapshot and forecast rows and mark it finished, in the session's open transaction.
 
     The caller commits (or rolls back). ``inputs`` / ``portfolio`` None: an empty run (no active SKU).
-    Returns the rows written per table.
+    ``carry_from``: a partial run -- after the recommendations of the computed SKUs are synced, the other active SKUs'
+    rows are copied from that run (:func:`carry_forward`) and ABC / KPIs are redone over the whole run
+    (:func:`finish_partial`, with ``settings``); ``scope`` is stored in ``timings["scope"]``.
+    Returns the rows written per table (``carried_sku_snapshot`` / ``carried_forecast`` for the copies).
     """
     connection = session.connection()
     q.lock_writes(connection)
@@ -343,7 +369,7 @@ def store_run(
             data_as_of=context.data_as_of if context else None,
             sku_count=counts["sku_snapshot"],
             kpis=kpis,
-            timings=q.json_safe({k: round(float(v), 4) for k, v in timings.items()}),
+            timings=_timings_json(timings, scope),
             error=None,
         )
     )
@@ -354,7 +380,41 @@ def store_run(
     mark = time.perf_counter()
     counts["purchase_order"] = sync_recommendations(session=session, run_id=run_id).created
     timings["write_orders"] = time.perf_counter() - mark
+    if carry_from is not None and inputs is not None and portfolio is not None:
+        from core.portfolio import EngineSettings
+
+        mark = time.perf_counter()
+        carried = carry_forward(session=session, run_id=run_id, from_run=carry_from)
+        counts["carried_sku_snapshot"], counts["carried_forecast"] = carried["sku_snapshot"], carried["forecast"]
+        timings["write_carry"] = time.perf_counter() - mark
+        if scope is not None:
+            scope["carried_skus"] = carried["sku_snapshot"]
+        if carried["sku_snapshot"]:
+            mark = time.perf_counter()
+            kpis = finish_partial(
+                session=session,
+                run_id=run_id,
+                computed_ids=inputs.sku_ids,
+                computed_kpis=kpis,
+                settings=settings or EngineSettings(),
+            )
+            timings["write_finalize"] = time.perf_counter() - mark
+        counts["sku_snapshot"] += carried["sku_snapshot"]
+        counts["forecast"] += carried["forecast"]
+        session.execute(
+            update(RecomputeRun)
+            .where(RecomputeRun.id == run_id)
+            .values(sku_count=counts["sku_snapshot"], kpis=kpis, timings=_timings_json(timings, scope))
+        )
+        counts["kpis"] = kpis  # type: ignore[assignment]  # read back by recompute()
     return counts
+
+
+def _timings_json(timings: dict[str, float], scope: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = q.json_safe({k: round(float(v), 4) for k, v in timings.items()})
+    if scope is not None:
+        out["scope"] = q.json_safe(scope)
+    return out
 
 
 def prune_runs(*, session: Session, keep: int = KEEP_RUNS) -> list[int]:
@@ -364,7 +424,14 @@ def prune_runs(*, session: Session, keep: int = KEEP_RUNS) -> list[int]:
     return deleted
 
 
-def _mark(session: Session, run_id: int, status: str, error: str | None, timings: dict[str, float]) -> None:
+def _mark(
+    session: Session,
+    run_id: int,
+    status: str,
+    error: str | None,
+    timings: dict[str, float],
+    scope: dict[str, Any] | None = None,
+) -> None:
     session.execute(
         update(RecomputeRun)
         .where(RecomputeRun.id == run_id)
@@ -372,10 +439,181 @@ def _mark(session: Session, run_id: int, status: str, error: str | None, timings
             status=status,
             finished_at=utcnow(),
             error=(error or "")[:4000] or None,
-            timings=q.json_safe({k: round(float(v), 4) for k, v in timings.items()}),
+            timings=_timings_json(timings, scope),
         )
     )
     session.commit()
+
+
+# --- partial runs -------------------------------------------------------------------------------------------------
+
+
+def portfolio_context(*, session: Session, grain: str, horizon: int, min_receipts: int) -> RunContext | None:
+    """The period grid a full run would use now (every active SKU's demand), for the ``grain`` of the latest run.
+
+    Same rules as :func:`services.engine_inputs.load_context` (origin = first demand period, at most
+    ``MAX_PERIODS``), with one aggregate query instead of loading the demand. None without demand.
+    """
+    first, last = session.execute(
+        select(func.min(Demand.period), func.max(Demand.period))
+        .join(Sku, Sku.id == Demand.sku_id)
+        .where(Sku.active.is_(True))
+    ).one()
+    if first is None or grain not in MAX_PERIODS:
+        return None
+    origin = pd.Timestamp(first)
+    end = int(period_index(dates=[pd.Timestamp(last)], grain=grain, origin=origin)[0])
+    if end + 1 > MAX_PERIODS[grain]:
+        skip = end + 1 - MAX_PERIODS[grain]
+        origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
+        end -= skip
+    return RunContext(grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts)
+
+
+def _partial_plan(
+    *, session: Session, horizon: int, min_receipts: int
+) -> tuple[int | None, RunContext | None, str | None]:
+    """(run to carry from, the portfolio's grid, why a full run is needed instead) for a partial run.
+
+    (None, None, None): no finished run yet -- the partial run holds just its SKUs on their own grid.
+    """
+    previous = session.execute(
+        select(RecomputeRun.id, RecomputeRun.grain, RecomputeRun.data_as_of)
+        .where(RecomputeRun.status == "finished", RecomputeRun.sku_count > 0)
+        .order_by(RecomputeRun.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if previous is None:
+        return None, None, None
+    run_id, grain, as_of = previous
+    context = portfolio_context(session=session, grain=grain or "", horizon=horizon, min_receipts=min_receipts)
+    if context is None:
+        return None, None, f"run {run_id} has no grain or there is no demand"
+    if context.data_as_of != as_of:
+        return None, None, f"the demand now ends {context.data_as_of}, run {run_id} was computed to {as_of}"
+    last_future = session.scalar(
+        select(func.max(Forecast.period)).where(Forecast.run_id == run_id, Forecast.kind == "future")
+    )
+    if last_future is not None and pd.Timestamp(last_future) != context.future_dates[-1]:
+        return None, None, f"run {run_id} has another forecast horizon"
+    return int(run_id), context, None
+
+
+def carry_forward(*, session: Session, run_id: int, from_run: int) -> dict[str, int]:
+    """Copy the ``forecast`` and ``sku_snapshot`` rows of run ``from_run`` for the active SKUs that run ``run_id``
+    does not have yet into ``run_id`` (two ``INSERT ... SELECT`` statements; no row passes through Python).
+
+    Call it after the recomputed SKUs' rows are written (they are what "does not have yet" excludes), in the run's
+    transaction. Returns the rows copied per table.
+    """
+    snap = SkuSnapshot.__table__
+    fc = Forecast.__table__
+    new = snap.alias("new_rows")
+    active = select(Sku.id).where(Sku.active.is_(True))
+
+    def not_in_new(sku_column: Any) -> Any:
+        return ~exists().where(new.c.run_id == run_id, new.c.sku_id == sku_column)
+
+    fc_columns = [c.name for c in fc.columns if c.name not in ("id", "run_id")]
+    forecasts = session.execute(
+        insert(fc).from_select(
+            ["run_id", *fc_columns],
+            select(literal(run_id, type_=fc.c.run_id.type), *[fc.c[c] for c in fc_columns]).where(
+                fc.c.run_id == from_run, fc.c.sku_id.in_(active), not_in_new(fc.c.sku_id)
+            ),
+        )
+    ).rowcount
+    snap_columns = [c.name for c in snap.columns if c.name not in ("id", "run_id")]
+    snapshots = session.execute(
+        insert(snap).from_select(
+            ["run_id", *snap_columns],
+            select(literal(run_id, type_=snap.c.run_id.type), *[snap.c[c] for c in snap_columns]).where(
+                snap.c.run_id == from_run, snap.c.sku_id.in_(active), not_in_new(snap.c.sku_id)
+            ),
+        )
+    ).rowcount
+    return {"sku_snapshot": int(snapshots or 0), "forecast": int(forecasts or 0)}
+
+
+def finish_partial(
+    *,
+    session: Session,
+    run_id: int,
+    computed_ids: np.ndarray,
+    computed_kpis: dict[str, Any],
+    settings: EngineSettings,
+) -> dict[str, Any]:
+    """Portfolio-wide steps over a partial run once the other SKUs are carried in: ABC re-ranked over every SKU of
+    the run (changed classes updated) and the KPIs recomputed over the whole run (:func:`core.kpi.portfolio_kpis`).
+
+    The expected fill rate per SKU is not stored, so ``fill_rate`` combines the recomputed SKUs' weighted fill rate
+    (``computed_kpis``) with the previous run's for the carried ones, weighted by their annual demand value like the
+    engine: exact when nothing else changed, and exact again after the next full recompute. Returns the KPIs.
+    """
+    from core import classify, kpi
+
+    columns = (
+        "annual_demand",
+        "forecast_per_period",
+        "on_hand",
+        "inventory_value",
+        "excess_value",
+        "value_at_risk",
+        "wape",
+        "mase",
+        "bias",
+        "status",
+        "abc",
+    )
+    rows = session.execute(
+        select(SkuSnapshot.sku_id, Sku.unit_cost, *[getattr(SkuSnapshot, c) for c in columns])
+        .join(Sku, Sku.id == SkuSnapshot.sku_id)
+        .where(SkuSnapshot.run_id == run_id)
+        .order_by(Sku.code)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["sku_id", "unit_cost", *columns])
+    for column in columns:
+        if column not in ("status", "abc"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    cost = pd.to_numeric(frame["unit_cost"], errors="coerce").to_numpy(dtype=float)
+    annual = frame["annual_demand"].to_numpy(dtype=float)
+    abc = classify.abc_classes(value=annual * np.nan_to_num(cost), split=settings.abc_split)
+    changed = frame.loc[abc != frame["abc"].to_numpy(dtype=object), "sku_id"]
+    if len(changed):
+        new_abc = dict(zip(frame["sku_id"], abc, strict=True))
+        session.execute(
+            update(SkuSnapshot.__table__)
+            .where(SkuSnapshot.__table__.c.run_id == run_id, SkuSnapshot.__table__.c.sku_id == bindparam("sid"))
+            .values(abc=bindparam("new_abc")),
+            [{"sid": int(i), "new_abc": str(new_abc[i])} for i in changed],
+        )
+    frame["abc"] = abc
+    kpis = kpi.portfolio_kpis(snapshot=frame, unit_cost=cost, expected_fill_rate=np.nan)
+    previous = session.scalar(
+        select(RecomputeRun.kpis)
+        .where(RecomputeRun.status == "finished", RecomputeRun.id < run_id, RecomputeRun.sku_count > 0)
+        .order_by(RecomputeRun.id.desc())
+        .limit(1)
+    )
+    annual_value = np.nan_to_num(annual * cost)
+    weights = annual_value if np.nansum(annual_value) > 0 else np.nan_to_num(annual)
+    weights = np.where(np.nan_to_num(frame["forecast_per_period"].to_numpy(dtype=float)) > 0, weights, 0.0)
+    computed = frame["sku_id"].isin(computed_ids).to_numpy()
+    parts = [
+        (computed_kpis.get("fill_rate"), float(weights[computed].sum())),
+        ((previous or {}).get("fill_rate"), float(weights[~computed].sum())),
+    ]
+    usable = [(float(v), w) for v, w in parts if v is not None and np.isfinite(float(v)) and w > 0]
+    kpis["fill_rate"] = sum(v * w for v, w in usable) / sum(w for _, w in usable) if usable else float("nan")
+    return q.json_safe(kpis)
+
+
+def run_scope(run: RecomputeRun | None) -> dict[str, Any] | None:
+    """What a run covered: ``{"partial": True, "skus": [...], ...}`` for a partial run, None for a full one."""
+    if run is None or not isinstance(run.timings, dict):
+        return None
+    scope = run.timings.get("scope")
+    return scope if isinstance(scope, dict) else None
 
 
 # --- the use case -------------------------------------------------------------------------------------------------
@@ -405,7 +643,9 @@ def recompute(
     progress
         Called with (fraction 0..1, message) after each stage and batch.
     sku_codes
-        Only these active SKUs (None: every active SKU).
+        Only these active SKUs (None: every active SKU). The run still holds every active SKU: the others are
+        carried forward from the latest finished run (module docstring, "Partial runs"); with no finished run yet
+        it holds just these. Raises :class:`RecomputeError` (no run recorded) when none of them is an active SKU.
     settings
         Engine parameters (default :class:`core.portfolio.EngineSettings`).
     cancel
@@ -448,8 +688,36 @@ def recompute(
         if cancel is not None and cancel():
             raise RecomputeCancelledError
 
+    scope: dict[str, Any] | None = None
+    carry_from: int | None = None
+    context: RunContext | None = None
+    if sku_codes is not None:
+        codes = sorted({str(c).strip() for c in sku_codes if str(c).strip()})
+        known = list(session.scalars(select(Sku.code).where(Sku.active.is_(True), Sku.code.in_(codes))))
+        session.commit()  # end the read transaction (recompute commits the session it is given anyway)
+        if not known:
+            shown = ", ".join(codes[:5]) or "none given"
+            raise RecomputeError(f"none of the SKU codes is an active SKU ({shown})", run_id=None)
+        sku_codes = sorted(known)
+        carry_from, context, fallback = _partial_plan(
+            session=session,
+            horizon=engine_settings.horizon,
+            min_receipts=app_settings.receipts_min_for_learned_lead_time,
+        )
+        session.commit()
+        scope = {
+            "partial": True,
+            "skus": sku_codes[:1000],
+            "sku_count": len(sku_codes),
+            "carried_from": carry_from,
+            "carried_skus": 0,
+        }
+        if fallback is not None:  # the carried rows would be on another grid: compute everything
+            log.info("partial recompute of %s SKUs runs on every SKU: %s", len(sku_codes), fallback)
+            scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
+            sku_codes = None
     run_id = start_run(session=session, triggered_by=triggered_by)
-    summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings)
+    summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings, scope=scope)
     try:
         say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
         mark, cpu = time.perf_counter(), time.process_time()
@@ -458,6 +726,7 @@ def recompute(
             horizon=engine_settings.horizon,
             min_receipts=app_settings.receipts_min_for_learned_lead_time,
             sku_codes=sku_codes,
+            context=context,
         )
         session.commit()  # end the read transaction: nothing is held open while the engine runs
         timings["load"] = time.perf_counter() - mark
@@ -504,17 +773,28 @@ def recompute(
         say(0.9, "writing the snapshot and forecasts")
         mark, cpu = time.perf_counter(), time.process_time()
         timings["total"] = time.perf_counter() - started
-        counts = store_run(session=session, run_id=run_id, inputs=inputs, portfolio=portfolio, timings=timings)
+        counts = store_run(
+            session=session,
+            run_id=run_id,
+            inputs=inputs,
+            portfolio=portfolio,
+            timings=timings,
+            carry_from=carry_from,
+            settings=engine_settings,
+            scope=scope,
+        )
         check_cancel()
         session.commit()
         timings["write"] = time.perf_counter() - mark
         timings["write_cpu"] = time.process_time() - cpu
         summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
+        if "kpis" in counts:
+            summary.kpis = dict(counts["kpis"])  # type: ignore[call-overload]
         summary.sku_count = counts["sku_snapshot"]
     except RecomputeCancelledError:
         session.rollback()
         timings["total"] = time.perf_counter() - started
-        _mark(session, run_id, "cancelled", "cancelled by the user", timings)
+        _mark(session, run_id, "cancelled", "cancelled by the user", timings, scope)
         say(1.0, "cancelled")
         summary.status, summary.error, summary.seconds = "cancelled", "cancelled by the user", timings["total"]
         return summary
@@ -524,7 +804,7 @@ def recompute(
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         log.exception("recompute run %s failed", run_id)
         try:
-            _mark(session, run_id, "failed", error, timings)
+            _mark(session, run_id, "failed", error, timings, scope)
         except Exception:  # the database itself may be the problem; the original error matters more
             session.rollback()
             log.exception("could not record run %s as failed", run_id)
@@ -541,11 +821,7 @@ def recompute(
         log.exception("pruning old runs failed")
     timings["prune"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
-    session.execute(
-        update(RecomputeRun)
-        .where(RecomputeRun.id == run_id)
-        .values(timings=q.json_safe({k: round(float(v), 4) for k, v in timings.items()}))
-    )
+    session.execute(update(RecomputeRun).where(RecomputeRun.id == run_id).values(timings=_timings_json(timings, scope)))
     session.commit()
     summary.status, summary.seconds = "finished", timings["total"]
     say(1.0, f"finished: {summary.sku_count:,} SKUs in {summary.seconds:.1f} s")
