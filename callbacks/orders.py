@@ -59,6 +59,7 @@ def run_action(
     reject_reason: str | None = None,
     receive_date: str | None = None,
     receive_qty: Any = None,
+    cancel_reason: str | None = None,
     user: str,
 ) -> tuple[dbc.Alert, bool]:
     """Carry out one planner action on the selected orders; returns (message, whether anything changed)."""
@@ -74,6 +75,7 @@ def run_action(
                 reject_reason=reject_reason,
                 receive_date=receive_date,
                 receive_qty=receive_qty,
+                cancel_reason=cancel_reason,
                 user=user,
             )
     except UserFacingError as exc:
@@ -93,6 +95,7 @@ def _apply(
     receive_date: str | None,
     receive_qty: Any,
     user: str,
+    cancel_reason: str | None = None,
 ) -> str:
     if action == "approve":
         done = svc.approve_orders(session=session, order_ids=recommended, user=user)
@@ -103,7 +106,8 @@ def _apply(
         )
     if action == "reject":
         done = svc.reject_orders(session=session, order_ids=recommended, user=user, reason=reject_reason)
-        return f"Rejected {len(done):,} order(s)."
+        kept = f" Reason kept: {done[0].status_reason}" if done and done[0].status_reason else ""
+        return f"Rejected {len(done):,} order(s).{kept}"
     if action == "edit":
         if len(recommended) != 1:
             raise UserFacingError("tick exactly one order to change its quantity")
@@ -141,9 +145,12 @@ def _apply(
     if action == "cancel":
         if not approved:
             raise UserFacingError("tick the approved order(s) to cancel")
-        for order_id in approved:
-            svc.cancel_order(session=session, order_id=order_id, user=user)
-        return f"Cancelled {len(approved):,} order(s); they no longer count as on order."
+        cancelled = [
+            svc.cancel_order(session=session, order_id=order_id, user=user, reason=cancel_reason)
+            for order_id in approved
+        ]
+        kept = f" Reason kept: {cancelled[0].status_reason}" if cancelled[0].status_reason else ""
+        return f"Cancelled {len(approved):,} order(s); they no longer count as on order.{kept}"
     raise UserFacingError(f"unknown action {action!r}")
 
 
@@ -152,6 +159,8 @@ def _apply(
     Output(ids.ORDERS_MESSAGE, "children"),
     Output(ids.ORDERS_REFRESH, "data"),
     Output(ids.ORDERS_EDIT_REASON, "value"),
+    Output(ids.ORDERS_REJECT_REASON, "value"),
+    Output(ids.ORDERS_CANCEL_REASON, "value"),
     Input(ids.ORDERS_APPROVE, "n_clicks"),
     Input(ids.ORDERS_REJECT, "n_clicks"),
     Input(ids.ORDERS_EDIT_SAVE, "n_clicks"),
@@ -165,6 +174,7 @@ def _apply(
     State(ids.ORDERS_RECEIVE_DATE, "value"),
     State(ids.ORDERS_RECEIVE_QTY, "value"),
     State(ids.ORDERS_REFRESH, "data"),
+    State(ids.ORDERS_CANCEL_REASON, "value"),
     prevent_initial_call=True,
 )
 def act(
@@ -181,7 +191,8 @@ def act(
     receive_date: str | None,
     receive_qty: Any,
     counter: int | None,
-) -> tuple[Any, Any, Any]:
+    cancel_reason: str | None = None,
+) -> tuple[Any, Any, Any, Any, Any]:
     """A planner action button: run it, say what happened, and refresh the grids when something changed."""
     action = ACTIONS.get(str(ctx.triggered_id))
     if action is None or not ctx.triggered or not ctx.triggered[0].get("value"):
@@ -195,11 +206,13 @@ def act(
         reject_reason=reject_reason,
         receive_date=receive_date,
         receive_qty=receive_qty,
+        cancel_reason=cancel_reason,
         user=_user(),
     )
     if not changed:
-        return message, no_update, no_update
-    return message, (counter or 0) + 1, "" if action == "edit" else no_update
+        return message, no_update, no_update, no_update, no_update
+    cleared = {name: "" if action == name else no_update for name in ("edit", "reject", "cancel")}
+    return message, (counter or 0) + 1, cleared["edit"], cleared["reject"], cleared["cancel"]
 
 
 @guarded_callback(

@@ -17,6 +17,14 @@ period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi
   period in which forecast demand takes the position to the reorder point; NaN when D = 0.
 - newsvendor_qty: one-shot buy for the horizon: demand mean = forecast sum over the horizon, std = sigma sqrt(h);
   Cu = price - cost, Co = cost - salvage + holding over the horizon; 0 when Cu <= 0, NaN without a price.
+- one-shot SKUs (``sku.one_shot`` true: seasonal / one-time buys that are not replenished) are ordered by the
+  newsvendor instead: critical ratio alpha* = Cu / (Cu + Co) (:func:`newsvendor_critical_ratio`; the service level
+  target when the price is not given (NaN or 0) or Co <= 0), newsvendor_qty = mu_h + sigma sqrt(h) Phi^-1(alpha*)
+  (0 when alpha* = 0), recommended_qty = max(newsvendor_qty - position, 0) rounded up to the MOQ / multiple,
+  order_by_periods 0 when there is a need (order now), NaN when not (no reorder point triggers a one-shot buy).
+  Source: Snyder & Shen (2019) section 4.3; Silver, Pyke & Thomas (2017) chapter 10 (style goods).
+- order_policy: ``"newsvendor"`` for one-shot SKUs, ``"reorder_point"`` for the others; critical_ratio: alpha* of
+  the one-shot SKUs (NaN for the others).
 - days_of_cover = on hand / daily forecast (NaN when D = 0); annual_demand = D x periods per year.
 - on_hand may be negative (backorders): it lowers the position; inventory_value = max(on_hand, 0) x unit_cost.
 - excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot).
@@ -32,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from core import classify, health, kpi, policy
 
@@ -74,8 +83,15 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "excess_value",
     "surge_z",
     "periods_since_last_sale",
+    "order_policy",
+    "critical_ratio",
 )
-"""Snapshot columns, in order (docs/engine-contract.md)."""
+"""Snapshot columns, in order (docs/engine-contract.md; ``order_policy`` and ``critical_ratio`` added for one-shot
+SKUs, issue 10)."""
+
+ORDER_POLICIES: tuple[str, ...] = ("reorder_point", "newsvendor")
+"""Values of the snapshot's ``order_policy``: replenishment (reorder point with the EOQ lot or order-up-to) or the
+newsvendor one-shot buy."""
 
 SKU_COLUMNS: tuple[str, ...] = (
     "category",
@@ -91,6 +107,7 @@ SKU_COLUMNS: tuple[str, ...] = (
     "service_level",
     "on_hand",
     "on_order",
+    "one_shot",
 )
 
 _SKU_DEFAULTS: dict[str, float] = {
@@ -104,7 +121,9 @@ _SKU_DEFAULTS: dict[str, float] = {
     "service_level": 0.95,
     "on_hand": 0.0,
     "on_order": 0.0,
+    "one_shot": 0.0,
 }
+_FLAG_COLUMNS = ("one_shot",)  # booleans (missing / NaN = False), not numbers
 
 
 @dataclass(frozen=True)
@@ -275,6 +294,67 @@ def _sku_column(sku: pd.DataFrame, name: str, codes: list[str]) -> np.ndarray:
     return values
 
 
+def _flag_column(sku: pd.DataFrame, name: str) -> np.ndarray:
+    """A boolean SKU column (absent, None or NaN -> False; numbers: non-zero -> True)."""
+    if name not in sku.columns:
+        return np.zeros(len(sku), dtype=bool)
+    values = sku[name]
+    if values.dtype == bool:
+        return values.to_numpy()
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return np.nan_to_num(numbers) != 0
+
+
+def newsvendor_critical_ratio(
+    *,
+    unit_price: np.ndarray,
+    unit_cost: np.ndarray,
+    salvage_value: np.ndarray,
+    holding_cost_rate: np.ndarray,
+    horizon_years: float,
+    service_level: np.ndarray,
+) -> np.ndarray:
+    """Critical ratio of a one-shot (newsvendor) buy: alpha* = Cu / (Cu + Co).
+
+    Cu = p - c (lost margin per unit short), Co = c - s + c x h x T (loss per unit left over: cost less salvage,
+    plus holding over the selling horizon of T years). alpha* = 0 when Cu <= 0 (selling at a loss: buy nothing).
+    Where the price is not given (NaN or 0) or Co <= 0 the critical ratio is undefined and the service level target
+    is used instead. Source: Snyder & Shen (2019) eq. 4.19; DESIGN.md section 4.
+
+    Parameters
+    ----------
+    unit_price, unit_cost, salvage_value, holding_cost_rate
+        (n,) p, c, s and the yearly holding rate h (NaN cost counts as 0).
+    horizon_years
+        T, the selling horizon in years (>= 0).
+    service_level
+        (n,) fallback ratio in (0, 1).
+
+    Returns
+    -------
+    (n,) alpha* in [0, 1).
+
+    Raises
+    ------
+    ValueError
+        ``horizon_years`` negative or not finite.
+    """
+    if not (np.isfinite(horizon_years) and horizon_years >= 0):
+        raise ValueError(f"horizon_years must be a finite number >= 0, got {horizon_years!r}")
+    price = np.asarray(unit_price, dtype=float)
+    cost = np.nan_to_num(np.asarray(unit_cost, dtype=float))
+    cu = price - cost
+    co = (
+        cost
+        - np.nan_to_num(np.asarray(salvage_value, dtype=float))
+        + cost * np.nan_to_num(np.asarray(holding_cost_rate, dtype=float)) * float(horizon_years)
+    )
+    known = np.isfinite(price) & (price > 0) & (co > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(cu > 0, cu / (cu + co), 0.0)
+    return np.where(known, ratio, np.asarray(service_level, dtype=float))
+
+
 def _nanmean_rows(x: np.ndarray) -> np.ndarray:
     ok = np.isfinite(x)
     cnt = ok.sum(axis=1)
@@ -333,7 +413,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     codes = list(inputs.codes)
     days, season = _grain(inputs.grain)
     sku = inputs.sku.reset_index(drop=True)
-    col = {c: _sku_column(sku, c, codes) for c in SKU_COLUMNS if c != "category"}
+    col = {c: _sku_column(sku, c, codes) for c in SKU_COLUMNS if c != "category" and c not in _FLAG_COLUMNS}
+    one_shot = _flag_column(sku, "one_shot")
     if np.isnan(col["lead_time_mean_days"]).any():
         bad = [codes[i] for i in np.flatnonzero(np.isnan(col["lead_time_mean_days"]))[:5]]
         raise ValueError(f"sku column lead_time_mean_days is missing for {bad}")
@@ -447,6 +528,31 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         )
         nv[ok_nv] = np.maximum(np.asarray(res.quantity), 0.0)
     nv = np.where(np.isfinite(price) & (cu <= 0), 0.0, nv)
+    critical = np.full(n, np.nan)
+    if one_shot.any():  # one-shot buys: newsvendor quantity, no reorder point trigger
+        critical[one_shot] = newsvendor_critical_ratio(
+            unit_price=price[one_shot],
+            unit_cost=cost0[one_shot],
+            salvage_value=col["salvage_value"][one_shot],
+            holding_cost_rate=col["holding_cost_rate"][one_shot],
+            horizon_years=horizon_years,
+            service_level=sl[one_shot],
+        )
+        ratio = critical[one_shot]
+        z = stats.norm.ppf(np.clip(ratio, 1e-12, 1 - 1e-12))
+        q_os = np.where(
+            ratio > 0, np.maximum(mu_h[one_shot] + np.where(sd_h[one_shot] > 0, sd_h[one_shot] * z, 0.0), 0.0), 0.0
+        )
+        nv[one_shot] = q_os
+        need = np.maximum(q_os - position[one_shot], 0.0)
+        recommended[one_shot] = np.asarray(
+            policy.round_up_to_pack(
+                quantity=need, moq=col["moq"][one_shot], order_multiple=col["order_multiple"][one_shot]
+            ),
+            dtype=float,
+        )
+        order_by[one_shot] = np.where(recommended[one_shot] > 0, 0.0, np.nan)
+    order_policy = np.where(one_shot, "newsvendor", "reorder_point").astype(object)
     sigma_ltd = np.asarray(
         policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd), dtype=float
     )
@@ -563,6 +669,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "excess_value": excess,
             "surge_z": hs.surge_z,
             "periods_since_last_sale": since,
+            "order_policy": order_policy,
+            "critical_ratio": critical,
         },
         index=pd.Index(codes, name="code"),
     )
@@ -640,6 +748,7 @@ def finalize_portfolio(batches: list[BatchResult], *, settings: EngineSettings) 
 
 
 __all__ = [
+    "ORDER_POLICIES",
     "SNAPSHOT_COLUMNS",
     "BatchInputs",
     "BatchResult",
@@ -647,4 +756,5 @@ __all__ = [
     "PortfolioResult",
     "compute_batch",
     "finalize_portfolio",
+    "newsvendor_critical_ratio",
 ]

@@ -270,3 +270,6 @@ DATA_RESET_CONFIRM = "data-reset-confirm"
 DATA_RESET = "data-reset"
 DATA_RESET_RESULT = "data-reset-result"
 DATA_RESET_RELOAD = "data-reset-reload"
+
+# orders (reject / cancel reasons, issue 10)
+ORDERS_CANCEL_REASON = "orders-cancel-reason"

@@ -25,7 +25,8 @@ dash.register_page(__name__, path="/data", name="Data", order=5, title="Data · 
 KIND_LABELS = {"demand": "Demand history", "skus": "SKU master", "stock": "Stock positions", "receipts": "Receipts"}
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
-    "skus": "costs, prices, lead times, MOQ, order multiple, service level, supplier; only the SKU code is required",
+    "skus": "costs, prices, lead times, MOQ, order multiple, service level, supplier, one-shot flag; only the SKU code "
+    "is required",
     "stock": "units on hand and on order per SKU, optionally with the date of the count",
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
 }
@@ -58,6 +59,14 @@ def sku_columns(editable: bool) -> list[dict[str, Any]]:
         _number_column("order_multiple", "Multiple", editable),
         _number_column("service_level", "Service level", editable),
         {"field": "supplier", "headerName": "Supplier", **text},
+        {
+            "field": "one_shot",
+            "headerName": "One-shot",
+            "headerTooltip": "Seasonal / one-shot buy: ordered with the newsvendor quantity, not replenished",
+            "cellDataType": "boolean",
+            "maxWidth": 120,
+            **text,
+        },
     ]
 
 
@@ -139,9 +148,8 @@ def format_help() -> html.Div:
         rows = []
         for spec in fields:
             also = ", ".join(spec.aliases[1:5])
-            rule = (
-                "required" if spec.required else (f"default {spec.default}" if spec.default is not None else "optional")
-            )
+            default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+            rule = "required" if spec.required else (f"default {default}" if spec.default is not None else "optional")
             rows.append(
                 html.Tr(
                     [

@@ -93,6 +93,7 @@ HISTORY_COLUMNS: list[dict[str, Any]] = [
     {"field": "received_date", "headerName": "Received on", "width": 120},
     {"field": "lead_time_days", "headerName": "Lead time (d)", "width": 120, **_RIGHT},
     {"field": "closed_by", "headerName": "By", "width": 190},
+    {"field": "status_reason", "headerName": "Reason (reject / cancel)", "width": 260, "tooltipField": "status_reason"},
 ]
 SUPPLIER_COLUMNS: list[dict[str, Any]] = [
     {"field": "supplier", "headerName": "Supplier", "flex": 1, "minWidth": 120, "tooltipField": "supplier"},
@@ -152,6 +153,7 @@ def order_row(order: svc.OrderView) -> dict[str, Any]:
         "received_date": _iso(order.received_date),
         "lead_time_days": lead,
         "closed_by": order.received_by or order.closed_by or "",
+        "status_reason": order.status_reason or "",
     }
 
 
@@ -468,19 +470,30 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                             ],
                             size="sm",
                         ),
-                        lg=7,
+                        lg=6,
                     ),
                     dbc.Col(
-                        dbc.Button(
-                            "Cancel selected",
-                            id=ids.ORDERS_CANCEL,
-                            color="danger",
-                            outline=True,
+                        dbc.InputGroup(
+                            [
+                                dbc.Input(
+                                    id=ids.ORDERS_CANCEL_REASON,
+                                    placeholder="Reason to cancel (optional)",
+                                    maxLength=svc.MAX_REASON,
+                                    disabled=disabled,
+                                ),
+                                dbc.Button(
+                                    "Cancel selected",
+                                    id=ids.ORDERS_CANCEL,
+                                    color="danger",
+                                    outline=True,
+                                    disabled=disabled,
+                                    title=None if planner else PLANNER_ONLY,
+                                    className="text-nowrap",
+                                ),
+                            ],
                             size="sm",
-                            disabled=disabled,
-                            title=None if planner else PLANNER_ONLY,
                         ),
-                        lg=2,
+                        lg=3,
                     ),
                     dbc.Col(
                         html.Div(

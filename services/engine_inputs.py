@@ -14,7 +14,8 @@ The rules the loader applies (the engine sees only their result):
 - **Missing periods are zero demand**: within a SKU's range (from its first demand row to the last period of the
   data) a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet",
   the forecast contract's leading-NaN rule). A SKU without any demand row is all NaN (forecast 0).
-- **SKU master**: active SKUs only, ordered by code (the fixed batch composition follows this order).
+- **SKU master**: active SKUs only, ordered by code (the fixed batch composition follows this order); ``one_shot``
+  (bool) marks the seasonal / one-shot buys the engine orders with the newsvendor quantity.
 - **Stock**: the latest stock position per SKU (largest ``as_of``); none -> 0 on hand, 0 on order.
   Approved, not yet received purchase orders (``purchase_order.status == 'approved'``) add their quantity to on order.
 - **Lead times**: learned from the ``receipt`` table per SKU (:func:`core.leadtime.learn_lead_times`) where the SKU
@@ -61,6 +62,7 @@ SKU_INPUT_COLUMNS: tuple[str, ...] = (
     "service_level",
     "on_hand",
     "on_order",
+    "one_shot",
 )
 
 
@@ -336,6 +338,7 @@ def load_portfolio_inputs(
             "service_level": skus["service_level_target"].to_numpy(dtype=float),
             "on_hand": on_hand,
             "on_order": on_order,
+            "one_shot": skus["one_shot"].eq(True).to_numpy(dtype=bool),  # None (not given) -> False
         }
     )
     overrides = override_matrix(

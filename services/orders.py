@@ -22,6 +22,9 @@ Rules:
   learned (:func:`lead_time_stats`, used by the recompute once a SKU has ``receipts_min_for_learned_lead_time``
   receipts). When the SKU's latest stock count is older than the received date, a stock position dated on the
   received date with the quantity added to on hand is written (the count did not include the delivery yet).
+- Rejecting or cancelling keeps the planner's reason (optional) on the order (``status_reason``) and in the audit log.
+- A one-shot SKU (``sku.one_shot``: a seasonal buy) is ordered with the newsvendor quantity by the engine; its
+  reason names the "newsvendor one-shot buy" with the critical ratio and the horizon demand (:func:`one_shot_reason`).
 - Every state change is audit-logged (actions ``order.approve``, ``order.edit``, ``order.reject``, ``order.cancel``,
   ``order.receive``). Invalid requests raise :class:`services.errors.UserFacingError` with the reason.
 """
@@ -37,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -44,7 +48,17 @@ from sqlalchemy.orm import Session
 from core.calendar import GRAIN_DAYS
 from core.leadtime import learn_lead_times
 from db import bulk
-from db.models import PO_STATUSES, PurchaseOrder, Receipt, RecomputeRun, Sku, SkuSnapshot, StockPosition, utcnow
+from db.models import (
+    PO_STATUSES,
+    Forecast,
+    PurchaseOrder,
+    Receipt,
+    RecomputeRun,
+    Sku,
+    SkuSnapshot,
+    StockPosition,
+    utcnow,
+)
 from services import audit
 from services.errors import UserFacingError
 
@@ -89,6 +103,7 @@ class OrderView:
     closed_at: dt.datetime | None
     moq: float
     order_multiple: float
+    status_reason: str | None = None  # the planner's reason for rejecting / cancelling
 
     @property
     def edited(self) -> bool:
@@ -129,6 +144,7 @@ def _view(po: PurchaseOrder) -> OrderView:
         closed_at=po.cancelled_at,
         moq=float(sku.moq),
         order_multiple=float(sku.order_multiple),
+        status_reason=po.status_reason,
     )
 
 
@@ -213,6 +229,7 @@ def _row_view(row: Any) -> OrderView:
         closed_at=row["cancelled_at"],
         moq=float(row["sku_moq"]),
         order_multiple=float(row["sku_order_multiple"]),
+        status_reason=row["status_reason"],
     )
 
 
@@ -340,21 +357,62 @@ def _q(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or abs(value - round(value)) < 0.05 else f"{value:,.1f}"
 
 
+def _packing(row: dict[str, Any], qty: float) -> str:
+    moq = _num(row.get("moq")) or 0.0
+    mult = _num(row.get("order_multiple")) or 1.0
+    packing = []
+    if moq > 0:
+        packing.append(f"MOQ {_q(moq)}")
+    if mult > 1:
+        packing.append(f"multiple {_q(mult)}")
+    return f"rounded to {' and '.join(packing)} -> {_q(qty)}" if packing else f"-> {_q(qty)}"
+
+
+def one_shot_reason(row: dict[str, Any], *, unit: str = "period") -> str:
+    """Why a one-shot (seasonal) SKU orders ``recommended_qty``: the newsvendor buy, quoting its numbers.
+
+    ``row``: recommended_qty, newsvendor_qty, inventory_position, forecast_per_period, the critical ratio
+    (``critical_ratio``; ``ratio_source`` "costs" or "service level") and the horizon in periods
+    (``horizon_periods``), the SKU's moq / order_multiple. The engine orders max(newsvendor_qty - position, 0)
+    rounded up to the MOQ / multiple (core/portfolio.py).
+    """
+    qty = _num(row.get("recommended_qty")) or 0.0
+    nv = _num(row.get("newsvendor_qty"))
+    pos = _num(row.get("inventory_position"))
+    ratio = _num(row.get("critical_ratio"))
+    horizon = _num(row.get("horizon_periods"))
+    demand = _num(row.get("forecast_per_period"))
+    total = None if demand is None or horizon is None else demand * horizon
+    source = (
+        " (service level target: no price or no overage cost)" if row.get("ratio_source") == "service level" else ""
+    )
+    ratio_text = "n/a" if ratio is None else f"{ratio:.2f}"
+    span = f"{_q(horizon)} {unit}s" if horizon is not None else "the horizon"
+    need = None if nv is None or pos is None else max(nv - pos, 0.0)
+    parts = [
+        f"Newsvendor one-shot buy: critical ratio {ratio_text}{source}, horizon demand {_q(total)} over {span}",
+        f"newsvendor quantity {_q(nv)} - position {_q(pos)} = {_q(need)}",
+        _packing(row, qty),
+    ]
+    return "; ".join(parts) + "."
+
+
 def recommendation_reason(row: dict[str, Any], *, unit: str = "period") -> str:
     """Why the policy orders ``recommended_qty``, quoting its numbers.
 
     ``row``: snapshot values (recommended_qty, inventory_position, reorder_point, order_up_to, eoq, safety_stock,
     order_by_periods, rop_method, forecast_per_period, newsvendor_qty) and the SKU's moq / order_multiple. The engine
     orders max(lot, order-up-to - position) rounded up to the MOQ / multiple when the position is at or below the
-    reorder point (core/portfolio.py); the larger term names the policy.
+    reorder point (core/portfolio.py); the larger term names the policy. A one-shot SKU (``row["one_shot"]`` true)
+    is a newsvendor buy instead: :func:`one_shot_reason`.
     """
+    if row.get("one_shot"):
+        return one_shot_reason(row, unit=unit)
     qty = _num(row.get("recommended_qty")) or 0.0
     pos = _num(row.get("inventory_position"))
     rop = _num(row.get("reorder_point"))
     s_level = _num(row.get("order_up_to"))
     eoq = _num(row.get("eoq"))
-    moq = _num(row.get("moq")) or 0.0
-    mult = _num(row.get("order_multiple")) or 1.0
     gap = None if s_level is None or pos is None else max(s_level - pos, 0.0)
     if gap is not None and (eoq is None or gap >= eoq):
         policy = f"order-up-to: level {_q(s_level)} - position {_q(pos)} = {_q(gap)}"
@@ -362,13 +420,7 @@ def recommendation_reason(row: dict[str, Any], *, unit: str = "period") -> str:
         policy = f"reorder point with EOQ: lot {_q(eoq)} (above the order-up-to gap {_q(gap)})"
     else:
         policy = f"order-up-to gap {_q(gap)}"
-    parts = [f"Position {_q(pos)} is at or below the reorder point {_q(rop)}; {policy}"]
-    packing = []
-    if moq > 0:
-        packing.append(f"MOQ {_q(moq)}")
-    if mult > 1:
-        packing.append(f"multiple {_q(mult)}")
-    parts.append(f"rounded to {' and '.join(packing)} -> {_q(qty)}" if packing else f"-> {_q(qty)}")
+    parts = [f"Position {_q(pos)} is at or below the reorder point {_q(rop)}; {policy}", _packing(row, qty)]
     demand = _num(row.get("forecast_per_period"))
     if demand is not None:
         parts.append(f"forecast {_q(demand)} per {unit}")
@@ -393,7 +445,45 @@ _SYNC_COLUMNS = (
     "eoq",
     "order_by_periods",
     "forecast_per_period",
+    "newsvendor_qty",
+    "service_level",
 )
+
+
+def _one_shot_terms(session: Session, *, run_id: int, grain: str | None, rows: list[dict[str, Any]]) -> None:
+    """Add the newsvendor terms of one-shot rows in place: ``horizon_periods`` (the run's future forecast periods),
+    ``critical_ratio`` (:func:`core.portfolio.newsvendor_critical_ratio`, as the engine computed it) and
+    ``ratio_source``."""
+    if not rows:
+        return
+    from core.portfolio import newsvendor_critical_ratio
+
+    horizon = session.scalar(
+        select(func.count())
+        .select_from(Forecast)
+        .where(Forecast.run_id == run_id, Forecast.kind == "future", Forecast.sku_id == rows[0]["sku_id"])
+    )
+    horizon = int(horizon or 0) or None
+    years = (horizon or 0) * GRAIN_DAYS.get(grain or "weekly", 7.0) / 365.25
+
+    def column(name: str, default: float = np.nan) -> np.ndarray:
+        return np.array([default if r.get(name) is None else float(r[name]) for r in rows], dtype=float)
+
+    price, cost = column("unit_price"), column("unit_cost", 0.0)
+    salvage, rate = column("salvage_value", 0.0), column("holding_cost_rate", 0.0)
+    ratio = newsvendor_critical_ratio(
+        unit_price=price,
+        unit_cost=cost,
+        salvage_value=salvage,
+        holding_cost_rate=rate,
+        horizon_years=years,
+        service_level=column("service_level"),
+    )
+    priced = np.isfinite(price) & (price > 0) & (cost - salvage + cost * rate * years > 0)
+    for row, r, from_costs in zip(rows, ratio, priced, strict=True):
+        row["horizon_periods"] = horizon
+        row["critical_ratio"] = float(r)
+        row["ratio_source"] = "costs" if from_costs else "service level"
 
 
 def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
@@ -434,12 +524,17 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
         )
     )
     cols = [getattr(SkuSnapshot, c) for c in _SYNC_COLUMNS]
-    rows = session.execute(
-        select(*cols, Sku.supplier, Sku.unit_cost, Sku.moq, Sku.order_multiple)
-        .join(Sku, Sku.id == SkuSnapshot.sku_id)
-        .where(SkuSnapshot.run_id == run_id, SkuSnapshot.recommended_qty > 0)
-        .order_by(Sku.supplier, Sku.code)
-    ).mappings()
+    sku_cols = (Sku.supplier, Sku.unit_cost, Sku.moq, Sku.order_multiple, Sku.one_shot, Sku.unit_price)
+    rows = [
+        dict(r)
+        for r in session.execute(
+            select(*cols, *sku_cols, Sku.salvage_value, Sku.holding_cost_rate)
+            .join(Sku, Sku.id == SkuSnapshot.sku_id)
+            .where(SkuSnapshot.run_id == run_id, SkuSnapshot.recommended_qty > 0)
+            .order_by(Sku.supplier, Sku.code)
+        ).mappings()
+    ]
+    _one_shot_terms(session, run_id=run_id, grain=run.grain, rows=[r for r in rows if r["one_shot"]])
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(run.grain or "", "period")
     now = utcnow()
     new: list[dict[str, Any]] = []
@@ -462,7 +557,7 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
                 "recommended_qty": qty,
                 "unit_cost": float(row["unit_cost"] or 0.0),
                 "status": "recommended",
-                "reason": recommendation_reason(dict(row), unit=unit),
+                "reason": recommendation_reason(row, unit=unit),
                 "order_by": order_by_date(
                     data_as_of=run.data_as_of, order_by_periods=row["order_by_periods"], grain=run.grain
                 ),
@@ -665,6 +760,7 @@ def _close(session: Session, po: PurchaseOrder, *, status: str, who: str, reason
     po.status = status
     po.cancelled_by = who
     po.cancelled_at = utcnow()
+    po.status_reason = reason
     audit.record(
         session=session,
         action=action,
@@ -676,6 +772,9 @@ def _close(session: Session, po: PurchaseOrder, *, status: str, who: str, reason
 
 def reject_order(*, session: Session, order_id: int, user: str, reason: str | None = None) -> OrderView:
     """Reject a recommended order (kept as history; the next recompute recommends again if the need remains).
+
+    The planner's ``reason`` (optional, at most :data:`MAX_REASON` characters) is kept on the order
+    (``status_reason``) and in the audit log.
 
     Raises
     ------
@@ -711,6 +810,8 @@ def reject_orders(
 
 def cancel_order(*, session: Session, order_id: int, user: str, reason: str | None = None) -> OrderView:
     """Cancel an approved order (the supplier will not deliver): it no longer counts as on order.
+
+    The planner's ``reason`` (optional) is kept on the order (``status_reason``) and in the audit log.
 
     Raises
     ------

@@ -199,6 +199,14 @@ SKU_MASTER = (
         aliases=("supplier", "vendor", "supplier_name"),
         default="Unassigned",
     ),
+    Field(
+        "one_shot",
+        "bool",
+        blank="null",
+        aliases=("one_shot", "oneshot", "one_time_buy", "seasonal_buy"),
+        default=False,
+        help="a seasonal / one-shot buy ordered with the newsvendor quantity: true/false, yes/no, 1/0 or y/n",
+    ),
 )
 # holding cost given as money per unit and year: converted to a rate with the unit cost
 HOLDING_PER_UNIT = Field(

@@ -72,8 +72,12 @@ def parse_long(
     date_format: str | None,
     progress: Progress | None = None,
     preview_rows: int = 10,
+    on_chunk: Callable[[dict[str, np.ndarray], np.ndarray], None] | None = None,
 ) -> Parsed:
-    """Validate every resolved column of every row (vectorised per chunk)."""
+    """Validate every resolved column of every row (vectorised per chunk).
+
+    ``on_chunk(values, ok)`` sees each chunk's validated values (by field) and row mask as soon as it is parsed.
+    """
     specs = [spec for spec in fields if spec.name in resolved.columns]
     parts: dict[str, list[np.ndarray]] = {spec.name: [] for spec in specs}
     line_parts: list[np.ndarray] = []
@@ -95,10 +99,12 @@ def parse_long(
             if spec.name in resolved.scales:
                 values = values * resolved.scales[spec.name]
             parts[spec.name].append(values)
+        if on_chunk is not None:
+            on_chunk({name: part[-1] for name, part in parts.items()}, ok)
         line_parts.append(chunk.lines)
         ok_parts.append(ok)
         rows += len(frame)
-    dtypes = {"number": np.float64, "date": "datetime64[D]", "text": object, "code": object}
+    dtypes = {"number": np.float64, "date": "datetime64[D]", "text": object, "code": object, "bool": object}
     values = {spec.name: _concat(parts[spec.name], dtypes[spec.type]) for spec in specs}
     return Parsed(
         values=values,

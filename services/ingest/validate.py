@@ -31,6 +31,7 @@ BAD_TEXT = "invalid text"
 UNKNOWN_SKU = "unknown SKU"
 DUPLICATE = "duplicate key within the file"
 BAD_LINE = "malformed line"
+NOT_A_BOOLEAN = "not a yes/no value: use true/false, yes/no, 1/0 or y/n"
 
 MAX_NUMBER = 1e12
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -43,7 +44,9 @@ _ISO_MONTH = r"\d{4}-\d{1,2}"
 _ISO_WEEK = r"(\d{4})-?W(\d{1,2})"
 _AMBIGUOUS = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
 
-FieldType = Literal["code", "text", "number", "date"]
+FieldType = Literal["code", "text", "number", "date", "bool"]
+TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
+FALSE_WORDS = frozenset({"false", "no", "0", "n"})
 Blank = Literal["error", "null", "zero"]
 
 
@@ -247,10 +250,32 @@ def check_text(series: pd.Series, spec: Field) -> Checked:
     return _expand(series, values, reasons)
 
 
+def check_booleans(series: pd.Series, spec: Field) -> Checked:
+    """Yes/no flags: true/false, yes/no, 1/0, y/n (case-insensitive, surrounding spaces ignored) -> True / False
+    (object array); blank per ``spec.blank`` ("null": not given -> None, "zero": False); anything else is rejected."""
+    series = as_categorical(series)
+    text = _stripped(series).map(restore).str.lower()
+    values = np.full(len(text), None, dtype=object)
+    reasons = np.full(len(text), None, dtype=object)
+    yes = text.isin(TRUE_WORDS).to_numpy()
+    no = text.isin(FALSE_WORDS).to_numpy()
+    blank = (text == "").to_numpy()
+    values[yes] = True
+    values[no] = False
+    reasons[~(yes | no | blank)] = NOT_A_BOOLEAN
+    if spec.blank == "error":
+        reasons[blank] = MISSING
+    elif spec.blank == "zero":
+        values[blank] = False
+    return _expand(series, values, reasons)
+
+
 def check(series: pd.Series, spec: Field, *, date_format: str | None = None) -> Checked:
     """Validate one column against ``spec``."""
     if spec.type == "number":
         return check_numbers(series, spec)
+    if spec.type == "bool":
+        return check_booleans(series, spec)
     if spec.type == "date":
         return check_dates(series, spec, date_format=date_format)
     return check_text(series, spec)

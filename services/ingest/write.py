@@ -27,6 +27,7 @@ SKU_COLUMNS: dict[str, str] = {
     "order_multiple": "order_multiple",
     "service_level": "service_level_target",
     "supplier": "supplier",
+    "one_shot": "one_shot",
 }
 SKU_DEFAULTS: dict[str, object] = {
     "name": dbi.StagingColumn("code"),
@@ -43,8 +44,10 @@ SKU_DEFAULTS: dict[str, object] = {
     "order_multiple": 1.0,
     "service_level_target": 0.95,
     "supplier": "Unassigned",
+    "one_shot": False,
 }
 _TEXT_COLUMNS = {"code", "name", "category", "location", "supplier"}
+_BOOL_COLUMNS = {"one_shot"}
 Progress = Callable[[float, str], None]
 
 
@@ -54,6 +57,13 @@ def existing_skus(connection: Connection) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "code", "location", "supplier"])
 
 
+def _flag(value: object) -> bool | None:
+    """A parsed yes/no cell: True / False, None (or NaN) when not given."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return bool(value)
+
+
 def write_skus(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
     """Upsert SKUs: ``frame`` has ``code`` and any of the sku table columns (NaN/None = not given: an existing
     SKU keeps its value, a new one gets the documented default)."""
@@ -61,9 +71,11 @@ def write_skus(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
         return dbi.UpsertCounts()
     columns = ["code", *SKU_DEFAULTS]
     staged = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in columns})
-    types = {c: "text" if c in _TEXT_COLUMNS else "float" for c in columns}
+    types = {c: "text" if c in _TEXT_COLUMNS else "bool" if c in _BOOL_COLUMNS else "float" for c in columns}
     for column in columns:
-        if types[column] == "float":
+        if types[column] == "bool":
+            staged[column] = staged[column].astype(object).map(_flag)
+        elif types[column] == "float":
             staged[column] = pd.to_numeric(staged[column], errors="coerce").astype(float)
         else:
             staged[column] = staged[column].astype(object).where(staged[column].notna(), None)

@@ -170,9 +170,9 @@ def test_act_dispatches_on_the_button_and_bumps_the_refresh_counter(cb) -> None:
 
     def trigger():
         context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{ids.ORDERS_APPROVE}.n_clicks", "value": 1}]))
-        return cb.act(1, None, None, None, None, [row], None, None, None, None, None, None, 4)
+        return cb.act(1, None, None, None, None, [row], None, None, None, None, None, None, 4, None)
 
-    message, counter, reason = copy_context().run(trigger)
+    message, counter, reason, reject_reason, cancel_reason = copy_context().run(trigger)
     assert counter == 5 and reason is not None and "Approved" in message.children
 
     def untriggered():
@@ -314,6 +314,7 @@ def _approve_body(order_id: int) -> dict[str, Any]:
         (ids.ORDERS_RECEIVE_DATE, "value", None),
         (ids.ORDERS_RECEIVE_QTY, "value", None),
         (ids.ORDERS_REFRESH, "data", 0),
+        (ids.ORDERS_CANCEL_REASON, "value", None),
     ]
     buttons = (ids.ORDERS_APPROVE, ids.ORDERS_REJECT, ids.ORDERS_EDIT_SAVE, ids.ORDERS_RECEIVE, ids.ORDERS_CANCEL)
     return {
@@ -322,6 +323,8 @@ def _approve_body(order_id: int) -> dict[str, Any]:
             {"id": ids.ORDERS_MESSAGE, "property": "children"},
             {"id": ids.ORDERS_REFRESH, "property": "data"},
             {"id": ids.ORDERS_EDIT_REASON, "property": "value"},
+            {"id": ids.ORDERS_REJECT_REASON, "property": "value"},
+            {"id": ids.ORDERS_CANCEL_REASON, "property": "value"},
         ],
         "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == ids.ORDERS_APPROVE else None} for b in buttons],
         "state": [{"id": i, "property": p, "value": v} for i, p, v in states],

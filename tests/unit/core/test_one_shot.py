@@ -1,0 +1,135 @@
+"""core/portfolio.py: one-shot (seasonal) SKUs are ordered with the newsvendor quantity (issue 10).
+
+The forecast is the deterministic stand-in of test_portfolio (mean and std of the last 26 periods), so the expected
+quantities are computed by hand here with scipy's normal quantile.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from core import portfolio as pf
+from tests.unit.core.test_portfolio import DATES, _history, _sku, stubbed  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("stubbed")
+HORIZON = 13
+YEARS = HORIZON * 7.0 / 365.25
+
+
+def _batch(sku: pd.DataFrame, history: np.ndarray, codes: list[str]) -> pf.BatchResult:
+    inputs = pf.BatchInputs(codes=codes, history=history, period_dates=DATES, grain="weekly", sku=sku)
+    return pf.compute_batch(inputs, settings=pf.EngineSettings(horizon=HORIZON))
+
+
+def _one(price: float, cost: float, salvage: float, on_hand: float, *, moq: float, multiple: float, level: float = 50):
+    rng = np.random.default_rng(5)
+    history = rng.normal(level, 6, (1, len(DATES))).clip(0).round()
+    sku = pd.DataFrame(
+        {
+            "category": ["Garden & seasonal"],
+            "unit_cost": [cost],
+            "unit_price": [price],
+            "salvage_value": [salvage],
+            "holding_cost_rate": [0.2],
+            "order_cost": [40.0],
+            "lead_time_mean_days": [28.0],
+            "lead_time_std_days": [0.0],
+            "moq": [moq],
+            "order_multiple": [multiple],
+            "service_level": [0.95],
+            "on_hand": [on_hand],
+            "on_order": [10.0],
+            "one_shot": [True],
+        }
+    )
+    return history, sku
+
+
+def _hand_newsvendor(history: np.ndarray, *, price: float, cost: float, salvage: float) -> tuple[float, float, float]:
+    window = history[0, -26:]
+    mu_h, sd_h = window.mean() * HORIZON, window.std() * math.sqrt(HORIZON)
+    cu, co = price - cost, cost - salvage + cost * 0.2 * YEARS
+    ratio = cu / (cu + co)
+    return ratio, mu_h + sd_h * norm.ppf(ratio), mu_h
+
+
+def test_one_shot_quantity_is_the_newsvendor_less_the_position_rounded_to_the_pack() -> None:
+    history, sku = _one(12.0, 5.0, 1.0, on_hand=200.0, moq=24.0, multiple=12.0)
+    ratio, q_star, _ = _hand_newsvendor(history, price=12.0, cost=5.0, salvage=1.0)
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    need = q_star - 210.0
+    assert need > 24  # the pack rounding below is the multiple's
+    assert row["order_policy"] == "newsvendor"
+    assert row["critical_ratio"] == pytest.approx(ratio, rel=1e-9)
+    assert row["newsvendor_qty"] == pytest.approx(q_star, rel=1e-9)
+    assert row["recommended_qty"] == pytest.approx(math.ceil(need / 12.0) * 12.0)
+    assert row["order_by_periods"] == 0.0  # order now: the season is the horizon
+
+
+def test_one_shot_small_need_is_raised_to_the_moq_and_no_need_orders_nothing() -> None:
+    history, sku = _one(12.0, 5.0, 1.0, on_hand=0.0, moq=24.0, multiple=12.0)
+    _, q_star, _ = _hand_newsvendor(history, price=12.0, cost=5.0, salvage=1.0)
+    sku.loc[0, "on_hand"] = q_star - 10.0 - 5.0  # position 5 below the newsvendor quantity
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["recommended_qty"] == 24.0  # 5 -> the MOQ (a multiple of 12)
+    sku.loc[0, "on_hand"] = q_star + 1.0  # covered: nothing to buy
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["recommended_qty"] == 0.0 and np.isnan(row["order_by_periods"])
+    assert row["order_policy"] == "newsvendor" and row["newsvendor_qty"] == pytest.approx(q_star)
+
+
+def test_one_shot_without_a_price_uses_the_service_level_and_a_loss_making_item_buys_nothing() -> None:
+    history, sku = _one(0.0, 5.0, 1.0, on_hand=0.0, moq=0.0, multiple=1.0)
+    _, _, mu_h = _hand_newsvendor(history, price=12.0, cost=5.0, salvage=1.0)
+    sd_h = history[0, -26:].std() * math.sqrt(HORIZON)
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["critical_ratio"] == pytest.approx(0.95)
+    assert row["newsvendor_qty"] == pytest.approx(mu_h + sd_h * norm.ppf(0.95))
+    assert row["recommended_qty"] == math.ceil(mu_h + sd_h * norm.ppf(0.95) - 10.0 - 1e-9)
+    history, sku = _one(4.0, 5.0, 1.0, on_hand=0.0, moq=0.0, multiple=1.0)  # price below cost
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["critical_ratio"] == 0.0 and row["newsvendor_qty"] == 0.0 and row["recommended_qty"] == 0.0
+
+
+def test_other_skus_are_unchanged_by_a_one_shot_flag() -> None:
+    codes, history = _history()
+    plain = _batch(_sku(codes), history, codes).snapshot
+    assert (plain["order_policy"] == "reorder_point").all() and plain["critical_ratio"].isna().all()
+    flagged_sku = _sku(codes).assign(one_shot=[c == "STOCKOUT" for c in codes])
+    flagged = _batch(flagged_sku, history, codes).snapshot
+    others = [c for c in codes if c != "STOCKOUT"]
+    pd.testing.assert_frame_equal(flagged.loc[others], plain.loc[others])
+    all_false = _batch(_sku(codes).assign(one_shot=False), history, codes).snapshot
+    pd.testing.assert_frame_equal(all_false, plain)
+    assert flagged.loc["STOCKOUT", "order_policy"] == "newsvendor"
+    assert flagged.loc["STOCKOUT", "recommended_qty"] != plain.loc["STOCKOUT", "recommended_qty"]
+
+
+def test_critical_ratio_formula_and_bad_horizon() -> None:
+    ratio = pf.newsvendor_critical_ratio(
+        unit_price=np.array([10.0, np.nan, 3.0, 10.0]),
+        unit_cost=np.array([4.0, 4.0, 4.0, 4.0]),
+        salvage_value=np.array([1.0, 1.0, 1.0, 5.0]),
+        holding_cost_rate=np.array([0.25, 0.25, 0.25, 0.0]),
+        horizon_years=0.5,
+        service_level=np.array([0.9, 0.9, 0.9, 0.98]),
+    )
+    co = 4.0 - 1.0 + 4.0 * 0.25 * 0.5
+    assert ratio[0] == pytest.approx(6.0 / (6.0 + co))
+    assert ratio[1] == 0.9  # no price: the service level
+    assert ratio[2] == 0.0  # price below cost
+    assert ratio[3] == 0.98  # salvage above cost: no overage cost, the service level
+    with pytest.raises(ValueError, match="horizon_years"):
+        pf.newsvendor_critical_ratio(
+            unit_price=np.ones(1),
+            unit_cost=np.ones(1),
+            salvage_value=np.zeros(1),
+            holding_cost_rate=np.zeros(1),
+            horizon_years=-1.0,
+            service_level=np.full(1, 0.9),
+        )
