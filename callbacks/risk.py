@@ -404,6 +404,16 @@ def scope_href(scope: svc.Scope) -> str:
     return f"/risk?{scope.kind}={quote(scope.value or '', safe='')}"
 
 
+def recompute_message(summary: Any) -> str:
+    """ "Recomputed N SKUs in S s." (partial runs: how many were recomputed and how many carried forward)."""
+    scope = getattr(summary, "scope", None) or {}
+    if scope.get("partial"):
+        carried = int(scope.get("carried_skus") or 0)
+        kept = f"; the other {carried:,} SKUs are unchanged" if carried else ""
+        return f"Recomputed {int(scope.get('sku_count') or 0):,} SKUs in {summary.seconds:.0f} s{kept}."
+    return f"Recomputed {summary.sku_count:,} SKUs in {summary.seconds:.0f} s."
+
+
 def run_apply(set_progress: Any, *args: Any) -> Any:
     scope, controls = controls_from(*args)
     email = request_email()
@@ -418,12 +428,16 @@ def run_apply(set_progress: Any, *args: Any) -> Any:
         return dbc.Alert(str(exc), color="danger", className="py-1")
     from services.recompute import RecomputeError, recompute
 
+    # only the scope's SKUs changed: recompute them (the rest of the run is carried forward); ABC and the KPIs are
+    # still redone over the whole portfolio (services.recompute, "Partial runs")
+    codes = None if scope.kind == "portfolio" else list(items.codes)
     try:
         with session_scope() as session:
             summary = recompute(
                 session=session,
                 triggered_by=email,
                 progress=lambda f, msg: set_progress(f"recompute {f:.0%} · {msg}"),
+                sku_codes=codes,
             )
     except RecomputeError as exc:
         return dbc.Alert(
@@ -433,7 +447,7 @@ def run_apply(set_progress: Any, *args: Any) -> Any:
     return dbc.Alert(
         [
             html.Div(applied.message),
-            html.Div(f"Recomputed {summary.sku_count:,} SKUs in {summary.seconds:.0f} s."),
+            html.Div(recompute_message(summary)),
             dbc.Button(
                 "Show the new snapshot",
                 href=scope_href(scope),
@@ -462,8 +476,8 @@ def run_apply(set_progress: Any, *args: Any) -> Any:
 def apply_policy(set_progress: Any, submitted: int | None, *states: Any) -> Any:
     """Write the chosen service level (and changed lead times) to the scope's SKUs, audit-log it, recompute.
 
-    The recompute covers the whole portfolio: a recompute limited to some SKUs would store a run holding only them,
-    and every page reads the latest run."""
+    The recompute covers the scope's SKUs (the whole portfolio for the portfolio scope); a partial run carries the
+    other SKUs forward, so the new run is still complete."""
     if not submitted:
         raise PreventUpdate
     return run_apply(set_progress, *states)

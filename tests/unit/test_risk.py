@@ -557,7 +557,8 @@ def test_apply_callback_writes_audits_and_recomputes(cb, svc, monkeypatch) -> No
     monkeypatch.setattr(recompute_module, "recompute", fake_recompute)
     data = scope_data(svc, "category:Tools")
     out = cb.run_apply(lambda *_: None, *args(data, target=97.5, lt=data["baseline"]["lead_time_days"] * 1.5))
-    assert "written to 2 SKUs" in text_of(out) and calls and calls[0].get("sku_codes") is None
+    assert "written to 2 SKUs" in text_of(out) and calls
+    assert calls[0].get("sku_codes") == ["T-LUMPY", "T-SMOOTH"], "only the scope's SKUs are recomputed"
     with session_scope() as s:
         skus = {k.code: k for k in s.query(Sku)}
         assert skus["T-SMOOTH"].service_level_target == pytest.approx(0.975)
