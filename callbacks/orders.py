@@ -321,15 +321,19 @@ def save_override(
             created = ovr.add_override(
                 session=session, code=code, periods=periods or [], qty=amount, reason=reason or "", user=user
             )
+        recomputed = ""
+        try:  # this SKU alone (a partial run: the other SKUs are carried forward)
+            with session_scope() as session:
+                ovr.recompute_after_override(session=session, code=code, user=user)
+            recomputed = " The SKU was recomputed with it: reload the page to see the new forecast and order."
+        except UserFacingError as exc:
+            recomputed = f" The recompute failed ({exc}); the next recompute uses the override."
         with session_scope() as session:
             history = ovr.override_history(session=session, code=code)
             options = view.override_options(ovr.override_periods(session=session, code=code))
     except UserFacingError as exc:
         return alert(str(exc), "danger"), no_update, no_update, no_update, no_update
-    message = (
-        f"Saved {len(created):,} override(s) of {fmt_qty(created[0].qty)} units. The next recompute uses them "
-        "(forecast, safety stock and orders); the chart shows them after it."
-    )
+    message = f"Saved {len(created):,} override(s) of {fmt_qty(created[0].qty)} units.{recomputed}"
     return alert(message, "success"), view.override_history_table(history), options, [], ""
 
 

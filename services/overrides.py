@@ -264,6 +264,24 @@ def add_override(
     ]
 
 
+def recompute_after_override(*, session: Session, code: str, user: str) -> Any:
+    """Recompute SKU ``code`` alone so its forecast, safety stock, status and recommended order use the new override.
+
+    A partial run (:func:`services.recompute.recompute` with ``sku_codes``): the other SKUs are carried forward from
+    the latest run, so the new run is complete. Commits ``session``. Returns the run's
+    :class:`services.recompute.RunSummary`.
+
+    Raises
+    ------
+    services.recompute.RecomputeError
+        The recompute failed (the previous run stays the latest; the override is kept either way).
+    """
+    from services.recompute import recompute
+
+    who = " ".join(str(user or "").split()) or "override"
+    return recompute(session=session, triggered_by=f"{who} (override {code})"[:255], sku_codes=[code])
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # forecast value added
 

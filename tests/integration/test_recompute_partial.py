@@ -153,3 +153,22 @@ def test_unknown_codes_are_refused_without_a_run(session, stored: list[str]) -> 
         rc.recompute(session=session, sku_codes=["NOPE", " "])
     assert info.value.run_id is None
     assert session.scalar(select(RecomputeRun.id)) is None
+
+
+def test_an_override_recomputes_its_sku_alone(session, stored: list[str]) -> None:
+    from services import overrides as ovr
+
+    full = rc.recompute(session=session, batch_size=8)
+    code = stored[5]
+    period = ovr.override_periods(session=session, code=code)[0].period
+    ovr.add_override(session=session, code=code, periods=[period], qty=4321, reason="trade fair", user="p@example.com")
+    session.commit()
+    summary = ovr.recompute_after_override(session=session, code=code, user="p@example.com")
+    assert summary.scope["skus"] == [code] and summary.sku_count == SKUS
+    run = rc.latest_run(session=session)
+    assert run.id == summary.run_id and run.triggered_by == f"p@example.com (override {code})"
+    fc = _forecasts(session, run.id)
+    row = fc[(fc["code"] == code) & (fc["kind"] == "future") & (pd.to_datetime(fc["period"]) == pd.Timestamp(period))]
+    assert row["mean"].tolist() == [4321.0]
+    before = _snapshot(session, full.run_id).drop(index=code).drop(columns="abc")
+    pd.testing.assert_frame_equal(before, _snapshot(session, run.id).drop(index=code).drop(columns="abc"))
