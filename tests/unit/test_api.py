@@ -460,3 +460,31 @@ def test_openapi_lists_exactly_the_routes(demo_app) -> None:
         assert "200" in operation["responses"]
         if role is not None:
             assert {"401", "403", "500"} <= set(operation["responses"])
+
+
+def test_list_skus_runs_the_same_number_of_queries_for_any_page_size(demo_app, tokens) -> None:
+    """No N+1: a page of 50 SKUs costs as many SQL statements as a page of 5 (one batch query for the rows)."""
+    from sqlalchemy import event
+
+    from db.session import engine_for
+    from settings import get_settings
+
+    engine = engine_for(get_settings().database_url)
+    client = demo_app.server.test_client()
+    viewer = _auth(tokens["viewer"])
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    def count(per_page: int) -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            body = client.get(f"/api/v1/skus?per_page={per_page}&sort=code", headers=viewer).get_json()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert len(body["data"]) == per_page
+        return len(statements)
+
+    assert count(50) == count(5) > 0
