@@ -122,6 +122,10 @@ SCHEMAS: dict[str, Any] = {
                     "moq": NUMBER,
                     "order_multiple": NUMBER,
                     "lead_time_days": NUMBER,
+                    "one_shot": {
+                        "type": "boolean",
+                        "description": "Seasonal / one-shot buy: ordered with the newsvendor quantity, not replenished",
+                    },
                     "order_by_date": {**TEXT, "format": "date"},
                     "run_id": {"type": "integer", "nullable": True},
                     "forecast": {
@@ -211,6 +215,7 @@ SCHEMAS: dict[str, Any] = {
             "closed_at": TEXT,
             "moq": NUMBER,
             "order_multiple": NUMBER,
+            "status_reason": {**TEXT, "description": "The planner's reason for rejecting or cancelling the order"},
         },
     },
     "RowError": {

@@ -113,6 +113,7 @@ def sku_full(detail: Any) -> dict[str, Any]:
             "moq": number(detail.moq),
             "order_multiple": number(detail.order_multiple),
             "lead_time_days": number(detail.lead_time_master_days),
+            "one_shot": bool(getattr(detail, "one_shot", False)),
             "order_by_date": iso(detail.order_by_date),
             "run_id": detail.run.id if detail.run else None,
             "forecast": [

@@ -135,6 +135,7 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
         _row("Order-up-to level", fmt_qty(v("order_up_to"))),
         _row("EOQ", fmt_qty(v("eoq")), "economic order quantity (order cost vs holding cost)"),
         _row("Newsvendor quantity", fmt_qty(v("newsvendor_qty")), "critical-ratio quantity (lost margin vs excess)"),
+        order_policy_row(detail),
         _row(
             "Reorder rule", ROP_METHODS.get(v("rop_method") or "", v("rop_method") or MISSING), v("rop_method_reason")
         ),
@@ -148,6 +149,22 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
         ),
         className="shadow-sm border-0 h-100",
     )
+
+
+def order_policy_row(detail: SkuDetail) -> html.Tr:
+    """Which policy sizes the SKU's orders: the newsvendor for a one-shot (seasonal) SKU, else replenishment."""
+    if not detail.one_shot:
+        return _row("Order policy", "Replenishment", "reorder point; the EOQ lot or up to the order-up-to level")
+    unit = period_unit(detail)
+    horizon = len(detail.forecast)
+    demand = detail.value("forecast_per_period")
+    notes = []
+    if detail.critical_ratio is not None:
+        notes.append(f"critical ratio {fmt_number(detail.critical_ratio, 2)}")
+    if demand is not None and horizon:
+        notes.append(f"horizon demand {fmt_qty(demand * horizon)} over {horizon} {plural(horizon, unit)}")
+    notes.append("orders the newsvendor quantity less the position")
+    return _row("Order policy", "One-shot (newsvendor)", ", ".join(notes))
 
 
 def gap_text(gap: float | None) -> str:
@@ -266,6 +283,8 @@ def order_sentence(detail: SkuDetail) -> str:
     """The recommended order and when it must be placed, in words."""
     qty = detail.value("recommended_qty") or 0.0
     unit = period_unit(detail)
+    if qty <= 0 and detail.one_shot:
+        return "No order needed: the position covers the newsvendor quantity of this one-shot buy."
     if qty <= 0:
         at = detail.value("order_by_periods")
         if at is not None and at > 0:

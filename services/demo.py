@@ -3,7 +3,8 @@
 Weekly demand for ``periods`` weeks ending with the last complete week, several categories and two locations:
 trends, yearly seasonality, promotions, intermittent spare-part-like SKUs, a few SKUs surging now and a few dying,
 stock positions (some about to stock out, some overstocked), unit costs and prices, lead times with variability,
-MOQs, order multiples and past receipts. Everything is vectorised so 10,000 SKUs take seconds.
+MOQs, order multiples and past receipts; a handful of seasonal products (pools, snow shovels, fairy lights) are
+one-shot buys ordered with the newsvendor quantity. Everything is vectorised so 10,000 SKUs take seconds.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ WORDS = {
     "Garden & seasonal": ["Garden hose", "Plant food", "BBQ charcoal", "Paddling pool", "Snow shovel", "Fairy lights"],
     "Spare parts": ["Bearing", "Drive belt", "Hydraulic seal", "Pump impeller", "Relay", "Filter cartridge"],
 }
+ONE_SHOT_WORDS = ("Paddling pool", "Snow shovel", "Fairy lights")
+"""Seasonal products bought once per season (newsvendor orders, not replenished): the demo flags a handful of them
+``one_shot``."""
 SIZES = ["250 ml", "500 ml", "1 l", "1.5 l", "6-pack", "Family size", "XL", "Mini", "Type A", "Type B", "Mk II"]
 
 
@@ -141,6 +145,14 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
     if skus > len(names):
         name[len(names)] = "Café crème 東京"
 
+    # a handful of seasonal products bought once per season (no random draw: the other data stays as it was)
+    seasonal_buy = np.flatnonzero(
+        (category == "Garden & seasonal") & np.isin(np.array(word, dtype=object), ONE_SHOT_WORDS)
+    )
+    one_shot = np.zeros(skus, dtype=bool)
+    one_shot[seasonal_buy[: max(3, skus // 40)]] = True
+    patterns["one_shot"] = np.flatnonzero(one_shot)
+
     sku_frame = pd.DataFrame(
         {
             "code": code,
@@ -159,6 +171,7 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
             "service_level_target": service,
             "supplier": supplier,
             "active": True,
+            "one_shot": one_shot,
         }
     )
 
@@ -184,6 +197,11 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
     on_hand[short] = np.floor(recent_rate[short] * cover[short])
     on_order = np.where(rng.random(skus) < 0.25, np.ceil(recent_rate * rng.uniform(1, 4, skus)), 0.0)
     on_order[short] = 0.0
+    # every other one-shot product has little left from last season, so the demo shows newsvendor buys next to
+    # one-shot products whose stock already covers the season (no random draw: the other data stays as it was)
+    buy_now = np.setdiff1d(patterns["one_shot"][::2], over)
+    on_hand[buy_now] = np.floor(recent_rate[buy_now] * 2.0)
+    on_order[buy_now] = 0.0
     stock = pd.DataFrame({"sku": rows, "as_of": end + dt.timedelta(days=6), "on_hand": on_hand, "on_order": on_order})
 
     demand = pd.DataFrame(

@@ -357,6 +357,13 @@ def _q(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or abs(value - round(value)) < 0.05 else f"{value:,.1f}"
 
 
+def _q1(value: float | None) -> str:
+    """A quantity with one decimal unless whole (the need before rounding up to whole units / packs)."""
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 else f"{value:,.1f}"
+
+
 def _packing(row: dict[str, Any], qty: float) -> str:
     moq = _num(row.get("moq")) or 0.0
     mult = _num(row.get("order_multiple")) or 1.0
@@ -391,7 +398,7 @@ def one_shot_reason(row: dict[str, Any], *, unit: str = "period") -> str:
     need = None if nv is None or pos is None else max(nv - pos, 0.0)
     parts = [
         f"Newsvendor one-shot buy: critical ratio {ratio_text}{source}, horizon demand {_q(total)} over {span}",
-        f"newsvendor quantity {_q(nv)} - position {_q(pos)} = {_q(need)}",
+        f"newsvendor quantity {_q1(nv)} - position {_q(pos)} = {_q1(need)}",
         _packing(row, qty),
     ]
     return "; ".join(parts) + "."

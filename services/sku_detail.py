@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,8 @@ class SkuDetail:
     model_scores: list[ModelScore] = field(default_factory=list)
     projection: Projection | None = None
     order_by_date: dt.date | None = None
+    one_shot: bool = False  # a seasonal / one-shot buy: ordered with the newsvendor quantity (issue 10)
+    critical_ratio: float | None = None  # the newsvendor critical ratio of a one-shot SKU (None otherwise)
 
     @property
     def status(self) -> str | None:
@@ -245,6 +248,23 @@ def _now_date(detail: SkuDetail) -> dt.date:
     return dt.date.today()
 
 
+def _critical_ratio(sku: Sku, detail: SkuDetail) -> float | None:
+    """The newsvendor critical ratio the engine used for a one-shot SKU (horizon = the run's forecast periods)."""
+    if detail.snapshot is None or not detail.forecast:
+        return None
+    from core.portfolio import newsvendor_critical_ratio
+
+    ratio = newsvendor_critical_ratio(
+        unit_price=np.array([sku.unit_price], dtype=float),
+        unit_cost=np.array([sku.unit_cost], dtype=float),
+        salvage_value=np.array([sku.salvage_value], dtype=float),
+        holding_cost_rate=np.array([sku.holding_cost_rate], dtype=float),
+        horizon_years=len(detail.forecast) * detail.days_per_period / 365.25,
+        service_level=np.array([detail.value("service_level") or sku.service_level_target], dtype=float),
+    )
+    return clean_number(ratio[0])
+
+
 def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> SkuDetail | None:
     """Everything the SKU page shows for ``code`` (None when no SKU has that code).
 
@@ -329,6 +349,8 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         overrides=overrides,
         model_scores=_model_scores(snapshot) if snapshot else [],
     )
+    if sku.one_shot:
+        detail = replace(detail, one_shot=True, critical_ratio=_critical_ratio(sku, detail))
     projection = projection_for(detail)
     order_by = None
     if snapshot is not None and (detail.value("recommended_qty") or 0) > 0:
