@@ -458,7 +458,7 @@ def edit_demand(changes: list[dict] | None, version: int | None) -> tuple:
                 session=session,
                 values={change["colId"]: _new_value(change)},
                 user=_email(),
-                row_id=int(change["data"]["id"]),
+                key=(change["data"]["sku"], change["data"]["date"]),
             )
         return "Demand saved."
 
@@ -610,7 +610,15 @@ def delete_stock(n_clicks: int | None, selected: list[dict] | None, version: int
 def delete_demand(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
     if not n_clicks:
         raise PreventUpdate
-    return _delete("demand", selected, version)
+    if not selected:
+        return _alert("Select rows first (the boxes on the left).", "warning"), no_update
+
+    def action(session: Any) -> str:
+        keys = [(str(r["sku"]), str(r["date"])) for r in selected]
+        removed = datatables.delete_demand(session=session, keys=keys, user=_email())
+        return f"Deleted {removed:,} row(s)."
+
+    return _edited(version, action)
 
 
 # --- danger zone (admin) --------------------------------------------------------------------------------------------

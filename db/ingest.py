@@ -179,15 +179,32 @@ def copy_binary(connection: Connection, *, table: str, frame: pd.DataFrame, pg_t
         if pg_types[column] == "date":
             values = (values.astype("datetime64[D]") - PG_EPOCH).astype(np.int64)
         rows[f"val{i}"] = values
-    payload = io.BytesIO()
-    payload.write(b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes())
-    payload.write(rows.tobytes())
-    payload.write(np.array([-1], dtype=">i2").tobytes())
-    payload.seek(0)
+    header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
+    payload = _Payload([memoryview(header), memoryview(rows).cast("B"), memoryview(b"\xff\xff")])
     cursor = connection.connection.dbapi_connection.cursor()
     columns = ", ".join(_q(c) for c in frame.columns)
     cursor.copy_expert(f"COPY {_q(table)} ({columns}) FROM STDIN WITH (FORMAT binary)", payload, size=1 << 22)
     return n
+
+
+class _Payload:
+    """A read-only file over byte buffers, for ``copy_expert`` without first joining them into one copy."""
+
+    def __init__(self, parts: list[memoryview]) -> None:
+        self.parts = [p for p in parts if len(p)]
+        self.part = 0
+        self.offset = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.part >= len(self.parts):
+            return b""
+        current = self.parts[self.part]
+        end = len(current) if size is None or size < 0 else min(len(current), self.offset + size)
+        block = bytes(current[self.offset : end])
+        self.offset = end
+        if self.offset >= len(current):
+            self.part, self.offset = self.part + 1, 0
+        return block
 
 
 def lock_for_upsert(connection: Connection, *, table: Table) -> None:
@@ -303,22 +320,28 @@ def _definitions(connection: Connection, table: str) -> _Definitions:
     return _Definitions(constraints, indexes)
 
 
-def bulk_insert_into_empty(
-    connection: Connection, *, target: Table, frames: Iterable[pd.DataFrame], id_column: str | None = "id"
-) -> int:
-    """Load ``frames`` into the EMPTY PostgreSQL table ``target`` with its indexes and foreign keys set aside.
+@dataclass(frozen=True)
+class SetAside:
+    """The keys, unique constraints, foreign keys and indexes of a table, dropped for a bulk load."""
 
-    The caller has checked emptiness under :func:`lock_for_upsert`; this takes an ACCESS EXCLUSIVE lock (readers
-    of this one table wait until the import commits), drops the table's foreign keys, unique constraints, primary
-    key and plain indexes, COPYs the rows in binary (ids pre-allocated from the table's sequence in one call),
-    then re-creates everything from the saved definitions, which re-checks every row. Rows must have been
-    validated and de-duplicated on the unique keys before.
+    table: str
+    definitions: _Definitions
+    types: dict[str, str]  # column -> PostgreSQL type
+
+
+_ORDER = {"f": 0, "u": 1, "p": 2}
+
+
+def set_aside_keys(connection: Connection, *, target: Table) -> SetAside:
+    """Take an ACCESS EXCLUSIVE lock on ``target`` and drop its keys and indexes (saved to re-create them).
+
+    The PostgreSQL manual's bulk-load path ("Populating a Database"): load without indexes or foreign keys, then
+    re-create them. Call it inside a transaction (or savepoint): a rollback restores everything.
     """
     name = _q(target.name)
     connection.execute(text(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE"))
     saved = _definitions(connection, target.name)
-    order = {"f": 0, "u": 1, "p": 2}
-    for con_name, _kind, _definition in sorted(saved.constraints, key=lambda c: order[c[1]]):
+    for con_name, _kind, _definition in sorted(saved.constraints, key=lambda c: _ORDER[c[1]]):
         connection.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {_q(con_name)}"))
     for index_name, _definition in saved.indexes:
         connection.execute(text(f"DROP INDEX {_q(index_name)}"))
@@ -332,28 +355,35 @@ def bulk_insert_into_empty(
             {"t": target.name},
         )
     }
-    sequence = (
-        connection.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": target.name, "c": id_column}).scalar()
-        if id_column
-        else None
-    )
-    total = 0
-    for frame in frames:
-        if frame.empty:
-            continue
-        chunk = frame
-        if sequence:
-            first = connection.execute(text("SELECT nextval(CAST(:s AS regclass))"), {"s": sequence}).scalar_one()
-            if len(frame) > 1:
-                connection.execute(
-                    text("SELECT setval(CAST(:s AS regclass), :v)"), {"s": sequence, "v": first + len(frame) - 1}
-                )
-            chunk = frame.assign(**{id_column: np.arange(first, first + len(frame), dtype=np.int64)})
-        total += copy_binary(connection, table=target.name, frame=chunk, pg_types={c: types[c] for c in chunk.columns})
-    for con_name, _kind, definition in sorted(saved.constraints, key=lambda c: -order[c[1]]):
+    return SetAside(target.name, saved, types)
+
+
+def restore_keys(connection: Connection, *, saved: SetAside) -> None:
+    """Re-create what :func:`set_aside_keys` dropped (primary key first); this re-checks every row."""
+    name = _q(saved.table)
+    for con_name, _kind, definition in sorted(saved.definitions.constraints, key=lambda c: -_ORDER[c[1]]):
         connection.execute(text(f"ALTER TABLE {name} ADD CONSTRAINT {_q(con_name)} {definition}"))
-    for _index_name, definition in saved.indexes:
+    for _index_name, definition in saved.definitions.indexes:
         connection.execute(text(definition))
+
+
+def copy_aside(connection: Connection, *, saved: SetAside, frame: pd.DataFrame) -> int:
+    """COPY ``frame`` (every key column given, validated, no duplicate keys) into a table whose keys are set aside."""
+    if frame.empty:
+        return 0
+    pg_types = {c: saved.types[c] for c in frame.columns}
+    return copy_binary(connection, table=saved.table, frame=frame, pg_types=pg_types)
+
+
+def bulk_insert_into_empty(connection: Connection, *, target: Table, frames: Iterable[pd.DataFrame]) -> int:
+    """Load ``frames`` into the EMPTY PostgreSQL table ``target`` with its indexes and foreign keys set aside.
+
+    The caller has checked emptiness under :func:`lock_for_upsert`. Readers of this one table wait until the import
+    commits. Rows must carry every key column (no generated ids), validated and de-duplicated on the unique keys.
+    """
+    saved = set_aside_keys(connection, target=target)
+    total = sum(copy_aside(connection, saved=saved, frame=frame) for frame in frames)
+    restore_keys(connection, saved=saved)
     return total
 
 
@@ -363,12 +393,12 @@ def bulk_insert_into_empty(
 def _fetch_existing_pg(
     connection: Connection, table: str, sku_ids: np.ndarray, first_day: int, last_day: int
 ) -> pd.DataFrame:
-    """id, sku_id, day (days since 1970), quantity of the stored rows of these SKUs in the day range."""
+    """sku_id, day (days since 1970), quantity of the stored rows of these SKUs in the day range."""
     cursor = connection.connection.dbapi_connection.cursor()
     first = np.datetime64(first_day, "D").astype(object)
     last = np.datetime64(last_day, "D").astype(object)
     query = cursor.mogrify(
-        f"SELECT id, sku_id, period, quantity FROM {_q(table)} WHERE sku_id = ANY(%s) AND period BETWEEN %s AND %s",
+        f"SELECT sku_id, period, quantity FROM {_q(table)} WHERE sku_id = ANY(%s) AND period BETWEEN %s AND %s",
         ([int(x) for x in sku_ids], first, last),
     ).decode()
     buffer = io.BytesIO()
@@ -379,12 +409,10 @@ def _fetch_existing_pg(
         [
             ("n", ">i2"),
             ("l0", ">i4"),
-            ("id", ">i8"),
-            ("l1", ">i4"),
             ("sku_id", ">i8"),
-            ("l2", ">i4"),
+            ("l1", ">i4"),
             ("period", ">i4"),
-            ("l3", ">i4"),
+            ("l2", ">i4"),
             ("quantity", ">f8"),
         ]
     )
@@ -392,7 +420,6 @@ def _fetch_existing_pg(
     rows = np.frombuffer(body, dtype=row) if body else np.zeros(0, dtype=row)
     return pd.DataFrame(
         {
-            "id": rows["id"].astype(np.int64),
             "sku_id": rows["sku_id"].astype(np.int64),
             "day": rows["period"].astype(np.int64) + int(PG_EPOCH.astype(np.int64)),
             "quantity": rows["quantity"].astype(np.float64),
@@ -433,8 +460,8 @@ def upsert_demand(
     """Upsert (sku_id, period) -> quantity rows (validated, no duplicate keys) and count what happened.
 
     Under the table lock the stored rows of the file's SKUs are read once (binary COPY on PostgreSQL) and
-    compared in numpy: new keys are inserted (COPY / executemany), keys whose quantity differs are updated by
-    id, the rest are unchanged. Into an empty PostgreSQL table a large batch takes the bulk-load path.
+    compared in numpy: new keys are inserted (COPY / executemany), keys whose quantity differs are updated on
+    their key, the rest are unchanged. Into an empty PostgreSQL table a large batch takes the bulk-load path.
     """
     sku_id = np.asarray(sku_id, dtype=np.int64)
     days = np.asarray(period, dtype="datetime64[D]").astype(np.int64)
@@ -463,7 +490,6 @@ def upsert_demand(
     matched = np.flatnonzero(~new)
     stored_quantity = existing["quantity"].to_numpy()[position[matched]]
     changed_rows = matched[stored_quantity != quantity[matched]]
-    changed_ids = existing["id"].to_numpy()[position[changed_rows]]
     inserted = int(new.sum())
     if inserted:
         fresh = pd.DataFrame(
@@ -480,11 +506,21 @@ def upsert_demand(
             pg_types={"sku_id": "bigint", "period": "date", "quantity": "double precision"},
         )
     if len(changed_rows):
-        changes = pd.DataFrame({"id": changed_ids, "quantity": quantity[changed_rows]})
-        name = create_staging(connection, name="stage_changes", columns=[("id", "bigint"), ("quantity", "float")])
-        load_staging(connection, name=name, frame=changes, types={"id": "bigint", "quantity": "float"})
+        changes = pd.DataFrame(
+            {
+                "sku_id": sku_id[changed_rows],
+                "period": days[changed_rows].astype("datetime64[D]").astype("datetime64[s]"),
+                "quantity": quantity[changed_rows],
+            }
+        )
+        types = {"sku_id": "bigint", "period": "date", "quantity": "float"}
+        name = create_staging(connection, name="stage_changes", columns=list(types.items()))
+        load_staging(connection, name=name, frame=changes, types=types)
         connection.execute(
-            text(f"UPDATE {_q(table.name)} AS t SET quantity = s.quantity FROM {_q(name)} AS s WHERE t.id = s.id")
+            text(
+                f"UPDATE {_q(table.name)} AS t SET quantity = s.quantity FROM {_q(name)} AS s "
+                "WHERE t.sku_id = s.sku_id AND t.period = s.period"
+            )
         )
         drop_staging(connection, name=name)
     updated = len(changed_rows)

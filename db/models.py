@@ -87,15 +87,13 @@ class Sku(Base):
 
 
 class Demand(Base):
-    __tablename__ = "demand"
-    __table_args__ = (
-        UniqueConstraint("sku_id", "period", name="uq_demand_sku_period"),
-        CheckConstraint("quantity >= 0", name="quantity_nonneg"),
-    )
+    """Demand of one SKU in one period, keyed by (sku_id, period): one index to maintain and to rebuild on bulk load."""
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False)
-    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    __tablename__ = "demand"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_nonneg"),)
+
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     quantity: Mapped[float] = mapped_column(Float, nullable=False)
 
 

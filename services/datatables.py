@@ -110,13 +110,14 @@ def stock_rows(*, session: Session) -> list[dict[str, Any]]:
 def demand_rows(*, session: Session, sku: str, limit: int = 156) -> list[dict[str, Any]]:
     """The most recent ``limit`` demand periods of one SKU, newest first."""
     query = (
-        select(Demand.id, Demand.period, Demand.quantity)
+        select(Demand.period, Demand.quantity)
         .join(Sku, Sku.id == Demand.sku_id)
         .where(Sku.code == sku)
         .order_by(Demand.period.desc())
         .limit(limit)
     )
-    return [{"id": i, "sku": sku, "date": p.isoformat(), "quantity": q} for i, p, q in session.execute(query)]
+    # a row is keyed by (sku, date); the grid shows one SKU, so the date alone identifies its rows
+    return [{"id": p.isoformat(), "sku": sku, "date": p.isoformat(), "quantity": q} for p, q in session.execute(query)]
 
 
 def sku_codes(*, session: Session, search: str | None = None, limit: int = 50) -> list[str]:
@@ -231,31 +232,60 @@ def save_stock(*, session: Session, values: dict[str, Any], user: str | None, ro
     audit.record(session=session, action=action, user_email=user, target=f"stock:{row.id}", details=_plain(parsed))
 
 
-def save_demand(*, session: Session, values: dict[str, Any], user: str | None, row_id: int | None = None) -> None:
-    """Add or edit one demand period (sku, date, quantity)."""
-    if row_id is None:
+def _demand_row(session: Session, key: tuple[str, str]) -> Demand:
+    code, period = key
+    sku = _sku_by_code(session, code)
+    try:
+        day = dt.date.fromisoformat(str(period))
+    except ValueError as exc:
+        raise RecordError(f"date: {period!r} is not a date (YYYY-MM-DD)") from exc
+    row = session.get(Demand, (sku.id, day))
+    if row is None:
+        raise RecordError(f"no demand for {code} on {day.isoformat()}")
+    return row
+
+
+def save_demand(
+    *, session: Session, values: dict[str, Any], user: str | None, key: tuple[str, str] | None = None
+) -> None:
+    """Add one demand period (values: sku, date, quantity) or, with ``key`` = (sku code, date), edit its quantity."""
+    if key is None:
         parsed = validate_record(kind="demand", values={k: val for k, val in values.items() if k != "location"})
         sku = _sku_by_code(session, parsed["sku"])
-        clash = session.scalar(select(Demand.id).where(Demand.sku_id == sku.id, Demand.period == parsed["date"]))
-        if clash is not None:
+        if session.get(Demand, (sku.id, parsed["date"])) is not None:
             raise RecordError(f"date: {sku.code} already has demand on {parsed['date']} (edit it instead)")
         row = Demand(sku_id=sku.id, period=parsed["date"], quantity=parsed["quantity"])
         session.add(row)
         action = "data.add"
     else:
-        row = session.get(Demand, row_id)
-        if row is None:
-            raise RecordError(f"no demand row with id {row_id}")
+        row = _demand_row(session, key)
         parsed = validate_record(kind="demand", values={"quantity": values.get("quantity")}, partial=True)
         if parsed.get("quantity") is None:
             raise RecordError(f"quantity: {v.MISSING}")
         row.quantity = parsed["quantity"]
         action = "data.edit"
     session.flush()
-    audit.record(session=session, action=action, user_email=user, target=f"demand:{row.id}", details=_plain(parsed))
+    target = f"demand:{row.sku_id}:{row.period.isoformat()}"
+    audit.record(session=session, action=action, user_email=user, target=target, details=_plain(parsed))
 
 
-_DELETABLE = {"skus": Sku, "stock": StockPosition, "demand": Demand}
+def delete_demand(*, session: Session, keys: list[tuple[str, str]], user: str | None) -> int:
+    """Delete demand periods given as (sku code, date) keys; returns the count."""
+    rows = [_demand_row(session, (code, period)) for code, period in dict.fromkeys(keys)]
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    audit.record(
+        session=session,
+        action="data.delete",
+        user_email=user,
+        target="demand",
+        details={"keys": [f"{code}:{period}" for code, period in keys[:500]], "count": len(rows)},
+    )
+    return len(rows)
+
+
+_DELETABLE = {"skus": Sku, "stock": StockPosition}
 
 
 def delete_rows(*, session: Session, table: str, ids: list[int], user: str | None) -> int:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from services.ingest import validate as v
 from services.ingest.columns import Resolved
-from services.ingest.read import read_chunks
+from services.ingest.read import CHUNK_ROWS, read_chunks
 from services.ingest.report import ErrorLog
 from services.ingest.sniff import Sniffed
 
@@ -73,6 +73,7 @@ def parse_long(
     progress: Progress | None = None,
     preview_rows: int = 10,
     on_chunk: Callable[[dict[str, np.ndarray], np.ndarray], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Parsed:
     """Validate every resolved column of every row (vectorised per chunk).
 
@@ -84,7 +85,7 @@ def parse_long(
     ok_parts: list[np.ndarray] = []
     preview: pd.DataFrame | None = None
     rows = 0
-    for chunk in read_chunks(sniffed, errors=errors, progress=progress):
+    for chunk in read_chunks(sniffed, errors=errors, progress=progress, chunk_rows=chunk_rows):
         frame = chunk.frame
         if preview is None:
             preview = _preview(frame, sniffed.header, preview_rows)

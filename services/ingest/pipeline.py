@@ -20,19 +20,23 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import ingest as dbi
 from db.models import Demand, ImportBatch
 from services import audit
 from services.ingest import columns as cols
 from services.ingest import validate as v
 from services.ingest import write as w
 from services.ingest.parse import Parsed, WideParsed, parse_long, parse_wide, period_columns
+from services.ingest.read import CHUNK_ROWS
 from services.ingest.report import ErrorLog, FileRejectedError, RowError
 from services.ingest.sniff import Sniffed, sniff
+from services.ingest.stream import DemandStream
 from settings import get_settings
 
 Progress = Callable[[float, str], None]
 GRAINS = ("daily", "weekly", "monthly")
 MAX_STORED_ERRORS = 200
+STREAM_CHUNK_ROWS = 100_000  # smaller chunks while streaming: less of the load is left after the last one is parsed
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,11 @@ class Plan:
     preview: pd.DataFrame
     write: Callable[[Session, Progress | None], tuple[int, int, int, int]]
     skus_to_create: int = 0
+    discard: Callable[[], None] = field(default=lambda: None)  # undo work done while validating (not writing)
+
+
+def _nothing() -> None:
+    """Nothing to undo."""
 
 
 def _today() -> np.datetime64:
@@ -272,12 +281,19 @@ def resolve_skus(
     if pairs.empty:
         return SkuPlan(index, codes, locations, np.zeros(0, dtype=bool), ids), unknown
     if location is None:
+        # without a location a code is its SKU: a known one, or a new one when creation is allowed
         pair_codes, unique_codes = pd.factorize(pairs["code"].to_numpy())
-        uniques = [(c, "") for c in unique_codes]
-    else:
-        pair_codes, keyed = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna({"location": ""})))
-        uniques = list(keyed)
-    per_code = pairs.groupby("code")["location"].nunique(dropna=True) if location is not None else None
+        known = pd.Index(existing["code"]).get_indexer(unique_codes) >= 0
+        keep = known | create
+        pair_target = np.where(keep, np.cumsum(keep) - 1, -1)
+        rows = np.flatnonzero(ok)
+        index[rows] = pair_target[pair_codes]
+        unknown[rows] = pair_target[pair_codes] < 0
+        codes = [str(c) for c in unique_codes[keep]]
+        return SkuPlan(index, codes, [None] * len(codes), ~known[keep], ids), unknown
+    pair_codes, keyed = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna({"location": ""})))
+    uniques = list(keyed)
+    per_code = pairs.groupby("code")["location"].nunique(dropna=True)
     final_index: dict[str, int] = {}
     pair_target = np.full(len(uniques), -1, dtype=np.int64)
     for i, (c, place) in enumerate(uniques):
@@ -396,9 +412,16 @@ class DemandRecords:
     preview: pd.DataFrame
     layout: str
     attributes: pd.DataFrame | None = None  # code, location, sku master fields (table names)
+    stream: DemandStream | None = None  # rows already loaded while parsing (large file, empty table)
 
 
-def _demand_records(sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None):
+def _demand_records(
+    sniffed: Sniffed,
+    options: ImportOptions,
+    errors: ErrorLog,
+    progress: Progress | None,
+    start_stream: Callable[[], DemandStream | None] | None = None,
+):
     headers = sniffed.header
     periods = period_columns(headers, date_format=options.date_format)
     if periods and not _has(headers, cols.DEMAND[0]):
@@ -416,9 +439,24 @@ def _demand_records(sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, 
         fmt_columns["periods"] = f"{len(periods)} columns ({headers[min(periods)]} ... {headers[max(periods)]})"
         return _from_wide(parsed, resolved), fmt_columns, resolved.ignored
     resolved = cols.resolve(headers, cols.DEMAND, kind="demand")
-    parsed = parse_long(
-        sniffed, resolved, cols.DEMAND, errors=errors, date_format=options.date_format, progress=progress
-    )
+    stream = start_stream() if start_stream is not None and "location" not in resolved.columns else None
+    try:
+        parsed = parse_long(
+            sniffed,
+            resolved,
+            cols.DEMAND,
+            errors=errors,
+            date_format=options.date_format,
+            progress=progress,
+            on_chunk=stream.feed if stream is not None else None,
+            chunk_rows=STREAM_CHUNK_ROWS if stream is not None else CHUNK_ROWS,
+        )
+    except BaseException:
+        if stream is not None:
+            stream.discard()
+        raise
+    if stream is not None:
+        stream.finish_parsing()
     records = DemandRecords(
         code=parsed.values["sku"],
         location=parsed.values.get("location"),
@@ -431,6 +469,7 @@ def _demand_records(sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, 
         rows_read=parsed.rows_read,
         preview=parsed.preview,
         layout="long",
+        stream=stream,
     )
     return records, {name: headers[pos] for name, pos in resolved.columns.items()}, resolved.ignored
 
@@ -527,9 +566,34 @@ def _prepare_demand(
     fmt_columns: dict | None = None,
     ignored: list | None = None,
     grain_hint: str | None = None,
+    stream: bool = False,
 ) -> Plan:
+    start_stream = None
+    if stream and session.get_bind().dialect.name == "postgresql" and sniffed.lines - 1 >= dbi.BULK_MIN_ROWS:
+
+        def start_stream() -> DemandStream | None:
+            return DemandStream.start(session=session, today=_today(), create_skus=options.create_skus)
+
     if records is None:
-        records, fmt_columns, ignored = _demand_records(sniffed, options, errors, progress)
+        records, fmt_columns, ignored = _demand_records(sniffed, options, errors, progress, start_stream)
+    try:
+        return _plan_demand(session, sniffed, options, errors, records, fmt_columns, ignored, grain_hint)
+    except BaseException:
+        if records.stream is not None:
+            records.stream.discard()
+        raise
+
+
+def _plan_demand(
+    session: Session,
+    sniffed: Sniffed,
+    options: ImportOptions,
+    errors: ErrorLog,
+    records: DemandRecords,
+    fmt_columns: dict | None,
+    ignored: list | None,
+    grain_hint: str | None,
+) -> Plan:
     if records.rows_read == 0:
         raise FileRejectedError("the file has a header but no data rows")
     ok = records.ok.copy()
@@ -537,7 +601,8 @@ def _prepare_demand(
     _mask_errors(errors, future, records.lines, records.date_column, records.period, v.FUTURE_DATE)
     ok &= ~future
     connection = session.connection()
-    existing = w.existing_skus(connection)
+    stream = records.stream
+    existing = stream.existing if stream is not None else w.existing_skus(connection)
     plan, unknown = resolve_skus(
         existing=existing, code=records.code, location=records.location, ok=ok, create=options.create_skus
     )
@@ -550,7 +615,7 @@ def _prepare_demand(
     ok &= ~dup
     accepted_periods = records.period[ok]
     grain = grain_hint or detect_grain(accepted_periods)
-    stored = database_grain(session=session)
+    stored = None if stream is not None and stream.table_was_empty else database_grain(session=session)
     if grain and stored and grain != stored:
         raise FileRejectedError(
             f"this file holds {grain} demand but the database holds {stored} demand; one grain at a time "
@@ -576,6 +641,10 @@ def _prepare_demand(
     rejected = int((~ok).sum())
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
+        if stream is not None:
+            streamed = stream.complete(accepted_rows=int(ok.sum()), skus_to_create=new_used)
+            if streamed is not None:
+                return streamed.inserted, 0, 0, streamed.created
         connection = session.connection()
         created = 0
         new_codes = [plan.codes[i] for i in used if plan.new[i]]
@@ -613,6 +682,7 @@ def _prepare_demand(
         preview=records.preview,
         write=write,
         skus_to_create=new_used,
+        discard=stream.discard if stream is not None else _nothing,
     )
 
 
@@ -882,7 +952,8 @@ def import_file(
     started = time.perf_counter()
     try:
         sniffed = sniff(path, max_bytes=options.limit())
-        plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6))
+        extra = {"stream": not dry_run} if kind == "demand" else {}
+        plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
     except FileRejectedError as exc:
         result.errors.add_one(line=None, column=None, value="", reason=str(exc))
         result.message = str(exc)
@@ -925,16 +996,23 @@ def run_plan(
             "imported (choose 'skip' to import the valid rows)"
         )
         result.rows_accepted = 0
+        plan.discard()
         return _finish(session, result, user, dry_run, started)
     if plan.accepted == 0:
         result.message = "no valid rows to import"
+        plan.discard()
         return _finish(session, result, user, dry_run, started)
     if dry_run:
         result.status = "checked"
         result.message = "the file is valid" if not result.errors else "valid rows can be imported; others skipped"
+        plan.discard()
         return _finish(session, result, user, dry_run, started)
     write_started = time.perf_counter()
-    inserted, updated, unchanged, created = plan.write(session, _stage(progress, 0.6, 1.0))
+    try:
+        inserted, updated, unchanged, created = plan.write(session, _stage(progress, 0.6, 1.0))
+    except BaseException:
+        plan.discard()
+        raise
     result.timings["write_s"] = round(time.perf_counter() - write_started, 3)
     result.inserted, result.updated, result.unchanged, result.skus_created = inserted, updated, unchanged, created
     result.status = "committed"

@@ -261,10 +261,12 @@ def test_bulk_path_restores_every_constraint(session: Session, tmp_path: Path, m
         names = set(
             session.scalars(text("SELECT conname FROM pg_constraint WHERE conrelid = CAST('demand' AS regclass)"))
         )
-        assert {"pk_demand", "uq_demand_sku_period", "fk_demand_sku_id_sku", "ck_demand_quantity_nonneg"} <= names
-        next_id = session.scalar(text("SELECT nextval(pg_get_serial_sequence('demand', 'id'))"))
-        assert next_id > max(session.scalars(select(Demand.id)))
+        assert {"pk_demand", "fk_demand_sku_id_sku", "ck_demand_quantity_nonneg"} <= names
+        key = session.scalar(
+            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_demand'")
+        )
+        assert key == "PRIMARY KEY (sku_id, period)"
     assert run(session, tmp_path, WEEKLY).unchanged == 4
     session.execute(text("DELETE FROM sku"))
     session.commit()
-    assert session.scalar(select(Demand.id)) is None  # ON DELETE CASCADE is back
+    assert session.scalar(select(Demand.sku_id)) is None  # ON DELETE CASCADE is back

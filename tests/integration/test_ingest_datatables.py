@@ -64,16 +64,30 @@ def test_record_editing_uses_the_import_rules(session: Session) -> None:
     with pytest.raises(dtab.RecordError, match="date in the future"):
         dtab.save_demand(session=session, values={"sku": "N1", "date": future, "quantity": "3"}, user="p")
     row = dtab.demand_rows(session=session, sku="N1")[0]
-    dtab.save_demand(session=session, values={"quantity": "5"}, user="p", row_id=row["id"])
+    dtab.save_demand(session=session, values={"quantity": "5"}, user="p", key=("N1", row["date"]))
     assert dtab.demand_rows(session=session, sku="N1")[0]["quantity"] == 5.0
     with pytest.raises(dtab.RecordError, match="not a number"):
-        dtab.save_demand(session=session, values={"quantity": "five"}, user="p", row_id=row["id"])
+        dtab.save_demand(session=session, values={"quantity": "five"}, user="p", key=("N1", row["date"]))
+    with pytest.raises(dtab.RecordError, match="no demand for N1 on 2024-05-13"):
+        dtab.save_demand(session=session, values={"quantity": "1"}, user="p", key=("N1", "2024-05-13"))
+    dtab.save_demand(session=session, values={"sku": "N1", "date": "2024-05-13", "quantity": "2"}, user="p")
+    assert dtab.delete_demand(session=session, keys=[("N1", "2024-05-13")], user="p") == 1
+    assert [r["date"] for r in dtab.demand_rows(session=session, sku="N1")] == ["2024-05-06"]
     assert dtab.stock_rows(session=session)[0]["on_hand"] == 4.0
     assert dtab.delete_rows(session=session, table="skus", ids=[sku.id], user="p") == 1
     session.commit()
-    assert session.scalar(select(Demand.id)) is None and session.scalar(select(StockPosition.id)) is None
+    assert session.scalar(select(Demand.sku_id)) is None and session.scalar(select(StockPosition.id)) is None
     actions = [a.action for a in session.scalars(select(AuditLog).order_by(AuditLog.id))]
-    assert actions == ["data.add", "data.edit", "data.add", "data.add", "data.edit", "data.delete"]
+    assert actions == [
+        "data.add",
+        "data.edit",
+        "data.add",
+        "data.add",
+        "data.edit",
+        "data.add",
+        "data.delete",
+        "data.delete",
+    ]
 
 
 def test_grid_rows_and_counts(session: Session, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditLog, Demand, ImportBatch, Sku, User
+from db.models import AuditLog, ImportBatch, Sku, StockPosition, User
 from services import demo, users
 from services.reset import ResetRefusedError, factory_reset, planning_tables
 
@@ -32,8 +32,8 @@ def test_reset_wipes_planning_data_and_keeps_people(session: Session) -> None:
     session.add(fresh)
     session.flush()
     assert fresh.id == 1  # id sequences restart
-    session.add(Demand(sku_id=fresh.id, period=demo.last_complete_week(), quantity=1))
+    session.add(StockPosition(sku_id=fresh.id, as_of=demo.last_complete_week(), on_hand=1, on_order=0))
     session.flush()
-    assert session.scalar(select(Demand.id)) == 1
+    assert session.scalar(select(StockPosition.id)) == 1
     assert {t.name for t in planning_tables()} >= {"sku", "demand", "stock_position", "receipt", "recompute_run"}
     assert not {t.name for t in planning_tables()} & {"user_account", "api_token", "audit_log", "login_attempt"}
