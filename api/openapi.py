@@ -264,6 +264,38 @@ SCHEMAS: dict[str, Any] = {
             "kpis": {"type": "object"},
         },
     },
+    "RunQueued": {
+        "type": "object",
+        "required": ["run_id", "job_id", "status", "location"],
+        "properties": {
+            "run_id": {"type": "integer"},
+            "job_id": {"type": "string", "description": "Celery task id"},
+            "status": {"type": "string", "enum": ["queued"]},
+            "location": {"type": "string", "description": "Where to poll the run (also the Location header)"},
+        },
+    },
+    "RunStatus": {
+        "type": "object",
+        "required": ["run_id", "status"],
+        "properties": {
+            "run_id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["running", "finished", "failed", "cancelled"]},
+            "started_at": TEXT,
+            "finished_at": TEXT,
+            "grain": TEXT,
+            "data_as_of": TEXT,
+            "sku_count": {"type": "integer"},
+            "triggered_by": TEXT,
+            "error": TEXT,
+            "kpis": {"type": "object", "nullable": True, "description": "The run's KPIs once it has finished"},
+            "scope": {
+                "type": "object",
+                "nullable": True,
+                "description": "Partial runs (some SKUs recomputed, the others carried forward): partial, skus, "
+                "sku_count, carried_from, carried_skus; null for a full run",
+            },
+        },
+    },
 }
 
 
@@ -538,11 +570,49 @@ PATHS: dict[str, dict[str, Any]] = {
     "/recompute": {
         "post": {
             "operationId": "recompute",
-            "summary": "Recompute the portfolio now (waits until the run has finished)",
+            "summary": "Recompute the portfolio: queued on the job workers when the server has Redis (202), else now",
+            "description": (
+                "With a job backend (the server's REDIS_URL is set) the run is recorded, queued on the Celery workers "
+                "and the answer is 202 at once, with the run id and a Location header to poll "
+                "(GET /recompute/{run_id}). Without one the request waits until the run has finished and answers "
+                "200 with the run."
+            ),
             "x-required-role": "planner",
             "responses": {
-                "200": _json("The new run", _data(_ref("RunSummary"))),
+                "200": _json("No job backend: the run, finished", _data(_ref("RunSummary"))),
+                "202": {
+                    "description": "Job backend: the run is queued; poll the Location header",
+                    "headers": {
+                        "Location": {
+                            "description": "Where to poll the run: /api/v1/recompute/{run_id}",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                    "content": {"application/json": {"schema": _data(_ref("RunQueued"))}},
+                },
                 "409": _error("A recompute is already running (code recompute_running)"),
+                "503": _error("The job queue (Redis) cannot be reached (code jobs_unavailable)"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/recompute/{run_id}": {
+        "get": {
+            "operationId": "recomputeStatus",
+            "summary": "One recompute run: running (or queued), finished with its KPIs, failed or cancelled",
+            "x-required-role": "viewer",
+            "parameters": [
+                {
+                    "name": "run_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "Run id (from the 202 answer of POST /recompute)",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            ],
+            "responses": {
+                "200": _json("The run (header Retry-After: 5 while it is running)", _data(_ref("RunStatus"))),
+                "404": _error("No run has that id"),
                 **AUTH_ERRORS,
             },
         }

@@ -281,14 +281,59 @@ def summary() -> Response:
     return jsonify({"data": serialize.summary(result)})
 
 
+RUN_FIELDS = ("status", "grain", "sku_count", "triggered_by", "error")
+
+
+def run_status(run: Any) -> dict[str, Any]:
+    """A ``recompute_run`` row as the poll answer of ``GET /recompute/<id>``."""
+    data: dict[str, Any] = {"run_id": run.id, **{name: getattr(run, name) for name in RUN_FIELDS}}
+    data.update(
+        started_at=serialize.iso(run.started_at),
+        finished_at=serialize.iso(run.finished_at),
+        data_as_of=serialize.iso(run.data_as_of),
+        kpis=serialize.plain(run.kpis or {}) if run.status == "finished" else None,
+        scope=serialize.plain(recompute_service.run_scope(run)),
+    )
+    return data
+
+
+def _enqueue_recompute(email: str | None) -> tuple[Response, int]:
+    """Record the run, queue it on the Celery workers, answer 202 with where to poll it."""
+    from services import jobs
+
+    with session_scope() as session:
+        run_id = recompute_service.start_run(session=session, triggered_by=email)
+    try:
+        job_id = jobs.enqueue_recompute(triggered_by=email, run_id=run_id)
+    except Exception as exc:  # Redis down: the run never starts; record why
+        log.warning("could not queue recompute run %s", run_id, exc_info=True)
+        with session_scope() as session:
+            recompute_service.fail_run(session=session, run_id=run_id, error=f"not queued: {exc}")
+        raise ApiError(503, "jobs_unavailable", "The job queue (Redis) cannot be reached; try again later.") from None
+    with session_scope() as session:
+        audit.record(
+            session=session,
+            action="recompute",
+            user_email=email,
+            target="api",
+            details={"run_id": run_id, "status": "queued", "job_id": job_id},
+        )
+    location = f"{PREFIX}/recompute/{run_id}"
+    response = jsonify({"data": {"run_id": run_id, "job_id": job_id, "status": "queued", "location": location}})
+    response.headers["Location"] = location
+    return response, 202
+
+
 @blueprint.post("/recompute")
 @requires("planner")
-def recompute() -> Response:
-    """Recompute the portfolio now (synchronously) and return the new run."""
+def recompute() -> Response | tuple[Response, int]:
+    """Recompute the portfolio: queued on the workers (202 + Location) with Redis, else synchronously (200)."""
     email = current_email()
     with session_scope() as session:
         if watchtower.running_run(session=session) is not None:
             raise ApiError(409, "recompute_running", "A recompute is already running; try again when it finishes.")
+    if get_settings().redis_url:
+        return _enqueue_recompute(email)
     try:
         with session_scope() as session:
             result = recompute_service.recompute(session=session, triggered_by=email)
@@ -305,6 +350,21 @@ def recompute() -> Response:
             details={"run_id": result.run_id, "status": result.status},
         )
     return jsonify({"data": serialize.run_summary(result)})
+
+
+@blueprint.get("/recompute/<int:run_id>")
+@requires("viewer")
+def recompute_status(run_id: int) -> Response:
+    """One recompute run: running (or queued), finished (with its KPIs), failed or cancelled (with the error)."""
+    with session_scope() as session:
+        run = recompute_service.get_run(session=session, run_id=run_id) if run_id <= MAX_ID else None
+        if run is None:
+            raise ApiError(404, "not_found", f"No recompute run {run_id}.")
+        data = run_status(run)
+    response = jsonify({"data": data})
+    if data["status"] == "running":
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 TRUE = ("1", "true", "yes", "on")

@@ -578,8 +578,11 @@ def _register_tasks(app: Celery) -> None:
         retry_of: int | None = None,
         options: dict | None = None,
         batch_size: int | None = None,
+        run_id: int | None = None,
     ) -> dict:
-        return run_recompute_job(triggered_by=triggered_by, retry_of=retry_of, options=options, batch_size=batch_size)
+        return run_recompute_job(
+            triggered_by=triggered_by, retry_of=retry_of, options=options, batch_size=batch_size, run_id=run_id
+        )
 
 
 # --- runs: enqueue, watchdog, retry ----------------------------------------------------------------------------------
@@ -591,8 +594,12 @@ def run_recompute_job(
     retry_of: int | None = None,
     options: dict | None = None,
     batch_size: int | None = None,
+    run_id: int | None = None,
 ) -> dict[str, Any]:
-    """The ``icc.recompute.run`` task: a whole recompute (or a retry) coordinated from a worker; a small summary."""
+    """The ``icc.recompute.run`` task: a whole recompute (or a retry) coordinated from a worker; a small summary.
+
+    ``run_id``: the run row recorded when the job was queued (the API's 202 answer points at it).
+    """
     from db.session import session_scope
     from services.recompute import RecomputeError, recompute
 
@@ -609,7 +616,11 @@ def run_recompute_job(
                 )
             else:
                 summary = recompute(
-                    session=session, triggered_by=triggered_by, distributed=distributed, batch_size=batch_size
+                    session=session,
+                    triggered_by=triggered_by,
+                    distributed=distributed,
+                    batch_size=batch_size,
+                    run_id=run_id,
                 )
     except RecomputeError as exc:
         return {"run_id": exc.run_id, "status": "failed", "error": str(exc)}
@@ -622,16 +633,24 @@ def enqueue_recompute(
     retry_of: int | None = None,
     options: DistributedOptions | None = None,
     batch_size: int | None = None,
+    run_id: int | None = None,
 ) -> str:
     """Send a whole recompute (or a retry of ``retry_of``) to the workers; returns the Celery task id.
 
-    The run row appears when a worker starts it (``services.recompute.current_run``).
+    The run row appears when a worker starts it (``services.recompute.current_run``), unless ``run_id`` names a run
+    already recorded with :func:`services.recompute.start_run`, which the worker then fills.
     """
     options = options or DistributedOptions()
     app = celery_app()
     payload = dataclasses.asdict(options)
     result = app.tasks[RUN_TASK].apply_async(
-        kwargs={"triggered_by": triggered_by, "retry_of": retry_of, "options": payload, "batch_size": batch_size},
+        kwargs={
+            "triggered_by": triggered_by,
+            "retry_of": retry_of,
+            "options": payload,
+            "batch_size": batch_size,
+            "run_id": run_id,
+        },
         queue=options.queue,
     )
     return str(result.id)

@@ -631,6 +631,7 @@ def recompute(
     workers: int | None = None,
     keep_runs: int = KEEP_RUNS,
     distributed: bool | DistributedOptions | None = None,
+    run_id: int | None = None,
 ) -> RunSummary:
     """Recompute the portfolio (or ``sku_codes`` only) and store the results as a new run.
 
@@ -660,6 +661,9 @@ def recompute(
         Compute the batches on the Celery workers (:func:`services.jobs.compute_distributed`): True or options
         always (needs ``REDIS_URL``), False never, None when ``REDIS_URL`` is set, there are several batches and a
         worker listens. The snapshot is the same either way.
+    run_id
+        A run already recorded with :func:`start_run` (status ``running``), e.g. by the API before it queued the
+        recompute on a worker; None: record a new one.
 
     Returns
     -------
@@ -716,7 +720,11 @@ def recompute(
             log.info("partial recompute of %s SKUs runs on every SKU: %s", len(sku_codes), fallback)
             scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
             sku_codes = None
-    run_id = start_run(session=session, triggered_by=triggered_by)
+    if run_id is None:
+        run_id = start_run(session=session, triggered_by=triggered_by)
+    else:
+        run_id = int(run_id)
+        session.commit()
     summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings, scope=scope)
     try:
         say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
@@ -853,6 +861,16 @@ def current_run(*, session: Session) -> RecomputeRun | None:
     """The newest run if it is still running (for a "recompute in progress" notice), else None."""
     run = session.scalar(select(RecomputeRun).order_by(RecomputeRun.id.desc()).limit(1))
     return run if run is not None and run.status == "running" else None
+
+
+def get_run(*, session: Session, run_id: int) -> RecomputeRun | None:
+    """Run ``run_id`` of any status, or None."""
+    return session.get(RecomputeRun, int(run_id))
+
+
+def fail_run(*, session: Session, run_id: int, error: str) -> None:
+    """Mark a run that never started (e.g. it could not be queued) as failed with ``error``; commits."""
+    _mark(session, int(run_id), "failed", error, {})
 
 
 def recent_runs(*, session: Session, limit: int = 20) -> Sequence[RecomputeRun]:

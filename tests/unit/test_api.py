@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -68,6 +69,7 @@ ROUTES = [
     ("POST", "/api/v1/purchase-orders/<int:order_id>/approve", "planner"),
     ("POST", "/api/v1/imports/<kind>", "planner"),
     ("POST", "/api/v1/recompute", "planner"),
+    ("GET", "/api/v1/recompute/<int:run_id>", "viewer"),
     ("GET", "/api/v1/briefings/portfolio.pdf", "viewer"),
     ("GET", "/api/v1/briefings/sku/<code>.pdf", "viewer"),
 ]
@@ -129,8 +131,17 @@ def _any_order_id() -> int:
         return orders.list_orders(session=session, status=list(orders.PO_STATUSES), limit=1)[0].id
 
 
+def _any_run_id() -> int:
+    from db.session import session_scope
+    from services import recompute
+
+    with session_scope() as session:
+        return recompute.latest_run(session=session).id
+
+
 def _call(client, method: str, rule: str, token: str | None, code: str):
     path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", str(_any_order_id()))
+    path = path.replace("<int:run_id>", str(_any_run_id()))
     if rule.endswith("<kind>"):
         data = {"file": (io.BytesIO(f"sku,on_hand\n{code},1\n".encode()), "stock.csv")}
         return client.post(path, headers=_auth(token), data=data, content_type="multipart/form-data")
@@ -488,3 +499,78 @@ def test_list_skus_runs_the_same_number_of_queries_for_any_page_size(demo_app, t
         return len(statements)
 
     assert count(50) == count(5) > 0
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# recompute: queued on the workers with Redis (202 + Location), synchronous without (200)
+
+REDIS_URL = "redis://127.0.0.1:6379/12"  # a db of its own: no worker of another test consumes the queue here
+
+
+@pytest.fixture
+def queued(isolated, monkeypatch):
+    """REDIS_URL on db 12 of the local Redis (skipped when unreachable); this test's queue and keys deleted after."""
+    import redis
+
+    from services import jobs
+    from settings import get_settings
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})")
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    client.delete(jobs.DEFAULT_QUEUE)
+    yield client
+    client.delete(jobs.DEFAULT_QUEUE, *client.keys("celery-task-meta-*"), *client.keys(f"{jobs.KEY_PREFIX}:*"))
+    monkeypatch.delenv("REDIS_URL")
+    get_settings.cache_clear()
+
+
+def test_recompute_with_redis_is_queued_and_polled(isolated, queued, tokens_isolated) -> None:
+    from services import jobs
+
+    client = isolated.server.test_client()
+    planner, viewer = _auth(tokens_isolated["planner"]), _auth(tokens_isolated["viewer"])
+    response = client.post("/api/v1/recompute", headers=planner)
+    assert response.status_code == 202, response.get_data(as_text=True)[:300]
+    body = response.get_json()["data"]
+    run_id = body["run_id"]
+    assert body["status"] == "queued" and body["job_id"]
+    assert response.headers["Location"] == body["location"] == f"/api/v1/recompute/{run_id}"
+
+    # the job is in the workers' queue, for this run
+    messages = [json.loads(m) for m in queued.lrange(jobs.DEFAULT_QUEUE, 0, -1)]
+    assert [m["headers"]["id"] for m in messages] == [body["job_id"]]
+    args, kwargs, _embed = json.loads(base64.b64decode(messages[0]["body"]))
+    assert messages[0]["headers"]["task"] == jobs.RUN_TASK and kwargs["run_id"] == run_id
+    assert kwargs["triggered_by"] == "planner@example.com"
+
+    polled = client.get(body["location"], headers=viewer)
+    assert polled.status_code == 200 and polled.headers["Retry-After"] == "5"
+    assert polled.get_json()["data"]["status"] == "running" and polled.get_json()["data"]["kpis"] is None
+    again = client.post("/api/v1/recompute", headers=planner)
+    _assert_error(again, 409, "recompute_running")
+
+    # what a worker does with the message: the same task body, on the recorded run
+    result = jobs.run_recompute_job(**kwargs)
+    assert result == {"run_id": run_id, "status": "finished", "sku_count": result["sku_count"]}
+    done = client.get(body["location"], headers=viewer)
+    data = done.get_json()["data"]
+    assert done.status_code == 200 and "Retry-After" not in done.headers
+    assert data["status"] == "finished" and data["sku_count"] == result["sku_count"] > 0
+    assert data["kpis"]["sku_count"] == data["sku_count"] and data["scope"] is None
+    assert client.get("/api/v1/skus", headers=viewer).get_json()["meta"]["run_id"] == run_id
+    _assert_error(client.get("/api/v1/recompute/99999", headers=viewer), 404, "not_found")
+
+
+def test_recompute_without_redis_answers_with_the_finished_run(isolated, tokens_isolated) -> None:
+    client = isolated.server.test_client()
+    response = client.post("/api/v1/recompute", headers=_auth(tokens_isolated["planner"]))
+    assert response.status_code == 200 and "Location" not in response.headers
+    data = response.get_json()["data"]
+    assert data["status"] == "finished" and data["sku_count"] > 0
+    polled = client.get(f"/api/v1/recompute/{data['run_id']}", headers=_auth(tokens_isolated["viewer"]))
+    assert polled.get_json()["data"]["status"] == "finished"
