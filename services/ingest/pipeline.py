@@ -455,8 +455,8 @@ def _demand_records(
         if stream is not None:
             stream.discard()
         raise
-    if stream is not None:
-        stream.finish_parsing()
+    # the worker may still be loading the last chunks: planning below does not touch the database, and the
+    # stream is completed (or discarded) before anything else does
     records = DemandRecords(
         code=parsed.values["sku"],
         location=parsed.values.get("location"),
@@ -600,9 +600,8 @@ def _plan_demand(
     future = ok & (records.period > _today())
     _mask_errors(errors, future, records.lines, records.date_column, records.period, v.FUTURE_DATE)
     ok &= ~future
-    connection = session.connection()
     stream = records.stream
-    existing = stream.existing if stream is not None else w.existing_skus(connection)
+    existing = stream.existing if stream is not None else w.existing_skus(session.connection())
     plan, unknown = resolve_skus(
         existing=existing, code=records.code, location=records.location, ok=ok, create=options.create_skus
     )
