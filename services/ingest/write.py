@@ -105,11 +105,16 @@ def write_demand(
     period: np.ndarray,
     quantity: np.ndarray,
     progress: Progress | None = None,
+    stored: pd.DataFrame | None = None,
 ) -> dbi.UpsertCounts:
-    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys."""
+    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys.
+
+    ``stored``: the stored rows already read (see ``db.ingest.upsert_demand``)."""
     if progress:
         progress(0.0, "writing demand")
-    counts = dbi.upsert_demand(connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity)
+    counts = dbi.upsert_demand(
+        connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity, stored=stored
+    )
     if progress:
         progress(1.0, "written")
     return counts
