@@ -7,6 +7,7 @@ callbacks write to different component ids (the guard works per output id).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -80,7 +81,41 @@ def _alert(message: str, color: str = "danger") -> dbc.Alert:
     return dbc.Alert(message, color=color, className="py-2 mb-2", dismissable=True)
 
 
+def _import_staged(item: Any, kind: str, options: ImportOptions, progress: Any, **extra: Any) -> Any:
+    """Run ``import_file`` on a staged upload in its own transaction (``extra``: dry_run or user)."""
+    with session_scope() as session:
+        return import_file(
+            session=session,
+            path=item.path,
+            kind=kind,
+            file_name=item.file_name,
+            options=options,
+            progress=progress,
+            **extra,
+        )
+
+
+def _report_name(result: Any) -> str | None:
+    """The file name of an import result's error report, or None when there is none."""
+    return result.error_report.name if result.error_report else None
+
+
 # --- upload, check, import ------------------------------------------------------------------------------------------
+
+_OPTION_STATES = (
+    State(ids.DATA_KIND, "value"),
+    State(ids.DATA_ON_ERROR, "value"),
+    State(ids.DATA_CREATE_SKUS, "value"),
+    State(ids.DATA_DATE_FORMAT, "value"),
+)
+_PANEL_RUNNING = (Output(ids.DATA_PROGRESS_PANEL, "style"), {"display": "flex"}, {"display": "none"})
+_UPLOAD_RUNNING = (Output(ids.DATA_UPLOAD, "disabled"), True, False)
+_BACKGROUND = {
+    "background": True,
+    "progress": [Output(ids.DATA_PROGRESS, "value"), Output(ids.DATA_PROGRESS_STAGE, "children")],
+    "progress_default": [0, ""],
+    "prevent_initial_call": True,
+}
 
 
 @guarded_callback(
@@ -151,18 +186,9 @@ def options_changed(_kind: str, _on_error: str, _create: bool, _date_format: str
     Output(ids.DATA_REPORT, "data"),
     Output(ids.DATA_STAGE_MESSAGE, "children", allow_duplicate=True),
     Input(ids.DATA_STAGED, "data"),
-    State(ids.DATA_KIND, "value"),
-    State(ids.DATA_ON_ERROR, "value"),
-    State(ids.DATA_CREATE_SKUS, "value"),
-    State(ids.DATA_DATE_FORMAT, "value"),
-    background=True,
-    running=[
-        (Output(ids.DATA_PROGRESS_PANEL, "style"), {"display": "flex"}, {"display": "none"}),
-        (Output(ids.DATA_UPLOAD, "disabled"), True, False),
-    ],
-    progress=[Output(ids.DATA_PROGRESS, "value"), Output(ids.DATA_PROGRESS_STAGE, "children")],
-    progress_default=[0, ""],
-    prevent_initial_call=True,
+    *_OPTION_STATES,
+    running=[_PANEL_RUNNING, _UPLOAD_RUNNING],
+    **_BACKGROUND,
 )
 def check_upload(
     set_progress: Any, staged: dict | None, kind: str, on_error: str, create_skus: bool, date_format: str | None
@@ -175,19 +201,10 @@ def check_upload(
         options = _options(on_error, create_skus, date_format)
     except ValueError as exc:
         return _alert(str(exc)), True, "Import", None, None
-    with session_scope() as session:
-        result = import_file(
-            session=session,
-            path=item.path,
-            kind=kind,
-            file_name=item.file_name,
-            options=options,
-            progress=_reporter(set_progress),
-            dry_run=True,
-        )
+    result = _import_staged(item, kind, options, _reporter(set_progress), dry_run=True)
     summary = result.as_dict()
     preview = page.preview_panel(summary, _error_dicts(result), _preview_rows(result))
-    report = result.error_report.name if result.error_report else None
+    report = _report_name(result)
     can_import = result.status == "checked"
     label = f"Import {result.rows_accepted:,} rows" if can_import else "Import"
     return preview, not can_import, label, report, None
@@ -201,20 +218,10 @@ def check_upload(
     Output(ids.DATA_REPORT, "data", allow_duplicate=True),
     Input(ids.DATA_IMPORT, "n_clicks"),
     State(ids.DATA_STAGED, "data"),
-    State(ids.DATA_KIND, "value"),
-    State(ids.DATA_ON_ERROR, "value"),
-    State(ids.DATA_CREATE_SKUS, "value"),
-    State(ids.DATA_DATE_FORMAT, "value"),
+    *_OPTION_STATES,
     State(ids.DATA_VERSION, "data"),
-    background=True,
-    running=[
-        (Output(ids.DATA_PROGRESS_PANEL, "style"), {"display": "flex"}, {"display": "none"}),
-        (Output(ids.DATA_IMPORT, "disabled"), True, True),
-        (Output(ids.DATA_UPLOAD, "disabled"), True, False),
-    ],
-    progress=[Output(ids.DATA_PROGRESS, "value"), Output(ids.DATA_PROGRESS_STAGE, "children")],
-    progress_default=[0, ""],
-    prevent_initial_call=True,
+    running=[_PANEL_RUNNING, (Output(ids.DATA_IMPORT, "disabled"), True, True), _UPLOAD_RUNNING],
+    **_BACKGROUND,
 )
 def run_import(
     set_progress: Any,
@@ -233,16 +240,8 @@ def run_import(
     email = _email()
     if item is None or (item.user and email and item.user != email):
         return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
-    with session_scope() as session:
-        result = import_file(
-            session=session,
-            path=item.path,
-            kind=kind,
-            file_name=item.file_name,
-            options=_options(on_error, create_skus, date_format),
-            user=email,
-            progress=_reporter(set_progress, 0.0, 0.7),
-        )
+    options = _options(on_error, create_skus, date_format)
+    result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7), user=email)
     if result.status == "committed":
         uploads.discard(item.token)
         set_progress((70, "70% · recomputing the portfolio"))
@@ -251,7 +250,7 @@ def run_import(
         except UserFacingError as exc:
             result.recompute = f"The portfolio was not recomputed: {exc}"
     summary = page.summary_alert(result.as_dict(), _error_dicts(result))
-    report = result.error_report.name if result.error_report else None
+    report = _report_name(result)
     next_staged = None if result.status == "committed" else staged
     return summary, (version or 0) + 1, next_staged, report
 
@@ -558,67 +557,49 @@ def add_demand(n_clicks: int | None, sku: str | None, period: str | None, quanti
     return _edited(version, action)
 
 
-def _delete(table: str, selected: list[dict] | None, version: int | None) -> tuple:
-    if not selected:
-        return _alert("Select rows first (the boxes on the left).", "warning"), no_update
+def _delete_callback(name: str, button: str, grid: str, remove: Callable[[Any, list[dict]], int]) -> Callable:
+    """Register the planner callback ``name`` deleting ``grid``'s selected rows with ``remove(session, rows)``."""
 
-    def action(session: Any) -> str:
-        removed = datatables.delete_rows(
-            session=session, table=table, ids=[int(r["id"]) for r in selected], user=_email()
-        )
-        return f"Deleted {removed:,} row(s)."
+    def delete(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
+        if not n_clicks:
+            raise PreventUpdate
+        if not selected:
+            return _alert("Select rows first (the boxes on the left).", "warning"), no_update
 
-    return _edited(version, action)
+        def action(session: Any) -> str:
+            return f"Deleted {remove(session, selected):,} row(s)."
+
+        return _edited(version, action)
+
+    delete.__name__ = delete.__qualname__ = name
+    return guarded_callback(
+        "planner",
+        *_EDIT_OUTPUTS,
+        Input(button, "n_clicks"),
+        State(grid, "selectedRows"),
+        State(ids.DATA_VERSION, "data"),
+        prevent_initial_call=True,
+    )(delete)
 
 
-@guarded_callback(
-    "planner",
-    *_EDIT_OUTPUTS,
-    Input(ids.DATA_DELETE_SKUS, "n_clicks"),
-    State(ids.DATA_SKU_GRID, "selectedRows"),
-    State(ids.DATA_VERSION, "data"),
-    prevent_initial_call=True,
+def _delete_by_id(table: str) -> Callable[[Any, list[dict]], int]:
+    """A ``remove`` for ``_delete_callback``: delete ``table``'s selected rows by their ``id``."""
+    return lambda session, rows: datatables.delete_rows(
+        session=session, table=table, ids=[int(r["id"]) for r in rows], user=_email()
+    )
+
+
+delete_skus = _delete_callback("delete_skus", ids.DATA_DELETE_SKUS, ids.DATA_SKU_GRID, _delete_by_id("skus"))
+delete_stock = _delete_callback("delete_stock", ids.DATA_DELETE_STOCK, ids.DATA_STOCK_GRID, _delete_by_id("stock"))
+# demand rows have no id: they are keyed by (sku, date)
+delete_demand = _delete_callback(
+    "delete_demand",
+    ids.DATA_DELETE_DEMAND,
+    ids.DATA_DEMAND_GRID,
+    lambda session, rows: datatables.delete_demand(
+        session=session, keys=[(str(r["sku"]), str(r["date"])) for r in rows], user=_email()
+    ),
 )
-def delete_skus(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
-    if not n_clicks:
-        raise PreventUpdate
-    return _delete("skus", selected, version)
-
-
-@guarded_callback(
-    "planner",
-    *_EDIT_OUTPUTS,
-    Input(ids.DATA_DELETE_STOCK, "n_clicks"),
-    State(ids.DATA_STOCK_GRID, "selectedRows"),
-    State(ids.DATA_VERSION, "data"),
-    prevent_initial_call=True,
-)
-def delete_stock(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
-    if not n_clicks:
-        raise PreventUpdate
-    return _delete("stock", selected, version)
-
-
-@guarded_callback(
-    "planner",
-    *_EDIT_OUTPUTS,
-    Input(ids.DATA_DELETE_DEMAND, "n_clicks"),
-    State(ids.DATA_DEMAND_GRID, "selectedRows"),
-    State(ids.DATA_VERSION, "data"),
-    prevent_initial_call=True,
-)
-def delete_demand(n_clicks: int | None, selected: list[dict] | None, version: int | None) -> tuple:
-    if not n_clicks:
-        raise PreventUpdate
-    if not selected:
-        return _alert("Select rows first (the boxes on the left).", "warning"), no_update
-
-    def action(session: Any) -> str:
-        keys = [(str(r["sku"]), str(r["date"])) for r in selected]
-        removed = datatables.delete_demand(session=session, keys=keys, user=_email())
-        return f"Deleted {removed:,} row(s)."
-
-    return _edited(version, action)
 
 
 # --- danger zone (admin) --------------------------------------------------------------------------------------------
