@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from callbacks._user import request_email as _request_email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts.briefings import HIDDEN, PLACEHOLDERS, RECENT, SHOWN, grid_rows, preview_view, result_view
@@ -22,7 +22,6 @@ from services.errors import UserFacingError
 from services.sku_detail import search_skus
 from services.watchtower import status_label
 
-USER_DATA = "icc_briefing_user"
 SEARCH_LIMIT = 15
 PREVIEW_DPI = 80
 PDF_TYPE = "application/pdf"
@@ -33,22 +32,6 @@ MISSING_VALUE = {
     "abc": "Choose an ABC class first.",
     "sku": "Choose a SKU first.",
 }
-
-
-@dash.hooks.custom_data(USER_DATA)
-def _user_data(_context: Any) -> dict[str, str | None]:
-    """The signed-in user's e-mail, captured in the request so a background job (another process) knows it."""
-    return {"email": current_email()}
-
-
-def _request_email() -> str | None:
-    email = current_email()
-    if email:
-        return email
-    try:
-        return (ctx.custom_data or {}).get(USER_DATA, {}).get("email")
-    except Exception:  # noqa: BLE001 - outside any callback context (unit tests)
-        return None
 
 
 def _send(briefing: svc.BriefingFile) -> dict[str, Any]:

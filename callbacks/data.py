@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from callbacks._user import request_email as _email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import data as page
@@ -24,25 +24,8 @@ from services.errors import UserFacingError
 from services.ingest import ImportOptions, import_file, recompute_after_import, uploads
 from services.reset import factory_reset
 
-USER_DATA = "icc_data_user"
 PREVIEW_ROWS = 8
 SHOWN_ERRORS = 15
-
-
-@dash.hooks.custom_data(USER_DATA)
-def _user_data(_context: Any) -> dict[str, str | None]:
-    """The signed-in user's e-mail, captured in the request so a background job (another process) knows it."""
-    return {"email": current_email()}
-
-
-def _email() -> str | None:
-    email = current_email()
-    if email:
-        return email
-    try:
-        return (ctx.custom_data or {}).get(USER_DATA, {}).get("email")
-    except Exception:  # noqa: BLE001 - outside a callback context (unit tests)
-        return None
 
 
 def _options(on_error: str | None, create_skus: bool | None, date_format: str | None) -> ImportOptions:

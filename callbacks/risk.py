@@ -8,20 +8,19 @@ import math
 from typing import Any
 from urllib.parse import quote
 
-import dash
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import risk as page
 from layouts._charts import fmt_money
 from services import whatif as svc
 
-USER_DATA = "icc_whatif_user"
 CONTROL_STATES = [
     State(ids.RISK_MEASURE, "value"),
     State(ids.RISK_TARGET, "value"),
@@ -33,22 +32,6 @@ CONTROL_STATES = [
     State(ids.RISK_ORDER_QTY, "value"),
     State(ids.RISK_SCOPE, "data"),
 ]
-
-
-@dash.hooks.custom_data(USER_DATA)
-def _user_data(_context: Any) -> dict[str, str | None]:
-    """The signed-in user's e-mail, captured in the request so a background job (another process) knows it."""
-    return {"email": current_email()}
-
-
-def request_email() -> str | None:
-    email = current_email()
-    if email:
-        return email
-    try:
-        return (ctx.custom_data or {}).get(USER_DATA, {}).get("email")
-    except Exception:  # noqa: BLE001 - outside a callback context (unit tests)
-        return None
 
 
 def controls_from(

@@ -11,7 +11,8 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from callbacks._user import request_email as _request_email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import category_status_figure, commentary_card, risk_scatter_figure
@@ -21,23 +22,6 @@ from services import watchtower as svc
 
 FILTER_NAMES = list(FILTER_CONTROLS)
 CONTROL_IDS = [FILTER_CONTROLS[name][0] for name in FILTER_NAMES]
-USER_DATA = "icc_user"
-
-
-@dash.hooks.custom_data(USER_DATA)
-def _user_data(_context: Any) -> dict[str, str | None]:
-    """The signed-in user's e-mail, captured in the request so a background job (another process) knows it."""
-    return {"email": current_email()}
-
-
-def _request_email() -> str | None:
-    email = current_email()
-    if email:
-        return email
-    try:
-        return (ctx.custom_data or {}).get(USER_DATA, {}).get("email")
-    except Exception:  # noqa: BLE001 - outside any callback context (unit tests)
-        return None
 
 
 def _run_id(run: dict[str, Any] | None) -> int:
