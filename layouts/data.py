@@ -35,6 +35,7 @@ _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floating
 _NUMBER = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
 _MULTI_ROW = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
 _SINGLE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
+_HIDDEN_TAB_SIZE = "responsiveSizeToFit"  # refits when the tab is shown (the grid's size changes from zero)
 
 
 def _number_column(field: str, header: str, editable: bool, **extra: Any) -> dict[str, Any]:
@@ -100,7 +101,16 @@ IMPORT_COLUMNS = [
 ]
 
 
-def grid(grid_id: str, columns: list[dict[str, Any]], *, height: int = 420, selectable: bool = False) -> dag.AgGrid:
+def grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    *,
+    height: int = 420,
+    selectable: bool = False,
+    column_size: str = "autoSize",
+) -> dag.AgGrid:
+    """A Data-page table. A grid on a tab hidden when the page loads must use ``column_size="responsiveSizeToFit"``:
+    "autoSize" measures the cells once, while the tab is hidden, and leaves every column a few pixels wide."""
     options: dict[str, Any] = {
         "animateRows": False,
         "pagination": True,
@@ -110,13 +120,15 @@ def grid(grid_id: str, columns: list[dict[str, Any]], *, height: int = 420, sele
         "singleClickEdit": False,
     }
     options["rowSelection"] = _MULTI_ROW if selectable else _SINGLE_ROW
+    if selectable:  # the tick-box column keeps its width when the columns are fitted to the grid
+        options["selectionColumnDef"] = {"width": 50, "suppressSizeToFit": True}
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
         rowData=[],
         getRowId="params.data.id",
         defaultColDef=_GRID_DEFAULTS,
-        columnSize="autoSize",
+        columnSize=column_size,
         dashGridOptions=options,
         style={"height": f"{height}px"},
         className="ag-theme-alpine",
@@ -420,7 +432,7 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
         )
         if can_edit
         else None,
-        grid(ids.DATA_STOCK_GRID, stock_columns(can_edit), selectable=can_edit),
+        grid(ids.DATA_STOCK_GRID, stock_columns(can_edit), selectable=can_edit, column_size=_HIDDEN_TAB_SIZE),
     ]
     demand_tab = [
         dbc.Row(
@@ -451,9 +463,18 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
         )
         if can_edit
         else None,
-        grid(ids.DATA_DEMAND_GRID, demand_columns(can_edit), height=380, selectable=can_edit),
+        grid(
+            ids.DATA_DEMAND_GRID,
+            demand_columns(can_edit),
+            height=380,
+            selectable=can_edit,
+            column_size=_HIDDEN_TAB_SIZE,
+        ),
     ]
-    imports_tab = [_toolbar("imports", None, False), grid(ids.DATA_IMPORTS_GRID, IMPORT_COLUMNS, height=380)]
+    imports_tab = [
+        _toolbar("imports", None, False),
+        grid(ids.DATA_IMPORTS_GRID, IMPORT_COLUMNS, height=380, column_size=_HIDDEN_TAB_SIZE),
+    ]
     tabs = dbc.Tabs(
         [
             dbc.Tab(html.Div(sku_tab, className="pt-3"), label=TABLE_LABELS["skus"], tab_id="skus"),
