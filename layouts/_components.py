@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -32,3 +35,53 @@ def empty_state(message: str, href: str | None = None, link_text: str | None = N
     if href and link_text:
         children += [" ", dbc.Button(link_text, href=href, size="sm", color="primary", className="ms-2")]
     return dbc.Alert(children, color="light", className="border")
+
+
+def number_row(
+    label: str,
+    control_id: str,
+    value: float | None,
+    *,
+    unit: str | None = None,
+    step: Any = "any",
+    hint_id: str | None,
+    hint: str | None = None,
+    disabled: bool = False,
+) -> html.Div:
+    """A labelled number input (debounced) with an optional unit and a hint line below."""
+    group: list[Any] = [
+        dbc.Input(
+            id=control_id,
+            type="number",
+            value=value,
+            step=step,
+            debounce=0.4,
+            inputMode="decimal",
+            disabled=disabled,
+        )
+    ]
+    if unit:
+        group.append(dbc.InputGroupText(unit))
+    return html.Div(
+        [
+            dbc.Label(label, html_for=control_id, className="small fw-semibold mb-1"),
+            dbc.InputGroup(group, size="sm"),
+            html.Div(hint, id=hint_id, className="form-text mt-0") if hint_id else None,
+        ],
+        className="mb-2",
+    )
+
+
+def named_number_rows(
+    *,
+    control_ids: Mapping[str, str],
+    values: Mapping[str, Any],
+    hint_ids: Mapping[str, str],
+    hints: Mapping[str, str],
+) -> Callable[..., html.Div]:
+    """A :func:`number_row` maker, ``row(label, name, **options)``, looking up id, value and hint by the field name."""
+
+    def row(label: str, name: str, **options: Any) -> html.Div:
+        return number_row(label, control_ids[name], values[name], hint_id=hint_ids[name], hint=hints[name], **options)
+
+    return row

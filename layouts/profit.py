@@ -18,7 +18,7 @@ from dash import dcc, html
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import CURRENCY, MISSING, SECTION_CLASS, base_layout, empty_figure, fmt_money, fmt_pct, fmt_qty
-from layouts._components import allowed
+from layouts._components import allowed, named_number_rows
 from layouts.risk import (
     BEST_COLOR,
     CHOSEN_COLOR,
@@ -29,7 +29,6 @@ from layouts.risk import (
     graph,
     metric,
     no_snapshot,
-    number_row,
     scope_bar,
     scope_from_query,
     section,
@@ -86,100 +85,23 @@ def hints(items: svc.Items, defaults: dict[str, Any]) -> dict[str, str]:
 
 
 def inputs_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
-    h = hints(items, defaults)
     unit = items.run.period_unit
+    row = named_number_rows(control_ids=INPUT_IDS, values=defaults, hint_ids=HINT_IDS, hints=hints(items, defaults))
     rows: list[Any] = [
         html.Div("Unit economics", className=SECTION_CLASS),
-        number_row(
-            "Price", ids.PROFIT_PRICE, defaults["price"], unit=CURRENCY, hint_id=HINT_IDS["price"], hint=h["price"]
-        ),
-        number_row(
-            "Unit cost",
-            ids.PROFIT_COST,
-            defaults["unit_cost"],
-            unit=CURRENCY,
-            hint_id=HINT_IDS["unit_cost"],
-            hint=h["unit_cost"],
-        ),
-        number_row(
-            "Salvage value",
-            ids.PROFIT_SALVAGE,
-            defaults["salvage_value"],
-            unit=CURRENCY,
-            hint_id=HINT_IDS["salvage_value"],
-            hint=h["salvage_value"],
-        ),
-        number_row(
-            "Holding cost",
-            ids.PROFIT_HOLDING,
-            defaults["holding_pct"],
-            unit="% / yr",
-            hint_id=HINT_IDS["holding_pct"],
-            hint=h["holding_pct"],
-        ),
-        number_row(
-            "Shortage penalty",
-            ids.PROFIT_PENALTY,
-            defaults["penalty"],
-            unit=f"{CURRENCY} / unit",
-            hint_id=HINT_IDS["penalty"],
-            hint=h["penalty"],
-        ),
+        row("Price", "price", unit=CURRENCY),
+        row("Unit cost", "unit_cost", unit=CURRENCY),
+        row("Salvage value", "salvage_value", unit=CURRENCY),
+        row("Holding cost", "holding_pct", unit="% / yr"),
+        row("Shortage penalty", "penalty", unit=f"{CURRENCY} / unit"),
         html.Div("Demand", className=SECTION_CLASS + " mt-3"),
-        number_row(
-            "Selling season",
-            ids.PROFIT_SEASON,
-            defaults["season_periods"],
-            unit=f"{unit}s",
-            step=1,
-            hint_id=HINT_IDS["season_periods"],
-            hint=h["season_periods"],
-        ),
-        number_row(
-            "Demand",
-            ids.PROFIT_DEMAND_MEAN,
-            defaults["demand_mean"],
-            unit=f"units / {unit}",
-            hint_id=HINT_IDS["demand_mean"],
-            hint=h["demand_mean"],
-        ),
-        number_row(
-            "Demand variability (σ)",
-            ids.PROFIT_DEMAND_STD,
-            defaults["demand_std"],
-            unit=f"units / {unit}",
-            hint_id=HINT_IDS["demand_std"],
-            hint=h["demand_std"],
-        ),
+        row("Selling season", "season_periods", unit=f"{unit}s", step=1),
+        row("Demand", "demand_mean", unit=f"units / {unit}"),
+        row("Demand variability (σ)", "demand_std", unit=f"units / {unit}"),
         html.Div("Ordering", className=SECTION_CLASS + " mt-3"),
-        number_row(
-            "Order cost",
-            ids.PROFIT_ORDER_COST,
-            defaults["order_cost"],
-            unit=f"{CURRENCY} / order",
-            hint_id=HINT_IDS["order_cost"],
-            hint=h["order_cost"],
-        ),
-        number_row(
-            "MOQ",
-            ids.PROFIT_MOQ,
-            defaults["moq"],
-            unit="units",
-            step=1,
-            hint_id=HINT_IDS["moq"],
-            hint=h["moq"],
-            disabled=items.n > 1,
-        ),
-        number_row(
-            "Order multiple",
-            ids.PROFIT_MULTIPLE,
-            defaults["order_multiple"],
-            unit="units",
-            step=1,
-            hint_id=HINT_IDS["order_multiple"],
-            hint=h["order_multiple"],
-            disabled=items.n > 1,
-        ),
+        row("Order cost", "order_cost", unit=f"{CURRENCY} / order"),
+        row("MOQ", "moq", unit="units", step=1, disabled=items.n > 1),
+        row("Order multiple", "order_multiple", unit="units", step=1, disabled=items.n > 1),
     ]
     return dbc.Card(dbc.CardBody(rows), className="shadow-sm border-0 h-100")
 

@@ -32,7 +32,7 @@ from layouts._charts import (
     fmt_pct,
     fmt_qty,
 )
-from layouts._components import allowed, empty_state
+from layouts._components import allowed, empty_state, named_number_rows, number_row
 from services import whatif as svc
 
 dash.register_page(__name__, path="/risk", name="Risk engine", order=2, title="Risk engine · Inventory Command Center")
@@ -191,41 +191,6 @@ def metric(label: str, value: str, note: Any = None, *, accent: str | None = Non
         className="py-2 px-3",
     )
     return dbc.Card(body, className="kpi-card h-100 shadow-sm border-0", style={"overflow": "hidden"})
-
-
-def number_row(
-    label: str,
-    control_id: str,
-    value: float | None,
-    *,
-    unit: str | None = None,
-    step: Any = "any",
-    hint_id: str | None,
-    hint: str | None = None,
-    disabled: bool = False,
-) -> html.Div:
-    """A labelled number input (debounced) with an optional unit and a hint line below."""
-    group: list[Any] = [
-        dbc.Input(
-            id=control_id,
-            type="number",
-            value=value,
-            step=step,
-            debounce=0.4,
-            inputMode="decimal",
-            disabled=disabled,
-        )
-    ]
-    if unit:
-        group.append(dbc.InputGroupText(unit))
-    return html.Div(
-        [
-            dbc.Label(label, html_for=control_id, className="small fw-semibold mb-1"),
-            dbc.InputGroup(group, size="sm"),
-            html.Div(hint, id=hint_id, className="form-text mt-0") if hint_id else None,
-        ],
-        className="mb-2",
-    )
 
 
 def graph(figure: dict[str, Any], height: int, *, graph_id: str | None = None) -> dcc.Graph:
@@ -977,13 +942,38 @@ def hints(items: svc.Items, defaults: dict[str, Any]) -> dict[str, str]:
     }
 
 
+CONTROL_IDS = {
+    "target": ids.RISK_TARGET,
+    "lt": ids.RISK_LT_MEAN,
+    "lt_std": ids.RISK_LT_STD,
+    "sigma": ids.RISK_SIGMA,
+    "q": ids.RISK_ORDER_QTY,
+}
+"""Control (key of :func:`hints`) -> number input id."""
+DEFAULT_KEYS = {
+    "target": "target_pct",
+    "lt": "lead_time_days",
+    "lt_std": "lead_time_std_days",
+    "sigma": "sigma",
+    "q": "order_quantity",
+}
+"""Control -> its key in services.whatif.risk_defaults."""
+HINT_ID = {name: f"{ids.RISK_HINTS}-{name.replace('_', '-')}" for name in CONTROL_IDS}
+HINT_IDS = list(HINT_ID.values())
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # page
 
 
 def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
-    h = hints(items, defaults)
     unit = items.run.period_unit
+    row = named_number_rows(
+        control_ids=CONTROL_IDS,
+        values={name: defaults[key] for name, key in DEFAULT_KEYS.items()},
+        hint_ids=HINT_ID,
+        hints=hints(items, defaults),
+    )
     apply_block: Any = None
     if allowed("planner"):
         apply_block = html.Div(
@@ -1021,39 +1011,10 @@ def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
                     value=defaults["measure"],
                     className="small mb-2",
                 ),
-                number_row(
-                    "Target",
-                    ids.RISK_TARGET,
-                    defaults["target_pct"],
-                    unit="%",
-                    step=0.1,
-                    hint_id=ids.RISK_HINTS + "-target",
-                    hint=h["target"],
-                ),
-                number_row(
-                    "Lead time",
-                    ids.RISK_LT_MEAN,
-                    defaults["lead_time_days"],
-                    unit="days",
-                    hint_id=ids.RISK_HINTS + "-lt",
-                    hint=h["lt"],
-                ),
-                number_row(
-                    "Lead-time spread (std)",
-                    ids.RISK_LT_STD,
-                    defaults["lead_time_std_days"],
-                    unit="days",
-                    hint_id=ids.RISK_HINTS + "-lt-std",
-                    hint=h["lt_std"],
-                ),
-                number_row(
-                    "Demand variability (σ)",
-                    ids.RISK_SIGMA,
-                    defaults["sigma"],
-                    unit=f"units/{unit}",
-                    hint_id=ids.RISK_HINTS + "-sigma",
-                    hint=h["sigma"],
-                ),
+                row("Target", "target", unit="%", step=0.1),
+                row("Lead time", "lt", unit="days"),
+                row("Lead-time spread (std)", "lt_std", unit="days"),
+                row("Demand variability (σ)", "sigma", unit=f"units/{unit}"),
                 dbc.Label("Review policy", className="small fw-semibold mb-1 mt-1"),
                 dbc.RadioItems(
                     id=ids.RISK_POLICY,
@@ -1061,17 +1022,7 @@ def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
                     value=defaults["policy"],
                     className="small mb-2",
                 ),
-                html.Div(
-                    number_row(
-                        "Order quantity Q",
-                        ids.RISK_ORDER_QTY,
-                        defaults["order_quantity"],
-                        unit="units",
-                        hint_id=ids.RISK_HINTS + "-q",
-                        hint=h["q"],
-                    ),
-                    id=ids.RISK_ORDER_QTY_WRAP,
-                ),
+                html.Div(row("Order quantity Q", "q", unit="units"), id=ids.RISK_ORDER_QTY_WRAP),
                 html.Div(
                     number_row(
                         "Review period R",
@@ -1093,10 +1044,7 @@ def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
 
 def set_hints(items: svc.Items, defaults: dict[str, Any]) -> list[str]:
     h = hints(items, defaults)
-    return [h["target"], h["lt"], h["lt_std"], h["sigma"], h["q"]]
-
-
-HINT_IDS = [ids.RISK_HINTS + s for s in ("-target", "-lt", "-lt-std", "-sigma", "-q")]
+    return [h[name] for name in HINT_ID]
 
 
 def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> html.Div:
