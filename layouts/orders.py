@@ -76,7 +76,7 @@ APPROVED_COLUMNS: list[dict[str, Any]] = [
     {"field": "sku_name", "headerName": "Name", "width": 170, "tooltipField": "sku_name"},
     {"field": "qty", "headerName": "Qty", "width": 90, "valueFormatter": {"function": _NUM}, **_RIGHT},
     {"field": "value", "headerName": "Value", "width": 110, "valueFormatter": {"function": _MONEY0}, **_RIGHT},
-    {"field": "order_date", "headerName": "Ordered", "width": 115},
+    {"field": "order_date", "headerName": "Ordered on", "width": 115},
     {"field": "promised_date", "headerName": "Promised", "width": 115},
     {"field": "approved_by", "headerName": "Approved by", "width": 190},
     {"field": "edit_note", "headerName": "Planner edit", "width": 200, "tooltipField": "edit_note"},
@@ -86,14 +86,21 @@ HISTORY_COLUMNS: list[dict[str, Any]] = [
     {"field": "supplier", "headerName": "Supplier", "width": 180},
     {"field": "po_number", "headerName": "PO", "width": 110},
     _sku_column(),
-    {"field": "qty", "headerName": "Ordered", "width": 95, "valueFormatter": {"function": _NUM}, **_RIGHT},
-    {"field": "received_qty", "headerName": "Received", "width": 100, "valueFormatter": {"function": _NUM}, **_RIGHT},
-    {"field": "order_date", "headerName": "Ordered", "width": 115},
-    {"field": "promised_date", "headerName": "Promised", "width": 115},
-    {"field": "received_date", "headerName": "Received on", "width": 120},
-    {"field": "lead_time_days", "headerName": "Lead time (d)", "width": 120, **_RIGHT},
+    # the reason explains the status: next to it, not past the right edge of the grid
+    {"field": "status_reason", "headerName": "Reason (reject / cancel)", "width": 240, "tooltipField": "status_reason"},
+    {"field": "qty", "headerName": "Qty ordered", "width": 110, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {
+        "field": "received_qty",
+        "headerName": "Qty received",
+        "width": 115,
+        "valueFormatter": {"function": _NUM},
+        **_RIGHT,
+    },
+    {"field": "order_date", "headerName": "Ordered on", "width": 115},
+    {"field": "promised_date", "headerName": "Promised", "width": 110},
+    {"field": "received_date", "headerName": "Received on", "width": 115},
+    {"field": "lead_time_days", "headerName": "Lead time (d)", "width": 115, **_RIGHT},
     {"field": "closed_by", "headerName": "By", "width": 190},
-    {"field": "status_reason", "headerName": "Reason (reject / cancel)", "width": 260, "tooltipField": "status_reason"},
 ]
 SUPPLIER_COLUMNS: list[dict[str, Any]] = [
     {"field": "supplier", "headerName": "Supplier", "flex": 1, "minWidth": 120, "tooltipField": "supplier"},
@@ -681,7 +688,8 @@ def override_card(*, code: str, periods: list[ovr.PeriodOption], history: list[o
                     [
                         html.Span("Override the forecast", className=SECTION_CLASS),
                         html.Span(
-                            " kept with who, when and why; the next recompute uses the newest per period",
+                            " kept with who, when and why; saving one recomputes this SKU at once "
+                            "(the newest per period counts)",
                             className="small text-secondary",
                         ),
                     ]

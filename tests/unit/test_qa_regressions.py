@@ -21,3 +21,28 @@ def test_data_grids_on_hidden_tabs_fit_their_columns_when_shown(sqlite_db) -> No
         assert isinstance(grid, dag.AgGrid) and grid.columnSize == "responsiveSizeToFit", grid_id
     selection = by_id(tree, ids.DATA_DEMAND_GRID).dashGridOptions["selectionColumnDef"]
     assert selection["suppressSizeToFit"] is True
+
+
+def test_order_history_labels_are_unambiguous_and_the_reason_is_in_view(sqlite_db) -> None:
+    """The history grid had two columns called "Ordered" (a quantity and a date), and the reject/cancel reason was the
+    last of 12 columns, past the right edge of a 1440 px screen."""
+    ensure_app()
+    from layouts.orders import APPROVED_COLUMNS, HISTORY_COLUMNS
+
+    for columns in (HISTORY_COLUMNS, APPROVED_COLUMNS):
+        headers = [c["headerName"] for c in columns]
+        assert len(headers) == len(set(headers)), headers
+    fields = [c.get("field") for c in HISTORY_COLUMNS]
+    reason_at = fields.index("status_reason")
+    left_edge = sum(c.get("width", 200) for c in HISTORY_COLUMNS[:reason_at])
+    assert left_edge + HISTORY_COLUMNS[reason_at]["width"] <= 1300  # visible without scrolling the grid
+
+
+def test_override_card_says_saving_recomputes_the_sku(sqlite_db) -> None:
+    """Saving an override now recomputes that SKU at once (partial run); the card still said "the next recompute"."""
+    ensure_app()
+    from layouts.orders import override_card
+    from tests.unit.test_ingest_datapage import text_of
+
+    text = text_of(override_card(code="A-1", periods=[], history=[]))
+    assert "the next recompute uses the newest" not in text and "recomputes this SKU at once" in text
