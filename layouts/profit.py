@@ -28,11 +28,11 @@ from layouts.risk import (
     LEAD_COLOR,
     graph,
     metric,
-    no_snapshot,
+    no_snapshot_page,
+    page_intro,
     scope_bar,
-    scope_from_query,
+    scoped_items,
     section,
-    unknown_scope,
 )
 from services import whatif as svc
 
@@ -708,15 +708,10 @@ def page(
         [
             dcc.Store(id=ids.PROFIT_SCOPE, data={"scope": items.scope.key, "baseline": defaults}),
             dcc.Store(id=ids.PROFIT_SCENARIO_VERSION, data=0),
-            html.Div(
-                [
-                    html.H2("Profit optimizer", className="h4 mb-0"),
-                    html.P(
-                        "How much to buy when unsold stock and lost sales both cost money: the order that maximises "
-                        "expected profit, how robust it is, and what lot sizes cost.",
-                        className="text-secondary small mb-2",
-                    ),
-                ]
+            page_intro(
+                "Profit optimizer",
+                "How much to buy when unsold stock and lost sales both cost money: the order that maximises expected "
+                "profit, how robust it is, and what lot sizes cost.",
             ),
             scope_bar(
                 scope=items.scope,
@@ -792,17 +787,12 @@ def page(
 
 
 def layout(**query: Any) -> html.Div:
-    scope = scope_from_query(query)
-    warning = None
     with session_scope() as session:
         if svc.latest_run(session=session) is None:
-            return html.Div([html.H2("Profit optimizer", className="h4"), no_snapshot()])
-        items = svc.load_items(session=session, scope=scope)
-        if items is None:
-            warning = unknown_scope(scope)
-            items = svc.load_items(session=session, scope=svc.Scope(kind="portfolio"))
+            return no_snapshot_page("Profit optimizer")
+        items, warning = scoped_items(session=session, query=query)
         options = svc.scope_options(session=session)
         scenarios = svc.list_scenarios(session=session)
     if items is None:
-        return html.Div([html.H2("Profit optimizer", className="h4"), no_snapshot()])
+        return no_snapshot_page("Profit optimizer")
     return page(items, options, scenarios, warning)

@@ -234,6 +234,25 @@ def unknown_scope(scope: svc.Scope) -> dbc.Alert:
     return dbc.Alert(f"{what} in the latest snapshot: showing the whole portfolio.", color="warning", className="py-2")
 
 
+def page_intro(title: str, blurb: str) -> html.Div:
+    """The page title with a line on what the page answers."""
+    return html.Div([html.H2(title, className="h4 mb-0"), html.P(blurb, className="text-secondary small mb-2")])
+
+
+def no_snapshot_page(title: str) -> html.Div:
+    """The whole page when there is no snapshot yet: its title and a pointer to the Watchtower."""
+    return html.Div([html.H2(title, className="h4"), no_snapshot()])
+
+
+def scoped_items(*, session: Any, query: dict[str, Any]) -> tuple[svc.Items | None, dbc.Alert | None]:
+    """The latest snapshot's items for the URL's scope, or the whole portfolio and a warning when nothing matches."""
+    scope = scope_from_query(query)
+    items = svc.load_items(session=session, scope=scope)
+    if items is not None:
+        return items, None
+    return svc.load_items(session=session, scope=svc.Scope(kind="portfolio")), unknown_scope(scope)
+
+
 def plural(n: float, word: str) -> str:
     return word if abs(n - 1) < 1e-9 else word + "s"
 
@@ -1053,15 +1072,10 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
         [
             dcc.Store(id=ids.RISK_SCOPE, data={"scope": items.scope.key, "baseline": defaults}),
             dcc.Store(id=ids.RISK_FRONTIER_DATA),
-            html.Div(
-                [
-                    html.H2("Risk engine", className="h4 mb-0"),
-                    html.P(
-                        "What each point of service costs in safety stock, where the risk comes from, and whether the "
-                        "policy delivers its promise.",
-                        className="text-secondary small mb-2",
-                    ),
-                ]
+            page_intro(
+                "Risk engine",
+                "What each point of service costs in safety stock, where the risk comes from, and whether the policy "
+                "delivers its promise.",
             ),
             scope_bar(
                 scope=items.scope,
@@ -1165,16 +1179,11 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
 
 
 def layout(**query: Any) -> html.Div:
-    scope = scope_from_query(query)
-    warning = None
     with session_scope() as session:
         if svc.latest_run(session=session) is None:
-            return html.Div([html.H2("Risk engine", className="h4"), no_snapshot()])
-        items = svc.load_items(session=session, scope=scope)
-        if items is None:
-            warning = unknown_scope(scope)
-            items = svc.load_items(session=session, scope=svc.Scope(kind="portfolio"))
+            return no_snapshot_page("Risk engine")
+        items, warning = scoped_items(session=session, query=query)
         options = svc.scope_options(session=session)
     if items is None:
-        return html.Div([html.H2("Risk engine", className="h4"), no_snapshot()])
+        return no_snapshot_page("Risk engine")
     return page(items, options, warning)
