@@ -1009,7 +1009,7 @@ def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
                     id=ids.RISK_APPLY_CONFIRM,
                     message=(
                         "Write this service level (and any changed lead time) to every SKU in the selected scope, "
-                        "then recompute the portfolio?"
+                        "then recompute those SKUs (the others keep their results)?"
                     ),
                 ),
                 html.Div(id=ids.RISK_APPLY_PROGRESS, className="small text-secondary mt-1"),

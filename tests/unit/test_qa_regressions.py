@@ -46,3 +46,21 @@ def test_override_card_says_saving_recomputes_the_sku(sqlite_db) -> None:
 
     text = text_of(override_card(code="A-1", periods=[], history=[]))
     assert "the next recompute uses the newest" not in text and "recomputes this SKU at once" in text
+
+
+def test_risk_apply_confirmation_does_not_promise_a_portfolio_recompute(sqlite_db, monkeypatch) -> None:
+    """Apply on a segment recomputes only the scope's SKUs (partial run); the confirmation still said "recompute the
+    portfolio"."""
+    from dash import dcc
+
+    from tests.unit.test_ingest_datapage import walk
+    from tests.unit.test_watchtower_data import store_portfolio
+
+    store_portfolio()
+    ensure_app()
+    from layouts import risk
+
+    monkeypatch.setattr(risk, "allowed", lambda role: True)
+    dialogs = [c for c in walk(risk.layout()) if isinstance(c, dcc.ConfirmDialogProvider)]
+    assert [d.id for d in dialogs] == [ids.RISK_APPLY_CONFIRM]
+    assert "the portfolio" not in dialogs[0].message and "those SKUs" in dialogs[0].message
