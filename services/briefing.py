@@ -476,7 +476,12 @@ def recommended_orders(*, session: Session) -> list[OrderLine]:
             OrderLine(code=o.sku, name=o.sku_name, supplier=o.supplier, qty=o.qty, order_by=o.order_by, value=o.value)
             for o in list_orders(session=session, status="recommended")
         ]
-    stmt = (
+    return [_order_line(row) for row in session.execute(_recommended_select())]
+
+
+def _recommended_select(*conditions: Any) -> Any:
+    """SELECT code, name, supplier, qty, order_by, unit_cost of the recommended orders meeting ``conditions``."""
+    return (
         select(
             Sku.code,
             Sku.name,
@@ -486,12 +491,14 @@ def recommended_orders(*, session: Session) -> list[OrderLine]:
             PurchaseOrder.unit_cost,
         )
         .join(Sku, Sku.id == PurchaseOrder.sku_id)
-        .where(PurchaseOrder.status == "recommended")
+        .where(PurchaseOrder.status == "recommended", *conditions)
     )
-    return [
-        OrderLine(code=c, name=n, supplier=s, qty=float(q), order_by=o, value=float(q) * float(u or 0.0))
-        for c, n, s, q, o, u in session.execute(stmt)
-    ]
+
+
+def _order_line(row: Any) -> OrderLine:
+    """An :class:`OrderLine` from a :func:`_recommended_select` row (value = qty x unit cost)."""
+    c, n, s, q, o, u = row
+    return OrderLine(code=c, name=n, supplier=s, qty=float(q), order_by=o, value=float(q) * float(u or 0.0))
 
 
 def _urgent_first(line: OrderLine) -> tuple[Any, ...]:
@@ -848,25 +855,9 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
 
 def _open_order(*, session: Session, code: str) -> OrderLine | None:
     """The SKU's open recommended purchase order (the earliest), if any."""
-    stmt = (
-        select(
-            Sku.code,
-            Sku.name,
-            PurchaseOrder.supplier,
-            PurchaseOrder.qty,
-            PurchaseOrder.order_by,
-            PurchaseOrder.unit_cost,
-        )
-        .join(Sku, Sku.id == PurchaseOrder.sku_id)
-        .where(PurchaseOrder.status == "recommended", Sku.code == code)
-        .order_by(PurchaseOrder.order_by, PurchaseOrder.id)
-        .limit(1)
-    )
+    stmt = _recommended_select(Sku.code == code).order_by(PurchaseOrder.order_by, PurchaseOrder.id).limit(1)
     row = session.execute(stmt).first()
-    if row is None:
-        return None
-    c, n, s, q, o, u = row
-    return OrderLine(code=c, name=n, supplier=s, qty=float(q), order_by=o, value=float(q) * float(u or 0.0))
+    return None if row is None else _order_line(row)
 
 
 # --------------------------------------------------------------------------------------------------------------------
