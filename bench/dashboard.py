@@ -40,17 +40,27 @@ sys.path.insert(0, str(ROOT))
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "bench-planner@example.com"
+FILTER_NAMES = {
+    "watchtower-status": "status",
+    "watchtower-category": "category",
+    "watchtower-location": "location",
+    "watchtower-supplier": "supplier",
+    "watchtower-abc": "abc",
+    "watchtower-xyz": "xyz",
+    "watchtower-demand-class": "demand_class",
+}
+"""Watchtower filter control id -> its key in the filter store."""
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # database
 
 
-def _database(admin_url: str, name: str | None, keep: bool) -> tuple[str, bool]:
-    """URL of the bench database; True when it was created now (an existing kept one is reused)."""
+def _database(admin_url: str, name: str | None, prefix: str = "icc_bench_dash") -> tuple[str, bool]:
+    """URL of the bench database (``prefix`` + a random suffix unless named); True when it was created now."""
     import sqlalchemy as sa
 
-    name = name or f"icc_bench_dash_{uuid.uuid4().hex[:8]}"
+    name = name or f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
@@ -72,14 +82,14 @@ def _drop(admin_url: str, url: str) -> None:
     admin.dispose()
 
 
-def _seed(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
-    """Demo portfolio and a snapshot (unless the database already has a finished run of that size)."""
+def _demo_portfolio(*, skus: int, periods: int) -> tuple[dict[str, Any], bool]:
+    """Migrate and store the demo portfolio unless the database holds ``skus`` SKUs; True when a snapshot is due."""
     from sqlalchemy import func, select
 
     from db import migrate
     from db.models import Sku
     from db.session import get_engine, session_scope
-    from services import demo, users
+    from services import demo
     from services.watchtower import latest_run
 
     migrate.upgrade(get_engine())
@@ -93,11 +103,29 @@ def _seed(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
             demo.store(session=s, portfolio=demo.generate(skus=skus, periods=periods, seed=7), replace=True)
         info["seed_s"] = time.perf_counter() - mark
         run = None
-    if run is None or run.sku_count != skus:
-        info.update(_snapshot(snapshot))
+    return info, run is None or run.sku_count != skus
+
+
+def _ensure_user(*, email: str, role: str) -> None:
+    """Create the bench account (password ``PASSWORD``) unless it exists."""
+    from db.session import session_scope
+    from services import users
+
     with session_scope() as s:
-        if users.get_by_email(session=s, email=EMAIL) is None:
-            users.create_user(session=s, email=EMAIL, password=PASSWORD, role="planner")
+        if users.get_by_email(session=s, email=email) is None:
+            users.create_user(session=s, email=email, password=PASSWORD, role=role)
+
+
+def _seed(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
+    """Demo portfolio and a snapshot (unless the database already has a finished run of that size)."""
+    from db.session import session_scope
+    from services.watchtower import latest_run
+
+    info, stale = _demo_portfolio(skus=skus, periods=periods)
+    if stale:
+        info.update(_snapshot(snapshot))
+    _ensure_user(email=EMAIL, role="planner")
+    with session_scope() as s:
         run = latest_run(session=s)
     info["run_id"], info["run_skus"], info["triggered_by"] = run.id, run.sku_count, run.triggered_by
     return info
@@ -145,9 +173,14 @@ def _serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Pope
         "--timeout", "120", "--log-level", "warning", "app:server",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    return _wait_ready(process, port, seconds=120)
+
+
+def _wait_ready(process: subprocess.Popen, port: int, *, seconds: int, exited: str = "") -> subprocess.Popen:
+    """Wait until the server answers ``/readyz`` (``exited``: said after the error when it dies while starting)."""
     import requests
 
-    deadline = time.time() + 120
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
@@ -155,22 +188,47 @@ def _serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Pope
         except requests.RequestException:
             pass
         if process.poll() is not None:
-            raise RuntimeError("the server exited while starting")
+            raise RuntimeError(f"the server exited while starting{exited}")
         time.sleep(0.5)
-    raise RuntimeError("the server did not become ready in 120 s")
+    raise RuntimeError(f"the server did not become ready in {seconds} s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, wait_s: float = 20) -> None:
+    """Stop the server's process group: SIGTERM, then SIGKILL after ``wait_s`` seconds."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=wait_s)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # HTTP client
+
+
+def _login(http: Any, base: str, *, email: str, timeout: float | None = None) -> None:
+    """Sign ``http`` (a requests session) in through ``/login`` with its CSRF token; RuntimeError unless redirected."""
+    page = http.get(f"{base}/login", timeout=timeout).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"email": email, "password": PASSWORD, "csrf_token": csrf, "next": "/"}
+    response = http.post(f"{base}/login", data=form, allow_redirects=False, timeout=timeout)
+    if response.status_code != 302:
+        raise RuntimeError(f"login failed: HTTP {response.status_code}")
+
+
+def _callback_body(dep: dict[str, Any], values: dict[str, Any], changed: str) -> dict[str, Any]:
+    """The ``/_dash-update-component`` request for callback ``dep`` (from ``/_dash-dependencies``) with ``values``."""
+    spec = dep["output"]
+    parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
+    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+    return {
+        "output": spec,
+        "outputs": outputs if spec.startswith("..") else outputs[0],
+        "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in dep["inputs"]],
+        "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in dep.get("state", [])],
+        "changedPropIds": [changed],
+    }
 
 
 class Dash:
@@ -184,15 +242,7 @@ class Dash:
         self.deps: list[dict[str, Any]] = []
 
     def login(self) -> None:
-        page = self.http.get(f"{self.base}/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        response = self.http.post(
-            f"{self.base}/login",
-            data={"email": EMAIL, "password": PASSWORD, "csrf_token": token, "next": "/"},
-            allow_redirects=False,
-        )
-        if response.status_code != 302:
-            raise RuntimeError(f"login failed: {response.status_code}")
+        _login(self.http, self.base, email=EMAIL)
 
     def dependencies(self) -> list[dict[str, Any]]:
         self.deps = self.http.get(f"{self.base}/_dash-dependencies").json()
@@ -203,16 +253,8 @@ class Dash:
 
     def call(self, dep: dict[str, Any], values: dict[str, Any], changed: str | None = None) -> dict[str, Any]:
         spec = dep["output"]
-        parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
-        outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
         first = dep["inputs"][0]
-        body = {
-            "output": spec,
-            "outputs": outputs if spec.startswith("..") else outputs[0],
-            "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in dep["inputs"]],
-            "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in dep.get("state", [])],
-            "changedPropIds": [changed or f"{first['id']}.{first['property']}"],
-        }
+        body = _callback_body(dep, values, changed or f"{first['id']}.{first['property']}")
         response = self.http.post(
             f"{self.base}/_dash-update-component", data=json.dumps(body), headers={"Content-Type": "application/json"}
         )
@@ -350,15 +392,7 @@ def watchtower_callbacks(client: Dash, run: dict[str, Any], calls: int, rng: ran
     charts_dep = client.dep("watchtower-category-chart.figure")
     grid_dep = client.dep("watchtower-grid.getRowsResponse")
     controls = [i for i in filters_dep["inputs"] if i["property"] == "value" and i["id"] != "watchtower-search"]
-    names = {
-        "watchtower-status": "status",
-        "watchtower-category": "category",
-        "watchtower-location": "location",
-        "watchtower-supplier": "supplier",
-        "watchtower-abc": "abc",
-        "watchtower-xyz": "xyz",
-        "watchtower-demand-class": "demand_class",
-    }
+    names = FILTER_NAMES
     words = ["cola", "water", "b-0", "bearing", "pods", "XL", "mini", "s-001", "family", "pump"]
 
     def random_filters(search: bool) -> dict[str, Any]:
@@ -486,7 +520,7 @@ def main() -> None:
     parser.add_argument("--browser-samples", type=int, default=5)
     args = parser.parse_args()
 
-    url, created = _database(args.pg_admin_url, args.database, args.keep)
+    url, created = _database(args.pg_admin_url, args.database)
     data_dir = Path(tempfile.mkdtemp(prefix="icc-bench-dash-"))
     os.environ["DATABASE_URL"], os.environ["DATA_DIR"] = url, str(data_dir)
     from db.session import reset_engines

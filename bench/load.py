@@ -29,9 +29,7 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,10 +45,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard import _drop, _free_port  # noqa: E402  (shared with the dashboard bench)
+from bench.dashboard import (  # noqa: E402  (shared with the dashboard bench)
+    FILTER_NAMES,
+    _callback_body,
+    _database,
+    _demo_portfolio,
+    _drop,
+    _ensure_user,
+    _free_port,
+    _login,
+    _stop,
+    _wait_ready,
+)
 
 EMAIL = "load-viewer@example.com"
-PASSWORD = "correct horse battery staple"
 TIMEOUT_S = 30.0
 TARGET_P95_MS = 500.0
 
@@ -59,42 +67,19 @@ TARGET_P95_MS = 500.0
 # database
 
 
-def _database(admin_url: str, name: str | None) -> tuple[str, bool]:
-    """URL of the bench database; True when it was created now."""
-    import sqlalchemy as sa
-
-    name = name or f"icc_bench_load_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name, not exists
-
-
 def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
     """Demo data, a snapshot, the viewer and its API token; what the viewers pick from (filters, SKU codes)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
-    from db import migrate
     from db.models import Sku, SkuSnapshot
-    from db.session import get_engine, session_scope
-    from services import demo, users
+    from db.session import session_scope
+    from services import users
     from services.watchtower import filter_options, latest_run
 
-    migrate.upgrade(get_engine())
-    info: dict[str, Any] = {}
-    with session_scope() as s:
-        have = s.scalar(select(func.count()).select_from(Sku)) or 0
-        run = latest_run(session=s)
-    if have != skus:
-        mark = time.perf_counter()
-        with session_scope() as s:
-            demo.store(session=s, portfolio=demo.generate(skus=skus, periods=periods, seed=7), replace=True)
-        info["seed_s"] = round(time.perf_counter() - mark, 1)
-        run = None
-    if run is None or run.sku_count != skus:
+    info, stale = _demo_portfolio(skus=skus, periods=periods)
+    if "seed_s" in info:
+        info["seed_s"] = round(info["seed_s"], 1)
+    if stale:
         mark = time.perf_counter()
         if snapshot == "recompute":
             from services.recompute import recompute
@@ -108,9 +93,8 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
             with session_scope() as s:
                 write_synthetic_run(s, seed=3, triggered_by="bench-load-synthetic")
         info["snapshot_s"] = round(time.perf_counter() - mark, 1)
+    _ensure_user(email=EMAIL, role="viewer")
     with session_scope() as s:
-        if users.get_by_email(session=s, email=EMAIL) is None:
-            users.create_user(session=s, email=EMAIL, password=PASSWORD, role="viewer")
         token = users.create_token(session=s, email=EMAIL, name=f"bench-load-{uuid.uuid4().hex[:6]}")
     with session_scope() as s:
         run = latest_run(session=s)
@@ -146,28 +130,7 @@ def _serve(*, url: str, data_dir: Path, port: int, workers: int, threads: int, k
     ]  # fmt: skip
     log = (data_dir / "gunicorn.log").open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    import requests
-
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited while starting; see {data_dir / 'gunicorn.log'}")
-        time.sleep(0.5)
-    raise RuntimeError("the server did not become ready in 180 s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    return _wait_ready(process, port, seconds=180, exited=f"; see {data_dir / 'gunicorn.log'}")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -198,15 +161,7 @@ class Recorder:
 class Viewer:
     """One signed-in viewer: a requests session, the Dash dependencies and an API token."""
 
-    NAMES = {
-        "watchtower-status": "status",
-        "watchtower-category": "category",
-        "watchtower-location": "location",
-        "watchtower-supplier": "supplier",
-        "watchtower-abc": "abc",
-        "watchtower-xyz": "xyz",
-        "watchtower-demand-class": "demand_class",
-    }
+    NAMES = FILTER_NAMES
     WORDS = ("cola", "water", "bearing", "pods", "XL", "mini", "family", "pump", "s-00", "b-0")
 
     def __init__(self, base: str, token: str, deps: list[dict[str, Any]], shared: dict[str, Any], seed: int) -> None:
@@ -220,12 +175,7 @@ class Viewer:
         self.run = shared["run"]
 
     def login(self) -> None:
-        page = self.http.get(f"{self.base}/login", timeout=TIMEOUT_S).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        form = {"email": EMAIL, "password": PASSWORD, "csrf_token": csrf, "next": "/"}
-        response = self.http.post(f"{self.base}/login", data=form, allow_redirects=False, timeout=TIMEOUT_S)
-        if response.status_code != 302:
-            raise RuntimeError(f"login failed: HTTP {response.status_code}")
+        _login(self.http, self.base, email=EMAIL, timeout=TIMEOUT_S)
 
     def dep(self, fragment: str) -> dict[str, Any]:
         return next(d for d in self.deps if fragment in d["output"])
@@ -247,18 +197,7 @@ class Viewer:
         return response if error is None else None
 
     def call(self, recorder: Recorder, kind: str, dep: dict[str, Any], values: dict[str, Any], changed: str) -> Any:
-        spec = dep["output"]
-        parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
-        outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-        body = json.dumps(
-            {
-                "output": spec,
-                "outputs": outputs if spec.startswith("..") else outputs[0],
-                "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in dep["inputs"]],
-                "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in dep.get("state", [])],
-                "changedPropIds": [changed],
-            }
-        )
+        body = json.dumps(_callback_body(dep, values, changed))
         response = self._timed(
             recorder,
             kind,
@@ -427,7 +366,7 @@ def main() -> None:
     if "127.0.0.1" not in args.pg_admin_url and "localhost" not in args.pg_admin_url:
         parser.error("--pg-admin-url must point at a loopback server")
 
-    url, created = _database(args.pg_admin_url, args.database)
+    url, created = _database(args.pg_admin_url, args.database, prefix="icc_bench_load")
     data_dir = Path(tempfile.mkdtemp(prefix="icc-bench-load-"))
     os.environ["DATABASE_URL"], os.environ["DATA_DIR"] = url, str(data_dir)
     os.environ.pop("REDIS_URL", None)
@@ -487,7 +426,7 @@ def main() -> None:
                                                    "verdict": verdict, "wall_s": wall}, indent=1))  # fmt: skip
     finally:
         if server is not None:
-            _stop(server)
+            _stop(server, wait_s=30)
         if created and not args.keep:
             _drop(args.pg_admin_url, url)
         shutil.rmtree(data_dir, ignore_errors=True)
