@@ -7,10 +7,12 @@ cells empty (then "missing value" where a value is required). Blank lines are sk
 
 from __future__ import annotations
 
+import mmap
 import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -125,6 +127,7 @@ def _arrow_table(sniffed: Sniffed) -> pa.Table | None:
         return None
     names = [str(i) for i in range(len(sniffed.header))]
     try:
+        quoted = _contains(sniffed.path, b'"')  # only a quoted cell can hold a newline; without, parse in parallel
         return pv.read_csv(
             sniffed.path,
             read_options=pv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22),
@@ -132,19 +135,25 @@ def _arrow_table(sniffed: Sniffed) -> pa.Table | None:
                 delimiter=sniffed.delimiter,
                 quote_char='"',
                 double_quote=True,
-                newlines_in_values=True,
+                newlines_in_values=quoted,
                 ignore_empty_lines=False,
             ),
             convert_options=pv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
-                auto_dict_encode=True,
-                auto_dict_max_cardinality=1 << 30,
             ),
         )
     except (pa.ArrowException, ValueError, OSError):
         return None
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    with path.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return view.find(needle) >= 0
 
 
 def _arrow_chunks(table: pa.Table, sniffed: Sniffed, chunk_rows: int, progress: Progress | None) -> Iterator[Chunk]:
