@@ -279,11 +279,30 @@ def stock_card(detail: SkuDetail) -> dbc.Card:
     )
 
 
+def _covers_newsvendor(detail: SkuDetail) -> bool:
+    """Whether the snapshot's position reaches its newsvendor quantity (a SKU flagged one-shot after the run that
+    computed it was still sized by its reorder point)."""
+    position, target = detail.value("inventory_position"), detail.value("newsvendor_qty")
+    return position is None or target is None or position >= target - 0.5
+
+
+def stale_master_note(detail: SkuDetail) -> html.Div | None:
+    """Says so when the SKU master was edited after this SKU was computed (the page would otherwise describe the new
+    master values, such as the one-shot flag, next to numbers computed from the old ones)."""
+    if detail.master_edited_at is None:
+        return None
+    return html.Div(
+        f"The SKU master was edited at {fmt_datetime(detail.master_edited_at)}, after this SKU was last computed: the "
+        "status, policy and order here still use the previous values until the next recompute.",
+        className="small text-warning-emphasis mt-1",
+    )
+
+
 def order_sentence(detail: SkuDetail) -> str:
     """The recommended order and when it must be placed, in words."""
     qty = detail.value("recommended_qty") or 0.0
     unit = period_unit(detail)
-    if qty <= 0 and detail.one_shot:
+    if qty <= 0 and detail.one_shot and _covers_newsvendor(detail):
         return "No order needed: the position covers the newsvendor quantity of this one-shot buy."
     if qty <= 0:
         at = detail.value("order_by_periods")
@@ -335,6 +354,7 @@ def status_banner(detail: SkuDetail) -> dbc.Card:
                                 ]
                             ),
                             html.Div(order_sentence(detail), className="mt-1"),
+                            stale_master_note(detail),
                         ],
                         md=9,
                     ),

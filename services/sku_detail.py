@@ -23,7 +23,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.calendar import GRAIN_DAYS
-from db.models import Demand, Forecast, ForecastOverride, Sku, SkuSnapshot
+from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot
 from services.watchtower import (
     Commentary,
     RunInfo,
@@ -94,6 +94,9 @@ class SkuDetail:
     order_by_date: dt.date | None = None
     one_shot: bool = False  # a seasonal / one-shot buy: ordered with the newsvendor quantity (issue 10)
     critical_ratio: float | None = None  # the newsvendor critical ratio of a one-shot SKU (None otherwise)
+    # the SKU master was edited at this time, after the run that last computed this SKU started (a partial run carries
+    # other SKUs' rows forward): the snapshot still uses the previous master values (None when it is up to date)
+    master_edited_at: dt.datetime | None = None
 
     @property
     def status(self) -> str | None:
@@ -265,6 +268,39 @@ def _critical_ratio(sku: Sku, detail: SkuDetail) -> float | None:
     return clean_number(ratio[0])
 
 
+def computed_by(*, session: Session, run_id: int, code: str) -> RecomputeRun | None:
+    """The run that computed ``code``'s snapshot row of run ``run_id``: the run itself, or for a partial run that
+    carried the SKU forward, the run it was carried from (followed back until a run computed it).
+
+    A partial run's scope lists at most 1,000 codes: when the list is cut short the run is taken as the one."""
+    from services.recompute import run_scope
+
+    run = session.get(RecomputeRun, int(run_id))
+    seen: set[int] = set()
+    while run is not None and run.id not in seen:
+        seen.add(run.id)
+        scope = run_scope(run)
+        if not scope or not scope.get("partial"):
+            return run
+        codes = scope.get("skus") or []
+        if code in codes or len(codes) < int(scope.get("sku_count") or 0):
+            return run
+        carried = scope.get("carried_from")
+        if carried is None:
+            return run
+        run = session.get(RecomputeRun, int(carried))
+    return run
+
+
+def _master_edited_at(session: Session, sku: Sku, run: RunInfo | None) -> dt.datetime | None:
+    """When the SKU master was edited after the run that computed this SKU loaded it (None when it was not)."""
+    if run is None or sku.updated_at is None:
+        return None
+    computing = computed_by(session=session, run_id=run.id, code=sku.code)
+    started = computing.started_at if computing is not None else run.started_at
+    return sku.updated_at if started is not None and sku.updated_at > started else None
+
+
 def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> SkuDetail | None:
     """Everything the SKU page shows for ``code`` (None when no SKU has that code).
 
@@ -351,6 +387,8 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
     )
     if sku.one_shot:
         detail = replace(detail, one_shot=True, critical_ratio=_critical_ratio(sku, detail))
+    if snapshot is not None:
+        detail = replace(detail, master_edited_at=_master_edited_at(session, sku, detail.run))
     projection = projection_for(detail)
     order_by = None
     if snapshot is not None and (detail.value("recommended_qty") or 0) > 0:

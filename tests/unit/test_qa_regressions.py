@@ -64,3 +64,56 @@ def test_risk_apply_confirmation_does_not_promise_a_portfolio_recompute(sqlite_d
     dialogs = [c for c in walk(risk.layout()) if isinstance(c, dcc.ConfirmDialogProvider)]
     assert [d.id for d in dialogs] == [ids.RISK_APPLY_CONFIRM]
     assert "the portfolio" not in dialogs[0].message and "those SKUs" in dialogs[0].message
+
+
+def test_sku_page_flags_a_master_edit_made_after_the_sku_was_computed(sqlite_db) -> None:
+    """Ticking one-shot on the Data page, then a partial run for other SKUs: the SKU page said "One-shot
+    (newsvendor)" and "No order needed: the position covers the newsvendor quantity" for a SKU whose row was still
+    sized by its reorder point (position 2,239 < newsvendor quantity 3,650)."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from sqlalchemy import select, update
+
+    from db.models import RecomputeRun, Sku, SkuSnapshot
+    from db.session import session_scope
+    from services.sku_detail import computed_by, sku_detail
+    from tests.unit.test_watchtower_data import store_portfolio
+
+    latest, _previous = store_portfolio()
+    ensure_app()
+    from layouts import sku as page
+
+    with session_scope() as s:
+        code, other = s.scalars(
+            select(Sku.code).join(SkuSnapshot, SkuSnapshot.sku_id == Sku.id).where(SkuSnapshot.run_id == latest)
+        ).all()[:2]
+        run = s.get(RecomputeRun, latest)
+        started = run.started_at
+        s.execute(update(Sku).values(updated_at=started - dt.timedelta(minutes=5)))
+    with session_scope() as s:
+        fresh = sku_detail(session=s, code=code)
+    assert fresh.master_edited_at is None and page.stale_master_note(fresh) is None
+
+    edited = started + dt.timedelta(minutes=1)
+    with session_scope() as s:
+        s.execute(update(Sku).where(Sku.code == code).values(one_shot=True, updated_at=edited))
+        # a partial run of another SKU after the edit carries this SKU's row forward from the latest run
+        partial = RecomputeRun(
+            status="failed",  # not read as the latest snapshot; only its scope matters here
+            started_at=edited + dt.timedelta(minutes=1),
+            timings={"scope": {"partial": True, "skus": [other], "sku_count": 1, "carried_from": latest}},
+        )
+        s.add(partial)
+        s.flush()
+        assert computed_by(session=s, run_id=partial.id, code=code).id == latest
+        assert computed_by(session=s, run_id=partial.id, code=other).id == partial.id
+    with session_scope() as s:
+        stale = sku_detail(session=s, code=code)
+    assert stale.one_shot and stale.master_edited_at == edited
+    assert "after this SKU was last computed" in page.stale_master_note(stale).children
+
+    short = dict(stale.snapshot, recommended_qty=0.0, inventory_position=2239.0, newsvendor_qty=3650.0)
+    assert "covers the newsvendor quantity" not in page.order_sentence(replace(stale, snapshot=short))
+    covered = dict(short, inventory_position=3650.0)
+    assert "covers the newsvendor quantity" in page.order_sentence(replace(stale, snapshot=covered))
