@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from db import queries_recompute as q
@@ -73,6 +73,9 @@ STALE_RUNNING = dt.timedelta(hours=1)
 POOL_MIN_SKUS = 1_000
 """Below this many SKUs the batches run in-process: starting worker processes (about 2-4 s each to import the
 engine) costs more than it saves."""
+_ABC_CHUNK = 900
+"""Ids per ``IN (...)`` list when :func:`finish_partial` updates changed ABC classes (under SQLite's old 999-variable
+limit)."""
 STAGES: tuple[str, ...] = ("load", "compute", "finalize", "write", "prune", "total")
 
 EXPORTS: tuple[str, ...] = ("snapshot", "forecasts")
@@ -578,15 +581,17 @@ def finish_partial(
     cost = pd.to_numeric(frame["unit_cost"], errors="coerce").to_numpy(dtype=float)
     annual = frame["annual_demand"].to_numpy(dtype=float)
     abc = classify.abc_classes(value=annual * np.nan_to_num(cost), split=settings.abc_split)
-    changed = frame.loc[abc != frame["abc"].to_numpy(dtype=object), "sku_id"]
-    if len(changed):
-        new_abc = dict(zip(frame["sku_id"], abc, strict=True))
-        session.execute(
-            update(SkuSnapshot.__table__)
-            .where(SkuSnapshot.__table__.c.run_id == run_id, SkuSnapshot.__table__.c.sku_id == bindparam("sid"))
-            .values(abc=bindparam("new_abc")),
-            [{"sid": int(i), "new_abc": str(new_abc[i])} for i in changed],
-        )
+    changed = abc != frame["abc"].to_numpy(dtype=object)
+    snap = SkuSnapshot.__table__
+    # one UPDATE per new class and chunk of ids, not one per row (psycopg2's executemany is a round trip per row)
+    for cls in sorted({str(c) for c in abc[changed]}):
+        ids = [int(i) for i in frame["sku_id"].to_numpy()[changed & (abc == cls)]]
+        for start in range(0, len(ids), _ABC_CHUNK):
+            session.execute(
+                update(snap)
+                .where(snap.c.run_id == run_id, snap.c.sku_id.in_(ids[start : start + _ABC_CHUNK]))
+                .values(abc=cls)
+            )
     frame["abc"] = abc
     kpis = kpi.portfolio_kpis(snapshot=frame, unit_cost=cost, expected_fill_rate=np.nan)
     previous = session.scalar(
