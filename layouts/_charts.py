@@ -118,23 +118,29 @@ def fmt_kpi(kind: str, value: float | None) -> str:
     return fmt_number(value, 1)
 
 
+NO_CHANGE = "no change"
+
+
 def fmt_delta(kpi: Kpi) -> str:
     """The change since the previous run, in the KPI's unit (``+3``, ``-$12.4k``, ``+1.2 pp``)."""
     delta = kpi.delta
     if delta is None:
         return ""
     if abs(delta) < 1e-9:
-        return "no change"
-    sign = "+" if delta > 0 else "-"
+        return NO_CHANGE
     if kpi.kind == "count":
-        return f"{sign}{abs(round(delta)):,}"
-    if kpi.kind == "money":
-        return sign + fmt_money(abs(delta))
-    if kpi.kind == "fraction":
-        return f"{sign}{abs(delta) * 100:.1f} pp"
-    if kpi.kind == "days":
-        return f"{sign}{abs(delta):,.0f}"
-    return f"{sign}{abs(delta):,.1f}"
+        size = f"{abs(round(delta)):,}"
+    elif kpi.kind == "money":
+        size = fmt_money(abs(delta))
+    elif kpi.kind == "fraction":
+        size = f"{abs(delta) * 100:.1f} pp"
+    elif kpi.kind == "days":
+        size = f"{abs(delta):,.0f}"
+    else:
+        size = f"{abs(delta):,.1f}"
+    if not any(ch in "123456789" for ch in size):  # below display precision: not "-0.0 pp" in red
+        return NO_CHANGE
+    return ("+" if delta > 0 else "-") + size
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -150,9 +156,10 @@ def delta_line(kpi: Kpi, *, has_previous: bool) -> html.Div:
     text = fmt_delta(kpi)
     if not text:
         return html.Div(MISSING, className="small text-secondary")
-    arrow = "" if kpi.delta in (None, 0) else ("\u25b2 " if (kpi.delta or 0) > 0 else "\u25bc ")
+    arrow = "" if text == NO_CHANGE else ("\u25b2 " if (kpi.delta or 0) > 0 else "\u25bc ")
+    tone = "neutral" if text == NO_CHANGE else kpi.tone
     return html.Div(
-        [html.Span(arrow + text, className=TONE_CLASS[kpi.tone] + " fw-semibold"), " vs previous run"],
+        [html.Span(arrow + text, className=TONE_CLASS[tone] + " fw-semibold"), " vs previous run"],
         className="small text-secondary text-nowrap",
     )
 

@@ -117,3 +117,22 @@ def test_sku_page_flags_a_master_edit_made_after_the_sku_was_computed(sqlite_db)
     assert "covers the newsvendor quantity" not in page.order_sentence(replace(stale, snapshot=short))
     covered = dict(short, inventory_position=3650.0)
     assert "covers the newsvendor quantity" in page.order_sentence(replace(stale, snapshot=covered))
+
+
+def test_kpi_changes_below_display_precision_read_no_change() -> None:
+    """After a partial run the Watchtower showed "▼ -0.0 pp" in red for the fill rate (99.93% -> 99.92%) and
+    "▲ +0.0" in green for turns."""
+    from layouts._charts import delta_line, fmt_delta
+    from services.watchtower import Kpi
+    from tests.unit.test_ingest_datapage import text_of
+
+    fill = Kpi(key="fill_rate", label="Fill rate", value=0.99925, previous=0.99932, kind="fraction", good_when="up")
+    turns = Kpi(key="turns", label="Turns", value=3.4123, previous=3.4101, kind="number", good_when="up")
+    money = Kpi(key="var", label="Value at risk", value=100.2, previous=100.0, kind="money", good_when="down")
+    for kpi in (fill, turns, money):
+        assert fmt_delta(kpi) == "no change", kpi.key
+        line = delta_line(kpi, has_previous=True)
+        assert "\u25b2" not in text_of(line) and "\u25bc" not in text_of(line)
+        assert "text-secondary" in line.children[0].className  # grey, not red or green
+    real = Kpi(key="fill_rate", label="Fill rate", value=0.95, previous=0.97, kind="fraction", good_when="up")
+    assert fmt_delta(real) == "-2.0 pp" and "text-danger" in delta_line(real, has_previous=True).children[0].className
