@@ -390,7 +390,7 @@ def bulk_insert_into_empty(connection: Connection, *, target: Table, frames: Ite
 # --- demand: classify in numpy, write only what changed -----------------------------------------------------------
 
 
-def fetch_demand_pg(
+def _fetch_existing_pg(
     connection: Connection, table: str, sku_ids: np.ndarray, first_day: int, last_day: int
 ) -> pd.DataFrame:
     """sku_id, day (days since 1970), quantity of the stored rows of these SKUs in the day range."""
@@ -455,21 +455,13 @@ class _SqliteCache:
 
 
 def upsert_demand(
-    connection: Connection,
-    *,
-    table: Table,
-    sku_id: np.ndarray,
-    period: np.ndarray,
-    quantity: np.ndarray,
-    stored: pd.DataFrame | None = None,
+    connection: Connection, *, table: Table, sku_id: np.ndarray, period: np.ndarray, quantity: np.ndarray
 ) -> UpsertCounts:
     """Upsert (sku_id, period) -> quantity rows (validated, no duplicate keys) and count what happened.
 
     Under the table lock the stored rows of the file's SKUs are read once (binary COPY on PostgreSQL) and
     compared in numpy: new keys are inserted (COPY / executemany), keys whose quantity differs are updated on
     their key, the rest are unchanged. Into an empty PostgreSQL table a large batch takes the bulk-load path.
-    ``stored`` (PostgreSQL): the stored rows already read under the same lock (sku_id, day, quantity; at least
-    every row whose key is in the file), to skip reading them again.
     """
     sku_id = np.asarray(sku_id, dtype=np.int64)
     days = np.asarray(period, dtype="datetime64[D]").astype(np.int64)
@@ -488,11 +480,7 @@ def upsert_demand(
     skus = np.unique(sku_id)
     if not pg:
         return _upsert_demand_sqlite(connection, table, skus, sku_id, days, quantity)
-    existing = (
-        stored
-        if stored is not None
-        else fetch_demand_pg(connection, table.name, skus, int(days.min()), int(days.max()))
-    )
+    existing = _fetch_existing_pg(connection, table.name, skus, int(days.min()), int(days.max()))
     span = np.int64(1 << 22)  # days since 1900 fit in 22 bits up to year 2200+
     offset = np.int64(-25567)  # 1900-01-01
     key = sku_id * span + (days - offset)

@@ -420,7 +420,7 @@ def _demand_records(
     options: ImportOptions,
     errors: ErrorLog,
     progress: Progress | None,
-    start_stream: Callable[[], DemandStream] | None = None,
+    start_stream: Callable[[], DemandStream | None] | None = None,
 ):
     headers = sniffed.header
     periods = period_columns(headers, date_format=options.date_format)
@@ -571,7 +571,7 @@ def _prepare_demand(
     start_stream = None
     if stream and session.get_bind().dialect.name == "postgresql" and sniffed.lines - 1 >= dbi.BULK_MIN_ROWS:
 
-        def start_stream() -> DemandStream:
+        def start_stream() -> DemandStream | None:
             return DemandStream.start(session=session, today=_today(), create_skus=options.create_skus)
 
     if records is None:
@@ -614,8 +614,6 @@ def _plan_demand(
     ok &= ~dup
     accepted_periods = records.period[ok]
     grain = grain_hint or detect_grain(accepted_periods)
-    if stream is not None:
-        stream.finish_parsing()  # the database is the caller's again
     stored = None if stream is not None and stream.table_was_empty else database_grain(session=session)
     if grain and stored and grain != stored:
         raise FileRejectedError(
@@ -642,13 +640,10 @@ def _plan_demand(
     rejected = int((~ok).sum())
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
-        stored_rows = None
-        if stream is not None and stream.mode == "load":
+        if stream is not None:
             streamed = stream.complete(accepted_rows=int(ok.sum()), skus_to_create=new_used)
             if streamed is not None:
                 return streamed.inserted, 0, 0, streamed.created
-        elif stream is not None:
-            stored_rows = stream.stored()
         connection = session.connection()
         created = 0
         new_codes = [plan.codes[i] for i in used if plan.new[i]]
@@ -674,12 +669,7 @@ def _plan_demand(
         code_ids = np.array([ids_now.get(c, -1) for c in plan.codes], dtype=np.int64)
         sku_ids = code_ids[plan.index[ok]]
         counts = w.write_demand(
-            connection,
-            sku_id=sku_ids,
-            period=records.period[ok],
-            quantity=records.quantity[ok],
-            progress=progress,
-            stored=stored_rows,
+            connection, sku_id=sku_ids, period=records.period[ok], quantity=records.quantity[ok], progress=progress
         )
         return counts.inserted, counts.updated, counts.unchanged, created
 

@@ -1,19 +1,15 @@
-"""Use the database while a large demand file is still being validated (PostgreSQL, long layout).
+"""Load a large demand file into an EMPTY PostgreSQL table while it is still being validated.
 
-As the parser finishes each chunk, a worker thread on the import's connection does the database side of that
-chunk, so the server works on chunk k while the client parses chunk k+1:
+The bulk path (db/ingest.py) copies rows into a table whose keys are set aside, then re-creates the keys. Here the
+copy starts before the whole file is validated: as the parser finishes each chunk, a worker thread copies that
+chunk's valid rows (SKUs created on the way when the import may create them), so the server loads chunk k while
+the client parses chunk k+1. Everything happens inside a SAVEPOINT. When the file is validated the pipeline calls
+:meth:`DemandStream.complete`: if the streamed rows are exactly the accepted rows (the usual case: no duplicate keys)
+the keys are re-created, which re-checks every row, and the savepoint is kept; otherwise (duplicates, a rejected
+file, an error) the savepoint is rolled back and the database is as it was before the import began.
 
-- **load** (the demand table is empty): the bulk path of db/ingest.py, started early. The table's keys are set
-  aside and each chunk's valid rows are copied in (SKUs created on the way when the import may create them).
-  When the file is validated, :meth:`DemandStream.complete` keeps the rows if they are exactly the accepted ones
-  (the usual case: no duplicate keys) and re-creates the keys, which re-checks every row; otherwise (duplicates,
-  a rejected file, an error) it rolls back to the savepoint taken first, and the ordinary write runs.
-- **prefetch** (the table has rows): each chunk's stored rows (same SKUs, same date range) are read, so the
-  upsert compares against them instead of reading them after validation (:meth:`DemandStream.stored`).
-
-The demand table is locked against other writers from the start (as the ordinary write does). Used only for the
-long layout without a location column, not for dry runs, and only for files of ``db.ingest.BULK_MIN_ROWS`` lines
-or more.
+Used only for the long layout without a location column, not for dry runs, and only when the file is large
+(``db.ingest.BULK_MIN_ROWS`` lines or more) and the demand table is empty: the cases the bulk path covers.
 """
 
 from __future__ import annotations
@@ -36,20 +32,21 @@ _DONE = object()
 
 @dataclass(frozen=True)
 class Streamed:
-    """What a completed load wrote: demand rows inserted and SKUs created."""
+    """What a completed stream wrote: demand rows inserted and SKUs created."""
 
     inserted: int
     created: int
 
 
 class DemandStream:
-    """Load or prefetch validated chunks of a demand file from a worker thread (see the module doc).
+    """Copy validated chunks of a demand file into the empty demand table from a worker thread (see module doc).
 
-    The session's connection belongs to the worker from the first :meth:`feed` until :meth:`finish_parsing`,
-    :meth:`complete`, :meth:`stored` or :meth:`discard` returns: the caller must not use the session in between.
+    The session's connection belongs to the worker from :meth:`feed`'s first call until :meth:`finish_parsing`
+    returns: the caller must not use the session in between (parsing does not).
     """
 
     def __init__(self, *, session: Session, today: np.datetime64, create_skus: bool) -> None:
+        self.session = session
         self.today = today
         self.create_skus = create_skus
         self.savepoint = session.begin_nested()
@@ -58,23 +55,25 @@ class DemandStream:
         self.ids: dict[str, int] = dict(zip(self.existing["code"], self.existing["id"], strict=True))
         self.created = 0
         self.rows = 0
-        self.fetched: list[pd.DataFrame] = []
         self.error: BaseException | None = None
         self.open = True
         dbi.lock_for_upsert(self.connection, table=Demand.__table__)
+        if create_skus:
+            dbi.lock_for_upsert(self.connection, table=Sku.__table__)  # as write_skus: no other SKU writer meanwhile
         self.table_was_empty = dbi.is_empty(self.connection, table=Demand.__table__)
-        self.mode = "load" if self.table_was_empty else "prefetch"
-        if self.mode == "load":
-            if create_skus:
-                dbi.lock_for_upsert(self.connection, table=Sku.__table__)  # as write_skus: no other SKU writer
-            self.saved = dbi.set_aside_keys(self.connection, target=Demand.__table__)
+        if not self.table_was_empty:
+            self.discard()
+            return
+        self.saved = dbi.set_aside_keys(self.connection, target=Demand.__table__)
         self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.worker = threading.Thread(target=self._run, name=f"demand-{self.mode}", daemon=True)
+        self.worker = threading.Thread(target=self._run, name="demand-stream", daemon=True)
         self.worker.start()
 
     @classmethod
-    def start(cls, *, session: Session, today: np.datetime64, create_skus: bool) -> DemandStream:
-        return cls(session=session, today=today, create_skus=create_skus)
+    def start(cls, *, session: Session, today: np.datetime64, create_skus: bool) -> DemandStream | None:
+        """A running stream, or None when the demand table is not empty (the ordinary path then writes)."""
+        stream = cls(session=session, today=today, create_skus=create_skus)
+        return stream if stream.open else None
 
     # --- the parser's side -------------------------------------------------------------------------------------
 
@@ -86,8 +85,8 @@ class DemandStream:
         self.queue.put((values["sku"][keep], values["date"][keep], values["quantity"][keep]))
 
     def finish_parsing(self) -> None:
-        """Wait until every chunk handed over is done (the connection is the caller's again)."""
-        if self.worker.is_alive():
+        """Wait until every chunk handed over is in the table (the connection is the caller's again)."""
+        if self.open and self.worker.is_alive():
             self.queue.put(_DONE)
             self.worker.join()
 
@@ -101,26 +100,19 @@ class DemandStream:
             if self.error is not None:
                 continue  # drain: the stream is abandoned, the parser must never block
             try:
-                if self.mode == "load":
-                    self._load(*item)
-                else:
-                    self._prefetch(*item)
-            except BaseException as exc:  # noqa: BLE001 - reported by complete()/stored(); the savepoint rolls back
+                self._copy(*item)
+            except BaseException as exc:  # noqa: BLE001 - reported by complete(); the savepoint is rolled back
                 self.error = exc
 
-    def _sku_ids(self, codes: np.ndarray, *, create: bool) -> np.ndarray:
-        """The SKU id of each code, -1 where unknown (created first when ``create``)."""
-        index, uniques = pd.factorize(codes)
-        missing = [c for c in uniques if c not in self.ids]
-        if missing and create:
-            self.ids.update(insert_new_skus(self.connection, codes=missing))
-            self.created += len(missing)
-        return np.array([self.ids.get(c, -1) for c in uniques], dtype=np.int64)[index]
-
-    def _load(self, codes: np.ndarray, period: np.ndarray, quantity: np.ndarray) -> None:
+    def _copy(self, codes: np.ndarray, period: np.ndarray, quantity: np.ndarray) -> None:
         if len(codes) == 0:
             return
-        sku_id = self._sku_ids(codes, create=self.create_skus)
+        index, uniques = pd.factorize(codes)
+        missing = [c for c in uniques if c not in self.ids]
+        if missing and self.create_skus:
+            self._create(missing)
+        unique_ids = np.array([self.ids.get(c, -1) for c in uniques], dtype=np.int64)
+        sku_id = unique_ids[index]
         known = sku_id >= 0  # unknown SKUs (creation not allowed) are reported by the pipeline, not loaded
         frame = pd.DataFrame(
             {
@@ -131,55 +123,38 @@ class DemandStream:
         )
         self.rows += dbi.copy_aside(self.connection, saved=self.saved, frame=frame)
 
-    def _prefetch(self, codes: np.ndarray, period: np.ndarray, _quantity: np.ndarray) -> None:
-        sku_id = self._sku_ids(codes, create=False)
-        known = sku_id >= 0
-        if not known.any():
-            return
-        days = np.asarray(period[known], dtype="datetime64[D]").astype(np.int64)
-        skus = np.unique(sku_id[known])
-        self.fetched.append(dbi.fetch_demand_pg(self.connection, "demand", skus, int(days.min()), int(days.max())))
+    def _create(self, codes: list[str]) -> None:
+        """Create SKUs (documented defaults, name = code) for codes no SKU has: one INSERT ... RETURNING."""
+        self.ids.update(insert_new_skus(self.connection, codes=codes))
+        self.created += len(codes)
 
     # --- the end ---------------------------------------------------------------------------------------------------
 
     def complete(self, *, accepted_rows: int, skus_to_create: int) -> Streamed | None:
-        """Load mode: keep the loaded rows when they are exactly the accepted ones (re-creating the keys).
+        """Keep the streamed rows when they are exactly the accepted ones (re-creating the keys), else roll back.
 
-        Returns what was written, or None when the caller must write the ordinary way (nothing loaded remains).
+        Returns what was written, or None when the caller must write the ordinary way (nothing streamed remains).
         """
         self.finish_parsing()
-        if not self.open or self.mode != "load":
+        if not self.open:
             return None
         if self.error is not None or self.rows != accepted_rows or self.created != skus_to_create:
             self.discard()
             return None
         dbi.restore_keys(self.connection, saved=self.saved)
-        self._release()
-        return Streamed(inserted=self.rows, created=self.created)
-
-    def stored(self) -> pd.DataFrame | None:
-        """Prefetch mode: the stored rows read while parsing (sku_id, day, quantity), or None if that failed."""
-        self.finish_parsing()
-        if not self.open or self.mode != "prefetch" or self.error is not None:
-            self.discard()
-            return None
-        self._release()
-        if not self.fetched:
-            return pd.DataFrame({"sku_id": [], "day": [], "quantity": []}).astype({"sku_id": "int64", "day": "int64"})
-        return pd.concat(self.fetched, ignore_index=True).drop_duplicates(["sku_id", "day"], ignore_index=True)
-
-    def _release(self) -> None:
-        self.savepoint.commit()  # RELEASE SAVEPOINT: the work (and the table lock) stay in the import's transaction
+        self.savepoint.commit()
         self.open = False
+        return Streamed(inserted=self.rows, created=self.created)
 
     def discard(self) -> None:
         """Stop the worker and roll back to the savepoint (idempotent)."""
         if not self.open:
             return
-        if self.worker.is_alive():
+        worker = getattr(self, "worker", None)
+        if worker is not None and worker.is_alive():
             self.error = self.error or RuntimeError("discarded")
             self.queue.put(_DONE)
-            self.worker.join()
+            worker.join()
         self.open = False
         self.savepoint.rollback()
 

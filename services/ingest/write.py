@@ -105,16 +105,11 @@ def write_demand(
     period: np.ndarray,
     quantity: np.ndarray,
     progress: Progress | None = None,
-    stored: pd.DataFrame | None = None,
 ) -> dbi.UpsertCounts:
-    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys.
-
-    ``stored``: the stored rows already read (see ``db.ingest.upsert_demand``)."""
+    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys."""
     if progress:
         progress(0.0, "writing demand")
-    counts = dbi.upsert_demand(
-        connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity, stored=stored
-    )
+    counts = dbi.upsert_demand(connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity)
     if progress:
         progress(1.0, "written")
     return counts
