@@ -455,8 +455,10 @@ def _demand_records(
         if stream is not None:
             stream.discard()
         raise
-    # the worker may still be loading the last chunks: planning below does not touch the database, and the
-    # stream is completed (or discarded) before anything else does
+    if stream is not None:
+        # the worker loads the last chunks and re-creates the keys while the import is planned (which does not
+        # touch the database); the stream is completed or discarded before anything else uses the database
+        stream.end_of_input()
     records = DemandRecords(
         code=parsed.values["sku"],
         location=parsed.values.get("location"),
@@ -572,7 +574,12 @@ def _prepare_demand(
     if stream and session.get_bind().dialect.name == "postgresql" and sniffed.lines - 1 >= dbi.BULK_MIN_ROWS:
 
         def start_stream() -> DemandStream | None:
-            return DemandStream.start(session=session, today=_today(), create_skus=options.create_skus)
+            return DemandStream.start(
+                session=session,
+                today=_today(),
+                create_skus=options.create_skus,
+                stop_on_error=options.on_error == "reject",
+            )
 
     if records is None:
         records, fmt_columns, ignored = _demand_records(sniffed, options, errors, progress, start_stream)

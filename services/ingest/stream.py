@@ -3,10 +3,11 @@
 The bulk path (db/ingest.py) copies rows into a table whose keys are set aside, then re-creates the keys. Here the
 copy starts before the whole file is validated: as the parser finishes each chunk, a worker thread copies that
 chunk's valid rows (SKUs created on the way when the import may create them), so the server loads chunk k while
-the client parses chunk k+1. Everything happens inside a SAVEPOINT. When the file is validated the pipeline calls
-:meth:`DemandStream.complete`: if the streamed rows are exactly the accepted rows (the usual case: no duplicate keys)
-the keys are re-created, which re-checks every row, and the savepoint is kept; otherwise (duplicates, a rejected
-file, an error) the savepoint is rolled back and the database is as it was before the import began.
+the client parses chunk k+1; when the last chunk is in, the worker re-creates the keys (which re-checks every row)
+while the client plans the import. Everything happens inside a SAVEPOINT. :meth:`DemandStream.complete` keeps the
+result when the loaded rows are exactly the accepted ones (the usual case: no duplicate keys); otherwise
+(duplicates, a rejected file, an error) it rolls back to the savepoint and the ordinary write runs, so the database
+is as it was before the import began. Under the "reject" policy the load stops at the first rejected row.
 
 Used only for the long layout without a location column, not for dry runs, and only when the file is large
 (``db.ingest.BULK_MIN_ROWS`` lines or more) and the demand table is empty: the cases the bulk path covers.
@@ -30,6 +31,10 @@ from services.ingest import write as w
 _DONE = object()
 
 
+class RejectedRowError(Exception):
+    """The import rejects the whole file: loading it any further would be wasted."""
+
+
 @dataclass(frozen=True)
 class Streamed:
     """What a completed stream wrote: demand rows inserted and SKUs created."""
@@ -41,14 +46,18 @@ class Streamed:
 class DemandStream:
     """Copy validated chunks of a demand file into the empty demand table from a worker thread (see module doc).
 
-    The session's connection belongs to the worker from :meth:`feed`'s first call until :meth:`finish_parsing`
-    returns: the caller must not use the session in between (parsing does not).
+    The session's connection belongs to the worker from :meth:`feed`'s first call until :meth:`finish_parsing`,
+    :meth:`complete` or :meth:`discard` returns: the caller must not use the session in between (parsing and
+    planning do not).
     """
 
-    def __init__(self, *, session: Session, today: np.datetime64, create_skus: bool) -> None:
+    def __init__(self, *, session: Session, today: np.datetime64, create_skus: bool, stop_on_error: bool) -> None:
         self.session = session
         self.today = today
         self.create_skus = create_skus
+        self.stop_on_error = stop_on_error
+        self.restored = False
+        self.ended = False
         self.savepoint = session.begin_nested()
         self.connection: Connection = session.connection()
         self.existing = w.existing_skus(self.connection)  # before anything is created
@@ -70,9 +79,14 @@ class DemandStream:
         self.worker.start()
 
     @classmethod
-    def start(cls, *, session: Session, today: np.datetime64, create_skus: bool) -> DemandStream | None:
-        """A running stream, or None when the demand table is not empty (the ordinary path then writes)."""
-        stream = cls(session=session, today=today, create_skus=create_skus)
+    def start(
+        cls, *, session: Session, today: np.datetime64, create_skus: bool, stop_on_error: bool = False
+    ) -> DemandStream | None:
+        """A running stream, or None when the demand table is not empty (the ordinary path then writes).
+
+        ``stop_on_error``: the import rejects the whole file for one bad row, so stop loading at the first one.
+        """
+        stream = cls(session=session, today=today, create_skus=create_skus, stop_on_error=stop_on_error)
         return stream if stream.open else None
 
     # --- the parser's side -------------------------------------------------------------------------------------
@@ -82,12 +96,21 @@ class DemandStream:
         if self.error is not None or not self.open:
             return
         keep = ok & (values["date"] <= self.today)
+        if self.stop_on_error and not keep.all():
+            self.error = RejectedRowError("a row is rejected: the file will not be imported")
+            return
         self.queue.put((values["sku"][keep], values["date"][keep], values["quantity"][keep]))
 
-    def finish_parsing(self) -> None:
-        """Wait until every chunk handed over is in the table (the connection is the caller's again)."""
-        if self.open and self.worker.is_alive():
+    def end_of_input(self) -> None:
+        """No more chunks: the worker re-creates the keys once the last one is in (returns at once)."""
+        if self.open and not self.ended:
+            self.ended = True
             self.queue.put(_DONE)
+
+    def finish_parsing(self) -> None:
+        """Wait until the worker is done (the connection is the caller's again)."""
+        self.end_of_input()
+        if self.worker.is_alive():
             self.worker.join()
 
     # --- the worker ------------------------------------------------------------------------------------------------
@@ -96,6 +119,7 @@ class DemandStream:
         while True:
             item = self.queue.get()
             if item is _DONE:
+                self._restore()
                 return
             if self.error is not None:
                 continue  # drain: the stream is abandoned, the parser must never block
@@ -103,6 +127,16 @@ class DemandStream:
                 self._copy(*item)
             except BaseException as exc:  # noqa: BLE001 - reported by complete(); the savepoint is rolled back
                 self.error = exc
+
+    def _restore(self) -> None:
+        """Re-create the keys as soon as every row is in (the client plans the import meanwhile)."""
+        if self.error is not None:
+            return
+        try:
+            dbi.restore_keys(self.connection, saved=self.saved)
+            self.restored = True
+        except BaseException as exc:  # noqa: BLE001 - e.g. a duplicate key: complete() rolls back, the pipeline reports
+            self.error = exc
 
     def _copy(self, codes: np.ndarray, period: np.ndarray, quantity: np.ndarray) -> None:
         if len(codes) == 0:
@@ -114,6 +148,8 @@ class DemandStream:
         unique_ids = np.array([self.ids.get(c, -1) for c in uniques], dtype=np.int64)
         sku_id = unique_ids[index]
         known = sku_id >= 0  # unknown SKUs (creation not allowed) are reported by the pipeline, not loaded
+        if self.stop_on_error and not known.all():
+            raise RejectedRowError("an unknown SKU: the file will not be imported")
         frame = pd.DataFrame(
             {
                 "sku_id": sku_id[known],
@@ -138,10 +174,9 @@ class DemandStream:
         self.finish_parsing()
         if not self.open:
             return None
-        if self.error is not None or self.rows != accepted_rows or self.created != skus_to_create:
+        if not self.restored or self.rows != accepted_rows or self.created != skus_to_create:
             self.discard()
             return None
-        dbi.restore_keys(self.connection, saved=self.saved)
         self.savepoint.commit()
         self.open = False
         return Streamed(inserted=self.rows, created=self.created)
@@ -153,7 +188,7 @@ class DemandStream:
         worker = getattr(self, "worker", None)
         if worker is not None and worker.is_alive():
             self.error = self.error or RuntimeError("discarded")
-            self.queue.put(_DONE)
+            self.end_of_input()
             worker.join()
         self.open = False
         self.savepoint.rollback()
