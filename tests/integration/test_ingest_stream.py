@@ -101,9 +101,9 @@ def test_rejected_file_leaves_nothing_behind(session: Session, tmp_path: Path, s
     assert stored(session) == [] and session.scalar(select(func.count()).select_from(Sku)) == 0
     assert session.scalar(select(ImportBatch.status)) == "rejected"
     if postgres(session):
-        assert small_stream and small_stream[0].rows > 0  # it had started loading, then rolled back
-        assert isinstance(small_stream[0].error, stream_module.RejectedRowError)  # and stopped at the bad row
-        assert small_stream[0].rows < 24 and not small_stream[0].restored
+        # it had started loading (how far the worker got is a race), stopped at the bad row and rolled back
+        assert small_stream and isinstance(small_stream[0].error, stream_module.RejectedRowError)
+        assert small_stream[0].rows <= 24 and not small_stream[0].restored
 
 
 def test_skip_policy_keeps_only_good_rows(session: Session, tmp_path: Path) -> None:
