@@ -4,6 +4,15 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
 
 - ``stockout_risk``: demand > 0 and either the inventory position (on hand + on order) is at or below the reorder
   point (> 0), or the on-hand cover (days) is shorter than the lead time (days).
+  One-shot SKUs (``one_shot``: a seasonal / one-time buy that is not replenished, ordered with the newsvendor
+  quantity) have no reorder point to fall below and no replenishment whose lead time the cover must bridge, so
+  neither test applies to them. DESIGN.md section 4 defines stockout risk as stock that will not last until
+  replenishment can arrive; for a buy that is not replenished that horizon is the season (the forecast horizon).
+  A one-shot SKU is therefore ``stockout_risk`` when demand > 0 and its position is below
+  min(newsvendor quantity, expected season demand mu_h) (> 0): the position is expected to sell out within the
+  season (position < mu_h) *and* the newsvendor buy would add stock (position < Q*), so the status never asks for
+  an order the policy does not place. A missing newsvendor quantity (no price) leaves mu_h alone. Source of the
+  one-shot policy: Silver, Pyke & Thomas (2017) chapter 10 (style goods); Snyder & Shen (2019) section 4.3.
 - ``surge``: the mean demand of the last ``recent_periods`` is above the forecast for those periods by at least
   ``surge_z`` standard errors: z = (recent - expected) / (sigma / sqrt(recent_periods)), sigma = max(forecast-error
   sigma, sqrt(expected)) (a Poisson floor so a near-perfect backtest does not make every wiggle a surge).
@@ -85,6 +94,10 @@ def health_status(
     low_velocity_ratio: float = 0.3,
     dead_after_periods: int = 13,
     overstock_cover_multiple: float = 3.0,
+    one_shot: Any = False,
+    newsvendor_qty: Any = np.nan,
+    season_demand: Any = np.nan,
+    season_periods: int | None = None,
 ) -> HealthResult:
     """Classify each SKU's health (see the module docstring for the rules and precedence).
 
@@ -106,6 +119,14 @@ def health_status(
         Periods since the last period with demand > 0 (history length if never).
     days_per_period
         Days in one period (7 for weekly data).
+    one_shot
+        True for one-shot (seasonal, not replenished) SKUs: their stockout test is the season rule of the module
+        docstring instead of the reorder point and lead-time cover (default False for every SKU).
+    newsvendor_qty, season_demand
+        For the one-shot SKUs: the newsvendor quantity Q* and the expected demand over the season (the horizon),
+        in units (NaN where unknown).
+    season_periods
+        Periods in the season (the forecast horizon), quoted in the one-shot reasons.
 
     Returns
     -------
@@ -125,6 +146,14 @@ def health_status(
     sig = _vec("sigma", sigma, n)
     lt = _vec("lead_time_periods", lead_time_periods, n)
     since = _vec("periods_since_last_sale", periods_since_last_sale, n)
+    try:
+        shot = np.broadcast_to(np.asarray(one_shot, dtype=bool), (n,))
+    except ValueError:
+        raise ValueError(f"one_shot must have {n} values, got shape {np.shape(one_shot)}") from None
+    nv = _vec("newsvendor_qty", newsvendor_qty, n)
+    mu_season = _vec("season_demand", season_demand, n)
+    if season_periods is not None and not season_periods > 0:
+        raise ValueError(f"season_periods must be > 0, got {season_periods!r}")
     if not days_per_period > 0:
         raise ValueError(f"days_per_period must be > 0, got {days_per_period!r}")
     for name, val in (
@@ -151,9 +180,11 @@ def health_status(
     z = np.where(np.isfinite(recent), z, np.nan)
     lt_days = lt * days_per_period
 
-    below_rop = has_demand & (rop > 0) & (position <= rop)
-    short_cover = has_demand & (days_cover < lt_days)
-    c_stockout = below_rop | short_cover
+    below_rop = ~shot & has_demand & (rop > 0) & (position <= rop)
+    short_cover = ~shot & has_demand & (days_cover < lt_days)
+    season_need = np.fmin(nv, mu_season)  # NaN only when both are unknown
+    short_season = shot & has_demand & (season_need > 0) & (position < season_need)
+    c_stockout = below_rop | short_cover | short_season
     c_surge = (recent > 0) & (z >= surge_z)
     c_dead = (since >= dead_after_periods) & (position > 0)
     c_over = (position > 0) & (cover > overstock_cover_multiple * target)
@@ -170,9 +201,16 @@ def health_status(
     )
     cover, target, days_cover, lt_days, since = (a.tolist() for a in (cover, target, days_cover, lt_days, since))
     flag_rop, flag_cover, flag_demand = below_rop.tolist(), short_cover.tolist(), has_demand.tolist()
+    flag_shot, nv, mu_season = shot.tolist(), nv.tolist(), mu_season.tolist()
+    season = f"{season_periods}-period season" if season_periods else "season"
     for i in range(n):
         s = status[i]
-        if s == "stockout_risk":
+        if s == "stockout_risk" and flag_shot[i]:
+            reasons[i] = (
+                f"One-shot buy: on hand {f(oh[i])} + on order {f(oo[i])} is below the {season}'s expected demand "
+                f"{f(mu_season[i])} and the newsvendor quantity {f(nv[i])}"
+            )
+        elif s == "stockout_risk":
             parts = []
             if flag_rop[i]:
                 parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is at or below the reorder point {f(rop[i])}")
@@ -209,6 +247,11 @@ def health_status(
             reasons[i] = (
                 f"No forecast demand ({f(d[i])}/period) and no stock (position {f(position[i])}); "
                 f"last sale {int(since[i])} periods ago"
+            )
+        elif flag_shot[i]:
+            reasons[i] = (
+                f"One-shot buy: position {f(position[i])} vs the {season}'s expected demand {f(mu_season[i])} and "
+                f"newsvendor quantity {f(nv[i])}; recent {f(recent[i])}/period vs forecast {f(ref[i])} (z = {z[i]:.1f})"
             )
         else:
             reasons[i] = (

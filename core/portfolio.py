@@ -30,7 +30,8 @@ period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi
 - excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot).
 - value_at_risk: :func:`core.kpi.value_at_risk` (lost margin over the lead time for stockout_risk, excess value for
   overstock, on-hand value for dead_stock).
-- status / status_reason / surge_z: :func:`core.health.health_status` (rules and precedence there).
+- status / status_reason / surge_z: :func:`core.health.health_status` (rules and precedence there; one-shot SKUs
+  are judged against the season -- newsvendor quantity and horizon demand -- instead of the reorder point).
 """
 
 from __future__ import annotations
@@ -603,6 +604,10 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         low_velocity_ratio=settings.low_velocity_ratio,
         dead_after_periods=settings.dead_after_periods,
         overstock_cover_multiple=settings.overstock_cover_multiple,
+        one_shot=one_shot,
+        newsvendor_qty=nv,
+        season_demand=mu_h,
+        season_periods=settings.horizon,
     )
     inv_value = np.maximum(on_hand, 0.0) * cost
     max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)

@@ -133,3 +133,75 @@ def test_critical_ratio_formula_and_bad_horizon() -> None:
             horizon_years=-1.0,
             service_level=np.full(1, 0.9),
         )
+
+
+def _health(**kwargs):
+    from core.health import health_status
+
+    base = {
+        "on_hand": [100.0, 100.0, 100.0, 100.0],
+        "on_order": 0.0,
+        "reorder_point": 500.0,  # every position is far below the reorder point
+        "safety_stock": 50.0,
+        "forecast_per_period": 10.0,
+        "expected_recent": 10.0,
+        "demand_recent": 10.0,
+        "demand_baseline": 10.0,
+        "sigma": 2.0,
+        "lead_time_periods": 20.0,  # cover 10 periods < lead time 20: short cover too
+        "periods_since_last_sale": 0,
+        "days_per_period": 7.0,
+    }
+    base.update(kwargs)
+    return health_status(**base)
+
+
+def test_one_shot_stockout_risk_is_judged_against_the_season_not_the_reorder_point() -> None:
+    # SKUs: [replenished, one-shot covered, one-shot short (Q* > mu_h), one-shot short but Q* below the position]
+    result = _health(
+        one_shot=[False, True, True, True],
+        newsvendor_qty=[np.nan, 120.0, 150.0, 90.0],
+        season_demand=[np.nan, 95.0, 130.0, 130.0],
+        season_periods=13,
+    )
+    assert result.status[0] == "stockout_risk" and "reorder point 500" in result.reason[0]
+    # position 100 >= expected season demand 95: the season is covered (the 20-unit top-up is not a stockout risk)
+    assert result.status[1] == "normal"
+    assert "reorder point" not in result.reason[1] and "newsvendor quantity 120" in result.reason[1]
+    # position 100 below both 130 (expected demand) and 150 (Q*): expected to sell out, and the buy adds stock
+    assert result.status[2] == "stockout_risk"
+    assert result.reason[2] == (
+        "One-shot buy: on hand 100 + on order 0 is below the 13-period season's expected demand 130 and the "
+        "newsvendor quantity 150"
+    )
+    # expected to sell out (100 < 130) but the newsvendor buys nothing more (Q* 90 < 100): not a stockout alert
+    assert result.status[3] == "normal"
+
+
+def test_one_shot_health_without_a_price_uses_the_season_demand_and_checks_shapes() -> None:
+    result = _health(one_shot=True, newsvendor_qty=np.nan, season_demand=[90.0, 110.0, 0.0, np.nan])
+    assert list(result.status) == ["normal", "stockout_risk", "normal", "normal"]
+    with pytest.raises(ValueError, match="one_shot"):
+        _health(one_shot=[True, False])
+    with pytest.raises(ValueError, match="season_periods"):
+        _health(one_shot=True, season_periods=0)
+
+
+def test_engine_status_of_a_covered_one_shot_sku_does_not_quote_the_reorder_point() -> None:
+    """The GS-00018 case: a long lead time puts the reorder point above the season's demand, and a one-shot SKU that
+    covers its season read "stockout risk ... below the reorder point" next to a small newsvendor top-up."""
+    history, sku = _one(12.0, 5.0, 1.0, on_hand=0.0, moq=0.0, multiple=1.0)
+    sku.loc[0, "lead_time_mean_days"] = 140.0  # 20 weeks: longer than the 13-week season
+    _, q_star, mu_h = _hand_newsvendor(history, price=12.0, cost=5.0, salvage=1.0)
+    assert q_star > mu_h  # margin 7 vs overage ~4: the buy covers more than the expected demand
+    sku.loc[0, "on_hand"] = mu_h + 1.0 - 10.0  # position just above the season's expected demand, below Q*
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["inventory_position"] < row["reorder_point"]  # the replenishment rule would call it stockout risk
+    assert row["recommended_qty"] > 0 and row["order_policy"] == "newsvendor"
+    assert row["status"] != "stockout_risk" and "reorder point" not in row["status_reason"]
+    plain = _batch(sku.assign(one_shot=False), history, ["POOL"]).snapshot.loc["POOL"]
+    assert plain["status"] == "stockout_risk" and "reorder point" in plain["status_reason"]
+    sku.loc[0, "on_hand"] = mu_h - 20.0 - 10.0  # below the expected season demand: stockout risk, quoting it
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["status"] == "stockout_risk" and row["status_reason"].startswith("One-shot buy: on hand ")
+    assert f"newsvendor quantity {row['newsvendor_qty']:,.0f}" in row["status_reason"]
