@@ -17,6 +17,7 @@ from urllib.parse import quote
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from reports.formatting import NO_CHANGE, signed_change
 from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
 
 STATUS_ORDER = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
@@ -118,16 +119,12 @@ def fmt_kpi(kind: str, value: float | None) -> str:
     return fmt_number(value, 1)
 
 
-NO_CHANGE = "no change"
-
-
 def fmt_delta(kpi: Kpi) -> str:
-    """The change since the previous run, in the KPI's unit (``+3``, ``-$12.4k``, ``+1.2 pp``)."""
+    """The change since the previous run, in the KPI's unit (``+3``, ``-$12.4k``, ``+1.2 pp``); ``"no change"`` when
+    it rounds to zero at display precision (:func:`reports.formatting.signed_change`, the PDF briefings' rule too)."""
     delta = kpi.delta
     if delta is None:
         return ""
-    if abs(delta) < 1e-9:
-        return NO_CHANGE
     if kpi.kind == "count":
         size = f"{abs(round(delta)):,}"
     elif kpi.kind == "money":
@@ -138,9 +135,7 @@ def fmt_delta(kpi: Kpi) -> str:
         size = f"{abs(delta):,.0f}"
     else:
         size = f"{abs(delta):,.1f}"
-    if not any(ch in "123456789" for ch in size):  # below display precision: not "-0.0 pp" in red
-        return NO_CHANGE
-    return ("+" if delta > 0 else "-") + size
+    return signed_change(delta, size)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Charts come from :mod:`reports.charts` as SVG and are embedded as vectors.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from reports.data import (
     FvaRow,
     MethodNotes,
     Mover,
+    PolicyCard,
     PortfolioBriefing,
     PortfolioKpis,
     PurchaseOrderLine,
@@ -33,6 +35,7 @@ from reports.data import (
 from reports.fonts import REPLACEMENT_CHAR, FontSet, font_set
 from reports.formatting import (
     MISSING,
+    NO_CHANGE,
     fmt_change,
     fmt_date,
     fmt_datetime,
@@ -44,6 +47,7 @@ from reports.formatting import (
     fmt_pct,
     fmt_qty,
     fmt_signed_pct,
+    rounds_to_zero,
 )
 from reports.theme import BRAND, STATUS_ORDER, hex_to_rgb, status_color, status_label, tint
 
@@ -507,8 +511,10 @@ def _fmt_kpi(value: float | None, kind: str, symbol: str) -> str:
     return fmt_num(value, 1)
 
 
-def _change_color(current: float | None, previous: float | None, better: str | None) -> str:
-    if better is None or current is None or previous is None or current == previous:
+def _change_color(current: float | None, previous: float | None, better: str | None, *, text: str = "") -> str:
+    """Green when the KPI improved, red when it worsened, grey when neither or when the change ``text`` reads
+    "no change" (below display precision: the Watchtower's rule)."""
+    if better is None or current is None or previous is None or current == previous or text == NO_CHANGE:
         return BRAND["muted"]
     improved = (current > previous) == (better == "up")
     return BRAND["good"] if improved else BRAND["bad"]
@@ -536,10 +542,11 @@ def _kpi_section(
             row.cell(label)
             row.cell(_fmt_kpi(cur, kind, symbol), align="RIGHT", style=FontFace(emphasis="BOLD"))
             row.cell(_fmt_kpi(prev, kind, symbol), align="RIGHT", style=FontFace(color=_rgb(BRAND["muted"])))
+            change = fmt_change(cur, prev, kind=kind, symbol=symbol)
             row.cell(
-                fmt_change(cur, prev, kind=kind, symbol=symbol),
+                change,
                 align="RIGHT",
-                style=FontFace(color=_rgb(_change_color(cur, prev, better))),
+                style=FontFace(color=_rgb(_change_color(cur, prev, better, text=change))),
             )
     y_table_end = pdf.get_y()
     if show_chart:
@@ -582,7 +589,7 @@ def _status_tiles(pdf: _BriefingPDF, kpis: PortfolioKpis, previous: PortfolioKpi
         pdf.set_text_color(*_rgb(BRAND["muted"]))
         if previous is not None:
             change = fmt_change(count, previous.count(status), kind="count")
-            note = f"{change} vs previous" if change != "+0" else "unchanged"
+            note = f"{change} vs previous" if change != NO_CHANGE else "unchanged"
         else:
             share = count / kpis.sku_count if kpis.sku_count else 0.0
             note = f"{share:.0%} of SKUs"
@@ -664,18 +671,13 @@ def _movers_section(pdf: _BriefingPDF, rows: Sequence[Mover]) -> None:
             row.cell(m.name)
             row.cell(fmt_num(m.demand_recent, 1), align="RIGHT")
             row.cell(fmt_num(m.demand_baseline, 1), align="RIGHT")
-            up = not is_missing(m.change_pct) and m.change_pct > 0  # type: ignore[operator]
-            color = (
-                status_color("surge")
-                if up
-                else status_color("low_velocity")
-                if not is_missing(m.change_pct) and m.change_pct < 0
-                else BRAND["muted"]
-            )  # type: ignore[operator]
-            arrow = "\u25b2 " if up else "\u25bc " if color != BRAND["muted"] else ""
-            row.cell(
-                arrow + fmt_signed_pct(m.change_pct), align="RIGHT", style=FontFace(emphasis="BOLD", color=_rgb(color))
-            )
+            text = fmt_signed_pct(m.change_pct)
+            # "+0%" is neither up nor down; "new" (no baseline) is up
+            moved = not is_missing(m.change_pct) and (math.isinf(m.change_pct) or not rounds_to_zero(text))  # type: ignore[arg-type]
+            up = moved and m.change_pct > 0  # type: ignore[operator]
+            color = status_color("surge") if up else status_color("low_velocity") if moved else BRAND["muted"]
+            arrow = "\u25b2 " if up else "\u25bc " if moved else ""
+            row.cell(arrow + text, align="RIGHT", style=FontFace(emphasis="BOLD", color=_rgb(color)))
 
 
 def _purchase_order_section(
@@ -749,12 +751,12 @@ def _fva_section(pdf: _BriefingPDF, rows: Sequence[FvaRow]) -> None:
             row.cell(r.group)
             row.cell(fmt_pct(r.stat_wape), align="RIGHT")
             row.cell(fmt_pct(r.override_wape), align="RIGHT")
-            color = (
-                BRAND["muted"]
-                if is_missing(r.fva_points) or r.fva_points == 0
-                else (BRAND["good"] if r.fva_points > 0 else BRAND["bad"])
-            )  # type: ignore[operator]
             text = MISSING if is_missing(r.fva_points) else f"{r.fva_points:+.1f}"
+            if rounds_to_zero(text):  # "-0.0" is neither a gain nor a loss
+                text = "0.0" if text != MISSING else text
+            color = (
+                BRAND["muted"] if rounds_to_zero(text) else (BRAND["good"] if r.fva_points > 0 else BRAND["bad"])  # type: ignore[operator]
+            )
             row.cell(text, align="RIGHT", style=FontFace(emphasis="BOLD", color=_rgb(color)))
 
 
@@ -790,7 +792,8 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
     Sections: cover block; status banner with its reason; SKU master and stock / order facts; demand history
     with forecast band and overrides; projected stock path with safety stock, reorder point and the recommended
     order; policy card (classification, service level, lead time and its source, safety stock, reorder point,
-    EOQ, newsvendor quantity, reorder-point method and why); forecast model with its accuracy and the runners-up;
+    EOQ, newsvendor quantity, order policy -- one-shot (newsvendor) with its critical ratio and horizon demand, or
+    replenishment --, reorder-point method and why); forecast model with its accuracy and the runners-up;
     commentary.
 
     Parameters
@@ -976,6 +979,7 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
         ("Reorder point", fmt_qty(p.reorder_point)),
         ("EOQ", fmt_qty(p.eoq)),
         ("Newsvendor quantity", fmt_qty(p.newsvendor_qty)),
+        *_order_policy_rows(p, grain=data.sku.grain),
     ]
     forecast = [
         ("Chosen model", p.forecast_model or MISSING),
@@ -992,3 +996,28 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
     pdf.set_text_color(*_rgb(BRAND["primary"]))
     pdf.cell(0, 4.5, f"Reorder point method: {p.rop_method or MISSING}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.paragraph(p.rop_method_reason or MISSING, size=SMALL_SIZE + 0.5)
+    if p.one_shot:
+        pdf.paragraph(ONE_SHOT_NOTE, size=SMALL_SIZE, color=BRAND["muted"])
+
+
+ONE_SHOT_POLICY = "One-shot (newsvendor)"
+REPLENISHMENT_POLICY = "Replenishment"
+ONE_SHOT_NOTE = (
+    "One-shot buy: ordered once with the newsvendor quantity less the inventory position; "
+    "the reorder point does not trigger it."
+)
+_PERIOD_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
+def _order_policy_rows(p: PolicyCard, *, grain: str) -> list[tuple[str, str]]:
+    """The policy card's order policy rows, as on the SKU page: a one-shot SKU is ordered by the newsvendor (its
+    critical ratio and the demand over the forecast horizon), the others are replenished from the reorder point."""
+    if not p.one_shot:
+        return [("Order policy", REPLENISHMENT_POLICY)]
+    rows = [("Order policy", ONE_SHOT_POLICY), ("Critical ratio", fmt_num(p.critical_ratio, 2))]
+    demand = fmt_int(p.horizon_demand)
+    if p.horizon_periods and not is_missing(p.horizon_demand):
+        unit = _PERIOD_UNITS.get(grain, "period")
+        demand += f" over {p.horizon_periods} {unit}{'s' if p.horizon_periods != 1 else ''}"
+    rows.append(("Horizon demand", demand))
+    return rows

@@ -343,6 +343,11 @@ class PolicyCard:
 
     ``service_level`` is a fraction; lead times are in days; quantities in units; ``runners_up`` are
     ``(model, MASE)`` pairs of the models that were not chosen, best first.
+
+    The order policy follows :class:`services.sku_detail.SkuDetail`: ``one_shot`` (a seasonal / one-time buy ordered
+    with the newsvendor quantity instead of a reorder point) and its ``critical_ratio`` (the newsvendor alpha*, None
+    for other SKUs); ``horizon_demand`` is the forecast demand over the ``horizon_periods`` forecast periods
+    (forecast per period x periods, the engine's mu_h).
     """
 
     demand_class: str
@@ -364,6 +369,10 @@ class PolicyCard:
     bias: float | None
     runners_up: Sequence[tuple[str, float]] = ()
     days_of_cover: float | None = None
+    one_shot: bool = False
+    critical_ratio: float | None = None
+    horizon_demand: float | None = None
+    horizon_periods: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

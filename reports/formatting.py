@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 MISSING = "\u2013"  # en dash
 INFINITY = "\u221e"
+NO_CHANGE = "no change"
 
 
 def _missing(value: float | None) -> bool:
@@ -114,6 +115,21 @@ def fmt_datetime(value: datetime | None) -> str:
     return text
 
 
+def rounds_to_zero(text: str) -> bool:
+    """True when a formatted number shows no non-zero digit (``"0.0 pp"``, ``"$0"``, ``"+0%"``): the value is below
+    display precision, so it must not read as a rise or a fall (no sign, arrow or red / green)."""
+    return not any(ch in "123456789" for ch in text)
+
+
+def signed_change(delta: float, magnitude: str) -> str:
+    """A change as shown next to a KPI: ``magnitude`` (the formatted ``abs(delta)``, e.g. ``"1.2 pp"``) with the sign
+    of ``delta``, or :data:`NO_CHANGE` when the magnitude rounds to zero at display precision (``-0.0 pp`` is not a
+    fall). One rule for the Watchtower tiles and the PDF briefings."""
+    if rounds_to_zero(magnitude):
+        return NO_CHANGE
+    return ("+" if delta > 0 else "-") + magnitude
+
+
 def fmt_change(current: float | None, previous: float | None, *, kind: str, symbol: str = "$") -> str:
     """Change of a KPI against the previous run.
 
@@ -123,21 +139,26 @@ def fmt_change(current: float | None, previous: float | None, *, kind: str, symb
         ``"count"`` (``+12``), ``"money"`` (``+$1,234 (+4.5%)``; compact from a million: ``+$8.84M (+310.6%)``),
         ``"fraction"`` (percentage points, ``+1.2 pp``)
         or ``"number"`` (``+0.3``).
+
+    Returns
+    -------
+    str
+        The signed change, :data:`NO_CHANGE` when it rounds to zero at display precision (see :func:`signed_change`),
+        or an en dash when a value is missing.
     """
     if _missing(current) or _missing(previous):
         return MISSING
     delta = current - previous  # type: ignore[operator]
     if kind == "count":
-        return f"{round(delta):+,}"
+        return signed_change(delta, f"{abs(round(delta)):,}")
     if kind == "money":
-        sign = "+" if delta >= 0 else "-"
         amount = fmt_money_compact(abs(delta), symbol) if abs(delta) >= 1e6 else f"{symbol}{abs(round(delta)):,}"
-        text = f"{sign}{amount}"
-        if previous:
+        text = signed_change(delta, amount)
+        if previous and text != NO_CHANGE:
             text += f" ({delta / abs(previous) * 100:+.1f}%)"  # type: ignore[arg-type]
         return text
     if kind == "fraction":
-        return f"{delta * 100:+.1f} pp"
+        return signed_change(delta, f"{abs(delta) * 100:.1f} pp")
     if kind == "number":
-        return f"{delta:+,.1f}"
+        return signed_change(delta, f"{abs(delta):,.1f}")
     raise ValueError(f"kind must be count, money, fraction or number, got {kind!r}")

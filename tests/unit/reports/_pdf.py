@@ -19,8 +19,9 @@ def page_texts(pdf: bytes) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in reader.pages]
 
 
-def render_pages(pdf: bytes, *, dpi: int = 40) -> list[Image.Image]:
-    """Every page as a greyscale image; skips the test when pdftoppm (poppler-utils) is not installed."""
+def render_pages(pdf: bytes, *, dpi: int = 40, mode: str = "L") -> list[Image.Image]:
+    """Every page as an image (greyscale unless ``mode`` says otherwise, e.g. ``"RGB"``); skips the test when
+    pdftoppm (poppler-utils) is not installed."""
     exe = shutil.which("pdftoppm")
     if exe is None:
         pytest.skip("pdftoppm not installed (apt-get install -y poppler-utils): page rendering not checked")
@@ -29,7 +30,7 @@ def render_pages(pdf: bytes, *, dpi: int = 40) -> list[Image.Image]:
         source.write_bytes(pdf)
         subprocess.run([exe, "-r", str(dpi), "-png", str(source), str(Path(folder) / "page")], check=True, timeout=60)
         files = sorted(Path(folder).glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
-        return [Image.open(f).convert("L").copy() for f in files]
+        return [Image.open(f).convert(mode).copy() for f in files]
 
 
 def assert_not_blank(image: Image.Image) -> None:
