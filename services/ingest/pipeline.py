@@ -271,18 +271,16 @@ def resolve_skus(
     ids = dict(zip(existing["code"], existing["id"], strict=True))
     where = dict(zip(existing["code"], existing["location"], strict=True))
     n = len(code)
-    loc = location if location is not None else np.full(n, None, dtype=object)
-    pairs = pd.DataFrame({"code": code, "location": loc})[ok]
     index = np.full(n, -1, dtype=np.int64)
     unknown = np.zeros(n, dtype=bool)
     codes: list[str] = []
     locations: list[str | None] = []
     new: list[bool] = []
-    if pairs.empty:
+    if not ok.any():
         return SkuPlan(index, codes, locations, np.zeros(0, dtype=bool), ids), unknown
     if location is None:
         # without a location a code is its SKU: a known one, or a new one when creation is allowed
-        pair_codes, unique_codes = pd.factorize(pairs["code"].to_numpy())
+        pair_codes, unique_codes = pd.factorize(code[ok])
         known = pd.Index(existing["code"]).get_indexer(unique_codes) >= 0
         keep = known | create
         pair_target = np.where(keep, np.cumsum(keep) - 1, -1)
@@ -291,6 +289,7 @@ def resolve_skus(
         unknown[rows] = pair_target[pair_codes] < 0
         codes = [str(c) for c in unique_codes[keep]]
         return SkuPlan(index, codes, [None] * len(codes), ~known[keep], ids), unknown
+    pairs = pd.DataFrame({"code": code, "location": location})[ok]
     pair_codes, keyed = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna({"location": ""})))
     uniques = list(keyed)
     per_code = pairs.groupby("code")["location"].nunique(dropna=True)

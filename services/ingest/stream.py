@@ -99,7 +99,10 @@ class DemandStream:
         if self.stop_on_error and not keep.all():
             self.error = RejectedRowError("a row is rejected: the file will not be imported")
             return
-        self.queue.put((values["sku"][keep], values["date"][keep], values["quantity"][keep]))
+        if keep.all():
+            self.queue.put((values["sku"], values["date"], values["quantity"]))
+        else:
+            self.queue.put((values["sku"][keep], values["date"][keep], values["quantity"][keep]))
 
     def end_of_input(self) -> None:
         """No more chunks: the worker re-creates the keys once the last one is in (returns at once)."""
@@ -148,13 +151,15 @@ class DemandStream:
         unique_ids = np.array([self.ids.get(c, -1) for c in uniques], dtype=np.int64)
         sku_id = unique_ids[index]
         known = sku_id >= 0  # unknown SKUs (creation not allowed) are reported by the pipeline, not loaded
-        if self.stop_on_error and not known.all():
-            raise RejectedRowError("an unknown SKU: the file will not be imported")
+        if not known.all():
+            if self.stop_on_error:
+                raise RejectedRowError("an unknown SKU: the file will not be imported")
+            sku_id, period, quantity = sku_id[known], period[known], quantity[known]
         frame = pd.DataFrame(
             {
-                "sku_id": sku_id[known],
-                "period": np.asarray(period[known], dtype="datetime64[D]").astype("datetime64[s]"),
-                "quantity": np.asarray(quantity[known], dtype=np.float64),
+                "sku_id": sku_id,
+                "period": np.asarray(period, dtype="datetime64[D]").astype("datetime64[s]"),
+                "quantity": np.asarray(quantity, dtype=np.float64),
             }
         )
         self.rows += dbi.copy_aside(self.connection, saved=self.saved, frame=frame)
