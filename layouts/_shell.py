@@ -1,4 +1,5 @@
-"""The frame around every page: navbar with every page, the signed-in user, and the page container."""
+"""The frame around every page: navbar with the pages the signed-in user may open, the user, and the page
+container."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dash import dcc, html
 from flask_login import current_user
 
 from layouts import _ids as ids
+from services.users import has_role
 
 NAV_ITEMS = [
     ("Watchtower", "/"),
@@ -19,6 +21,21 @@ NAV_ITEMS = [
     ("Briefings", "/briefings"),
     ("Admin", "/admin"),
 ]
+# the role a link needs to be shown (the page itself still checks it: /admin renders "needs the admin role")
+NAV_ROLES = {"/admin": "admin"}
+# links that stay highlighted on their sub-pages: "SKU detail" on /sku/<code> (Dash matches by prefix)
+NAV_PARTIAL = {"/sku"}
+
+
+def nav_items(role: str | None) -> list[tuple[str, str]]:
+    """The navbar's ``(label, href)`` links a user with ``role`` may open (None: signed out)."""
+    return [(label, href) for label, href in NAV_ITEMS if href not in NAV_ROLES or has_role(role, NAV_ROLES[href])]
+
+
+def nav_link(label: str, href: str) -> dbc.NavLink:
+    """A navbar link, highlighted on its page (and its sub-pages for :data:`NAV_PARTIAL`); the browser updates the
+    highlight on every client-side page change."""
+    return dbc.NavLink(label, href=href, active="partial" if href in NAV_PARTIAL else "exact")
 
 
 def navbar() -> dbc.Navbar:
@@ -42,7 +59,7 @@ def navbar() -> dbc.Navbar:
             [
                 dbc.NavbarBrand("Inventory Command Center", href="/", className="fw-semibold"),
                 dbc.Nav(
-                    [dbc.NavItem(dbc.NavLink(label, href=href, active="exact")) for label, href in NAV_ITEMS],
+                    [dbc.NavItem(nav_link(label, href)) for label, href in nav_items(user.role if user else None)],
                     className="me-auto",
                     navbar=True,
                     id=ids.SHELL_NAV,

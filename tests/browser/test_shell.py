@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 PAGES = ["/", "/sku", "/risk", "/profit", "/orders", "/data", "/briefings", "/admin", "/account"]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -33,3 +34,49 @@ def test_login_page_then_wrong_password(browser, live_server) -> None:
     page.click("button[type=submit]")
     assert "not correct" in page.content()
     context.close()
+
+
+def _nav_labels(page) -> list[str]:
+    return [t.strip() for t in page.locator("#shell-nav .nav-link").all_inner_texts()]
+
+
+@pytest.mark.parametrize("role", ["viewer", "planner"])
+def test_admin_link_only_for_admins(page_as, role: str) -> None:
+    """Viewers and planners saw an "Admin" link that led to a "needs the admin role" page."""
+    page = page_as(role)
+    page.goto("/")
+    labels = _nav_labels(page.page)
+    assert "Watchtower" in labels and "Briefings" in labels and "Admin" not in labels
+    assert page.page.locator('#shell-nav a[href="/admin"]').count() == 0
+    page.goto("/admin")  # typing the address still reaches the server-side guard
+    assert page.page.locator("text=needs the admin role").count() >= 1
+    page.assert_no_console_errors()
+
+
+def test_admin_sees_the_admin_link(page_as) -> None:
+    page = page_as("admin")
+    page.goto("/")
+    assert "Admin" in _nav_labels(page.page)
+    page.page.click('#shell-nav a[href="/admin"]')
+    page.page.wait_for_url("**/admin")
+    expect(page.page.locator("#shell-nav .nav-link.active")).to_have_text(["Admin"])
+
+
+def test_sku_detail_link_active_on_a_sku_page(page_as) -> None:
+    """ "SKU detail" was not highlighted on /sku/<code>; it must be, on a direct load and after in-app navigation."""
+    from db.models import Sku
+    from db.session import session_scope
+
+    with session_scope() as session:
+        code = session.query(Sku.code).order_by(Sku.code).limit(1).scalar()
+    page = page_as("viewer")
+    page.goto(f"/sku/{code}")
+    active = page.page.locator("#shell-nav .nav-link.active")
+    expect(active).to_have_text(["SKU detail"])
+    page.page.click('#shell-nav a[href="/risk"]')  # client-side page change: the highlight follows
+    page.page.wait_for_url("**/risk")
+    expect(active).to_have_text(["Risk engine"])
+    page.page.click('#shell-nav a[href="/sku"]')
+    page.page.wait_for_url("**/sku")
+    expect(active).to_have_text(["SKU detail"])
+    page.assert_no_console_errors()
