@@ -309,6 +309,23 @@ def export(_csv: int | None, _zip: int | None) -> Any:
 # --- SKU page: forecast overrides -------------------------------------------------------------------------------------
 
 
+def _also_recomputed(summary: Any) -> str:
+    """ ", with 2 other SKUs edited since the previous run; the other 120 SKUs are unchanged" for a partial run."""
+    from services.recompute import scope_counts
+
+    counts = scope_counts(getattr(summary, "scope", None))
+    if counts is None:
+        return ""
+    parts = []
+    if counts.edited:
+        parts.append(
+            f"with {counts.edited:,} other {'SKU' if counts.edited == 1 else 'SKUs'} edited since the previous run"
+        )
+    if counts.carried:
+        parts.append(f"the other {counts.carried:,} SKUs are unchanged")
+    return (" (" + "; ".join(parts) + ")") if parts else ""
+
+
 def save_override(
     *, code: str, periods: list[str] | None, qty: Any, reason: str | None, user: str
 ) -> tuple[Any, Any, Any, Any, Any]:
@@ -322,10 +339,11 @@ def save_override(
                 session=session, code=code, periods=periods or [], qty=amount, reason=reason or "", user=user
             )
         recomputed = ""
-        try:  # this SKU alone (a partial run: the other SKUs are carried forward)
+        try:  # this SKU (and any SKU edited since the last run) alone: a partial run carries the others forward
             with session_scope() as session:
-                ovr.recompute_after_override(session=session, code=code, user=user)
-            recomputed = " The SKU was recomputed with it: reload the page to see the new forecast and order."
+                summary = ovr.recompute_after_override(session=session, code=code, user=user)
+            recomputed = " The SKU was recomputed with it" + _also_recomputed(summary)
+            recomputed += ": reload the page to see the new forecast and order."
         except UserFacingError as exc:
             recomputed = f" The recompute failed ({exc}); the next recompute uses the override."
         with session_scope() as session:

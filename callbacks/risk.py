@@ -388,12 +388,19 @@ def scope_href(scope: svc.Scope) -> str:
 
 
 def recompute_message(summary: Any) -> str:
-    """ "Recomputed N SKUs in S s." (partial runs: how many were recomputed and how many carried forward)."""
-    scope = getattr(summary, "scope", None) or {}
-    if scope.get("partial"):
-        carried = int(scope.get("carried_skus") or 0)
-        kept = f"; the other {carried:,} SKUs are unchanged" if carried else ""
-        return f"Recomputed {int(scope.get('sku_count') or 0):,} SKUs in {summary.seconds:.0f} s{kept}."
+    """ "Recomputed N SKUs in S s." (partial runs: how many were recomputed, how many of them because their master
+    data was edited since the previous run, and how many were carried forward unchanged)."""
+    from services.recompute import scope_counts
+
+    counts = scope_counts(getattr(summary, "scope", None))
+    if counts is not None:
+        edited = (
+            f" (with {counts.edited:,} {'SKU' if counts.edited == 1 else 'SKUs'} edited since the previous run)"
+            if counts.edited
+            else ""
+        )
+        kept = f"; the other {counts.carried:,} SKUs are unchanged" if counts.carried else ""
+        return f"Recomputed {counts.recomputed:,} SKUs{edited} in {summary.seconds:.0f} s{kept}."
     return f"Recomputed {summary.sku_count:,} SKUs in {summary.seconds:.0f} s."
 
 

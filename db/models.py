@@ -228,6 +228,10 @@ class SkuSnapshot(Base):
     excess_value: Mapped[float | None] = mapped_column(Float)
     surge_z: Mapped[float | None] = mapped_column(Float)
     periods_since_last_sale: Mapped[int | None] = mapped_column(Integer)
+    # the policy that sized the order (core.portfolio.ORDER_POLICIES) and a one-shot SKU's newsvendor critical ratio;
+    # NULL in rows of runs made before migration 0005
+    order_policy: Mapped[str | None] = mapped_column(String(20))
+    critical_ratio: Mapped[float | None] = mapped_column(Float)
 
 
 class Forecast(Base):

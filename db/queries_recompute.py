@@ -161,6 +161,18 @@ def overrides(connection: Connection, *, since: Any) -> pd.DataFrame:
     return pd.DataFrame(connection.execute(query).all(), columns=["sku_id", "period", "qty", "created_at", "id"])
 
 
+def edited_since_run(connection: Connection, *, run_id: int, exclude: Sequence[str] = ()) -> list[str]:
+    """Codes of the active SKUs whose master row was edited (``sku.updated_at``) after run ``run_id`` started,
+    ordered by code, without ``exclude``.
+
+    A partial run must recompute them rather than carry their rows forward: those rows were computed from the master
+    as it was before the edit (Data page edits, including demand edits, which touch ``updated_at`` too)."""
+    started = select(RecomputeRun.started_at).where(RecomputeRun.id == run_id).scalar_subquery()
+    query = select(Sku.code).where(Sku.active.is_(True), Sku.updated_at > started).order_by(Sku.code)
+    skip = set(exclude)
+    return [code for code in connection.execute(query).scalars() if code not in skip]
+
+
 def latest_import_grain(connection: Connection) -> str | None:
     """The grain recorded by the latest demand import, if any (a fallback when the dates cannot tell)."""
     return connection.execute(

@@ -264,6 +264,10 @@ def save_demand(
             raise RecordError(f"quantity: {v.MISSING}")
         row.quantity = parsed["quantity"]
         action = "data.edit"
+    from db.models import utcnow
+
+    # the SKU's data changed: a partial recompute must not carry its old row forward (services.recompute)
+    session.get(Sku, row.sku_id).updated_at = utcnow()
     session.flush()
     target = f"demand:{row.sku_id}:{row.period.isoformat()}"
     audit.record(session=session, action=action, user_email=user, target=target, details=_plain(parsed))
@@ -271,8 +275,12 @@ def save_demand(
 
 def delete_demand(*, session: Session, keys: list[tuple[str, str]], user: str | None) -> int:
     """Delete demand periods given as (sku code, date) keys; returns the count."""
+    from db.models import utcnow
+
     rows = [_demand_row(session, (code, period)) for code, period in dict.fromkeys(keys)]
+    now = utcnow()
     for row in rows:
+        session.get(Sku, row.sku_id).updated_at = now  # see save_demand
         session.delete(row)
     session.flush()
     audit.record(

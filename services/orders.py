@@ -13,7 +13,8 @@ Rules:
   nobody acted on (status ``recommended`` and no quantity edit) of the run's SKUs and of inactive SKUs, and adds one
   ``recommended`` order per SKU whose snapshot ``recommended_qty`` is above 0. The quantity is the snapshot's
   (already rounded to MOQ and order multiple by the engine: reorder point with the EOQ lot, or up to the order-up-to
-  level); the order-by date is the run's ``data_as_of`` + ``order_by_periods`` x days per period. SKUs that keep
+  level); the order-by date is the start of the run's first forecast period + ``order_by_periods`` periods
+  (:func:`order_by_date`, the same date the SKU page shows). SKUs that keep
   an edited recommendation, or got an order approved while the run was computing, get no new one. Approved,
   received, rejected and cancelled orders are never touched.
 - Approved orders count as on order in the next recompute (:mod:`services.engine_inputs`).
@@ -23,8 +24,9 @@ Rules:
   receipts). When the SKU's latest stock count is older than the received date, a stock position dated on the
   received date with the quantity added to on hand is written (the count did not include the delivery yet).
 - Rejecting or cancelling keeps the planner's reason (optional) on the order (``status_reason``) and in the audit log.
-- A one-shot SKU (``sku.one_shot``: a seasonal buy) is ordered with the newsvendor quantity by the engine; its
-  reason names the "newsvendor one-shot buy" with the critical ratio and the horizon demand (:func:`one_shot_reason`).
+- A one-shot SKU (a seasonal buy: the run stored ``order_policy`` "newsvendor") is ordered with the newsvendor
+  quantity; its reason names the "newsvendor one-shot buy" with the critical ratio and the horizon demand
+  (:func:`one_shot_reason`).
 - Every state change is audit-logged (actions ``order.approve``, ``order.edit``, ``order.reject``, ``order.cancel``,
   ``order.receive``). Invalid requests raise :class:`services.errors.UserFacingError` with the reason.
 """
@@ -435,12 +437,23 @@ def recommendation_reason(row: dict[str, Any], *, unit: str = "period") -> str:
 
 
 def order_by_date(*, data_as_of: dt.date | None, order_by_periods: float | None, grain: str | None) -> dt.date | None:
-    """Run data date + order_by_periods x days per period (None when either is unknown; negative periods -> 0)."""
+    """The date an order must be placed by (the one definition for the Orders page, the SKU page and the API).
+
+    order_by = start of the first forecast period + ``order_by_periods`` periods, where the first forecast period
+    starts one period after ``data_as_of`` (the start of the last period with demand data): "now" for a run is the
+    first period its data does not cover, which is where the SKU page's projection starts and the engine's
+    ``order_by_periods`` counts from (0 = order now, k = the position reaches the reorder point after k periods of
+    forecast demand; docs/engine-contract.md). Fractional periods round up; negative ones count as 0. Weekly and
+    daily periods are 7 and 1 days, monthly ones calendar months. None when either input is unknown (NaN).
+    """
     periods = _num(order_by_periods)
     if data_as_of is None or periods is None:
         return None
+    steps = 1 + max(math.ceil(periods - 1e-9), 0)
+    if grain == "monthly":
+        return (pd.Timestamp(data_as_of) + pd.DateOffset(months=steps)).date()
     days = GRAIN_DAYS.get(grain or "weekly", 7.0)
-    return data_as_of + dt.timedelta(days=round(max(periods, 0.0) * days))
+    return data_as_of + dt.timedelta(days=round(steps * days))
 
 
 _SYNC_COLUMNS = (
@@ -454,13 +467,17 @@ _SYNC_COLUMNS = (
     "forecast_per_period",
     "newsvendor_qty",
     "service_level",
+    "order_policy",
+    "critical_ratio",
 )
 
 
 def _one_shot_terms(session: Session, *, run_id: int, grain: str | None, rows: list[dict[str, Any]]) -> None:
     """Add the newsvendor terms of one-shot rows in place: ``horizon_periods`` (the run's future forecast periods),
-    ``critical_ratio`` (:func:`core.portfolio.newsvendor_critical_ratio`, as the engine computed it) and
-    ``ratio_source``."""
+    ``critical_ratio`` (the one the run stored; re-derived from the SKU master with
+    :func:`core.portfolio.newsvendor_critical_ratio` only for rows written before migration 0005) and
+    ``ratio_source`` ("service level" when the SKU has no price or no overage cost and the ratio is its service
+    level target -- the engine's fallback -- else "costs")."""
     if not rows:
         return
     from core.portfolio import newsvendor_critical_ratio
@@ -478,19 +495,23 @@ def _one_shot_terms(session: Session, *, run_id: int, grain: str | None, rows: l
 
     price, cost = column("unit_price"), column("unit_cost", 0.0)
     salvage, rate = column("salvage_value", 0.0), column("holding_cost_rate", 0.0)
-    ratio = newsvendor_critical_ratio(
+    service = column("service_level")
+    derived = newsvendor_critical_ratio(
         unit_price=price,
         unit_cost=cost,
         salvage_value=salvage,
         holding_cost_rate=rate,
         horizon_years=years,
-        service_level=column("service_level"),
+        service_level=service,
     )
+    stored = column("critical_ratio")
+    ratio = np.where(np.isfinite(stored), stored, derived)
     priced = np.isfinite(price) & (price > 0) & (cost - salvage + cost * rate * years > 0)
-    for row, r, from_costs in zip(rows, ratio, priced, strict=True):
+    by_service = ~priced & np.isclose(ratio, service, rtol=0.0, atol=1e-9)
+    for row, r, fallback in zip(rows, ratio, by_service, strict=True):
         row["horizon_periods"] = horizon
         row["critical_ratio"] = float(r)
-        row["ratio_source"] = "costs" if from_costs else "service level"
+        row["ratio_source"] = "service level" if fallback else "costs"
 
 
 def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
@@ -541,6 +562,9 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
             .order_by(Sku.supplier, Sku.code)
         ).mappings()
     ]
+    for row in rows:  # the policy the run used (stored since migration 0005), not the master's flag of today
+        policy = row.pop("order_policy", None)
+        row["one_shot"] = policy == "newsvendor" if policy else bool(row["one_shot"])
     _one_shot_terms(session, run_id=run_id, grain=run.grain, rows=[r for r in rows if r["one_shot"]])
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(run.grain or "", "period")
     now = utcnow()

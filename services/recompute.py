@@ -21,8 +21,13 @@ are replaced for the recomputed SKUs only (the other SKUs' recommendations, and 
 recomputed SKUs use the whole portfolio's period grid, so their rows line up with the carried ones. When there is no
 finished run yet a partial run holds just the given SKUs; when the demand data's grid changed since the latest run
 (new periods, another grain or horizon) the carried rows would be stale, so the run covers every active SKU instead.
-``recompute_run.timings["scope"]`` records it: ``{"partial": true, "skus": [...], "carried_from": id,
-"carried_skus": n}`` (or ``"fallback"`` with the reason a full run was done). See :func:`run_scope`.
+A SKU whose master row was edited after the run to carry from started (``sku.updated_at``; the Data page's demand
+edits touch it too) is not carried: its row was computed from the old master (e.g. the one-shot flag), so the partial
+run recomputes it with the requested SKUs (:func:`db.queries_recompute.edited_since_run`).
+``recompute_run.timings["scope"]`` records it: ``{"partial": true, "skus": [...every recomputed code],
+"sku_count": n, "edited_skus": [...the codes added because they were edited], "edited_count": m, "carried_from": id,
+"carried_skus": k}`` (or ``"fallback"`` with the reason a full run was done). See :func:`run_scope` and
+:func:`scope_counts`.
 
 On any error (or a cancel) the run's rows are rolled back, the run row is marked ``failed`` (or ``cancelled``) with
 the error text in a separate short transaction, and the previous finished run stays the latest. ``recompute``
@@ -111,7 +116,8 @@ class RunSummary:
     workers: int = 1
     batches: int = 0
     scope: dict[str, Any] | None = None
-    """Partial runs: ``{"partial": True, "skus": [...], "carried_from": run id, "carried_skus": n}``; None: full."""
+    """Partial runs: ``{"partial": True, "skus": [...], "sku_count": n, "edited_skus": [...], "edited_count": m,
+    "carried_from": run id, "carried_skus": k}``; None: full."""
 
 
 # --- the steps ----------------------------------------------------------------------------------------------------
@@ -621,6 +627,27 @@ def run_scope(run: RecomputeRun | None) -> dict[str, Any] | None:
     return scope if isinstance(scope, dict) else None
 
 
+@dataclass(frozen=True)
+class ScopeCounts:
+    """How many SKUs a partial run recomputed (``edited`` of them because their master changed since the run it
+    carried from) and how many it carried forward unchanged."""
+
+    recomputed: int
+    edited: int
+    carried: int
+
+
+def scope_counts(scope: dict[str, Any] | None) -> ScopeCounts | None:
+    """The counts of a partial run's scope (:attr:`RunSummary.scope`), None for a full run."""
+    if not scope or not scope.get("partial"):
+        return None
+    return ScopeCounts(
+        recomputed=int(scope.get("sku_count") or 0),
+        edited=int(scope.get("edited_count") or 0),
+        carried=int(scope.get("carried_skus") or 0),
+    )
+
+
 # --- the use case -------------------------------------------------------------------------------------------------
 
 
@@ -649,9 +676,10 @@ def recompute(
     progress
         Called with (fraction 0..1, message) after each stage and batch.
     sku_codes
-        Only these active SKUs (None: every active SKU). The run still holds every active SKU: the others are
-        carried forward from the latest finished run (module docstring, "Partial runs"); with no finished run yet
-        it holds just these. Raises :class:`RecomputeError` (no run recorded) when none of them is an active SKU.
+        Only these active SKUs (None: every active SKU), plus the active SKUs whose master was edited since the
+        latest finished run started. The run still holds every active SKU: the others are carried forward from the
+        latest finished run (module docstring, "Partial runs"); with no finished run yet it holds just these.
+        Raises :class:`RecomputeError` (no run recorded) when none of them is an active SKU.
     settings
         Engine parameters (default :class:`core.portfolio.EngineSettings`).
     cancel
@@ -713,11 +741,17 @@ def recompute(
             horizon=engine_settings.horizon,
             min_receipts=app_settings.receipts_min_for_learned_lead_time,
         )
+        edited: list[str] = []
+        if carry_from is not None:  # carried rows of SKUs edited since that run would be stale: recompute them too
+            edited = q.edited_since_run(session.connection(), run_id=carry_from, exclude=sku_codes)
+            sku_codes = sorted({*sku_codes, *edited})
         session.commit()
         scope = {
             "partial": True,
             "skus": sku_codes[:1000],
             "sku_count": len(sku_codes),
+            "edited_skus": edited[:1000],
+            "edited_count": len(edited),
             "carried_from": carry_from,
             "carried_skus": 0,
         }

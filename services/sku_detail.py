@@ -92,8 +92,11 @@ class SkuDetail:
     model_scores: list[ModelScore] = field(default_factory=list)
     projection: Projection | None = None
     order_by_date: dt.date | None = None
-    one_shot: bool = False  # a seasonal / one-shot buy: ordered with the newsvendor quantity (issue 10)
-    critical_ratio: float | None = None  # the newsvendor critical ratio of a one-shot SKU (None otherwise)
+    # the policy the run used to size this SKU's order (core.portfolio.ORDER_POLICIES: "reorder_point" |
+    # "newsvendor"), stored in the snapshot row; None without a snapshot
+    order_policy: str | None = None
+    one_shot: bool = False  # ordered as a seasonal / one-shot buy with the newsvendor quantity in this run (issue 10)
+    critical_ratio: float | None = None  # the newsvendor critical ratio of a one-shot SKU in this run (None otherwise)
     # the SKU master was edited at this time, after the run that last computed this SKU started (a partial run carries
     # other SKUs' rows forward): the snapshot still uses the previous master values (None when it is up to date)
     master_edited_at: dt.datetime | None = None
@@ -252,7 +255,8 @@ def _now_date(detail: SkuDetail) -> dt.date:
 
 
 def _critical_ratio(sku: Sku, detail: SkuDetail) -> float | None:
-    """The newsvendor critical ratio the engine used for a one-shot SKU (horizon = the run's forecast periods)."""
+    """The newsvendor critical ratio re-derived from the SKU master (horizon = the run's forecast periods): only for
+    snapshot rows written before migration 0005, which did not store it."""
     if detail.snapshot is None or not detail.forecast:
         return None
     from core.portfolio import newsvendor_critical_ratio
@@ -266,6 +270,24 @@ def _critical_ratio(sku: Sku, detail: SkuDetail) -> float | None:
         service_level=np.array([detail.value("service_level") or sku.service_level_target], dtype=float),
     )
     return clean_number(ratio[0])
+
+
+def _order_policy(sku: Sku, detail: SkuDetail) -> SkuDetail:
+    """``order_policy``, ``one_shot`` and ``critical_ratio`` as the run computed them (the snapshot's columns).
+
+    Rows written before migration 0005 have no stored policy: those fall back to the SKU master's ``one_shot`` flag
+    and a critical ratio re-derived from the master (what the pages did before the columns existed)."""
+    if detail.snapshot is None:
+        return detail
+    policy = detail.value("order_policy")
+    if policy:
+        one_shot = policy == "newsvendor"
+        ratio = detail.value("critical_ratio") if one_shot else None
+    else:
+        one_shot = bool(sku.one_shot)
+        policy = "newsvendor" if one_shot else "reorder_point"
+        ratio = _critical_ratio(sku, detail) if one_shot else None
+    return replace(detail, order_policy=policy, one_shot=one_shot, critical_ratio=ratio)
 
 
 def computed_by(*, session: Session, run_id: int, code: str) -> RecomputeRun | None:
@@ -385,15 +407,16 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         overrides=overrides,
         model_scores=_model_scores(snapshot) if snapshot else [],
     )
-    if sku.one_shot:
-        detail = replace(detail, one_shot=True, critical_ratio=_critical_ratio(sku, detail))
+    detail = _order_policy(sku, detail)
     if snapshot is not None:
         detail = replace(detail, master_edited_at=_master_edited_at(session, sku, detail.run))
     projection = projection_for(detail)
     order_by = None
-    if snapshot is not None and (detail.value("recommended_qty") or 0) > 0:
-        order_by = _add_periods(
-            _now_date(detail), max(0.0, detail.value("order_by_periods") or 0.0), detail.days_per_period
+    if snapshot is not None and run is not None and (detail.value("recommended_qty") or 0) > 0:
+        from services.orders import order_by_date  # the one definition, shared with the Orders page
+
+        order_by = order_by_date(
+            data_as_of=run.data_as_of, order_by_periods=detail.value("order_by_periods") or 0.0, grain=run.grain
         )
     return replace(detail, projection=projection, order_by_date=order_by)
 

@@ -11,6 +11,7 @@ The forecast is the deterministic stand-in of test_orders (mean / std of the las
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from db.session import session_scope
 from services import datatables as dtab
 from services import orders as svc
 from services.ingest import ImportOptions, import_file
+from services.sku_detail import sku_detail
 from tests.integration.test_orders import fast_forecast, orders_by_sku, run, seed, snapshot  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_forecast")
@@ -130,7 +132,11 @@ def test_recompute_orders_one_shot_skus_with_the_newsvendor(db_url: str) -> None
     need = q_star - snap.inventory_position
     order = orders["S-SEASON"][0]
     assert order.qty == math.ceil(need / 12 - 1e-9) * 12 == snap.recommended_qty
-    assert order.order_by == snap_date(run_id)  # order now
+    # order now: the start of the first forecast period (one week after the last data week), as on the SKU page
+    assert order.order_by == snap_date(run_id) + dt.timedelta(days=7)
+    with session_scope() as s:
+        detail = sku_detail(session=s, code="S-SEASON")
+    assert detail.order_by_date == order.order_by == detail.forecast[0]["period"] == detail.projection.dates[0]
     assert order.reason.startswith(f"Newsvendor one-shot buy: critical ratio {ratio:.2f}, horizon demand ")
     assert f"over {horizon} weeks" in order.reason and f"rounded to multiple 12 -> {order.qty:,.0f}." in order.reason
 

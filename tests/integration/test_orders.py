@@ -167,8 +167,8 @@ def test_recompute_turns_recommendations_into_orders(db_url) -> None:
         assert order.qty > 0
         assert order.supplier == SPECS[code][4] and order.unit_cost == SPECS[code][5]
         assert order.value == pytest.approx(order.qty * order.unit_cost)
-        # order-by = data_as_of + order_by_periods x 7 days (0 periods: order now)
-        assert order.order_by == data_as_of + dt.timedelta(days=round(snap.order_by_periods * 7))
+        # order-by = the first forecast period (data_as_of + 1 week) + order_by_periods weeks (0 periods: order now)
+        assert order.order_by == data_as_of + dt.timedelta(days=7 * (1 + round(snap.order_by_periods)))
         assert order.reason.startswith(f"Position {snap.inventory_position:,.0f} is at or below the reorder point")
         assert f"-> {order.qty:,.0f}; forecast " in order.reason and order.reason.endswith(" per week.")
     assert snapshot(run_id, "E-FULL").recommended_qty == 0

@@ -62,6 +62,8 @@ def test_partial_run_carries_the_other_skus_forward(session, stored: list[str]) 
         "partial": True,
         "skus": [target],
         "sku_count": 1,
+        "edited_skus": [],
+        "edited_count": 0,
         "carried_from": full.run_id,
         "carried_skus": SKUS - 1,
     }

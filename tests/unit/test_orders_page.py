@@ -271,11 +271,15 @@ def test_recommendation_reason_quotes_the_policy_numbers() -> None:
 
 
 def test_order_by_date_and_pack_warnings() -> None:
-    day = dt.date(2026, 1, 5)
-    assert svc.order_by_date(data_as_of=day, order_by_periods=2, grain="weekly") == dt.date(2026, 1, 19)
-    assert svc.order_by_date(data_as_of=day, order_by_periods=3, grain="daily") == dt.date(2026, 1, 8)
-    assert svc.order_by_date(data_as_of=day, order_by_periods=1, grain="monthly") == dt.date(2026, 2, 4)
-    assert svc.order_by_date(data_as_of=day, order_by_periods=-1, grain="weekly") == day
+    day = dt.date(2026, 1, 5)  # the start of the last data period; the first forecast period starts one period later
+    assert svc.order_by_date(data_as_of=day, order_by_periods=0, grain="weekly") == dt.date(2026, 1, 12)  # now
+    assert svc.order_by_date(data_as_of=day, order_by_periods=2, grain="weekly") == dt.date(2026, 1, 26)
+    assert svc.order_by_date(data_as_of=day, order_by_periods=3, grain="daily") == dt.date(2026, 1, 9)
+    assert svc.order_by_date(data_as_of=dt.date(2026, 1, 1), order_by_periods=1, grain="monthly") == dt.date(
+        2026, 3, 1
+    )  # calendar months
+    assert svc.order_by_date(data_as_of=day, order_by_periods=1.2, grain="weekly") == dt.date(2026, 1, 26)  # up
+    assert svc.order_by_date(data_as_of=day, order_by_periods=-1, grain="weekly") == dt.date(2026, 1, 12)
     assert svc.order_by_date(data_as_of=day, order_by_periods=float("nan"), grain="weekly") is None
     assert svc.order_by_date(data_as_of=None, order_by_periods=1, grain="weekly") is None
     assert svc.pack_warnings(qty=30, moq=50, order_multiple=12) == (
