@@ -287,13 +287,13 @@ def _covers_newsvendor(detail: SkuDetail) -> bool:
 
 
 def stale_master_note(detail: SkuDetail) -> html.Div | None:
-    """Says so when the SKU master was edited after this SKU was computed (the page would otherwise describe the new
-    master values, such as the one-shot flag, next to numbers computed from the old ones)."""
+    """Says so when the SKU master (or, on the Data page, its demand) was edited after this SKU was computed: the
+    numbers here come from the old values until the next recompute, partial or full, recomputes the SKU."""
     if detail.master_edited_at is None:
         return None
     return html.Div(
-        f"The SKU master was edited at {fmt_datetime(detail.master_edited_at)}, after this SKU was last computed: the "
-        "status, policy and order here still use the previous values until the next recompute.",
+        f"The SKU master or its demand was edited at {fmt_datetime(detail.master_edited_at)}, after this SKU was last "
+        "computed: the status, policy and order here still use the previous values until the next recompute.",
         className="small text-warning-emphasis mt-1",
     )
 
