@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,10 +57,14 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    changed_skus: frozenset[int] = frozenset()  # demand upserts: the SKUs with an inserted or updated row
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
         return UpsertCounts(
-            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.changed_skus | other.changed_skus,
         )
 
 
@@ -476,7 +480,8 @@ def upsert_demand(
             {"sku_id": sku_id, "period": days.astype("datetime64[D]").astype("datetime64[s]"), "quantity": quantity}
         )
         chunks = (frame.iloc[i : i + 500_000] for i in range(0, n, 500_000))
-        return UpsertCounts(inserted=bulk_insert_into_empty(connection, target=table, frames=chunks))
+        inserted = bulk_insert_into_empty(connection, target=table, frames=chunks)
+        return UpsertCounts(inserted=inserted, changed_skus=frozenset(np.unique(sku_id).tolist()))
     skus = np.unique(sku_id)
     if not pg:
         return _upsert_demand_sqlite(connection, table, skus, sku_id, days, quantity)
@@ -524,7 +529,8 @@ def upsert_demand(
         )
         drop_staging(connection, name=name)
     updated = len(changed_rows)
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=n - inserted - updated)
+    changed_skus = frozenset(np.unique(np.concatenate([sku_id[new], sku_id[changed_rows]])).tolist())
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=n - inserted - updated, changed_skus=changed_skus)
 
 
 def _upsert_demand_sqlite(
@@ -536,15 +542,23 @@ def _upsert_demand_sqlite(
     )
     with _SqliteCache(connection):
         if not _sqlite_has_rows_for(connection, table.name, skus):
-            return UpsertCounts(inserted=_sqlite_insert(connection, table.name, frame))
+            inserted = _sqlite_insert(connection, table.name, frame)
+            return UpsertCounts(inserted=inserted, changed_skus=frozenset(skus.tolist()))
         types = {"sku_id": "bigint", "period": "date", "quantity": "float"}
         name = create_staging(connection, name="stage_demand", columns=list(types.items()))
         load_staging(connection, name=name, frame=frame, types=types)
+        changed = connection.execute(
+            text(
+                f"SELECT DISTINCT s.sku_id FROM {_q(name)} AS s LEFT JOIN {_q(table.name)} AS t "
+                "ON t.sku_id = s.sku_id AND t.period = s.period WHERE t.quantity IS NULL OR t.quantity <> s.quantity"
+            )
+        ).scalars()
+        changed_skus = frozenset(int(x) for x in changed)
         counts = upsert_from_staging(
             connection, staging=name, target=table, keys=["sku_id", "period"], values=["quantity"]
         )
         drop_staging(connection, name=name)
-        return counts
+        return replace(counts, changed_skus=changed_skus)
 
 
 def wipe_tables(connection: Connection, *, tables: Sequence[Table]) -> dict[str, int]:

@@ -649,6 +649,7 @@ def _plan_demand(
         if stream is not None:
             streamed = stream.complete(accepted_rows=int(ok.sum()), skus_to_create=new_used)
             if streamed is not None:
+                w.touch_skus(session.connection(), ids=streamed.existing_skus)
                 return streamed.inserted, 0, 0, streamed.created
         connection = session.connection()
         created = 0
@@ -677,6 +678,8 @@ def _plan_demand(
         counts = w.write_demand(
             connection, sku_id=sku_ids, period=records.period[ok], quantity=records.quantity[ok], progress=progress
         )
+        # SKUs whose history changed are stale in the latest run: a partial recompute must not carry them forward
+        w.touch_skus(connection, ids=counts.changed_skus & frozenset(int(i) for i in existing["id"]))
         return counts.inserted, counts.updated, counts.unchanged, created
 
     return Plan(

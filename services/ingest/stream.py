@@ -37,10 +37,11 @@ class RejectedRowError(Exception):
 
 @dataclass(frozen=True)
 class Streamed:
-    """What a completed stream wrote: demand rows inserted and SKUs created."""
+    """What a completed stream wrote: demand rows inserted, SKUs created, SKUs that existed before and got rows."""
 
     inserted: int
     created: int
+    existing_skus: frozenset[int]
 
 
 class DemandStream:
@@ -62,6 +63,8 @@ class DemandStream:
         self.connection: Connection = session.connection()
         self.existing = w.existing_skus(self.connection)  # before anything is created
         self.ids: dict[str, int] = dict(zip(self.existing["code"], self.existing["id"], strict=True))
+        self.existing_ids = frozenset(int(i) for i in self.existing["id"])
+        self.loaded_existing: set[int] = set()
         self.created = 0
         self.rows = 0
         self.error: BaseException | None = None
@@ -150,6 +153,7 @@ class DemandStream:
             self._create(missing)
         unique_ids = np.array([self.ids.get(c, -1) for c in uniques], dtype=np.int64)
         sku_id = unique_ids[index]
+        self.loaded_existing.update(int(i) for i in unique_ids if i in self.existing_ids)
         known = sku_id >= 0  # unknown SKUs (creation not allowed) are reported by the pipeline, not loaded
         if not known.all():
             if self.stop_on_error:
@@ -184,7 +188,7 @@ class DemandStream:
             return None
         self.savepoint.commit()
         self.open = False
-        return Streamed(inserted=self.rows, created=self.created)
+        return Streamed(inserted=self.rows, created=self.created, existing_skus=frozenset(self.loaded_existing))
 
     def discard(self) -> None:
         """Stop the worker and roll back to the savepoint (idempotent)."""

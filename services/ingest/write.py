@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from db import ingest as dbi
 from db.models import Demand, Receipt, Sku, StockPosition, utcnow
@@ -113,6 +113,14 @@ def write_demand(
     if progress:
         progress(1.0, "written")
     return counts
+
+
+def touch_skus(connection: Connection, *, ids: frozenset[int] | set[int]) -> None:
+    """Mark SKUs as changed now (``updated_at``): their demand history changed since the latest run."""
+    ordered = sorted(ids)
+    now = utcnow()
+    for start in range(0, len(ordered), 900):  # SQLite allows 999 bound parameters
+        connection.execute(update(Sku).where(Sku.id.in_(ordered[start : start + 900])).values(updated_at=now))
 
 
 def write_stock(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:

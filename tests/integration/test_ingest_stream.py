@@ -153,3 +153,22 @@ def test_non_empty_table_and_dry_run_do_not_stream(session: Session, tmp_path: P
     assert (result.inserted, result.unchanged, result.skus_created) == (17, 3, 4)
     assert all(s is None for s in small_stream)  # started, found the table not empty, stepped aside
     assert stored(session) == expected(codes, 4)
+
+
+def test_imports_mark_skus_whose_history_changed(session: Session, tmp_path: Path) -> None:
+    """A partial recompute re-computes SKUs edited since the latest run: an import marks the SKUs it changed."""
+    import datetime as dt_
+
+    session.add_all([Sku(code=f"M-{i}", name=f"m{i}") for i in range(3)])
+    session.commit()
+    run(session, tmp_path, demand_csv(["M-0", "M-1"], 3))  # M-0 and M-1 get history (existing SKUs)
+    old = dt_.datetime(2020, 1, 1)
+    session.execute(text("UPDATE sku SET updated_at = :t"), {"t": old})
+    session.commit()
+    content = demand_csv(["M-0", "M-1"], 3).replace("2024-01-08,M-1,8\n", "2024-01-08,M-1,80\n")
+    assert "M-1,80" in content
+    result = run(session, tmp_path, content)
+    assert (result.updated, result.unchanged) == (1, 5)
+    stamps = dict(session.execute(text("SELECT code, updated_at FROM sku")).all())
+    assert str(stamps["M-0"])[:4] == "2020" and str(stamps["M-2"])[:4] == "2020"  # untouched
+    assert str(stamps["M-1"])[:4] != "2020"  # its history changed
