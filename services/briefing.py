@@ -783,6 +783,7 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
         if first is None or o["period"] >= first:
             newest[o["period"]] = o["qty"]
     forecast = detail.forecast
+    per_period = value("forecast_per_period")  # as the SKU page: horizon demand = per-period forecast x horizon
     lead_days = value("lead_time_periods")
     lead_std_days = value("lead_time_std_periods")
     commentary = None
@@ -834,6 +835,10 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
             bias=value("bias"),
             runners_up=tuple((s.model, s.mase) for s in detail.model_scores if not s.chosen and s.mase is not None),
             days_of_cover=_cover(detail.snapshot.get("days_of_cover")),
+            one_shot=detail.one_shot,
+            critical_ratio=detail.critical_ratio,
+            horizon_demand=None if per_period is None else per_period * len(forecast),
+            horizon_periods=len(forecast),
         ),
         history=TimeSeries([p for p, _ in history], [q for _, q in history]),
         forecast=ForecastSeries(

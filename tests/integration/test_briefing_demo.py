@@ -151,3 +151,25 @@ def test_cli_briefing(demo_app, tmp_path, capsys) -> None:
     assert cli.main(["briefing", "--out", str(tmp_path / "missing" / "x.pdf")]) == 2
     assert cli.main(["briefing", "--out", str(tmp_path)]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_sku_briefing_of_a_one_shot_sku_shows_the_newsvendor_policy(demo_app) -> None:
+    from db.models import Sku, SkuSnapshot
+    from db.session import session_scope
+    from services import briefing as svc
+
+    with session_scope() as session:
+        code = session.scalar(
+            select(Sku.code)
+            .join(SkuSnapshot, SkuSnapshot.sku_id == Sku.id)
+            .where(SkuSnapshot.order_policy == "newsvendor")
+            .order_by(Sku.code)
+            .limit(1)
+        )
+        assert code, "the demo has one-shot SKUs ordered with the newsvendor quantity"
+        facts, _run = svc.sku_briefing_facts(session=session, code=code)
+        made = svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku=code), user="viewer@example.com")
+    assert facts.policy.one_shot and 0 < facts.policy.critical_ratio < 1
+    assert facts.policy.horizon_periods > 0 and facts.policy.horizon_demand > 0
+    text = " ".join(page_texts(made.pdf))
+    assert "One-shot (newsvendor)" in text and "Critical ratio" in text
