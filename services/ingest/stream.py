@@ -89,6 +89,8 @@ class DemandStream:
 
         ``stop_on_error``: the import rejects the whole file for one bad row, so stop loading at the first one.
         """
+        if not dbi.is_empty(session.connection(), table=Demand.__table__):
+            return None  # the common case of a re-import: decided without a savepoint (re-checked under the lock)
         stream = cls(session=session, today=today, create_skus=create_skus, stop_on_error=stop_on_error)
         return stream if stream.open else None
 
