@@ -553,37 +553,21 @@ def finish_partial(
     settings: EngineSettings,
 ) -> dict[str, Any]:
     """Portfolio-wide steps over a partial run once the other SKUs are carried in: ABC re-ranked over every SKU of
-    the run (changed classes updated) and the KPIs recomputed over the whole run (:func:`core.kpi.portfolio_kpis`).
-
-    The expected fill rate per SKU is not stored, so ``fill_rate`` combines the recomputed SKUs' weighted fill rate
-    (``computed_kpis``) with the previous run's for the carried ones, weighted by their annual demand value like the
-    engine: exact when nothing else changed, and exact again after the next full recompute. Returns the KPIs.
+    the run (changed classes updated) and the KPIs recomputed over the whole run, the same as a full run states them
+    (:func:`services.briefing.segment_kpis`: :func:`core.kpi.portfolio_kpis` with every SKU's expected fill rate
+    re-derived from its stored policy). ``computed_kpis`` (the recomputed SKUs' own KPIs) is not needed any more and
+    kept for callers. Returns the KPIs.
     """
-    from core import classify, kpi
+    from core import classify
 
-    columns = (
-        "annual_demand",
-        "forecast_per_period",
-        "on_hand",
-        "inventory_value",
-        "excess_value",
-        "value_at_risk",
-        "wape",
-        "mase",
-        "bias",
-        "status",
-        "abc",
-    )
     rows = session.execute(
-        select(SkuSnapshot.sku_id, Sku.unit_cost, *[getattr(SkuSnapshot, c) for c in columns])
+        select(SkuSnapshot.sku_id, Sku.unit_cost, SkuSnapshot.annual_demand, SkuSnapshot.abc)
         .join(Sku, Sku.id == SkuSnapshot.sku_id)
         .where(SkuSnapshot.run_id == run_id)
         .order_by(Sku.code)
     ).all()
-    frame = pd.DataFrame(rows, columns=["sku_id", "unit_cost", *columns])
-    for column in columns:
-        if column not in ("status", "abc"):
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame = pd.DataFrame(rows, columns=["sku_id", "unit_cost", "annual_demand", "abc"])
+    frame["annual_demand"] = pd.to_numeric(frame["annual_demand"], errors="coerce").astype(float)
     cost = pd.to_numeric(frame["unit_cost"], errors="coerce").to_numpy(dtype=float)
     annual = frame["annual_demand"].to_numpy(dtype=float)
     abc = classify.abc_classes(value=annual * np.nan_to_num(cost), split=settings.abc_split)
@@ -598,24 +582,14 @@ def finish_partial(
                 .where(snap.c.run_id == run_id, snap.c.sku_id.in_(ids[start : start + _ABC_CHUNK]))
                 .values(abc=cls)
             )
-    frame["abc"] = abc
-    kpis = kpi.portfolio_kpis(snapshot=frame, unit_cost=cost, expected_fill_rate=np.nan)
-    previous = session.scalar(
-        select(RecomputeRun.kpis)
-        .where(RecomputeRun.status == "finished", RecomputeRun.id < run_id, RecomputeRun.sku_count > 0)
-        .order_by(RecomputeRun.id.desc())
-        .limit(1)
+    # the KPIs over the whole run exactly as a full run states them: every SKU's expected fill rate re-derived from
+    # its stored policy (services.briefing.segment_kpis, which the briefing tests hold equal to the engine's KPIs)
+    from services.briefing import GRAIN_DAYS, segment_kpis, snapshot_frame
+
+    grain = session.scalar(select(RecomputeRun.grain).where(RecomputeRun.id == run_id))
+    kpis = segment_kpis(
+        snapshot_frame(session=session, run_id=run_id), days_per_period=GRAIN_DAYS.get(grain or "weekly", 7.0)
     )
-    annual_value = np.nan_to_num(annual * cost)
-    weights = annual_value if np.nansum(annual_value) > 0 else np.nan_to_num(annual)
-    weights = np.where(np.nan_to_num(frame["forecast_per_period"].to_numpy(dtype=float)) > 0, weights, 0.0)
-    computed = frame["sku_id"].isin(computed_ids).to_numpy()
-    parts = [
-        (computed_kpis.get("fill_rate"), float(weights[computed].sum())),
-        ((previous or {}).get("fill_rate"), float(weights[~computed].sum())),
-    ]
-    usable = [(float(v), w) for v, w in parts if v is not None and np.isfinite(float(v)) and w > 0]
-    kpis["fill_rate"] = sum(v * w for v, w in usable) / sum(w for _, w in usable) if usable else float("nan")
     return q.json_safe(kpis)
 
 

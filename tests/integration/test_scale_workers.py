@@ -227,12 +227,23 @@ def run_in_thread(target, *args, **kwargs) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
+def declared_background_callbacks() -> int:
+    """How many background callbacks the app registers (Dash's callback registry, read in a fresh interpreter so
+    no earlier app in this process has drained it)."""
+    code = (
+        "from app import create_app; import dash._callback as c; create_app(); "
+        "print(sum(1 for v in c.GLOBAL_CALLBACK_MAP.values() if v.get('background')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
 def assert_workers_run_every_background_callback(pool: WorkerPool) -> None:
     """Each worker registered the recompute tasks and one task per Dash background callback of the app (as many as
     ``background=True`` in callbacks/)."""
     from services.jobs import BATCH_TASK, RUN_TASK, celery_app
 
-    declared = sum(path.read_text().count("background=True") for path in (ROOT / "callbacks").glob("*.py"))
+    declared = declared_background_callbacks()
     assert declared >= 5, "the app has background callbacks (recompute, import, briefings, commentary, ...)"
     registered = celery_app().control.inspect(timeout=2.0).registered() or {}
     mine = [set(tasks) for name, tasks in registered.items() if any(name.startswith(n) for n in pool.names)]
