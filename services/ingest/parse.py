@@ -74,6 +74,7 @@ def parse_long(
     preview_rows: int = 10,
     on_chunk: Callable[[dict[str, np.ndarray], np.ndarray], None] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    arrow: bool = True,
 ) -> Parsed:
     """Validate every resolved column of every row (vectorised per chunk).
 
@@ -85,7 +86,7 @@ def parse_long(
     ok_parts: list[np.ndarray] = []
     preview: pd.DataFrame | None = None
     rows = 0
-    for chunk in read_chunks(sniffed, errors=errors, progress=progress, chunk_rows=chunk_rows):
+    for chunk in read_chunks(sniffed, errors=errors, progress=progress, chunk_rows=chunk_rows, arrow=arrow):
         frame = chunk.frame
         if preview is None:
             preview = _preview(frame, sniffed.header, preview_rows)

@@ -449,6 +449,7 @@ def _demand_records(
             progress=progress,
             on_chunk=stream.feed if stream is not None else None,
             chunk_rows=STREAM_CHUNK_ROWS if stream is not None else CHUNK_ROWS,
+            arrow=stream is None,  # while streaming the pandas reader shares the CPU better (read.read_chunks)
         )
     except BaseException:
         if stream is not None:

@@ -58,9 +58,14 @@ def read_chunks(
     as_category: bool = True,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
+    arrow: bool = True,
 ) -> Iterator[Chunk]:
-    """Yield the data rows of the file in chunks; malformed lines go to ``errors`` as they are met."""
-    if as_category:
+    """Yield the data rows of the file in chunks; malformed lines go to ``errors`` as they are met.
+
+    ``arrow``: read plain files with pyarrow (faster alone; the pandas reader, which releases the GIL while it
+    tokenises, leaves more room to a thread working beside it: the import stream measured 0.86 s vs 0.95 s).
+    """
+    if as_category and arrow:
         table = _arrow_table(sniffed)
         if table is not None:
             yield from _arrow_chunks(table, sniffed, chunk_rows, progress)
