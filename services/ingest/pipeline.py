@@ -36,7 +36,7 @@ from settings import get_settings
 Progress = Callable[[float, str], None]
 GRAINS = ("daily", "weekly", "monthly")
 MAX_STORED_ERRORS = 200
-STREAM_CHUNK_ROWS = 100_000  # smaller chunks while streaming: less of the load is left after the last one is parsed
+STREAM_CHUNK_ROWS = 250_000  # rows per chunk handed to the stream (measured: 200k-350k alike, 100k slower)
 
 
 @dataclass(frozen=True)
