@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -232,6 +232,7 @@ def upsert_from_staging(
     insert_defaults: Mapping[str, Any] | None = None,
     insert_extra: Mapping[str, Any] | None = None,
     update_extra: Mapping[str, Any] | None = None,
+    changed_key: str | None = None,
 ) -> UpsertCounts:
     """Upsert the staging rows into ``target`` on the natural key ``keys``, counting what happened.
 
@@ -241,6 +242,8 @@ def upsert_from_staging(
     keep_existing_when_null : value columns where a NULL in staging means "not given": an existing row keeps its
         value and a new row gets ``insert_defaults[column]``.
     insert_extra / update_extra : constant columns set on insert / on update (e.g. timestamps).
+    changed_key : a key column whose distinct values over the inserted and updated rows are returned as
+        ``changed_skus`` (``RETURNING``: PostgreSQL, SQLite 3.35+).
     """
     pg = is_postgres(connection)
     insert_defaults = dict(insert_defaults or {})
@@ -256,6 +259,7 @@ def upsert_from_staging(
 
     join = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
     updated = 0
+    changed: set[Any] = set()
     if values:
         assignments = [f"{_q(v)} = {new_value(v, f't.{_q(v)}')}" for v in values]
         for i, (column, value) in enumerate(update_extra.items()):
@@ -263,7 +267,11 @@ def upsert_from_staging(
             assignments.append(f"{_q(column)} = :u{i}")
         differs = " OR ".join(f"({new_value(v, f't.{_q(v)}')}) {distinct} t.{_q(v)}" for v in values)
         sql = f"UPDATE {tq} AS t SET {', '.join(assignments)} FROM {sq} AS s WHERE {join} AND ({differs})"
-        updated = connection.execute(text(sql), params).rowcount or 0
+        if changed_key:
+            returned = connection.execute(text(f"{sql} RETURNING {_q(changed_key)}"), params).scalars().all()
+            updated, changed = len(returned), set(returned)
+        else:
+            updated = connection.execute(text(sql), params).rowcount or 0
 
     columns = list(keys) + list(values)
     select_exprs = [f"s.{_q(k)}" for k in keys]
@@ -285,9 +293,16 @@ def upsert_from_staging(
         f"INSERT INTO {tq} ({', '.join(_q(c) for c in columns)}) SELECT {', '.join(select_exprs)} "
         f"FROM {sq} AS s WHERE NOT EXISTS (SELECT 1 FROM {tq} AS t WHERE {missing})"
     )
-    inserted = connection.execute(text(sql), params).rowcount or 0
+    if changed_key:
+        returned = connection.execute(text(f"{sql} RETURNING {_q(changed_key)}"), params).scalars().all()
+        inserted = len(returned)
+        changed.update(returned)
+    else:
+        inserted = connection.execute(text(sql), params).rowcount or 0
     staged = connection.execute(text(f"SELECT COUNT(*) FROM {sq}")).scalar_one()
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=max(0, staged - inserted - updated))
+    unchanged = max(0, staged - inserted - updated)
+    changed_skus = frozenset(int(x) for x in changed)
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=unchanged, changed_skus=changed_skus)
 
 
 # --- bulk load into an empty table (PostgreSQL) --------------------------------------------------------------
@@ -547,18 +562,16 @@ def _upsert_demand_sqlite(
         types = {"sku_id": "bigint", "period": "date", "quantity": "float"}
         name = create_staging(connection, name="stage_demand", columns=list(types.items()))
         load_staging(connection, name=name, frame=frame, types=types)
-        changed = connection.execute(
-            text(
-                f"SELECT DISTINCT s.sku_id FROM {_q(name)} AS s LEFT JOIN {_q(table.name)} AS t "
-                "ON t.sku_id = s.sku_id AND t.period = s.period WHERE t.quantity IS NULL OR t.quantity <> s.quantity"
-            )
-        ).scalars()
-        changed_skus = frozenset(int(x) for x in changed)
         counts = upsert_from_staging(
-            connection, staging=name, target=table, keys=["sku_id", "period"], values=["quantity"]
+            connection,
+            staging=name,
+            target=table,
+            keys=["sku_id", "period"],
+            values=["quantity"],
+            changed_key="sku_id",
         )
         drop_staging(connection, name=name)
-        return replace(counts, changed_skus=changed_skus)
+        return counts
 
 
 def wipe_tables(connection: Connection, *, tables: Sequence[Table]) -> dict[str, int]:
