@@ -39,6 +39,7 @@ format: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(PY) -m bench.accuracy --speed
 	$(PY) -m bench.recompute
+	$(PY) -m bench.partial_recompute
 	$(PY) -m bench.ingest
 	$(PY) -m bench.briefing
 	$(PY) -m bench.briefing_service

@@ -7,7 +7,7 @@ each, with the stages of the write: the recomputed SKU's rows, the carry-forward
 forecast rows (``write_carry``), the ABC / KPI redo (``write_finalize``) and the prune. The first partial run also
 imports the engine in this process (the app server has it loaded), so it is shown apart.
 
-Run: ``.venv/bin/python bench/partial_recompute.py [--skus 10000] [--periods 156] [--partials 3] [--sqlite-only |
+Run: ``.venv/bin/python -m bench.partial_recompute [--skus 10000] [--periods 156] [--partials 3] [--sqlite-only |
 --pg-only] [--keep-runs 2]``. Not a test: it prints figures and exits 0 (1 when a run did not finish).
 """
 
