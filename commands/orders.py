@@ -63,11 +63,11 @@ def _list(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         rows = orders.list_orders(session=session, status=args.status, supplier=args.supplier)
-    print(f"{'id':>7}  {'status':<11} {'supplier':<24} {'sku':<14} {'qty':>10} {'value':>12}  order by")
+    print(f"{'id':>7}  {'status':<11} {'supplier':<24} {'sku':<14} {'qty':>10} {'value':>12}  {'order by':<10}  reason")
     for o in rows:
         print(
             f"{o.id:>7}  {o.status:<11} {o.supplier[:24]:<24} {o.sku[:14]:<14} {o.qty:>10,.0f} {o.value:>12,.2f}  "
-            f"{o.order_by.isoformat() if o.order_by else ''}"
+            f"{o.order_by.isoformat() if o.order_by else '':<10}  {o.status_reason or ''}"
         )
     print(f"{len(rows):,} order(s), value {sum(o.value for o in rows):,.2f}")
     return 0

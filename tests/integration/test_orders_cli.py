@@ -27,7 +27,11 @@ def test_orders_commands(sqlite_db, tmp_path, capsys) -> None:
     assert "approved 2 order(s)" in capsys.readouterr().out
     assert cli.main(["orders", "edit", str(ids_["B-NEED"]), "7", "--reason", "pack", *USER]) == 0
     assert "-> 7" in capsys.readouterr().out
-    assert cli.main(["orders", "reject", str(ids_["D-NEED"]), "--reason", "no", *USER]) == 0
+    assert cli.main(["orders", "reject", str(ids_["D-NEED"]), "--reason", "supplier discontinued", *USER]) == 0
+    capsys.readouterr()
+    assert cli.main(["orders", "list", "--status", "rejected"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "D-NEED" in x)
+    assert line.rstrip().endswith("supplier discontinued")  # the reason is listed
     assert cli.main(["orders", "export", "--zip", "--out", str(tmp_path)]) == 0
     (archive,) = tmp_path.glob("approved-orders-*.zip")
     with zipfile.ZipFile(archive) as z:
