@@ -523,24 +523,16 @@ def carry_forward(*, session: Session, run_id: int, from_run: int) -> dict[str, 
     def not_in_new(sku_column: Any) -> Any:
         return ~exists().where(new.c.run_id == run_id, new.c.sku_id == sku_column)
 
-    fc_columns = [c.name for c in fc.columns if c.name not in ("id", "run_id")]
-    forecasts = session.execute(
-        insert(fc).from_select(
-            ["run_id", *fc_columns],
-            select(literal(run_id, type_=fc.c.run_id.type), *[fc.c[c] for c in fc_columns]).where(
-                fc.c.run_id == from_run, fc.c.sku_id.in_(active), not_in_new(fc.c.sku_id)
-            ),
+    def copy_rows(table: Any) -> int:
+        """INSERT ... SELECT the carried SKUs' rows of ``table`` from ``from_run`` under the new run id."""
+        columns = [c.name for c in table.columns if c.name not in ("id", "run_id")]
+        rows = select(literal(run_id, type_=table.c.run_id.type), *[table.c[c] for c in columns]).where(
+            table.c.run_id == from_run, table.c.sku_id.in_(active), not_in_new(table.c.sku_id)
         )
-    ).rowcount
-    snap_columns = [c.name for c in snap.columns if c.name not in ("id", "run_id")]
-    snapshots = session.execute(
-        insert(snap).from_select(
-            ["run_id", *snap_columns],
-            select(literal(run_id, type_=snap.c.run_id.type), *[snap.c[c] for c in snap_columns]).where(
-                snap.c.run_id == from_run, snap.c.sku_id.in_(active), not_in_new(snap.c.sku_id)
-            ),
-        )
-    ).rowcount
+        return session.execute(insert(table).from_select(["run_id", *columns], rows)).rowcount
+
+    forecasts = copy_rows(fc)
+    snapshots = copy_rows(snap)
     return {"sku_snapshot": int(snapshots or 0), "forecast": int(forecasts or 0)}
 
 
