@@ -316,6 +316,33 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
     )
 
 
+def reason_action(
+    reason_id: str, button_id: str, verb: str, *, disabled: bool, title: str | None, style: dict | None = None
+) -> dbc.InputGroup:
+    """An optional-reason box with its action button ("Reject selected", "Cancel selected")."""
+    return dbc.InputGroup(
+        [
+            dbc.Input(
+                id=reason_id,
+                placeholder=f"Reason to {verb.lower()} (optional)",
+                maxLength=svc.MAX_REASON,
+                disabled=disabled,
+            ),
+            dbc.Button(
+                f"{verb} selected",
+                id=button_id,
+                color="danger",
+                outline=True,
+                disabled=disabled,
+                title=title,
+                className="text-nowrap",
+            ),
+        ],
+        size="sm",
+        style=style,
+    )
+
+
 def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
     disabled = not planner
     title = None if planner else PLANNER_ONLY
@@ -330,25 +357,12 @@ def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                 title=title,
                 className="text-nowrap",
             ),
-            dbc.InputGroup(
-                [
-                    dbc.Input(
-                        id=ids.ORDERS_REJECT_REASON,
-                        placeholder="Reason to reject (optional)",
-                        maxLength=svc.MAX_REASON,
-                        disabled=disabled,
-                    ),
-                    dbc.Button(
-                        "Reject selected",
-                        id=ids.ORDERS_REJECT,
-                        color="danger",
-                        outline=True,
-                        disabled=disabled,
-                        title=title,
-                        className="text-nowrap",
-                    ),
-                ],
-                size="sm",
+            reason_action(
+                ids.ORDERS_REJECT_REASON,
+                ids.ORDERS_REJECT,
+                "Reject",
+                disabled=disabled,
+                title=title,
                 style={"width": "330px"},
             ),
             dbc.InputGroup(
@@ -480,25 +494,12 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                         lg=6,
                     ),
                     dbc.Col(
-                        dbc.InputGroup(
-                            [
-                                dbc.Input(
-                                    id=ids.ORDERS_CANCEL_REASON,
-                                    placeholder="Reason to cancel (optional)",
-                                    maxLength=svc.MAX_REASON,
-                                    disabled=disabled,
-                                ),
-                                dbc.Button(
-                                    "Cancel selected",
-                                    id=ids.ORDERS_CANCEL,
-                                    color="danger",
-                                    outline=True,
-                                    disabled=disabled,
-                                    title=None if planner else PLANNER_ONLY,
-                                    className="text-nowrap",
-                                ),
-                            ],
-                            size="sm",
+                        reason_action(
+                            ids.ORDERS_CANCEL_REASON,
+                            ids.ORDERS_CANCEL,
+                            "Cancel",
+                            disabled=disabled,
+                            title=None if planner else PLANNER_ONLY,
                         ),
                         lg=3,
                     ),
