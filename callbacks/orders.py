@@ -11,6 +11,7 @@ from dash import Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.guard import current_email, guarded_callback
+from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import orders as view
@@ -308,6 +309,9 @@ def export(_csv: int | None, _zip: int | None) -> Any:
 
 # --- SKU page: forecast overrides -------------------------------------------------------------------------------------
 
+OVERRIDE_SAVE_LABEL = "Save override"  # the button's label in layouts.orders.override_card
+OVERRIDE_RUNNING_LABEL = "Saving and recomputing SKU…"
+
 
 def _also_recomputed(summary: Any) -> str:
     """ ", with 2 other SKUs edited since the previous run; the other 120 SKUs are unchanged" for a partial run."""
@@ -367,16 +371,25 @@ def save_override(
     State(ids.SKU_OVERRIDE_PERIODS, "value"),
     State(ids.SKU_OVERRIDE_QTY, "value"),
     State(ids.SKU_OVERRIDE_REASON, "value"),
+    background=True,
+    running=[
+        (Output(ids.SKU_OVERRIDE_SAVE, "disabled"), True, False),
+        (Output(ids.SKU_OVERRIDE_SAVE, "children"), OVERRIDE_RUNNING_LABEL, OVERRIDE_SAVE_LABEL),
+    ],
     prevent_initial_call=True,
 )
 def override(
     n_clicks: int | None, data: dict[str, Any] | None, periods: list[str] | None, qty: Any, reason: str | None
 ) -> tuple[Any, ...]:
-    """Save a planner's forecast override for the chosen future periods."""
+    """Save a planner's forecast override for the chosen future periods, then recompute the SKU.
+
+    A background job (the partial recompute takes seconds at 10,000 SKUs): the Save button is disabled and reads
+    "Saving and recomputing SKU…" while it runs, and the server stays free for other requests."""
     code = (data or {}).get("code")
     if not n_clicks or not code:
         raise PreventUpdate
-    return save_override(code=code, periods=periods, qty=qty, reason=reason, user=_user())
+    user = request_email() or "unknown"  # the job runs outside the request: the e-mail captured with it
+    return save_override(code=code, periods=periods, qty=qty, reason=reason, user=user)
 
 
 # --- Watchtower: forecast value added ---------------------------------------------------------------------------------

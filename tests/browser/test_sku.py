@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "sku.png"
 
@@ -70,4 +71,37 @@ def test_sku_screenshot(page_as) -> None:
     page.wait_for_timeout(500)
     SHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOT), full_page=True)
+    p.assert_no_console_errors()
+
+
+def test_planner_saves_an_override_in_a_background_job(page_as) -> None:
+    """Saving an override recomputes the SKU in a background job: the button is disabled with a short note while it
+    runs, then the success message and the trail appear and the button is back."""
+    from sqlalchemy import select
+
+    from db.models import Sku, SkuSnapshot
+    from db.session import session_scope
+
+    with session_scope() as s:
+        code = s.scalars(
+            select(Sku.code).join(SkuSnapshot, SkuSnapshot.sku_id == Sku.id).order_by(Sku.code.desc())
+        ).first()
+    p = page_as("planner")
+    p.goto(f"/sku/{code}")
+    page = p.page
+    page.locator("#sku-override-periods").click()
+    page.get_by_role("option").first.click()
+    page.keyboard.press("Escape")
+    page.fill("#sku-override-qty", "42")
+    page.fill("#sku-override-reason", "background save")
+    save = page.locator("#sku-override-save")
+    save.click()
+    expect(save).to_be_disabled()
+    expect(save).to_have_text("Saving and recomputing SKU…")
+    expect(page.locator("#sku-override-result .alert-success")).to_contain_text(
+        "Saved 1 override(s) of 42 units. The SKU was recomputed with it", timeout=30_000
+    )
+    expect(page.locator("#sku-override-history")).to_contain_text("background save")
+    expect(save).to_be_enabled()
+    expect(save).to_have_text("Save override")
     p.assert_no_console_errors()

@@ -210,6 +210,7 @@ def test_override_form_saves_and_reports_errors(cb, monkeypatch) -> None:
     monkeypatch.setattr(view, "allowed", lambda role: True)
     panel = view.override_panel("A-NEED")
     options = by_id(panel, ids.SKU_OVERRIDE_PERIODS).options
+    assert by_id(panel, ids.SKU_OVERRIDE_SAVE).children == cb.OVERRIDE_SAVE_LABEL  # restored after the background job
     assert len(options) == 13 and "forecast" in options[0]["label"]
     first = options[0]["value"]
     message, history, new_options, chosen, reason = cb.save_override(
@@ -351,3 +352,54 @@ def test_only_planners_can_approve_over_http(client_as) -> None:
     assert status_of(order_id) == "approved"
     with session_scope() as s:
         assert s.get(PurchaseOrder, order_id).approved_by == PLANNER
+
+
+def test_override_save_runs_as_a_background_job_guarded_for_planners(client_as) -> None:
+    """The save recomputes the SKU (seconds at 10,000 SKUs): a background callback that disables the button while it
+    runs, still refused to a viewer by the server (403, audit-logged, nothing stored)."""
+    from auth.guard import CALLBACK_KEY_ROLES
+    from callbacks import orders as cb
+    from db.models import AuditLog
+
+    planner = client_as("planner")
+    deps = planner.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if f"{ids.SKU_OVERRIDE_RESULT}.children" in d["output"])
+    key = dep["output"]
+    assert dep.get("background"), "the override save must be a background callback"
+    assert CALLBACK_KEY_ROLES[key] == "planner"
+    running, off = dep["running"]["running"], dep["running"]["runningOff"]
+    assert running[f"{ids.SKU_OVERRIDE_SAVE}.disabled"] is True and off[f"{ids.SKU_OVERRIDE_SAVE}.disabled"] is False
+    assert running[f"{ids.SKU_OVERRIDE_SAVE}.children"] == cb.OVERRIDE_RUNNING_LABEL == "Saving and recomputing SKU…"
+    assert off[f"{ids.SKU_OVERRIDE_SAVE}.children"] == cb.OVERRIDE_SAVE_LABEL
+
+    outputs = [
+        {"id": ids.SKU_OVERRIDE_RESULT, "property": "children"},
+        {"id": ids.SKU_OVERRIDE_HISTORY, "property": "children"},
+        {"id": ids.SKU_OVERRIDE_PERIODS, "property": "options"},
+        {"id": ids.SKU_OVERRIDE_PERIODS, "property": "value"},
+        {"id": ids.SKU_OVERRIDE_REASON, "property": "value"},
+    ]
+    body = {
+        "output": key,
+        "outputs": outputs,
+        "inputs": [{"id": ids.SKU_OVERRIDE_SAVE, "property": "n_clicks", "value": 1}],
+        "state": [
+            {"id": ids.SKU_CODE, "property": "data", "value": {"code": "ANY"}},
+            {"id": ids.SKU_OVERRIDE_PERIODS, "property": "value", "value": ["2030-01-01"]},
+            {"id": ids.SKU_OVERRIDE_QTY, "property": "value", "value": 5},
+            {"id": ids.SKU_OVERRIDE_REASON, "property": "value", "value": "crafted"},
+        ],
+        "changedPropIds": [f"{ids.SKU_OVERRIDE_SAVE}.n_clicks"],
+    }
+
+    def denied() -> int:
+        with session_scope() as s:
+            rows = s.scalars(select(AuditLog).where(AuditLog.action == "callback.denied", AuditLog.target == key))
+            return len(rows.all())
+
+    before = denied()
+    response = client_as("viewer").post("/_dash-update-component", json=body)
+    assert response.status_code == 403
+    assert denied() == before + 1
+    with session_scope() as s:
+        assert s.scalars(select(ForecastOverride).where(ForecastOverride.reason == "crafted")).first() is None
