@@ -21,6 +21,18 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
 - ``overstock``: the position covers more than ``overstock_cover_multiple`` x (lead time + review period + safety
   stock cover) periods of forecast demand, or there is stock but no forecast demand. The engine passes the order
   cycle max(R, lot / D) as the review period, so a freshly received economic lot is not called overstock.
+  One-shot SKUs are judged against the season instead (:func:`one_shot_season_limit`): ``overstock`` when the
+  position (> 0) exceeds what the season can sell, max(Q*, mu_h + m sigma_season), m = ``overstock_cover_multiple``,
+  sigma_season = max(sigma sqrt(h), sqrt(mu_h)). Reason: a replenished SKU's surplus is sold by the cycles that
+  follow, so its rule tolerates m target covers; a one-shot SKU has only the season (the horizon, h periods) to
+  sell in and what is left at its end goes for salvage (the newsvendor's overage), so a multiple of the season's
+  demand would call 2.5 seasons of stock "normal". The line is the top of the season's demand range instead: the
+  expected demand plus the same multiple m (3) of its standard deviation -- the forecast-error sigma over the
+  season, as for the newsvendor quantity, with the Poisson floor of the surge rule -- a position the season sells
+  out with a probability of about 0.1% (normal demand), so the units above it are left over almost surely. It is
+  never below the newsvendor quantity Q*, so the status never calls the policy's own buy overstock. The engine
+  values the units on hand above this line as the excess value (``HealthResult.season_limit``). A one-shot SKU
+  whose season demand is unknown (NaN) is not judged overstock.
 - ``low_velocity``: recent mean demand below ``low_velocity_ratio`` x the baseline mean (baseline > 0).
 - ``normal``: none of the above.
 
@@ -52,6 +64,9 @@ class HealthResult:
     days_of_cover: np.ndarray
     cover_periods: np.ndarray
     target_cover_periods: np.ndarray
+    season_limit: np.ndarray
+    """One-shot SKUs: the units the season can sell (:func:`one_shot_season_limit`), the overstock line; NaN for the
+    other SKUs."""
 
 
 def fmt_num(x: float) -> str:
@@ -71,6 +86,43 @@ def _vec(name: str, value: Any, n: int) -> np.ndarray:
         return np.broadcast_to(arr, (n,)).astype(float)
     except ValueError:
         raise ValueError(f"{name} must have {n} values, got shape {arr.shape}") from None
+
+
+def one_shot_season_limit(
+    *,
+    newsvendor_qty: Any,
+    season_demand: Any,
+    season_demand_std: Any,
+    overstock_cover_multiple: float = 3.0,
+) -> np.ndarray:
+    """Units a one-shot SKU's season can sell: the overstock line of a one-shot SKU (module docstring).
+
+    limit = max(Q*, mu_h + m max(sigma_h, sqrt(mu_h))), m = ``overstock_cover_multiple``: the expected season demand
+    plus m standard deviations of it (a Poisson floor sqrt(mu_h) under the forecast-error std sigma_h), never below
+    the newsvendor quantity Q* (a NaN Q* -- no price -- is ignored). NaN where mu_h is unknown. Source: the newsvendor
+    overage of Silver, Pyke & Thomas (2017) chapter 10; the Poisson floor as in the surge rule.
+
+    Parameters
+    ----------
+    newsvendor_qty, season_demand, season_demand_std
+        Q*, the expected demand mu_h and its standard deviation sigma_h over the season, units, shape (n,) or scalars.
+    overstock_cover_multiple
+        m, > 0.
+
+    Returns
+    -------
+    np.ndarray
+        Shape of the broadcast inputs (at least 1-d), units.
+    """
+    if not overstock_cover_multiple > 0:
+        raise ValueError(f"overstock_cover_multiple must be > 0, got {overstock_cover_multiple!r}")
+    nv, mu, sd = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(a, dtype=float)) for a in (newsvendor_qty, season_demand, season_demand_std))
+    )
+    with np.errstate(invalid="ignore"):
+        spread = np.maximum(np.nan_to_num(sd, nan=0.0), np.sqrt(np.maximum(mu, 0.0)))
+        upper = mu + overstock_cover_multiple * spread
+    return np.where(np.isfinite(mu), np.fmax(nv, upper), np.nan)
 
 
 def health_status(
@@ -126,13 +178,15 @@ def health_status(
         For the one-shot SKUs: the newsvendor quantity Q* and the expected demand over the season (the horizon),
         in units (NaN where unknown).
     season_periods
-        Periods in the season (the forecast horizon), quoted in the one-shot reasons.
+        Periods in the season h (the forecast horizon), quoted in the one-shot reasons; the season's demand std is
+        sigma sqrt(h) (without it h = season_demand / forecast_per_period).
 
     Returns
     -------
     HealthResult
         ``days_of_cover`` = on hand / daily forecast demand (NaN without demand); ``cover_periods`` = position /
-        forecast per period (inf with stock but no demand); ``target_cover_periods`` = L + R + SS / D.
+        forecast per period (inf with stock but no demand); ``target_cover_periods`` = L + R + SS / D;
+        ``season_limit`` = the one-shot SKUs' overstock line in units (NaN for the others).
     """
     oh = np.asarray(on_hand, dtype=float).ravel()
     n = oh.size
@@ -187,7 +241,26 @@ def health_status(
     c_stockout = below_rop | short_cover | short_season
     c_surge = (recent > 0) & (z >= surge_z)
     c_dead = (since >= dead_after_periods) & (position > 0)
-    c_over = (position > 0) & (cover > overstock_cover_multiple * target)
+    if season_periods is not None:
+        h = np.full(n, float(season_periods))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(has_demand, mu_season / np.where(has_demand, d, 1.0), 0.0)
+    with np.errstate(invalid="ignore"):
+        season_sd = np.nan_to_num(sig, nan=0.0) * np.sqrt(h)
+    limit = np.where(
+        shot,
+        one_shot_season_limit(
+            newsvendor_qty=nv,
+            season_demand=mu_season,
+            season_demand_std=season_sd,
+            overstock_cover_multiple=overstock_cover_multiple,
+        ),
+        np.nan,
+    )
+    with np.errstate(invalid="ignore"):
+        over_season = shot & (position > 0) & np.isfinite(limit) & (position > limit)
+    c_over = np.where(shot, over_season, (position > 0) & (cover > overstock_cover_multiple * target))
     c_low = (base > 0) & (recent < low_velocity_ratio * base)
 
     conds = [c_stockout, c_surge, c_dead, c_over, c_low]
@@ -195,7 +268,10 @@ def health_status(
 
     reasons = np.empty(n, dtype=object)
     f = fmt_num
-    out_arrays = (z, days_cover, cover, target)
+    out_arrays = (z, days_cover, cover, target, limit)
+    with np.errstate(invalid="ignore"):
+        quoted_sd = np.maximum(season_sd, np.sqrt(np.maximum(mu_season, 0.0)))  # the floored std the limit used
+    limit_l, season_sd_l = limit.tolist(), quoted_sd.tolist()
     oh, oo, rop, d, recent, base, ref, z, position = (
         a.tolist() for a in (oh, oo, rop, d, recent, base, ref, z, position)
     )
@@ -228,6 +304,12 @@ def health_status(
             reasons[i] = (
                 f"No sales for {int(since[i])} periods (>= {dead_after_periods}); {f(oh[i])} on hand, "
                 f"{f(oo[i])} on order"
+            )
+        elif s == "overstock" and flag_shot[i]:
+            reasons[i] = (
+                f"One-shot buy: position {f(position[i])} is above the {f(limit_l[i])} units the {season} can sell: "
+                f"max(newsvendor quantity {f(nv[i])}, expected demand {f(mu_season[i])} + "
+                f"{overstock_cover_multiple:g} x std {f(season_sd_l[i])})"
             )
         elif s == "overstock":
             if flag_demand[i]:
@@ -265,4 +347,5 @@ def health_status(
         days_of_cover=out_arrays[1],
         cover_periods=out_arrays[2],
         target_cover_periods=out_arrays[3],
+        season_limit=out_arrays[4],
     )

@@ -27,7 +27,9 @@ period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi
   the one-shot SKUs (NaN for the others).
 - days_of_cover = on hand / daily forecast (NaN when D = 0); annual_demand = D x periods per year.
 - on_hand may be negative (backorders): it lowers the position; inventory_value = max(on_hand, 0) x unit_cost.
-- excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot).
+- excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot); for one-shot SKUs
+  above what the season can sell, max(newsvendor_qty, mu_h + m max(sigma sqrt(h), sqrt(mu_h))), m =
+  ``overstock_cover_multiple`` (:func:`core.health.one_shot_season_limit`, also their overstock line).
 - value_at_risk: :func:`core.kpi.value_at_risk` (lost margin over the lead time for stockout_risk, excess value for
   overstock, on-hand value for dead_stock).
 - status / status_reason / surge_z: :func:`core.health.health_status` (rules and precedence there; one-shot SKUs
@@ -611,6 +613,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     )
     inv_value = np.maximum(on_hand, 0.0) * cost
     max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)
+    season_limited = one_shot & np.isfinite(hs.season_limit)
+    max_stock = np.where(season_limited, hs.season_limit, max_stock)  # one-shot: what the season can sell
     excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
     var = kpi.value_at_risk(
         status=hs.status,

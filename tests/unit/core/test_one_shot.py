@@ -180,7 +180,9 @@ def test_one_shot_stockout_risk_is_judged_against_the_season_not_the_reorder_poi
 
 def test_one_shot_health_without_a_price_uses_the_season_demand_and_checks_shapes() -> None:
     result = _health(one_shot=True, newsvendor_qty=np.nan, season_demand=[90.0, 110.0, 0.0, np.nan])
-    assert list(result.status) == ["normal", "stockout_risk", "normal", "normal"]
+    # a season that sells nothing cannot take a position of 100: overstock; an unknown season is not judged
+    assert list(result.status) == ["normal", "stockout_risk", "overstock", "normal"]
+    assert result.season_limit[2] == 0.0 and np.isnan(result.season_limit[3])
     with pytest.raises(ValueError, match="one_shot"):
         _health(one_shot=[True, False])
     with pytest.raises(ValueError, match="season_periods"):
@@ -205,3 +207,98 @@ def test_engine_status_of_a_covered_one_shot_sku_does_not_quote_the_reorder_poin
     row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
     assert row["status"] == "stockout_risk" and row["status_reason"].startswith("One-shot buy: on hand ")
     assert f"newsvendor quantity {row['newsvendor_qty']:,.0f}" in row["status_reason"]
+
+
+def test_one_shot_overstock_is_judged_against_what_the_season_can_sell() -> None:
+    # forecast 10/period over a 13-period season: mu_h 130; sigma_h = 2 sqrt(13) = 7.2 is below the Poisson floor
+    # sqrt(130) = 11.4, so the line is max(Q*, 130 + 3 x 11.4) = 164.2 (Q* 150) or Q* 200 when that is larger
+    line = 130.0 + 3.0 * math.sqrt(130.0)
+    on_hand = [line + 0.5, line - 0.5, 201.0, 199.0, line + 0.5, 60.0]
+    kwargs = {
+        "on_hand": on_hand,
+        "reorder_point": 50.0,  # every position above the reorder point: no replenishment stockout
+        "lead_time_periods": 1.0,
+        "newsvendor_qty": [150.0, 150.0, 200.0, 200.0, np.nan, 150.0],
+        "season_demand": 130.0,
+        "season_periods": 13,
+    }
+    shot = [True, True, True, True, False, False]
+    result = _health(one_shot=shot, **kwargs)
+    assert result.season_limit[:4] == pytest.approx([line, line, 200.0, 200.0])
+    assert np.isnan(result.season_limit[4:]).all()
+    # cover 16.5 periods vs 3 x target (1 + 1 + 5) = 21: the replenishment rule calls none of these overstock
+    assert list(result.status) == ["overstock", "normal", "overstock", "normal", "normal", "normal"]
+    assert result.reason[0] == (
+        "One-shot buy: position 165 is above the 164 units the 13-period season can sell: max(newsvendor quantity "
+        "150, expected demand 130 + 3 x std 11.4)"
+    )
+    assert "newsvendor quantity 200" in result.reason[2] and "above the 200 units" in result.reason[2]
+    for text in result.reason[:4]:
+        assert "reorder point" not in text and "expected demand 130" in text
+    # the replenished SKUs get exactly what they get without any one-shot SKU in the call
+    plain = _health(one_shot=False, **kwargs)
+    for name in ("status", "reason", "surge_z", "days_of_cover", "cover_periods", "target_cover_periods"):
+        np.testing.assert_array_equal(getattr(result, name)[4:], getattr(plain, name)[4:])
+    assert np.isnan(plain.season_limit).all()
+    # a tighter overstock multiple moves the one-shot line with it (same constant as the cover rule)
+    tight = _health(one_shot=shot, overstock_cover_multiple=2.0, **kwargs)
+    assert tight.season_limit[1] == pytest.approx(130.0 + 2.0 * math.sqrt(130.0))
+    assert tight.status[1] == "overstock"
+
+
+def test_one_shot_season_limit_uses_the_forecast_error_std_above_the_poisson_floor() -> None:
+    from core.health import one_shot_season_limit
+
+    limit = one_shot_season_limit(
+        newsvendor_qty=[100.0, 100.0, np.nan, 500.0, 100.0],
+        season_demand=[100.0, 100.0, 100.0, 100.0, np.nan],
+        season_demand_std=[30.0, 2.0, 30.0, 30.0, 30.0],
+    )
+    np.testing.assert_allclose(limit[:4], [190.0, 130.0, 190.0, 500.0])
+    assert np.isnan(limit[4])
+    with pytest.raises(ValueError, match="overstock_cover_multiple"):
+        one_shot_season_limit(newsvendor_qty=1.0, season_demand=1.0, season_demand_std=1.0, overstock_cover_multiple=0)
+
+
+def test_engine_overstocked_one_shot_sku_quotes_the_season_and_values_the_units_beyond_it() -> None:
+    """The GS-00116 case: a one-shot SKU holding several seasons of demand read "normal" (cover judged against the
+    reorder-point target) with no excess value."""
+    history, sku = _one(12.0, 5.0, 1.0, on_hand=0.0, moq=0.0, multiple=1.0)
+    _, q_star, mu_h = _hand_newsvendor(history, price=12.0, cost=5.0, salvage=1.0)
+    sd_h = history[0, -26:].std() * math.sqrt(HORIZON)
+    line = max(q_star, mu_h + 3.0 * max(sd_h, math.sqrt(mu_h)))
+    sku.loc[0, "on_hand"] = 2.5 * mu_h  # + 10 on order
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["status"] == "overstock"
+    assert row["status_reason"].startswith(f"One-shot buy: position {2.5 * mu_h + 10:,.0f} is above the {line:,.0f}")
+    assert "reorder point" not in row["status_reason"]
+    assert row["excess_value"] == pytest.approx((2.5 * mu_h + 10.0 - line) * 5.0, rel=1e-9)
+    assert row["value_at_risk"] == pytest.approx(row["excess_value"])
+    plain = _batch(sku.assign(one_shot=False), history, ["POOL"]).snapshot.loc["POOL"]
+    assert plain["status"] == "normal"  # 2.5 seasons are within 3 x the replenishment target cover
+    # just under the line: the season can still sell it, no excess
+    sku.loc[0, "on_hand"] = line - 10.0 - 0.5
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["status"] == "normal" and row["excess_value"] == 0.0 and row["value_at_risk"] == 0.0
+    assert "expected demand" in row["status_reason"] and "reorder point" not in row["status_reason"]
+    # just over it: overstock, the excess is the units beyond the line
+    sku.loc[0, "on_hand"] = line - 10.0 + 2.0
+    row = _batch(sku, history, ["POOL"]).snapshot.loc["POOL"]
+    assert row["status"] == "overstock" and row["excess_value"] == pytest.approx(2.0 * 5.0, rel=1e-6)
+
+
+def test_other_skus_keep_their_overstock_and_excess_next_to_an_overstocked_one_shot_sku() -> None:
+    codes, history = _history()
+    plain = _batch(_sku(codes), history, codes).snapshot
+    assert plain.loc["OVER", "status"] == "overstock" and plain.loc["OVER", "excess_value"] > 0
+    flagged = _batch(_sku(codes).assign(one_shot=[c == "NORMAL" for c in codes]), history, codes).snapshot
+    others = [c for c in codes if c != "NORMAL"]
+    pd.testing.assert_frame_equal(flagged.loc[others], plain.loc[others])
+    sku = _sku(codes)
+    sku.loc[codes.index("NORMAL"), "on_hand"] = 30.0 * HORIZON * 1.8  # 1.8 seasons of a ~30/period SKU
+    flagged = _batch(sku.assign(one_shot=[c == "NORMAL" for c in codes]), history, codes).snapshot
+    plain = _batch(sku, history, codes).snapshot
+    pd.testing.assert_frame_equal(flagged.loc[others], plain.loc[others])
+    assert flagged.loc["NORMAL", "status"] == "overstock" and plain.loc["NORMAL", "status"] != "overstock"
+    assert flagged.loc["NORMAL", "value_at_risk"] == flagged.loc["NORMAL", "excess_value"] > 0
+    assert plain.loc["NORMAL", "value_at_risk"] == 0.0
