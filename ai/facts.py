@@ -163,6 +163,10 @@ class SkuFacts(_Facts):
     reorder_point_change: Number | None = None
     on_hand: Number | None = None
     recommended_qty: Number | None = None
+    one_shot: bool = Field(
+        False, description="a one-time seasonal buy ordered with newsvendor_qty: no reorder point, no replenishment"
+    )
+    newsvendor_qty: Number | None = Field(None, description="the season's order-up-to quantity (one_shot SKUs only)")
     value_at_risk: int | None = None
     value_at_risk_change: int | None = None
     days_of_cover: Number | None = None
@@ -316,6 +320,7 @@ def sku_facts(
     rounded = {key: round_units(_num(row, key)) for key in ("safety_stock", "reorder_point")}
     before = {key: round_units(_num(previous, key)) for key in ("safety_stock", "reorder_point")}
     var_now, var_before = round_money(_num(row, "value_at_risk")), round_money(_num(previous, "value_at_risk"))
+    one_shot = _text(row, "order_policy") == "newsvendor"
     return SkuFacts(
         code=code,
         name=name or _text(row, "name") or code,
@@ -342,6 +347,8 @@ def sku_facts(
         reorder_point_change=round_units(_diff(rounded["reorder_point"], before["reorder_point"])),
         on_hand=round_units(_num(row, "on_hand")),
         recommended_qty=round_units(_num(row, "recommended_qty")),
+        one_shot=one_shot,
+        newsvendor_qty=round_units(_num(row, "newsvendor_qty")) if one_shot else None,
         value_at_risk=var_now,
         value_at_risk_change=round_money(_diff(var_now, var_before)),
         days_of_cover=round_units(_num(row, "days_of_cover")),

@@ -356,6 +356,12 @@ def _moved(change: Number, *, up: str, down: str) -> str:
 
 
 def _sku_policy(facts: SkuFacts) -> str | None:
+    if facts.one_shot:  # a seasonal buy: no reorder point or safety stock drives its order
+        if facts.newsvendor_qty is None:
+            return None
+        held = f" against {_n(facts.on_hand)} units on hand" if facts.on_hand is not None else ""
+        season = _n(facts.newsvendor_qty)
+        return f"It is a one-shot seasonal buy: the newsvendor quantity for the season is {season} units{held}."
     ss, rop = facts.safety_stock, facts.reorder_point
     if ss is None or rop is None or (ss == 0 and rop == 0 and not facts.safety_stock_change):
         return None
@@ -388,7 +394,8 @@ def _sku_risk(facts: SkuFacts) -> str | None:
         delta = fmt_money(abs(facts.value_at_risk_change), currency=facts.currency)
         change = f", {'up' if facts.value_at_risk_change > 0 else 'down'} {delta} on the previous run"
     if facts.status == "overstock":
-        return f"The stock above target is worth {money} at cost{change}."
+        beyond = "what the season can sell" if facts.one_shot else "target"
+        return f"The stock above {beyond} is worth {money} at cost{change}."
     if facts.status == "low_velocity":
         return f"Slow sales leave {money} of stock at risk{change}."
     if facts.status == "dead_stock":
@@ -398,6 +405,12 @@ def _sku_risk(facts: SkuFacts) -> str | None:
 
 def _sku_action(facts: SkuFacts) -> str:
     qty = facts.recommended_qty
+    if facts.one_shot:
+        if facts.status == "stockout_risk":
+            return f"Place the season's order of {_n(qty)} units now." if qty else "Expedite the open orders now."
+        if facts.status in ("overstock", "dead_stock", "low_velocity"):
+            return "Do not reorder; plan a markdown or a return before the season ends."
+        return f"The season's order is {_n(qty)} units." if qty else "No further order is needed this season."
     if facts.status == "stockout_risk":
         return f"Order {_n(qty)} units now to restore cover." if qty else "Expedite the open orders to restore cover."
     if facts.status == "surge":

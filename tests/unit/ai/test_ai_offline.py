@@ -199,3 +199,23 @@ def test_previous_kpis_without_counts() -> None:
     assert facts.status_count_changes is None
     _assert_well_formed(WRITER.write(facts), facts)
     assert PREVIOUS_KPIS  # the shared sample stays importable
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        ("overstock", "Do not reorder; plan a markdown or a return before the season ends."),
+        ("stockout_risk", "Place the season's order of 600 units now."),
+    ],
+)
+def test_one_shot_sku_text_talks_about_the_season_not_a_reorder_point(status: str, action: str) -> None:
+    row = make_row(status, order_policy="newsvendor", newsvendor_qty=1083.4)
+    facts = sku_facts(row=row)
+    assert facts.one_shot and facts.newsvendor_qty == 1083
+    text = WRITER.write(facts)
+    _assert_well_formed(text, facts)
+    assert action in text
+    assert "reorder point" not in text and "replenish" not in text.lower()
+    assert "newsvendor quantity for the season is 1,083 units" in text
+    plain = sku_facts(row=make_row(status, newsvendor_qty=1083.4))
+    assert not plain.one_shot and plain.newsvendor_qty is None  # only one-shot SKUs carry it
