@@ -774,6 +774,23 @@ def _resolve_simple(
     return plan, ok & ~unknown
 
 
+def _long_format(
+    sniffed: Sniffed, resolved: cols.Resolved, *, first: np.ndarray, last: np.ndarray, sku_count: int
+) -> DetectedFormat:
+    """What was detected in a long file: dates from the earliest of ``first`` to the latest of ``last``."""
+    return DetectedFormat(
+        encoding=sniffed.encoding_label,
+        delimiter=sniffed.delimiter_label,
+        layout="long",
+        date_min=_to_date(first.min()) if len(first) else None,
+        date_max=_to_date(last.max()) if len(last) else None,
+        sku_count=sku_count,
+        columns={name: sniffed.header[pos] for name, pos in resolved.columns.items()},
+        ignored=resolved.ignored,
+        size_bytes=sniffed.size,
+    )
+
+
 def _create_and_ids(session: Session, plan: SkuPlan, used: np.ndarray) -> tuple[np.ndarray, int]:
     connection = session.connection()
     new_codes = [plan.codes[i] for i in used if plan.new[i]]
@@ -805,17 +822,7 @@ def _prepare_stock(
     _report_duplicates(errors, dup, first, parsed.lines, resolved.header("sku"), [parsed.values["sku"], as_of])
     ok &= ~dup
     used = np.unique(plan.index[ok])
-    fmt = DetectedFormat(
-        encoding=sniffed.encoding_label,
-        delimiter=sniffed.delimiter_label,
-        layout="long",
-        date_min=_to_date(as_of[ok].min()) if ok.any() else None,
-        date_max=_to_date(as_of[ok].max()) if ok.any() else None,
-        sku_count=len(used),
-        columns={name: sniffed.header[pos] for name, pos in resolved.columns.items()},
-        ignored=resolved.ignored,
-        size_bytes=sniffed.size,
-    )
+    fmt = _long_format(sniffed, resolved, first=as_of[ok], last=as_of[ok], sku_count=len(used))
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
         code_ids, created = _create_and_ids(session, plan, used)
@@ -884,17 +891,7 @@ def _prepare_receipts(
     ok &= ~dup
     used = np.unique(plan.index[ok])
     supplier = parsed.values.get("supplier", np.full(n, None, dtype=object))
-    fmt = DetectedFormat(
-        encoding=sniffed.encoding_label,
-        delimiter=sniffed.delimiter_label,
-        layout="long",
-        date_min=_to_date(order[ok].min()) if ok.any() else None,
-        date_max=_to_date(received[ok].max()) if ok.any() else None,
-        sku_count=len(used),
-        columns={name: sniffed.header[pos] for name, pos in resolved.columns.items()},
-        ignored=resolved.ignored,
-        size_bytes=sniffed.size,
-    )
+    fmt = _long_format(sniffed, resolved, first=order[ok], last=received[ok], sku_count=len(used))
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
         code_ids, created = _create_and_ids(session, plan, used)
