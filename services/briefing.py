@@ -58,15 +58,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import kpi as core_kpi
-from core import policy as core_policy
 from core.calendar import GRAIN_DAYS
-from core.portfolio import EngineSettings
+from core.portfolio import expected_fill_rates
 from db.models import Briefing, PurchaseOrder, RecomputeRun, Sku, SkuSnapshot, utcnow
 from reports.data import (
     Commentary,
@@ -312,72 +310,11 @@ def _days_per_period(grain: str | None) -> float:
     return GRAIN_DAYS.get(grain or "weekly", 7.0)
 
 
-def expected_fill_rates(
-    frame: pd.DataFrame, *, days_per_period: float, settings: EngineSettings | None = None
-) -> np.ndarray:
-    """Per-SKU expected fill rate of the stored policy (NaN without demand), as the engine computes it.
-
-    beta = 1 - n(s) / Q, n(s) = sigma_LTD G((s - D L) / sigma_LTD), s = the stored reorder point,
-    Q = max(lot, D R), lot = min(EOQ, cover cap) rounded to MOQ / order multiple at the lower total cost,
-    sigma_LTD = sqrt(L sigma_D^2 + D^2 sigma_L^2). Source: :func:`core.portfolio.compute_batch` (steps 3),
-    :func:`core.policy.expected_fill_rate` (Silver, Pyke & Thomas 2017, eq. 6.16).
-    """
-    settings = settings or EngineSettings()
-    n = len(frame)
-    if n == 0:
-        return np.empty(0)
-
-    def col(name: str) -> np.ndarray:
-        return frame[name].to_numpy(dtype=float)
-
-    d = np.nan_to_num(col("forecast_per_period"))
-    d = np.maximum(d, 0.0)
-    lt = np.maximum(np.nan_to_num(col("lead_time_periods")), 0.0)
-    lt_sd = np.maximum(np.nan_to_num(col("lead_time_std_periods")), 0.0)
-    sigma = np.maximum(np.nan_to_num(col("sigma")), 0.0)
-    cost = np.maximum(np.nan_to_num(col("unit_cost")), 0.0)
-    annual = d * core_kpi.DAYS_PER_YEAR / days_per_period
-    h_year = cost * np.maximum(np.nan_to_num(col("holding_cost_rate")), 0.0)
-    k_order = np.maximum(np.nan_to_num(col("order_cost")), 0.0)
-    eoq = col("eoq")
-    cap = d * settings.max_order_cover_days / days_per_period
-    lot = np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap)
-    lot = np.asarray(
-        core_policy.round_order_quantity(
-            quantity=np.maximum(lot, 0.0),
-            moq=np.maximum(np.nan_to_num(col("moq")), 0.0),
-            order_multiple=np.nan_to_num(col("order_multiple"), nan=1.0),
-            annual_demand=annual,
-            order_cost=k_order,
-            holding_cost=h_year,
-        ),
-        dtype=float,
-    )
-    sigma_ltd = np.asarray(
-        core_policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd),
-        dtype=float,
-    )
-    rop = col("reorder_point")
-    fill = np.full(n, np.nan)
-    ok = (d > 0) & np.isfinite(rop)
-    if ok.any():
-        fill[ok] = np.asarray(
-            core_policy.expected_fill_rate(
-                order_quantity=np.maximum(np.maximum(lot[ok], d[ok] * settings.review_period), 1e-12),
-                reorder_point=rop[ok],
-                lead_time_demand_mean=d[ok] * lt[ok],
-                lead_time_demand_std=sigma_ltd[ok],
-            ),
-            dtype=float,
-        )
-    return fill
-
-
 def segment_kpis(frame: pd.DataFrame, *, days_per_period: float) -> dict[str, float]:
     """Portfolio KPIs of the SKUs in ``frame`` (a :func:`snapshot_frame`), by :func:`core.kpi.portfolio_kpis`.
 
     Same keys as ``recompute_run.kpis`` (fill_rate, inventory_value, value_at_risk, turns, days_of_supply, wape, ...,
-    sku_count, count_<status>); the expected fill rate per SKU comes from :func:`expected_fill_rates`.
+    sku_count, count_<status>); the expected fill rate per SKU comes from :func:`core.portfolio.expected_fill_rates`.
     """
     if frame.empty:
         return {"sku_count": 0.0, "inventory_value": 0.0, "value_at_risk": 0.0, "excess_value": 0.0}

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from core.portfolio import expected_fill_rates
 from reports.fonts import find_cjk_font
 from reports.formatting import fmt_change, fmt_date, fmt_int, fmt_money, fmt_pct, fmt_qty
 
@@ -257,7 +258,7 @@ def test_segment_kpis_follow_the_engine_definitions(session) -> None:
     data = seed(session)
     frame = svc.snapshot_frame(session=session, run_id=data["runs"]["latest"].id)
     got = svc.segment_kpis(frame, days_per_period=7.0)
-    fill = svc.expected_fill_rates(frame, days_per_period=7.0)
+    fill = expected_fill_rates(frame, days_per_period=7.0)
     expected = core_kpi.portfolio_kpis(snapshot=frame, unit_cost=2.0, expected_fill_rate=fill)
     assert got == pytest.approx(expected, nan_ok=True)
     assert got["inventory_value"] == pytest.approx(14 * 100.0 * 2.0)
