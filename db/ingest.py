@@ -458,6 +458,52 @@ def _sqlite_has_rows_for(connection: Connection, table: str, sku_ids: np.ndarray
     return bool(found)
 
 
+def read_demand_range(
+    connection: Connection, *, table: Table, sku_ids: np.ndarray, first: object, last: object
+) -> pd.DataFrame:
+    """sku_id, day (days since 1970), quantity of the stored demand rows of ``sku_ids`` with period in [first, last].
+
+    For the import preview: what a file would add, change or leave as it is (binary COPY on PostgreSQL).
+    """
+    ids = np.unique(np.asarray(sku_ids, dtype=np.int64))
+    first_day = int(np.datetime64(first, "D").astype(np.int64))
+    last_day = int(np.datetime64(last, "D").astype(np.int64))
+    if len(ids) == 0:
+        return pd.DataFrame({"sku_id": np.zeros(0, np.int64), "day": np.zeros(0, np.int64), "quantity": np.zeros(0)})
+    if is_postgres(connection):
+        return _fetch_existing_pg(connection, table.name, ids, first_day, last_day)
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS _ingest_ids (id INTEGER PRIMARY KEY)")
+    cursor.execute("DELETE FROM _ingest_ids")
+    cursor.executemany("INSERT INTO _ingest_ids VALUES (?)", ((int(x),) for x in ids))
+    rows = cursor.execute(
+        f"SELECT t.sku_id, t.period, t.quantity FROM {_q(table.name)} AS t JOIN _ingest_ids AS i ON i.id = t.sku_id "
+        "WHERE t.period BETWEEN ? AND ?",
+        (str(np.datetime64(first_day, "D")), str(np.datetime64(last_day, "D"))),
+    ).fetchall()
+    cursor.execute("DELETE FROM _ingest_ids")
+    frame = pd.DataFrame(rows, columns=["sku_id", "period", "quantity"])
+    return pd.DataFrame(
+        {
+            "sku_id": frame["sku_id"].to_numpy(dtype=np.int64),
+            "day": pd.to_datetime(frame["period"]).to_numpy().astype("datetime64[D]").astype(np.int64),
+            "quantity": frame["quantity"].to_numpy(dtype=np.float64),
+        }
+    )
+
+
+def last_periods(connection: Connection, *, table: Table, sku_ids: Sequence[int]) -> dict[int, dt.date]:
+    """The latest stored period of each of ``sku_ids`` (a few: one indexed MAX per SKU)."""
+    out: dict[int, dt.date] = {}
+    for sku_id in sku_ids:
+        value = connection.execute(
+            text(f"SELECT MAX(period) FROM {_q(table.name)} WHERE sku_id = :s"), {"s": int(sku_id)}
+        ).scalar()
+        if value is not None:
+            out[int(sku_id)] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return out
+
+
 class _SqliteCache:
     """A larger page cache for one bulk write on SQLite (index maintenance of a million rows), then restored."""
 
