@@ -50,7 +50,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("import_batch") as batch:
-        batch.drop_column("full_extract")
-    with op.batch_alter_table("sku") as batch:
-        batch.drop_column("defaulted_fields")
+    # a plain ALTER TABLE ... DROP COLUMN on both engines (SQLite >= 3.35): batch mode would re-create ``sku``, and
+    # with foreign keys on, dropping the old table deletes every row that references it (demand, stock, ...)
+    op.drop_column("import_batch", "full_extract")
+    op.drop_column("sku", "defaulted_fields")

@@ -347,7 +347,11 @@ def plan_changes(
     known = sku_ids >= 0
     if not stored_empty and known.any():
         stored = dbi.read_demand_range(
-            connection, table=table, sku_ids=sku_ids[known], first=days.min(), last=days.max()
+            connection,
+            table=table,
+            sku_ids=sku_ids[known],
+            first=np.datetime64(int(days.min()), "D"),
+            last=np.datetime64(int(days.max()), "D"),
         )
         if len(stored):
             span = np.int64(1 << 22)

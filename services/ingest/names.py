@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -189,3 +189,36 @@ def match_names(
     reasons[rows[is_bad]] = reason_rows[is_bad]
     result.by_name = len(matched_values)
     return result
+
+
+#: the SKU column of demand, stock and receipts files: a code column, or else a name column
+SKU_OR_NAME = replace(cols.SKU, aliases=cols.SKU.aliases + tuple(h for h in NAME_HEADERS if h not in cols.SKU.aliases))
+
+
+def identified(fields: tuple[v.Field, ...]) -> tuple[v.Field, ...]:
+    """``fields`` with the SKU column resolvable from a name header too (for :func:`columns.resolve`)."""
+    return tuple(SKU_OR_NAME if spec.name == "sku" else spec for spec in fields)
+
+
+def parsing_fields(fields: tuple[v.Field, ...], sku_header: str) -> tuple[tuple[v.Field, ...], bool]:
+    """The fields to parse a file with, and whether its SKU column holds names (then parsed as names)."""
+    if not holds_names(sku_header):
+        return fields, False
+    return tuple(NAME_FIELD if spec.name == "sku" else spec for spec in fields), True
+
+
+def names_summary(names: NameMatch | None, skus_to_create: int, *, limit: int = 50) -> dict | None:
+    """What name matching did, for the preview (None when the file identifies SKUs by code)."""
+    if names is None:
+        return None
+    new = list(names.new_names.items())[:limit] if skus_to_create else []
+    return {
+        "by_name": names.by_name,
+        "new_count": skus_to_create,
+        "new": [{"code": code, "name": name} for code, name in new],
+        "near_duplicates": [
+            {"name": d.name, "code": d.code, "similar": [{"code": c, "name": n} for c, n in d.similar]}
+            for d in (names.near_duplicates if skus_to_create else [])
+        ],
+        "near_checked_all": names.near_checked_all,
+    }

@@ -24,9 +24,12 @@ from db import ingest as dbi
 from db.models import Demand, ImportBatch
 from services import audit
 from services.ingest import columns as cols
+from services.ingest import names as nm
 from services.ingest import validate as v
 from services.ingest import write as w
+from services.ingest.coverage import Coverage, plan_changes
 from services.ingest.keys import SkuPlan, _duplicates, _mask_errors, _report_duplicates, resolve_skus
+from services.ingest.names import NameMatch, NearDuplicate, match_names, names_summary
 from services.ingest.parse import Parsed, WideParsed, parse_long, parse_wide, period_columns
 from services.ingest.read import CHUNK_ROWS
 from services.ingest.report import ErrorLog, FileRejectedError, RowError
@@ -47,13 +50,18 @@ class ImportOptions:
     on_error: ``"reject"`` (default) rejects the whole file when any row is bad; ``"skip"`` imports the good rows
     and reports the others. create_skus: create unknown SKUs with the documented defaults instead of reporting
     them. date_format: a strptime format for day-first / month-first dates (e.g. ``%d/%m/%Y``); ISO dates are
-    always accepted.
+    always accepted. full_extract: a demand file that lists every active SKU's sales in the periods it covers;
+    an active SKU (or period) missing from it sold nothing and gets an explicit zero row. confirm_new_skus: create
+    new SKUs even when their names are close to existing ones (near-duplicates); without it such an import is
+    refused (a check still runs and lists them).
     """
 
     on_error: str = "reject"
     create_skus: bool = False
     date_format: str | None = None
     max_bytes: int | None = None
+    full_extract: bool = False
+    confirm_new_skus: bool = False
 
     def __post_init__(self) -> None:
         if self.on_error not in ("reject", "skip"):
@@ -119,6 +127,13 @@ class ImportResult:
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
     recompute: str | None = None
+    full_extract: bool = False
+    coverage: Coverage | None = None  # demand: periods, rows per SKU, SKUs not in the file
+    names: NameMatch | None = None  # files identifying SKUs by product name
+
+    @property
+    def near_duplicates(self) -> list[NearDuplicate]:
+        return self.names.near_duplicates if self.names is not None and self.skus_to_create else []
 
     @property
     def ok(self) -> bool:
@@ -174,6 +189,10 @@ class ImportResult:
             },
             "timings": self.timings,
             "recompute": self.recompute,
+            "full_extract": self.full_extract,
+            "coverage": self.coverage.as_dict() if self.coverage is not None else None,
+            "names": names_summary(self.names, self.skus_to_create),
+            "error_groups": self.errors.grouped(),
         }
 
 
@@ -190,6 +209,8 @@ class Plan:
     write: Callable[[Session, Progress | None], tuple[int, int, int, int]]
     skus_to_create: int = 0
     discard: Callable[[], None] = field(default=lambda: None)  # undo work done while validating (not writing)
+    coverage: Coverage | None = None
+    names: NameMatch | None = None
 
 
 def _nothing() -> None:
@@ -230,9 +251,14 @@ def detect_grain(periods: np.ndarray) -> str | None:
     )
 
 
-def database_grain(*, session: Session) -> str | None:
+def stored_periods(*, session: Session) -> list[dt.date]:
+    """The latest (at most 60) distinct periods of the stored demand history, newest first."""
+    return list(session.scalars(select(Demand.period).distinct().order_by(Demand.period.desc()).limit(60)).all())
+
+
+def database_grain(*, session: Session, periods: list[dt.date] | None = None) -> str | None:
     """The grain of the demand history already stored (None when there is none)."""
-    periods = session.scalars(select(Demand.period).distinct().order_by(Demand.period.desc()).limit(60)).all()
+    periods = stored_periods(session=session) if periods is None else periods
     if len(periods) < 2:
         return None
     try:
@@ -261,6 +287,7 @@ class DemandRecords:
     layout: str
     attributes: pd.DataFrame | None = None  # code, location, sku master fields (table names)
     stream: DemandStream | None = None  # rows already loaded while parsing (large file, empty table)
+    by_name: bool = False  # the SKU column holds product names (matched to codes, then to SKU names)
 
 
 def _demand_records(
@@ -275,24 +302,27 @@ def _demand_records(
     if periods and not _has(headers, cols.DEMAND[0]):
         resolved = cols.resolve(
             [h if i not in periods else "" for i, h in enumerate(headers)],
-            (cols.SKU,),
+            (nm.SKU_OR_NAME,),
             kind="demand (wide layout)",
             extra=(cols.LOCATION, *ATTRIBUTE_FIELDS),
         )
         resolved = cols.Resolved(resolved.columns, headers, resolved.scales, resolved.ignored)
-        parsed = parse_wide(
-            sniffed, resolved, periods, (cols.SKU, cols.LOCATION, *ATTRIBUTE_FIELDS), errors=errors, progress=progress
-        )
+        fields, by_name = nm.parsing_fields((cols.SKU, cols.LOCATION, *ATTRIBUTE_FIELDS), resolved.header("sku"))
+        parsed = parse_wide(sniffed, resolved, periods, fields, errors=errors, progress=progress)
         fmt_columns = {name: headers[pos] for name, pos in resolved.columns.items()}
         fmt_columns["periods"] = f"{len(periods)} columns ({headers[min(periods)]} ... {headers[max(periods)]})"
-        return _from_wide(parsed, resolved), fmt_columns, resolved.ignored
-    resolved = cols.resolve(headers, cols.DEMAND, kind="demand")
-    stream = start_stream() if start_stream is not None and "location" not in resolved.columns else None
+        records = _from_wide(parsed, resolved)
+        records.by_name = by_name
+        return records, fmt_columns, resolved.ignored
+    resolved = cols.resolve(headers, nm.identified(cols.DEMAND), kind="demand")
+    fields, by_name = nm.parsing_fields(cols.DEMAND, resolved.header("sku"))
+    streamable = start_stream is not None and "location" not in resolved.columns and not by_name
+    stream = start_stream() if streamable else None
     try:
         parsed = parse_long(
             sniffed,
             resolved,
-            cols.DEMAND,
+            fields,
             errors=errors,
             date_format=options.date_format,
             progress=progress,
@@ -321,6 +351,7 @@ def _demand_records(
         preview=parsed.preview,
         layout="long",
         stream=stream,
+        by_name=by_name,
     )
     return records, {name: headers[pos] for name, pos in resolved.columns.items()}, resolved.ignored
 
@@ -420,7 +451,8 @@ def _prepare_demand(
     stream: bool = False,
 ) -> Plan:
     start_stream = None
-    if stream and session.get_bind().dialect.name == "postgresql" and sniffed.lines - 1 >= dbi.BULK_MIN_ROWS:
+    large = sniffed.lines - 1 >= dbi.BULK_MIN_ROWS
+    if stream and session.get_bind().dialect.name == "postgresql" and large and not options.full_extract:
 
         def start_stream() -> DemandStream | None:
             return DemandStream.start(
@@ -438,6 +470,47 @@ def _prepare_demand(
         if records.stream is not None:
             records.stream.discard()
         raise
+
+
+def _identify(
+    *,
+    existing: pd.DataFrame,
+    code: np.ndarray,
+    location: np.ndarray | None,
+    ok: np.ndarray,
+    options: ImportOptions,
+    errors: ErrorLog,
+    lines: np.ndarray,
+    column: str,
+    by_name: bool,
+) -> tuple[SkuPlan, np.ndarray, NameMatch | None]:
+    """The SKU of every row: by code, or (a name column) by code then by name; reports ambiguous and unknown ones."""
+    names = None
+    codes = code
+    if by_name:
+        names = match_names(values=code, ok=ok, existing=existing, location=location, create=options.create_skus)
+        bad = names.ambiguous
+        if bad.any():
+            errors.add(lines=lines[bad], column=column, values=code[bad], reasons=names.reasons[bad])
+            ok = ok & ~bad
+        codes = names.codes
+    plan, unknown = resolve_skus(existing=existing, code=codes, location=location, ok=ok, create=options.create_skus)
+    hint = (
+        " (no SKU has this code or name; import the SKU master first, or allow creating unknown SKUs)"
+        if by_name
+        else " (import the SKU master first, or allow creating unknown SKUs)"
+    )
+    _mask_errors(errors, unknown, lines, column, code, v.UNKNOWN_SKU + hint)
+    return plan, ok & ~unknown, names
+
+
+def _new_sku_frame(plan: SkuPlan, codes: list[str], names: NameMatch | None) -> pd.DataFrame:
+    """code, location (and name, for SKUs created from a product name) of the SKUs to create."""
+    position = {c: i for i, c in enumerate(plan.codes)}
+    frame = pd.DataFrame({"code": codes, "location": [plan.locations[position[c]] for c in codes]})
+    if names is not None and names.new_names:
+        frame["name"] = [names.new_names.get(c) for c in codes]
+    return frame
 
 
 def _plan_demand(
@@ -458,25 +531,44 @@ def _plan_demand(
     ok &= ~future
     stream = records.stream
     existing = stream.existing if stream is not None else w.existing_skus(session.connection())
-    plan, unknown = resolve_skus(
-        existing=existing, code=records.code, location=records.location, ok=ok, create=options.create_skus
+    plan, ok, names = _identify(
+        existing=existing,
+        code=records.code,
+        location=records.location,
+        ok=ok,
+        options=options,
+        errors=errors,
+        lines=records.lines,
+        column=records.sku_column,
+        by_name=records.by_name,
     )
-    hint = " (import the SKU master first, or allow creating unknown SKUs)"
-    _mask_errors(errors, unknown, records.lines, records.sku_column, records.code, v.UNKNOWN_SKU + hint)
-    ok &= ~unknown
     days = np.asarray(records.period, dtype="datetime64[D]").astype(np.int64)
     dup, first = _duplicates([plan.index, days], ok)
     _report_duplicates(errors, dup, first, records.lines, records.date_column, [records.code, records.period])
     ok &= ~dup
     accepted_periods = records.period[ok]
-    grain = grain_hint or detect_grain(accepted_periods)
-    stored = None if stream is not None and stream.table_was_empty else database_grain(session=session)
-    if grain and stored and grain != stored:
-        raise FileRejectedError(
-            f"this file holds {grain} demand but the database holds {stored} demand; one grain at a time "
-            "(delete the demand history first, e.g. with a factory reset)"
-        )
-    used = np.unique(plan.index[ok])
+    periods = [] if stream is not None else stored_periods(session=session)
+    stored = database_grain(session=session, periods=periods)
+    coverage, rows, extra = plan_changes(
+        connection=None if stream is not None else session.connection(),
+        table=Demand.__table__,
+        codes=plan.codes,
+        ids=plan.ids,
+        index=plan.index[ok],
+        period=accepted_periods,
+        quantity=records.quantity[ok],
+        file_grain=grain_hint or detect_grain(accepted_periods),
+        stored_grain=stored,
+        reference=np.datetime64(periods[0], "D") if periods else None,
+        active=existing[existing["active"].astype(bool)][["id", "code", "name"]],
+        full_extract=options.full_extract,
+        stored_empty=not periods,
+        today=_today(),
+    )
+    plan.codes.extend(extra)
+    plan.locations.extend([None] * len(extra))
+    plan.new = np.concatenate([plan.new, np.zeros(len(extra), dtype=bool)])
+    used = np.unique(rows.index)
     attributes = None
     if records.attributes is not None:
         attributes = _attribute_updates(records.attributes, plan, records, errors, fmt_columns or {})
@@ -484,10 +576,10 @@ def _plan_demand(
         encoding=sniffed.encoding_label,
         delimiter=sniffed.delimiter_label,
         layout=records.layout,
-        grain=grain or stored,
+        grain=coverage.grain,
         date_min=_to_date(accepted_periods.min()) if len(accepted_periods) else None,
         date_max=_to_date(accepted_periods.max()) if len(accepted_periods) else None,
-        sku_count=len(used),
+        sku_count=len(np.unique(plan.index[ok])),
         columns=fmt_columns or {},
         ignored=ignored or [],
         size_bytes=sniffed.size,
@@ -506,12 +598,7 @@ def _plan_demand(
         new_codes = [plan.codes[i] for i in used if plan.new[i]]
         updates = attributes if attributes is not None else pd.DataFrame(columns=["code"])
         if new_codes or len(updates):
-            position = {c: i for i, c in enumerate(plan.codes)}
-            new_frame = pd.DataFrame(
-                {"code": new_codes, "location": [plan.locations[position[c]] for c in new_codes]}
-                if new_codes
-                else {"code": []}
-            )
+            new_frame = _new_sku_frame(plan, new_codes, names) if new_codes else pd.DataFrame({"code": []})
             sku_frame = (
                 new_frame.set_index("code").combine_first(updates.set_index("code")).reset_index()
                 if len(updates)
@@ -524,9 +611,8 @@ def _plan_demand(
             dict(zip(*w.existing_skus(connection)[["code", "id"]].to_numpy().T, strict=True)) if created else plan.ids
         )
         code_ids = np.array([ids_now.get(c, -1) for c in plan.codes], dtype=np.int64)
-        sku_ids = code_ids[plan.index[ok]]
         counts = w.write_demand(
-            connection, sku_id=sku_ids, period=records.period[ok], quantity=records.quantity[ok], progress=progress
+            connection, sku_id=code_ids[rows.index], period=rows.period, quantity=rows.quantity, progress=progress
         )
         # SKUs whose history changed are stale in the latest run: a partial recompute must not carry them forward
         w.touch_skus(connection, ids=counts.changed_skus & frozenset(int(i) for i in existing["id"]))
@@ -541,6 +627,8 @@ def _plan_demand(
         write=write,
         skus_to_create=new_used,
         discard=stream.discard if stream is not None else _nothing,
+        coverage=coverage,
+        names=names,
     )
 
 
@@ -612,15 +700,39 @@ def _prepare_skus(
 
 
 def _resolve_simple(
-    session: Session, parsed: Parsed, ok: np.ndarray, options: ImportOptions, errors: ErrorLog, header: str
-) -> tuple[SkuPlan, np.ndarray]:
-    existing = w.existing_skus(session.connection())
-    plan, unknown = resolve_skus(
-        existing=existing, code=parsed.values["sku"], location=None, ok=ok, create=options.create_skus
+    session: Session,
+    parsed: Parsed,
+    ok: np.ndarray,
+    options: ImportOptions,
+    errors: ErrorLog,
+    header: str,
+    by_name: bool = False,
+) -> tuple[SkuPlan, np.ndarray, NameMatch | None]:
+    return _identify(
+        existing=w.existing_skus(session.connection()),
+        code=parsed.values["sku"],
+        location=None,
+        ok=ok,
+        options=options,
+        errors=errors,
+        lines=parsed.lines,
+        column=header,
+        by_name=by_name,
     )
-    hint = " (import the SKU master first, or allow creating unknown SKUs)"
-    _mask_errors(errors, unknown, parsed.lines, header, parsed.values["sku"], v.UNKNOWN_SKU + hint)
-    return plan, ok & ~unknown
+
+
+def _parse_identified(
+    sniffed: Sniffed, fields: tuple[v.Field, ...], kind: str, options: ImportOptions, errors: ErrorLog, progress
+) -> tuple[cols.Resolved, Parsed, bool]:
+    """Resolve and parse a stock or receipts file whose SKU column holds codes or product names."""
+    resolved = cols.resolve(sniffed.header, nm.identified(fields), kind=kind)
+    parse_fields, by_name = nm.parsing_fields(fields, resolved.header("sku"))
+    parsed = parse_long(
+        sniffed, resolved, parse_fields, errors=errors, date_format=options.date_format, progress=progress
+    )
+    if parsed.rows_read == 0:
+        raise FileRejectedError("the file has a header but no data rows")
+    return resolved, parsed, by_name
 
 
 def _long_format(
@@ -640,10 +752,12 @@ def _long_format(
     )
 
 
-def _create_and_ids(session: Session, plan: SkuPlan, used: np.ndarray) -> tuple[np.ndarray, int]:
+def _create_and_ids(
+    session: Session, plan: SkuPlan, used: np.ndarray, names: NameMatch | None = None
+) -> tuple[np.ndarray, int]:
     connection = session.connection()
     new_codes = [plan.codes[i] for i in used if plan.new[i]]
-    created = w.write_skus(connection, pd.DataFrame({"code": new_codes})).inserted if new_codes else 0
+    created = w.write_skus(connection, _new_sku_frame(plan, new_codes, names)).inserted if new_codes else 0
     ids_now = dict(zip(*w.existing_skus(connection)[["code", "id"]].to_numpy().T, strict=True))
     return np.array([ids_now.get(c, -1) for c in plan.codes], dtype=np.int64), created
 
@@ -651,12 +765,7 @@ def _create_and_ids(session: Session, plan: SkuPlan, used: np.ndarray) -> tuple[
 def _prepare_stock(
     session: Session, sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None
 ) -> Plan:
-    resolved = cols.resolve(sniffed.header, cols.STOCK, kind="stock")
-    parsed = parse_long(
-        sniffed, resolved, cols.STOCK, errors=errors, date_format=options.date_format, progress=progress
-    )
-    if parsed.rows_read == 0:
-        raise FileRejectedError("the file has a header but no data rows")
+    resolved, parsed, by_name = _parse_identified(sniffed, cols.STOCK, "stock", options, errors, progress)
     ok = parsed.ok.copy()
     n = len(parsed)
     as_of = parsed.values.get("as_of", np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")).copy()
@@ -666,7 +775,7 @@ def _prepare_stock(
         future = ok & (as_of > _today() + 1)
         _mask_errors(errors, future, parsed.lines, resolved.header("as_of"), as_of, v.FUTURE_DATE)
         ok &= ~future
-    plan, ok = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"))
+    plan, ok, names = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"), by_name)
     dup, first = _duplicates([plan.index, as_of.astype(np.int64)], ok)
     _report_duplicates(errors, dup, first, parsed.lines, resolved.header("sku"), [parsed.values["sku"], as_of])
     ok &= ~dup
@@ -674,7 +783,7 @@ def _prepare_stock(
     fmt = _long_format(sniffed, resolved, first=as_of[ok], last=as_of[ok], sku_count=len(used))
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
-        code_ids, created = _create_and_ids(session, plan, used)
+        code_ids, created = _create_and_ids(session, plan, used, names)
         frame = pd.DataFrame(
             {
                 "sku_id": code_ids[plan.index[ok]],
@@ -694,18 +803,14 @@ def _prepare_stock(
         parsed.preview,
         write,
         int(plan.new[used].sum()) if len(used) else 0,
+        names=names,
     )
 
 
 def _prepare_receipts(
     session: Session, sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None
 ) -> Plan:
-    resolved = cols.resolve(sniffed.header, cols.RECEIPTS, kind="receipts")
-    parsed = parse_long(
-        sniffed, resolved, cols.RECEIPTS, errors=errors, date_format=options.date_format, progress=progress
-    )
-    if parsed.rows_read == 0:
-        raise FileRejectedError("the file has a header but no data rows")
+    resolved, parsed, by_name = _parse_identified(sniffed, cols.RECEIPTS, "receipts", options, errors, progress)
     ok = parsed.ok.copy()
     order = parsed.values["order_date"]
     received = parsed.values["received_date"]
@@ -727,7 +832,7 @@ def _prepare_receipts(
         if name in resolved.columns:
             _mask_errors(errors, mask & ok, parsed.lines, resolved.header(name), values, reason)
             ok &= ~mask
-    plan, ok = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"))
+    plan, ok, names = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"), by_name)
     dup, first = _duplicates([plan.index, order.astype(np.int64), received.astype(np.int64)], ok)
     _report_duplicates(
         errors,
@@ -743,7 +848,7 @@ def _prepare_receipts(
     fmt = _long_format(sniffed, resolved, first=order[ok], last=received[ok], sku_count=len(used))
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
-        code_ids, created = _create_and_ids(session, plan, used)
+        code_ids, created = _create_and_ids(session, plan, used, names)
         suppliers = dict(zip(*w.existing_skus(session.connection())[["id", "supplier"]].to_numpy().T, strict=True))
         sku_ids = code_ids[plan.index[ok]]
         given = supplier[ok]
@@ -772,6 +877,7 @@ def _prepare_receipts(
         parsed.preview,
         write,
         int(plan.new[used].sum()) if len(used) else 0,
+        names=names,
     )
 
 
@@ -845,6 +951,9 @@ def run_plan(
     result.rows_rejected = plan.rejected + malformed
     result.rows_accepted = plan.accepted
     result.skus_to_create = plan.skus_to_create
+    result.coverage, result.names, result.full_extract = plan.coverage, plan.names, options.full_extract
+    near = result.near_duplicates if options.create_skus else []
+    unconfirmed = bool(near) and not options.confirm_new_skus
     if result.errors and options.on_error == "reject":
         result.message = (
             f"{result.errors.count:,} problem(s) in {result.errors.rejected_line_count():,} line(s); nothing was "
@@ -860,6 +969,14 @@ def run_plan(
     if dry_run:
         result.status = "checked"
         result.message = "the file is valid" if not result.errors else "valid rows can be imported; others skipped"
+        if unconfirmed:
+            result.message += f"; {near_duplicate_note(near)}: confirm before importing"
+        plan.discard()
+        return _finish(session, result, user, dry_run, started)
+    if unconfirmed:
+        result.message = f"{near_duplicate_note(near)}; nothing was imported: check them and confirm to create them"
+        result.errors.add_one(line=None, column=None, value="", reason=result.message)
+        result.rows_accepted = 0
         plan.discard()
         return _finish(session, result, user, dry_run, started)
     write_started = time.perf_counter()
@@ -873,6 +990,13 @@ def run_plan(
     result.status = "committed"
     result.message = "imported"
     return _finish(session, result, user, dry_run, started)
+
+
+def near_duplicate_note(near: list[NearDuplicate]) -> str:
+    """One phrase: how many new SKU names are close to existing ones, with the first example."""
+    return (
+        f"{len(near):,} new SKU name{'s are' if len(near) != 1 else ' is'} close to existing SKU names (e.g. {near[0]})"
+    )
 
 
 def _stage(progress: Progress | None, start: float, end: float) -> Progress | None:
@@ -912,6 +1036,7 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
         rows_unchanged=result.unchanged,
         errors=stored or None,
         user_email=user,
+        full_extract=result.full_extract,
     )
     session.add(batch)
     session.flush()
@@ -934,6 +1059,7 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
             "unchanged": result.unchanged,
             "rejected": result.rows_rejected,
             "skus_created": result.skus_created,
+            "full_extract": result.full_extract,
             "message": result.message[:500],
         },
     )
