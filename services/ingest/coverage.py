@@ -93,7 +93,8 @@ class Coverage:
     aggregated_from: str | None = None
     periods: list[dt.date] = field(default_factory=list)
     incomplete: list[IncompletePeriod] = field(default_factory=list)
-    per_sku: pd.DataFrame = field(default_factory=pd.DataFrame)  # code, added, updated, unchanged, zero, first, last
+    # the file's SKUs: code, added, updated, unchanged, zero (gaps a full extract fills), first, last
+    per_sku: pd.DataFrame = field(default_factory=pd.DataFrame)
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -382,6 +383,7 @@ def plan_changes(
                 "last": grouped["period"].max(),
             }
         )
+        per_sku = per_sku[per_sku.index < len(codes)]  # the file's SKUs; those not in it are summed up apart
         per_sku.insert(0, "code", [all_codes[i] for i in per_sku.index])
         per_sku["first"] = [_date(p) for p in per_sku["first"].to_numpy(dtype="datetime64[D]")]
         per_sku["last"] = [_date(p) for p in per_sku["last"].to_numpy(dtype="datetime64[D]")]

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import ingest as dbi
-from db.models import Demand, ImportBatch
+from db.models import Demand, ImportBatch, Sku
 from services import audit
 from services.ingest import columns as cols
 from services.ingest import names as nm
@@ -1071,6 +1071,18 @@ def error_report_path(batch_id: int) -> Path:
     return get_settings().data_dir / "import-errors" / f"batch-{int(batch_id)}-errors.csv"
 
 
+WAITING_FOR_DEMAND = (
+    "the portfolio recompute waits for demand: no active SKU has a demand history yet "
+    "(import one next, e.g. python cli.py import demand sales.csv)"
+)
+
+
+def has_active_demand(*, session: Session) -> bool:
+    """Whether any active SKU has a demand row (a recompute has something to forecast)."""
+    query = select(Demand.sku_id).join(Sku, Sku.id == Demand.sku_id).where(Sku.active.is_(True)).limit(1)
+    return session.scalar(query) is not None
+
+
 def recompute_after_import(*, triggered_by: str | None, progress: Progress | None = None) -> str | None:
     """Recompute the portfolio after a committed import (when services.recompute exists); returns a note.
 
@@ -1082,6 +1094,9 @@ def recompute_after_import(*, triggered_by: str | None, progress: Progress | Non
         return None
     from db.session import session_scope
 
+    with session_scope() as session:
+        if not has_active_demand(session=session):
+            return WAITING_FOR_DEMAND
     with session_scope() as session:
         kwargs: dict[str, Any] = {"session": session, "triggered_by": triggered_by}
         if progress is not None:

@@ -126,10 +126,10 @@ def test_upload_check_then_import(cb) -> None:
     staged, message, contents = cb.stage_upload(data_url(csv), "weekly.csv", "demand", None)
     assert staged["file_name"] == "weekly.csv" and contents is None and "Received weekly.csv" in text_of(message)
     progress: list[Any] = []
-    preview, disabled, label, report, _ = cb.check_upload(progress.append, staged, "demand", "reject", True, None)
+    preview, disabled, label, report, *_ = cb.check_upload(progress.append, staged, "demand", "reject", True, None)
     assert disabled is True and report.endswith("-errors.csv")
     assert "cannot be imported" in text_of(preview) and "line 5" in text_of(preview)
-    preview, disabled, label, report, _ = cb.check_upload(progress.append, staged, "demand", "skip", True, None)
+    preview, disabled, label, report, *_ = cb.check_upload(progress.append, staged, "demand", "skip", True, None)
     assert disabled is False and label == "Import 3 rows" and "Ready to import" in text_of(preview)
     assert "weekly" in text_of(preview) and "2024-01-01 to 2024-01-08" in text_of(preview)
     assert progress and progress[-1][0] <= 60
@@ -142,8 +142,8 @@ def test_upload_check_then_import(cb) -> None:
     assert download["filename"] == report and base64.b64decode(download["content"]).startswith(b"line,column")
     assert cb.check_upload(progress.append, None, "demand", "reject", False, None)[0] is None
     with pytest.raises(PreventUpdate):
-        cb.options_changed("skus", "reject", False, None, None)
-    assert cb.options_changed("skus", "reject", False, None, {"token": "t"})["token"] == "t"
+        cb.options_changed("skus", "reject", False, None, False, None)
+    assert cb.options_changed("skus", "reject", False, None, False, {"token": "t"})["token"] == "t"
     skus, stock, imports, counts = cb.load_tables(5)
     assert [s["sku"] for s in skus] == ["A", "B"] and stock == [] and imports[0]["rows_inserted"] == 3
     assert "3 demand rows" in " ".join(b.children for b in counts)
