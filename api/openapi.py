@@ -7,6 +7,7 @@ from typing import Any
 
 from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
 from services import ingest, watchtower
+from services.master_data import TRACKED as MASTER_FIELDS
 
 NUMBER = {"type": "number", "nullable": True}
 TEXT = {"type": "string", "nullable": True}
@@ -45,6 +46,16 @@ SKU_PROPERTIES: dict[str, Any] = {
     "category": {"type": "string"},
     "location": {"type": "string"},
     "supplier": {"type": "string"},
+    "incomplete_master_data": {
+        "type": "boolean",
+        "description": "Some master data is still at its default (nobody provided it): values that use it are unknown",
+    },
+    "defaulted_fields": {
+        "type": "array",
+        "items": {"type": "string", "enum": list(MASTER_FIELDS)},
+        "description": "The fields at their defaults: unit_cost (0 or missing: money values are unknown), category "
+        "(Uncategorised), lead_time_days (the default 14 days), supplier (Unassigned)",
+    },
     "status": {**TEXT, "enum": [*ENUM_FILTERS["status"], None]},
     "status_reason": {**TEXT, "description": "Why the SKU has its status, quoting its numbers"},
     "on_hand": NUMBER,
@@ -197,7 +208,14 @@ SCHEMAS: dict[str, Any] = {
             "qty": {"type": "number"},
             "recommended_qty": NUMBER,
             "unit_cost": NUMBER,
-            "value": NUMBER,
+            "value": {
+                **NUMBER,
+                "description": "qty x unit cost; null when the SKU has no unit cost (unit_cost_missing)",
+            },
+            "unit_cost_missing": {
+                "type": "boolean",
+                "description": "The SKU's unit cost is 0 or still at its default: the order's value is unknown",
+            },
             "reason": {"type": "string"},
             "edit_reason": TEXT,
             "order_by": {**TEXT, "format": "date"},
@@ -322,6 +340,11 @@ SKU_LIST_PARAMETERS = [
     _array_param("abc", "ABC class (by annual value)", ENUM_FILTERS["abc"]),
     _array_param("xyz", "XYZ class (by demand variability)", ENUM_FILTERS["xyz"]),
     _array_param("demand_class", "Demand pattern (Syntetos-Boylan)", ENUM_FILTERS["demand_class"]),
+    _array_param(
+        "master_data",
+        "Master data: incomplete (some fields at their defaults) or complete",
+        ENUM_FILTERS["master_data"],
+    ),
     {
         "name": "q",
         "in": "query",

@@ -40,6 +40,7 @@ ENUM_FILTERS: dict[str, tuple[str, ...]] = {
     "abc": ("A", "B", "C"),
     "xyz": ("X", "Y", "Z"),
     "demand_class": watchtower.DEMAND_CLASSES,
+    "master_data": watchtower.MASTER_DATA_VALUES,
 }
 TEXT_FILTERS = ("category", "location", "supplier")
 
