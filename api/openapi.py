@@ -266,6 +266,24 @@ SCHEMAS: dict[str, Any] = {
             "error_count": {"type": "integer"},
             "batch_id": {"type": "integer", "nullable": True},
             "format": {"type": "object"},
+            "full_extract": {"type": "boolean"},
+            "coverage": {
+                "type": "object",
+                "nullable": True,
+                "description": "Demand files: periods covered, incomplete periods, rows added / updated per SKU "
+                "(per_sku), the active SKUs not in the file (absent_count, absent, absent_text)",
+            },
+            "names": {
+                "type": "object",
+                "nullable": True,
+                "description": "Files naming products: names matched by name (by_name), SKUs to create (new) and "
+                "near_duplicates of existing names",
+            },
+            "error_groups": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "One entry per distinct problem: column, reason, count, lines (first five), values",
+            },
             "errors": {"type": "array", "items": _ref("RowError"), "description": "Skipped rows (first 100)"},
         },
     },
@@ -528,6 +546,19 @@ PATHS: dict[str, dict[str, Any]] = {
                                     "description": "reject: any bad row rejects the file; skip: import the good rows",
                                 },
                                 "create_skus": {"type": "boolean", "default": False},
+                                "confirm_new_skus": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": "With create_skus: create SKUs whose names are close to existing "
+                                    "SKU names (near-duplicates); without it such an import is rejected (a dry run "
+                                    "lists them in names.near_duplicates)",
+                                },
+                                "full_extract": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": "Demand: the file lists every active SKU; an active SKU or period "
+                                    "missing from it in the periods it covers is recorded as zero sales",
+                                },
                                 "date_format": {"type": "string", "example": "%d/%m/%Y"},
                                 "dry_run": {
                                     "type": "boolean",

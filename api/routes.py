@@ -408,6 +408,8 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
             on_error=on_error,
             create_skus=_form_flag("create_skus"),
             date_format=(request.form.get("date_format") or "").strip() or None,
+            full_extract=_form_flag("full_extract") and kind == "demand",
+            confirm_new_skus=_form_flag("confirm_new_skus"),
         )
     except ValueError as exc:
         raise invalid("date_format", str(exc)) from None
