@@ -39,6 +39,7 @@ def _log_to_file() -> logging.FileHandler | None:
     root.addHandler(handler)
     handler.previous_level = root.level  # type: ignore[attr-defined]
     root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    logging.captureWarnings(True)  # library warnings (pandas deprecations, ...) go to the log, not the terminal
     return handler
 
 
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if handler is not None:
             logging.getLogger().removeHandler(handler)
             logging.getLogger().setLevel(handler.previous_level)  # type: ignore[attr-defined]
+            logging.captureWarnings(False)
             handler.close()
 
 
