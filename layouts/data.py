@@ -268,7 +268,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     dbc.Checkbox(id=ids.DATA_CREATE_SKUS, label="Create unknown SKUs", value=False, className="mt-3"),
                     dbc.Checkbox(
                         id=ids.DATA_FULL_EXTRACT,
-                        label="Full extract (the file lists every active SKU; missing = 0 sales)",
+                        label="Full extract (lists every active SKU)",
                         value=False,
                     ),
                 ],
@@ -624,7 +624,9 @@ def preview_panel(result: dict[str, Any], errors: list[dict[str, Any]], rows: li
     status = result["status"]
     if status == "checked":
         banner = dbc.Alert(
-            [html.Strong("Ready to import. "), result["message"].capitalize() + "."], color="success", className="py-2"
+            [html.Strong("Ready to import. "), result["message"][:1].upper() + result["message"][1:] + "."],
+            color="success",
+            className="py-2",
         )
     else:
         banner = dbc.Alert(

@@ -5,7 +5,7 @@ the documented defaults: unit cost 0, category "Uncategorised", a lead time of 1
 are placeholders, not facts: a $0 unit cost makes every value (inventory, value at risk, an order's value) $0.
 ``sku.defaulted_fields`` keeps the list (comma-separated import names, NULL when complete); it is set where SKUs are
 created with defaults and each field is cleared when the SKU master import, the Data page or the API provides it. A
-unit cost of 0 always counts as missing (a zero cost is never a real purchase price here).
+unit cost is flagged exactly when it is not above 0 (a zero cost is never a real purchase price here).
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ def updated(
     names -= {name for name in TRACKED if is_provided(name, provided.get(name))}
     if unit_cost is None or not unit_cost > 0:
         names.add("unit_cost")
+    else:  # the unit cost is the one field whose value alone says whether it is known
+        names.discard("unit_cost")
     return join(names)
 
 
@@ -128,6 +130,7 @@ def updated_frame(
     )
     cost_stored = pd.to_numeric(stored["unit_cost"].reindex(codes), errors="coerce").to_numpy(dtype=float)
     cost = np.where(np.isnan(cost_given), np.where(known, cost_stored, 0.0), cost_given)
-    bits[~(cost > 0)] |= 1 << TRACKED.index("unit_cost")
+    unit_bit = 1 << TRACKED.index("unit_cost")
+    bits = np.where(cost > 0, bits & ~unit_bit, bits | unit_bit)
     labels = {b: join(name for j, name in enumerate(TRACKED) if b & (1 << j)) for b in np.unique(bits).tolist()}
     return np.array([labels[b] for b in bits.tolist()], dtype=object)
