@@ -75,16 +75,17 @@ def _absent(coverage: dict[str, Any]) -> dbc.Alert | None:
     listed = coverage.get("absent") or []
     items = ", ".join(f"{a['code']} (last reported {a['last_reported'] or 'never'})" for a in listed[:SHOWN_ABSENT])
     more = f", … {count - min(len(listed), SHOWN_ABSENT):,} more" if count > min(len(listed), SHOWN_ABSENT) else ""
+    head = f"{count:,} active SKU{'s' if count != 1 else ''} not in this file: "
     if coverage.get("full_extract"):
-        meaning = f"Full extract: they will be recorded as zero sales for {coverage['period_text']}."
+        meaning = f"they will be recorded as zero sales for {coverage['period_text']} (full extract)."
     else:
         meaning = (
-            "Not in this file: their history ends at their last reported period; nothing is recorded for them. "
-            "If the file lists every active SKU (they sold nothing), tick Full extract."
+            "their history ends at their last reported period, nothing is recorded for them. "
+            "If the file lists every active SKU (those sold nothing), tick Full extract."
         )
     return dbc.Alert(
         [
-            html.Strong(f"{count:,} active SKU{'s' if count != 1 else ''} not in this file. "),
+            html.Strong(head),
             meaning,
             html.Div(items + more, className="small text-muted mt-1") if items else None,
         ],

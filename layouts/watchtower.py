@@ -58,6 +58,8 @@ GRID_BLOCK = 100
 
 _NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
 _MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.value)"
+# a money value of a SKU without a unit cost is unknown, not $0 (services.master_data)
+_COST_UNKNOWN = "(params.data && (params.data.incomplete_master_data || '').includes('unit cost')) ? 'unknown' : "
 _DAYS = (
     "params.value == null ? '\u2013' : (params.value >= 100 ? d3.format(',.0f')(params.value)"
     " : d3.format(',.1f')(params.value))"
@@ -101,7 +103,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "headerName": "Value at risk",
         "width": 140,
         "sort": "desc",
-        "valueFormatter": {"function": _MONEY},
+        "valueFormatter": {"function": _COST_UNKNOWN + _MONEY},
         "cellStyle": {"fontWeight": 600},
         **_RIGHT,
     },

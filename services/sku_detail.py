@@ -70,6 +70,10 @@ class Projection:
     stockout_period: int | None  # first period where ``with_order`` is below zero (None when it never is)
 
 
+#: snapshot values in money: unknown (never $0) while the SKU's unit cost is missing (services.master_data)
+MONEY_KEYS = frozenset({"inventory_value", "value_at_risk", "excess_value"})
+
+
 @dataclass(frozen=True)
 class SkuDetail:
     code: str
@@ -117,8 +121,10 @@ class SkuDetail:
         return status_label(self.status)
 
     def value(self, key: str) -> Any:
-        """A snapshot value (None when missing / NaN)."""
+        """A snapshot value (None when missing / NaN; a money value of a SKU without a unit cost is unknown: None)."""
         if not self.snapshot:
+            return None
+        if key in MONEY_KEYS and "unit_cost" in self.defaulted_fields:
             return None
         raw = self.snapshot.get(key)
         return raw if isinstance(raw, str | dict) else clean_number(raw)

@@ -45,7 +45,7 @@ def test_preview_warns_about_absent_skus_partial_weeks_and_near_duplicates(page_
     preview = pw.inner_text(f"#{ids.DATA_PREVIEW}")
     assert "Ready to import" in preview
     assert f"{absent:,} active SKUs not in this file" in preview
-    assert "their history ends at their last reported period; nothing is recorded for them" in preview
+    assert "not in this file: their history ends at their last reported period, nothing is recorded for them" in preview
     assert "2 product names matched to existing SKUs" in preview
     assert "1 new name is close to existing SKU names" in preview
     assert "What changes per SKU" in pw.inner_text(f"#{ids.DATA_PREVIEW_SKUS}")
