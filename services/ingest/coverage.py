@@ -202,6 +202,7 @@ class DemandRows:
     index: np.ndarray
     period: np.ndarray
     quantity: np.ndarray
+    status: np.ndarray  # 0 new, 1 changed, 2 unchanged (compared with the stored rows)
 
 
 def effective_grain(file_grain: str | None, stored_grain: str | None) -> tuple[str | None, bool]:
@@ -385,8 +386,8 @@ def plan_changes(
         )
         per_sku = per_sku[per_sku.index < len(codes)]  # the file's SKUs; those not in it are summed up apart
         per_sku.insert(0, "code", [all_codes[i] for i in per_sku.index])
-        per_sku["first"] = [_date(p) for p in per_sku["first"].to_numpy(dtype="datetime64[D]")]
-        per_sku["last"] = [_date(p) for p in per_sku["last"].to_numpy(dtype="datetime64[D]")]
+        for column in ("first", "last"):  # datetime.date objects, converted in one go
+            per_sku[column] = per_sku[column].to_numpy(dtype="datetime64[D]").astype(object)
         coverage.per_sku = per_sku.sort_values("code").reset_index(drop=True)
     shown = absent.head(SHOWN_ABSENT)
     last = (
@@ -399,5 +400,6 @@ def plan_changes(
         index=frame["index"].to_numpy(dtype=np.int64),
         period=np.asarray(frame["period"].to_numpy(), dtype="datetime64[D]"),
         quantity=frame["quantity"].to_numpy(dtype=np.float64),
+        status=status,
     )
     return coverage, rows, extra_codes

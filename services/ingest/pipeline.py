@@ -449,6 +449,7 @@ def _prepare_demand(
     ignored: list | None = None,
     grain_hint: str | None = None,
     stream: bool = False,
+    writing: bool = False,
 ) -> Plan:
     start_stream = None
     large = sniffed.lines - 1 >= dbi.BULK_MIN_ROWS
@@ -465,7 +466,7 @@ def _prepare_demand(
     if records is None:
         records, fmt_columns, ignored = _demand_records(sniffed, options, errors, progress, start_stream)
     try:
-        return _plan_demand(session, sniffed, options, errors, records, fmt_columns, ignored, grain_hint)
+        return _plan_demand(session, sniffed, options, errors, records, fmt_columns, ignored, grain_hint, writing)
     except BaseException:
         if records.stream is not None:
             records.stream.discard()
@@ -522,6 +523,7 @@ def _plan_demand(
     fmt_columns: dict | None,
     ignored: list | None,
     grain_hint: str | None,
+    writing: bool = False,
 ) -> Plan:
     if records.rows_read == 0:
         raise FileRejectedError("the file has a header but no data rows")
@@ -547,6 +549,10 @@ def _plan_demand(
     _report_duplicates(errors, dup, first, records.lines, records.date_column, [records.code, records.period])
     ok &= ~dup
     accepted_periods = records.period[ok]
+    # an import compares its rows with the stored ones under the demand table's lock, once: the write reuses it
+    compared_under_lock = writing and stream is None
+    if compared_under_lock:
+        dbi.lock_for_upsert(session.connection(), table=Demand.__table__)
     periods = [] if stream is not None else stored_periods(session=session)
     stored = database_grain(session=session, periods=periods)
     coverage, rows, extra = plan_changes(
@@ -612,7 +618,12 @@ def _plan_demand(
         )
         code_ids = np.array([ids_now.get(c, -1) for c in plan.codes], dtype=np.int64)
         counts = w.write_demand(
-            connection, sku_id=code_ids[rows.index], period=rows.period, quantity=rows.quantity, progress=progress
+            connection,
+            sku_id=code_ids[rows.index],
+            period=rows.period,
+            quantity=rows.quantity,
+            progress=progress,
+            status=rows.status if compared_under_lock else None,
         )
         # SKUs whose history changed are stale in the latest run: a partial recompute must not carry them forward
         w.touch_skus(connection, ids=counts.changed_skus & frozenset(int(i) for i in existing["id"]))
@@ -913,7 +924,7 @@ def import_file(
     started = time.perf_counter()
     try:
         sniffed = sniff(path, max_bytes=options.limit())
-        extra = {"stream": not dry_run} if kind == "demand" else {}
+        extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
         plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
     except FileRejectedError as exc:
         result.errors.add_one(line=None, column=None, value="", reason=str(exc))
@@ -1060,6 +1071,7 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
             "rejected": result.rows_rejected,
             "skus_created": result.skus_created,
             "full_extract": result.full_extract,
+            "incomplete_periods": [str(p) for p in result.coverage.incomplete] if result.coverage else [],
             "message": result.message[:500],
         },
     )

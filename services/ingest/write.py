@@ -114,11 +114,15 @@ def write_demand(
     period: np.ndarray,
     quantity: np.ndarray,
     progress: Progress | None = None,
+    status: np.ndarray | None = None,
 ) -> dbi.UpsertCounts:
-    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys."""
+    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys. ``status``: the
+    rows already compared with the stored ones under this transaction's lock (0 new, 1 changed, 2 unchanged)."""
     if progress:
         progress(0.0, "writing demand")
-    counts = dbi.upsert_demand(connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity)
+    counts = dbi.upsert_demand(
+        connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity, status=status
+    )
     if progress:
         progress(1.0, "written")
     return counts
