@@ -218,6 +218,18 @@ def effective_grain(file_grain: str | None, stored_grain: str | None) -> tuple[s
     )
 
 
+def _period_end(start: np.datetime64, grain: str) -> np.datetime64:
+    """The day after the period that starts on ``start`` (a week: 7 days; a month: the same day a month later)."""
+    start = np.datetime64(start, "D")
+    if grain == "weekly":
+        return start + 7
+    month = np.datetime64(start, "M")
+    offset = (start - month.astype("datetime64[D]")).astype(np.int64)
+    following = month + 1
+    length = int(_month_length(np.array([following]))[0])
+    return following.astype("datetime64[D]") + min(int(offset), length - 1)
+
+
 def _incomplete(
     raw: np.ndarray,
     *,
@@ -250,7 +262,17 @@ def _incomplete(
                 f"({days} of {total} days): an incomplete {noun}, not a low one",
             )
         )
-    elif end_last - 1 > today:
+    elif not summed and _period_end(last_day, grain) - 1 > today:  # the file's own last period, not yet over
+        out.append(
+            IncompletePeriod(
+                _date(last_day),
+                _date(last_day),
+                _date(today),
+                f"this {noun} runs to {_date(_period_end(last_day, grain) - 1)}: it is not over yet "
+                f"(today is {_date(today)})",
+            )
+        )
+    elif summed and end_last - 1 > today:
         out.append(
             IncompletePeriod(
                 _date(label_last),

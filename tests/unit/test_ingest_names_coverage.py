@@ -124,3 +124,12 @@ def test_master_data_flags() -> None:
         "unit_cost,category,lead_time_days",
     ]
     assert master_data.describe(["supplier", "unit_cost"]) == "unit cost, supplier"
+
+
+def test_the_files_own_last_month_in_progress_is_incomplete() -> None:
+    raw = np.array(["2026-11-01", "2026-12-01"], dtype="datetime64[D]")
+    (period,) = cov._incomplete(
+        raw, grain="monthly", file_grain="monthly", summed=False, reference=None, today=np.datetime64("2026-12-06")
+    )
+    assert str(period) == "2026-12-01: this month runs to 2026-12-31: it is not over yet (today is 2026-12-06)"
+    assert cov._period_end(np.datetime64("2026-01-31"), "monthly") == np.datetime64("2026-02-28")
