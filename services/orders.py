@@ -61,7 +61,7 @@ from db.models import (
     StockPosition,
     utcnow,
 )
-from services import audit
+from services import audit, master_data
 from services.errors import UserFacingError
 
 OPEN_STATUSES = ("recommended", "approved")
@@ -106,6 +106,8 @@ class OrderView:
     moq: float
     order_multiple: float
     status_reason: str | None = None  # the planner's reason for rejecting / cancelling
+    # the SKU has no unit cost (0 or still at its default, services.master_data): ``value`` is not a real value
+    unit_cost_missing: bool = False
 
     @property
     def edited(self) -> bool:
@@ -147,7 +149,13 @@ def _view(po: PurchaseOrder) -> OrderView:
         moq=float(sku.moq),
         order_multiple=float(sku.order_multiple),
         status_reason=po.status_reason,
+        unit_cost_missing=_cost_missing(po.unit_cost, sku.defaulted_fields),
     )
+
+
+def _cost_missing(unit_cost: Any, defaulted_fields: str | None) -> bool:
+    """Whether an order's unit cost is unknown: 0, or the SKU's unit cost is still at its default."""
+    return not float(unit_cost or 0.0) > 0 or "unit_cost" in master_data.parse(defaulted_fields)
 
 
 def _statuses(status: str | Sequence[str] | None) -> list[str] | None:
@@ -179,7 +187,7 @@ def list_orders(
     """
     wanted = _statuses(status)
     po_columns = [c for c in PurchaseOrder.__table__.columns]
-    sku_columns = [Sku.code, Sku.name, Sku.category, Sku.moq, Sku.order_multiple]
+    sku_columns = [Sku.code, Sku.name, Sku.category, Sku.moq, Sku.order_multiple, Sku.defaulted_fields]
     query = select(*po_columns, *[c.label(f"sku_{c.key}") for c in sku_columns]).join(
         Sku, Sku.id == PurchaseOrder.sku_id
     )  # plain columns, not ORM objects: several times faster for thousands of orders
@@ -232,6 +240,7 @@ def _row_view(row: Any) -> OrderView:
         moq=float(row["sku_moq"]),
         order_multiple=float(row["sku_order_multiple"]),
         status_reason=row["status_reason"],
+        unit_cost_missing=_cost_missing(cost, row["sku_defaulted_fields"]),
     )
 
 

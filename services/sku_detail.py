@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.calendar import GRAIN_DAYS
 from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot
+from services import master_data
 from services.watchtower import (
     Commentary,
     RunInfo,
@@ -69,6 +70,10 @@ class Projection:
     stockout_period: int | None  # first period where ``with_order`` is below zero (None when it never is)
 
 
+#: snapshot values in money: unknown (never $0) while the SKU's unit cost is missing (services.master_data)
+MONEY_KEYS = frozenset({"inventory_value", "value_at_risk", "excess_value"})
+
+
 @dataclass(frozen=True)
 class SkuDetail:
     code: str
@@ -100,6 +105,12 @@ class SkuDetail:
     # the SKU master was edited at this time, after the run that last computed this SKU started (a partial run carries
     # other SKUs' rows forward): the snapshot still uses the previous master values (None when it is up to date)
     master_edited_at: dt.datetime | None = None
+    # master-data fields still at their defaults (services.master_data: unit_cost, category, lead_time_days, supplier)
+    defaulted_fields: tuple[str, ...] = ()
+
+    @property
+    def incomplete_master_data(self) -> bool:
+        return bool(self.defaulted_fields)
 
     @property
     def status(self) -> str | None:
@@ -110,8 +121,10 @@ class SkuDetail:
         return status_label(self.status)
 
     def value(self, key: str) -> Any:
-        """A snapshot value (None when missing / NaN)."""
+        """A snapshot value (None when missing / NaN; a money value of a SKU without a unit cost is unknown: None)."""
         if not self.snapshot:
+            return None
+        if key in MONEY_KEYS and "unit_cost" in self.defaulted_fields:
             return None
         raw = self.snapshot.get(key)
         return raw if isinstance(raw, str | dict) else clean_number(raw)
@@ -406,6 +419,7 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         backtest=backtest,
         overrides=overrides,
         model_scores=_model_scores(snapshot) if snapshot else [],
+        defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
     )
     detail = _order_policy(sku, detail)
     if snapshot is not None:
@@ -489,6 +503,7 @@ class SkuSummary:
     location: str
     supplier: str
     snapshot: dict[str, Any] | None
+    defaulted_fields: tuple[str, ...] = ()
 
 
 def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[SkuSummary]:
@@ -508,6 +523,7 @@ def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[Sk
             location=sku.location,
             supplier=sku.supplier,
             snapshot=_snapshot_dict(snap) if snap is not None else None,
+            defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
         )
         for sku, snap in rows
     }
