@@ -8,6 +8,7 @@ row leaves the planning tables exactly as they were. Every import, committed or 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from settings import get_settings
 Progress = Callable[[float, str], None]
 GRAINS = ("daily", "weekly", "monthly")
 MAX_STORED_ERRORS = 200
+log = logging.getLogger(__name__)
 STREAM_CHUNK_ROWS = 250_000  # rows per chunk handed to the stream (measured: 200k-350k alike, 100k slower)
 
 
@@ -947,10 +949,50 @@ def import_file(
 
     Never raises for a bad file: the result says ``rejected`` with the reasons (``result.errors``). With
     ``dry_run`` the file is fully validated but nothing is written (status ``checked``; for the preview).
-    Database errors propagate (the caller's transaction then rolls back).
+    An import that fails for any other reason is rolled back and recorded in the import history as rejected with
+    that reason (the traceback goes to the log); when even that cannot be written (the database is down), the
+    error propagates.
     """
     if kind not in PREPARERS:
         raise ValueError(f"kind must be one of {', '.join(cols.KINDS)}, not {kind!r}")
+    started = time.perf_counter()
+    try:
+        return _import_file(
+            session=session,
+            path=path,
+            kind=kind,
+            file_name=file_name,
+            options=options,
+            user=user,
+            progress=progress,
+            dry_run=dry_run,
+        )
+    except Exception as exc:
+        log.exception("import of %s as %s failed", file_name or path, kind)
+        session.rollback()
+        name = file_name or Path(path).name
+        reason = f"the import failed unexpectedly ({type(exc).__name__}); nothing was imported"
+        result = ImportResult(kind=kind, file_name=name, message=reason)
+        result.errors.add_one(line=None, column=None, value="", reason=reason)
+        try:
+            return _finish(session, result, user, dry_run, started)
+        except Exception:
+            log.warning("could not record the failed import of %s", name, exc_info=True)
+            session.rollback()
+            raise exc from None
+
+
+def _import_file(
+    *,
+    session: Session,
+    path: str | Path,
+    kind: str,
+    file_name: str | None,
+    options: ImportOptions | None,
+    user: str | None,
+    progress: Progress | None,
+    dry_run: bool,
+) -> ImportResult:
     options = options or ImportOptions()
     path = Path(path)
     name = file_name or path.name
