@@ -43,7 +43,7 @@ def sign_out_form() -> html.Form:
     """ "Sign out" as a menu item that POSTs to /logout with this session's CSRF token (a GET does not sign out)."""
     return html.Form(
         [
-            html.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button("Sign out", type="submit", className="dropdown-item", id=ids.SHELL_SIGN_OUT),
         ],
         action="/logout",
