@@ -414,7 +414,7 @@ def _upload() -> Any:
     """The multipart ``file``, refused with 413 before it is read when the body is over the limit: at once from
     ``Content-Length``; for a chunked body, as soon as the limit is passed."""
     limit_mb = get_settings().max_upload_mb
-    ceiling = limit_mb * MB + MULTIPART_OVERHEAD
+    ceiling = min(limit_mb * MB + MULTIPART_OVERHEAD, current_app.config.get("MAX_CONTENT_LENGTH") or 1 << 62)
     too_large = f"The upload is larger than the limit of {limit_mb:,} MB (setting MAX_UPLOAD_MB)."
     if request.content_length is not None and request.content_length > ceiling:
         size = f"The upload is {request.content_length / MB:,.1f} MB; the limit is {limit_mb:,} MB"
