@@ -40,7 +40,13 @@ def _audit(action: str, address: str) -> list:
 
 
 class _Exploding(io.RawIOBase):
-    """A request body that fails the test if more than ``allowed`` bytes are read from it."""
+    """An endless multipart upload (one CSV file part) that fails the test if more than ``allowed`` bytes are
+    read from it."""
+
+    HEAD = (
+        b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n"
+        b"Content-Type: text/csv\r\n\r\nsku,on_hand\r\n"
+    )
 
     def __init__(self, allowed: int) -> None:
         self.allowed = allowed
@@ -51,10 +57,11 @@ class _Exploding(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         size = min(len(buffer), 65536)
+        if self.read_bytes + size > self.allowed:
+            raise AssertionError(f"the server read over {self.read_bytes:,} bytes of an over-limit upload")
+        data = (self.HEAD if self.read_bytes == 0 else b"") + b"A,1\r\n" * (size // 5 + 1)
+        buffer[:size] = data[:size]
         self.read_bytes += size
-        if self.read_bytes > self.allowed:
-            raise AssertionError(f"the server read {self.read_bytes:,} bytes of an over-limit upload")
-        buffer[:size] = b"a" * size
         return size
 
 
