@@ -159,9 +159,7 @@ def test_throttling_per_account_and_address(session) -> None:
     assert login("t@example.com", "a brand new secret", "10.1.1.1", 1511).user is not None  # the reset lifts it
     from db.models import AuditLog
 
-    locks = session.scalars(
-        select(AuditLog.details).where(AuditLog.action == "login.lock").order_by(AuditLog.id)
-    ).all()
+    locks = session.scalars(select(AuditLog.details).where(AuditLog.action == "login.lock").order_by(AuditLog.id)).all()
     assert [d["seconds"] for d in locks] == [300, 600, 1200]
 
 

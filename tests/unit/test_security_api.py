@@ -44,7 +44,7 @@ class _Exploding(io.RawIOBase):
     read from it."""
 
     HEAD = (
-        b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n"
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
         b"Content-Type: text/csv\r\n\r\nsku,on_hand\r\n"
     )
 
