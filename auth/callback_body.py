@@ -67,9 +67,15 @@ def _id_matches(spec_id: Any, given: Any) -> bool:
     return True
 
 
+def _property(entry: dict[str, Any]) -> Any:
+    """The property an entry names; an ``allow_duplicate`` output arrives as ``children@<hash>``."""
+    value = entry.get("property")
+    return value.split("@", 1)[0] if isinstance(value, str) else value
+
+
 def _entry_ok(entry: Any, spec_id: Any, prop: str) -> bool:
     """One ``{"id", "property", "value"}`` of the callback (a missing value is None to Dash)."""
-    return isinstance(entry, dict) and entry.get("property") == prop and _id_matches(spec_id, entry.get("id"))
+    return isinstance(entry, dict) and _property(entry) == prop and _id_matches(spec_id, entry.get("id"))
 
 
 def _item_problem(item: Any, spec: dict[str, Any], where: str) -> str | None:

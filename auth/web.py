@@ -94,6 +94,7 @@ def _check_callback(body: dict[str, Any] | None, callback_map: Callable[[], dict
         return _json_error(403, "forbidden", f"This needs the {needed} role.")
     problem = callback_body.problem(body, callback_map())
     if problem:
+        log.info("refused a malformed callback request for %.200s: %s", body.get("output"), problem)
         return _json_error(400, "bad_request", f"Malformed callback request: {problem}.")
     return None
 

@@ -115,6 +115,19 @@ def _concrete(raw: Any) -> tuple[Any, str | None]:
     return concrete, ("ALL" if kinds & {"ALL", "ALLSMALLER"} else "MATCH" if kinds else None)
 
 
+def _outputs_of_key(key: str) -> list[dict[str, Any]]:
+    """The outputs of a callback key as the renderer sends them (an allow_duplicate property keeps "@<hash>")."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    out = []
+    for part in parts:
+        component, _, prop = part.rpartition(".")
+        if "@" in component:  # the hash follows the property, which rpartition split off wrongly
+            component, _, prop = part.split("@")[0].rpartition(".")
+            prop = prop + "@" + part.split("@", 1)[1]
+        out.append({"id": component, "property": prop})
+    return out
+
+
 def browser_body(dep: dict[str, Any]) -> dict[str, Any]:
     """A callback request as the browser builds it from a /_dash-dependencies entry (null values)."""
     template = body_for(dep)
@@ -127,7 +140,7 @@ def browser_body(dep: dict[str, Any]) -> dict[str, Any]:
             out.append([item] if kind == "ALL" else item)
         return out
 
-    outputs = items(template["outputs"] if isinstance(template["outputs"], list) else [template["outputs"]], False)
+    outputs = items(_outputs_of_key(dep["output"]), False)
     return {
         **template,
         "inputs": items(dep["inputs"], True),
