@@ -9,7 +9,6 @@ read from the installed package, so nothing reaches the network. The rules follo
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -27,10 +26,8 @@ class PasswordPolicyError(UserFacingError, ValueError):
     """A password the policy refuses (the message says why and is safe to show)."""
 
 
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    """The 10,000 most common passwords (lower case), as ranked by zxcvbn's bundled list."""
-    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_COUNT])
+# The 10,000 most common passwords (lower case), as ranked by zxcvbn's bundled list (a constant of the package).
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_COUNT])
 
 
 def _name_parts(email: str) -> tuple[str, list[str]]:
@@ -53,7 +50,7 @@ def check_password(password: str, *, email: str | None = None) -> None:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PasswordPolicyError(f"The password must have at most {MAX_PASSWORD_LENGTH} characters.")
     lowered = password.lower()
-    if lowered in common_passwords():
+    if lowered in COMMON_PASSWORDS:
         raise PasswordPolicyError("This password is one of the 10,000 most common passwords; choose another.")
     context: list[str] = list(CONTEXT_WORDS)
     if email:

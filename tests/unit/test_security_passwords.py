@@ -54,8 +54,7 @@ def test_the_deny_list_ships_with_the_package_and_needs_no_network(monkeypatch) 
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    passwords.common_passwords.cache_clear()
-    common = passwords.common_passwords()
+    common = passwords.COMMON_PASSWORDS
     assert len(common) == passwords.COMMON_PASSWORDS_COUNT == 10_000
     assert {"password", "123456", "qwerty", "letmein", "1qaz2wsx3edc"} <= common
     for _ in range(20):
