@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Das
     server = app.server
     from auth.web import init_security
 
-    init_security(server, settings, app.csp_hashes)
+    init_security(server, settings, app.csp_hashes, callback_map=lambda: app.callback_map)
     from api import blueprint as api_blueprint
 
     _outage_handlers(server, api_blueprint)

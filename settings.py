@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     recompute_batch_size: int = Field(2000, alias="RECOMPUTE_BATCH_SIZE", ge=50)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", ge=1)
     login_lock_seconds: int = Field(300, alias="LOGIN_LOCK_SECONDS", ge=1)
+    login_address_max_failures: int = Field(100, alias="LOGIN_ADDRESS_MAX_FAILURES", ge=1)
+    login_account_max_failures: int = Field(20, alias="LOGIN_ACCOUNT_MAX_FAILURES", ge=1)
+    login_lock_max_seconds: int = Field(3600, alias="LOGIN_LOCK_MAX_SECONDS", ge=1)
+    session_max_age_hours: float = Field(12.0, alias="SESSION_MAX_AGE_HOURS", gt=0, le=24 * 90)
     session_cookie_secure: bool | None = Field(None, alias="SESSION_COOKIE_SECURE")
     trusted_proxy_hops: int = Field(0, alias="TRUSTED_PROXY_HOPS", ge=0, le=5)
     demo_seed_on_start: bool = Field(True, alias="DEMO_SEED_ON_START")
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
         if self.secret_key is None and self.env == "prod":
             raise ValueError("SECRET_KEY is required when APP_ENV=prod")
         return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes (``MAX_UPLOAD_MB`` megabytes of 1,048,576 bytes)."""
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from api import serialize
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
 from auth.guard import current_email
+from auth.identity import record_denied
+from auth.refusals import record_refusal
 from db.session import session_scope
 from services import audit, briefing, ingest, orders, sku_detail, users, watchtower
 from services import recompute as recompute_service
@@ -67,16 +69,16 @@ def requires(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = _bearer_token()
             if not token:
+                record_refusal("api.unauthenticated", reason="no token")
                 raise ApiError(401, "unauthenticated", "Send 'Authorization: Bearer <token>'.")
             with session_scope() as session:
                 user = users.user_for_token(session=session, token=token)
                 identity = ApiUser(email=user.email, role=user.role) if user else None
             if identity is None:
+                record_refusal("api.unauthenticated", reason="invalid or revoked token")
                 raise ApiError(401, "unauthenticated", "The token is not valid or was revoked.")
             g.api_user = identity
             if not users.has_role(identity.role, role):
-                from auth.web import record_denied
-
                 record_denied(action="api.denied", target=f"{request.method} {request.path}", required=role)
                 message = f"This route needs the {role} role; the token's user is {identity.role}."
                 raise ApiError(403, "forbidden", message)
@@ -135,11 +137,27 @@ def _api_methods_for(path: str) -> list[str]:
     return allowed
 
 
+def _allow_header(methods: list[str]) -> str:
+    """The ``Allow`` value of an API path: its own methods, HEAD with GET, and OPTIONS."""
+    extra = ["HEAD"] if "GET" in methods else []
+    return ", ".join(sorted({*methods, *extra, "OPTIONS"}))
+
+
 @blueprint.before_app_request
 def _unknown_api_route() -> tuple[Response, int] | None:
-    """JSON 404 / 405 for paths under /api/v1 that no API rule serves (Dash's catch-all page route would answer)."""
+    """JSON 404 / 405 for paths under /api/v1 that no API rule serves (Dash's catch-all page route would answer),
+    and OPTIONS answered from the API's own rules (Flask's automatic answer would list the catch-all's GET)."""
     path = request.path
-    if not (path == PREFIX or path.startswith(PREFIX + "/")) or request.blueprint == blueprint.name:
+    if not (path == PREFIX or path.startswith(PREFIX + "/")):
+        return None
+    if request.method == "OPTIONS":
+        methods = _api_methods_for(path)
+        if not methods:
+            return error_response(404, "not_found", f"No API route {path}; see {PREFIX}/openapi.json.")
+        response = current_app.response_class(status=204)
+        response.headers["Allow"] = _allow_header(methods)
+        return response, 204
+    if request.blueprint == blueprint.name:
         return None
     allowed = _api_methods_for(path)
     if allowed:
@@ -389,13 +407,33 @@ def _row_errors(result: ingest.ImportResult) -> list[dict[str, Any]]:
     ]
 
 
+MB = 1024 * 1024
+MULTIPART_OVERHEAD = 64 * 1024  # room for the form's other fields and part headers around the file
+
+
+def _upload() -> Any:
+    """The multipart ``file``, refused with 413 before it is read when the body is over the limit: at once from
+    ``Content-Length``; for a chunked body, as soon as the limit is passed."""
+    limit_mb = get_settings().max_upload_mb
+    ceiling = min(limit_mb * MB + MULTIPART_OVERHEAD, current_app.config.get("MAX_CONTENT_LENGTH") or 1 << 62)
+    too_large = f"The upload is larger than the limit of {limit_mb:,} MB (setting MAX_UPLOAD_MB)."
+    if request.content_length is not None and request.content_length > ceiling:
+        size = f"The upload is {request.content_length / MB:,.1f} MB; the limit is {limit_mb:,} MB"
+        raise ApiError(413, "payload_too_large", f"{size} (setting MAX_UPLOAD_MB).")
+    request.max_content_length = ceiling
+    try:
+        return request.files.get("file")
+    except RequestEntityTooLarge:
+        raise ApiError(413, "payload_too_large", too_large) from None
+
+
 @blueprint.post("/imports/<kind>")
 @requires("planner")
 def import_csv(kind: str) -> tuple[Response, int] | Response:
     """Import a CSV (multipart field ``file``) with the same validation and errors as the Data page."""
     if kind not in ingest.KINDS:
         raise ApiError(404, "not_found", f"No import kind {kind[:40]!r}; use one of {', '.join(ingest.KINDS)}.")
-    upload = request.files.get("file")
+    upload = _upload()
     if upload is None or not upload.filename:
         raise ApiError(
             400, "missing_file", "Send the CSV as multipart/form-data in a field named 'file'.", [{"field": "file"}]

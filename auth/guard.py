@@ -24,6 +24,8 @@ from dash import _callback as dash_callback_module
 from flask import abort, g, has_request_context, request
 from flask_login import current_user
 
+from db.session import session_scope
+from services import audit
 from services.users import ROLE_RANK, has_role
 
 # component id (string form) -> strongest role any guarded callback writing to it needs. Filled at import time.
@@ -139,10 +141,27 @@ def _guard_cancel_callbacks(role: str, cancel: Any) -> None:
 
 
 def _deny(callback_key: str, role: str) -> None:
-    from auth.web import record_denied  # late import: auth.web imports this module
-
     record_denied(action="callback.denied", target=callback_key, required=role)
     abort(403)
+
+
+def client_address() -> str:
+    """The client's address as the server sees it (after ProxyFix trusts TRUSTED_PROXY_HOPS proxies)."""
+    return (request.remote_addr or "unknown")[:64]
+
+
+def record_denied(*, action: str, target: str, required: str) -> None:
+    """Audit-log a request refused for its role (its own transaction, so it stays even though the request fails)."""
+    with session_scope() as session:
+        audit.record(
+            session=session,
+            action=action,
+            user_email=current_email(),
+            target=target[:255],
+            outcome="denied",
+            details={"required": required, "role": current_role(), "path": request.path[:200]},
+            address=client_address(),
+        )
 
 
 def current_role() -> str | None:
@@ -202,8 +221,6 @@ def require_role_route(role: str) -> Callable[[Callable[..., Any]], Callable[...
             if user_role is None:
                 abort(401)
             if not has_role(user_role, role):
-                from auth.web import record_denied
-
                 record_denied(action="route.denied", target=request.path[:255], required=role)
                 abort(403)
             return func(*args, **kwargs)

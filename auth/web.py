@@ -1,103 +1,57 @@
-"""Flask-side security: sessions (Flask-Login), login/logout, the request guard and security headers."""
+"""Flask-side security: sessions (Flask-Login on server-side session ids), the request guard, error answers for
+the Dash endpoints and security headers. The sign-in pages are in :mod:`auth.login_pages`."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import html
 import json
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
 import flask_bootstrap
-from flask import Flask, Response, g, jsonify, redirect, request, send_from_directory
+from dash.exceptions import DependencyException
+from flask import Flask, Response, g, redirect, request, send_from_directory
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from flask_wtf.csrf import generate_csrf, validate_csrf
+from flask_login import LoginManager, current_user
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
-from wtforms.validators import ValidationError
 
+from api.errors import HTTP_CODES, error_response
+from auth import callback_body, login_pages
 from auth.guard import current_email, current_role, required_role_for_callback
+from auth.identity import SessionUser, client_address, record_denied
+from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, users
+from services import audit, user_sessions, users
 from settings import Settings
 
+__all__ = ["SessionUser", "client_address", "init_security", "is_open_path", "record_denied"]
+
+log = logging.getLogger(__name__)
+
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5"
-OPEN_PREFIXES = (
-    "/login",
-    "/healthz",
-    "/readyz",
-    "/vendor/",
-    "/assets/",
-    "/_dash-component-suites/",
-    "/api/v1/",
-    "/favicon.ico",
-    "/_favicon.ico",
-)
+# Served to anyone: these exact paths, and static files under these folders. Everything else needs a session.
+OPEN_PATHS = frozenset({"/login", "/logout", "/healthz", "/readyz", "/favicon.ico", "/_favicon.ico"})
+OPEN_FOLDERS = ("/vendor/", "/assets/", "/_dash-component-suites/")
 API_ROOT = "/api/v1"
 DISPATCH_PATH = "/_dash-update-component"
+COMPONENT_SUITES = "/_dash-component-suites/"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-@dataclass
-class SessionUser(UserMixin):
-    """The logged-in user as Flask-Login sees it (a plain value, not an ORM object)."""
-
-    id: int
-    email: str
-    role: str
-    stamp: str = ""  # changes with the password: sessions signed in before a password change end
-
-    def get_id(self) -> str:
-        return f"{self.id}.{self.stamp}" if self.stamp else str(self.id)
-
-    @classmethod
-    def of(cls, user: Any) -> SessionUser:
-        """The session value of a :class:`db.models.User`."""
-        return cls(id=user.id, email=user.email, role=user.role, stamp=password_stamp(user.password_hash))
+def is_open_path(path: str) -> bool:
+    """True for the exact open paths and the static folders (a prefix like ``/login-x`` is not open)."""
+    return path in OPEN_PATHS or path.startswith(OPEN_FOLDERS)
 
 
-def password_stamp(password_hash: str) -> str:
-    """A short digest of the password hash, kept in the session to end other sessions after a password change."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def _is_api(path: str) -> bool:
+    return path == API_ROOT or path.startswith(API_ROOT + "/")
 
 
-def client_address() -> str:
-    """The client's address as the server sees it (after ProxyFix trusts TRUSTED_PROXY_HOPS proxies)."""
-    return (request.remote_addr or "unknown")[:64]
-
-
-def record_denied(*, action: str, target: str, required: str) -> None:
-    """Audit-log a request refused for its role (its own transaction, so it stays even though the request fails)."""
-    with session_scope() as session:
-        audit.record(
-            session=session,
-            action=action,
-            user_email=current_email(),
-            target=target[:255],
-            outcome="denied",
-            details={"required": required, "role": current_role(), "path": request.path[:200]},
-            address=client_address(),
-        )
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths (no scheme, host, protocol-relative or backslash tricks)."""
-    if not target:
-        return "/"
-    parsed = urlparse(target)
-    if (
-        parsed.scheme
-        or parsed.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or any(ord(ch) < 32 for ch in target)
-    ):
-        return "/"
-    return target
+def _json_error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return error_response(status, code, message)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -127,35 +81,34 @@ def _callback_body() -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-LOGIN_TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Inventory Command Center</title>
-<link rel="stylesheet" href="/vendor/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css"></head>
-<body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
-<div class="card shadow-sm"><div class="card-body p-4">
-<h1 class="h4 mb-1">Inventory Command Center</h1><p class="text-muted mb-4">Sign in to continue</p>
-{message}
-<form method="post" action="/login" novalidate>
-<input type="hidden" name="csrf_token" value="{csrf}"><input type="hidden" name="next" value="{next}">
-<div class="mb-3"><label class="form-label" for="email">E-mail</label>
-<input class="form-control" id="email" name="email" type="email" autocomplete="username" required value="{email}"></div>
-<div class="mb-3"><label class="form-label" for="password">Password</label>
-<input class="form-control" id="password" name="password" type="password"
- autocomplete="current-password" required></div>
-<button class="btn btn-primary w-100" type="submit">Sign in</button></form>
-</div></div></main></body></html>"""
+def _check_callback(body: dict[str, Any] | None, callback_map: Callable[[], dict[str, Any]]) -> Any:
+    """None when a signed-in user may run this callback request; else the error answer (400 / 403)."""
+    if body is None:
+        return _json_error(400, "bad_request", "Expected a JSON object.")
+    try:
+        needed = required_role_for_callback(body)
+    except (TypeError, ValueError, AttributeError):
+        return _json_error(400, "bad_request", "The callback request is malformed.")
+    if needed and not users.has_role(current_role(), needed):
+        record_denied(action="callback.denied", target=str(body.get("output")), required=needed)
+        return _json_error(403, "forbidden", f"This needs the {needed} role.")
+    problem = callback_body.problem(body, callback_map())
+    if problem:
+        log.info("refused a malformed callback request for %.200s: %s", body.get("output"), problem)
+        return _json_error(400, "bad_request", f"Malformed callback request: {problem}.")
+    return None
 
 
-def _login_page(message: str = "", email: str = "", next_url: str = "/", status: int = 200) -> Response:
-    alert = f'<div class="alert alert-danger" role="alert">{html.escape(message)}</div>' if message else ""
-    body = LOGIN_TEMPLATE.format(
-        message=alert, csrf=generate_csrf(), next=html.escape(next_url), email=html.escape(email)
-    )
-    return Response(body, status=status, mimetype="text/html")
+def init_security(
+    server: Flask,
+    settings: Settings,
+    csp_script_hashes: Callable[[], list[str]],
+    callback_map: Callable[[], dict[str, Any]] | None = None,
+) -> None:
+    """Wire sessions, login routes, the guard, the error answers and the headers into ``server``.
 
-
-def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable[[], list[str]]) -> None:
-    """Wire sessions, login routes, the guard and the headers into ``server``."""
+    ``callback_map``: the Dash app's registered callbacks (``app.callback_map``), to check callback requests.
+    """
     hops = settings.trusted_proxy_hops
     if hops > 0:  # only behind a proxy we trust: otherwise a client could fake its address with X-Forwarded-For
         server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -180,77 +133,80 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
     manager.init_app(server)
 
     @manager.user_loader
-    def _load(user_id: str) -> SessionUser | None:
-        key, _, stamp = user_id.partition(".")
-        if not key.isdigit() or len(key) > 18:
-            return None
+    def _load(session_id: str) -> SessionUser | None:
+        # every request: the server-side session must still exist (sign-out, password or role change and
+        # deactivation delete it) and its user must be active
         with session_scope() as session:
-            user = users.get_user(session=session, user_id=int(key))
-            if user is None or not user.active:
-                return None
-            current = SessionUser.of(user)
-        if stamp and not hmac.compare_digest(stamp, current.stamp):
-            return None  # the password changed since this session signed in
-        return current
+            user = user_sessions.user_of(
+                session=session, session_id=session_id, max_age_hours=settings.session_max_age_hours
+            )
+            return SessionUser.of(user, session_id) if user is not None else None
 
     @server.route("/vendor/<path:filename>")
     def _vendor(filename: str) -> Response:
-        response = send_from_directory(BOOTSTRAP_DIR, filename, max_age=86400)
-        return response
+        return send_from_directory(BOOTSTRAP_DIR, filename, max_age=86400)
 
-    @server.route("/login", methods=["GET", "POST"])
-    def _login() -> Response:
-        next_url = _safe_next(request.values.get("next"))
-        if request.method == "GET":
-            if current_user.is_authenticated:
-                return redirect(next_url)
-            return _login_page(next_url=next_url)
-        try:
-            validate_csrf(request.form.get("csrf_token", ""))
-        except ValidationError:
-            return _login_page("The form expired; please try again.", next_url=next_url, status=400)
-        email = request.form.get("email", "")[:255]
-        with session_scope() as session:
-            result = users.authenticate(
-                session=session,
-                email=email,
-                password=request.form.get("password", "")[:1024],
-                address=client_address(),
-                max_failures=settings.login_max_failures,
-                lock_seconds=settings.login_lock_seconds,
-            )
-            session_user = SessionUser.of(result.user) if result.user else None
-        if session_user is None:
-            return _login_page(result.message, email=email, next_url=next_url, status=429 if result.throttled else 401)
-        login_user(session_user)
-        return redirect(next_url)
+    login_pages.register(server, settings)
+    _register_guard(server, callback_map or (lambda: {}))
+    _register_error_answers(server)
+    _register_headers(server, csp_script_hashes)
 
-    @server.route("/logout", methods=["GET", "POST"])
-    def _logout() -> Response:
-        logout_user()
-        return redirect("/login")
+
+def _register_guard(server: Flask, callback_map: Callable[[], dict[str, Any]]) -> None:
+    @server.before_request
+    def _remember_address() -> None:
+        g.audit_address_token = audit.set_request_address(client_address())
+
+    @server.teardown_request
+    def _forget_address(_exc: BaseException | None) -> None:
+        token = g.pop("audit_address_token", None)
+        if token is not None:
+            audit.reset_request_address(token)
 
     @server.before_request
-    def _guard() -> Response | tuple[Response, int] | None:
+    def _guard() -> Any:
         path = request.path
-        if path == API_ROOT or path.startswith(OPEN_PREFIXES):
+        if _is_api(path):
             return None  # the API checks its bearer tokens itself (api.routes.requires)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin():
-            return jsonify({"error": {"code": "forbidden", "message": "Cross-site request refused."}}), 403
+        if request.method not in SAFE_METHODS and not _same_origin():
+            record_refusal("request.cross_site", reason="cross-site request", user_email=current_email())
+            return _json_error(403, "forbidden", "Cross-site request refused.")
+        if is_open_path(path):
+            return None
         if not current_user.is_authenticated:
             if path.startswith("/_dash-") or request.method != "GET":
-                return jsonify({"error": {"code": "unauthenticated", "message": "Sign in first."}}), 401
+                record_refusal("request.unauthenticated", reason="not signed in")
+                return _json_error(401, "unauthenticated", "Sign in first.")
             return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
         if path == DISPATCH_PATH and request.method == "POST":
-            body = _callback_body()
-            if body is None:
-                return jsonify({"error": {"code": "bad_request", "message": "Expected a JSON object."}}), 400
-            needed = required_role_for_callback(body)
-            if needed and not users.has_role(current_role(), needed):
-                record_denied(action="callback.denied", target=str(body.get("output")), required=needed)
-                return jsonify({"error": {"code": "forbidden", "message": f"This needs the {needed} role."}}), 403
+            return _check_callback(_callback_body(), callback_map)
         return None
 
+
+def _register_error_answers(server: Flask) -> None:
+    """The Dash endpoints answer errors with the API's JSON shape; a missing component file is a 404."""
+
+    @server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if not request.path.startswith("/_dash-"):
+            return exc
+        status = exc.code or 500
+        code = HTTP_CODES.get(status) or (exc.name or "error").lower().replace(" ", "_")
+        return _json_error(status, code, exc.description or exc.name or "")
+
+    @server.errorhandler(DependencyException)
+    def _no_such_component_file(_exc: DependencyException) -> Any:
+        return _json_error(404, "not_found", "No such component file.")
+
+    @server.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.error("%s %s failed", request.method, request.path, exc_info=exc)
+        if request.path.startswith("/_dash-"):
+            return _json_error(500, "internal_error", "The server could not complete the request.")
+        return InternalServerError(original_exception=exc)
+
+
+def _register_headers(server: Flask, csp_script_hashes: Callable[[], list[str]]) -> None:
     csp_cache: dict[str, str] = {}
 
     def csp() -> str:
@@ -268,8 +224,10 @@ def init_security(server: Flask, settings: Settings, csp_script_hashes: Callable
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if getattr(g, "api_user", None) is None and request.path.startswith("/_dash-"):
-            response.headers["Cache-Control"] = "no-store"
+        path = request.path
+        dynamic = _is_api(path) or (path.startswith("/_dash-") and not path.startswith(COMPONENT_SUITES))
+        if dynamic or response.headers.get("Content-Disposition", "").startswith("attachment"):
+            response.headers["Cache-Control"] = "no-store"  # API answers, callbacks (downloads too) and files
         return response
 
 

@@ -1,17 +1,21 @@
-"""Change my password."""
+"""Change my password (throttled and audited like sign-in; every session of the account ends, this browser gets a
+new one)."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
+from flask import session as cookie_session
 from flask_login import current_user, login_user
 
 from auth.guard import guarded_callback
-from auth.web import SessionUser
+from auth.identity import SessionUser, client_address
 from db.session import session_scope
 from layouts import _ids as ids
-from services import users
+from services import user_sessions, users
+from services.login_throttle import ThrottlePolicy
+from settings import get_settings
 
 
 @guarded_callback(
@@ -28,13 +32,26 @@ def change_password(n_clicks: int | None, current: str | None, new: str | None, 
         raise PreventUpdate
     if (new or "") != (repeat or ""):
         return dbc.Alert("The new passwords do not match.", color="danger")
-    try:
-        with session_scope() as session:
-            users.change_password(
-                session=session, user_id=int(current_user.id), current_password=current or "", new_password=new or ""
+    settings = get_settings()
+    address = client_address()
+    with session_scope() as session:  # commits a refused attempt too (it counts towards the throttle)
+        outcome = users.change_password(
+            session=session,
+            user_id=int(current_user.id),
+            current_password=(current or "")[:1024],
+            new_password=new or "",
+            address=address,
+            policy=ThrottlePolicy.from_settings(settings),
+        )
+        refreshed = None
+        if outcome.ok:
+            user = users.get_user(session=session, user_id=int(current_user.id))
+            session_id = user_sessions.start(
+                session=session, user=user, address=address, max_age_hours=settings.session_max_age_hours
             )
-            refreshed = SessionUser.of(users.get_user(session=session, user_id=int(current_user.id)))
-    except users.UserError as exc:
-        return dbc.Alert(str(exc), color="danger")
-    login_user(refreshed)  # this browser stays signed in; every other session of this account ends
+            refreshed = SessionUser.of(user, session_id)
+    if refreshed is None:
+        return dbc.Alert(outcome.message, color="danger")
+    cookie_session.clear()  # a new session id and CSRF token for this browser
+    login_user(refreshed)
     return dbc.Alert("Your password was changed. Other sessions of your account were signed out.", color="success")

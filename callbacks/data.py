@@ -6,6 +6,7 @@ callbacks write to different component ids (the guard works per output id).
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,15 +14,17 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import abort, has_request_context
 
-from auth.guard import guarded_callback
+from auth.guard import current_role, guarded_callback
+from auth.identity import record_denied
 from callbacks._user import request_email as _email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import data as page
-from services import datatables
+from services import audit, datatables, users
 from services.errors import UserFacingError
-from services.ingest import ImportOptions, import_file, recompute_after_import, uploads
+from services.ingest import ImportOptions, error_report_path, import_file, recompute_after_import, uploads
 from services.reset import factory_reset
 
 PREVIEW_ROWS = 8
@@ -366,6 +369,63 @@ def stock_sku_options(search: str | None, value: str | None) -> list[dict[str, s
     return _search_options(search, value)
 
 
+# The role each exportable table needs, decided here on the server (the client only names a table): the audit log
+# (e-mails, roles, addresses, token names, failed logins) is for admins; a name not listed is refused with 400.
+EXPORT_ROLES = {
+    "skus": "viewer",
+    "demand": "viewer",
+    "stock": "viewer",
+    "receipts": "viewer",
+    "imports": "viewer",
+    "audit": "admin",
+}
+
+
+def _audit_export(target: str, rows: int | None, **details: Any) -> None:
+    """Every export is audited: who (and from where, see services.audit), what, how many rows."""
+    with session_scope() as session:
+        audit.record(
+            session=session,
+            action="data.export",
+            user_email=_email(),
+            target=target[:255],
+            details={"rows": rows, **details},
+        )
+
+
+def _history_report(selected: list[dict] | None) -> dict:
+    """The error report of the import selected in the history grid."""
+    if not selected:
+        raise PreventUpdate
+    raw = selected[0].get("id") if isinstance(selected[0], dict) else None
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit() or len(str(raw)) > 18:
+        abort(400, description="The selected import has no valid id.")
+    path = error_report_path(int(raw))
+    if not path.is_file():
+        raise PreventUpdate
+    _audit_export(f"import-errors:batch-{int(raw)}", None, file=path.name)
+    return dcc.send_file(str(path), filename=path.name)
+
+
+def _table_export(table: Any) -> dict:
+    """A table as CSV for a role allowed to export it (400 for an unknown table, 403 and audited below its role)."""
+    needed = EXPORT_ROLES.get(table) if isinstance(table, str) else None
+    if needed is None:
+        abort(400, description=f"No table {str(table)[:40]!r} can be exported.")
+    if has_request_context() and not users.has_role(current_role(), needed):
+        record_denied(action="export.denied", target=f"export:{table}", required=needed)
+        abort(403, description=f"Exporting {table} needs the {needed} role.")
+    buffer = io.StringIO()
+    with session_scope() as session:
+        rows = datatables.export_table(session=session, table=table, target=buffer)
+    _audit_export(f"export:{table}", rows)
+    return {
+        "content": buffer.getvalue(),
+        "filename": f"{table}-{time.strftime('%Y%m%d-%H%M%S')}.csv",
+        "type": "text/csv",
+    }
+
+
 @guarded_callback(
     "viewer",
     Output(ids.DATA_DOWNLOAD, "data"),
@@ -375,23 +435,18 @@ def stock_sku_options(search: str | None, value: str | None) -> list[dict[str, s
     prevent_initial_call=True,
 )
 def export(_clicks: list[int | None], _history: int | None, selected: list[dict] | None) -> dict:
-    """A table as CSV in the import format (spreadsheet-safe), or the error report of the selected import."""
+    """A table as CSV in the import format (spreadsheet-safe), or the error report of the selected import.
+
+    The table's role is checked here (:data:`EXPORT_ROLES`), and every export is audited.
+    """
     trigger = ctx.triggered_id
-    if not ctx.triggered or not any(t.get("value") for t in ctx.triggered):
+    if not ctx.triggered or not any(isinstance(t, dict) and t.get("value") for t in ctx.triggered):
         raise PreventUpdate
     if trigger == ids.DATA_HISTORY_REPORT:
-        if not selected:
-            raise PreventUpdate
-        from services.ingest import error_report_path
-
-        path = error_report_path(int(selected[0]["id"]))
-        if not path.is_file():
-            raise PreventUpdate
-        return dcc.send_file(str(path), filename=path.name)
-    table = trigger["table"]
-    with session_scope() as session:
-        content = datatables.export_text(session=session, table=table)
-    return {"content": content, "filename": f"{table}-{time.strftime('%Y%m%d-%H%M%S')}.csv", "type": "text/csv"}
+        return _history_report(selected)
+    if not isinstance(trigger, dict):
+        raise PreventUpdate
+    return _table_export(trigger.get("table"))
 
 
 # --- edits (planner) ------------------------------------------------------------------------------------------------

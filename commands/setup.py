@@ -79,9 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
         print("  Sign in with your account (python cli.py create-user EMAIL --role admin to add one)")
     print()
     from app import create_app
+    from auth.banner import QuietRequestHandler
 
     app = create_app(settings, migrate=False)
     # One request at a time: background jobs fork from the request thread (diskcache manager), and a fork while
     # another thread is inside SQLite can deadlock the job. Production runs gunicorn + Celery (docs/scaling.md).
-    app.run(host=host, port=port, debug=False, threaded=False)
+    app.run(host=host, port=port, debug=False, threaded=False, request_handler=QuietRequestHandler)
     return 0

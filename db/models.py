@@ -365,12 +365,31 @@ class LoginAttempt(Base):
     """Failed logins per address, for throttling (per-account counters live on the user)."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_addr_time", "address", "created_at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_addr_time", "address", "created_at"),
+        Index("ix_login_attempt_email_time", "email", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     address: Mapped[str] = mapped_column(String(64), nullable=False)
     email: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class UserSession(Base):
+    """A signed-in browser session: the cookie carries a random id, only its SHA-256 is stored here.
+
+    Every request looks its row up; deleting the row ends the session at once (logout, password change, role change,
+    deactivation).
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditLog(Base):

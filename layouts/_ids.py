@@ -4,6 +4,7 @@
 SHELL_URL = "shell-url"
 SHELL_NAV = "shell-nav"
 SHELL_USER = "shell-user"
+SHELL_SIGN_OUT = "shell-sign-out"
 
 # account
 ACCOUNT_CURRENT = "account-current"

@@ -7,6 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from layouts import _ids as ids
 from services.users import has_role
@@ -38,6 +39,19 @@ def nav_link(label: str, href: str) -> dbc.NavLink:
     return dbc.NavLink(label, href=href, active="partial" if href in NAV_PARTIAL else "exact")
 
 
+def sign_out_form() -> html.Form:
+    """ "Sign out" as a menu item that POSTs to /logout with this session's CSRF token (a GET does not sign out)."""
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button("Sign out", type="submit", className="dropdown-item", id=ids.SHELL_SIGN_OUT),
+        ],
+        action="/logout",
+        method="post",
+        className="m-0",
+    )
+
+
 def navbar() -> dbc.Navbar:
     user = current_user if current_user and current_user.is_authenticated else None
     user_menu = (
@@ -45,7 +59,7 @@ def navbar() -> dbc.Navbar:
             label=f"{user.email} · {user.role}",
             children=[
                 dbc.DropdownMenuItem("Change my password", href="/account"),
-                dbc.DropdownMenuItem("Sign out", href="/logout", external_link=True),
+                sign_out_form(),
             ],
             nav=True,
             align_end=True,

@@ -8,6 +8,7 @@ from dash import html
 
 from layouts import _ids as ids
 from layouts._components import page_header
+from services.passwords import MIN_PASSWORD_LENGTH
 
 dash.register_page(
     __name__, path="/account", name="My account", order=20, title="My account · Inventory Command Center"
@@ -17,7 +18,11 @@ dash.register_page(
 def layout(**_kwargs: object) -> html.Div:
     return html.Div(
         [
-            page_header("Change my password", "At least 10 characters."),
+            page_header(
+                "Change my password",
+                f"At least {MIN_PASSWORD_LENGTH} characters; not your e-mail or name, not a common or easily "
+                "guessed password. Every other session of your account is signed out.",
+            ),
             dbc.Card(
                 dbc.CardBody(
                     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextvars import ContextVar, Token
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +13,21 @@ from sqlalchemy.orm import Session
 from db.models import AuditLog
 
 OUTCOMES = ("ok", "denied", "error")
+# The client address of the request being served (set by the web app per request; None in the CLI and in jobs).
+_REQUEST_ADDRESS: ContextVar[str | None] = ContextVar("audit_request_address", default=None)
+
+
+def set_request_address(address: str | None) -> Token[str | None]:
+    """Record the current request's client address; entries made while serving it carry it unless given one."""
+    return _REQUEST_ADDRESS.set(address)
+
+
+def reset_request_address(token: Token[str | None]) -> None:
+    """Forget the address set with :func:`set_request_address` (end of the request)."""
+    try:
+        _REQUEST_ADDRESS.reset(token)
+    except ValueError:  # set in another context (a copied one): nothing to undo here
+        _REQUEST_ADDRESS.set(None)
 
 
 def record(
@@ -24,7 +40,12 @@ def record(
     details: dict[str, Any] | None = None,
     address: str | None = None,
 ) -> AuditLog:
-    """Add one audit entry to ``session`` (committed with the caller's transaction)."""
+    """Add one audit entry to ``session`` (committed with the caller's transaction).
+
+    ``address`` defaults to the client address of the web request being served, if any.
+    """
+    if address is None:
+        address = _REQUEST_ADDRESS.get()
     entry = AuditLog(
         action=action, user_email=user_email, target=target, outcome=outcome, details=details, address=address
     )

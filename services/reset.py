@@ -7,13 +7,19 @@ import shutil
 from sqlalchemy.orm import Session
 
 from db import ingest as dbi
-from db.models import ApiToken, AuditLog, Base, LoginAttempt, User
+from db.models import ApiToken, AuditLog, Base, LoginAttempt, User, UserSession
 from services import audit
 from services.errors import UserFacingError
 from settings import get_settings
 
 CONFIRM_WORD = "RESET"
-KEPT_TABLES = {User.__tablename__, ApiToken.__tablename__, LoginAttempt.__tablename__, AuditLog.__tablename__}
+KEPT_TABLES = {
+    User.__tablename__,
+    ApiToken.__tablename__,
+    LoginAttempt.__tablename__,
+    AuditLog.__tablename__,
+    UserSession.__tablename__,  # sessions: a reset signs nobody out
+}
 
 
 class ResetRefusedError(UserFacingError):

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import ROLES, ApiToken, LoginAttempt, User, utcnow
-from services import audit
+from db.models import ROLES, ApiToken, User, utcnow
+from services import audit, login_throttle, passwords, user_sessions
 from services.errors import UserFacingError
+from services.login_throttle import ThrottlePolicy
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))  # verified against when the account does not exist
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 TOKEN_PREFIX = "icc_"
 
 
@@ -32,6 +33,16 @@ class LoginResult:
     """The answer to a login attempt: the user when it succeeded, else a message safe to show."""
 
     user: User | None
+    message: str
+    throttled: bool = False
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """The answer to a change of one's own password: ``ok``, else a message safe to show (the refusal is recorded
+    in the caller's transaction, so the caller commits either way)."""
+
+    ok: bool
     message: str
     throttled: bool = False
 
@@ -54,9 +65,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+def _check_password(password: str, email: str | None) -> None:
+    try:
+        passwords.check_password(password, email=email)
+    except passwords.PasswordPolicyError as exc:
+        raise UserError(str(exc)) from None
 
 
 def normalise_email(email: str) -> str:
@@ -72,7 +85,7 @@ def create_user(*, session: Session, email: str, password: str, role: str = "vie
     email = normalise_email(email)
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
-    _check_password(password)
+    _check_password(password, email)
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise UserError(f"A user {email} already exists.")
     user = User(email=email, password_hash=hash_password(password), role=role)
@@ -103,14 +116,22 @@ def count_users(*, session: Session) -> int:
 
 
 def set_role(*, session: Session, user_id: int, role: str, actor: str) -> User:
-    """Give a user another role (audit-logged); an admin cannot demote themself, so one admin always remains."""
+    """Give a user another role (audit-logged; the user's sessions end, so they sign in again with the new role);
+    an admin cannot demote themself, so one admin always remains."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}.")
     user = _require(session, user_id)
     if user.email == actor and role != "admin":
         raise UserError("You cannot remove your own admin role.")
+    ended = user_sessions.end_all(session=session, user_id=user.id) if role != user.role else 0
     user.role = role
-    audit.record(session=session, action="user.role", user_email=actor, target=user.email, details={"role": role})
+    audit.record(
+        session=session,
+        action="user.role",
+        user_email=actor,
+        target=user.email,
+        details={"role": role, "sessions_ended": ended},
+    )
     return user
 
 
@@ -120,20 +141,74 @@ def set_active(*, session: Session, user_id: int, active: bool, actor: str) -> U
     if user.email == actor and not active:
         raise UserError("You cannot deactivate your own account.")
     user.active = active
+    ended = 0 if active else user_sessions.end_all(session=session, user_id=user.id)
     audit.record(
-        session=session, action="user.activate" if active else "user.deactivate", user_email=actor, target=user.email
+        session=session,
+        action="user.activate" if active else "user.deactivate",
+        user_email=actor,
+        target=user.email,
+        details=None if active else {"sessions_ended": ended},
     )
     return user
 
 
-def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:
-    """Change one's own password after checking the current one (audit-logged)."""
+def change_password(
+    *,
+    session: Session,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    address: str = "unknown",
+    policy: ThrottlePolicy | None = None,
+    now: dt.datetime | None = None,
+) -> PasswordChange:
+    """Change one's own password after checking the current one; every session of the account ends.
+
+    Guesses of the current password go through the sign-in throttle (:mod:`services.login_throttle`) and every
+    attempt is audit-logged (``user.password``, ok or denied with the reason). Never raises for a wrong or weak
+    password: the answer says why, and the caller commits (so a failed guess is counted).
+    """
+    policy = policy or ThrottlePolicy()
+    now = now or utcnow()
     user = _require(session, user_id)
+
+    def refused(reason: str, message: str, throttled: bool = False) -> PasswordChange:
+        details = {"reason": reason}
+        audit.record(
+            session=session,
+            action="user.password",
+            user_email=user.email,
+            target=user.email,
+            outcome="denied",
+            details=details,
+            address=address,
+        )
+        return PasswordChange(False, message, throttled)
+
+    verdict = login_throttle.check(session=session, email=user.email, address=address, policy=policy, now=now)
+    if not verdict.allowed:
+        return refused(f"{verdict.reason} throttled", verdict.message, True)
     if not verify_password(user.password_hash, current_password):
-        raise UserError("The current password is not correct.")
-    _check_password(new_password)
+        login_throttle.record_failure(
+            session=session, email=user.email, address=address, policy=policy, now=now, user=user
+        )
+        return refused("bad current password", "The current password is not correct.")
+    login_throttle.record_success(session=session, email=user.email, address=address, user=user, now=now)
+    try:
+        _check_password(new_password, user.email)
+    except UserError as exc:
+        return refused("weak new password", str(exc))
     user.password_hash = hash_password(new_password)
-    audit.record(session=session, action="user.password", user_email=user.email, target=user.email)
+    ended = user_sessions.end_all(session=session, user_id=user.id)
+    audit.record(
+        session=session,
+        action="user.password",
+        user_email=user.email,
+        target=user.email,
+        details={"sessions_ended": ended},
+        address=address,
+    )
+    return PasswordChange(True, "Your password was changed.")
 
 
 def reset_password(*, session: Session, email: str, new_password: str, actor: str | None) -> None:
@@ -141,12 +216,17 @@ def reset_password(*, session: Session, email: str, new_password: str, actor: st
     user = get_by_email(session=session, email=email)
     if user is None:
         raise UserError(f"No user {email}.")
-    _check_password(new_password)
+    _check_password(new_password, user.email)
     user.password_hash = hash_password(new_password)
-    user.failed_logins = 0
-    user.locked_until = None
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
-    audit.record(session=session, action="user.password_reset", user_email=actor, target=user.email)
+    login_throttle.clear(session=session, email=user.email, user=user)
+    ended = user_sessions.end_all(session=session, user_id=user.id)
+    audit.record(
+        session=session,
+        action="user.password_reset",
+        user_email=actor,
+        target=user.email,
+        details={"sessions_ended": ended},
+    )
 
 
 def _require(session: Session, user_id: int) -> User:
@@ -162,18 +242,24 @@ def authenticate(
     email: str,
     password: str,
     address: str,
-    max_failures: int,
-    lock_seconds: int,
+    max_failures: int | None = None,
+    lock_seconds: int | None = None,
+    policy: ThrottlePolicy | None = None,
     now: dt.datetime | None = None,
 ) -> LoginResult:
-    """Check a login, throttled per account and per address.
+    """Check a login, throttled per (account, address), per address and per account (:mod:`services.login_throttle`).
 
-    After ``max_failures`` failed attempts within ``lock_seconds`` for one e-mail (existing or not, so a lock says
-    nothing about which accounts exist) or from one address, further attempts are refused without checking the
-    password until the window has passed. Every attempt is audit-logged; the message never says which part was wrong.
+    ``policy`` gives the limits; ``max_failures`` / ``lock_seconds`` are a shortcut for the first two with the
+    defaults for the rest. A throttled attempt is refused without checking the password. Every attempt is
+    audit-logged; the message never says which part was wrong.
     """
+    if policy is None:
+        policy = ThrottlePolicy(
+            max_failures=max_failures or ThrottlePolicy.max_failures,
+            window_seconds=lock_seconds or ThrottlePolicy.window_seconds,
+            max_lock_seconds=max(lock_seconds or 0, ThrottlePolicy.max_lock_seconds),
+        )
     now = now or utcnow()
-    window_start = now - dt.timedelta(seconds=lock_seconds)
     generic = "E-mail or password is not correct."
     email_norm = (email or "").strip().lower()[:255]
 
@@ -188,33 +274,22 @@ def authenticate(
         )
         return LoginResult(None, message, throttled=throttled)
 
-    recent_failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= window_start)
-    if (session.scalar(recent_failures.where(LoginAttempt.address == address)) or 0) >= max_failures:
-        return denied(
-            "address throttled", "Too many failed attempts from this address. Try again in a few minutes.", True
-        )
+    verdict = login_throttle.check(session=session, email=email_norm, address=address, policy=policy, now=now)
+    if not verdict.allowed:
+        reason = {"account": "account locked", "address": "address throttled"}.get(verdict.reason, "pair throttled")
+        return denied(reason, verdict.message, True)
     user = session.scalar(select(User).where(User.email == email_norm))
-    account_failures = session.scalar(recent_failures.where(LoginAttempt.email == email_norm)) or 0
-    if account_failures >= max_failures or (user is not None and user.locked_until and user.locked_until > now):
-        return denied(
-            "account locked", "This account is locked after repeated failures. Try again in a few minutes.", True
-        )
     # Always run one argon2 verification, so the answer time does not tell whether the account exists.
     password_ok = verify_password(user.password_hash if user is not None else _DUMMY_HASH, password or "")
     if user is None or not user.active or not password_ok:
-        session.add(LoginAttempt(address=address, email=email_norm, created_at=now))
-        if user is not None:
-            user.failed_logins = account_failures + 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + dt.timedelta(seconds=lock_seconds)
+        login_throttle.record_failure(
+            session=session, email=email_norm, address=address, policy=policy, now=now, user=user
+        )
         return denied("inactive account" if user is not None and password_ok else "bad credentials", generic, False)
     if _HASHER.check_needs_rehash(user.password_hash):  # parameters got stronger since this hash was made
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    login_throttle.record_success(session=session, email=user.email, address=address, user=user, now=now)
     user.last_login_at = now
-    session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < window_start))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record(session=session, action="login", user_email=user.email, address=address)
     return LoginResult(user, "ok")
 
@@ -308,5 +383,12 @@ def user_for_token(*, session: Session, token: str) -> User | None:
 
 
 def generate_password() -> str:
-    """A random password (96 bits, URL-safe), for first start and for accounts an admin adds without one."""
-    return secrets.token_urlsafe(12)
+    """A random password (96 bits, URL-safe, 16 characters) that the policy accepts, for first start and for
+    accounts an admin adds without one."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        try:
+            passwords.check_password(candidate)
+        except passwords.PasswordPolicyError:  # pragma: no cover - a random 16-character string is practically never
+            continue
+        return candidate

@@ -189,6 +189,19 @@ def login(client, email: str, password: str = "correct horse battery"):
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"})
 
 
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the form on ``path`` (``/login`` signed out, ``/logout`` signed in)."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def logout(client):
+    """Sign a Flask test client out the way the navbar does: POST /logout with the session's CSRF token."""
+    return client.post("/logout", data={"csrf_token": csrf_token(client, "/logout")})
+
+
 @pytest.fixture(scope="session")
 def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite database with a small demo portfolio (and a recompute when the engine exists), built once."""

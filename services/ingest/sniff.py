@@ -3,6 +3,9 @@
 Encodings: UTF-8 with or without a byte-order mark, UTF-16 with a byte-order mark, otherwise Latin-1 (every byte
 sequence is valid Latin-1, so binary files are recognised first: NUL bytes or many control characters).
 Delimiters: ``,`` ``;`` or tab, whichever splits the header line into the most columns.
+Limits: a line may be up to :data:`MAX_LINE_BYTES` (1 MiB) and the header up to :data:`MAX_COLUMNS` columns; a file
+beyond either is rejected naming the line. Python's ``csv`` module refuses fields over 128 KiB by default (a long
+header read with the wrong delimiter is one field), so this module raises that limit to the documented line length.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from services.ingest.report import FileRejectedError
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are rejected as absurd
 MAX_COLUMNS = 20_000
+# A field can be as long as a line (a header split on the wrong delimiter is one field): never below the line limit.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES + 1))
 _BLOCK = 1 << 23
+MB = 1024 * 1024  # MAX_UPLOAD_MB counts megabytes of 1,048,576 bytes; messages use the same unit
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
@@ -47,13 +53,15 @@ def _looks_binary(sample: bytes) -> bool:
     return control > max(8, len(sample) // 100)
 
 
-def _scan(path: Path, size: int) -> tuple[bool, int, int]:
-    """(valid UTF-8, line count, longest line in bytes) in fixed-size blocks (bounded memory)."""
+def _scan(path: Path, size: int) -> tuple[bool, int, int, int]:
+    """(valid UTF-8, line count, longest line in bytes, number of the first line over the limit or 0) in fixed-size
+    blocks (bounded memory); stops at the first line over :data:`MAX_LINE_BYTES`."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
     lines = 0
     longest = 0
     run = 0  # bytes since the last newline
+    too_long = 0
     with path.open("rb") as handle:
         while True:
             block = handle.read(_BLOCK)
@@ -68,14 +76,21 @@ def _scan(path: Path, size: int) -> tuple[bool, int, int]:
             newlines = np.flatnonzero(arr == 10)
             if len(newlines) == 0:
                 run += len(block)
+                too_long = lines + 1 if run > MAX_LINE_BYTES else 0
             else:
                 longest = max(longest, run + int(newlines[0]))
-                if len(newlines) > 1:
-                    longest = max(longest, int(np.diff(newlines).max()) - 1)
+                inner = np.diff(newlines) - 1
+                if run + int(newlines[0]) > MAX_LINE_BYTES:
+                    too_long = lines + 1
+                elif len(inner) and int(inner.max()) > MAX_LINE_BYTES:
+                    too_long = lines + 2 + int(np.flatnonzero(inner > MAX_LINE_BYTES)[0])
+                longest = max(longest, int(inner.max()) if len(inner) else 0)
                 run = len(block) - int(newlines[-1]) - 1
                 lines += len(newlines)
-            if longest > MAX_LINE_BYTES or run > MAX_LINE_BYTES:
-                return utf8, lines, max(longest, run)
+                if not too_long and run > MAX_LINE_BYTES:
+                    too_long = lines + 1
+            if too_long:
+                return utf8, lines, max(longest, run), too_long
     if utf8:
         try:
             decoder.decode(b"", final=True)
@@ -83,7 +98,7 @@ def _scan(path: Path, size: int) -> tuple[bool, int, int]:
             utf8 = False
     if run > 0:
         lines += 1
-    return utf8, lines, max(longest, run)
+    return utf8, lines, max(longest, run), 0
 
 
 def _header_line(path: Path, encoding: str) -> str:
@@ -109,7 +124,7 @@ def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
     size = path.stat().st_size
     if size > max_bytes:
         raise FileRejectedError(
-            f"the file is {size / 1e6:,.1f} MB; the limit is {max_bytes / 1e6:,.0f} MB (setting MAX_UPLOAD_MB)"
+            f"the file is {size / MB:,.1f} MB; the limit is {max_bytes / MB:,.0f} MB (setting MAX_UPLOAD_MB)"
         )
     with path.open("rb") as handle:
         head = handle.read(65536)
@@ -128,11 +143,9 @@ def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
     else:
         if _looks_binary(head):
             raise FileRejectedError("this is a binary file, not a CSV text file")
-        utf8, lines, longest = _scan(path, size)
-        if longest > MAX_LINE_BYTES:
-            raise FileRejectedError(
-                f"a line is longer than {MAX_LINE_BYTES // 1024:,} KiB: this is not a usable CSV file"
-            )
+        utf8, lines, _longest, too_long = _scan(path, size)
+        if too_long:
+            raise FileRejectedError(_long_line_message(too_long))
         if head.startswith(codecs.BOM_UTF8):
             encoding, label = "utf-8-sig", "UTF-8 with BOM"
         elif utf8:
@@ -140,12 +153,16 @@ def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
         else:
             encoding, label = "latin-1", "Latin-1"
         header = _header_line(path, encoding)
+    if len(header) > MAX_LINE_BYTES:  # UTF-16 files are not scanned byte-wise: check the header here
+        raise FileRejectedError(_long_line_message(1))
     if not header.strip():
         raise FileRejectedError("the first line (the header) is empty")
     delimiter = _choose_delimiter(header)
     columns = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
     if len(columns) > MAX_COLUMNS:
-        raise FileRejectedError(f"the header has {len(columns):,} columns; at most {MAX_COLUMNS:,} are accepted")
+        raise FileRejectedError(
+            f"line 1 (the header) has {len(columns):,} columns; at most {MAX_COLUMNS:,} are accepted"
+        )
     return Sniffed(
         path=path,
         size=size,
@@ -154,6 +171,13 @@ def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
         delimiter=delimiter,
         header=[c.strip() for c in columns],
         lines=lines,
+    )
+
+
+def _long_line_message(line: int) -> str:
+    return (
+        f"line {line:,} is longer than {MAX_LINE_BYTES // 1024:,} KiB (1 MiB, the limit per line): "
+        "this is not a usable CSV file"
     )
 
 

@@ -22,6 +22,7 @@ from settings import get_settings
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _REPORT = re.compile(r"^[A-Za-z0-9_.-]{1,120}-errors\.csv$")
 MAX_AGE_S = 24 * 3600
+MB = 1024 * 1024  # MAX_UPLOAD_MB counts megabytes of 1,048,576 bytes; messages use the same unit
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def decode_data_url(contents: str) -> bytes:
     estimated = len(payload) * 3 // 4
     if estimated > limit_bytes() + 4:
         raise FileRejectedError(
-            f"the file is {estimated / 1e6:,.1f} MB; the limit is {limit_bytes() / 1e6:,.0f} MB (setting MAX_UPLOAD_MB)"
+            f"the file is {estimated / MB:,.1f} MB; the limit is {limit_bytes() / MB:,.0f} MB (setting MAX_UPLOAD_MB)"
         )
     try:
         return base64.b64decode(payload, validate=False)
@@ -64,7 +65,7 @@ def save_upload(*, data: bytes, file_name: str, kind: str, user: str | None) -> 
     """Keep an uploaded file for the check and the import; returns its token and path."""
     if len(data) > limit_bytes():
         raise FileRejectedError(
-            f"the file is {len(data) / 1e6:,.1f} MB; the limit is {limit_bytes() / 1e6:,.0f} MB (setting MAX_UPLOAD_MB)"
+            f"the file is {len(data) / MB:,.1f} MB; the limit is {limit_bytes() / MB:,.0f} MB (setting MAX_UPLOAD_MB)"
         )
     cleanup()
     token = secrets.token_urlsafe(24)

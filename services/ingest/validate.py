@@ -34,7 +34,23 @@ BAD_LINE = "malformed line"
 NOT_A_BOOLEAN = "not a yes/no value: use true/false, yes/no, 1/0 or y/n"
 
 MAX_NUMBER = 1e12
-MIN_YEAR, MAX_YEAR = 1900, 2200
+# Dates are accepted from MIN_DATE to today + MAX_FUTURE_DAYS (three years: beyond any forecast horizon or promised
+# delivery); anything else is a typo or a spreadsheet's day 0 (1900-01-01), not a period of real demand.
+MIN_DATE = dt.date(1990, 1, 1)
+MAX_FUTURE_DAYS = 3 * 366
+# SKU codes appear in URLs (/sku/<code>, /api/v1/skus/<code>): letters and digits of any script, spaces and these.
+SKU_CODE_PUNCTUATION = "-_.:+()&"
+_SKU_CODE = re.compile(r"^[\w .:+()&-]+$")
+# Invisible format characters (Unicode category Cf: bidi controls such as U+202E, zero-width spaces, soft hyphen,
+# word joiners, BOM, tags) and line/paragraph separators. Names keep ZWNJ / ZWJ (U+200C/U+200D; Persian, Indic
+# scripts, emoji); codes refuse them too.
+_INVISIBLE_RANGES = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_INVISIBLE = re.compile(f"[{_INVISIBLE_RANGES}]")
+_INVISIBLE_IN_CODE = re.compile(f"[{_INVISIBLE_RANGES}\u200c\u200d]")
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _NUMBER_LIKE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -205,14 +221,18 @@ def parse_date_labels(labels: pd.Series, *, date_format: str | None = None) -> t
         reasons[rest] = f"{BAD_DATE}: expected {date_format} or YYYY-MM-DD"
     elif ambiguous.any():
         reasons[ambiguous] = f"{BAD_DATE}: day/month order is ambiguous; give the date format (e.g. %d/%m/%Y)"
+    low, high = date_window()
     valid = ~np.isnat(out)
-    years = out[valid].astype("datetime64[Y]").astype(int) + 1970
-    bad_year = np.zeros(n, dtype=bool)
-    bad_year[np.flatnonzero(valid)[(years < MIN_YEAR) | (years > MAX_YEAR)]] = True
-    reasons[bad_year] = f"{OUT_OF_RANGE}: year must be between {MIN_YEAR} and {MAX_YEAR}"
-    out[bad_year] = np.datetime64("NaT")
+    outside = valid & ((out < np.datetime64(low, "D")) | (out > np.datetime64(high, "D")))
+    reasons[outside] = f"{OUT_OF_RANGE}: dates must be between {low} and {high} (today + 3 years)"
+    out[outside] = np.datetime64("NaT")
     reasons[blank] = MISSING
     return out, reasons
+
+
+def date_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The accepted dates, inclusive: :data:`MIN_DATE` to ``today`` + :data:`MAX_FUTURE_DAYS`."""
+    return MIN_DATE, (today or dt.date.today()) + dt.timedelta(days=MAX_FUTURE_DAYS)
 
 
 def check_dates(series: pd.Series, spec: Field, *, date_format: str | None = None) -> Checked:
@@ -229,14 +249,43 @@ def clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", str(restore(value.strip())))
 
 
+def _code_reason(code: str) -> str | None:
+    """Why a (cleaned, non-empty) SKU code is refused, or None."""
+    if _SKU_CODE.match(code) and code.strip("."):
+        return None
+    if not code.strip("."):
+        return f"{BAD_TEXT}: a SKU code cannot be only dots"
+    bad = next(ch for ch in code if not _SKU_CODE.match(ch))
+    shown = repr(bad) if bad.isprintable() and not _INVISIBLE_IN_CODE.match(bad) else f"U+{ord(bad):04X}"
+    return (
+        f"{BAD_TEXT}: {shown} is not allowed in a SKU code "
+        f"(use letters, digits, spaces and {' '.join(SKU_CODE_PUNCTUATION)})"
+    )
+
+
+def _invisible_reason(text: str, pattern: re.Pattern[str]) -> str | None:
+    found = pattern.search(text)
+    if found is None:
+        return None
+    name = unicodedata.name(found.group(0), "format character")
+    return f"{BAD_TEXT}: contains an invisible formatting character (U+{ord(found.group(0)):04X} {name})"
+
+
 def check_text(series: pd.Series, spec: Field) -> Checked:
-    """Text and SKU codes: trimmed, NFC-normalised, no control characters, at most ``spec.max_length``."""
+    """Text and SKU codes: trimmed, NFC-normalised, no control or invisible formatting characters (bidi controls
+    such as U+202E, zero-width spaces), at most ``spec.max_length``; codes only from the safe alphabet
+    (:data:`_SKU_CODE`: letters, digits, spaces and ``- _ . : + ( ) &``; not only dots)."""
     series = as_categorical(series)
     labels = pd.Series(series.cat.categories.astype(str), dtype=object)
     cleaned = labels.map(clean_text)
     values = cleaned.to_numpy(dtype=object).copy()
     reasons = np.full(len(values), None, dtype=object)
     blank = (cleaned == "").to_numpy()
+    if spec.type == "code":
+        reasons[:] = [None if not text else _code_reason(text) for text in cleaned]
+    invisible = _INVISIBLE_IN_CODE if spec.type == "code" else _INVISIBLE
+    flagged = cleaned.str.contains(invisible.pattern, regex=True).to_numpy()
+    reasons[flagged] = [_invisible_reason(text, invisible) for text in cleaned[flagged]]
     control = cleaned.str.contains(_CONTROL.pattern, regex=True).to_numpy()
     reasons[control] = f"{BAD_TEXT}: contains control characters"
     if spec.max_length:

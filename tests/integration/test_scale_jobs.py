@@ -346,7 +346,7 @@ def test_a_database_outage_answers_503_with_a_clear_message_everywhere(
 ) -> None:
     import json
 
-    from services import users
+    from services import user_sessions, users
 
     viewer = client_as("viewer")
     deps = viewer.get("/_dash-dependencies").get_json()
@@ -361,6 +361,7 @@ def test_a_database_outage_answers_503_with_a_clear_message_everywhere(
         "changedPropIds": ["_pages_location.pathname"],
     }
     monkeypatch.setattr(users, "get_user", _db_down)  # the session's user is loaded from the database
+    monkeypatch.setattr(user_sessions, "user_of", _db_down)  # ... through its server-side session (issue 16)
     monkeypatch.setattr(users, "user_for_token", _db_down)
 
     page = viewer.get("/sku")

@@ -30,7 +30,9 @@ def test_create_user_hashes_with_argon2_and_validates(session) -> None:
     for kwargs, message in (
         ({"email": "ann@example.com"}, "already exists"),
         ({"email": "ANN@example.com"}, "already exists"),
-        ({"email": "bob@example.com", "password": "short"}, "at least 10"),
+        ({"email": "bob@example.com", "password": "short"}, "at least 12"),
+        ({"email": "bob@example.com", "password": "aaaaaaaaaaaa"}, "too easy to guess"),
+        ({"email": "bob@example.com", "password": "bob@example.com"}, "e-mail address or your name"),
         ({"email": "no-at-sign", "password": PASSWORD}, "valid e-mail"),
         ({"email": "bob@example.com", "role": "root"}, "Unknown role"),
     ):
@@ -106,10 +108,16 @@ def test_inactive_users_get_no_tokens(session) -> None:
 
 
 def test_throttling_per_account_and_address(session) -> None:
+    """Issue 16: five failures block the (account, address) pair, not the account and not the address; an address
+    is blocked only at its much higher ceiling; the account locks for everyone only after many failures from many
+    addresses, for a time that doubles, and a password reset lifts every limit."""
     from services import users
+    from services.login_throttle import ThrottlePolicy
 
     users.create_user(session=session, email="t@example.com", password=PASSWORD)
+    users.create_user(session=session, email="o@example.com", password=PASSWORD)
     now = dt.datetime(2030, 1, 1, 12, 0)
+    policy = ThrottlePolicy(max_failures=5, window_seconds=300, address_max_failures=12, account_max_failures=10)
 
     def login(email: str, password: str, address: str, seconds: int = 0) -> users.LoginResult:
         return users.authenticate(
@@ -117,25 +125,42 @@ def test_throttling_per_account_and_address(session) -> None:
             email=email,
             password=password,
             address=address,
-            max_failures=5,
-            lock_seconds=300,
+            policy=policy,
             now=now + dt.timedelta(seconds=seconds),
         )
 
     for i in range(5):
-        assert login("t@example.com", "wrong password", f"10.0.0.{i}", i).user is None
-    assert login("t@example.com", PASSWORD, "10.0.1.1", 10).throttled  # the account is locked
-    assert login("t@example.com", PASSWORD, "10.0.1.1", 320).user is not None  # the window passed
-    for i in range(5):
+        assert login("t@example.com", "wrong password", "10.0.0.1", i).user is None
+    pair = login("t@example.com", PASSWORD, "10.0.0.1", 10)
+    assert pair.throttled and "from this address" in pair.message
+    assert login("t@example.com", PASSWORD, "10.0.0.2", 11).user is not None  # another address: fine
+    assert login("o@example.com", PASSWORD, "10.0.0.1", 12).user is not None  # another account: fine
+    assert login("t@example.com", PASSWORD, "10.0.0.1", 320).user is not None  # the window passed
+    for i in range(12):
         assert login(f"x{i}@example.com", "wrong password", "10.9.9.9", 400 + i).user is None
-    refused = login("t@example.com", PASSWORD, "10.9.9.9", 410)
-    assert refused.user is None and refused.throttled and "address" in refused.message
-    assert login("t@example.com", PASSWORD, "10.9.9.8", 411).user is not None
-    for i in range(5):
-        login("t@example.com", "wrong again", f"10.1.0.{i}", 420 + i)
-    assert login("t@example.com", PASSWORD, "10.1.1.1", 430).throttled
+    refused = login("o@example.com", PASSWORD, "10.9.9.9", 420)
+    assert refused.user is None and refused.throttled and "this address" in refused.message
+    assert login("o@example.com", PASSWORD, "10.9.9.8", 421).user is not None
+    # ten failures from ten addresses lock the account for everyone, for one window...
+    for i in range(10):
+        login("t@example.com", "wrong again", f"10.1.0.{i}", 430 + i)
+    locked = login("t@example.com", PASSWORD, "10.1.1.1", 440)
+    assert locked.throttled and "locked" in locked.message
+    assert login("t@example.com", PASSWORD, "10.1.1.1", 439 + 301).user is not None
+    # ... the next ten for two windows
+    for i in range(10):
+        login("t@example.com", "wrong again", f"10.2.0.{i}", 800 + i)
+    assert login("t@example.com", PASSWORD, "10.1.1.1", 809 + 599).throttled
+    assert login("t@example.com", PASSWORD, "10.1.1.1", 809 + 601).user is not None
+    for i in range(10):
+        login("t@example.com", "wrong again", f"10.3.0.{i}", 1500 + i)
+    assert login("t@example.com", PASSWORD, "10.1.1.1", 1510).throttled
     users.reset_password(session=session, email="t@example.com", new_password="a brand new secret", actor="cli")
-    assert login("t@example.com", "a brand new secret", "10.1.1.1", 431).user is not None  # the reset lifts the lock
+    assert login("t@example.com", "a brand new secret", "10.1.1.1", 1511).user is not None  # the reset lifts it
+    from db.models import AuditLog
+
+    locks = session.scalars(select(AuditLog.details).where(AuditLog.action == "login.lock").order_by(AuditLog.id)).all()
+    assert [d["seconds"] for d in locks] == [300, 600, 1200]
 
 
 def test_audit_filters(session) -> None:
@@ -237,7 +262,7 @@ def test_cli_create_user_token_and_reset(db_url, monkeypatch, capsys) -> None:
         assert users.verify_password(user.password_hash, "another good secret")
 
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    with pytest.raises(users.UserError, match="at least 10"):
+    with pytest.raises(users.UserError, match="at least 12"):
         cli._create_user(_args(email="x@example.com", role="viewer", password_stdin=True))
 
 

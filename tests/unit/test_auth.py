@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import login, make_user
+from tests.conftest import login, logout, make_user
 
 PASSWORD = "correct horse battery"
 
@@ -69,7 +69,9 @@ def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(demo_app) -> No
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in tests
     assert client.get("/").status_code == 200
-    assert client.get("/logout").status_code == 302
+    assert client.get("/logout").status_code == 200  # GET only shows the sign-out button
+    assert client.get("/").status_code == 200
+    assert logout(client).status_code == 302
     assert client.get("/").status_code == 302
 
 
@@ -128,7 +130,8 @@ def test_deactivated_user_loses_the_session_at_once(demo_app) -> None:
     assert client.get("/_dash-layout").status_code == 401
 
 
-def test_role_change_applies_on_the_next_request(demo_app) -> None:
+def test_role_change_ends_the_session_and_the_next_sign_in_has_the_new_role(demo_app) -> None:
+    """Issue 16: a role change ends the user's sessions at once (it used to apply silently on the next request)."""
     from db.session import session_scope
     from services import users
 
@@ -138,6 +141,8 @@ def test_role_change_applies_on_the_next_request(demo_app) -> None:
     with session_scope() as session:
         user = users.get_by_email(session=session, email=email)
         users.set_role(session=session, user_id=user.id, role="admin", actor="admin@example.com")
+    assert client.get("/_dash-layout").status_code == 401
+    assert login(client, email).status_code == 302
     layout = client.get("/_dash-layout").get_json()
     assert f"{email} · admin" in str(layout)  # the navbar shows the new role
 
@@ -180,7 +185,7 @@ def test_change_my_password(demo_app) -> None:
     )
     assert "not correct" in wrong.get_data(as_text=True)
     short = client.post("/_dash-update-component", json=_account_body(PASSWORD, "short", "short"))
-    assert "at least 10" in short.get_data(as_text=True)
+    assert "at least 12" in short.get_data(as_text=True)
     ok = client.post("/_dash-update-component", json=_account_body(PASSWORD, "a new password 1", "a new password 1"))
     assert "was changed" in ok.get_data(as_text=True)
     assert client.get("/").status_code == 200  # this browser stays signed in

@@ -187,9 +187,11 @@ def test_grid_edits_adds_deletes_use_the_import_rules(cb) -> None:
 
 
 def test_exports_and_reset(cb) -> None:
-    cb.add_sku(1, "=EVIL()", None, None, None, None, None, 0)
+    refused, _ = cb.add_sku(1, "=EVIL()", None, None, None, None, None, 0)
+    assert "'=' is not allowed in a SKU code" in text_of(refused)  # codes keep to a safe alphabet (issue 16)
+    cb.add_sku(1, "EVIL-1", "=EVIL()", None, None, None, None, 0)
     sent = triggered(json.dumps({"table": "skus", "type": ids.DATA_EXPORT}) + ".n_clicks", cb.export, [1], None, None)
-    assert sent["filename"].startswith("skus-") and "\n'=EVIL()," in sent["content"]
+    assert sent["filename"].startswith("skus-") and "\nEVIL-1,'=EVIL()," in sent["content"]
     message, href = cb.reset(1, "please")
     assert "type RESET" in text_of(message) and href is not None and href.__class__.__name__ == "NoUpdate"
     message, href = cb.reset(1, "RESET")

@@ -82,10 +82,12 @@ def test_dates_iso_forms_are_accepted_other_orders_need_a_format() -> None:
 
 def test_text_is_trimmed_normalised_and_checked() -> None:
     spec = v.Field("sku", "code", max_length=8)
-    checked = v.check_text(pd.Series([" A1 ", "e\u0301", "'=SUM(A1)", "bad\x07", "far too long", "", "東京"]), spec)
+    checked = v.check_text(pd.Series([" A1 ", "e\u0301", "'+SUM(A1)", "bad\x07", "far too long", "", "東京"]), spec)
     assert checked.values[0] == "A1"
     assert checked.values[1] == "\u00e9"  # NFC
-    assert checked.values[2] == "=SUM(A1)"  # the apostrophe an export added is removed again
+    assert checked.values[2] == "+SUM(A1)"  # the apostrophe an export added is removed again
+    name = v.check_text(pd.Series(["'=SUM(A1)"]), v.Field("name", "text", max_length=20))
+    assert name.values[0] == "=SUM(A1)"
     got = reasons(checked)
     assert "control" in got[3] and got[4].startswith(v.OUT_OF_RANGE) and got[5] == v.MISSING
     assert checked.values[6] == "東京" and got[6] is None
