@@ -2,7 +2,7 @@
 for the per-account login throttle (``login_attempt`` by e-mail and time).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-24 09:00:00
 """
 
