@@ -152,7 +152,14 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
 
 
 def order_policy_row(detail: SkuDetail) -> html.Tr:
-    """Which policy sizes the SKU's orders: the newsvendor for a one-shot (seasonal) SKU, else replenishment."""
+    """Which policy sizes the SKU's orders: the newsvendor for a one-shot (seasonal) SKU, none for a stopped seller
+    (phase-out), else replenishment."""
+    if detail.order_policy == "phase_out":
+        return _row(
+            "Order policy",
+            "Phase-out (stopped seller)",
+            "not replenished: no order, no safety stock; a forecast override lifts it",
+        )
     if not detail.one_shot:
         return _row("Order policy", "Replenishment", "reorder point; the EOQ lot or up to the order-up-to level")
     unit = period_unit(detail)
@@ -302,6 +309,8 @@ def order_sentence(detail: SkuDetail) -> str:
     """The recommended order and when it must be placed, in words."""
     qty = detail.value("recommended_qty") or 0.0
     unit = period_unit(detail)
+    if qty <= 0 and detail.order_policy == "phase_out":
+        return "No order: a stopped seller is phased out, not replenished (the status reason gives the numbers)."
     if qty <= 0 and detail.one_shot and _covers_newsvendor(detail):
         return "No order needed: the position covers the newsvendor quantity of this one-shot buy."
     if qty <= 0:

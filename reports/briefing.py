@@ -1001,6 +1001,7 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
 
 
 ONE_SHOT_POLICY = "One-shot (newsvendor)"
+PHASE_OUT_POLICY = "Phase-out (stopped seller, not replenished)"
 REPLENISHMENT_POLICY = "Replenishment"
 ONE_SHOT_NOTE = (
     "One-shot buy: ordered once with the newsvendor quantity less the inventory position; "
@@ -1012,6 +1013,8 @@ _PERIOD_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 def _order_policy_rows(p: PolicyCard, *, grain: str) -> list[tuple[str, str]]:
     """The policy card's order policy rows, as on the SKU page: a one-shot SKU is ordered by the newsvendor (its
     critical ratio and the demand over the forecast horizon), the others are replenished from the reorder point."""
+    if p.phase_out:
+        return [("Order policy", PHASE_OUT_POLICY)]
     if not p.one_shot:
         return [("Order policy", REPLENISHMENT_POLICY)]
     rows = [("Order policy", ONE_SHOT_POLICY), ("Critical ratio", fmt_num(p.critical_ratio, 2))]

@@ -373,6 +373,8 @@ class PolicyCard:
     critical_ratio: float | None = None
     horizon_demand: float | None = None
     horizon_periods: int | None = None
+    phase_out: bool = False
+    """A stopped seller phased out by the engine (``order_policy`` "phase_out"): not replenished."""
 
 
 @dataclass(frozen=True, slots=True)

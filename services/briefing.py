@@ -773,6 +773,7 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
             runners_up=tuple((s.model, s.mase) for s in detail.model_scores if not s.chosen and s.mase is not None),
             days_of_cover=_cover(detail.snapshot.get("days_of_cover")),
             one_shot=detail.one_shot,
+            phase_out=detail.order_policy == "phase_out",
             critical_ratio=detail.critical_ratio,
             horizon_demand=None if per_period is None else per_period * len(forecast),
             horizon_periods=len(forecast),
