@@ -6,6 +6,7 @@ callbacks write to different component ids (the guard works per output id).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
 from callbacks._user import request_email as _email
+from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import data as page
@@ -347,7 +349,11 @@ def export(_clicks: list[int | None], _history: int | None, selected: list[dict]
     table = trigger["table"]
     with session_scope() as session:
         content = datatables.export_text(session=session, table=table)
-    return {"content": content, "filename": f"{table}-{time.strftime('%Y%m%d-%H%M%S')}.csv", "type": "text/csv"}
+    return {
+        "content": content,
+        "filename": f"{table}-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv",
+        "type": "text/csv",
+    }
 
 
 # --- edits (planner) ------------------------------------------------------------------------------------------------

@@ -17,9 +17,20 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core.formats import fmt_order_qty, order_quantity, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
-from layouts._charts import MISSING, SECTION_CLASS, fmt_date, fmt_days, fmt_money, fmt_pct, fmt_qty
+from layouts._charts import (
+    MISSING,
+    SECTION_CLASS,
+    fmt_date,
+    fmt_date_prose,
+    fmt_datetime,
+    fmt_days,
+    fmt_money,
+    fmt_pct,
+    fmt_qty,
+)
 from layouts._components import allowed, empty_state
 from services import orders as svc
 from services import overrides as ovr
@@ -33,6 +44,14 @@ _NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
 _MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.2f')(params.value)"
 _MONEY0 = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.value)"
 _RIGHT = {"type": "rightAligned"}
+# order quantities: whole where the order multiple is whole (the rows carry core.formats.order_quantity), else packs
+_QTY = "params.value == null ? '\u2013' : d3.format(Number.isInteger(params.value) ? ',' : ',.3~f')(params.value)"
+# an order-by date before today reads "2026-11-30 · overdue by 6 days" in red (core.formats.overdue_text)
+_ORDER_BY = (
+    "params.value ? params.value + (params.data.overdue_days > 0 ? ' \u00b7 overdue by ' + params.data.overdue_days"
+    " + (params.data.overdue_days === 1 ? ' day' : ' days') : '') : '\u2013'"
+)
+OVERDUE_STYLE = {"color": "#b02a37", "fontWeight": 600}
 
 
 def _sku_column(**extra: Any) -> dict[str, Any]:
@@ -51,7 +70,7 @@ RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
     {"field": "supplier", "headerName": "Supplier", "width": 150, "tooltipField": "supplier"},
     _sku_column(width=105),
     {"field": "sku_name", "headerName": "Name", "width": 150, "tooltipField": "sku_name"},
-    {"field": "qty", "headerName": "Qty", "width": 80, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "qty", "headerName": "Qty", "width": 80, "valueFormatter": {"function": _QTY}, **_RIGHT},
     {"field": "unit_cost", "headerName": "Unit cost", "width": 95, "valueFormatter": {"function": _MONEY}, **_RIGHT},
     {
         "field": "value",
@@ -61,7 +80,13 @@ RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
         "cellStyle": {"fontWeight": 600},
         **_RIGHT,
     },
-    {"field": "order_by", "headerName": "Order by", "width": 105},
+    {
+        "field": "order_by",
+        "headerName": "Order by",
+        "width": 205,
+        "valueFormatter": {"function": _ORDER_BY},
+        "cellStyle": {"styleConditions": [{"condition": "params.data.overdue_days > 0", "style": OVERDUE_STYLE}]},
+    },
     {"field": "reason", "headerName": "Why (policy)", "width": 420, "tooltipField": "reason"},
     {"field": "edit_note", "headerName": "Planner edit", "width": 220, "tooltipField": "edit_note"},
 ]
@@ -146,11 +171,12 @@ def order_row(order: svc.OrderView) -> dict[str, Any]:
         "sku": order.sku,
         "sku_link": f"[{_md(order.sku)}](/sku/{quote(order.sku, safe='')})",
         "sku_name": order.sku_name,
-        "qty": order.qty,
-        "recommended_qty": order.recommended_qty,
+        "qty": order_quantity(order.qty, order.order_multiple),
+        "recommended_qty": order_quantity(order.recommended_qty, order.order_multiple),
         "unit_cost": order.unit_cost,
         "value": round(order.value, 2),
         "order_by": _iso(order.order_by),
+        "overdue_days": order.overdue_days,
         "reason": order.reason,
         "edit_note": edit,
         "order_date": _iso(order.order_date),
@@ -227,7 +253,8 @@ def totals_row(totals: svc.OrderTotals) -> dbc.Row:
             _tile(
                 "Recommended",
                 f"{c['recommended']:,}",
-                f"{fmt_money(v['recommended'])} from {totals.suppliers:,} supplier(s)",
+                f"{fmt_money(v['recommended'])} from {totals.suppliers:,} supplier(s)"
+                + (f"; {totals.overdue:,} overdue" if totals.overdue else ""),
                 accent="#ff7f0e",
             ),
             _tile(
@@ -271,7 +298,7 @@ _MULTI = {
 def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
     if totals.run_id is not None:
         subtitle = (
-            f"Recommendations of recompute run {totals.run_id} (data through {fmt_date(totals.data_as_of)}). "
+            f"Recommendations of recompute run {totals.run_id} (data through {fmt_date_prose(totals.data_as_of)}). "
             "The next recompute replaces those nobody acted on; approved and edited orders stay."
         )
     else:
@@ -465,11 +492,12 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                         dbc.InputGroup(
                             [
                                 dbc.InputGroupText("Received on"),
-                                dbc.Input(
+                                dcc.DatePickerSingle(  # ISO like every date (core.formats), not the locale's
                                     id=ids.ORDERS_RECEIVE_DATE,
-                                    type="date",
-                                    value=svc.today().isoformat(),
-                                    max=svc.today().isoformat(),
+                                    date=svc.today().isoformat(),
+                                    max_date_allowed=svc.today().isoformat(),
+                                    display_format="YYYY-MM-DD",
+                                    first_day_of_week=1,
                                     disabled=disabled,
                                 ),
                                 dbc.InputGroupText("Qty"),
@@ -607,7 +635,7 @@ def override_history_table(history: list[ovr.OverrideView], *, limit: int = 15) 
                 html.Td(fmt_qty(o.statistical_qty), className="text-end text-secondary"),
                 html.Td(o.reason),
                 html.Td(o.user_email, className="text-secondary"),
-                html.Td(o.created_at.strftime("%Y-%m-%d %H:%M"), className="text-secondary text-nowrap"),
+                html.Td(fmt_datetime(o.created_at), className="text-secondary text-nowrap"),
                 html.Td(
                     dbc.Badge("in use", color="primary") if o.active else dbc.Badge("superseded", color="light"),
                     className="text-end",
@@ -773,9 +801,14 @@ def lead_time_card(info: svc.LeadTimeInfo | None, open_orders: list[svc.OrderVie
             html.Ul(
                 [
                     html.Li(
-                        f"PO-{o.id:06d}: {fmt_qty(o.qty)} units, {o.status}"
-                        + (f", order by {fmt_date(o.order_by)}" if o.status == "recommended" else "")
-                        + (f", promised {fmt_date(o.promised_date)}" if o.status == "approved" else "")
+                        [
+                            f"PO-{o.id:06d}: {fmt_order_qty(o.qty, o.order_multiple)} units, {o.status}"
+                            + (f", order by {fmt_date_prose(o.order_by)}" if o.status == "recommended" else "")
+                            + (f", promised {fmt_date_prose(o.promised_date)}" if o.status == "approved" else ""),
+                            html.Span(f" ({overdue_text(o.overdue_days)})", className="text-danger fw-semibold")
+                            if o.overdue_days
+                            else None,
+                        ]
                     )
                     for o in open_orders
                 ],

@@ -17,7 +17,17 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
-from layouts._charts import CURRENCY, MISSING, SECTION_CLASS, base_layout, empty_figure, fmt_money, fmt_pct, fmt_qty
+from layouts._charts import (
+    CURRENCY,
+    MISSING,
+    SECTION_CLASS,
+    base_layout,
+    empty_figure,
+    fmt_datetime,
+    fmt_money,
+    fmt_pct,
+    fmt_qty,
+)
 from layouts._components import allowed, named_number_rows
 from layouts.risk import (
     BEST_COLOR,
@@ -580,7 +590,7 @@ def scenario_rows(rows: list[svc.ScenarioRow]) -> list[dict[str, Any]]:
             "quantity": fmt_qty(r.results.get("quantity")),
             "profit": fmt_money(r.results.get("expected_profit")),
             "by": r.user_email or MISSING,
-            "when": r.created_at.strftime("%d %b %H:%M"),
+            "when": fmt_datetime(r.created_at),
         }
         for r in rows
     ]
@@ -595,7 +605,7 @@ def _valid_scope(key: str) -> bool:
 
 
 def scenario_options(rows: list[svc.ScenarioRow]) -> list[dict[str, Any]]:
-    return [{"label": f"{r.name} · {r.created_at:%d %b %H:%M}", "value": r.id} for r in rows]
+    return [{"label": f"{r.name} · {fmt_datetime(r.created_at)}", "value": r.id} for r in rows]
 
 
 def scenarios_card(rows: list[svc.ScenarioRow]) -> dbc.Card:

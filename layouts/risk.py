@@ -25,7 +25,7 @@ from layouts._charts import (
     SECTION_CLASS,
     base_layout,
     empty_figure,
-    fmt_date,
+    fmt_date_prose,
     fmt_datetime,
     fmt_money,
     fmt_number,
@@ -170,7 +170,7 @@ def scope_note(items: svc.Items | None) -> list[Any]:
     return [
         *head,
         html.Br(),
-        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date(run.data_as_of)} · "
+        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date_prose(run.data_as_of)} · "
         f"one period = one {run.period_unit}",
     ]
 

@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core.formats import fmt_order_qty, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import (
@@ -19,7 +20,7 @@ from layouts._charts import (
     MISSING,
     PROJECTION_HEIGHT,
     SECTION_CLASS,
-    fmt_date,
+    fmt_date_prose,
     fmt_datetime,
     fmt_days,
     fmt_money,
@@ -305,6 +306,15 @@ def stale_master_note(detail: SkuDetail) -> html.Div | None:
     )
 
 
+def overdue_flag(detail: SkuDetail) -> html.Span | None:
+    """ "overdue by 6 days" in red when the recommended order's order-by date is before today (issue 15 item 7)."""
+    if not detail.overdue_days:
+        return None
+    return html.Span(
+        f" {overdue_text(detail.overdue_days).capitalize()}.", className="text-danger fw-semibold overdue-flag"
+    )
+
+
 def order_sentence(detail: SkuDetail) -> str:
     """The recommended order and when it must be placed, in words."""
     qty = detail.value("recommended_qty") or 0.0
@@ -319,8 +329,9 @@ def order_sentence(detail: SkuDetail) -> str:
             return f"No order needed now: the position reaches the reorder point in about {at:,.0f} {plural(at, unit)}."
         return "No order recommended."
     at = max(0.0, detail.value("order_by_periods") or 0.0)
-    when = "now" if at < 0.5 else f"by {fmt_date(detail.order_by_date)} (in {at:,.0f} {plural(at, unit)})"
-    return f"Order {fmt_qty(qty)} units {when}."
+    by = fmt_date_prose(detail.order_by_date)
+    when = f"now (order by {by})" if at < 0.5 else f"by {by} (in {at:,.0f} {plural(at, unit)})"
+    return f"Order {fmt_order_qty(qty, detail.order_multiple)} units {when}."
 
 
 def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
@@ -330,9 +341,9 @@ def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
     parts = []
     runs_out = next((k for k, v in enumerate(projection.position) if v < 0), None)
     if runs_out is not None:
-        parts.append(f"Without a new order the stock runs out around {fmt_date(projection.dates[runs_out])}.")
+        parts.append(f"Without a new order the stock runs out around {fmt_date_prose(projection.dates[runs_out])}.")
     else:
-        parts.append(f"Without a new order the stock lasts beyond {fmt_date(projection.dates[-1])}.")
+        parts.append(f"Without a new order the stock lasts beyond {fmt_date_prose(projection.dates[-1])}.")
     if projection.order_qty > 0:
         lead = detail.value("lead_time_periods") or 0.0
         when = (
@@ -344,7 +355,9 @@ def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
             f"An order of {fmt_qty(projection.order_qty)} placed {when} arrives after the {lead:,.1f}-{unit} lead time."
         )
         if projection.stockout_period is not None:
-            parts.append(f"Even so, stock is short around {fmt_date(projection.dates[projection.stockout_period])}.")
+            parts.append(
+                f"Even so, stock is short around {fmt_date_prose(projection.dates[projection.stockout_period])}."
+            )
     return " ".join(parts)
 
 
@@ -362,7 +375,7 @@ def status_banner(detail: SkuDetail) -> dbc.Card:
                                     html.Span(detail.value("status_reason") or MISSING, className="fw-semibold"),
                                 ]
                             ),
-                            html.Div(order_sentence(detail), className="mt-1"),
+                            html.Div([order_sentence(detail), overdue_flag(detail)], className="mt-1"),
                             stale_master_note(detail),
                         ],
                         md=9,
@@ -403,7 +416,7 @@ def header(detail: SkuDetail) -> html.Div:
     meta = [detail.category, detail.location, detail.supplier]
     run = detail.run
     snapshot = (
-        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date(run.data_as_of)}"
+        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date_prose(run.data_as_of)}"
         if run
         else "Not in the latest snapshot"
     )

@@ -18,6 +18,7 @@ from typing import Any
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, MethodReturnValue, TableBordersLayout, TableCellFillMode, XPos, YPos
 
+from core import formats
 from reports import charts
 from reports.data import (
     Commentary,
@@ -38,6 +39,7 @@ from reports.formatting import (
     NO_CHANGE,
     fmt_change,
     fmt_date,
+    fmt_date_prose,
     fmt_datetime,
     fmt_days,
     fmt_int,
@@ -401,7 +403,7 @@ def _make_pdf(
         texts=_strings(data),
         header_left=data.company_name,
         header_right=header_right,
-        footer_left=f"{PRODUCT} \u00b7 run {data.run_id} \u00b7 data as of {fmt_date(data.data_as_of)}",
+        footer_left=f"{PRODUCT} \u00b7 run {data.run_id} \u00b7 data as of {fmt_date_prose(data.data_as_of)}",
         cjk_font_path=cjk_font_path,
     )
     pdf.set_title(data.title)
@@ -479,6 +481,7 @@ def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Pa
         total_count=data.purchase_orders_total_count,
         total_value=data.purchase_orders_total_value,
         symbol=sym,
+        as_of=data.generated_at,
     )
     if data.fva:
         _fva_section(pdf, data.fva)
@@ -680,6 +683,15 @@ def _movers_section(pdf: _BriefingPDF, rows: Sequence[Mover]) -> None:
             row.cell(arrow + text, align="RIGHT", style=FontFace(emphasis="BOLD", color=_rgb(color)))
 
 
+def _order_by_cell(row: Any, order_by: Any, as_of: Any) -> None:
+    """An order-by date cell: ISO, with "overdue by N days" in red when it is before ``as_of``."""
+    late = formats.overdue_days(order_by, as_of) if as_of is not None and order_by is not None else None
+    if late:
+        row.cell(f"{fmt_date(order_by)}\n{formats.overdue_text(late)}", style=OVERDUE_FACE)
+    else:
+        row.cell(fmt_date(order_by))
+
+
 def _purchase_order_section(
     pdf: _BriefingPDF,
     rows: Sequence[PurchaseOrderLine],
@@ -687,7 +699,10 @@ def _purchase_order_section(
     total_count: int | None,
     total_value: float | None,
     symbol: str,
+    as_of: Any = None,
 ) -> None:
+    """The recommended order lines; an order-by date before ``as_of`` (the briefing's date) reads "overdue by N
+    days" in red under the date (:func:`core.formats.overdue_days`)."""
     pdf.section("Recommended purchase orders", keep_with=30)
     if not rows:
         pdf.paragraph("No purchase order is recommended in this run.", color=BRAND["muted"])
@@ -721,7 +736,7 @@ def _purchase_order_section(
             row.cell(r.code, style=FontFace(emphasis="BOLD"))
             row.cell(r.name)
             row.cell(fmt_qty(r.qty), align="RIGHT", style=FontFace(emphasis="BOLD"))
-            row.cell(fmt_date(r.order_by))
+            _order_by_cell(row, r.order_by, as_of)
             row.cell(fmt_money(r.value, symbol), align="RIGHT")
         total = table.row()
         total.cell(f"Total of the {len(rows)} listed lines", colspan=5, style=FontFace(emphasis="BOLD"))
@@ -843,7 +858,7 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
         ("Safety stock", fmt_qty(policy.safety_stock)),
         ("Reorder point", fmt_qty(policy.reorder_point)),
         ("Recommended order", fmt_qty(order.qty) if order else "none"),
-        ("Order by", fmt_date(order.order_by) if order else MISSING),
+        ("Order by", _order_by_text(order.order_by, data.generated_at) if order else MISSING),
     ]
     if order is not None and not is_missing(order.value):
         stock.append(("Order value", fmt_money(order.value, sym)))
@@ -942,7 +957,8 @@ def _kv_table(pdf: _BriefingPDF, title: str, pairs: Sequence[tuple[str, str]], *
         for label, value in pairs:
             row = table.row()
             row.cell(label, style=FontFace(color=_rgb(BRAND["muted"])))
-            row.cell(value, style=FontFace(emphasis="BOLD"))
+            overdue = "overdue by" in value  # an order-by date past the briefing's date (_order_by_text): red
+            row.cell(value, style=OVERDUE_FACE if overdue else FontFace(emphasis="BOLD"))
 
 
 def _two_kv_tables(
@@ -998,6 +1014,15 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
     pdf.paragraph(p.rop_method_reason or MISSING, size=SMALL_SIZE + 0.5)
     if p.one_shot:
         pdf.paragraph(ONE_SHOT_NOTE, size=SMALL_SIZE, color=BRAND["muted"])
+
+
+OVERDUE_FACE = FontFace(emphasis="BOLD", color=_rgb(BRAND["bad"]))
+
+
+def _order_by_text(order_by: Any, as_of: Any) -> str:
+    """The order-by date of the SKU briefing, ``2026-11-30 (overdue by 6 days)`` when it is before ``as_of``."""
+    late = formats.overdue_days(order_by, as_of) if as_of is not None else None
+    return f"{fmt_date(order_by)} ({formats.overdue_text(late)})" if late else fmt_date(order_by)
 
 
 ONE_SHOT_POLICY = "One-shot (newsvendor)"

@@ -62,6 +62,7 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from core import kpi as core_kpi
 from core.calendar import GRAIN_DAYS
 from core.portfolio import expected_fill_rates
@@ -829,7 +830,7 @@ class BriefingRecord:
             "run_id": self.run_id,
             "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,
             "user_email": self.user_email,
-            "created_at": self.created_at.strftime("%Y-%m-%d %H:%M"),
+            "created_at": formats.fmt_datetime(self.created_at),
             "file_name": self.file_name,
             "size_bytes": self.size_bytes,
         }
@@ -1098,7 +1099,7 @@ def get_briefing(*, session: Session, briefing_id: Any, user: str | None = None)
         page_count=pdf_page_count(bytes(row.pdf)),
         cover_lines=(
             record.scope_label,
-            f"Made {record.created_at:%Y-%m-%d %H:%M} UTC by {record.user_email or 'the command line'}",
+            f"Made {formats.fmt_datetime(record.created_at)} by {record.user_email or 'the command line'}",
             f"Run: {record.run_id if record.run_id is not None else 'none'}",
             f"Data as of: {record.data_as_of or 'unknown'}",
         ),

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from db.models import ROLES, ApiToken, LoginAttempt, User, utcnow
 from services import audit
 from services.errors import UserFacingError
@@ -293,7 +294,7 @@ def token_rows(*, session: Session) -> list[dict[str, object]]:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(sep=" ", timespec="seconds") if value else None
+    return formats.fmt_datetime(value) if value else None
 
 
 def user_for_token(*, session: Session, token: str) -> User | None:
