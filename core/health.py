@@ -259,6 +259,29 @@ def one_shot_season_limit(
     return np.where(np.isfinite(mu), np.fmax(nv, upper), np.nan)
 
 
+def _stockout_reason(
+    below_rop: bool, short_cover: bool, on_hand: float, on_order: float, rop: float, cover_days: float, lead_days: float
+) -> str:
+    """A stockout reason that names the rule that fired first, then the other measure for context, e.g.
+    "Cover shorter than the lead time: 21 days of cover, below the 28-day lead time; on hand 60 + on order 100 is
+    above the reorder point 150"."""
+    f = fmt_num
+    position = f"on hand {f(on_hand)} + on order {f(on_order)}"
+    cover = f"{f(cover_days)} days of cover"
+    lead = f"the {f(lead_days)}-day lead time"
+    if below_rop and short_cover:
+        return (
+            f"At or below the reorder point and cover shorter than the lead time: {position} is at or below the "
+            f"reorder point {f(rop)}; {cover}, below {lead}"
+        )
+    if below_rop:
+        return (
+            f"At or below the reorder point: {position} is at or below the reorder point {f(rop)} (lead-time "
+            f"demand + safety stock); {cover} still outlast {lead}"
+        )
+    return f"Cover shorter than the lead time: {cover}, below {lead}; {position} is above the reorder point {f(rop)}"
+
+
 def health_status(
     *,
     on_hand: Any,
@@ -430,14 +453,7 @@ def health_status(
                 f"{f(mu_season[i])} and the newsvendor quantity {f(nv[i])}"
             )
         elif s == "stockout_risk":
-            parts = []
-            if flag_rop[i]:
-                parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is at or below the reorder point {f(rop[i])}")
-            else:
-                parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is above the reorder point {f(rop[i])}")
-            cmp = "vs" if flag_cover[i] else "above"
-            parts.append(f"{f(days_cover[i])} days of cover {cmp} {f(lt_days[i])} days lead time")
-            reasons[i] = "; ".join(parts)
+            reasons[i] = _stockout_reason(flag_rop[i], flag_cover[i], oh[i], oo[i], rop[i], days_cover[i], lt_days[i])
         elif s == "surge":
             reasons[i] = (
                 f"Last {recent_periods} periods averaged {f(recent[i])}/period vs forecast {f(ref[i])} "

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -455,6 +456,18 @@ def phase_out_stopped_sellers(
     )
 
 
+def stopped_seller_step(
+    inputs: BatchInputs, settings: EngineSettings, rop: policy.ReorderPointResult, *arrays: np.ndarray
+) -> tuple[health.StoppedSellers, tuple[Any, ...]]:
+    """The step :func:`compute_batch` runs after its policy stage: find the stopped sellers of the batch
+    (:func:`core.health.stopped_sellers`, gap limit max(``dead_after_periods``, 3 x mean interval), a positive
+    forecast override lifts it) and phase them out (:func:`phase_out_stopped_sellers`; ``arrays`` in its order)."""
+    quit_ = health.stopped_sellers(
+        history=inputs.history, min_gap_periods=settings.dead_after_periods, overrides=inputs.overrides
+    )
+    return quit_, phase_out_stopped_sellers(quit_.stopped, rop, *arrays)
+
+
 def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
     """Forecast, classify, set the policy and the health status of every SKU of a batch.
 
@@ -640,11 +653,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         np.nan,
     )
     timings["policy"] = time.perf_counter() - t0
-    quit_ = health.stopped_sellers(
-        history=history, min_gap_periods=settings.dead_after_periods, overrides=inputs.overrides
-    )
-    rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy = phase_out_stopped_sellers(
-        quit_.stopped, rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy
+    quit_, (rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy) = stopped_seller_step(
+        inputs, settings, rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy
     )
 
     # 4. health -------------------------------------------------------------------------------------------------
@@ -655,7 +665,6 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     demand_baseline = _nanmean_rows(base_block) if base_block.shape[1] else np.full(n, np.nan)
     backtest = np.asarray(fr.backtest, dtype=float)
     expected_recent = _nanmean_rows(backtest[:, -rp:])
-    since = quit_.periods_since_last_sale
     with np.errstate(divide="ignore", invalid="ignore"):
         cycle = np.where(d > 0, np.maximum(r, lot / np.where(d > 0, d, 1.0)), r)
     hs = health.health_status(
@@ -669,7 +678,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         demand_baseline=demand_baseline,
         sigma=sigma,
         lead_time_periods=lt,
-        periods_since_last_sale=since,
+        periods_since_last_sale=quit_.periods_since_last_sale,
         days_per_period=days,
         review_period=cycle,
         recent_periods=rp,
@@ -750,7 +759,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "value_at_risk": var,
             "excess_value": excess,
             "surge_z": hs.surge_z,
-            "periods_since_last_sale": since,
+            "periods_since_last_sale": quit_.periods_since_last_sale,
             "order_policy": order_policy,
             "critical_ratio": critical,
         },

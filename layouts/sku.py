@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from ai import wording
 from core.formats import fmt_order_qty, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
@@ -121,12 +122,17 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
         _row(
             "Demand pattern",
             (demand_class or MISSING).replace("_", " ").capitalize(),
-            f"ADI {fmt_number(v('adi'), 2)}, CV² {fmt_number(v('cv2'), 2)}",
+            f"ADI {fmt_number(v('adi'), 2)} ({wording.word(wording.adi_band(v('adi')), MISSING)}), "
+            f"CV² {fmt_number(v('cv2'), 2)}",
         ),
         _row(
             "ABC / XYZ",
             f"{v('abc') or MISSING} / {v('xyz') or MISSING}",
-            "ABC by annual demand value, XYZ by demand variability",
+            "ABC by annual demand value, XYZ by forecast error: "
+            + (
+                wording.cv_text(wording.forecast_cv(v("sigma"), v("forecast_per_period"), v("demand_baseline")))
+                or MISSING
+            ),
         ),
         _row("Service level", fmt_pct(v("service_level")), "cycle service level target"),
         _row("Lead time", lead_text, source_note),
@@ -263,7 +269,7 @@ def models_card(detail: SkuDetail) -> dbc.Card:
 def stock_card(detail: SkuDetail) -> dbc.Card:
     v = detail.value
     rows = [
-        _row("On hand", fmt_qty(v("on_hand")), f"{fmt_days(v('days_of_cover'))} of cover"),
+        _row("On hand", fmt_qty(v("on_hand")), cover_note(detail)),
         _row("On order", fmt_qty(v("on_order"))),
         _row("Inventory position", fmt_qty(v("inventory_position"))),
         _row(
@@ -285,6 +291,13 @@ def stock_card(detail: SkuDetail) -> dbc.Card:
         ),
         className="shadow-sm border-0 h-100",
     )
+
+
+def cover_note(detail: SkuDetail) -> str:
+    """ "21.0 d of cover: short: below the 28-day lead time" (the words of ai.wording's cover bands)."""
+    v = detail.value
+    words = wording.cover_text(v("days_of_cover"), detail.periods_to_days(v("lead_time_periods")))
+    return f"{fmt_days(v('days_of_cover'))} of cover" + (f" ({words})" if words else "")
 
 
 def _covers_newsvendor(detail: SkuDetail) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, MethodReturnValue, TableBordersLayout, TableCellFillMode, XPos, YPos
 
+from ai import wording
 from core import formats
 from reports import charts
 from reports.data import (
@@ -854,7 +855,7 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
     stock = [
         ("On hand", fmt_qty(sku.on_hand)),
         ("On order", fmt_qty(sku.on_order)),
-        ("Days of cover", fmt_days(policy.days_of_cover)),
+        ("Days of cover", _cover_text(policy)),
         ("Safety stock", fmt_qty(policy.safety_stock)),
         ("Reorder point", fmt_qty(policy.reorder_point)),
         ("Recommended order", fmt_qty(order.qty) if order else "none"),
@@ -961,6 +962,19 @@ def _kv_table(pdf: _BriefingPDF, title: str, pairs: Sequence[tuple[str, str]], *
             row.cell(value, style=OVERDUE_FACE if overdue else FontFace(emphasis="BOLD"))
 
 
+def _pattern_text(p: PolicyCard) -> str:
+    """ "smooth (ADI 1.05: regular)": the demand class and its ADI in the words of ai.wording (as on the SKU page)."""
+    cls = p.demand_class.replace("_", " ") or MISSING
+    band = wording.adi_band(p.adi)
+    return f"{cls} (ADI {fmt_num(p.adi, 2)}: {band.word})" if band is not None else cls
+
+
+def _cover_text(p: PolicyCard) -> str:
+    """ "21 (short: below the 28-day lead time)": days of cover in the words of ai.wording's cover bands."""
+    words = wording.cover_text(p.days_of_cover, p.lead_time_mean_days)
+    return fmt_days(p.days_of_cover) + (f" ({words})" if words else "")
+
+
 def _two_kv_tables(
     pdf: _BriefingPDF, left: tuple[str, Sequence[tuple[str, str]]], right: tuple[str, Sequence[tuple[str, str]]]
 ) -> None:
@@ -986,8 +1000,9 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
     if not is_missing(p.lead_time_std_days):
         lead += f" \u00b1 {fmt_num(p.lead_time_std_days)} d"
     policy = [
-        ("Demand pattern", p.demand_class.replace("_", " ") or MISSING),
+        ("Demand pattern", _pattern_text(p)),
         ("ABC / XYZ class", f"{p.abc or MISSING} / {p.xyz or MISSING}"),
+        ("Forecast error", wording.cv_text(p.forecast_cv) or MISSING),
         ("Service level target", fmt_pct(p.service_level)),
         ("Lead time", lead),
         ("Lead time source", p.lead_time_source or MISSING),

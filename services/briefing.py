@@ -62,6 +62,7 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ai import wording
 from core import formats
 from core import kpi as core_kpi
 from core.calendar import GRAIN_DAYS
@@ -775,6 +776,8 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
             days_of_cover=_cover(detail.snapshot.get("days_of_cover")),
             one_shot=detail.one_shot,
             phase_out=detail.order_policy == "phase_out",
+            adi=value("adi"),
+            forecast_cv=wording.forecast_cv(value("sigma"), value("forecast_per_period"), value("demand_baseline")),
             critical_ratio=detail.critical_ratio,
             horizon_demand=None if per_period is None else per_period * len(forecast),
             horizon_periods=len(forecast),
