@@ -51,7 +51,7 @@ _ORDER_BY = (
     "params.value ? params.value + (params.data.overdue_days > 0 ? ' \u00b7 overdue by ' + params.data.overdue_days"
     " + (params.data.overdue_days === 1 ? ' day' : ' days') : '') : '\u2013'"
 )
-OVERDUE_STYLE = {"color": "#b02a37", "fontWeight": 600}
+OVERDUE_STYLE = {"color": "#dc3545", "fontWeight": 600}  # Bootstrap text-danger, as on the SKU page
 
 
 def _sku_column(**extra: Any) -> dict[str, Any]:
