@@ -154,7 +154,9 @@ def detail_table(result: svc.RiskResult, today: svc.RiskResult, items: svc.Items
             f"{lt_today:,.1f} ± {lt_sd_today:,.1f} d",
             "mean over the SKUs" if many else None,
         ),
-        _row(
+        _row("Order", "one buy per season", "one buy per season")
+        if one_shot
+        else _row(
             "Review",
             POLICY_SHORT[inputs.policy]
             + (f", R = {inputs.review_period} {plural(inputs.review_period, unit)}" if inputs.policy == "RS" else ""),
@@ -175,7 +177,10 @@ def detail_table(result: svc.RiskResult, today: svc.RiskResult, items: svc.Items
         ),
         _row("Expected fill rate", fmt_pct(result.fill_rate, 2), fmt_pct(today.fill_rate, 2)),
         _row(
-            "Replenishment cycles / year", fmt_number(result.cycles_per_year, 1), fmt_number(today.cycles_per_year, 1)
+            "Seasons / year" if one_shot else "Replenishment cycles / year",
+            fmt_number(result.cycles_per_year, 1),
+            fmt_number(today.cycles_per_year, 1),
+            "back-to-back seasons of the same length" if one_shot else None,
         ),
         _row("Capital in safety stock", fmt_money(result.capital), fmt_money(today.capital)),
     ]

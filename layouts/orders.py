@@ -46,11 +46,8 @@ _MONEY0 = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.valu
 _RIGHT = {"type": "rightAligned"}
 # order quantities: whole where the order multiple is whole (the rows carry core.formats.order_quantity), else packs
 _QTY = "params.value == null ? '\u2013' : d3.format(Number.isInteger(params.value) ? ',' : ',.3~f')(params.value)"
-# an order-by date before today reads "2026-11-30 · overdue by 6 days" in red (core.formats.overdue_text)
-_ORDER_BY = (
-    "params.value ? params.value + (params.data.overdue_days > 0 ? ' \u00b7 overdue by ' + params.data.overdue_days"
-    " + (params.data.overdue_days === 1 ? ' day' : ' days') : '') : '\u2013'"
-)
+# an order-by date before today is red, and the "Overdue by" column says by how long (core.formats.overdue_text)
+_OVERDUE = "params.value > 0 ? params.value.toLocaleString('en-US') + (params.value === 1 ? ' day' : ' days') : ''"
 OVERDUE_STYLE = {"color": "#dc3545", "fontWeight": 600}  # Bootstrap text-danger, as on the SKU page
 
 
@@ -67,9 +64,9 @@ def _sku_column(**extra: Any) -> dict[str, Any]:
 
 
 RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
-    {"field": "supplier", "headerName": "Supplier", "width": 150, "tooltipField": "supplier"},
+    {"field": "supplier", "headerName": "Supplier", "width": 140, "tooltipField": "supplier"},
     _sku_column(width=105),
-    {"field": "sku_name", "headerName": "Name", "width": 150, "tooltipField": "sku_name"},
+    {"field": "sku_name", "headerName": "Name", "width": 140, "tooltipField": "sku_name"},
     {"field": "qty", "headerName": "Qty", "width": 80, "valueFormatter": {"function": _QTY}, **_RIGHT},
     {"field": "unit_cost", "headerName": "Unit cost", "width": 95, "valueFormatter": {"function": _MONEY}, **_RIGHT},
     {
@@ -83,9 +80,16 @@ RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
     {
         "field": "order_by",
         "headerName": "Order by",
-        "width": 205,
-        "valueFormatter": {"function": _ORDER_BY},
+        "width": 105,
         "cellStyle": {"styleConditions": [{"condition": "params.data.overdue_days > 0", "style": OVERDUE_STYLE}]},
+    },
+    {
+        "field": "overdue_days",
+        "headerName": "Overdue by",
+        "width": 95,
+        "valueFormatter": {"function": _OVERDUE},
+        "cellStyle": OVERDUE_STYLE,
+        "headerTooltip": "days the order-by date is before today: the order is late",
     },
     {"field": "reason", "headerName": "Why (policy)", "width": 420, "tooltipField": "reason"},
     {"field": "edit_note", "headerName": "Planner edit", "width": 220, "tooltipField": "edit_note"},

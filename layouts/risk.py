@@ -941,7 +941,8 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
                         section(
                             "Efficient frontier",
                             graph(empty_figure(""), FRONTIER_HEIGHT, graph_id=ids.RISK_FRONTIER_CHART),
-                            note="capital in safety stock against the service it buys",
+                            note="capital in safety stock against the service it buys; the curves are the normal "
+                            "formula's, the points today's snapshot (the engine's method) and this setting",
                         ),
                         lg=8,
                     ),

@@ -352,6 +352,10 @@ def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
         return ""
     unit = period_unit(detail)
     parts = []
+    if detail.order_policy == "phase_out":  # the forecast still carries the level it sold at before it stopped
+        parts.append(
+            "Phased out: the projection uses the forecast, which still carries the old level; no order is planned."
+        )
     runs_out = next((k for k, v in enumerate(projection.position) if v < 0), None)
     if runs_out is not None:
         parts.append(f"Without a new order the stock runs out around {fmt_date_prose(projection.dates[runs_out])}.")

@@ -720,7 +720,7 @@ def _purchase_order_section(
         color=BRAND["muted"],
     )
     pdf.ln(1)
-    with pdf.table(col_widths=(36, 26, 56, 18, 22, 22)) as table:
+    with pdf.table(col_widths=(34, 24, 50, 16, 34, 22)) as table:
         head = table.row()
         for text, align in (
             ("Supplier", "LEFT"),

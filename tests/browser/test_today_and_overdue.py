@@ -44,11 +44,15 @@ def test_overdue_order_is_red_on_the_orders_and_sku_pages(page_as) -> None:
             "id => { const api = dash_ag_grid.getApi('orders-grid'); api.ensureNodeVisible(api.getRowNode(id)); }",
             str(order_id),
         )
-        cell = pw.locator(f"#orders-grid .ag-row[row-id='{order_id}'] [col-id='order_by']").first
+        row = f"#orders-grid .ag-row[row-id='{order_id}']"
+        cell = pw.locator(f"{row} [col-id='order_by']").first
         cell.wait_for()
         due = (orders_svc.today() - dt.timedelta(days=6)).isoformat()
-        assert cell.inner_text().strip() == f"{due} · overdue by 6 days"
-        assert cell.evaluate("e => getComputedStyle(e).color") == RED
+        assert cell.inner_text().strip() == due  # ISO in the grid
+        late = pw.locator(f"{row} [col-id='overdue_days']").first
+        assert late.inner_text().strip() == "6 days"  # under the header "Overdue by"
+        for element in (cell, late):
+            assert element.evaluate("e => getComputedStyle(e).color") == RED
         assert "overdue" in pw.inner_text("#orders-page, body")  # the Recommended tile counts it too
         wrapped.goto(f"/sku/{code}")
         flag = pw.locator(".overdue-flag")
