@@ -270,6 +270,7 @@ _SNAPSHOT_COLUMNS = (
     "wape",
     "mase",
     "bias",
+    "order_policy",  # a phased-out stopped seller promises no fill rate (core.portfolio.expected_fill_rates)
 )
 _SKU_COLUMNS = (
     "code",
@@ -283,6 +284,9 @@ _SKU_COLUMNS = (
     "moq",
     "order_multiple",
 )
+
+
+_TEXT_COLUMNS = ("code", "name", "category", "location", "supplier", "status", "status_reason", "abc", "order_policy")
 
 
 def snapshot_frame(*, session: Session, run_id: int, scope: BriefingScope | None = None) -> pd.DataFrame:
@@ -301,7 +305,7 @@ def snapshot_frame(*, session: Session, run_id: int, scope: BriefingScope | None
     )
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[*_SKU_COLUMNS, *_SNAPSHOT_COLUMNS])
     for column in frame.columns:
-        if column not in ("code", "name", "category", "location", "supplier", "status", "status_reason", "abc"):
+        if column not in _TEXT_COLUMNS:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["name"] = [name or code for code, name in zip(frame["code"], frame["name"], strict=True)]
     frame["status_reason"] = frame["status_reason"].fillna("")
