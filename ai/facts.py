@@ -187,6 +187,11 @@ class SkuFacts(_Facts):
     lead_time_periods: Number | None = None
     forecast_model: str | None = None
     periods_since_last_sale: int | None = None
+    incomplete_master_data: list[str] = Field(
+        default_factory=list,
+        description="master-data fields still at their defaults (unit cost, category, lead time, supplier); with the "
+        "unit cost among them every money value of this SKU is unknown (null), never $0",
+    )
 
 
 class PortfolioFacts(_Facts):
@@ -209,6 +214,10 @@ class PortfolioFacts(_Facts):
     risk_concentration_pct: Number | None = Field(None, description="share of value at risk held by top_risks, %")
     top_movers: list[SkuBrief] = Field(default_factory=list)
     top_risks: list[SkuBrief] = Field(default_factory=list)
+    incomplete_master_data_skus: int = Field(0, description="SKUs with some master data at its defaults")
+    unit_cost_missing_skus: int = Field(
+        0, description="SKUs without a unit cost: their stock and risk are not in the money values"
+    )
 
 
 Facts = SkuFacts | PortfolioFacts
@@ -309,6 +318,7 @@ def sku_facts(
     category: str | None = None,
     grain: str = "weekly",
     currency: str = "USD",
+    defaulted_fields: Sequence[str] = (),
 ) -> SkuFacts:
     """Build the facts of one SKU from its snapshot row.
 
@@ -325,6 +335,9 @@ def sku_facts(
         The data's grain: names the period and converts the lead time to days.
     currency : str
         ISO currency code of the money figures.
+    defaulted_fields : sequence of str
+        Master-data fields still at their defaults (``sku.defaulted_fields``, labels such as "unit cost"); with the
+        unit cost among them the money facts (value at risk and its change) are None: a $0 value is not a fact.
 
     Returns
     -------
@@ -346,6 +359,8 @@ def sku_facts(
     rounded = {key: round_units(_num(row, key)) for key in ("safety_stock", "reorder_point")}
     before = {key: round_units(_num(previous, key)) for key in ("safety_stock", "reorder_point")}
     var_now, var_before = round_money(_num(row, "value_at_risk")), round_money(_num(previous, "value_at_risk"))
+    if "unit cost" in defaulted_fields:  # the value is quantity x an unknown cost: unknown, not $0
+        var_now = var_before = None
     one_shot = _text(row, "order_policy") == "newsvendor"
     return SkuFacts(
         code=code,
@@ -388,6 +403,7 @@ def sku_facts(
         lead_time_periods=round_ratio(lead_periods, decimals=1),
         forecast_model=_text(row, "forecast_model"),
         periods_since_last_sale=_int_or_none(_num(row, "periods_since_last_sale")),
+        incomplete_master_data=list(defaulted_fields),
     )
 
 
@@ -530,4 +546,17 @@ def portfolio_facts(
         risk_concentration_pct=round_pct(concentration),
         top_movers=[_brief(row, names=names) for _, row in movers.iterrows()],
         top_risks=[_brief(row, names=names) for _, row in risks.iterrows()],
+        incomplete_master_data_skus=_defaulted_count(frame),
+        unit_cost_missing_skus=_defaulted_count(frame, field="unit_cost"),
     )
+
+
+def _defaulted_count(frame: pd.DataFrame, *, field: str | None = None) -> int:
+    """SKUs whose ``defaulted_fields`` column (comma-separated field names) is set (and holds ``field``)."""
+    if "defaulted_fields" not in frame.columns:
+        return 0
+    text = frame["defaulted_fields"].fillna("").astype(str)
+    flagged = text != ""
+    if field is not None:
+        flagged &= text.str.split(",").map(lambda parts: field in parts)
+    return int(flagged.sum())

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
 from services import ingest, watchtower
+from services.master_data import TRACKED as MASTER_FIELDS
 
 NUMBER = {"type": "number", "nullable": True}
 TEXT = {"type": "string", "nullable": True}
@@ -45,6 +46,16 @@ SKU_PROPERTIES: dict[str, Any] = {
     "category": {"type": "string"},
     "location": {"type": "string"},
     "supplier": {"type": "string"},
+    "incomplete_master_data": {
+        "type": "boolean",
+        "description": "Some master data is still at its default (nobody provided it): values that use it are unknown",
+    },
+    "defaulted_fields": {
+        "type": "array",
+        "items": {"type": "string", "enum": list(MASTER_FIELDS)},
+        "description": "The fields at their defaults: unit_cost (0 or missing: money values are unknown), category "
+        "(Uncategorised), lead_time_days (the default 14 days), supplier (Unassigned)",
+    },
     "status": {**TEXT, "enum": [*ENUM_FILTERS["status"], None]},
     "status_reason": {**TEXT, "description": "Why the SKU has its status, quoting its numbers"},
     "on_hand": NUMBER,
@@ -208,7 +219,14 @@ SCHEMAS: dict[str, Any] = {
             "qty": {"type": "number", "description": "A whole number (integer) where the order multiple is whole"},
             "recommended_qty": NUMBER,
             "unit_cost": NUMBER,
-            "value": NUMBER,
+            "value": {
+                **NUMBER,
+                "description": "qty x unit cost; null when the SKU has no unit cost (unit_cost_missing)",
+            },
+            "unit_cost_missing": {
+                "type": "boolean",
+                "description": "The SKU's unit cost is 0 or still at its default: the order's value is unknown",
+            },
             "reason": {"type": "string"},
             "edit_reason": TEXT,
             "order_by": {**TEXT, "format": "date"},
@@ -264,6 +282,24 @@ SCHEMAS: dict[str, Any] = {
             "error_count": {"type": "integer"},
             "batch_id": {"type": "integer", "nullable": True},
             "format": {"type": "object"},
+            "full_extract": {"type": "boolean"},
+            "coverage": {
+                "type": "object",
+                "nullable": True,
+                "description": "Demand files: periods covered, incomplete periods, rows added / updated per SKU "
+                "(per_sku), the active SKUs not in the file (absent_count, absent, absent_text)",
+            },
+            "names": {
+                "type": "object",
+                "nullable": True,
+                "description": "Files naming products: names matched by name (by_name), SKUs to create (new) and "
+                "near_duplicates of existing names",
+            },
+            "error_groups": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "One entry per distinct problem: column, reason, count, lines (first five), values",
+            },
             "errors": {"type": "array", "items": _ref("RowError"), "description": "Skipped rows (first 100)"},
         },
     },
@@ -338,6 +374,11 @@ SKU_LIST_PARAMETERS = [
     _array_param("abc", "ABC class (by annual value)", ENUM_FILTERS["abc"]),
     _array_param("xyz", "XYZ class (by demand variability)", ENUM_FILTERS["xyz"]),
     _array_param("demand_class", "Demand pattern (Syntetos-Boylan)", ENUM_FILTERS["demand_class"]),
+    _array_param(
+        "master_data",
+        "Master data: incomplete (some fields at their defaults) or complete",
+        ENUM_FILTERS["master_data"],
+    ),
     {
         "name": "q",
         "in": "query",
@@ -521,6 +562,19 @@ PATHS: dict[str, dict[str, Any]] = {
                                     "description": "reject: any bad row rejects the file; skip: import the good rows",
                                 },
                                 "create_skus": {"type": "boolean", "default": False},
+                                "confirm_new_skus": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": "With create_skus: create SKUs whose names are close to existing "
+                                    "SKU names (near-duplicates); without it such an import is rejected (a dry run "
+                                    "lists them in names.near_duplicates)",
+                                },
+                                "full_extract": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": "Demand: the file lists every active SKU; an active SKU or period "
+                                    "missing from it in the periods it covers is recorded as zero sales",
+                                },
                                 "date_format": {"type": "string", "example": "%d/%m/%Y"},
                                 "dry_run": {
                                     "type": "boolean",

@@ -40,6 +40,7 @@ ENUM_FILTERS: dict[str, tuple[str, ...]] = {
     "abc": ("A", "B", "C"),
     "xyz": ("X", "Y", "Z"),
     "demand_class": watchtower.DEMAND_CLASSES,
+    "master_data": watchtower.MASTER_DATA_VALUES,
 }
 TEXT_FILTERS = ("category", "location", "supplier")
 
@@ -407,6 +408,8 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
             on_error=on_error,
             create_skus=_form_flag("create_skus"),
             date_format=(request.form.get("date_format") or "").strip() or None,
+            full_extract=_form_flag("full_extract") and kind == "demand",
+            confirm_new_skus=_form_flag("confirm_new_skus"),
         )
     except ValueError as exc:
         raise invalid("date_format", str(exc)) from None

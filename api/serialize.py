@@ -97,6 +97,8 @@ def sku(detail: Any) -> dict[str, Any]:
         "category": detail.category,
         "location": detail.location,
         "supplier": detail.supplier,
+        "incomplete_master_data": bool(getattr(detail, "defaulted_fields", ())),
+        "defaulted_fields": list(getattr(detail, "defaulted_fields", ())),
     }
     snapshot = detail.snapshot or {}
     for name, key in SNAPSHOT_FIELDS:
@@ -174,5 +176,9 @@ def run_summary(result: Any) -> dict[str, Any]:
 
 
 def order(view: Any) -> dict[str, Any]:
-    """A :class:`services.orders.OrderView` as JSON (dates ISO, numbers finite or null)."""
-    return {key: plain(value) for key, value in view.as_dict().items()}
+    """A :class:`services.orders.OrderView` as JSON (dates ISO, numbers finite or null; ``value`` null when the SKU has
+    no unit cost: ``unit_cost_missing``)."""
+    out = {key: plain(value) for key, value in view.as_dict().items()}
+    if out.get("unit_cost_missing"):
+        out["value"] = None
+    return out

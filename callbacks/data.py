@@ -30,17 +30,25 @@ PREVIEW_ROWS = 8
 SHOWN_ERRORS = 15
 
 
-def _options(on_error: str | None, create_skus: bool | None, date_format: str | None) -> ImportOptions:
+def _options(
+    on_error: str | None,
+    create_skus: bool | None,
+    date_format: str | None,
+    full_extract: bool | None = None,
+    confirm: bool | None = None,
+) -> ImportOptions:
     return ImportOptions(
-        on_error=on_error or "reject", create_skus=bool(create_skus), date_format=(date_format or "").strip() or None
+        on_error=on_error or "reject",
+        create_skus=bool(create_skus),
+        date_format=(date_format or "").strip() or None,
+        full_extract=bool(full_extract),
+        confirm_new_skus=bool(confirm),
     )
 
 
 def _error_dicts(result: Any) -> list[dict[str, Any]]:
-    return [
-        {"line": e.line, "column": e.column, "value": e.value, "reason": e.reason}
-        for e in result.first_errors(SHOWN_ERRORS)
-    ]
+    """One entry per distinct problem (count, first line numbers); the error report keeps every row."""
+    return result.errors.grouped(limit=SHOWN_ERRORS)
 
 
 def _preview_rows(result: Any) -> list[dict[str, Any]]:
@@ -153,10 +161,13 @@ def stage_upload(contents: str | None, filename: str | None, kind: str | None, p
     Input(ids.DATA_ON_ERROR, "value"),
     Input(ids.DATA_CREATE_SKUS, "value"),
     Input(ids.DATA_DATE_FORMAT, "value"),
+    Input(ids.DATA_FULL_EXTRACT, "value"),
     State(ids.DATA_STAGED, "data"),
     prevent_initial_call=True,
 )
-def options_changed(_kind: str, _on_error: str, _create: bool, _date_format: str | None, staged: dict | None) -> dict:
+def options_changed(
+    _kind: str, _on_error: str, _create: bool, _date_format: str | None, _full: bool, staged: dict | None
+) -> dict:
     """Check the staged file again when an option changes (nothing to do without a file)."""
     if not staged or not staged.get("token"):
         raise PreventUpdate
@@ -170,29 +181,58 @@ def options_changed(_kind: str, _on_error: str, _create: bool, _date_format: str
     Output(ids.DATA_IMPORT, "children"),
     Output(ids.DATA_REPORT, "data"),
     Output(ids.DATA_STAGE_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.DATA_CONFIRM_ROW, "style"),
+    Output(ids.DATA_CONFIRM_NEW, "value"),
+    Output(ids.DATA_NEEDS_CONFIRM, "data"),
     Input(ids.DATA_STAGED, "data"),
     *_OPTION_STATES,
+    State(ids.DATA_FULL_EXTRACT, "value"),
     running=[_PANEL_RUNNING, _UPLOAD_RUNNING],
     **_BACKGROUND,
 )
 def check_upload(
-    set_progress: Any, staged: dict | None, kind: str, on_error: str, create_skus: bool, date_format: str | None
+    set_progress: Any,
+    staged: dict | None,
+    kind: str,
+    on_error: str,
+    create_skus: bool,
+    date_format: str | None,
+    full_extract: bool | None = None,
 ) -> tuple:
-    """Validate the whole file without writing (dry run) and show what was detected, the first rows and errors."""
+    """Validate the whole file without writing (dry run) and show what was detected, what it changes, the first rows
+    and the problems. New SKUs whose names are close to existing ones need the confirmation tick before importing."""
+    hidden = {"display": "none"}
     item = uploads.staged((staged or {}).get("token"))
     if item is None:
-        return None, True, "Import", no_update, no_update
+        return None, True, "Import", no_update, no_update, hidden, False, None
     try:
-        options = _options(on_error, create_skus, date_format)
+        options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False)
     except ValueError as exc:
-        return _alert(str(exc)), True, "Import", None, None
+        return _alert(str(exc)), True, "Import", None, None, hidden, False, None
     result = _import_staged(item, kind, options, _reporter(set_progress), dry_run=True)
     summary = result.as_dict()
     preview = page.preview_panel(summary, _error_dicts(result), _preview_rows(result))
     report = _report_name(result)
     can_import = result.status == "checked"
+    needs = can_import and bool(result.near_duplicates) and bool(create_skus)
     label = f"Import {result.rows_accepted:,} rows" if can_import else "Import"
-    return preview, not can_import, label, report, None
+    state = {"can_import": can_import, "needs_confirm": needs}
+    style = {"display": "block"} if needs else hidden
+    return preview, not can_import or needs, label, report, None, style, False, state
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_IMPORT, "disabled", allow_duplicate=True),
+    Input(ids.DATA_CONFIRM_NEW, "value"),
+    State(ids.DATA_NEEDS_CONFIRM, "data"),
+    prevent_initial_call=True,
+)
+def confirm_changed(confirmed: bool | None, state: dict | None) -> bool:
+    """The import button of a file that creates near-duplicate SKUs waits for the explicit confirmation tick."""
+    if not state:
+        raise PreventUpdate
+    return not state.get("can_import") or (bool(state.get("needs_confirm")) and not confirmed)
 
 
 @guarded_callback(
@@ -205,6 +245,8 @@ def check_upload(
     State(ids.DATA_STAGED, "data"),
     *_OPTION_STATES,
     State(ids.DATA_VERSION, "data"),
+    State(ids.DATA_FULL_EXTRACT, "value"),
+    State(ids.DATA_CONFIRM_NEW, "value"),
     running=[_PANEL_RUNNING, (Output(ids.DATA_IMPORT, "disabled"), True, True), _UPLOAD_RUNNING],
     **_BACKGROUND,
 )
@@ -217,6 +259,8 @@ def run_import(
     create_skus: bool,
     date_format: str | None,
     version: int | None,
+    full_extract: bool | None = None,
+    confirm: bool | None = None,
 ) -> tuple:
     """Import the checked file in one transaction, then recompute the portfolio; show the summary."""
     if not n_clicks:
@@ -225,7 +269,7 @@ def run_import(
     email = _email()
     if item is None or (item.user and email and item.user != email):
         return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
-    options = _options(on_error, create_skus, date_format)
+    options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False, confirm)
     result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7), user=email)
     if result.status == "committed":
         uploads.discard(item.token)

@@ -20,6 +20,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="reject the whole file when a row is bad (default) or skip bad rows",
     )
     p.add_argument("--create-skus", action="store_true", help="create unknown SKUs with default master data")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --create-skus: create new SKUs even when their names are close to existing ones (near-duplicates)",
+    )
+    p.add_argument(
+        "--full-extract",
+        action="store_true",
+        help="demand: the file lists every active SKU; an active SKU or period missing from it sold nothing (0)",
+    )
     p.add_argument("--date-format", default=None, help="strptime format for non-ISO dates, e.g. %%d/%%m/%%Y")
     p.add_argument("--no-recompute", action="store_true", help="do not recompute the portfolio afterwards")
     p.add_argument("--check", action="store_true", help="validate only; write nothing")
@@ -41,20 +51,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_reset)
 
 
-def _report(result, *, show: int = 10) -> int:
+def _grouped_errors(result, *, prefix: str, show: int) -> None:
+    """One line per distinct problem (count, first line numbers); the full report keeps every row."""
+    from services.ingest.report import group_line
+
+    groups = result.errors.grouped(limit=show + 1)
+    for group in groups[:show]:
+        print(f"  {prefix}{group_line(group)}")
+    if len(groups) > show:
+        print("  ... more kinds of problem in the full report")
+    if result.error_report:
+        print(f"  full error report ({result.errors.count:,} rows): {result.error_report}")
+
+
+def _details(result, *, confirmed: bool = False) -> None:
+    """What the import changes: coverage of a demand file, names matched, SKUs to create, near-duplicates."""
+    if result.coverage is not None and result.status != "rejected":
+        for line in result.coverage.lines():
+            print(line)
+    names = result.names
+    if names is None:
+        return
+    if names.by_name:
+        print(f"{names.by_name:,} product names matched to SKUs by their name")
+    if result.skus_to_create and names.new_names:
+        shown = ", ".join(f"'{name}' -> {code}" for code, name in list(names.new_names.items())[:5])
+        more = f", ... {len(names.new_names) - 5:,} more" if len(names.new_names) > 5 else ""
+        print(f"new SKUs from names: {shown}{more}")
+    near = result.near_duplicates
+    if near:
+        action = "created as confirmed with --yes" if confirmed else "add --yes to create them"
+        print(f"near-duplicates: {len(near):,} new names are close to existing SKU names ({action}):")
+        for item in near[:10]:
+            print(f"  {item}")
+
+
+def _report(result, *, show: int = 10, confirmed: bool = False) -> int:
     if result.status == "rejected":
         where = f"; full report: {result.error_report}" if result.error_report else ""
         print(f"error: {result.summary()}{where}", file=sys.stderr)
-        for error in result.first_errors(show):
-            print(f"  {error}")
-        if result.errors.count > show:
-            print(f"  ... {result.errors.count - show:,} more in {result.error_report}")
+        _details(result)
+        _grouped_errors(result, prefix="", show=show)
         return 1
     print(result.summary())
+    _details(result, confirmed=confirmed and result.status == "committed")
     if result.errors:
-        for error in result.first_errors(show):
-            print(f"  skipped {error}")
-        print(f"  full error report: {result.error_report}")
+        _grouped_errors(result, prefix="skipped: ", show=show)
     return 0
 
 
@@ -77,13 +119,23 @@ def _import(args: argparse.Namespace) -> int:
 
     if not Path(args.file).is_file():
         raise ValueError(f"no such file: {args.file}")
-    options = ImportOptions(on_error=args.on_error, create_skus=args.create_skus, date_format=args.date_format)
+    if args.full_extract and args.kind != "demand":
+        raise ValueError("--full-extract applies to demand files only")
+    if args.yes and not args.create_skus:
+        raise ValueError("--yes confirms SKUs created by --create-skus: add --create-skus, or leave --yes out")
+    options = ImportOptions(
+        on_error=args.on_error,
+        create_skus=args.create_skus,
+        date_format=args.date_format,
+        full_extract=args.full_extract,
+        confirm_new_skus=args.yes,
+    )
     migrate_db()
     with session_scope() as session:
         result = import_file(
             session=session, path=args.file, kind=args.kind, options=options, user="cli", dry_run=args.check
         )
-    status = _report(result)
+    status = _report(result, confirmed=args.yes)
     if not args.check:
         _recompute(args, result)
     return status

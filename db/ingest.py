@@ -458,6 +458,52 @@ def _sqlite_has_rows_for(connection: Connection, table: str, sku_ids: np.ndarray
     return bool(found)
 
 
+def read_demand_range(
+    connection: Connection, *, table: Table, sku_ids: np.ndarray, first: object, last: object
+) -> pd.DataFrame:
+    """sku_id, day (days since 1970), quantity of the stored demand rows of ``sku_ids`` with period in [first, last].
+
+    For the import preview: what a file would add, change or leave as it is (binary COPY on PostgreSQL).
+    """
+    ids = np.unique(np.asarray(sku_ids, dtype=np.int64))
+    first_day = int(np.datetime64(first, "D").astype(np.int64))
+    last_day = int(np.datetime64(last, "D").astype(np.int64))
+    if len(ids) == 0:
+        return pd.DataFrame({"sku_id": np.zeros(0, np.int64), "day": np.zeros(0, np.int64), "quantity": np.zeros(0)})
+    if is_postgres(connection):
+        return _fetch_existing_pg(connection, table.name, ids, first_day, last_day)
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS _ingest_ids (id INTEGER PRIMARY KEY)")
+    cursor.execute("DELETE FROM _ingest_ids")
+    cursor.executemany("INSERT INTO _ingest_ids VALUES (?)", ((int(x),) for x in ids))
+    rows = cursor.execute(
+        f"SELECT t.sku_id, t.period, t.quantity FROM {_q(table.name)} AS t "
+        "JOIN _ingest_ids AS i ON i.id = t.sku_id WHERE t.period BETWEEN ? AND ?",
+        (str(np.datetime64(first_day, "D")), str(np.datetime64(last_day, "D"))),
+    ).fetchall()
+    cursor.execute("DELETE FROM _ingest_ids")
+    ids_, periods, quantities = zip(*rows, strict=True) if rows else ((), (), ())
+    return pd.DataFrame(
+        {
+            "sku_id": np.array(ids_, dtype=np.int64),
+            "day": np.array(periods, dtype="datetime64[D]").astype(np.int64),  # stored as YYYY-MM-DD text
+            "quantity": np.array(quantities, dtype=np.float64),
+        }
+    )
+
+
+def last_periods(connection: Connection, *, table: Table, sku_ids: Sequence[int]) -> dict[int, dt.date]:
+    """The latest stored period of each of ``sku_ids`` (a few: one indexed MAX per SKU)."""
+    out: dict[int, dt.date] = {}
+    for sku_id in sku_ids:
+        value = connection.execute(
+            text(f"SELECT MAX(period) FROM {_q(table.name)} WHERE sku_id = :s"), {"s": int(sku_id)}
+        ).scalar()
+        if value is not None:
+            out[int(sku_id)] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return out
+
+
 class _SqliteCache:
     """A larger page cache for one bulk write on SQLite (index maintenance of a million rows), then restored."""
 
@@ -474,13 +520,21 @@ class _SqliteCache:
 
 
 def upsert_demand(
-    connection: Connection, *, table: Table, sku_id: np.ndarray, period: np.ndarray, quantity: np.ndarray
+    connection: Connection,
+    *,
+    table: Table,
+    sku_id: np.ndarray,
+    period: np.ndarray,
+    quantity: np.ndarray,
+    status: np.ndarray | None = None,
 ) -> UpsertCounts:
     """Upsert (sku_id, period) -> quantity rows (validated, no duplicate keys) and count what happened.
 
     Under the table lock the stored rows of the file's SKUs are read once (binary COPY on PostgreSQL) and
     compared in numpy: new keys are inserted (COPY / executemany), keys whose quantity differs are updated on
     their key, the rest are unchanged. Into an empty PostgreSQL table a large batch takes the bulk-load path.
+    ``status`` (0 new, 1 changed, 2 unchanged per row), when the caller already compared the rows with the stored
+    ones under this transaction's table lock (the import's coverage), skips the second read.
     """
     sku_id = np.asarray(sku_id, dtype=np.int64)
     days = np.asarray(period, dtype="datetime64[D]").astype(np.int64)
@@ -497,6 +551,8 @@ def upsert_demand(
         chunks = (frame.iloc[i : i + 500_000] for i in range(0, n, 500_000))
         inserted = bulk_insert_into_empty(connection, target=table, frames=chunks)
         return UpsertCounts(inserted=inserted, changed_skus=frozenset(np.unique(sku_id).tolist()))
+    if status is not None:
+        return _write_classified(connection, table, sku_id, days, quantity, np.asarray(status))
     skus = np.unique(sku_id)
     if not pg:
         return _upsert_demand_sqlite(connection, table, skus, sku_id, days, quantity)
@@ -546,6 +602,45 @@ def upsert_demand(
     updated = len(changed_rows)
     changed_skus = frozenset(np.unique(np.concatenate([sku_id[new], sku_id[changed_rows]])).tolist())
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=n - inserted - updated, changed_skus=changed_skus)
+
+
+def _demand_frame(sku_id: np.ndarray, days: np.ndarray, quantity: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"sku_id": sku_id, "period": days.astype("datetime64[D]").astype("datetime64[s]"), "quantity": quantity}
+    )
+
+
+def _write_classified(
+    connection: Connection, table: Table, sku_id: np.ndarray, days: np.ndarray, quantity: np.ndarray, status: np.ndarray
+) -> UpsertCounts:
+    """Insert the rows classified new (0), update those classified changed (1), leave the unchanged ones (2)."""
+    new, changed = status == 0, status == 1
+    if new.any():
+        fresh = _demand_frame(sku_id[new], days[new], quantity[new])
+        if is_postgres(connection):
+            pg_types = {"sku_id": "bigint", "period": "date", "quantity": "double precision"}
+            copy_binary(connection, table=table.name, frame=fresh, pg_types=pg_types)
+        else:
+            with _SqliteCache(connection):
+                _sqlite_insert(connection, table.name, fresh)
+    if changed.any():
+        types = {"sku_id": "bigint", "period": "date", "quantity": "float"}
+        name = create_staging(connection, name="stage_changes", columns=list(types.items()))
+        load_staging(
+            connection, name=name, frame=_demand_frame(sku_id[changed], days[changed], quantity[changed]), types=types
+        )
+        connection.execute(
+            text(
+                f"UPDATE {_q(table.name)} AS t SET quantity = s.quantity FROM {_q(name)} AS s "
+                "WHERE t.sku_id = s.sku_id AND t.period = s.period"
+            )
+        )
+        drop_staging(connection, name=name)
+    inserted, updated = int(new.sum()), int(changed.sum())
+    changed_skus = frozenset(np.unique(sku_id[new | changed]).tolist())
+    return UpsertCounts(
+        inserted=inserted, updated=updated, unchanged=len(sku_id) - inserted - updated, changed_skus=changed_skus
+    )
 
 
 def _upsert_demand_sqlite(

@@ -84,6 +84,8 @@ class Sku(Base):
     one_shot: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # master-data fields still at their defaults (comma-separated import names; NULL = complete; migration 0006)
+    defaulted_fields: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Demand(Base):
@@ -296,6 +298,7 @@ class ImportBatch(Base):
     errors: Mapped[list[Any] | None] = mapped_column(JSON)
     user_email: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    full_extract: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
 
 class Briefing(Base):

@@ -313,11 +313,12 @@ def stale_running_runs(connection: Connection, *, started_before: Any) -> list[i
 
 
 def snapshot_frame(connection: Connection, *, run_id: int) -> pd.DataFrame:
-    """Every snapshot column of a run, with the SKU code, name, category, location and supplier, ordered by code."""
+    """Every snapshot column of a run, with the SKU code, name, category, location, supplier and defaulted_fields
+    (master data still at its defaults, NULL when complete), ordered by code."""
     skip = {"id", "run_id"}
     columns = [c for c in SkuSnapshot.__table__.columns if c.name not in skip]
     query = (
-        select(Sku.code, Sku.name, Sku.category, Sku.location, Sku.supplier, *columns)
+        select(Sku.code, Sku.name, Sku.category, Sku.location, Sku.supplier, Sku.defaulted_fields, *columns)
         .join(Sku, Sku.id == SkuSnapshot.sku_id)
         .where(SkuSnapshot.run_id == run_id)
         .order_by(Sku.code)

@@ -273,3 +273,15 @@ DATA_RESET_RELOAD = "data-reset-reload"
 
 # orders (reject / cancel reasons, issue 10)
 ORDERS_CANCEL_REASON = "orders-cancel-reason"
+# import preview (issue 15): full extract, near-duplicate confirmation, preview sections
+DATA_FULL_EXTRACT = "data-full-extract"
+DATA_CONFIRM_NEW = "data-confirm-new"
+DATA_CONFIRM_ROW = "data-confirm-row"
+DATA_NEEDS_CONFIRM = "data-needs-confirm"
+DATA_PREVIEW_COVERAGE = "data-preview-coverage"
+DATA_PREVIEW_SKUS = "data-preview-skus"
+DATA_PREVIEW_ABSENT = "data-preview-absent"
+DATA_PREVIEW_NEAR = "data-preview-near"
+DATA_PREVIEW_ERRORS = "data-preview-errors"
+WATCHTOWER_MASTER_DATA = "watchtower-master-data"
+SKU_INCOMPLETE_MASTER = "sku-incomplete-master"

@@ -16,6 +16,7 @@ from dash import dcc, html
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._components import allowed, page_header
+from layouts._import_preview import confirm_row, coverage_section, error_groups, format_notes, names_section
 from services import datatables
 from services.ingest import columns as cols
 from services.ingest.uploads import limit_bytes
@@ -67,6 +68,13 @@ def sku_columns(editable: bool) -> list[dict[str, Any]]:
             "cellDataType": "boolean",
             "maxWidth": 120,
             **text,
+        },
+        {
+            "field": "incomplete_master_data",
+            "headerName": "Defaulted master data",
+            "headerTooltip": "Fields still at their defaults (nobody provided them): values that use them are unknown",
+            "minWidth": 200,
+            "editable": False,
         },
     ]
 
@@ -198,9 +206,10 @@ def format_help() -> html.Div:
             "Delimiters: comma, semicolon or tab. Encodings: UTF-8 (with or without BOM), UTF-16 with BOM, Latin-1. "
             "Dates: YYYY-MM-DD, YYYY-MM (monthly), YYYY-Www (ISO weeks); other orders need the date format option. "
             "In a wide demand file a blank cell means no demand.",
-            className="small text-muted mt-3 mb-0",
+            className="small text-muted mt-3 mb-1",
         )
     )
+    blocks.extend(format_notes())
     return html.Div(blocks)
 
 
@@ -255,7 +264,14 @@ def import_card(can_import: bool) -> dbc.Card:
                 md=2,
             ),
             dbc.Col(
-                dbc.Checkbox(id=ids.DATA_CREATE_SKUS, label="Create unknown SKUs", value=False, className="mt-4"),
+                [
+                    dbc.Checkbox(id=ids.DATA_CREATE_SKUS, label="Create unknown SKUs", value=False, className="mt-3"),
+                    dbc.Checkbox(
+                        id=ids.DATA_FULL_EXTRACT,
+                        label="Full extract (lists every active SKU)",
+                        value=False,
+                    ),
+                ],
                 md=2,
             ),
         ],
@@ -323,6 +339,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     html.Div(id=ids.DATA_STAGE_MESSAGE, className="mt-2"),
                     progress,
                     html.Div(id=ids.DATA_PREVIEW, className="mt-3"),
+                    confirm_row(),
                     html.Div(
                         [
                             dbc.Button("Import", id=ids.DATA_IMPORT, color="primary", disabled=True, className="me-2"),
@@ -338,6 +355,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     ),
                     html.Div(id=ids.DATA_RESULT, className="mt-3"),
                     dcc.Store(id=ids.DATA_STAGED),
+                    dcc.Store(id=ids.DATA_NEEDS_CONFIRM),
                     dcc.Store(id=ids.DATA_REPORT),
                     dcc.Download(id=ids.DATA_REPORT_DOWNLOAD),
                 ]
@@ -598,30 +616,17 @@ def format_table(result: dict[str, Any]) -> dbc.Table:
 
 
 def errors_list(errors: list[dict[str, Any]], total: int) -> html.Div | None:
-    if not errors:
-        return None
-    items = [
-        html.Li(
-            [
-                html.Span(f"line {e['line']}" if e["line"] is not None else "file", className="fw-semibold"),
-                html.Span(f", column '{e['column']}'" if e.get("column") else ""),
-                f": {e['reason']}",
-                html.Span(f" ({e['value']})" if e.get("value") else "", className="text-muted"),
-            ]
-        )
-        for e in errors
-    ]
-    more = f" (first {len(errors)} of {total:,}; download the report for all)" if total > len(errors) else ""
-    return html.Div(
-        [html.Div(f"Problems{more}", className="small fw-semibold text-danger"), html.Ul(items, className="small mb-0")]
-    )
+    """The problems of a file, one line per distinct problem (``ErrorLog.grouped``) with its count and lines."""
+    return error_groups(errors, total)
 
 
 def preview_panel(result: dict[str, Any], errors: list[dict[str, Any]], rows: list[dict[str, Any]]) -> html.Div:
     status = result["status"]
     if status == "checked":
         banner = dbc.Alert(
-            [html.Strong("Ready to import. "), result["message"].capitalize() + "."], color="success", className="py-2"
+            [html.Strong("Ready to import. "), result["message"][:1].upper() + result["message"][1:] + "."],
+            color="success",
+            className="py-2",
         )
     else:
         banner = dbc.Alert(
@@ -649,6 +654,8 @@ def preview_panel(result: dict[str, Any], errors: list[dict[str, Any]], rows: li
         [
             banner,
             format_table(result) if result.get("rows_read") else None,
+            coverage_section(result.get("coverage")) if status == "checked" else None,
+            names_section(result.get("names")),
             head,
             errors_list(errors, result["error_count"]),
         ]
@@ -669,7 +676,14 @@ def summary_alert(result: dict[str, Any], errors: list[dict[str, Any]]) -> html.
         f"{result['rows_rejected']:,} rejected",
     ]
     if result.get("skus_created"):
-        parts.append(f"; {result['skus_created']:,} SKUs created")
+        parts.append(f"; {result['skus_created']:,} SKUs created (flagged as incomplete master data)")
+    coverage = result.get("coverage")
+    if coverage:
+        parts.append(html.Div(f"Periods: {coverage['period_text']}.", className="small mt-1"))
+        if coverage.get("absent_text"):
+            parts.append(
+                html.Div(coverage["absent_text"][:1].upper() + coverage["absent_text"][1:] + ".", className="small")
+            )
     if result.get("recompute"):
         parts.append(html.Div(result["recompute"], className="small mt-1"))
     return html.Div([dbc.Alert(parts, color="success"), errors_list(errors, result["error_count"])])

@@ -34,6 +34,7 @@ from layouts._charts import (
 from layouts._components import allowed, empty_state
 from services import orders as svc
 from services import overrides as ovr
+from services.master_data import UNIT_COST_MISSING
 
 dash.register_page(__name__, path="/orders", name="Orders", order=4, title="Orders · Inventory Command Center")
 
@@ -43,6 +44,8 @@ PLANNER_ONLY = "Needs the planner role"
 _NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
 _MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.2f')(params.value)"
 _MONEY0 = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.value)"
+# an order of a SKU without a unit cost has no value (never a $0 one): services.master_data.UNIT_COST_MISSING
+_VALUE = f"params.data && params.data.unit_cost_missing ? '{UNIT_COST_MISSING}' : ({_MONEY0})"
 _RIGHT = {"type": "rightAligned"}
 # order quantities: whole where the order multiple is whole (the rows carry core.formats.order_quantity), else packs
 _QTY = "params.value == null ? '\u2013' : d3.format(Number.isInteger(params.value) ? ',' : ',.3~f')(params.value)"
@@ -73,7 +76,10 @@ RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
         "field": "value",
         "headerName": "Value",
         "width": 95,
-        "valueFormatter": {"function": _MONEY0},
+        "tooltipValueGetter": {
+            "function": f"params.data && params.data.unit_cost_missing ? '{UNIT_COST_MISSING}' : null"
+        },
+        "valueFormatter": {"function": _VALUE},
         "cellStyle": {"fontWeight": 600},
         **_RIGHT,
     },
@@ -104,7 +110,7 @@ APPROVED_COLUMNS: list[dict[str, Any]] = [
     _sku_column(),
     {"field": "sku_name", "headerName": "Name", "width": 170, "tooltipField": "sku_name"},
     {"field": "qty", "headerName": "Qty", "width": 90, "valueFormatter": {"function": _NUM}, **_RIGHT},
-    {"field": "value", "headerName": "Value", "width": 110, "valueFormatter": {"function": _MONEY0}, **_RIGHT},
+    {"field": "value", "headerName": "Value", "width": 110, "valueFormatter": {"function": _VALUE}, **_RIGHT},
     {"field": "order_date", "headerName": "Ordered on", "width": 115},
     {"field": "promised_date", "headerName": "Promised", "width": 115},
     {"field": "approved_by", "headerName": "Approved by", "width": 190},
@@ -139,7 +145,7 @@ SUPPLIER_COLUMNS: list[dict[str, Any]] = [
         "headerName": "Value",
         "width": 92,
         "sort": "desc",
-        "valueFormatter": {"function": _MONEY0},
+        "valueFormatter": {"function": _VALUE},
         **_RIGHT,
     },
 ]
@@ -178,7 +184,8 @@ def order_row(order: svc.OrderView) -> dict[str, Any]:
         "qty": order_quantity(order.qty, order.order_multiple),
         "recommended_qty": order_quantity(order.recommended_qty, order.order_multiple),
         "unit_cost": order.unit_cost,
-        "value": round(order.value, 2),
+        "value": None if order.unit_cost_missing else round(order.value, 2),
+        "unit_cost_missing": order.unit_cost_missing,
         "order_by": _iso(order.order_by),
         "overdue_days": order.overdue_days,
         "reason": order.reason,

@@ -34,6 +34,7 @@ from layouts._charts import (
     status_badge,
     status_color,
 )
+from layouts._master_data import incomplete_note
 from layouts.orders import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
 
@@ -394,6 +395,7 @@ def status_banner(detail: SkuDetail) -> dbc.Card:
                             ),
                             html.Div([order_sentence(detail), overdue_flag(detail)], className="mt-1"),
                             stale_master_note(detail),
+                            incomplete_note(detail.defaulted_fields),
                         ],
                         md=9,
                     ),

@@ -50,6 +50,7 @@ FILTER_CONTROLS: dict[str, tuple[str, str]] = {
     "abc": (ids.WATCHTOWER_ABC, "ABC"),
     "xyz": (ids.WATCHTOWER_XYZ, "XYZ"),
     "demand_class": (ids.WATCHTOWER_DEMAND_CLASS, "Demand pattern"),
+    "master_data": (ids.WATCHTOWER_MASTER_DATA, "Master data"),
 }
 assert set(FILTER_CONTROLS) == set(FILTER_COLUMNS)
 SCATTER_LIMIT = 1000
@@ -57,6 +58,8 @@ GRID_BLOCK = 100
 
 _NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
 _MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.value)"
+# a money value of a SKU without a unit cost is unknown, not $0 (services.master_data)
+_COST_UNKNOWN = "(params.data && (params.data.incomplete_master_data || '').includes('unit cost')) ? 'unknown' : "
 _DAYS = (
     "params.value == null ? '\u2013' : (params.value >= 100 ? d3.format(',.0f')(params.value)"
     " : d3.format(',.1f')(params.value))"
@@ -100,7 +103,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "headerName": "Value at risk",
         "width": 140,
         "sort": "desc",
-        "valueFormatter": {"function": _MONEY},
+        "valueFormatter": {"function": _COST_UNKNOWN + _MONEY},
         "cellStyle": {"fontWeight": 600},
         **_RIGHT,
     },
@@ -183,13 +186,24 @@ def _options(name: str, values: list[str]) -> list[dict[str, str]]:
         return [{"label": STATUS_LABELS.get(v, v), "value": v} for v in values]
     if name == "demand_class":
         return [{"label": v.replace("_", " ").capitalize(), "value": v} for v in values]
+    if name == "master_data":
+        return [{"label": f"{v.capitalize()} master data", "value": v} for v in values]
     return [{"label": v, "value": v} for v in values]
 
 
 def filter_bar(filters: GridFilters, options: dict[str, list[str]], *, count: str = "") -> dbc.Card:
     """The combinable filters; values outside the run's options are dropped (a stale shared link still opens)."""
     controls = []
-    widths = {"status": 2, "category": 2, "location": 2, "supplier": 2, "abc": 1, "xyz": 1, "demand_class": 2}
+    widths = {
+        "status": 2,
+        "category": 2,
+        "location": 2,
+        "supplier": 2,
+        "abc": 1,
+        "xyz": 1,
+        "demand_class": 2,
+        "master_data": 2,
+    }
     for name, (component_id, placeholder) in FILTER_CONTROLS.items():
         allowed_values = options.get(name, [])
         if name == "demand_class":

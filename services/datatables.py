@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import formats
 from db.models import AuditLog, Demand, ImportBatch, Receipt, Sku, StockPosition
-from services import audit
+from services import audit, master_data
 from services.csv_safety import safe_frame
 from services.errors import UserFacingError
 from services.ingest import columns as cols
@@ -88,10 +88,16 @@ def _sku_by_code(session: Session, code: str) -> Sku:
 
 
 def sku_rows(*, session: Session) -> list[dict[str, Any]]:
-    """Every SKU with its master data under the import column names (plus id and active)."""
+    """Every SKU with its master data under the import column names (plus id, active and ``incomplete_master_data``:
+    the fields still at their defaults, e.g. "unit cost, supplier"; empty when complete)."""
     rows = session.execute(select(Sku).order_by(Sku.code)).scalars().all()
     return [
-        {"id": s.id, **{field: getattr(s, _TABLE_COLUMN[field]) for field in SKU_FIELDS}, "active": s.active}
+        {
+            "id": s.id,
+            **{field: getattr(s, _TABLE_COLUMN[field]) for field in SKU_FIELDS},
+            "active": s.active,
+            "incomplete_master_data": master_data.describe(master_data.parse(s.defaulted_fields)),
+        }
         for s in rows
     ]
 
@@ -199,6 +205,9 @@ def save_sku(*, session: Session, values: dict[str, Any], user: str | None, sku_
             else:
                 continue
         setattr(sku, column, value)
+    sku.defaulted_fields = master_data.updated(
+        current=sku.defaulted_fields, provided=parsed, is_new=sku_id is None, unit_cost=sku.unit_cost
+    )
     session.flush()
     audit.record(session=session, action=action, user_email=user, target=f"sku:{sku.code}", details=_plain(parsed))
     return sku
@@ -328,7 +337,14 @@ _CHUNK = 200_000
 def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
     if table == "skus":
         rows = sku_rows(session=session)
-        yield pd.DataFrame(rows, columns=["id", *SKU_FIELDS, "active"])[SKU_FIELDS]
+        frame = pd.DataFrame(rows, columns=["id", *SKU_FIELDS, "active", "incomplete_master_data"])
+        # a field still at its default is exported blank (re-imported, blank keeps the stored value or the default)
+        # so the export never passes a placeholder such as a $0 unit cost off as a provided value
+        for name in master_data.TRACKED:
+            label = master_data.LABELS[name]
+            defaulted = frame["incomplete_master_data"].str.split(", ").map(lambda parts, lab=label: lab in parts)
+            frame[name] = frame[name].astype(object).where(~defaulted.astype(bool), None)
+        yield frame[[*SKU_FIELDS, "incomplete_master_data"]]
     elif table == "demand":
         query = (
             select(Demand.period, Sku.code, Demand.quantity)

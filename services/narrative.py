@@ -51,6 +51,7 @@ from ai.prompts import prompt_version_for
 from ai.providers.base import Provider, ProviderError
 from core import formats
 from db.models import Narrative, RecomputeRun, Sku, SkuSnapshot, utcnow
+from services import master_data
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -253,12 +254,12 @@ def portfolio_facts_for_run(*, session: Session, run: RecomputeRun) -> Portfolio
     """Portfolio facts of ``run``: its snapshot rows (with SKU names), its KPIs and the previous finished run's KPIs."""
     columns = [getattr(SkuSnapshot, name) for name in _PORTFOLIO_COLUMNS]
     rows = session.execute(
-        select(Sku.code, Sku.name, Sku.category, *columns)
+        select(Sku.code, Sku.name, Sku.category, Sku.defaulted_fields, *columns)
         .join(Sku, Sku.id == SkuSnapshot.sku_id)
         .where(SkuSnapshot.run_id == run.id)
         .order_by(Sku.code)
     ).all()
-    frame = pd.DataFrame(rows, columns=["code", "name", "category", *_PORTFOLIO_COLUMNS])
+    frame = pd.DataFrame(rows, columns=["code", "name", "category", "defaulted_fields", *_PORTFOLIO_COLUMNS])
     frame["name"] = [name or code for code, name in zip(frame["code"], frame["name"], strict=True)]
     before = previous_run(session=session, run=run)
     kpis = dict(run.kpis or {})
@@ -297,6 +298,7 @@ def sku_facts_for_run(*, session: Session, run: RecomputeRun, code: str) -> SkuF
         name=sku.name or None,
         category=sku.category or None,
         grain=_grain(run),
+        defaulted_fields=[master_data.LABELS[f] for f in master_data.parse(sku.defaulted_fields)],
     )
 
 

@@ -62,7 +62,7 @@ from db.models import (
     StockPosition,
     utcnow,
 )
-from services import audit
+from services import audit, master_data
 from services.errors import UserFacingError
 
 OPEN_STATUSES = ("recommended", "approved")
@@ -109,6 +109,8 @@ class OrderView:
     status_reason: str | None = None  # the planner's reason for rejecting / cancelling
     # days a recommended order's order-by date is past today (UTC), None when it is not (issue 15 item 7)
     overdue_days: int | None = None
+    # the SKU has no unit cost (0 or still at its default, services.master_data): ``value`` is not a real value
+    unit_cost_missing: bool = False
 
     @property
     def edited(self) -> bool:
@@ -155,12 +157,18 @@ def _view(po: PurchaseOrder) -> OrderView:
         order_multiple=float(sku.order_multiple),
         status_reason=po.status_reason,
         overdue_days=_overdue(po.status, po.order_by),
+        unit_cost_missing=_cost_missing(po.unit_cost, sku.defaulted_fields),
     )
 
 
 def _overdue(status: str, order_by: dt.date | None) -> int | None:
     """Days a recommended order's order-by date is past today (None otherwise: approved orders are placed)."""
     return formats.overdue_days(order_by, today()) if status == "recommended" and order_by else None
+
+
+def _cost_missing(unit_cost: Any, defaulted_fields: str | None) -> bool:
+    """Whether an order's unit cost is unknown: 0, or the SKU's unit cost is still at its default."""
+    return not float(unit_cost or 0.0) > 0 or "unit_cost" in master_data.parse(defaulted_fields)
 
 
 def _statuses(status: str | Sequence[str] | None) -> list[str] | None:
@@ -192,7 +200,7 @@ def list_orders(
     """
     wanted = _statuses(status)
     po_columns = [c for c in PurchaseOrder.__table__.columns]
-    sku_columns = [Sku.code, Sku.name, Sku.category, Sku.moq, Sku.order_multiple]
+    sku_columns = [Sku.code, Sku.name, Sku.category, Sku.moq, Sku.order_multiple, Sku.defaulted_fields]
     query = select(*po_columns, *[c.label(f"sku_{c.key}") for c in sku_columns]).join(
         Sku, Sku.id == PurchaseOrder.sku_id
     )  # plain columns, not ORM objects: several times faster for thousands of orders
@@ -246,6 +254,7 @@ def _row_view(row: Any) -> OrderView:
         order_multiple=float(row["sku_order_multiple"]),
         status_reason=row["status_reason"],
         overdue_days=_overdue(row["status"], row["order_by"]),
+        unit_cost_missing=_cost_missing(cost, row["sku_defaulted_fields"]),
     )
 
 

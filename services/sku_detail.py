@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from core import formats
 from core.calendar import GRAIN_DAYS
 from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot, utcnow
+from services import master_data
 from services.watchtower import (
     Commentary,
     RunInfo,
@@ -70,6 +71,10 @@ class Projection:
     stockout_period: int | None  # first period where ``with_order`` is below zero (None when it never is)
 
 
+#: snapshot values in money: unknown (never $0) while the SKU's unit cost is missing (services.master_data)
+MONEY_KEYS = frozenset({"inventory_value", "value_at_risk", "excess_value"})
+
+
 @dataclass(frozen=True)
 class SkuDetail:
     code: str
@@ -103,6 +108,8 @@ class SkuDetail:
     master_edited_at: dt.datetime | None = None
     # "today" of this view (UTC date it was built): an order-by date before it is overdue (issue 15 item 7)
     as_of: dt.date | None = None
+    # master-data fields still at their defaults (services.master_data: unit_cost, category, lead_time_days, supplier)
+    defaulted_fields: tuple[str, ...] = ()
 
     @property
     def overdue_days(self) -> int | None:
@@ -110,6 +117,10 @@ class SkuDetail:
         if self.order_by_date is None or self.as_of is None:
             return None
         return formats.overdue_days(self.order_by_date, self.as_of)
+
+    @property
+    def incomplete_master_data(self) -> bool:
+        return bool(self.defaulted_fields)
 
     @property
     def status(self) -> str | None:
@@ -120,8 +131,10 @@ class SkuDetail:
         return status_label(self.status)
 
     def value(self, key: str) -> Any:
-        """A snapshot value (None when missing / NaN)."""
+        """A snapshot value (None when missing / NaN; a money value of a SKU without a unit cost is unknown: None)."""
         if not self.snapshot:
+            return None
+        if key in MONEY_KEYS and "unit_cost" in self.defaulted_fields:
             return None
         raw = self.snapshot.get(key)
         return raw if isinstance(raw, str | dict) else clean_number(raw)
@@ -416,6 +429,7 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         backtest=backtest,
         overrides=overrides,
         model_scores=_model_scores(snapshot) if snapshot else [],
+        defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
     )
     detail = _order_policy(sku, detail)
     if snapshot is not None:
@@ -500,6 +514,7 @@ class SkuSummary:
     supplier: str
     snapshot: dict[str, Any] | None
     order_multiple: float = 1.0  # whole -> the API's recommended_qty is a whole number (core.formats.order_quantity)
+    defaulted_fields: tuple[str, ...] = ()
 
 
 def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[SkuSummary]:
@@ -520,6 +535,7 @@ def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[Sk
             supplier=sku.supplier,
             snapshot=_snapshot_dict(snap) if snap is not None else None,
             order_multiple=sku.order_multiple,
+            defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
         )
         for sku, snap in rows
     }

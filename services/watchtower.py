@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
-from services import audit
+from services import audit, master_data
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ STATUS_LABELS: dict[str, str] = {
 }
 DEMAND_CLASSES = ("smooth", "intermittent", "erratic", "lumpy", "no_demand")
 
+MASTER_DATA_VALUES = ("incomplete", "complete")
+#: "incomplete" when some master data is still at its default (``sku.defaulted_fields``, services.master_data)
+MASTER_DATA = case(
+    (and_(Sku.defaulted_fields.is_not(None), Sku.defaulted_fields != ""), "incomplete"), else_="complete"
+)
+
 #: filter name -> the column it compares (``IN``).
 FILTER_COLUMNS: dict[str, Any] = {
     "status": SkuSnapshot.status,
@@ -55,6 +61,7 @@ FILTER_COLUMNS: dict[str, Any] = {
     "xyz": SkuSnapshot.xyz,
     "demand_class": SkuSnapshot.demand_class,
     "supplier": Sku.supplier,
+    "master_data": MASTER_DATA,
 }
 MAX_SEARCH = 100
 MAX_PAGE = 1000
@@ -105,6 +112,7 @@ class GridFilters:
     xyz: tuple[str, ...] = ()
     demand_class: tuple[str, ...] = ()
     supplier: tuple[str, ...] = ()
+    master_data: tuple[str, ...] = ()
     search: str = ""
 
     @classmethod
@@ -351,6 +359,7 @@ FIXED_OPTIONS: dict[str, tuple[str, ...]] = {
     "abc": ("A", "B", "C"),
     "xyz": ("X", "Y", "Z"),
     "demand_class": DEMAND_CLASSES,
+    "master_data": MASTER_DATA_VALUES,
 }
 
 
@@ -437,6 +446,7 @@ _ROW_COLUMNS = (
     SkuSnapshot.value_at_risk,
     SkuSnapshot.inventory_value,
     SkuSnapshot.wape,
+    Sku.defaulted_fields,
 )
 
 
@@ -470,6 +480,7 @@ def _row(r: Any) -> dict[str, Any]:
         "value_at_risk": clean_number(r.value_at_risk),
         "inventory_value": clean_number(r.inventory_value),
         "accuracy": _accuracy(r.wape),
+        "incomplete_master_data": master_data.describe(master_data.parse(r.defaulted_fields)),
     }
 
 
@@ -480,7 +491,9 @@ class SkuPage:
     run_id: int
 
 
-SKU_FILTERS = frozenset(name for name, column in FILTER_COLUMNS.items() if column.class_ is Sku)
+SKU_FILTERS = frozenset(
+    name for name, column in FILTER_COLUMNS.items() if getattr(column, "class_", None) is not SkuSnapshot
+)
 
 
 def count_skus(*, session: Session, run_id: int, filters: GridFilters) -> int:
@@ -546,6 +559,7 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Value at risk", "value_at_risk"),
     ("Inventory value", "inventory_value"),
     ("Forecast accuracy", "accuracy"),
+    ("Incomplete master data", "incomplete_master_data"),
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

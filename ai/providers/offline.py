@@ -224,6 +224,21 @@ def _portfolio_action(facts: PortfolioFacts, dominant: str | None) -> str:
     return f"Slowing orders on the weak sellers and clearing dead stock would free up cash and space{also}."
 
 
+def _portfolio_master_data(facts: PortfolioFacts) -> str | None:
+    """SKUs whose master data is still at its defaults; those without a unit cost are not in the money values."""
+    count = facts.incomplete_master_data_skus
+    if not count:
+        return None
+    missing = facts.unit_cost_missing_skus
+    cost = (
+        f"; {_n(missing)} of them {'have' if missing != 1 else 'has'} no unit cost, so their stock is not in the "
+        "values above"
+        if missing
+        else ""
+    )
+    return f"{_skus(count)} {'have' if count != 1 else 'has'} incomplete master data{cost}."
+
+
 def write_portfolio(facts: PortfolioFacts, *, max_sentences: int = MAX_SENTENCES, max_chars: int = MAX_CHARS) -> str:
     """Write the portfolio commentary (3-6 sentences) from ``facts``."""
     if facts.sku_count == 0:
@@ -239,6 +254,7 @@ def write_portfolio(facts: PortfolioFacts, *, max_sentences: int = MAX_SENTENCES
             _portfolio_fill_rate(facts),
             _portfolio_change(facts),
             _portfolio_movers(facts),
+            _portfolio_master_data(facts),
         )
         if sentence
     ]
@@ -444,6 +460,15 @@ def _sku_risk(facts: SkuFacts) -> str | None:
     return f"Roughly {money} of margin is at risk over the lead time{change}."
 
 
+def _sku_master_data(facts: SkuFacts) -> str | None:
+    """Master data at its defaults: say which, and that the money values are unknown without a unit cost."""
+    fields = facts.incomplete_master_data
+    if not fields:
+        return None
+    money = ", so its money values are unknown" if "unit cost" in fields else ""
+    return f"Its master data is incomplete: {_join(list(fields))} still at the defaults{money}."
+
+
 def _sku_action(facts: SkuFacts) -> str:
     qty = facts.recommended_qty
     if facts.one_shot:
@@ -486,6 +511,9 @@ def write_sku(facts: SkuFacts, *, max_sentences: int = MAX_SENTENCES, max_chars:
         "volatility": _sku_volatility(facts),
     }
     middle = [candidates[key] for key in _SKU_PRIORITY[facts.status] if candidates.get(key)]
+    incomplete = _sku_master_data(facts)
+    if incomplete:  # first: it qualifies every figure that follows
+        middle.insert(0, incomplete)
     if not middle:
         middle = ["No further figures are available for this SKU."]
     return _fit(_sku_lead(facts), middle, _sku_action(facts), max_sentences=max_sentences, max_chars=max_chars)

@@ -21,11 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import ingest as dbi
-from db.models import Demand, ImportBatch
+from db.models import Demand, ImportBatch, Sku
 from services import audit
 from services.ingest import columns as cols
+from services.ingest import names as nm
 from services.ingest import validate as v
 from services.ingest import write as w
+from services.ingest.coverage import Coverage, plan_changes
+from services.ingest.keys import SkuPlan, _duplicates, _mask_errors, _report_duplicates, resolve_skus
+from services.ingest.names import NameMatch, NearDuplicate, match_names, names_summary
 from services.ingest.parse import Parsed, WideParsed, parse_long, parse_wide, period_columns
 from services.ingest.read import CHUNK_ROWS
 from services.ingest.report import ErrorLog, FileRejectedError, RowError
@@ -46,13 +50,18 @@ class ImportOptions:
     on_error: ``"reject"`` (default) rejects the whole file when any row is bad; ``"skip"`` imports the good rows
     and reports the others. create_skus: create unknown SKUs with the documented defaults instead of reporting
     them. date_format: a strptime format for day-first / month-first dates (e.g. ``%d/%m/%Y``); ISO dates are
-    always accepted.
+    always accepted. full_extract: a demand file that lists every active SKU's sales in the periods it covers;
+    an active SKU (or period) missing from it sold nothing and gets an explicit zero row. confirm_new_skus: create
+    new SKUs even when their names are close to existing ones (near-duplicates); without it such an import is
+    refused (a check still runs and lists them).
     """
 
     on_error: str = "reject"
     create_skus: bool = False
     date_format: str | None = None
     max_bytes: int | None = None
+    full_extract: bool = False
+    confirm_new_skus: bool = False
 
     def __post_init__(self) -> None:
         if self.on_error not in ("reject", "skip"):
@@ -118,6 +127,13 @@ class ImportResult:
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
     recompute: str | None = None
+    full_extract: bool = False
+    coverage: Coverage | None = None  # demand: periods, rows per SKU, SKUs not in the file
+    names: NameMatch | None = None  # files identifying SKUs by product name
+
+    @property
+    def near_duplicates(self) -> list[NearDuplicate]:
+        return self.names.near_duplicates if self.names is not None and self.skus_to_create else []
 
     @property
     def ok(self) -> bool:
@@ -173,6 +189,10 @@ class ImportResult:
             },
             "timings": self.timings,
             "recompute": self.recompute,
+            "full_extract": self.full_extract,
+            "coverage": self.coverage.as_dict() if self.coverage is not None else None,
+            "names": names_summary(self.names, self.skus_to_create),
+            "error_groups": self.errors.grouped(),
         }
 
 
@@ -189,6 +209,8 @@ class Plan:
     write: Callable[[Session, Progress | None], tuple[int, int, int, int]]
     skus_to_create: int = 0
     discard: Callable[[], None] = field(default=lambda: None)  # undo work done while validating (not writing)
+    coverage: Coverage | None = None
+    names: NameMatch | None = None
 
 
 def _nothing() -> None:
@@ -229,167 +251,20 @@ def detect_grain(periods: np.ndarray) -> str | None:
     )
 
 
-def database_grain(*, session: Session) -> str | None:
+def stored_periods(*, session: Session) -> list[dt.date]:
+    """The latest (at most 60) distinct periods of the stored demand history, newest first."""
+    return list(session.scalars(select(Demand.period).distinct().order_by(Demand.period.desc()).limit(60)).all())
+
+
+def database_grain(*, session: Session, periods: list[dt.date] | None = None) -> str | None:
     """The grain of the demand history already stored (None when there is none)."""
-    periods = session.scalars(select(Demand.period).distinct().order_by(Demand.period.desc()).limit(60)).all()
+    periods = stored_periods(session=session) if periods is None else periods
     if len(periods) < 2:
         return None
     try:
         return detect_grain(np.array(periods, dtype="datetime64[D]"))
     except FileRejectedError:
         return None
-
-
-# --- SKU resolution -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SkuPlan:
-    """Final SKU code of each record (index into ``codes``), which codes are new, and the id of existing ones."""
-
-    index: np.ndarray  # int64 per record, -1 where unresolved
-    codes: list[str]
-    locations: list[str | None]
-    new: np.ndarray  # bool per code
-    ids: dict[str, int]
-
-
-def resolve_skus(
-    *,
-    existing: pd.DataFrame,
-    code: np.ndarray,
-    location: np.ndarray | None,
-    ok: np.ndarray,
-    create: bool,
-) -> tuple[SkuPlan, np.ndarray]:
-    """Map (code[, location]) of each record to a SKU; returns the plan and a per-record 'unknown' mask.
-
-    With a location: the SKU ``CODE@LOCATION`` if it exists, else ``CODE`` when that SKU is at this location;
-    a new SKU is created (option) as ``CODE`` when the file has the code at one location only and no SKU has
-    that code yet, otherwise as ``CODE@LOCATION``.
-    """
-    ids = dict(zip(existing["code"], existing["id"], strict=True))
-    where = dict(zip(existing["code"], existing["location"], strict=True))
-    n = len(code)
-    index = np.full(n, -1, dtype=np.int64)
-    unknown = np.zeros(n, dtype=bool)
-    codes: list[str] = []
-    locations: list[str | None] = []
-    new: list[bool] = []
-    if not ok.any():
-        return SkuPlan(index, codes, locations, np.zeros(0, dtype=bool), ids), unknown
-    if location is None:
-        # without a location a code is its SKU: a known one, or a new one when creation is allowed
-        pair_codes, unique_codes = pd.factorize(code[ok])
-        known = pd.Index(existing["code"]).get_indexer(unique_codes) >= 0
-        keep = known | create
-        pair_target = np.where(keep, np.cumsum(keep) - 1, -1)
-        rows = np.flatnonzero(ok)
-        index[rows] = pair_target[pair_codes]
-        unknown[rows] = pair_target[pair_codes] < 0
-        codes = [str(c) for c in unique_codes[keep]]
-        return SkuPlan(index, codes, [None] * len(codes), ~known[keep], ids), unknown
-    pairs = pd.DataFrame({"code": code, "location": location})[ok]
-    pair_codes, keyed = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna({"location": ""})))
-    uniques = list(keyed)
-    per_code = pairs.groupby("code")["location"].nunique(dropna=True)
-    final_index: dict[str, int] = {}
-    pair_target = np.full(len(uniques), -1, dtype=np.int64)
-    for i, (c, place) in enumerate(uniques):
-        place = place or None
-        candidate: str | None = None
-        is_new = False
-        if place is None:
-            if c in ids:
-                candidate = c
-            elif create:
-                candidate, is_new = c, True
-        elif f"{c}@{place}" in ids:
-            candidate = f"{c}@{place}"
-        elif c in ids and where.get(c) == place:
-            candidate = c
-        elif create:
-            single = per_code is not None and per_code.get(c, 0) <= 1
-            candidate = c if (c not in ids and single) else f"{c}@{place}"
-            is_new = candidate not in ids
-        if candidate is None:
-            continue
-        if candidate not in final_index:
-            final_index[candidate] = len(codes)
-            codes.append(candidate)
-            locations.append(place)
-            new.append(is_new)
-        pair_target[i] = final_index[candidate]
-    rows = np.flatnonzero(ok)
-    index[rows] = pair_target[pair_codes]
-    unknown[rows] = pair_target[pair_codes] < 0
-    return SkuPlan(index, codes, locations, np.array(new, dtype=bool), ids), unknown
-
-
-def _duplicates(key_parts: list[np.ndarray], ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (among ``ok``) whose key occurs more than once -> (mask, index of the first row with that key)."""
-    rows = np.flatnonzero(ok)
-    if len(rows) == 0:
-        return np.zeros(len(ok), dtype=bool), np.full(len(ok), -1)
-    if len(key_parts) == 2 and all(np.asarray(p).dtype.kind == "i" for p in key_parts):
-        # fast path (files sorted by SKU then date): one int64 key; strictly increasing means no duplicates
-        first_part, second = (np.asarray(p, dtype=np.int64)[rows] for p in key_parts)
-        offset = second.min(initial=0)
-        span = int(second.max(initial=0) - offset) + 1
-        if span < (1 << 31) and first_part.max(initial=0) < (1 << 31):
-            key = first_part * span + (second - offset)
-            if len(key) < 2 or bool(np.all(key[1:] > key[:-1])):
-                return np.zeros(len(ok), dtype=bool), np.full(len(ok), -1)
-    frame = pd.DataFrame({f"k{i}": part[rows] for i, part in enumerate(key_parts)})
-    dup = frame.duplicated(keep=False).to_numpy()
-    mask = np.zeros(len(ok), dtype=bool)
-    first = np.full(len(ok), -1, dtype=np.int64)
-    if dup.any():
-        sub = frame[dup].copy()
-        sub["_row"] = rows[dup]
-        sub["_first"] = sub.groupby([c for c in sub.columns if c.startswith("k")], sort=False)["_row"].transform("min")
-        mask[sub["_row"].to_numpy()] = True
-        first[sub["_row"].to_numpy()] = sub["_first"].to_numpy()
-    return mask, first
-
-
-def _report_duplicates(
-    errors: ErrorLog, mask: np.ndarray, first: np.ndarray, lines: np.ndarray, column: str | np.ndarray, shown: list
-) -> None:
-    rows = np.flatnonzero(mask)
-    if len(rows) == 0:
-        return
-    first_lines = lines[first[rows]]
-    reasons = np.where(
-        first_lines == lines[rows],
-        np.array([v.DUPLICATE + ": repeated on a later line"], dtype=object),
-        np.array([f"{v.DUPLICATE}: first on line {x}" for x in first_lines], dtype=object),
-    )
-    parts = [_shown(part[rows]) for part in shown]
-    values = np.array([" / ".join(str(p[i]) for p in parts) for i in range(len(rows))], dtype=object)
-    errors.add(
-        lines=lines[rows], column=column if isinstance(column, str) else column[rows], values=values, reasons=reasons
-    )
-
-
-def _mask_errors(
-    errors: ErrorLog, mask: np.ndarray, lines: np.ndarray, column: str | np.ndarray, values: np.ndarray, reason: str
-) -> None:
-    if mask.any():
-        errors.add(
-            lines=lines[mask],
-            column=column if isinstance(column, str) else column[mask],
-            values=_shown(values[mask]),
-            reasons=np.full(int(mask.sum()), reason, dtype=object),
-        )
-
-
-def _shown(values: np.ndarray) -> np.ndarray:
-    """Dates as YYYY-MM-DD for error reports (only for the rows reported: formatting a million dates is slow)."""
-    values = np.asarray(values)
-    if values.dtype.kind == "M":
-        return np.datetime_as_string(values.astype("datetime64[D]"), unit="D").astype(object)
-    return values
 
 
 # --- demand -------------------------------------------------------------------------------------------------------
@@ -412,6 +287,7 @@ class DemandRecords:
     layout: str
     attributes: pd.DataFrame | None = None  # code, location, sku master fields (table names)
     stream: DemandStream | None = None  # rows already loaded while parsing (large file, empty table)
+    by_name: bool = False  # the SKU column holds product names (matched to codes, then to SKU names)
 
 
 def _demand_records(
@@ -426,24 +302,27 @@ def _demand_records(
     if periods and not _has(headers, cols.DEMAND[0]):
         resolved = cols.resolve(
             [h if i not in periods else "" for i, h in enumerate(headers)],
-            (cols.SKU,),
+            (nm.SKU_OR_NAME,),
             kind="demand (wide layout)",
             extra=(cols.LOCATION, *ATTRIBUTE_FIELDS),
         )
         resolved = cols.Resolved(resolved.columns, headers, resolved.scales, resolved.ignored)
-        parsed = parse_wide(
-            sniffed, resolved, periods, (cols.SKU, cols.LOCATION, *ATTRIBUTE_FIELDS), errors=errors, progress=progress
-        )
+        fields, by_name = nm.parsing_fields((cols.SKU, cols.LOCATION, *ATTRIBUTE_FIELDS), resolved.header("sku"))
+        parsed = parse_wide(sniffed, resolved, periods, fields, errors=errors, progress=progress)
         fmt_columns = {name: headers[pos] for name, pos in resolved.columns.items()}
         fmt_columns["periods"] = f"{len(periods)} columns ({headers[min(periods)]} ... {headers[max(periods)]})"
-        return _from_wide(parsed, resolved), fmt_columns, resolved.ignored
-    resolved = cols.resolve(headers, cols.DEMAND, kind="demand")
-    stream = start_stream() if start_stream is not None and "location" not in resolved.columns else None
+        records = _from_wide(parsed, resolved)
+        records.by_name = by_name
+        return records, fmt_columns, resolved.ignored
+    resolved = cols.resolve(headers, nm.identified(cols.DEMAND), kind="demand")
+    fields, by_name = nm.parsing_fields(cols.DEMAND, resolved.header("sku"))
+    streamable = start_stream is not None and "location" not in resolved.columns and not by_name
+    stream = start_stream() if streamable else None
     try:
         parsed = parse_long(
             sniffed,
             resolved,
-            cols.DEMAND,
+            fields,
             errors=errors,
             date_format=options.date_format,
             progress=progress,
@@ -472,6 +351,7 @@ def _demand_records(
         preview=parsed.preview,
         layout="long",
         stream=stream,
+        by_name=by_name,
     )
     return records, {name: headers[pos] for name, pos in resolved.columns.items()}, resolved.ignored
 
@@ -569,9 +449,11 @@ def _prepare_demand(
     ignored: list | None = None,
     grain_hint: str | None = None,
     stream: bool = False,
+    writing: bool = False,
 ) -> Plan:
     start_stream = None
-    if stream and session.get_bind().dialect.name == "postgresql" and sniffed.lines - 1 >= dbi.BULK_MIN_ROWS:
+    large = sniffed.lines - 1 >= dbi.BULK_MIN_ROWS
+    if stream and session.get_bind().dialect.name == "postgresql" and large and not options.full_extract:
 
         def start_stream() -> DemandStream | None:
             return DemandStream.start(
@@ -584,11 +466,52 @@ def _prepare_demand(
     if records is None:
         records, fmt_columns, ignored = _demand_records(sniffed, options, errors, progress, start_stream)
     try:
-        return _plan_demand(session, sniffed, options, errors, records, fmt_columns, ignored, grain_hint)
+        return _plan_demand(session, sniffed, options, errors, records, fmt_columns, ignored, grain_hint, writing)
     except BaseException:
         if records.stream is not None:
             records.stream.discard()
         raise
+
+
+def _identify(
+    *,
+    existing: pd.DataFrame,
+    code: np.ndarray,
+    location: np.ndarray | None,
+    ok: np.ndarray,
+    options: ImportOptions,
+    errors: ErrorLog,
+    lines: np.ndarray,
+    column: str,
+    by_name: bool,
+) -> tuple[SkuPlan, np.ndarray, NameMatch | None]:
+    """The SKU of every row: by code, or (a name column) by code then by name; reports ambiguous and unknown ones."""
+    names = None
+    codes = code
+    if by_name:
+        names = match_names(values=code, ok=ok, existing=existing, location=location, create=options.create_skus)
+        bad = names.ambiguous
+        if bad.any():
+            errors.add(lines=lines[bad], column=column, values=code[bad], reasons=names.reasons[bad])
+            ok = ok & ~bad
+        codes = names.codes
+    plan, unknown = resolve_skus(existing=existing, code=codes, location=location, ok=ok, create=options.create_skus)
+    hint = (
+        " (no SKU has this code or name; import the SKU master first, or allow creating unknown SKUs)"
+        if by_name
+        else " (import the SKU master first, or allow creating unknown SKUs)"
+    )
+    _mask_errors(errors, unknown, lines, column, code, v.UNKNOWN_SKU + hint)
+    return plan, ok & ~unknown, names
+
+
+def _new_sku_frame(plan: SkuPlan, codes: list[str], names: NameMatch | None) -> pd.DataFrame:
+    """code, location (and name, for SKUs created from a product name) of the SKUs to create."""
+    position = {c: i for i, c in enumerate(plan.codes)}
+    frame = pd.DataFrame({"code": codes, "location": [plan.locations[position[c]] for c in codes]})
+    if names is not None and names.new_names:
+        frame["name"] = [names.new_names.get(c) for c in codes]
+    return frame
 
 
 def _plan_demand(
@@ -600,6 +523,7 @@ def _plan_demand(
     fmt_columns: dict | None,
     ignored: list | None,
     grain_hint: str | None,
+    writing: bool = False,
 ) -> Plan:
     if records.rows_read == 0:
         raise FileRejectedError("the file has a header but no data rows")
@@ -609,25 +533,48 @@ def _plan_demand(
     ok &= ~future
     stream = records.stream
     existing = stream.existing if stream is not None else w.existing_skus(session.connection())
-    plan, unknown = resolve_skus(
-        existing=existing, code=records.code, location=records.location, ok=ok, create=options.create_skus
+    plan, ok, names = _identify(
+        existing=existing,
+        code=records.code,
+        location=records.location,
+        ok=ok,
+        options=options,
+        errors=errors,
+        lines=records.lines,
+        column=records.sku_column,
+        by_name=records.by_name,
     )
-    hint = " (import the SKU master first, or allow creating unknown SKUs)"
-    _mask_errors(errors, unknown, records.lines, records.sku_column, records.code, v.UNKNOWN_SKU + hint)
-    ok &= ~unknown
     days = np.asarray(records.period, dtype="datetime64[D]").astype(np.int64)
     dup, first = _duplicates([plan.index, days], ok)
     _report_duplicates(errors, dup, first, records.lines, records.date_column, [records.code, records.period])
     ok &= ~dup
     accepted_periods = records.period[ok]
-    grain = grain_hint or detect_grain(accepted_periods)
-    stored = None if stream is not None and stream.table_was_empty else database_grain(session=session)
-    if grain and stored and grain != stored:
-        raise FileRejectedError(
-            f"this file holds {grain} demand but the database holds {stored} demand; one grain at a time "
-            "(delete the demand history first, e.g. with a factory reset)"
-        )
-    used = np.unique(plan.index[ok])
+    # an import compares its rows with the stored ones under the demand table's lock, once: the write reuses it
+    compared_under_lock = writing and stream is None
+    if compared_under_lock:
+        dbi.lock_for_upsert(session.connection(), table=Demand.__table__)
+    periods = [] if stream is not None else stored_periods(session=session)
+    stored = database_grain(session=session, periods=periods)
+    coverage, rows, extra = plan_changes(
+        connection=None if stream is not None else session.connection(),
+        table=Demand.__table__,
+        codes=plan.codes,
+        ids=plan.ids,
+        index=plan.index[ok],
+        period=accepted_periods,
+        quantity=records.quantity[ok],
+        file_grain=grain_hint or detect_grain(accepted_periods),
+        stored_grain=stored,
+        reference=np.datetime64(periods[0], "D") if periods else None,
+        active=existing[existing["active"].astype(bool)][["id", "code", "name"]],
+        full_extract=options.full_extract,
+        stored_empty=not periods,
+        today=_today(),
+    )
+    plan.codes.extend(extra)
+    plan.locations.extend([None] * len(extra))
+    plan.new = np.concatenate([plan.new, np.zeros(len(extra), dtype=bool)])
+    used = np.unique(rows.index)
     attributes = None
     if records.attributes is not None:
         attributes = _attribute_updates(records.attributes, plan, records, errors, fmt_columns or {})
@@ -635,10 +582,10 @@ def _plan_demand(
         encoding=sniffed.encoding_label,
         delimiter=sniffed.delimiter_label,
         layout=records.layout,
-        grain=grain or stored,
+        grain=coverage.grain,
         date_min=_to_date(accepted_periods.min()) if len(accepted_periods) else None,
         date_max=_to_date(accepted_periods.max()) if len(accepted_periods) else None,
-        sku_count=len(used),
+        sku_count=len(np.unique(plan.index[ok])),
         columns=fmt_columns or {},
         ignored=ignored or [],
         size_bytes=sniffed.size,
@@ -657,12 +604,7 @@ def _plan_demand(
         new_codes = [plan.codes[i] for i in used if plan.new[i]]
         updates = attributes if attributes is not None else pd.DataFrame(columns=["code"])
         if new_codes or len(updates):
-            position = {c: i for i, c in enumerate(plan.codes)}
-            new_frame = pd.DataFrame(
-                {"code": new_codes, "location": [plan.locations[position[c]] for c in new_codes]}
-                if new_codes
-                else {"code": []}
-            )
+            new_frame = _new_sku_frame(plan, new_codes, names) if new_codes else pd.DataFrame({"code": []})
             sku_frame = (
                 new_frame.set_index("code").combine_first(updates.set_index("code")).reset_index()
                 if len(updates)
@@ -675,9 +617,13 @@ def _plan_demand(
             dict(zip(*w.existing_skus(connection)[["code", "id"]].to_numpy().T, strict=True)) if created else plan.ids
         )
         code_ids = np.array([ids_now.get(c, -1) for c in plan.codes], dtype=np.int64)
-        sku_ids = code_ids[plan.index[ok]]
         counts = w.write_demand(
-            connection, sku_id=sku_ids, period=records.period[ok], quantity=records.quantity[ok], progress=progress
+            connection,
+            sku_id=code_ids[rows.index],
+            period=rows.period,
+            quantity=rows.quantity,
+            progress=progress,
+            status=rows.status if compared_under_lock else None,
         )
         # SKUs whose history changed are stale in the latest run: a partial recompute must not carry them forward
         w.touch_skus(connection, ids=counts.changed_skus & frozenset(int(i) for i in existing["id"]))
@@ -692,6 +638,8 @@ def _plan_demand(
         write=write,
         skus_to_create=new_used,
         discard=stream.discard if stream is not None else _nothing,
+        coverage=coverage,
+        names=names,
     )
 
 
@@ -763,15 +711,39 @@ def _prepare_skus(
 
 
 def _resolve_simple(
-    session: Session, parsed: Parsed, ok: np.ndarray, options: ImportOptions, errors: ErrorLog, header: str
-) -> tuple[SkuPlan, np.ndarray]:
-    existing = w.existing_skus(session.connection())
-    plan, unknown = resolve_skus(
-        existing=existing, code=parsed.values["sku"], location=None, ok=ok, create=options.create_skus
+    session: Session,
+    parsed: Parsed,
+    ok: np.ndarray,
+    options: ImportOptions,
+    errors: ErrorLog,
+    header: str,
+    by_name: bool = False,
+) -> tuple[SkuPlan, np.ndarray, NameMatch | None]:
+    return _identify(
+        existing=w.existing_skus(session.connection()),
+        code=parsed.values["sku"],
+        location=None,
+        ok=ok,
+        options=options,
+        errors=errors,
+        lines=parsed.lines,
+        column=header,
+        by_name=by_name,
     )
-    hint = " (import the SKU master first, or allow creating unknown SKUs)"
-    _mask_errors(errors, unknown, parsed.lines, header, parsed.values["sku"], v.UNKNOWN_SKU + hint)
-    return plan, ok & ~unknown
+
+
+def _parse_identified(
+    sniffed: Sniffed, fields: tuple[v.Field, ...], kind: str, options: ImportOptions, errors: ErrorLog, progress
+) -> tuple[cols.Resolved, Parsed, bool]:
+    """Resolve and parse a stock or receipts file whose SKU column holds codes or product names."""
+    resolved = cols.resolve(sniffed.header, nm.identified(fields), kind=kind)
+    parse_fields, by_name = nm.parsing_fields(fields, resolved.header("sku"))
+    parsed = parse_long(
+        sniffed, resolved, parse_fields, errors=errors, date_format=options.date_format, progress=progress
+    )
+    if parsed.rows_read == 0:
+        raise FileRejectedError("the file has a header but no data rows")
+    return resolved, parsed, by_name
 
 
 def _long_format(
@@ -791,10 +763,12 @@ def _long_format(
     )
 
 
-def _create_and_ids(session: Session, plan: SkuPlan, used: np.ndarray) -> tuple[np.ndarray, int]:
+def _create_and_ids(
+    session: Session, plan: SkuPlan, used: np.ndarray, names: NameMatch | None = None
+) -> tuple[np.ndarray, int]:
     connection = session.connection()
     new_codes = [plan.codes[i] for i in used if plan.new[i]]
-    created = w.write_skus(connection, pd.DataFrame({"code": new_codes})).inserted if new_codes else 0
+    created = w.write_skus(connection, _new_sku_frame(plan, new_codes, names)).inserted if new_codes else 0
     ids_now = dict(zip(*w.existing_skus(connection)[["code", "id"]].to_numpy().T, strict=True))
     return np.array([ids_now.get(c, -1) for c in plan.codes], dtype=np.int64), created
 
@@ -802,12 +776,7 @@ def _create_and_ids(session: Session, plan: SkuPlan, used: np.ndarray) -> tuple[
 def _prepare_stock(
     session: Session, sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None
 ) -> Plan:
-    resolved = cols.resolve(sniffed.header, cols.STOCK, kind="stock")
-    parsed = parse_long(
-        sniffed, resolved, cols.STOCK, errors=errors, date_format=options.date_format, progress=progress
-    )
-    if parsed.rows_read == 0:
-        raise FileRejectedError("the file has a header but no data rows")
+    resolved, parsed, by_name = _parse_identified(sniffed, cols.STOCK, "stock", options, errors, progress)
     ok = parsed.ok.copy()
     n = len(parsed)
     as_of = parsed.values.get("as_of", np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")).copy()
@@ -817,7 +786,7 @@ def _prepare_stock(
         future = ok & (as_of > _today() + 1)
         _mask_errors(errors, future, parsed.lines, resolved.header("as_of"), as_of, v.FUTURE_DATE)
         ok &= ~future
-    plan, ok = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"))
+    plan, ok, names = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"), by_name)
     dup, first = _duplicates([plan.index, as_of.astype(np.int64)], ok)
     _report_duplicates(errors, dup, first, parsed.lines, resolved.header("sku"), [parsed.values["sku"], as_of])
     ok &= ~dup
@@ -825,7 +794,7 @@ def _prepare_stock(
     fmt = _long_format(sniffed, resolved, first=as_of[ok], last=as_of[ok], sku_count=len(used))
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
-        code_ids, created = _create_and_ids(session, plan, used)
+        code_ids, created = _create_and_ids(session, plan, used, names)
         frame = pd.DataFrame(
             {
                 "sku_id": code_ids[plan.index[ok]],
@@ -845,18 +814,14 @@ def _prepare_stock(
         parsed.preview,
         write,
         int(plan.new[used].sum()) if len(used) else 0,
+        names=names,
     )
 
 
 def _prepare_receipts(
     session: Session, sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None
 ) -> Plan:
-    resolved = cols.resolve(sniffed.header, cols.RECEIPTS, kind="receipts")
-    parsed = parse_long(
-        sniffed, resolved, cols.RECEIPTS, errors=errors, date_format=options.date_format, progress=progress
-    )
-    if parsed.rows_read == 0:
-        raise FileRejectedError("the file has a header but no data rows")
+    resolved, parsed, by_name = _parse_identified(sniffed, cols.RECEIPTS, "receipts", options, errors, progress)
     ok = parsed.ok.copy()
     order = parsed.values["order_date"]
     received = parsed.values["received_date"]
@@ -878,7 +843,7 @@ def _prepare_receipts(
         if name in resolved.columns:
             _mask_errors(errors, mask & ok, parsed.lines, resolved.header(name), values, reason)
             ok &= ~mask
-    plan, ok = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"))
+    plan, ok, names = _resolve_simple(session, parsed, ok, options, errors, resolved.header("sku"), by_name)
     dup, first = _duplicates([plan.index, order.astype(np.int64), received.astype(np.int64)], ok)
     _report_duplicates(
         errors,
@@ -894,7 +859,7 @@ def _prepare_receipts(
     fmt = _long_format(sniffed, resolved, first=order[ok], last=received[ok], sku_count=len(used))
 
     def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
-        code_ids, created = _create_and_ids(session, plan, used)
+        code_ids, created = _create_and_ids(session, plan, used, names)
         suppliers = dict(zip(*w.existing_skus(session.connection())[["id", "supplier"]].to_numpy().T, strict=True))
         sku_ids = code_ids[plan.index[ok]]
         given = supplier[ok]
@@ -923,6 +888,7 @@ def _prepare_receipts(
         parsed.preview,
         write,
         int(plan.new[used].sum()) if len(used) else 0,
+        names=names,
     )
 
 
@@ -958,7 +924,7 @@ def import_file(
     started = time.perf_counter()
     try:
         sniffed = sniff(path, max_bytes=options.limit())
-        extra = {"stream": not dry_run} if kind == "demand" else {}
+        extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
         plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
     except FileRejectedError as exc:
         result.errors.add_one(line=None, column=None, value="", reason=str(exc))
@@ -996,6 +962,9 @@ def run_plan(
     result.rows_rejected = plan.rejected + malformed
     result.rows_accepted = plan.accepted
     result.skus_to_create = plan.skus_to_create
+    result.coverage, result.names, result.full_extract = plan.coverage, plan.names, options.full_extract
+    near = result.near_duplicates if options.create_skus else []
+    unconfirmed = bool(near) and not options.confirm_new_skus
     if result.errors and options.on_error == "reject":
         result.message = (
             f"{result.errors.count:,} problem(s) in {result.errors.rejected_line_count():,} line(s); nothing was "
@@ -1011,6 +980,14 @@ def run_plan(
     if dry_run:
         result.status = "checked"
         result.message = "the file is valid" if not result.errors else "valid rows can be imported; others skipped"
+        if unconfirmed:
+            result.message += f"; {near_duplicate_note(near)}: confirm before importing"
+        plan.discard()
+        return _finish(session, result, user, dry_run, started)
+    if unconfirmed:
+        result.message = f"{near_duplicate_note(near)}; nothing was imported: check them and confirm to create them"
+        result.errors.add_one(line=None, column=None, value="", reason=result.message)
+        result.rows_accepted = 0
         plan.discard()
         return _finish(session, result, user, dry_run, started)
     write_started = time.perf_counter()
@@ -1024,6 +1001,13 @@ def run_plan(
     result.status = "committed"
     result.message = "imported"
     return _finish(session, result, user, dry_run, started)
+
+
+def near_duplicate_note(near: list[NearDuplicate]) -> str:
+    """One phrase: how many new SKU names are close to existing ones, with the first example."""
+    return (
+        f"{len(near):,} new SKU name{'s are' if len(near) != 1 else ' is'} close to existing SKU names (e.g. {near[0]})"
+    )
 
 
 def _stage(progress: Progress | None, start: float, end: float) -> Progress | None:
@@ -1063,6 +1047,7 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
         rows_unchanged=result.unchanged,
         errors=stored or None,
         user_email=user,
+        full_extract=result.full_extract,
     )
     session.add(batch)
     session.flush()
@@ -1085,6 +1070,8 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
             "unchanged": result.unchanged,
             "rejected": result.rows_rejected,
             "skus_created": result.skus_created,
+            "full_extract": result.full_extract,
+            "incomplete_periods": [str(p) for p in result.coverage.incomplete] if result.coverage else [],
             "message": result.message[:500],
         },
     )
@@ -1094,6 +1081,18 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
 def error_report_path(batch_id: int) -> Path:
     """Where the full error report of an import batch is kept."""
     return get_settings().data_dir / "import-errors" / f"batch-{int(batch_id)}-errors.csv"
+
+
+WAITING_FOR_DEMAND = (
+    "the portfolio recompute waits for demand: no active SKU has a demand history yet "
+    "(import one next, e.g. python cli.py import demand sales.csv)"
+)
+
+
+def has_active_demand(*, session: Session) -> bool:
+    """Whether any active SKU has a demand row (a recompute has something to forecast)."""
+    query = select(Demand.sku_id).join(Sku, Sku.id == Demand.sku_id).where(Sku.active.is_(True)).limit(1)
+    return session.scalar(query) is not None
 
 
 def recompute_after_import(*, triggered_by: str | None, progress: Progress | None = None) -> str | None:
@@ -1107,6 +1106,9 @@ def recompute_after_import(*, triggered_by: str | None, progress: Progress | Non
         return None
     from db.session import session_scope
 
+    with session_scope() as session:
+        if not has_active_demand(session=session):
+            return WAITING_FOR_DEMAND
     with session_scope() as session:
         kwargs: dict[str, Any] = {"session": session, "triggered_by": triggered_by}
         if progress is not None:

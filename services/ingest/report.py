@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from services.errors import UserFacingError
 from services.ingest.validate import display_value
 
 ERROR_COLUMNS = ["line", "column", "value", "reason"]
+GROUP_LINES = 5  # line numbers shown per group of repeated errors
+_ROW_DETAIL = re.compile(r": (first on line \d+|repeated on a later line)$")
 
 
 class FileRejectedError(UserFacingError):
@@ -101,6 +104,34 @@ class ErrorLog:
             for r in frame.itertuples(index=False)
         ]
 
+    def grouped(self, limit: int = 50) -> list[dict[str, object]]:
+        """One entry per distinct problem (column and reason; a duplicate's "first on line N" left out), in the order
+        of its first line: ``column``, ``reason``, ``count``, ``lines`` (the first five), ``values`` (up to three
+        distinct examples). The full report (:meth:`frame`, :meth:`write`) keeps every row."""
+        frame = self.frame()
+        if frame.empty:
+            return []
+        frame = frame.assign(
+            problem=frame["reason"].astype(str).str.replace(_ROW_DETAIL, "", regex=True),
+            where=frame["column"].astype(object).where(frame["column"].notna(), ""),
+        )
+        out: list[dict[str, object]] = []
+        for (where, problem), group in frame.groupby(["where", "problem"], sort=False, dropna=False):
+            lines = group["line"].dropna().astype(int)
+            values = [str(x) for x in pd.unique(group["value"].astype(str)) if str(x)][:3]
+            out.append(
+                {
+                    "column": where or None,
+                    "reason": problem,
+                    "count": len(group),
+                    "lines": lines.head(GROUP_LINES).tolist(),
+                    "values": values,
+                    "_first": int(lines.iloc[0]) if len(lines) else 0,
+                }
+            )
+        out.sort(key=lambda g: g.pop("_first"))  # type: ignore[arg-type,return-value]
+        return out[:limit]
+
     def rejected_line_count(self) -> int:
         frame = self.frame()
         return int(frame["line"].dropna().nunique())
@@ -111,3 +142,21 @@ class ErrorLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_csv(self.frame(), path)
         return path
+
+
+def group_line(group: dict[str, object]) -> str:
+    """One group of :meth:`ErrorLog.grouped` as text: ``column 'sku': unknown SKU - 312 rows (lines 2, 5, ...)``."""
+    count = int(group["count"])  # type: ignore[arg-type]
+    lines = list(group["lines"])  # type: ignore[call-overload]
+    where = f"column '{group['column']}': " if group.get("column") else ""
+    if not lines:
+        return f"{where}{group['reason']}"
+    shown = ", ".join(str(x) for x in lines) + (", ..." if count > len(lines) else "")
+    noun = "line" if count == 1 else f"{count:,} rows, lines"
+    values = group.get("values") or []
+    examples = (
+        f"; e.g. {', '.join(repr(v) for v in values)}"
+        if values and count > 1
+        else (f" ('{values[0]}')" if values else "")
+    )
+    return f"{where}{group['reason']} - {noun} {shown}{examples}"

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from db import ingest as dbi
 from db.models import Demand, Sku, utcnow
+from services import master_data
 from services.ingest import write as w
 
 _DONE = object()
@@ -220,8 +221,9 @@ def insert_new_skus(connection: Connection, *, codes: list[str]) -> dict[str, in
         columns.append(column)
         selects.append(f":d{i}")
         params[f"d{i}"] = default
-    columns += ["active", "created_at", "updated_at"]
-    selects += ["true", ":now", ":now"]
+    columns += ["active", "created_at", "updated_at", "defaulted_fields"]
+    selects += ["true", ":now", ":now", ":defaulted"]
+    params["defaulted"] = master_data.ALL_DEFAULTED
     sql = (
         f"INSERT INTO sku ({', '.join(columns)}) SELECT {', '.join(selects)} "
         "FROM unnest(CAST(:codes AS text[])) AS u(code) RETURNING code, id"

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from db import ingest as dbi
 from db.models import Demand, Receipt, Sku, StockPosition, utcnow
+from services import master_data
 
 # import field -> sku table column, and the documented default for a new SKU
 SKU_COLUMNS: dict[str, str] = {
@@ -46,15 +47,18 @@ SKU_DEFAULTS: dict[str, object] = {
     "supplier": "Unassigned",
     "one_shot": False,
 }
-_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier"}
+_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier", "defaulted_fields"}
 _BOOL_COLUMNS = {"one_shot"}
 Progress = Callable[[float, str], None]
 
 
+_EXISTING = ("id", "code", "location", "supplier", "name", "active", "unit_cost", "defaulted_fields")
+
+
 def existing_skus(connection: Connection) -> pd.DataFrame:
-    """id, code, location, supplier of every SKU."""
-    rows = connection.execute(select(Sku.id, Sku.code, Sku.location, Sku.supplier)).all()
-    return pd.DataFrame(rows, columns=["id", "code", "location", "supplier"])
+    """id, code, location, supplier, name, active, unit_cost, defaulted_fields of every SKU."""
+    rows = connection.execute(select(*(getattr(Sku, c) for c in _EXISTING))).all()
+    return pd.DataFrame(rows, columns=list(_EXISTING))
 
 
 def _flag(value: object) -> bool | None:
@@ -66,11 +70,16 @@ def _flag(value: object) -> bool | None:
 
 def write_skus(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
     """Upsert SKUs: ``frame`` has ``code`` and any of the sku table columns (NaN/None = not given: an existing
-    SKU keeps its value, a new one gets the documented default)."""
+    SKU keeps its value, a new one gets the documented default). ``defaulted_fields`` follows
+    (:mod:`services.master_data`): a new SKU lists the tracked fields it got by default, a provided field is cleared."""
     if frame.empty:
         return dbi.UpsertCounts()
-    columns = ["code", *SKU_DEFAULTS]
+    columns = ["code", *SKU_DEFAULTS, "defaulted_fields"]
     staged = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in columns})
+    staged["defaulted_fields"] = master_data.updated_frame(
+        frame=frame.reset_index(drop=True),
+        existing=existing_skus(connection)[["code", "unit_cost", "defaulted_fields"]],
+    )
     types = {c: "text" if c in _TEXT_COLUMNS else "bool" if c in _BOOL_COLUMNS else "float" for c in columns}
     for column in columns:
         if types[column] == "bool":
@@ -88,7 +97,7 @@ def write_skus(connection: Connection, frame: pd.DataFrame) -> dbi.UpsertCounts:
         staging=name,
         target=Sku.__table__,
         keys=["code"],
-        values=list(SKU_DEFAULTS),
+        values=[*SKU_DEFAULTS, "defaulted_fields"],
         keep_existing_when_null=list(SKU_DEFAULTS),
         insert_defaults=SKU_DEFAULTS,
         insert_extra={"active": True, "created_at": now, "updated_at": now},
@@ -105,11 +114,15 @@ def write_demand(
     period: np.ndarray,
     quantity: np.ndarray,
     progress: Progress | None = None,
+    status: np.ndarray | None = None,
 ) -> dbi.UpsertCounts:
-    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys."""
+    """Upsert demand rows on (sku, period); the arrays are validated and free of duplicate keys. ``status``: the
+    rows already compared with the stored ones under this transaction's lock (0 new, 1 changed, 2 unchanged)."""
     if progress:
         progress(0.0, "writing demand")
-    counts = dbi.upsert_demand(connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity)
+    counts = dbi.upsert_demand(
+        connection, table=Demand.__table__, sku_id=sku_id, period=period, quantity=quantity, status=status
+    )
     if progress:
         progress(1.0, "written")
     return counts

@@ -120,9 +120,18 @@ def test_duplicates_future_dates_and_grain_are_checked(session: Session, tmp_pat
     assert got[1] == (4, "duplicate key within the file: first on line 2")
     assert got[2] == (5, "date in the future")
     run(session, tmp_path, WEEKLY, create_skus=True)
+    monthly = "date,sku,quantity\n2024-02-01,A,1\n2024-03-01,A,1\n2024-04-01,A,1\n"
+    mixed = run(session, tmp_path, monthly)
+    assert mixed.status == "rejected" and "monthly demand but the database holds weekly" in mixed.message
+    # a finer file is summed into the stored periods (Thursday to Saturday: the week of Monday 2024-01-29)
     daily = "date,sku,quantity\n2024-02-01,A,1\n2024-02-02,A,1\n2024-02-03,A,1\n"
-    mixed = run(session, tmp_path, daily)
-    assert mixed.status == "rejected" and "daily demand but the database holds weekly" in mixed.message
+    summed = run(session, tmp_path, daily)
+    assert summed.status == "committed" and summed.coverage.aggregated_from == "daily"
+    assert demand_of(session)[("A", dt.date(2024, 1, 29))] == 3.0
+    assert [str(p) for p in summed.coverage.incomplete] == [
+        "2024-01-29: the file covers only 2024-02-01 to 2024-02-03 of this week (3 of 7 days): an incomplete week, "
+        "not a low one"
+    ]
 
 
 def test_streamlit_layout_semicolons_latin1_and_date_format(session: Session, tmp_path: Path) -> None:
@@ -262,9 +271,7 @@ def test_bulk_path_restores_every_constraint(session: Session, tmp_path: Path, m
             session.scalars(text("SELECT conname FROM pg_constraint WHERE conrelid = CAST('demand' AS regclass)"))
         )
         assert {"pk_demand", "fk_demand_sku_id_sku", "ck_demand_quantity_nonneg"} <= names
-        key = session.scalar(
-            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_demand'")
-        )
+        key = session.scalar(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_demand'"))
         assert key == "PRIMARY KEY (sku_id, period)"
     assert run(session, tmp_path, WEEKLY).unchanged == 4
     session.execute(text("DELETE FROM sku"))

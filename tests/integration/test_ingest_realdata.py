@@ -50,6 +50,7 @@ def test_m5_subset_loads_with_one_call(session: Session, tmp_path: Path) -> None
     assert (result.format.date_min, result.format.date_max) == (dt.date(2011, 1, 29), dt.date(2016, 5, 22))
     sku = session.scalar(select(Sku).where(Sku.code == "FOODS_1_001_CA_3"))
     assert (sku.name, sku.category, sku.location) == ("FOODS_1_001", "FOODS", "CA_3")
+    assert sku.defaulted_fields == "unit_cost,lead_time_days,supplier"  # M5 has no costs, lead times or suppliers
     assert sku.unit_price > 0
     assert session.scalar(select(func.count()).select_from(Demand)) == series * 1941
     first_days = session.execute(

@@ -126,10 +126,10 @@ def test_upload_check_then_import(cb) -> None:
     staged, message, contents = cb.stage_upload(data_url(csv), "weekly.csv", "demand", None)
     assert staged["file_name"] == "weekly.csv" and contents is None and "Received weekly.csv" in text_of(message)
     progress: list[Any] = []
-    preview, disabled, label, report, _ = cb.check_upload(progress.append, staged, "demand", "reject", True, None)
+    preview, disabled, label, report, *_ = cb.check_upload(progress.append, staged, "demand", "reject", True, None)
     assert disabled is True and report.endswith("-errors.csv")
     assert "cannot be imported" in text_of(preview) and "line 5" in text_of(preview)
-    preview, disabled, label, report, _ = cb.check_upload(progress.append, staged, "demand", "skip", True, None)
+    preview, disabled, label, report, *_ = cb.check_upload(progress.append, staged, "demand", "skip", True, None)
     assert disabled is False and label == "Import 3 rows" and "Ready to import" in text_of(preview)
     assert "weekly" in text_of(preview) and "2024-01-01 to 2024-01-08" in text_of(preview)
     assert progress and progress[-1][0] <= 60
@@ -142,8 +142,8 @@ def test_upload_check_then_import(cb) -> None:
     assert download["filename"] == report and base64.b64decode(download["content"]).startswith(b"line,column")
     assert cb.check_upload(progress.append, None, "demand", "reject", False, None)[0] is None
     with pytest.raises(PreventUpdate):
-        cb.options_changed("skus", "reject", False, None, None)
-    assert cb.options_changed("skus", "reject", False, None, {"token": "t"})["token"] == "t"
+        cb.options_changed("skus", "reject", False, None, False, None)
+    assert cb.options_changed("skus", "reject", False, None, False, {"token": "t"})["token"] == "t"
     skus, stock, imports, counts = cb.load_tables(5)
     assert [s["sku"] for s in skus] == ["A", "B"] and stock == [] and imports[0]["rows_inserted"] == 3
     assert "3 demand rows" in " ".join(b.children for b in counts)
@@ -210,3 +210,32 @@ def test_the_server_refuses_planner_and_admin_callbacks_to_a_viewer(client_as) -
         response = viewer.post("/_dash-update-component", json=body)
         assert response.status_code == 403 and role in response.get_json()["error"]["message"]
     assert client_as("viewer").get("/data").status_code == 200
+
+
+def test_near_duplicates_need_the_tick_and_full_extract_changes_the_preview(cb) -> None:
+    setup = "sku,name,unit_cost\nGS-1,Lemonade 1.5 l,1\nGS-2,Orange juice,1\n"
+    staged, *_ = cb.stage_upload(data_url(setup), "master.csv", "skus", None)
+    cb.run_import(lambda *_: None, 1, staged, "skus", "reject", False, None, 0)
+    history = "date,sku,quantity\n2026-11-09,GS-1,1\n2026-11-16,GS-1,3\n2026-11-09,GS-2,2\n2026-11-16,GS-2,4\n"
+    staged, *_ = cb.stage_upload(data_url(history), "history.csv", "demand", None)
+    cb.run_import(lambda *_: None, 1, staged, "demand", "reject", False, None, 0)
+    csv = "date,product_name,demand\n2026-11-23,LEMONADE 1.5 L,5\n2026-11-23,Orange juise,2\n"
+    staged, *_ = cb.stage_upload(data_url(csv), "names.csv", "demand", None)
+    out = cb.check_upload(lambda *_: None, staged, "demand", "reject", True, None, False)
+    preview, disabled, label, _report, _msg, style, confirm, state = out
+    text = text_of(preview)
+    assert disabled is True and style == {"display": "block"} and confirm is False
+    assert state == {"can_import": True, "needs_confirm": True} and label == "Import 2 rows"
+    assert "'Orange juise' is close to" in text and "GS-2 'Orange juice'" in text
+    assert "1 product name matched to existing SKUs" in text
+    assert "1 active SKU not in this file" in text and "nothing is recorded for them" in text
+    assert cb.confirm_changed(True, state) is False and cb.confirm_changed(False, state) is True
+    refused, *_ = cb.run_import(lambda *_: None, 1, staged, "demand", "reject", True, None, 0, False, False)
+    assert "close to existing SKU names" in text_of(refused)
+    full = cb.check_upload(lambda *_: None, staged, "demand", "reject", True, None, True)
+    assert "will be recorded as zero sales for the week of 2026-11-23" in text_of(full[0]), text_of(full[0])
+    summary, *_ = cb.run_import(lambda *_: None, 1, staged, "demand", "reject", True, None, 0, True, True)
+    assert "3 inserted" in text_of(summary) and "1 SKUs created" in text_of(summary)
+    with session_scope() as session:
+        created = session.scalar(select(Sku).where(Sku.code == "Orange juise"))
+        assert created.defaulted_fields == "unit_cost,category,lead_time_days,supplier"
