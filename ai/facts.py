@@ -31,6 +31,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import wording
+
 STATUSES: tuple[str, ...] = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
 """Health statuses of the engine, in the order texts list them."""
 
@@ -38,8 +40,9 @@ GRAIN_DAYS: dict[str, float] = {"daily": 1.0, "weekly": 7.0, "monthly": 365.25 /
 PERIOD_WORD: dict[str, str] = {"daily": "day", "weekly": "week", "monthly": "month"}
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
-CV_LIMITS: tuple[float, float] = (0.5, 1.0)
-"""Forecast-error CV below the first limit is 'low', below the second 'moderate', else 'high' (the XYZ limits)."""
+CV_LIMITS: tuple[float, float] = (wording.CV_BANDS[0].below, wording.CV_BANDS[1].below)
+"""Forecast-error CV below the first limit is 'low', below the second 'moderate', else 'high' (the XYZ limits; the
+bands and their words live in :mod:`ai.wording`)."""
 
 Number = int | float
 
@@ -155,6 +158,16 @@ class SkuFacts(_Facts):
     forecast_per_period: Number | None = None
     volatility_cv: Number | None = Field(None, description="forecast-error sigma / demand level")
     volatility_level: Literal["low", "moderate", "high"] | None = None
+    volatility_word: str | None = Field(None, description="the CV's word: stable, variable or volatile (ai.wording)")
+    adi: Number | None = Field(None, description="mean interval between periods with demand")
+    demand_pattern_word: str | None = Field(None, description="regular or intermittent (ai.wording, by ADI)")
+    cover_vs_lead_time: Literal["short", "adequate", "long"] | None = Field(
+        None, description="days of cover against the lead time in days (ai.wording): short = below the lead time"
+    )
+    inventory_position: Number | None = Field(None, description="on hand + on order")
+    stockout_rule: Literal["reorder_point", "cover", "reorder_point_and_cover"] | None = Field(
+        None, description="which stockout rule fired: position at or below the reorder point, cover below lead time"
+    )
     volatility_cv_change: Number | None = Field(None, description="CV now minus CV at the previous run")
     surge_z: Number | None = Field(None, description="recent demand above forecast, in sigmas")
     safety_stock: Number | None = None
@@ -253,22 +266,35 @@ def _trend_pct(recent: float | None, baseline: float | None) -> float | None:
 
 def _cv(row: Row | None) -> float | None:
     """Forecast-error CV = sigma / level, level = forecast per period, else the baseline mean (None if both 0)."""
-    sigma = _num(row, "sigma")
-    if sigma is None:
-        return None
-    for key in ("forecast_per_period", "demand_baseline", "demand_recent"):
-        level = _num(row, key)
-        if level is not None and level > 0:
-            return sigma / level
-    return None
+    levels = (_num(row, key) for key in ("forecast_per_period", "demand_baseline", "demand_recent"))
+    return wording.forecast_cv(_num(row, "sigma"), *levels)
 
 
 def _volatility_level(cv: float | None) -> Literal["low", "moderate", "high"] | None:
-    if cv is None:
+    """The CV band's key (:func:`ai.wording.cv_band`, compared as quoted: a CV of 1 is 'high')."""
+    band = wording.cv_band(cv)
+    return None if band is None else band.key  # type: ignore[return-value]
+
+
+def _stockout_rule(row: Row, lead_days: float | None) -> str | None:
+    """Which of the engine's stockout rules fired (core.health): the position at or below the reorder point, the
+    on-hand cover below the lead time, or both; None for other statuses and one-shot SKUs."""
+    if _text(row, "status") != "stockout_risk" or _text(row, "order_policy") == "newsvendor":
         return None
-    if cv < CV_LIMITS[0]:
-        return "low"
-    return "moderate" if cv < CV_LIMITS[1] else "high"
+    position, rop, cover = _num(row, "inventory_position"), _num(row, "reorder_point"), _num(row, "days_of_cover")
+    if position is None:
+        on_hand, on_order = _num(row, "on_hand"), _num(row, "on_order")
+        position = None if on_hand is None else on_hand + (on_order or 0.0)
+    below = position is not None and rop is not None and rop > 0 and position <= rop
+    short = cover is not None and lead_days is not None and cover < lead_days
+    if below and short:
+        return "reorder_point_and_cover"
+    return "reorder_point" if below else ("cover" if short else None)
+
+
+def _cover_key(days_of_cover: float | None, lead_days: float | None) -> Any:
+    band = wording.cover_band(days_of_cover, lead_days)
+    return None if band is None else band.key
 
 
 def _check_grain(grain: str) -> None:
@@ -354,6 +380,12 @@ def sku_facts(
         forecast_per_period=round_units(_num(row, "forecast_per_period")),
         volatility_cv=round_ratio(cv_now),
         volatility_level=_volatility_level(cv_now),
+        volatility_word=wording.word(wording.cv_band(cv_now)) or None,
+        adi=round_ratio(_num(row, "adi")),
+        demand_pattern_word=wording.word(wording.adi_band(_num(row, "adi"))) or None,
+        cover_vs_lead_time=_cover_key(_num(row, "days_of_cover"), lead_days),
+        inventory_position=round_units(_num(row, "inventory_position")),
+        stockout_rule=_stockout_rule(row, lead_days),  # type: ignore[arg-type]
         volatility_cv_change=round_ratio(_diff(round_ratio(cv_now), round_ratio(cv_before))),
         surge_z=round_ratio(_num(row, "surge_z"), decimals=1),
         safety_stock=rounded["safety_stock"],

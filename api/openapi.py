@@ -138,6 +138,17 @@ SCHEMAS: dict[str, Any] = {
                         "description": "Seasonal / one-shot buy: ordered with the newsvendor quantity, not replenished",
                     },
                     "order_by_date": {**TEXT, "format": "date"},
+                    "overdue_days": {
+                        "type": "integer",
+                        "nullable": True,
+                        "description": "Days the order-by date is before today (UTC), null when it is not",
+                    },
+                    "order_policy": {
+                        **TEXT,
+                        "enum": ["reorder_point", "newsvendor", "phase_out", None],
+                        "description": "How the order is sized: replenishment, a one-shot newsvendor buy, or the "
+                        "phase-out of a stopped seller (no order)",
+                    },
                     "run_id": {"type": "integer", "nullable": True},
                     "forecast": {
                         "type": "array",
@@ -205,7 +216,7 @@ SCHEMAS: dict[str, Any] = {
             "category": {"type": "string"},
             "supplier": {"type": "string"},
             "status": {"type": "string", "enum": list(ORDER_STATUSES)},
-            "qty": {"type": "number"},
+            "qty": {"type": "number", "description": "A whole number (integer) where the order multiple is whole"},
             "recommended_qty": NUMBER,
             "unit_cost": NUMBER,
             "value": {
@@ -234,6 +245,11 @@ SCHEMAS: dict[str, Any] = {
             "moq": NUMBER,
             "order_multiple": NUMBER,
             "status_reason": {**TEXT, "description": "The planner's reason for rejecting or cancelling the order"},
+            "overdue_days": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Recommended orders: days the order-by date is before today (UTC), null when it is not",
+            },
         },
     },
     "RowError": {

@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from core import formats
+
 #: list fields of a SKU, in order: (API name, snapshot key). Names follow the issue; values come from the snapshot.
 SNAPSHOT_FIELDS: tuple[tuple[str, str], ...] = (
     ("status", "status"),
@@ -102,6 +104,8 @@ def sku(detail: Any) -> dict[str, Any]:
     for name, key in SNAPSHOT_FIELDS:
         raw = snapshot.get(key)
         out[name] = raw if isinstance(raw, str) or raw is None else number(raw)
+    # an order quantity is a whole number where the order multiple is whole (348, not 348.0)
+    out["recommended_qty"] = formats.order_quantity(out["recommended_qty"], getattr(detail, "order_multiple", 1.0))
     return out
 
 
@@ -117,6 +121,8 @@ def sku_full(detail: Any) -> dict[str, Any]:
             "lead_time_days": number(detail.lead_time_master_days),
             "one_shot": bool(getattr(detail, "one_shot", False)),
             "order_by_date": iso(detail.order_by_date),
+            "overdue_days": getattr(detail, "overdue_days", None),
+            "order_policy": getattr(detail, "order_policy", None),
             "run_id": detail.run.id if detail.run else None,
             "forecast": [
                 {

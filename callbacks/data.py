@@ -6,6 +6,7 @@ callbacks write to different component ids (the guard works per output id).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from flask import abort, has_request_context
 from auth.guard import current_role, guarded_callback
 from auth.identity import record_denied
 from callbacks._user import request_email as _email
+from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import data as page
@@ -421,7 +423,7 @@ def _table_export(table: Any) -> dict:
     _audit_export(f"export:{table}", rows)
     return {
         "content": buffer.getvalue(),
-        "filename": f"{table}-{time.strftime('%Y%m%d-%H%M%S')}.csv",
+        "filename": f"{table}-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv",
         "type": "text/csv",
     }
 

@@ -172,7 +172,7 @@ def _apply(
     State(ids.ORDERS_EDIT_QTY, "value"),
     State(ids.ORDERS_EDIT_REASON, "value"),
     State(ids.ORDERS_REJECT_REASON, "value"),
-    State(ids.ORDERS_RECEIVE_DATE, "value"),
+    State(ids.ORDERS_RECEIVE_DATE, "date"),
     State(ids.ORDERS_RECEIVE_QTY, "value"),
     State(ids.ORDERS_REFRESH, "data"),
     State(ids.ORDERS_CANCEL_REASON, "value"),

@@ -16,6 +16,7 @@ from layouts import _ids as ids
 from layouts import profit as page
 from layouts import risk as shared
 from services import whatif as svc
+from services import whatif_baseline as baseline
 
 FIELDS = list(page.INPUT_IDS)
 INPUTS = [Input(page.INPUT_IDS[name], "value") for name in FIELDS]
@@ -77,7 +78,7 @@ def load_scope(view: str | None, sku: str | None, segment: str | None, _reset: i
         raise PreventUpdate
     scope = svc.Scope.parse(f"sku:{sku}" if view == "sku" else (segment or "portfolio"))
     with session_scope() as session:
-        items = svc.load_items(session=session, scope=scope)
+        items = baseline.load_model(session=session, scope=scope)
     if items is None:
         raise PreventUpdate
     d = svc.profit_defaults(items)
@@ -100,7 +101,7 @@ def evaluate(
     session: Any, values: tuple[Any, ...], scope_data: dict[str, Any] | None
 ) -> tuple[svc.Items, svc.Economics, list[str]] | None:
     scope, controls = controls_from(values, scope_data)
-    items = svc.load_items(session=session, scope=scope)
+    items = baseline.load_model(session=session, scope=scope)  # today = the snapshot (stopped sellers: no demand)
     if items is None:
         return None
     econ, notes = svc.economics(items, controls)
@@ -118,7 +119,8 @@ def compute_view(*args: Any) -> tuple[Any, ...]:
                 no_update,
             ) * 6
         items, econ, notes = found
-        nv = svc.newsvendor_view(items, econ)
+        nv = baseline.newsvendor_view(items, econ)  # a segment: the sum of per-SKU newsvendors
+        today = baseline.profit_today(items)
         heat = svc.profit_heatmap(econ)
         sens = svc.sensitivity(econ)
         eq = svc.eoq_view(items, econ)
@@ -126,8 +128,8 @@ def compute_view(*args: Any) -> tuple[Any, ...]:
         return (shared.message([], error=str(exc)),) + (no_update,) * 6
     unit = items.run.period_unit
     return (
-        shared.message(notes),
-        page.kpi_rows(nv, unit),
+        shared.message([*baseline.model_notes(items, one_shot=False), *notes]),
+        page.kpi_rows(nv, unit, today),
         page.curve_figure(nv, unit),
         page.heatmap_figure(heat),
         page.sensitivity_figure(sens),
@@ -167,7 +169,7 @@ def save(
             if found is None:
                 return html.Span("This scope is no longer in the latest snapshot.", className="text-warning"), False
             items, econ, _notes = found
-            results = svc.scenario_results(svc.newsvendor_view(items, econ), svc.eoq_view(items, econ))
+            results = svc.scenario_results(baseline.newsvendor_view(items, econ), svc.eoq_view(items, econ))
             inputs = {k: (float(v) if isinstance(v, int | float) else v) for k, v in zip(FIELDS, values, strict=True)}
             inputs["scope"] = items.scope.key
             row = svc.save_scenario(

@@ -17,9 +17,11 @@ from auth.guard import guarded_callback
 from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts import _whatif_blocks as blocks
 from layouts import risk as page
 from layouts._charts import fmt_money
 from services import whatif as svc
+from services import whatif_baseline as baseline
 
 CONTROL_STATES = [
     State(ids.RISK_MEASURE, "value"),
@@ -142,7 +144,7 @@ def load_scope(view: str | None, sku: str | None, segment: str | None, _reset: i
     """A new scope (or "Reset to today"): today's values from the latest snapshot into the controls."""
     scope = svc.Scope.parse(scope_key(view, sku, segment))
     with session_scope() as session:
-        items = svc.load_items(session=session, scope=scope)
+        items = baseline.load_model(session=session, scope=scope)
     if items is None:
         raise PreventUpdate
     d = svc.risk_defaults(items)
@@ -169,24 +171,25 @@ def compute_view(*args: Any) -> tuple[Any, ...]:
     """Parse the controls, ask the service, format the page's figures (the function the callback wraps)."""
     scope, controls = controls_from(*args)
     with session_scope() as session:
-        items = svc.load_items(session=session, scope=scope)
+        items = baseline.load_model(session=session, scope=scope)
         if items is None:
             return (page.message([], error="This scope is no longer in the latest snapshot: reload the page."),) + (
                 no_update,
             ) * 6
         history = svc.demand_history(session=session, items=items) if items.n == 1 else None
-    try:
-        result = svc.risk_result(items, controls, history=history)
-        today = svc.risk_result(items, controls, today=True)
-        front = svc.frontier(items, controls)
+    try:  # "today" is the stored snapshot; the setting is measured from it (services/whatif_baseline.py)
+        result = baseline.risk_setting(items, controls, history=history)
+        today = baseline.risk_today(items)
+        front = baseline.risk_frontier(items, controls, setting=result)
+        own = baseline.uses_own_targets(items, controls)
     except svc.WhatIfError as exc:
         return (page.message([], error=str(exc)),) + (no_update,) * 6
     return (
-        page.message(result.notes),
-        page.kpi_row(result, today),
+        page.message([*baseline.model_notes(items), *result.notes]),
+        blocks.kpi_row(result, today, items),
         page.decomposition_figure(result),
-        page.detail_table(result, today, items),
-        page.method_note(result, items),
+        blocks.detail_table(result, today, items, own_targets=own),
+        blocks.method_note(result, items),
         page.frontier_figure(front),
         front.to_dict(),
     )
@@ -304,13 +307,20 @@ def run_simulation(set_progress: Any, *args: Any) -> Any:
     if scope.kind != "sku":
         return run_segment_simulation(set_progress, scope, controls)
     with session_scope() as session:
-        items = svc.load_items(session=session, scope=scope)
+        items = baseline.load_model(session=session, scope=scope)
         if items is None:
             return dbc.Alert("This SKU is not in the latest snapshot.", color="warning", className="py-2 mb-0")
         history = svc.demand_history(session=session, items=items)
         errors = svc.forecast_errors(session=session, items=items)
+    if items.one_shot[0]:
+        return dbc.Alert(
+            "A one-shot buy has one season, not a replenishment cycle to simulate: its expected leftover and lost "
+            "sales are exact on the Profit optimizer.",
+            color="info",
+            className="py-2 mb-0",
+        )
     try:
-        result = svc.risk_result(items, controls, history=history)
+        result = baseline.risk_setting(items, controls, history=history)
         view = svc.simulate(
             items=items,
             result=result,
@@ -330,18 +340,19 @@ SEGMENT_SIMULATED = 10
 def run_segment_simulation(set_progress: Any, scope: svc.Scope, controls: svc.RiskControls) -> Any:
     """The segment's largest SKUs, each simulated under its own demand pattern."""
     with session_scope() as session:
-        items = svc.load_items(session=session, scope=scope)
+        items = baseline.load_model(session=session, scope=scope)
         if items is None:
             return dbc.Alert("This scope is not in the latest snapshot.", color="warning", className="py-2 mb-0")
         demand: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for i in svc.top_skus(items, SEGMENT_SIMULATED):
+        replenished = [i for i in svc.top_skus(items, items.n) if not items.one_shot[i]]  # one-shot: no cycles
+        for i in replenished[:SEGMENT_SIMULATED]:
             one = svc.sku_slice(items, i)
             demand[i] = (
                 svc.forecast_errors(session=session, items=one),
                 svc.demand_history(session=session, items=one),
             )
     try:
-        result = svc.risk_result(items, controls)
+        result = baseline.risk_setting(items, controls)
         view = svc.simulate_segment(
             items=items,
             result=result,

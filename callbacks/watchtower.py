@@ -13,6 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
 from callbacks._user import request_email as _request_email
+from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import category_status_figure, commentary_card, risk_scatter_figure
@@ -251,7 +252,7 @@ def export(
     sort = svc.parse_sort((request or {}).get("sortModel"))
     with session_scope() as session:
         text = svc.export_csv(session=session, run_id=run_id, filters=svc.GridFilters.from_mapping(filters), sort=sort)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
+    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
     return dcc.send_string(text, filename=f"watchtower-run{run_id}-{stamp}.csv", type="text/csv")
 
 

@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _narrative(args: argparse.Namespace) -> int:
+    from core import formats
     from db.session import session_scope
     from services import narrative
     from services.errors import UserFacingError
@@ -40,7 +41,8 @@ def _narrative(args: argparse.Namespace) -> int:
     print()
     print(f"scope:    {view.scope} (run {view.run_id})")
     print(f"provider: {view.provider} ({view.model})")
-    print(f"written:  {view.created_at:%Y-%m-%d %H:%M:%S} UTC{' (from the cache)' if view.cached else ''}")
+    cached = " (from the cache)" if view.cached else ""
+    print(f"written:  {formats.fmt_datetime(view.created_at, seconds=True)}{cached}")
     print(f"check:    {'passed' if view.grounded else 'FAILED'} (numbers and plain text)")
     if view.fell_back:
         print(f"fallback: {view.notice}")

@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from core import formats
     from db.session import session_scope
     from services import orders
 
@@ -66,8 +67,10 @@ def _list(args: argparse.Namespace) -> int:
     print(f"{'id':>7}  {'status':<11} {'supplier':<24} {'sku':<14} {'qty':>10} {'value':>12}  {'order by':<10}  reason")
     for o in rows:
         print(
-            f"{o.id:>7}  {o.status:<11} {o.supplier[:24]:<24} {o.sku[:14]:<14} {o.qty:>10,.0f} {o.value:>12,.2f}  "
-            f"{o.order_by.isoformat() if o.order_by else '':<10}  {o.status_reason or ''}"
+            f"{o.id:>7}  {o.status:<11} {o.supplier[:24]:<24} {o.sku[:14]:<14} "
+            f"{formats.fmt_order_qty(o.qty, o.order_multiple):>10} {o.value:>12,.2f}  "
+            f"{formats.fmt_date(o.order_by, missing=''):<10}  {o.status_reason or ''}"
+            + (f" [{formats.overdue_text(o.overdue_days)}]" if o.overdue_days else "")
         )
     print(f"{len(rows):,} order(s), value {sum(o.value for o in rows):,.2f}")
     return 0

@@ -17,7 +17,19 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
   ``surge_z`` standard errors: z = (recent - expected) / (sigma / sqrt(recent_periods)), sigma = max(forecast-error
   sigma, sqrt(expected)) (a Poisson floor so a near-perfect backtest does not make every wiggle a surge).
 - ``dead_stock``: stock on hand or on order, and no sale for at least ``dead_after_periods`` periods (items never
-  sold included).
+  sold included); and every *stopped seller* (:func:`stopped_sellers`), with or without stock, named "phase-out"
+  in its reason.
+- Stopped sellers (phase-out): a SKU with sales in its history and none for at least
+  max(``dead_after_periods``, 3 x its mean interval between sales) periods. Its demand has stopped or shifted to
+  a far lower level; a forecast and a safety stock fitted on the history still carry the old level (B-00147 of
+  the demo sold 121 a week, then nothing for 21 weeks, and was ordered 5,037 units). The policy becomes a
+  phase-out (``order_policy`` "phase_out", applied by ``core.portfolio``): no replenishment order, reorder point,
+  safety stock and order-up-to level 0, no newsvendor buy, so no stock is bought on the strength of a level the
+  SKU no longer sells at; the stock on hand is dead stock (its value is at risk). It is never ``stockout_risk``:
+  a stockout of an item that does not sell costs no margin. Why 3 x the mean interval: an intermittent item's
+  gaps scale with its interval, so a fixed 13 periods would phase out spare parts that sell every 8 periods; three
+  mean intervals without a sale has probability about e^-3 = 5 % for a Poisson seller at its old rate. A planner's
+  forecast override with a positive quantity says the SKU will sell again and lifts the phase-out.
 - ``overstock``: the position covers more than ``overstock_cover_multiple`` x (lead time + review period + safety
   stock cover) periods of forecast demand, or there is stock but no forecast demand. The engine passes the order
   cycle max(R, lot / D) as the review period, so a freshly received economic lot is not called overstock.
@@ -37,7 +49,7 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
 - ``normal``: none of the above.
 
 Precedence (first match wins), most urgent and most actionable first:
-stockout_risk > surge > dead_stock > overstock > low_velocity > normal.
+stockout_risk > surge > dead_stock > overstock > low_velocity > normal (a stopped seller is never stockout_risk).
 A surge that already endangers supply shows as stockout_risk; dead stock is the extreme case of overstock, so it
 is named as such; overstock (money tied up) outranks a slowdown that has not yet produced excess.
 """
@@ -66,7 +78,129 @@ class HealthResult:
     target_cover_periods: np.ndarray
     season_limit: np.ndarray
     """One-shot SKUs: the units the season can sell (:func:`one_shot_season_limit`), the overstock line; NaN for the
-    other SKUs."""
+    other SKUs and for stopped sellers."""
+
+
+@dataclass(frozen=True)
+class StoppedSellers:
+    """Which SKUs stopped selling (:func:`stopped_sellers`) and the numbers their reason quotes, arrays (n,)."""
+
+    stopped: np.ndarray
+    """True for a stopped seller (phase-out)."""
+    periods_since_last_sale: np.ndarray
+    """int64: periods from the last sale to the last reported period (the history length if never sold)."""
+    mean_interval: np.ndarray
+    """Mean interval between sales in periods, (last sale - first sale) / (sales - 1); NaN with fewer than 2 sales."""
+    gap_limit: np.ndarray
+    """max(min_gap_periods, interval_multiple x mean_interval): the gap that makes a seller stopped."""
+    level_before: np.ndarray
+    """Mean demand per period over the ``level_periods`` periods up to and including the last sale (NaN if none)."""
+    min_gap_periods: int = 13
+    interval_multiple: float = 3.0
+
+
+def stopped_sellers(
+    *,
+    history: Any,
+    min_gap_periods: int = 13,
+    interval_multiple: float = 3.0,
+    level_periods: int = 26,
+    overrides: Any = None,
+) -> StoppedSellers:
+    """Find the stopped sellers (phase-out candidates, module docstring): sales in the history and none since.
+
+    stopped = sold at least once and periods_since_last_sale >= max(m0, k x mean interval between sales), with
+    m0 = ``min_gap_periods``, k = ``interval_multiple`` and mean interval = (last sale - first sale) / (sales - 1)
+    (a single sale: no interval, the limit is m0). Periods after a SKU's last reported period (trailing NaN: not
+    reported) do not count as periods without a sale; a NaN inside the history is no sale. A row of ``overrides``
+    with a positive quantity (a planner's forecast: it will sell again) is never stopped. Source: the rule of
+    issue 15 item 5; the gap test is the "no sales for N periods" dead-stock rule of DESIGN.md section 4 scaled by
+    the Syntetos-Boylan inter-demand interval (ADI) so intermittent items are judged on their own rhythm.
+
+    Parameters
+    ----------
+    history
+        (n, T) demand per period, oldest first; NaN = not reported.
+    min_gap_periods
+        m0, >= 1 (13: a quarter of weekly data).
+    interval_multiple
+        k, > 0.
+    level_periods
+        Periods (>= 1) up to the last sale whose mean is the level it sold at before it stopped.
+    overrides
+        Optional (n, h) planner forecast overrides, NaN where none.
+
+    Returns
+    -------
+    StoppedSellers
+
+    Raises
+    ------
+    ValueError
+        ``history`` not 2-d, ``overrides`` with another row count, or a bad threshold (named).
+    """
+    hist = np.asarray(history, dtype=float)
+    if hist.ndim != 2:
+        raise ValueError(f"history must be 2-D (n, T), got shape {hist.shape}")
+    if int(min_gap_periods) != min_gap_periods or min_gap_periods < 1:
+        raise ValueError(f"min_gap_periods must be a positive integer, got {min_gap_periods!r}")
+    if not interval_multiple > 0:
+        raise ValueError(f"interval_multiple must be > 0, got {interval_multiple!r}")
+    if int(level_periods) != level_periods or level_periods < 1:
+        raise ValueError(f"level_periods must be a positive integer, got {level_periods!r}")
+    n, t = hist.shape
+    reported = np.isfinite(hist)
+    sold = reported & (hist > 0)
+    any_sold = sold.any(axis=1)
+    end = np.where(reported.any(axis=1), t - 1 - np.argmax(reported[:, ::-1], axis=1), t - 1)  # last reported
+    last = np.where(any_sold, t - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
+    first = np.where(any_sold, np.argmax(sold, axis=1), -1)
+    count = sold.sum(axis=1)
+    since = np.where(any_sold, end - last, t).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interval = np.where(count >= 2, (last - first) / np.maximum(count - 1, 1), np.nan)
+    limit = np.fmax(float(min_gap_periods), interval_multiple * interval)
+    stopped = any_sold & (since >= limit)
+    if overrides is not None:
+        ovr = np.asarray(overrides, dtype=float)
+        if ovr.ndim != 2 or ovr.shape[0] != n:
+            raise ValueError(f"overrides must have {n} rows (n, h), got shape {ovr.shape}")
+        stopped &= ~(np.isfinite(ovr) & (ovr > 0)).any(axis=1)
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(np.where(reported, hist, 0.0), axis=1)], axis=1)
+    cnt = np.concatenate([np.zeros((n, 1)), np.cumsum(reported, axis=1)], axis=1)
+    rows, stop = np.arange(n), np.maximum(last, 0) + 1
+    start = np.maximum(stop - int(level_periods), 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = (cum[rows, stop] - cum[rows, start]) / (cnt[rows, stop] - cnt[rows, start])
+    return StoppedSellers(
+        stopped=stopped,
+        periods_since_last_sale=since,
+        mean_interval=interval,
+        gap_limit=limit,
+        level_before=np.where(any_sold, level, np.nan),
+        min_gap_periods=int(min_gap_periods),
+        interval_multiple=float(interval_multiple),
+    )
+
+
+def stopped_reason(stopped: StoppedSellers, i: int, *, on_hand: float, on_order: float) -> str:
+    """The phase-out reason of SKU ``i``: the gap, the rule with its numbers, the old level and what the policy does.
+
+    E.g. "Phase-out: no sale for 21 periods (>= max(13, 3 x 1.0-period mean interval between sales) = 13); it sold
+    121/period before; not replenished (no order, no safety stock; a forecast override lifts it); 600 on hand,
+    0 on order"."""
+    interval = float(stopped.mean_interval[i])
+    rule = (
+        f"max({stopped.min_gap_periods}, {stopped.interval_multiple:g} x {fmt_num(interval)}-period mean interval "
+        f"between sales) = {fmt_num(float(stopped.gap_limit[i]))}"
+        if math.isfinite(interval)
+        else f"{stopped.min_gap_periods}, a single sale in the history"
+    )
+    return (
+        f"Phase-out: no sale for {int(stopped.periods_since_last_sale[i])} periods (>= {rule}); it sold "
+        f"{fmt_num(float(stopped.level_before[i]))}/period before; not replenished (no order, no safety stock; a "
+        f"forecast override lifts it); {fmt_num(on_hand)} on hand, {fmt_num(on_order)} on order"
+    )
 
 
 def fmt_num(x: float) -> str:
@@ -125,6 +259,29 @@ def one_shot_season_limit(
     return np.where(np.isfinite(mu), np.fmax(nv, upper), np.nan)
 
 
+def _stockout_reason(
+    below_rop: bool, short_cover: bool, on_hand: float, on_order: float, rop: float, cover_days: float, lead_days: float
+) -> str:
+    """A stockout reason that names the rule that fired first, then the other measure for context, e.g.
+    "Cover shorter than the lead time: 21 days of cover, below the 28-day lead time; on hand 60 + on order 100 is
+    above the reorder point 150"."""
+    f = fmt_num
+    position = f"on hand {f(on_hand)} + on order {f(on_order)}"
+    cover = f"{f(cover_days)} days of cover"
+    lead = f"the {f(lead_days)}-day lead time"
+    if below_rop and short_cover:
+        return (
+            f"At or below the reorder point and cover shorter than the lead time: {position} is at or below the "
+            f"reorder point {f(rop)}; {cover}, below {lead}"
+        )
+    if below_rop:
+        return (
+            f"At or below the reorder point: {position} is at or below the reorder point {f(rop)} (lead-time "
+            f"demand + safety stock); {cover} still outlast {lead}"
+        )
+    return f"Cover shorter than the lead time: {cover}, below {lead}; {position} is above the reorder point {f(rop)}"
+
+
 def health_status(
     *,
     on_hand: Any,
@@ -150,6 +307,7 @@ def health_status(
     newsvendor_qty: Any = np.nan,
     season_demand: Any = np.nan,
     season_periods: int | None = None,
+    stopped: StoppedSellers | None = None,
 ) -> HealthResult:
     """Classify each SKU's health (see the module docstring for the rules and precedence).
 
@@ -180,6 +338,9 @@ def health_status(
     season_periods
         Periods in the season h (the forecast horizon), quoted in the one-shot reasons; the season's demand std is
         sigma sqrt(h) (without it h = season_demand / forecast_per_period).
+    stopped
+        The stopped sellers (:func:`stopped_sellers` of the same rows): ``dead_stock`` with the phase-out reason,
+        never ``stockout_risk`` (default: none).
 
     Returns
     -------
@@ -206,6 +367,9 @@ def health_status(
         raise ValueError(f"one_shot must have {n} values, got shape {np.shape(one_shot)}") from None
     nv = _vec("newsvendor_qty", newsvendor_qty, n)
     mu_season = _vec("season_demand", season_demand, n)
+    quit_ = np.zeros(n, dtype=bool) if stopped is None else np.asarray(stopped.stopped, dtype=bool)
+    if quit_.shape != (n,):
+        raise ValueError(f"stopped must describe {n} SKUs, got shape {quit_.shape}")
     if season_periods is not None and not season_periods > 0:
         raise ValueError(f"season_periods must be > 0, got {season_periods!r}")
     if not days_per_period > 0:
@@ -238,9 +402,9 @@ def health_status(
     short_cover = ~shot & has_demand & (days_cover < lt_days)
     season_need = np.fmin(nv, mu_season)  # NaN only when both are unknown
     short_season = shot & has_demand & (season_need > 0) & (position < season_need)
-    c_stockout = below_rop | short_cover | short_season
+    c_stockout = (below_rop | short_cover | short_season) & ~quit_
     c_surge = (recent > 0) & (z >= surge_z)
-    c_dead = (since >= dead_after_periods) & (position > 0)
+    c_dead = ((since >= dead_after_periods) & (position > 0)) | quit_
     if season_periods is not None:
         h = np.full(n, float(season_periods))
     else:
@@ -249,7 +413,7 @@ def health_status(
     with np.errstate(invalid="ignore"):
         season_sd = np.nan_to_num(sig, nan=0.0) * np.sqrt(h)
     limit = np.where(
-        shot,
+        shot & ~quit_,  # a phased-out one-shot SKU sells nothing more this season: no season limit
         one_shot_season_limit(
             newsvendor_qty=nv,
             season_demand=mu_season,
@@ -281,20 +445,15 @@ def health_status(
     season = f"{season_periods}-period season" if season_periods else "season"
     for i in range(n):
         s = status[i]
-        if s == "stockout_risk" and flag_shot[i]:
+        if quit_[i] and stopped is not None:
+            reasons[i] = stopped_reason(stopped, i, on_hand=oh[i], on_order=oo[i])
+        elif s == "stockout_risk" and flag_shot[i]:
             reasons[i] = (
                 f"One-shot buy: on hand {f(oh[i])} + on order {f(oo[i])} is below the {season}'s expected demand "
                 f"{f(mu_season[i])} and the newsvendor quantity {f(nv[i])}"
             )
         elif s == "stockout_risk":
-            parts = []
-            if flag_rop[i]:
-                parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is at or below the reorder point {f(rop[i])}")
-            else:
-                parts.append(f"On hand {f(oh[i])} + on order {f(oo[i])} is above the reorder point {f(rop[i])}")
-            cmp = "vs" if flag_cover[i] else "above"
-            parts.append(f"{f(days_cover[i])} days of cover {cmp} {f(lt_days[i])} days lead time")
-            reasons[i] = "; ".join(parts)
+            reasons[i] = _stockout_reason(flag_rop[i], flag_cover[i], oh[i], oo[i], rop[i], days_cover[i], lt_days[i])
         elif s == "surge":
             reasons[i] = (
                 f"Last {recent_periods} periods averaged {f(recent[i])}/period vs forecast {f(ref[i])} "

@@ -23,8 +23,11 @@ period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi
   (0 when alpha* = 0), recommended_qty = max(newsvendor_qty - position, 0) rounded up to the MOQ / multiple,
   order_by_periods 0 when there is a need (order now), NaN when not (no reorder point triggers a one-shot buy).
   Source: Snyder & Shen (2019) section 4.3; Silver, Pyke & Thomas (2017) chapter 10 (style goods).
-- order_policy: ``"newsvendor"`` for one-shot SKUs, ``"reorder_point"`` for the others; critical_ratio: alpha* of
-  the one-shot SKUs (NaN for the others).
+- stopped sellers (sales in the history, none for max(13, 3 x the mean interval between sales) periods,
+  :func:`core.health.stopped_sellers`) are phased out after the policy stage (:func:`phase_out_stopped_sellers`):
+  no order, reorder point / safety stock / order-up-to / newsvendor quantity 0, status dead_stock ("Phase-out: ...").
+- order_policy: ``"newsvendor"`` for one-shot SKUs, ``"phase_out"`` for stopped sellers, ``"reorder_point"`` for
+  the others; critical_ratio: alpha* of the one-shot SKUs (NaN for the others).
 - days_of_cover = on hand / daily forecast (NaN when D = 0); annual_demand = D x periods per year.
 - on_hand may be negative (backorders): it lowers the position; inventory_value = max(on_hand, 0) x unit_cost.
 - excess_value = unit cost x units on hand above the policy maximum max(order_up_to, ROP + lot); for one-shot SKUs
@@ -39,7 +42,8 @@ period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,9 +96,9 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
 """Snapshot columns, in order (docs/engine-contract.md; ``order_policy`` and ``critical_ratio`` added for one-shot
 SKUs, issue 10)."""
 
-ORDER_POLICIES: tuple[str, ...] = ("reorder_point", "newsvendor")
-"""Values of the snapshot's ``order_policy``: replenishment (reorder point with the EOQ lot or order-up-to) or the
-newsvendor one-shot buy."""
+ORDER_POLICIES: tuple[str, ...] = ("reorder_point", "newsvendor", "phase_out")
+"""Values of the snapshot's ``order_policy``: replenishment (reorder point with the EOQ lot or order-up-to), the
+newsvendor one-shot buy, or the phase-out of a stopped seller (no replenishment, :func:`phase_out_stopped_sellers`)."""
 
 SKU_COLUMNS: tuple[str, ...] = (
     "category",
@@ -387,6 +391,83 @@ def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray
     return history, n, t
 
 
+def phase_out_stopped_sellers(
+    stopped: np.ndarray,
+    rop: policy.ReorderPointResult,
+    order_up_to: np.ndarray,
+    lot: np.ndarray,
+    newsvendor_qty: np.ndarray,
+    recommended_qty: np.ndarray,
+    order_by_periods: np.ndarray,
+    expected_fill_rate: np.ndarray,
+    order_policy: np.ndarray,
+) -> tuple[policy.ReorderPointResult, *tuple[np.ndarray, ...]]:
+    """The phase-out policy of stopped sellers (:func:`core.health.stopped_sellers`), applied after the policy stage.
+
+    A stopped seller sold, then stopped for max(13, 3 x its mean interval between sales) periods or more. Its
+    forecast and forecast-error sigma are still fitted on the history, i.e. on the level it no longer sells at (the
+    demo's B-00147: 121 a week, then nothing for 21 weeks; safety stock 5,071, order 5,037). Replenishing it would
+    buy stock that is not expected to sell, so the policy becomes a phase-out: reorder point, safety stock,
+    order-up-to level, order lot (so all stock on hand is excess) and newsvendor buy 0 (NaN without a price stays
+    NaN), no order
+    (``recommended_qty`` 0, ``order_by_periods`` NaN), no expected fill rate (NaN: no service is promised, so the
+    portfolio fill rate leaves it out) and ``order_policy`` "phase_out". The stock on hand stays and is judged as
+    dead stock (:func:`core.health.health_status`). A planner's positive forecast override lifts the phase-out (the
+    SKU is then not a stopped seller). Other rows are returned unchanged; the inputs are not modified. Source:
+    issue 15 item 5; DESIGN.md section 4 ("dead: no sales for N periods").
+
+    Returns
+    -------
+    tuple
+        (rop, order_up_to, lot, newsvendor_qty, recommended_qty, order_by_periods, expected_fill_rate,
+        order_policy), in the order of the arguments.
+    """
+    mask = np.asarray(stopped, dtype=bool)
+    if not mask.any():
+        return (
+            rop,
+            order_up_to,
+            lot,
+            newsvendor_qty,
+            recommended_qty,
+            order_by_periods,
+            expected_fill_rate,
+            order_policy,
+        )
+
+    def zero(values: np.ndarray) -> np.ndarray:
+        return np.where(mask, 0.0, np.asarray(values, dtype=float))
+
+    rop = replace(
+        rop,
+        reorder_point=zero(rop.reorder_point),
+        order_up_to=zero(rop.order_up_to),
+        safety_stock=zero(rop.safety_stock),
+    )
+    return (
+        rop,
+        zero(order_up_to),
+        zero(lot),
+        np.where(mask & np.isfinite(newsvendor_qty), 0.0, newsvendor_qty),  # NaN (no price) stays undefined
+        zero(recommended_qty),
+        np.where(mask, np.nan, order_by_periods),
+        np.where(mask, np.nan, expected_fill_rate),
+        np.where(mask, "phase_out", order_policy).astype(object),
+    )
+
+
+def stopped_seller_step(
+    inputs: BatchInputs, settings: EngineSettings, rop: policy.ReorderPointResult, *arrays: np.ndarray
+) -> tuple[health.StoppedSellers, tuple[Any, ...]]:
+    """The step :func:`compute_batch` runs after its policy stage: find the stopped sellers of the batch
+    (:func:`core.health.stopped_sellers`, gap limit max(``dead_after_periods``, 3 x mean interval), a positive
+    forecast override lifts it) and phase them out (:func:`phase_out_stopped_sellers`; ``arrays`` in its order)."""
+    quit_ = health.stopped_sellers(
+        history=inputs.history, min_gap_periods=settings.dead_after_periods, overrides=inputs.overrides
+    )
+    return quit_, phase_out_stopped_sellers(quit_.stopped, rop, *arrays)
+
+
 def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
     """Forecast, classify, set the policy and the health status of every SKU of a batch.
 
@@ -572,6 +653,9 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         np.nan,
     )
     timings["policy"] = time.perf_counter() - t0
+    quit_, (rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy) = stopped_seller_step(
+        inputs, settings, rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy
+    )
 
     # 4. health -------------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -581,9 +665,6 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     demand_baseline = _nanmean_rows(base_block) if base_block.shape[1] else np.full(n, np.nan)
     backtest = np.asarray(fr.backtest, dtype=float)
     expected_recent = _nanmean_rows(backtest[:, -rp:])
-    sold = np.nan_to_num(history) > 0
-    last = np.where(sold.any(axis=1), n_periods - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
-    since = np.where(last >= 0, n_periods - 1 - last, n_periods).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         cycle = np.where(d > 0, np.maximum(r, lot / np.where(d > 0, d, 1.0)), r)
     hs = health.health_status(
@@ -597,7 +678,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         demand_baseline=demand_baseline,
         sigma=sigma,
         lead_time_periods=lt,
-        periods_since_last_sale=since,
+        periods_since_last_sale=quit_.periods_since_last_sale,
         days_per_period=days,
         review_period=cycle,
         recent_periods=rp,
@@ -610,6 +691,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         newsvendor_qty=nv,
         season_demand=mu_h,
         season_periods=settings.horizon,
+        stopped=quit_,
     )
     inv_value = np.maximum(on_hand, 0.0) * cost
     max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)
@@ -677,7 +759,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "value_at_risk": var,
             "excess_value": excess,
             "surge_z": hs.surge_z,
-            "periods_since_last_sale": since,
+            "periods_since_last_sale": quit_.periods_since_last_sale,
             "order_policy": order_policy,
             "critical_ratio": critical,
         },
@@ -819,6 +901,8 @@ def expected_fill_rates(
     rop = col("reorder_point")
     fill = np.full(n, np.nan)
     ok = (d > 0) & np.isfinite(rop)
+    if "order_policy" in frame.columns:  # a phased-out stopped seller promises no service (phase_out_stopped_sellers)
+        ok &= (frame["order_policy"] != "phase_out").to_numpy()
     if ok.any():
         fill[ok] = np.asarray(
             policy.expected_fill_rate(

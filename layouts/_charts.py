@@ -17,6 +17,7 @@ from urllib.parse import quote
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core import formats
 from reports.formatting import NO_CHANGE, signed_change
 from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
 
@@ -99,12 +100,11 @@ def fmt_days(value: float | None) -> str:
     return f"{value:,.0f} d" if abs(value) >= 100 else f"{value:,.1f} d"  # type: ignore[arg-type]
 
 
-def fmt_datetime(value: dt.datetime | None) -> str:
-    return MISSING if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def fmt_date(value: dt.date | None) -> str:
-    return MISSING if value is None else value.strftime("%d %b %Y")
+# dates: one module for every page, export, API answer and PDF (core.formats): ISO in tables, "6 Dec 2026" in prose
+fmt_date = formats.fmt_date
+fmt_date_prose = formats.fmt_date_prose
+fmt_datetime = formats.fmt_datetime
+X_DATE = "%{x|" + formats.PLOTLY_DATE + "}"  # a hover's date, as in the tables
 
 
 def fmt_kpi(kind: str, value: float | None) -> str:
@@ -484,7 +484,7 @@ def history_figure(
                 "x": _dates(p for p, _ in history),
                 "y": [q for _, q in history],
                 "line": {"color": SERIES["history"], "width": 1.6},
-                "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f} " + unit + "<extra>actual</extra>",
+                "hovertemplate": X_DATE + ": %{y:,.1f} " + unit + "<extra>actual</extra>",
             }
         )
     if backtest:
@@ -496,7 +496,7 @@ def history_figure(
                 "x": _dates(p for p, _ in backtest),
                 "y": [v for _, v in backtest],
                 "line": {"color": SERIES["backtest"], "width": 1.4, "dash": "dot"},
-                "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f}<extra>backtest</extra>",
+                "hovertemplate": X_DATE + ": %{y:,.1f}<extra>backtest</extra>",
             }
         )
     if forecast:
@@ -509,7 +509,7 @@ def history_figure(
                 "y": [f["mean"] for f in forecast],
                 "customdata": [[fmt_qty(f["p10"]), fmt_qty(f["p90"])] for f in forecast],
                 "line": {"color": SERIES["forecast"], "width": 2.4},
-                "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f} (p10 %{customdata[0]}, p90 %{customdata[1]})"
+                "hovertemplate": X_DATE + ": %{y:,.1f} (p10 %{customdata[0]}, p90 %{customdata[1]})"
                 "<extra>forecast</extra>",
             }
         )
@@ -528,7 +528,7 @@ def history_figure(
                     "symbol": "diamond",
                     "line": {"color": "#fff", "width": 1},
                 },
-                "hovertemplate": "%{x|%d %b %Y}: override %{y:,.1f} (statistical %{customdata[2]})"
+                "hovertemplate": X_DATE + ": override %{y:,.1f} (statistical %{customdata[2]})"
                 "<br>%{customdata[0]} · %{customdata[1]}<extra></extra>",
             }
         )
@@ -614,7 +614,7 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
             "x": dates,
             "y": list(projection.position),
             "line": {"color": SERIES["no_order"], "width": 1.6, "dash": "dot", "shape": "hv"},
-            "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f}<extra>no new order</extra>",
+            "hovertemplate": X_DATE + ": %{y:,.0f}<extra>no new order</extra>",
         },
         {
             "type": "scatter",
@@ -624,7 +624,7 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
             "x": dates,
             "y": list(projection.with_order),
             "line": {"color": SERIES["stock"], "width": 2.6, "shape": "hv"},
-            "hovertemplate": "%{x|%d %b %Y}: %{y:,.0f}<extra>projected</extra>",
+            "hovertemplate": X_DATE + ": %{y:,.0f}<extra>projected</extra>",
         },
     ]
     shapes: list[dict[str, Any]] = []
@@ -685,7 +685,7 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
                     "yanchor": "top",
                     "xanchor": "left",
                     "showarrow": False,
-                    "text": f"{label} {when.strftime('%d %b')}",
+                    "text": f"{label} {fmt_date(when)}",
                     "font": {"size": 11, "color": SERIES["order"]},
                 }
             )

@@ -16,7 +16,7 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
-from layouts._charts import SECTION_CLASS, fmt_date, fmt_datetime
+from layouts._charts import SECTION_CLASS, fmt_date, fmt_date_prose, fmt_datetime
 from services.briefing import (
     KEEP_BRIEFINGS,
     TOP_RISKS,
@@ -239,7 +239,7 @@ def _snapshot_note(run: RunInfo | None) -> Any:
         )
     return html.Div(
         f"Briefings use the latest snapshot: run {run.id}, {run.sku_count:,} SKUs, data through "
-        f"{fmt_date(run.data_as_of)}, finished {fmt_datetime(run.finished_at)}.",
+        f"{fmt_date_prose(run.data_as_of)}, finished {fmt_datetime(run.finished_at)}.",
         className="text-secondary small mb-3",
     )
 

@@ -17,9 +17,20 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core.formats import fmt_order_qty, order_quantity, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
-from layouts._charts import MISSING, SECTION_CLASS, fmt_date, fmt_days, fmt_money, fmt_pct, fmt_qty
+from layouts._charts import (
+    MISSING,
+    SECTION_CLASS,
+    fmt_date,
+    fmt_date_prose,
+    fmt_datetime,
+    fmt_days,
+    fmt_money,
+    fmt_pct,
+    fmt_qty,
+)
 from layouts._components import allowed, empty_state
 from services import orders as svc
 from services import overrides as ovr
@@ -36,6 +47,11 @@ _MONEY0 = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.valu
 # an order of a SKU without a unit cost has no value (never a $0 one): services.master_data.UNIT_COST_MISSING
 _VALUE = f"params.data && params.data.unit_cost_missing ? '{UNIT_COST_MISSING}' : ({_MONEY0})"
 _RIGHT = {"type": "rightAligned"}
+# order quantities: whole where the order multiple is whole (the rows carry core.formats.order_quantity), else packs
+_QTY = "params.value == null ? '\u2013' : d3.format(Number.isInteger(params.value) ? ',' : ',.3~f')(params.value)"
+# an order-by date before today is red, and the "Overdue by" column says by how long (core.formats.overdue_text)
+_OVERDUE = "params.value > 0 ? params.value.toLocaleString('en-US') + (params.value === 1 ? ' day' : ' days') : ''"
+OVERDUE_STYLE = {"color": "#dc3545", "fontWeight": 600}  # Bootstrap text-danger, as on the SKU page
 
 
 def _sku_column(**extra: Any) -> dict[str, Any]:
@@ -51,10 +67,10 @@ def _sku_column(**extra: Any) -> dict[str, Any]:
 
 
 RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
-    {"field": "supplier", "headerName": "Supplier", "width": 150, "tooltipField": "supplier"},
+    {"field": "supplier", "headerName": "Supplier", "width": 140, "tooltipField": "supplier"},
     _sku_column(width=105),
-    {"field": "sku_name", "headerName": "Name", "width": 150, "tooltipField": "sku_name"},
-    {"field": "qty", "headerName": "Qty", "width": 80, "valueFormatter": {"function": _NUM}, **_RIGHT},
+    {"field": "sku_name", "headerName": "Name", "width": 140, "tooltipField": "sku_name"},
+    {"field": "qty", "headerName": "Qty", "width": 80, "valueFormatter": {"function": _QTY}, **_RIGHT},
     {"field": "unit_cost", "headerName": "Unit cost", "width": 95, "valueFormatter": {"function": _MONEY}, **_RIGHT},
     {
         "field": "value",
@@ -67,7 +83,20 @@ RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
         "cellStyle": {"fontWeight": 600},
         **_RIGHT,
     },
-    {"field": "order_by", "headerName": "Order by", "width": 105},
+    {
+        "field": "order_by",
+        "headerName": "Order by",
+        "width": 105,
+        "cellStyle": {"styleConditions": [{"condition": "params.data.overdue_days > 0", "style": OVERDUE_STYLE}]},
+    },
+    {
+        "field": "overdue_days",
+        "headerName": "Overdue by",
+        "width": 95,
+        "valueFormatter": {"function": _OVERDUE},
+        "cellStyle": OVERDUE_STYLE,
+        "headerTooltip": "days the order-by date is before today: the order is late",
+    },
     {"field": "reason", "headerName": "Why (policy)", "width": 420, "tooltipField": "reason"},
     {"field": "edit_note", "headerName": "Planner edit", "width": 220, "tooltipField": "edit_note"},
 ]
@@ -152,12 +181,13 @@ def order_row(order: svc.OrderView) -> dict[str, Any]:
         "sku": order.sku,
         "sku_link": f"[{_md(order.sku)}](/sku/{quote(order.sku, safe='')})",
         "sku_name": order.sku_name,
-        "qty": order.qty,
-        "recommended_qty": order.recommended_qty,
+        "qty": order_quantity(order.qty, order.order_multiple),
+        "recommended_qty": order_quantity(order.recommended_qty, order.order_multiple),
         "unit_cost": order.unit_cost,
         "value": None if order.unit_cost_missing else round(order.value, 2),
         "unit_cost_missing": order.unit_cost_missing,
         "order_by": _iso(order.order_by),
+        "overdue_days": order.overdue_days,
         "reason": order.reason,
         "edit_note": edit,
         "order_date": _iso(order.order_date),
@@ -234,7 +264,8 @@ def totals_row(totals: svc.OrderTotals) -> dbc.Row:
             _tile(
                 "Recommended",
                 f"{c['recommended']:,}",
-                f"{fmt_money(v['recommended'])} from {totals.suppliers:,} supplier(s)",
+                f"{fmt_money(v['recommended'])} from {totals.suppliers:,} supplier(s)"
+                + (f"; {totals.overdue:,} overdue" if totals.overdue else ""),
                 accent="#ff7f0e",
             ),
             _tile(
@@ -278,7 +309,7 @@ _MULTI = {
 def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
     if totals.run_id is not None:
         subtitle = (
-            f"Recommendations of recompute run {totals.run_id} (data through {fmt_date(totals.data_as_of)}). "
+            f"Recommendations of recompute run {totals.run_id} (data through {fmt_date_prose(totals.data_as_of)}). "
             "The next recompute replaces those nobody acted on; approved and edited orders stay."
         )
     else:
@@ -472,11 +503,12 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                         dbc.InputGroup(
                             [
                                 dbc.InputGroupText("Received on"),
-                                dbc.Input(
+                                dcc.DatePickerSingle(  # ISO like every date (core.formats), not the locale's
                                     id=ids.ORDERS_RECEIVE_DATE,
-                                    type="date",
-                                    value=svc.today().isoformat(),
-                                    max=svc.today().isoformat(),
+                                    date=svc.today().isoformat(),
+                                    max_date_allowed=svc.today().isoformat(),
+                                    display_format="YYYY-MM-DD",
+                                    first_day_of_week=1,
                                     disabled=disabled,
                                 ),
                                 dbc.InputGroupText("Qty"),
@@ -614,7 +646,7 @@ def override_history_table(history: list[ovr.OverrideView], *, limit: int = 15) 
                 html.Td(fmt_qty(o.statistical_qty), className="text-end text-secondary"),
                 html.Td(o.reason),
                 html.Td(o.user_email, className="text-secondary"),
-                html.Td(o.created_at.strftime("%Y-%m-%d %H:%M"), className="text-secondary text-nowrap"),
+                html.Td(fmt_datetime(o.created_at), className="text-secondary text-nowrap"),
                 html.Td(
                     dbc.Badge("in use", color="primary") if o.active else dbc.Badge("superseded", color="light"),
                     className="text-end",
@@ -780,9 +812,14 @@ def lead_time_card(info: svc.LeadTimeInfo | None, open_orders: list[svc.OrderVie
             html.Ul(
                 [
                     html.Li(
-                        f"PO-{o.id:06d}: {fmt_qty(o.qty)} units, {o.status}"
-                        + (f", order by {fmt_date(o.order_by)}" if o.status == "recommended" else "")
-                        + (f", promised {fmt_date(o.promised_date)}" if o.status == "approved" else "")
+                        [
+                            f"PO-{o.id:06d}: {fmt_order_qty(o.qty, o.order_multiple)} units, {o.status}"
+                            + (f", order by {fmt_date_prose(o.order_by)}" if o.status == "recommended" else "")
+                            + (f", promised {fmt_date_prose(o.promised_date)}" if o.status == "approved" else ""),
+                            html.Span(f" ({overdue_text(o.overdue_days)})", className="text-danger fw-semibold")
+                            if o.overdue_days
+                            else None,
+                        ]
                     )
                     for o in open_orders
                 ],

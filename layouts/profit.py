@@ -17,17 +17,23 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
-from layouts._charts import CURRENCY, MISSING, SECTION_CLASS, base_layout, empty_figure, fmt_money, fmt_pct, fmt_qty
+from layouts._charts import (
+    CURRENCY,
+    MISSING,
+    SECTION_CLASS,
+    base_layout,
+    empty_figure,
+    fmt_datetime,
+    fmt_money,
+    fmt_pct,
+    fmt_qty,
+)
 from layouts._components import allowed, named_number_rows
+from layouts._whatif_blocks import BEST_COLOR, CHOSEN_COLOR, INK, LEAD_COLOR, metric, vs_today
 from layouts.risk import (
-    BEST_COLOR,
-    CHOSEN_COLOR,
     GRID,
     HIDDEN,
-    INK,
-    LEAD_COLOR,
     graph,
-    metric,
     no_snapshot_page,
     page_intro,
     scope_bar,
@@ -427,19 +433,36 @@ def eoq_figure(eq: svc.EoqView) -> dict[str, Any]:
 # result blocks
 
 
-def kpi_rows(nv: svc.NewsvendorView, unit: str) -> list[Any]:
+def kpi_rows(nv: svc.NewsvendorView, unit: str, today: Any = None) -> list[Any]:
+    """The newsvendor's figures; ``today`` (services.whatif_baseline.ProfitToday): the snapshot's newsvendor
+    quantities, so the optimal quantity and its profit read "same as today" at the stored inputs."""
     avg = "" if nv.n == 1 else " (avg)"
+    quantity_note: Any = f"order value {fmt_money(nv.order_value)}"
+    profit_note: Any = "at the optimal quantity"
+    if today is not None:
+        quantity_note = [vs_today(nv.quantity, today.quantity, "qty", neutral=True), f" · {fmt_money(nv.order_value)}"]
+        profit_note = vs_today(nv.expected_profit, today.expected_profit, "money", better_low=False)
     tiles = [
         metric("Underage cost Cu" + avg, fmt_money2(nv.underage_cost), "lost margin + penalty per unit short"),
         metric("Overage cost Co" + avg, fmt_money2(nv.overage_cost), "cost − salvage + holding per unit left"),
         metric("Critical ratio", fmt_pct(nv.critical_ratio), "Cu / (Cu + Co): the service level that pays"),
-        metric("Optimal quantity", fmt_qty(nv.quantity), f"order value {fmt_money(nv.order_value)}", accent=INK),
-        metric("Expected profit", fmt_money(nv.expected_profit), "at the optimal quantity", accent=BEST_COLOR),
+        metric("Optimal quantity", fmt_qty(nv.quantity), quantity_note, accent=INK),
+        metric("Expected profit", fmt_money(nv.expected_profit), profit_note, accent=BEST_COLOR),
         metric("Expected leftover", fmt_qty(nv.expected_leftover), "units unsold at season end"),
         metric("Expected lost sales", fmt_qty(nv.expected_lost_sales), "units of demand not met", accent=CHOSEN_COLOR),
         metric("Expected fill rate", fmt_pct(nv.fill_rate), f"of {fmt_qty(nv.season_demand)} units demand"),
     ]
-    return [dbc.Row([dbc.Col(t, xs=6, md=3) for t in tiles], className="g-2 mb-3")]
+    rows: list[Any] = [dbc.Row([dbc.Col(t, xs=6, md=3) for t in tiles], className="g-2 mb-3")]
+    if nv.n > 1:
+        rows.append(
+            html.P(
+                f"The sum of {nv.n:,} per-SKU newsvendors: each SKU orders its own optimum from its own demand, "
+                "margin and salvage (Cu, Co and the critical ratio above are demand-weighted averages); "
+                "the curve moves every SKU from its own optimum by the same number of its own standard deviations.",
+                className="small text-secondary mb-2",
+            )
+        )
+    return rows
 
 
 def fmt_money2(value: float | None) -> str:
@@ -580,7 +603,7 @@ def scenario_rows(rows: list[svc.ScenarioRow]) -> list[dict[str, Any]]:
             "quantity": fmt_qty(r.results.get("quantity")),
             "profit": fmt_money(r.results.get("expected_profit")),
             "by": r.user_email or MISSING,
-            "when": r.created_at.strftime("%d %b %H:%M"),
+            "when": fmt_datetime(r.created_at),
         }
         for r in rows
     ]
@@ -595,7 +618,7 @@ def _valid_scope(key: str) -> bool:
 
 
 def scenario_options(rows: list[svc.ScenarioRow]) -> list[dict[str, Any]]:
-    return [{"label": f"{r.name} · {r.created_at:%d %b %H:%M}", "value": r.id} for r in rows]
+    return [{"label": f"{r.name} · {fmt_datetime(r.created_at)}", "value": r.id} for r in rows]
 
 
 def scenarios_card(rows: list[svc.ScenarioRow]) -> dbc.Card:

@@ -25,31 +25,32 @@ from layouts._charts import (
     SECTION_CLASS,
     base_layout,
     empty_figure,
-    fmt_date,
+    fmt_date_prose,
     fmt_datetime,
-    fmt_money,
     fmt_number,
     fmt_pct,
     fmt_qty,
 )
 from layouts._components import allowed, empty_state, named_number_rows, number_row
+from layouts._whatif_blocks import (
+    BEST_COLOR,
+    CHOSEN_COLOR,
+    DEMAND_COLOR,
+    INK,
+    LEAD_COLOR,
+    level_name,
+)
 from services import whatif as svc
+from services import whatif_baseline
 
 dash.register_page(__name__, path="/risk", name="Risk engine", order=2, title="Risk engine · Inventory Command Center")
 
-INK = "#1f3a5f"
-DEMAND_COLOR = "#1f77b4"
-LEAD_COLOR = "#ff7f0e"
-BEST_COLOR = "#2ca02c"
-CHOSEN_COLOR = "#d62728"
 CLASS_COLORS = {"A": "#1f3a5f", "B": "#5b84b1", "C": "#a7bed8"}
 GRID = "#eef0f3"
 CARD = "shadow-sm border-0 h-100"
 VIEW_OPTIONS = [{"label": "One SKU", "value": "sku"}, {"label": "Segment", "value": "segment"}]
 MEASURE_LABEL = {"csl": "cycle service level", "fill_rate": "fill rate"}
-MEASURE_SHORT = {"csl": "CSL", "fill_rate": "fill rate"}
 POLICY_LABEL = {"sQ": "Continuous review (s, Q)", "RS": "Periodic review (R, S)"}
-POLICY_SHORT = {"sQ": "(s, Q)", "RS": "(R, S)"}
 HIDDEN = {"display": "none"}
 SHOWN: dict[str, str] = {}
 DECOMP_HEIGHT, FRONTIER_HEIGHT, SIM_HEIGHT = 250, 430, 300
@@ -170,27 +171,9 @@ def scope_note(items: svc.Items | None) -> list[Any]:
     return [
         *head,
         html.Br(),
-        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date(run.data_as_of)} · "
+        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date_prose(run.data_as_of)} · "
         f"one period = one {run.period_unit}",
     ]
-
-
-def metric(label: str, value: str, note: Any = None, *, accent: str | None = None, metric_id: str | None = None) -> Any:
-    """A figure tile in the Watchtower's KPI style."""
-    body = dbc.CardBody(
-        [
-            html.Div(style={"height": "4px", "background": accent, "margin": "-0.5rem -1rem 0.5rem"})
-            if accent
-            else None,
-            html.Div(label, className="kpi-label text-truncate", title=label),
-            html.Div(value, className="kpi-value text-nowrap", id=metric_id)
-            if metric_id
-            else html.Div(value, className="kpi-value text-nowrap"),
-            html.Div(note, className="small text-secondary") if note else None,
-        ],
-        className="py-2 px-3",
-    )
-    return dbc.Card(body, className="kpi-card h-100 shadow-sm border-0", style={"overflow": "hidden"})
 
 
 def graph(figure: dict[str, Any], height: int, *, graph_id: str | None = None) -> dcc.Graph:
@@ -245,16 +228,14 @@ def no_snapshot_page(title: str) -> html.Div:
 
 
 def scoped_items(*, session: Any, query: dict[str, Any]) -> tuple[svc.Items | None, dbc.Alert | None]:
-    """The latest snapshot's items for the URL's scope, or the whole portfolio and a warning when nothing matches."""
+    """The latest snapshot's items for the URL's scope as today's model (:func:`services.whatif_baseline.load_model`:
+    stored levels, one-shot SKUs as their season's newsvendor, stopped sellers without demand), or the whole
+    portfolio and a warning when nothing matches."""
     scope = scope_from_query(query)
-    items = svc.load_items(session=session, scope=scope)
+    items = whatif_baseline.load_model(session=session, scope=scope)
     if items is not None:
         return items, None
-    return svc.load_items(session=session, scope=svc.Scope(kind="portfolio")), unknown_scope(scope)
-
-
-def plural(n: float, word: str) -> str:
-    return word if abs(n - 1) < 1e-9 else word + "s"
+    return whatif_baseline.load_model(session=session, scope=svc.Scope(kind="portfolio")), unknown_scope(scope)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -547,180 +528,6 @@ def stockouts_figure(view: svc.SimulationView) -> dict[str, Any]:
 # result blocks (built by callbacks/risk.py)
 
 
-def level_name(policy: str) -> str:
-    return "Reorder point" if policy == "sQ" else "Order-up-to level"
-
-
-def kpi_row(result: svc.RiskResult, today: svc.RiskResult) -> dbc.Row:
-    """Safety stock, level, capital, holding cost, stockouts a year, service: this setting vs today's targets."""
-    inputs = result.inputs
-
-    def vs(now: float, then: float, kind: str, better_low: bool = True) -> Any:
-        delta = now - then
-        shown_zero = {"money": 0.5, "qty": 0.05, "pct": 0.0005, "num": 0.05}[kind]
-        if not math.isfinite(delta) or abs(delta) < shown_zero:
-            return "same as today"
-        sign = "+" if delta > 0 else "\u2212"
-        good = (delta < 0) == better_low
-        text = {
-            "money": fmt_money(abs(delta)),
-            "qty": fmt_qty(abs(delta)),
-            "pct": f"{abs(delta) * 100:.1f} pp",
-            "num": fmt_number(abs(delta), 1),
-        }[kind]
-        return [html.Span(f"{sign}{text}", className="text-success" if good else "text-danger"), " vs today"]
-
-    service_value = result.cycle_service_level if inputs.measure == "csl" else result.fill_rate
-    today_service = today.cycle_service_level if inputs.measure == "csl" else today.fill_rate
-    tiles = [
-        metric("Safety stock", fmt_qty(result.safety_stock) + " u", vs(result.safety_stock, today.safety_stock, "qty")),
-        metric(
-            level_name(inputs.policy),
-            fmt_qty(result.level) + " u",
-            f"engine snapshot {fmt_qty(result.engine_level)}",
-        ),
-        metric(
-            "Capital in safety stock",
-            fmt_money(result.capital),
-            vs(result.capital, today.capital, "money"),
-            accent=INK,
-            metric_id=ids.RISK_KPIS + "-capital",
-        ),
-        metric(
-            "Holding cost / year",
-            fmt_money(result.holding_per_year),
-            vs(result.holding_per_year, today.holding_per_year, "money"),
-        ),
-        metric(
-            "Expected stockouts / year",
-            fmt_number(result.stockouts_per_year, 1),
-            vs(result.stockouts_per_year, today.stockouts_per_year, "num"),
-            accent=CHOSEN_COLOR,
-        ),
-        metric(
-            "Expected " + ("cycle service" if inputs.measure == "csl" else "fill rate"),
-            fmt_pct(service_value),
-            vs(service_value, today_service, "pct", better_low=False),
-            accent=BEST_COLOR,
-        ),
-    ]
-    return dbc.Row([dbc.Col(t, xs=6, md=4) for t in tiles], className="g-2 mb-3")
-
-
-def _row(label: str, now: str, today: str, note: str | None = None) -> html.Tr:
-    return html.Tr(
-        [
-            html.Th(
-                [label, html.Div(note, className="small text-secondary fw-normal") if note else None],
-                className="fw-normal text-secondary small",
-            ),
-            html.Td(now, className="text-end fw-semibold"),
-            html.Td(today, className="text-end"),
-        ]
-    )
-
-
-def detail_table(result: svc.RiskResult, today: svc.RiskResult, items: svc.Items) -> Any:
-    """This setting beside today's targets (same formula) and the engine snapshot."""
-    inputs = result.inputs
-    unit = items.run.period_unit
-    days = items.run.days_per_period
-    lt = float(np.mean(inputs.lead_time)) * days
-    lt_sd = float(np.mean(inputs.lead_time_std)) * days
-    lt_today = float(np.mean(today.inputs.lead_time)) * days
-    lt_sd_today = float(np.mean(today.inputs.lead_time_std)) * days
-    target = f"{inputs.target:.1%} {MEASURE_SHORT[inputs.measure]}"
-    rows = [
-        _row(
-            "Service target",
-            target,
-            f"{result.today_target:.1%} CSL",
-            "one target for every SKU" if items.n > 1 else None,
-        ),
-        _row(
-            "Lead time ± spread",
-            f"{lt:,.1f} ± {lt_sd:,.1f} d",
-            f"{lt_today:,.1f} ± {lt_sd_today:,.1f} d",
-            "mean over the SKUs" if items.n > 1 else None,
-        ),
-        _row(
-            "Review",
-            POLICY_SHORT[inputs.policy]
-            + (f", R = {inputs.review_period} {plural(inputs.review_period, unit)}" if inputs.policy == "RS" else ""),
-            POLICY_SHORT[today.inputs.policy],
-        ),
-        _row("Safety stock", fmt_qty(result.safety_stock), fmt_qty(today.safety_stock)),
-        _row(level_name(inputs.policy), fmt_qty(result.level), fmt_qty(today.level)),
-        _row(
-            "Cycle service level",
-            fmt_pct(result.cycle_service_level),
-            fmt_pct(today.cycle_service_level),
-            "weighted by demand value" if items.n > 1 else None,
-        ),
-        _row("Expected fill rate", fmt_pct(result.fill_rate, 2), fmt_pct(today.fill_rate, 2)),
-        _row(
-            "Replenishment cycles / year", fmt_number(result.cycles_per_year, 1), fmt_number(today.cycles_per_year, 1)
-        ),
-        _row("Capital in safety stock", fmt_money(result.capital), fmt_money(today.capital)),
-    ]
-    table = dbc.Table(
-        [
-            html.Thead(
-                html.Tr(
-                    [html.Th(""), html.Th("This setting", className="text-end"), html.Th("Today", className="text-end")]
-                )
-            ),
-            html.Tbody(rows),
-        ],
-        size="sm",
-        className="mb-2 small align-middle",
-    )
-    engine = html.Div(
-        [
-            "The engine's snapshot holds ",
-            html.B(fmt_qty(result.engine_safety_stock)),
-            f" units of safety stock ({fmt_money(result.engine_capital)}): it reviews every {unit} and, for slow or "
-            "lumpy SKUs, takes the reorder point as a quantile",
-            f" ({result.slow_movers:,} {plural(result.slow_movers, 'SKU')} here)." if items.n > 1 else ".",
-        ],
-        className="small text-secondary",
-    )
-    return [table, engine]
-
-
-def method_note(result: svc.RiskResult, items: svc.Items) -> Any:
-    """Say plainly when the normal formula is the wrong tool for this SKU and what the quantile method gives."""
-    q = result.quantile
-    if items.n > 1:
-        if not result.slow_movers:
-            return None
-        return dbc.Alert(
-            [
-                html.B(f"{result.slow_movers:,} slow or lumpy {plural(result.slow_movers, 'SKU')}: "),
-                "the normal formula overstates their service. The engine sets their reorder points as Poisson, "
-                "negative-binomial or bootstrapped quantiles of lead-time demand; pick one of them to simulate it.",
-            ],
-            color="warning",
-            className="py-2 small mb-0",
-        )
-    if q is None:
-        return None
-    if q.method == "normal":
-        return html.Div(["Normal formula applies: ", q.reason.rstrip("."), "."], className="small text-secondary")
-    label = svc.METHOD_LABELS.get(q.method, q.method)
-    return dbc.Alert(
-        [
-            html.B("The normal formula is the wrong tool for this SKU. "),
-            q.reason.rstrip("."),
-            f". The {label} puts the {level_name(result.inputs.policy).lower()} at ",
-            html.B(fmt_qty(q.level)),
-            f" instead of {fmt_qty(q.normal_level)}. Run the simulation to see what each delivers.",
-        ],
-        color="warning",
-        className="py-2 small mb-0",
-    )
-
-
 def simulation_block(view: svc.SimulationView) -> list[Any]:
     """Verdict, sample paths, the distribution of stockouts and achieved vs target service."""
     color = "danger" if view.overpromises else "success" if "meets" in view.verdict else "warning"
@@ -944,6 +751,15 @@ def _pm(value: float, half: float) -> str:
 def hints(items: svc.Items, defaults: dict[str, Any]) -> dict[str, str]:
     """The line under each control: what today's value is and how a segment value applies."""
     unit = items.run.period_unit
+    if items.n == 1 and bool(getattr(items, "one_shot", [False])[0]):
+        season = getattr(items, "season_periods", svc.DEFAULT_SEASON_PERIODS)
+        return {
+            "target": f"today {defaults['target_pct']:.1f}%: its critical ratio Cu / (Cu + Co)",
+            "lt": f"the {season}-{unit} season stands in for it (a one-shot buy is not replenished)",
+            "lt_std": "0: the season has a fixed length",
+            "sigma": f"per {unit}: spread of the forecast errors (today {defaults['sigma']:g})",
+            "q": "the season's expected demand (one buy per season)",
+        }
     if items.n == 1:
         return {
             "target": f"today {defaults['target_pct']:.1f}% cycle service level",
@@ -953,7 +769,8 @@ def hints(items: svc.Items, defaults: dict[str, Any]) -> dict[str, str]:
             "q": f"today's lot {fmt_qty(defaults['order_quantity'])} (EOQ, rounded to MOQ / multiple)",
         }
     return {
-        "target": f"one target for all {items.n:,} SKUs; today's value-weighted mean {defaults['target_pct']:.1f}%",
+        "target": f"today each SKU's own (value-weighted mean {defaults['target_pct']:.1f}%); a new value is one "
+        f"target for all {items.n:,} SKUs",
         "lt": "mean over the SKUs; a new value scales each SKU's lead time",
         "lt_std": "mean over the SKUs; scales each SKU's spread",
         "sigma": f"total per {unit} over the SKUs; scales each SKU's forecast error",
@@ -1124,7 +941,8 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
                         section(
                             "Efficient frontier",
                             graph(empty_figure(""), FRONTIER_HEIGHT, graph_id=ids.RISK_FRONTIER_CHART),
-                            note="capital in safety stock against the service it buys",
+                            note="capital in safety stock against the service it buys; the curves are the normal "
+                            "formula's, the points today's snapshot (the engine's method) and this setting",
                         ),
                         lg=8,
                     ),

@@ -12,6 +12,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from ai import wording
+from core.formats import fmt_order_qty, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import (
@@ -19,7 +21,7 @@ from layouts._charts import (
     MISSING,
     PROJECTION_HEIGHT,
     SECTION_CLASS,
-    fmt_date,
+    fmt_date_prose,
     fmt_datetime,
     fmt_days,
     fmt_money,
@@ -121,12 +123,17 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
         _row(
             "Demand pattern",
             (demand_class or MISSING).replace("_", " ").capitalize(),
-            f"ADI {fmt_number(v('adi'), 2)}, CV² {fmt_number(v('cv2'), 2)}",
+            f"ADI {fmt_number(v('adi'), 2)} ({wording.word(wording.adi_band(v('adi')), MISSING)}), "
+            f"CV² {fmt_number(v('cv2'), 2)}",
         ),
         _row(
             "ABC / XYZ",
             f"{v('abc') or MISSING} / {v('xyz') or MISSING}",
-            "ABC by annual demand value, XYZ by demand variability",
+            "ABC by annual demand value, XYZ by forecast error: "
+            + (
+                wording.cv_text(wording.forecast_cv(v("sigma"), v("forecast_per_period"), v("demand_baseline")))
+                or MISSING
+            ),
         ),
         _row("Service level", fmt_pct(v("service_level")), "cycle service level target"),
         _row("Lead time", lead_text, source_note),
@@ -153,7 +160,14 @@ def policy_card(detail: SkuDetail) -> dbc.Card:
 
 
 def order_policy_row(detail: SkuDetail) -> html.Tr:
-    """Which policy sizes the SKU's orders: the newsvendor for a one-shot (seasonal) SKU, else replenishment."""
+    """Which policy sizes the SKU's orders: the newsvendor for a one-shot (seasonal) SKU, none for a stopped seller
+    (phase-out), else replenishment."""
+    if detail.order_policy == "phase_out":
+        return _row(
+            "Order policy",
+            "Phase-out (stopped seller)",
+            "not replenished: no order, no safety stock; a forecast override lifts it",
+        )
     if not detail.one_shot:
         return _row("Order policy", "Replenishment", "reorder point; the EOQ lot or up to the order-up-to level")
     unit = period_unit(detail)
@@ -256,7 +270,7 @@ def models_card(detail: SkuDetail) -> dbc.Card:
 def stock_card(detail: SkuDetail) -> dbc.Card:
     v = detail.value
     rows = [
-        _row("On hand", fmt_qty(v("on_hand")), f"{fmt_days(v('days_of_cover'))} of cover"),
+        _row("On hand", fmt_qty(v("on_hand")), cover_note(detail)),
         _row("On order", fmt_qty(v("on_order"))),
         _row("Inventory position", fmt_qty(v("inventory_position"))),
         _row(
@@ -280,6 +294,13 @@ def stock_card(detail: SkuDetail) -> dbc.Card:
     )
 
 
+def cover_note(detail: SkuDetail) -> str:
+    """ "21.0 d of cover: short: below the 28-day lead time" (the words of ai.wording's cover bands)."""
+    v = detail.value
+    words = wording.cover_text(v("days_of_cover"), detail.periods_to_days(v("lead_time_periods")))
+    return f"{fmt_days(v('days_of_cover'))} of cover" + (f" ({words})" if words else "")
+
+
 def _covers_newsvendor(detail: SkuDetail) -> bool:
     """Whether the snapshot's position reaches its newsvendor quantity (a SKU flagged one-shot after the run that
     computed it was still sized by its reorder point)."""
@@ -299,10 +320,21 @@ def stale_master_note(detail: SkuDetail) -> html.Div | None:
     )
 
 
+def overdue_flag(detail: SkuDetail) -> html.Span | None:
+    """ "overdue by 6 days" in red when the recommended order's order-by date is before today (issue 15 item 7)."""
+    if not detail.overdue_days:
+        return None
+    return html.Span(
+        f" {overdue_text(detail.overdue_days).capitalize()}.", className="text-danger fw-semibold overdue-flag"
+    )
+
+
 def order_sentence(detail: SkuDetail) -> str:
     """The recommended order and when it must be placed, in words."""
     qty = detail.value("recommended_qty") or 0.0
     unit = period_unit(detail)
+    if qty <= 0 and detail.order_policy == "phase_out":
+        return "No order: a stopped seller is phased out, not replenished (the status reason gives the numbers)."
     if qty <= 0 and detail.one_shot and _covers_newsvendor(detail):
         return "No order needed: the position covers the newsvendor quantity of this one-shot buy."
     if qty <= 0:
@@ -311,8 +343,9 @@ def order_sentence(detail: SkuDetail) -> str:
             return f"No order needed now: the position reaches the reorder point in about {at:,.0f} {plural(at, unit)}."
         return "No order recommended."
     at = max(0.0, detail.value("order_by_periods") or 0.0)
-    when = "now" if at < 0.5 else f"by {fmt_date(detail.order_by_date)} (in {at:,.0f} {plural(at, unit)})"
-    return f"Order {fmt_qty(qty)} units {when}."
+    by = fmt_date_prose(detail.order_by_date)
+    when = f"now (order by {by})" if at < 0.5 else f"by {by} (in {at:,.0f} {plural(at, unit)})"
+    return f"Order {fmt_order_qty(qty, detail.order_multiple)} units {when}."
 
 
 def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
@@ -320,11 +353,15 @@ def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
         return ""
     unit = period_unit(detail)
     parts = []
+    if detail.order_policy == "phase_out":  # the forecast still carries the level it sold at before it stopped
+        parts.append(
+            "Phased out: the projection uses the forecast, which still carries the old level; no order is planned."
+        )
     runs_out = next((k for k, v in enumerate(projection.position) if v < 0), None)
     if runs_out is not None:
-        parts.append(f"Without a new order the stock runs out around {fmt_date(projection.dates[runs_out])}.")
+        parts.append(f"Without a new order the stock runs out around {fmt_date_prose(projection.dates[runs_out])}.")
     else:
-        parts.append(f"Without a new order the stock lasts beyond {fmt_date(projection.dates[-1])}.")
+        parts.append(f"Without a new order the stock lasts beyond {fmt_date_prose(projection.dates[-1])}.")
     if projection.order_qty > 0:
         lead = detail.value("lead_time_periods") or 0.0
         when = (
@@ -336,7 +373,9 @@ def projection_note(detail: SkuDetail, projection: Projection | None) -> str:
             f"An order of {fmt_qty(projection.order_qty)} placed {when} arrives after the {lead:,.1f}-{unit} lead time."
         )
         if projection.stockout_period is not None:
-            parts.append(f"Even so, stock is short around {fmt_date(projection.dates[projection.stockout_period])}.")
+            parts.append(
+                f"Even so, stock is short around {fmt_date_prose(projection.dates[projection.stockout_period])}."
+            )
     return " ".join(parts)
 
 
@@ -354,7 +393,7 @@ def status_banner(detail: SkuDetail) -> dbc.Card:
                                     html.Span(detail.value("status_reason") or MISSING, className="fw-semibold"),
                                 ]
                             ),
-                            html.Div(order_sentence(detail), className="mt-1"),
+                            html.Div([order_sentence(detail), overdue_flag(detail)], className="mt-1"),
                             stale_master_note(detail),
                             incomplete_note(detail.defaulted_fields),
                         ],
@@ -396,7 +435,7 @@ def header(detail: SkuDetail) -> html.Div:
     meta = [detail.category, detail.location, detail.supplier]
     run = detail.run
     snapshot = (
-        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date(run.data_as_of)}"
+        f"Snapshot {fmt_datetime(run.finished_at)} · data through {fmt_date_prose(run.data_as_of)}"
         if run
         else "Not in the latest snapshot"
     )

@@ -21,7 +21,7 @@ from layouts._charts import (
     SECTION_CLASS,
     STATUS_COLORS,
     blank_figure,
-    fmt_date,
+    fmt_date_prose,
     fmt_datetime,
     kpi_card,
 )
@@ -287,7 +287,7 @@ def count_text(matched: int, total: int) -> str:
 def snapshot_line(run: RunInfo) -> str:
     parts = [f"Snapshot {fmt_datetime(run.finished_at)}"]
     if run.data_as_of:
-        parts.append(f"data through {fmt_date(run.data_as_of)}")
+        parts.append(f"data through {fmt_date_prose(run.data_as_of)}")
     if run.grain:
         parts.append(f"{run.grain} grain")
     parts.append(f"run #{run.id}" + (f" by {run.triggered_by}" if run.triggered_by else ""))

@@ -18,6 +18,8 @@ from typing import Any
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, MethodReturnValue, TableBordersLayout, TableCellFillMode, XPos, YPos
 
+from ai import wording
+from core import formats
 from reports import charts
 from reports.data import (
     Commentary,
@@ -38,6 +40,7 @@ from reports.formatting import (
     NO_CHANGE,
     fmt_change,
     fmt_date,
+    fmt_date_prose,
     fmt_datetime,
     fmt_days,
     fmt_int,
@@ -401,7 +404,7 @@ def _make_pdf(
         texts=_strings(data),
         header_left=data.company_name,
         header_right=header_right,
-        footer_left=f"{PRODUCT} \u00b7 run {data.run_id} \u00b7 data as of {fmt_date(data.data_as_of)}",
+        footer_left=f"{PRODUCT} \u00b7 run {data.run_id} \u00b7 data as of {fmt_date_prose(data.data_as_of)}",
         cjk_font_path=cjk_font_path,
     )
     pdf.set_title(data.title)
@@ -479,6 +482,7 @@ def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Pa
         total_count=data.purchase_orders_total_count,
         total_value=data.purchase_orders_total_value,
         symbol=sym,
+        as_of=data.generated_at,
     )
     if data.fva:
         _fva_section(pdf, data.fva)
@@ -680,6 +684,15 @@ def _movers_section(pdf: _BriefingPDF, rows: Sequence[Mover]) -> None:
             row.cell(arrow + text, align="RIGHT", style=FontFace(emphasis="BOLD", color=_rgb(color)))
 
 
+def _order_by_cell(row: Any, order_by: Any, as_of: Any) -> None:
+    """An order-by date cell: ISO, with "overdue by N days" in red when it is before ``as_of``."""
+    late = formats.overdue_days(order_by, as_of) if as_of is not None and order_by is not None else None
+    if late:
+        row.cell(f"{fmt_date(order_by)}\n{formats.overdue_text(late)}", style=OVERDUE_FACE)
+    else:
+        row.cell(fmt_date(order_by))
+
+
 def _purchase_order_section(
     pdf: _BriefingPDF,
     rows: Sequence[PurchaseOrderLine],
@@ -687,7 +700,10 @@ def _purchase_order_section(
     total_count: int | None,
     total_value: float | None,
     symbol: str,
+    as_of: Any = None,
 ) -> None:
+    """The recommended order lines; an order-by date before ``as_of`` (the briefing's date) reads "overdue by N
+    days" in red under the date (:func:`core.formats.overdue_days`)."""
     pdf.section("Recommended purchase orders", keep_with=30)
     if not rows:
         pdf.paragraph("No purchase order is recommended in this run.", color=BRAND["muted"])
@@ -704,7 +720,7 @@ def _purchase_order_section(
         color=BRAND["muted"],
     )
     pdf.ln(1)
-    with pdf.table(col_widths=(36, 26, 56, 18, 22, 22)) as table:
+    with pdf.table(col_widths=(34, 24, 50, 16, 34, 22)) as table:
         head = table.row()
         for text, align in (
             ("Supplier", "LEFT"),
@@ -721,7 +737,7 @@ def _purchase_order_section(
             row.cell(r.code, style=FontFace(emphasis="BOLD"))
             row.cell(r.name)
             row.cell(fmt_qty(r.qty), align="RIGHT", style=FontFace(emphasis="BOLD"))
-            row.cell(fmt_date(r.order_by))
+            _order_by_cell(row, r.order_by, as_of)
             row.cell(fmt_money(r.value, symbol), align="RIGHT")
         total = table.row()
         total.cell(f"Total of the {len(rows)} listed lines", colspan=5, style=FontFace(emphasis="BOLD"))
@@ -839,11 +855,11 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
     stock = [
         ("On hand", fmt_qty(sku.on_hand)),
         ("On order", fmt_qty(sku.on_order)),
-        ("Days of cover", fmt_days(policy.days_of_cover)),
+        ("Days of cover", _cover_text(policy)),
         ("Safety stock", fmt_qty(policy.safety_stock)),
         ("Reorder point", fmt_qty(policy.reorder_point)),
         ("Recommended order", fmt_qty(order.qty) if order else "none"),
-        ("Order by", fmt_date(order.order_by) if order else MISSING),
+        ("Order by", _order_by_text(order.order_by, data.generated_at) if order else MISSING),
     ]
     if order is not None and not is_missing(order.value):
         stock.append(("Order value", fmt_money(order.value, sym)))
@@ -942,7 +958,21 @@ def _kv_table(pdf: _BriefingPDF, title: str, pairs: Sequence[tuple[str, str]], *
         for label, value in pairs:
             row = table.row()
             row.cell(label, style=FontFace(color=_rgb(BRAND["muted"])))
-            row.cell(value, style=FontFace(emphasis="BOLD"))
+            overdue = "overdue by" in value  # an order-by date past the briefing's date (_order_by_text): red
+            row.cell(value, style=OVERDUE_FACE if overdue else FontFace(emphasis="BOLD"))
+
+
+def _pattern_text(p: PolicyCard) -> str:
+    """ "smooth (ADI 1.05: regular)": the demand class and its ADI in the words of ai.wording (as on the SKU page)."""
+    cls = p.demand_class.replace("_", " ") or MISSING
+    band = wording.adi_band(p.adi)
+    return f"{cls} (ADI {fmt_num(p.adi, 2)}: {band.word})" if band is not None else cls
+
+
+def _cover_text(p: PolicyCard) -> str:
+    """ "21 (short: below the 28-day lead time)": days of cover in the words of ai.wording's cover bands."""
+    words = wording.cover_text(p.days_of_cover, p.lead_time_mean_days)
+    return fmt_days(p.days_of_cover) + (f" ({words})" if words else "")
 
 
 def _two_kv_tables(
@@ -970,8 +1000,9 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
     if not is_missing(p.lead_time_std_days):
         lead += f" \u00b1 {fmt_num(p.lead_time_std_days)} d"
     policy = [
-        ("Demand pattern", p.demand_class.replace("_", " ") or MISSING),
+        ("Demand pattern", _pattern_text(p)),
         ("ABC / XYZ class", f"{p.abc or MISSING} / {p.xyz or MISSING}"),
+        ("Forecast error", wording.cv_text(p.forecast_cv) or MISSING),
         ("Service level target", fmt_pct(p.service_level)),
         ("Lead time", lead),
         ("Lead time source", p.lead_time_source or MISSING),
@@ -1000,7 +1031,17 @@ def _policy_section(pdf: _BriefingPDF, data: SkuBriefing) -> None:
         pdf.paragraph(ONE_SHOT_NOTE, size=SMALL_SIZE, color=BRAND["muted"])
 
 
+OVERDUE_FACE = FontFace(emphasis="BOLD", color=_rgb(BRAND["bad"]))
+
+
+def _order_by_text(order_by: Any, as_of: Any) -> str:
+    """The order-by date of the SKU briefing, ``2026-11-30 (overdue by 6 days)`` when it is before ``as_of``."""
+    late = formats.overdue_days(order_by, as_of) if as_of is not None else None
+    return f"{fmt_date(order_by)} ({formats.overdue_text(late)})" if late else fmt_date(order_by)
+
+
 ONE_SHOT_POLICY = "One-shot (newsvendor)"
+PHASE_OUT_POLICY = "Phase-out (stopped seller, not replenished)"
 REPLENISHMENT_POLICY = "Replenishment"
 ONE_SHOT_NOTE = (
     "One-shot buy: ordered once with the newsvendor quantity less the inventory position; "
@@ -1012,6 +1053,8 @@ _PERIOD_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 def _order_policy_rows(p: PolicyCard, *, grain: str) -> list[tuple[str, str]]:
     """The policy card's order policy rows, as on the SKU page: a one-shot SKU is ordered by the newsvendor (its
     critical ratio and the demand over the forecast horizon), the others are replenished from the reorder point."""
+    if p.phase_out:
+        return [("Order policy", PHASE_OUT_POLICY)]
     if not p.one_shot:
         return [("Order policy", REPLENISHMENT_POLICY)]
     rows = [("Order policy", ONE_SHOT_POLICY), ("Critical ratio", fmt_num(p.critical_ratio, 2))]

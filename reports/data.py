@@ -373,6 +373,12 @@ class PolicyCard:
     critical_ratio: float | None = None
     horizon_demand: float | None = None
     horizon_periods: int | None = None
+    phase_out: bool = False
+    """A stopped seller phased out by the engine (``order_policy`` "phase_out"): not replenished."""
+    adi: float | None = None
+    """Mean interval between periods with demand (worded by ai.wording's ADI bands)."""
+    forecast_cv: float | None = None
+    """Forecast-error sigma / forecast per period (worded by ai.wording's CV bands, as on the SKU page)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
+from core import formats
+
 MISSING = "\u2013"  # en dash
 INFINITY = "\u221e"
 NO_CHANGE = "no change"
@@ -96,23 +98,18 @@ def fmt_days(value: float | None) -> str:
 
 
 def fmt_date(value: date | None) -> str:
-    """ISO date ``2026-03-14``."""
-    if value is None:
-        return MISSING
-    if isinstance(value, datetime):
-        value = value.date()
-    return value.isoformat()
+    """ISO date ``2026-03-14`` (tables and key-value rows; :func:`core.formats.fmt_date`)."""
+    return formats.fmt_date(value, missing=MISSING)
+
+
+def fmt_date_prose(value: date | None) -> str:
+    """A date in a sentence, ``14 Mar 2026`` (:func:`core.formats.fmt_date_prose`)."""
+    return formats.fmt_date_prose(value, missing=MISSING)
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    """``2026-03-14 09:30 UTC`` (time zone name only when the value is aware)."""
-    if value is None:
-        return MISSING
-    text = value.strftime("%Y-%m-%d %H:%M")
-    if value.tzinfo is not None:
-        name = value.tzname() or ""
-        text += f" {name}" if name else ""
-    return text
+    """``2026-03-14 09:30 UTC`` (naive values are UTC, as stored; :func:`core.formats.fmt_datetime`)."""
+    return formats.fmt_datetime(value, missing=MISSING)
 
 
 def rounds_to_zero(text: str) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from db.models import AuditLog
 
 OUTCOMES = ("ok", "denied", "error")
@@ -96,7 +97,7 @@ def rows(entries: list[AuditLog]) -> list[dict[str, Any]]:
         {
             "id": entry.id,
             "key": f"audit-{entry.id}",
-            "created_at": entry.created_at.isoformat(sep=" ", timespec="seconds"),
+            "created_at": formats.fmt_datetime(entry.created_at, seconds=True),
             "user_email": entry.user_email or "",
             "action": entry.action,
             "target": entry.target or "",

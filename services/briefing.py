@@ -62,6 +62,8 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ai import wording
+from core import formats
 from core import kpi as core_kpi
 from core.calendar import GRAIN_DAYS
 from core.portfolio import expected_fill_rates
@@ -268,6 +270,7 @@ _SNAPSHOT_COLUMNS = (
     "wape",
     "mase",
     "bias",
+    "order_policy",  # a phased-out stopped seller promises no fill rate (core.portfolio.expected_fill_rates)
 )
 _SKU_COLUMNS = (
     "code",
@@ -281,6 +284,9 @@ _SKU_COLUMNS = (
     "moq",
     "order_multiple",
 )
+
+
+_TEXT_COLUMNS = ("code", "name", "category", "location", "supplier", "status", "status_reason", "abc", "order_policy")
 
 
 def snapshot_frame(*, session: Session, run_id: int, scope: BriefingScope | None = None) -> pd.DataFrame:
@@ -299,7 +305,7 @@ def snapshot_frame(*, session: Session, run_id: int, scope: BriefingScope | None
     )
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[*_SKU_COLUMNS, *_SNAPSHOT_COLUMNS])
     for column in frame.columns:
-        if column not in ("code", "name", "category", "location", "supplier", "status", "status_reason", "abc"):
+        if column not in _TEXT_COLUMNS:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["name"] = [name or code for code, name in zip(frame["code"], frame["name"], strict=True)]
     frame["status_reason"] = frame["status_reason"].fillna("")
@@ -773,6 +779,9 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
             runners_up=tuple((s.model, s.mase) for s in detail.model_scores if not s.chosen and s.mase is not None),
             days_of_cover=_cover(detail.snapshot.get("days_of_cover")),
             one_shot=detail.one_shot,
+            phase_out=detail.order_policy == "phase_out",
+            adi=value("adi"),
+            forecast_cv=wording.forecast_cv(value("sigma"), value("forecast_per_period"), value("demand_baseline")),
             critical_ratio=detail.critical_ratio,
             horizon_demand=None if per_period is None else per_period * len(forecast),
             horizon_periods=len(forecast),
@@ -828,7 +837,7 @@ class BriefingRecord:
             "run_id": self.run_id,
             "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,
             "user_email": self.user_email,
-            "created_at": self.created_at.strftime("%Y-%m-%d %H:%M"),
+            "created_at": formats.fmt_datetime(self.created_at),
             "file_name": self.file_name,
             "size_bytes": self.size_bytes,
         }
@@ -1097,7 +1106,7 @@ def get_briefing(*, session: Session, briefing_id: Any, user: str | None = None)
         page_count=pdf_page_count(bytes(row.pdf)),
         cover_lines=(
             record.scope_label,
-            f"Made {record.created_at:%Y-%m-%d %H:%M} UTC by {record.user_email or 'the command line'}",
+            f"Made {formats.fmt_datetime(record.created_at)} by {record.user_email or 'the command line'}",
             f"Run: {record.run_id if record.run_id is not None else 'none'}",
             f"Data as of: {record.data_as_of or 'unknown'}",
         ),

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from db.models import AuditLog, Demand, ImportBatch, Receipt, Sku, StockPosition
 from services import audit, master_data
 from services.csv_safety import safe_frame
@@ -140,7 +141,7 @@ def import_rows(*, session: Session, limit: int = 500) -> list[dict[str, Any]]:
     return [
         {
             "id": b.id,
-            "created_at": b.created_at.isoformat(sep=" ", timespec="seconds"),
+            "created_at": formats.fmt_datetime(b.created_at),
             "file_name": b.file_name,
             "kind": b.kind,
             "status": b.status,
@@ -355,7 +356,7 @@ def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
         for part in session.execute(query).partitions():
             empty = False
             yield pd.DataFrame(part, columns=["date", "sku", "quantity"]).assign(
-                date=lambda f: pd.to_datetime(f["date"]).dt.strftime("%Y-%m-%d")
+                date=lambda f: pd.to_datetime(f["date"]).dt.strftime(formats.DATE_FORMAT)
             )
         if empty:
             yield pd.DataFrame(columns=["date", "sku", "quantity"])
@@ -387,7 +388,7 @@ def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
             [
                 {
                     "id": e.id,
-                    "created_at": e.created_at.isoformat(sep=" ", timespec="seconds"),
+                    "created_at": formats.fmt_datetime(e.created_at, seconds=True),
                     "user_email": e.user_email,
                     "action": e.action,
                     "target": e.target,

@@ -49,6 +49,7 @@ from ai.facts import GRAIN_DAYS
 from ai.narrative import provider_from_settings, write_commentary
 from ai.prompts import prompt_version_for
 from ai.providers.base import Provider, ProviderError
+from core import formats
 from db.models import Narrative, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services import master_data
 from settings import Settings, get_settings
@@ -136,7 +137,7 @@ class CommentaryView:
     @property
     def written_by(self) -> str:
         """'Written by Gemini (gemini-2.5-flash) at 2026-03-02 10:15 UTC'."""
-        return f"Written by {self.provider_label} ({self.model}) at {self.created_at:%Y-%m-%d %H:%M} UTC"
+        return f"Written by {self.provider_label} ({self.model}) at {formats.fmt_datetime(self.created_at)}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (``created_at`` as ISO 8601 UTC)."""

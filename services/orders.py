@@ -47,6 +47,7 @@ import pandas as pd
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from core.calendar import GRAIN_DAYS
 from core.leadtime import learn_lead_times
 from db import bulk
@@ -106,6 +107,8 @@ class OrderView:
     moq: float
     order_multiple: float
     status_reason: str | None = None  # the planner's reason for rejecting / cancelling
+    # days a recommended order's order-by date is past today (UTC), None when it is not (issue 15 item 7)
+    overdue_days: int | None = None
     # the SKU has no unit cost (0 or still at its default, services.master_data): ``value`` is not a real value
     unit_cost_missing: bool = False
 
@@ -114,8 +117,12 @@ class OrderView:
         return self.edit_reason is not None
 
     def as_dict(self) -> dict[str, Any]:
-        """Every field, dates as ``datetime.date`` / ``datetime`` (JSON: see ``api.serialize.plain``)."""
-        return asdict(self)
+        """Every field, dates as ``datetime.date`` / ``datetime`` (JSON: see ``api.serialize.plain``); quantities
+        whole numbers where the order multiple is whole (:func:`core.formats.order_quantity`)."""
+        out = asdict(self)
+        for key in ("qty", "recommended_qty", "received_qty"):
+            out[key] = formats.order_quantity(out[key], self.order_multiple)
+        return out
 
 
 def _view(po: PurchaseOrder) -> OrderView:
@@ -149,8 +156,14 @@ def _view(po: PurchaseOrder) -> OrderView:
         moq=float(sku.moq),
         order_multiple=float(sku.order_multiple),
         status_reason=po.status_reason,
+        overdue_days=_overdue(po.status, po.order_by),
         unit_cost_missing=_cost_missing(po.unit_cost, sku.defaulted_fields),
     )
+
+
+def _overdue(status: str, order_by: dt.date | None) -> int | None:
+    """Days a recommended order's order-by date is past today (None otherwise: approved orders are placed)."""
+    return formats.overdue_days(order_by, today()) if status == "recommended" and order_by else None
 
 
 def _cost_missing(unit_cost: Any, defaulted_fields: str | None) -> bool:
@@ -240,6 +253,7 @@ def _row_view(row: Any) -> OrderView:
         moq=float(row["sku_moq"]),
         order_multiple=float(row["sku_order_multiple"]),
         status_reason=row["status_reason"],
+        overdue_days=_overdue(row["status"], row["order_by"]),
         unit_cost_missing=_cost_missing(cost, row["sku_defaulted_fields"]),
     )
 
@@ -292,14 +306,14 @@ class OrderTotals:
 
     counts: dict[str, int]
     values: dict[str, float]
-    due_now: int  # recommended orders whose order-by date is on or before the run's data date (order now)
+    overdue: int  # recommended orders whose order-by date is before today (UTC): "overdue by N days"
     suppliers: int  # suppliers with recommended orders
     run_id: int | None
     data_as_of: dt.date | None
 
 
 def order_totals(*, session: Session) -> OrderTotals:
-    """Counts and values (qty x unit cost) per status, the recommendations due now and the latest run."""
+    """Counts and values (qty x unit cost) per status, the overdue recommendations and the latest run."""
     rows = session.execute(
         select(
             PurchaseOrder.status, func.count(PurchaseOrder.id), func.sum(PurchaseOrder.qty * PurchaseOrder.unit_cost)
@@ -313,16 +327,14 @@ def order_totals(*, session: Session) -> OrderTotals:
     run = session.scalar(
         select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
     )
-    due = 0
-    if run is not None and run.data_as_of is not None:
-        due = int(
-            session.scalar(
-                select(func.count(PurchaseOrder.id)).where(
-                    PurchaseOrder.status == "recommended", PurchaseOrder.order_by <= run.data_as_of
-                )
+    overdue = int(
+        session.scalar(
+            select(func.count(PurchaseOrder.id)).where(
+                PurchaseOrder.status == "recommended", PurchaseOrder.order_by < today()
             )
-            or 0
         )
+        or 0
+    )
     suppliers = int(
         session.scalar(
             select(func.count(func.distinct(PurchaseOrder.supplier))).where(PurchaseOrder.status == "recommended")
@@ -332,7 +344,7 @@ def order_totals(*, session: Session) -> OrderTotals:
     return OrderTotals(
         counts=counts,
         values=values,
-        due_now=due,
+        overdue=overdue,
         suppliers=suppliers,
         run_id=run.id if run else None,
         data_as_of=run.data_as_of if run else None,
@@ -987,7 +999,7 @@ def approved_frame(*, session: Session) -> pd.DataFrame:
             "po_number": f"PO-{o.id:06d}",
             "sku": o.sku,
             "description": o.sku_name,
-            "quantity": o.qty,
+            "quantity": formats.order_quantity(o.qty, o.order_multiple),
             "unit_cost": o.unit_cost,
             "line_value": round(o.value, 2),
             "order_date": o.order_date.isoformat() if o.order_date else "",
@@ -996,7 +1008,10 @@ def approved_frame(*, session: Session) -> pd.DataFrame:
         }
         for o in sorted(orders, key=lambda o: (o.supplier, o.sku, o.id))
     ]
-    return pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
+    # 348, not 348.0: an object column keeps whole quantities int beside pack fractions (12.5)
+    frame["quantity"] = pd.Series([r["quantity"] for r in rows], index=frame.index, dtype=object)
+    return frame
 
 
 def export_approved(*, session: Session, per_supplier_zip: bool) -> tuple[str, bytes]:
@@ -1018,7 +1033,7 @@ def export_approved(*, session: Session, per_supplier_zip: bool) -> tuple[str, b
     frame = approved_frame(session=session)
     if frame.empty:
         raise UserFacingError("there are no approved orders to export: approve recommended orders first")
-    stamp = today().strftime("%Y%m%d")
+    stamp = formats.file_stamp(today())
     if not per_supplier_zip:
         return f"approved-orders-{stamp}.csv", (write_csv(frame) or "").encode("utf-8")
     buffer = io.BytesIO()

@@ -53,6 +53,7 @@ import pandas as pd
 from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from core import formats
 from db import queries_recompute as q
 from db.models import Demand, Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services.engine_inputs import (
@@ -293,7 +294,9 @@ def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
     n = len(inputs)
     mean = np.asarray(portfolio.mean, dtype=float)
     horizon = mean.shape[1] if mean.ndim == 2 else 0
-    future_dates = np.array([d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object)
+    future_dates = np.array(
+        [d.strftime(formats.DATE_FORMAT) for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object
+    )
     ok = np.isfinite(mean)
     sku_f = np.repeat(inputs.sku_ids, horizon).reshape(n, horizon)
     period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
@@ -311,7 +314,7 @@ def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
     )
     backtest = np.asarray(portfolio.backtest, dtype=float)
     rows, cols = np.nonzero(np.isfinite(backtest))
-    past_dates = np.array([d.strftime("%Y-%m-%d") for d in inputs.context.period_dates], dtype=object)
+    past_dates = np.array([d.strftime(formats.DATE_FORMAT) for d in inputs.context.period_dates], dtype=object)
     past = pd.DataFrame(
         {
             "run_id": run_id,
@@ -922,7 +925,7 @@ def export_results(
         ]
     else:
         frame = q.forecast_frame(connection, run_id=run_id)
-        frame["period"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m-%d")
+        frame["period"] = pd.to_datetime(frame["period"]).dt.strftime(formats.DATE_FORMAT)
     frame.insert(0, "run_id", run_id)
     safe = neutralise_formulas(frame)
     if isinstance(target, io.TextIOBase):

@@ -22,8 +22,9 @@ import numpy as np
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from core.calendar import GRAIN_DAYS
-from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot
+from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services import master_data
 from services.watchtower import (
     Commentary,
@@ -98,15 +99,24 @@ class SkuDetail:
     projection: Projection | None = None
     order_by_date: dt.date | None = None
     # the policy the run used to size this SKU's order (core.portfolio.ORDER_POLICIES: "reorder_point" |
-    # "newsvendor"), stored in the snapshot row; None without a snapshot
+    # "newsvendor" | "phase_out"), stored in the snapshot row; None without a snapshot
     order_policy: str | None = None
     one_shot: bool = False  # ordered as a seasonal / one-shot buy with the newsvendor quantity in this run (issue 10)
     critical_ratio: float | None = None  # the newsvendor critical ratio of a one-shot SKU in this run (None otherwise)
     # the SKU master was edited at this time, after the run that last computed this SKU started (a partial run carries
     # other SKUs' rows forward): the snapshot still uses the previous master values (None when it is up to date)
     master_edited_at: dt.datetime | None = None
+    # "today" of this view (UTC date it was built): an order-by date before it is overdue (issue 15 item 7)
+    as_of: dt.date | None = None
     # master-data fields still at their defaults (services.master_data: unit_cost, category, lead_time_days, supplier)
     defaulted_fields: tuple[str, ...] = ()
+
+    @property
+    def overdue_days(self) -> int | None:
+        """Days the recommended order's order-by date is past ``as_of`` (None when not overdue or no order)."""
+        if self.order_by_date is None or self.as_of is None:
+            return None
+        return formats.overdue_days(self.order_by_date, self.as_of)
 
     @property
     def incomplete_master_data(self) -> bool:
@@ -432,7 +442,7 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         order_by = order_by_date(
             data_as_of=run.data_as_of, order_by_periods=detail.value("order_by_periods") or 0.0, grain=run.grain
         )
-    return replace(detail, projection=projection, order_by_date=order_by)
+    return replace(detail, projection=projection, order_by_date=order_by, as_of=utcnow().date())
 
 
 @dataclass(frozen=True)
@@ -503,6 +513,7 @@ class SkuSummary:
     location: str
     supplier: str
     snapshot: dict[str, Any] | None
+    order_multiple: float = 1.0  # whole -> the API's recommended_qty is a whole number (core.formats.order_quantity)
     defaulted_fields: tuple[str, ...] = ()
 
 
@@ -523,6 +534,7 @@ def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[Sk
             location=sku.location,
             supplier=sku.supplier,
             snapshot=_snapshot_dict(snap) if snap is not None else None,
+            order_multiple=sku.order_multiple,
             defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
         )
         for sku, snap in rows

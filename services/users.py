@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import formats
 from db.models import ROLES, ApiToken, User, utcnow
 from services import audit, login_throttle, passwords, user_sessions
 from services.errors import UserFacingError
@@ -368,7 +369,7 @@ def token_rows(*, session: Session) -> list[dict[str, object]]:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(sep=" ", timespec="seconds") if value else None
+    return formats.fmt_datetime(value) if value else None
 
 
 def user_for_token(*, session: Session, token: str) -> User | None:

@@ -722,6 +722,15 @@ def risk_result(
     else:
         inputs = policy_inputs(items, controls)
         lv = policy_levels(inputs)
+    check = None
+    if items.n == 1 and inputs.demand_mean[0] > 0 and not today:
+        check = quantile_check(items, inputs, lv, history=history)
+    return risk_summary(items, inputs, lv, quantile=check)
+
+
+def risk_summary(items: Items, inputs: PolicyInputs, lv: PolicyLevels, *, quantile: QuantileCheck | None) -> RiskResult:
+    """The scope's totals for given per-SKU inputs and levels (capital, holding, stockouts a year, weighted service,
+    the demand / lead-time split, the engine snapshot's figures); ``quantile``: a single SKU's quantile check."""
     d = inputs.demand_mean
     w = items.weights
     ss_pos = np.maximum(lv.safety_stock, 0.0)
@@ -747,10 +756,7 @@ def risk_result(
     today_ss = np.nan_to_num(items.safety_stock)
     today_level = np.nan_to_num(items.reorder_point if inputs.policy == "sQ" else items.order_up_to)
     notes: list[str] = []
-    quantile = None
     slow = int(np.sum(items.rop_method != "normal"))
-    if items.n == 1 and d[0] > 0 and not today:
-        quantile = quantile_check(items, inputs, lv, history=history)
     zero = int(np.sum(d <= 0))
     if zero == items.n:
         notes.append("No demand is forecast for this scope: no safety stock is needed and nothing is at risk.")
@@ -1541,15 +1547,20 @@ class ApplyResult:
 
 def apply_policy(*, session: Session, items: Items, controls: RiskControls, user: str | None) -> ApplyResult:
     """Write the page's service level (as each SKU's cycle service level; a fill-rate target is stored as the CSL
-    that gives the same safety stock) and, where changed, lead time mean / spread to the SKU master of every SKU in
-    the scope; audit-logged. The caller commits and then recomputes.
+    that gives the same safety stock; a cycle service level left at the value shown keeps every SKU's own target)
+    and, where changed, lead time mean / spread to the SKU master of every SKU in the scope; audit-logged. The
+    caller commits and then recomputes.
 
     Demand variability, order quantity and review policy are what-if inputs only: the recompute re-estimates
     variability, derives the lot from the EOQ and reviews every period.
     """
     inputs = policy_inputs(items, controls)
-    lv = policy_levels(inputs)
-    csl = np.where(inputs.demand_mean > 0, _clip_csl(lv.cycle_service_level), inputs.target)
+    shown = (controls.baseline or {}).get("target_pct")  # the target left as shown: every SKU keeps its own
+    own = inputs.measure == "csl" and shown is not None and math.isclose(inputs.target * 100, float(shown))
+    lv = policy_levels(inputs, target=items.service_level if own else None)
+    csl = np.where(
+        inputs.demand_mean > 0, _clip_csl(lv.cycle_service_level), items.service_level if own else inputs.target
+    )
     csl = np.clip(csl, 0.001, 0.999)
     days = items.run.days_per_period
     change_lt = inputs.changed.get("lead_time_days", False)

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from .. import wording
 from ..facts import Facts
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 FACTS_PLACEHOLDER = "{{FACTS_JSON}}"
+BANDS_PLACEHOLDER = "{{WORDING_BANDS}}"
+"""Replaced in a template's [system] section by the bands of :mod:`ai.wording` (the table the pages use too)."""
 MAX_SENTENCES = 6
 MIN_SENTENCES = 2
 MAX_CHARS = 900
@@ -88,7 +91,7 @@ def build_prompt(facts: Facts, *, version: str = PROMPT_VERSION) -> Prompt:
     return Prompt(
         scope=facts.scope,
         version=name,
-        system=system,
+        system=system.replace(BANDS_PLACEHOLDER, wording.prompt_text()),
         user=user.replace(FACTS_PLACEHOLDER, facts_json(facts)),
         facts=facts,
     )

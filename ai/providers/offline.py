@@ -277,11 +277,9 @@ def _sku_lead(facts: SkuFacts) -> str:
     cover, lead = facts.days_of_cover, facts.lead_time_days
     recent, baseline, trend = facts.demand_recent, facts.demand_baseline, facts.demand_trend_pct
     if facts.status == "stockout_risk":
-        if cover is not None and lead is not None:
-            return (
-                f"{ref} is at risk of stocking out: it has {_n(cover)} days of cover "
-                f"against a lead time of {_n(lead)} days."
-            )
+        rule = _stockout_lead(facts, ref)
+        if rule is not None:
+            return rule
         if facts.on_hand is not None and facts.reorder_point is not None:
             return (
                 f"{ref} is at risk of stocking out, with {_n(facts.on_hand)} units on hand "
@@ -304,6 +302,11 @@ def _sku_lead(facts: SkuFacts) -> str:
     if facts.status == "dead_stock":
         left = f", yet {_n(facts.on_hand)} units remain on hand" if facts.on_hand else ""
         idle = facts.periods_since_last_sale
+        if idle and (facts.status_reason or "").startswith("Phase-out"):
+            plural = period if idle == 1 else f"{period}s"
+            return (
+                f"{ref} has stopped selling: no sale for {_n(idle)} {plural}, so it is phased out, not reordered{left}."
+            )
         if idle:
             plural = period if idle == 1 else f"{period}s"
             return f"{ref} has not sold for {_n(idle)} {plural}{left}."
@@ -318,6 +321,43 @@ def _sku_lead(facts: SkuFacts) -> str:
     if cover is not None:
         return f"{ref} is in good shape, with {_n(cover)} days of cover and no health flags."
     return f"{ref} is in good shape, with no health flags."
+
+
+def _stockout_lead(facts: SkuFacts, ref: str) -> str | None:
+    """The stockout sentence names the rule that fired (``stockout_rule``) and says how cover compares with the lead
+    time in the words of :mod:`ai.wording` -- never "at risk ... it has 91 days of cover" alone."""
+    cover, lead, rop, position = (
+        facts.days_of_cover,
+        facts.lead_time_days,
+        facts.reorder_point,
+        facts.inventory_position,
+    )
+    rule = facts.stockout_rule
+    short = facts.cover_vs_lead_time == "short"
+    if rule in ("cover", "reorder_point_and_cover") and cover is not None and lead is not None and short:
+        also = (
+            f", and its position of {_n(position)} units is at or below the reorder point of {_n(rop)}"
+            if rule == "reorder_point_and_cover" and position is not None and rop is not None
+            else ""
+        )
+        return (
+            f"{ref} is at risk of stocking out: its {_n(cover)} days of cover are shorter than its "
+            f"{_n(lead)}-day lead time{also}."
+        )
+    if rule == "reorder_point" and position is not None and rop is not None:
+        outlast = ""
+        if cover is not None and lead is not None and not short:
+            outlast = f", although its {_n(cover)} days of cover outlast the {_n(lead)}-day lead time"
+        return (
+            f"{ref} is at risk of stocking out: its position of {_n(position)} units (on hand plus on order) is at "
+            f"or below the reorder point of {_n(rop)}{outlast}."
+        )
+    if cover is not None and lead is not None:
+        compare = "shorter than" if short else "against"
+        return (
+            f"{ref} is at risk of stocking out: it has {_n(cover)} days of cover, {compare} a {_n(lead)}-day lead time."
+        )
+    return None
 
 
 def _sku_status_change(facts: SkuFacts) -> str | None:
@@ -353,18 +393,19 @@ def _sku_volatility(facts: SkuFacts) -> str | None:
     if facts.volatility_cv_change:
         direction = "up" if facts.volatility_cv_change > 0 else "down"
         change = f", {direction} {_n(abs(facts.volatility_cv_change))} since the previous run"
+    word = facts.volatility_word or "variable"  # the CV band's word (ai.wording), the same on the SKU page and PDF
     if facts.volatility_level == "high":
         cushion = (
             f", so the safety stock of {_n(facts.safety_stock)} units does much of the work"
             if facts.safety_stock
             else ""
         )
-        return f"Forecast errors are large for this item (CV {_n(cv)}{change}){cushion}."
+        return f"Demand is {word}: forecast errors are as large as demand itself (CV {_n(cv)}{change}){cushion}."
     if facts.volatility_level == "moderate":
-        via = f" with the {model} model" if model else ""
-        return f"Demand is moderately predictable{via}, with a forecast-error CV of {_n(cv)}{change}."
+        via = f" under the {model} model" if model else ""
+        return f"Demand is {word}, with a forecast-error CV of {_n(cv)}{via}{change}."
     via = f"the {model} forecast" if model else "the forecast"
-    return f"Forecast errors are small: {via} tracks demand closely (CV {_n(cv)}{change})."
+    return f"Demand is {word}: {via} tracks it closely (CV {_n(cv)}{change})."
 
 
 def _moved(change: Number, *, up: str, down: str) -> str:

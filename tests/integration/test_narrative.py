@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ai.prompts import PROMPT_VERSION
 from db.models import Narrative, RecomputeRun, Sku, SkuSnapshot
 from services import narrative
 from settings import get_settings
@@ -250,7 +251,12 @@ def test_a_good_answer_is_stored_shown_and_then_served_from_the_cache(session, g
     assert request.path == GEMINI_PATH  # base_url honoured, API version v1beta
     assert request.headers.get("x-goog-api-key") == "test-key"
     (row,) = stored(session, "portfolio")
-    assert (row.provider, row.text, row.fell_back, row.prompt_version) == ("gemini", view.text, False, "portfolio_v1")
+    assert (row.provider, row.text, row.fell_back, row.prompt_version) == (
+        "gemini",
+        view.text,
+        False,
+        f"portfolio_{PROMPT_VERSION}",
+    )
 
     session.commit()  # a later request, another session: still a cache hit
     again = narrative.portfolio_commentary(session=session)

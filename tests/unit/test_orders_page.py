@@ -316,7 +316,7 @@ def _approve_body(order_id: int) -> dict[str, Any]:
         (ids.ORDERS_EDIT_QTY, "value", None),
         (ids.ORDERS_EDIT_REASON, "value", None),
         (ids.ORDERS_REJECT_REASON, "value", None),
-        (ids.ORDERS_RECEIVE_DATE, "value", None),
+        (ids.ORDERS_RECEIVE_DATE, "date", None),
         (ids.ORDERS_RECEIVE_QTY, "value", None),
         (ids.ORDERS_REFRESH, "data", 0),
         (ids.ORDERS_CANCEL_REASON, "value", None),

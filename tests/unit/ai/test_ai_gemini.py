@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from ai.facts import PortfolioFacts, SkuFacts, sku_facts
 from ai.narrative import provider_from_settings, write_commentary
-from ai.prompts import build_prompt
+from ai.prompts import PROMPT_VERSION, build_prompt
 from ai.providers.base import ProviderError
 from ai.providers.gemini import DEFAULT_MODEL, GeminiProvider
 from ai.providers.offline import OfflineWriter
@@ -55,7 +55,7 @@ def test_a_grounded_answer_is_shown(fake_gemini: FakeGemini, portfolio: Portfoli
     assert commentary.text == GROUNDED
     assert (commentary.provider, commentary.model) == ("gemini", DEFAULT_MODEL)
     assert commentary.grounded and not commentary.fell_back and commentary.reasons == ()
-    assert commentary.prompt_version == "portfolio_v1" and len(commentary.facts_hash) == 64
+    assert commentary.prompt_version == f"portfolio_{PROMPT_VERSION}" and len(commentary.facts_hash) == 64
     assert sleep.calls == []
     (request,) = fake_gemini.requests
     assert request.method == "POST"

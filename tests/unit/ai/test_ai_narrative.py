@@ -7,7 +7,7 @@ import pytest
 
 from ai.facts import PortfolioFacts, SkuFacts, sku_facts
 from ai.narrative import Commentary, facts_hash, write_commentary
-from ai.prompts import Prompt
+from ai.prompts import PROMPT_VERSION, Prompt
 from ai.providers import base
 from ai.providers.base import Provider, ProviderError, available_providers, create_provider, register_provider
 from ai.providers.offline import OfflineWriter
@@ -62,8 +62,8 @@ def test_offline_provider_is_shown_without_fallback(portfolio: PortfolioFacts) -
         "offline",
     )
     assert commentary.grounded and not commentary.fell_back and commentary.reasons == ()
-    assert commentary.scope == "portfolio" and commentary.prompt_version == "portfolio_v1"
-    assert commentary.facts_hash == facts_hash(portfolio, "portfolio_v1")
+    assert commentary.scope == "portfolio" and commentary.prompt_version == f"portfolio_{PROMPT_VERSION}"
+    assert commentary.facts_hash == facts_hash(portfolio, f"portfolio_{PROMPT_VERSION}")
 
 
 def test_a_grounded_stub_answer_is_shown(sku_facts_by_status: dict[str, SkuFacts]) -> None:
@@ -71,7 +71,7 @@ def test_a_grounded_stub_answer_is_shown(sku_facts_by_status: dict[str, SkuFacts
     stub = Stub("Copper wire CW-3 has 182 days of cover. The excess is worth $9,412.")
     commentary = write_commentary(facts=facts, provider=stub)
     assert commentary.text == stub.text and commentary.provider == "stub" and not commentary.fell_back
-    assert stub.prompts[0].facts is facts and stub.prompts[0].version == "sku_v1"
+    assert stub.prompts[0].facts is facts and stub.prompts[0].version == f"sku_{PROMPT_VERSION}"
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,8 @@ def test_sku_texts_differ_by_situation(sku_facts_by_status: dict[str, SkuFacts])
 
 def test_sku_text_follows_the_facts(sku_facts_by_status: dict[str, SkuFacts]) -> None:
     stockout = WRITER.write(sku_facts_by_status["stockout_risk"])
-    assert "6.2 days of cover against a lead time of 14 days" in stockout
+    # the rule that fired, in the words of ai.wording: cover shorter than the lead time (issue 15 item 9)
+    assert "its 6.2 days of cover are shorter than its 14-day lead time" in stockout
     assert "risen by 35 to 415" in stockout and "grown by 13 to 153 units" in stockout
     assert "when it was normal" in stockout
     assert "Order 600 units now" in stockout
@@ -89,7 +90,8 @@ def test_sku_trend_direction_changes_the_sentence(changes: dict, expected: str) 
 
 @pytest.mark.parametrize(
     ("sigma", "expected"),
-    [(8.0, "Forecast errors are small"), (60.0, "moderately predictable"), (130.0, "Forecast errors are large")],
+    # the words of ai.wording's CV bands (stable < 0.5 <= variable < 1 <= volatile), as on the SKU page and the PDF
+    [(8.0, "Demand is stable"), (60.0, "Demand is variable"), (130.0, "Demand is volatile")],
 )
 def test_sku_volatility_changes_the_sentence(sigma: float, expected: str) -> None:
     facts = sku_facts(row=make_row("normal", sigma=sigma), previous=make_row("normal", sigma=sigma / 2))

@@ -117,15 +117,21 @@ def test_stockout_risk_quotes_position_rop_cover_and_lead_time() -> None:
     r = _health(on_hand=40.0, on_order=0.0, reorder_point=95.0, forecast_per_period=46.666666)
     assert r.status[0] == "stockout_risk"
     reason = r.reason[0]
-    assert "On hand 40 + on order 0 is at or below the reorder point 95" in reason
-    assert "6 days of cover vs 14 days lead time" in reason
+    # the reason names the rules that fired (issue 15 item 9), then their numbers
+    assert reason.startswith("At or below the reorder point and cover shorter than the lead time:")
+    assert "on hand 40 + on order 0 is at or below the reorder point 95" in reason
+    assert "6 days of cover, below the 14-day lead time" in reason
     assert r.days_of_cover[0] == pytest.approx(6.0, rel=1e-5)
 
 
 def test_short_cover_alone_is_a_stockout_risk() -> None:
     r = _health(on_hand=30.0, on_order=500.0, reorder_point=95.0)
     assert r.status[0] == "stockout_risk"
-    assert "above the reorder point 95" in r.reason[0] and "6 days of cover vs 14 days lead time" in r.reason[0]
+    assert r.reason[0].startswith("Cover shorter than the lead time: 6 days of cover, below the 14-day lead time")
+    assert "on hand 30 + on order 500 is above the reorder point 95" in r.reason[0]
+    below = _health(on_hand=100.0, on_order=0.0, reorder_point=120.0, forecast_per_period=46.666666)
+    assert below.reason[0].startswith("At or below the reorder point: on hand 100 + on order 0 is at or below")
+    assert "15 days of cover still outlast the 14-day lead time" in below.reason[0]
 
 
 def test_surge_dead_overstock_low_velocity_normal() -> None:

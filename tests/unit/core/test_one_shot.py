@@ -99,7 +99,9 @@ def test_one_shot_without_a_price_uses_the_service_level_and_a_loss_making_item_
 def test_other_skus_are_unchanged_by_a_one_shot_flag() -> None:
     codes, history = _history()
     plain = _batch(_sku(codes), history, codes).snapshot
-    assert (plain["order_policy"] == "reorder_point").all() and plain["critical_ratio"].isna().all()
+    # DEAD sold, then stopped for 30 periods: a stopped seller, phased out (issue 15 item 5); the rest replenish
+    expected = ["phase_out" if c == "DEAD" else "reorder_point" for c in codes]
+    assert plain["order_policy"].tolist() == expected and plain["critical_ratio"].isna().all()
     flagged_sku = _sku(codes).assign(one_shot=[c == "STOCKOUT" for c in codes])
     flagged = _batch(flagged_sku, history, codes).snapshot
     others = [c for c in codes if c != "STOCKOUT"]

@@ -84,7 +84,8 @@ def test_number_formats() -> None:
 def test_date_formats() -> None:
     assert fmt_date(date(2026, 3, 1)) == "2026-03-01"
     assert fmt_date(datetime(2026, 3, 1, 12)) == "2026-03-01"
-    assert fmt_datetime(datetime(2026, 3, 1, 9, 5)) == "2026-03-01 09:05"
+    # naive times are UTC as stored: the PDF reads like the pages (one format, core.formats; issue 15 item 7)
+    assert fmt_datetime(datetime(2026, 3, 1, 9, 5)) == "2026-03-01 09:05 UTC"
     assert fmt_datetime(datetime(2026, 3, 1, 9, 5, tzinfo=UTC)) == "2026-03-01 09:05 UTC"
 
 

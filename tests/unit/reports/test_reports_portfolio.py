@@ -201,8 +201,11 @@ def test_top_movers(text: str) -> None:
 def test_purchase_order_rows(text: str) -> None:
     section = text[text.index("Recommended purchase orders") :]
     for po in POS:
-        row = f"{po.supplier} {po.code} {po.name} {fmt_qty(po.qty)} {fmt_date(po.order_by)} {fmt_money(po.value)}"
+        # an order-by date before the briefing's date (14 Mar) reads "overdue by N days" (issue 15 item 7)
+        late = " overdue by 1 day" if po.order_by < GENERATED.date() else ""
+        row = f"{po.supplier} {po.code} {po.name} {fmt_qty(po.qty)} {fmt_date(po.order_by)}{late} {fmt_money(po.value)}"
         assert row in section, row
+    assert section.count("overdue by") == 1  # only the line due on 13 Mar
     total = sum(po.value for po in POS)
     assert f"Total of the 6 listed lines {fmt_money(total)}" in section
     assert f"6 recommended lines, total value {fmt_money(total)}" in section
