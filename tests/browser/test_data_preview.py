@@ -54,7 +54,7 @@ def test_preview_warns_about_absent_skus_partial_weeks_and_near_duplicates(page_
     SHOTS.mkdir(parents=True, exist_ok=True)
     pw.screenshot(path=str(tmp_path / "preview.png"), full_page=True)
     pw.check(f"#{ids.DATA_CONFIRM_NEW}")
-    pw.wait_for_function(f"!document.querySelector('#{ids.DATA_IMPORT}').disabled", timeout=10_000)
+    pw.wait_for_function(f"() => !document.querySelector('#{ids.DATA_IMPORT}').disabled", timeout=10_000)
 
     pw.check(f"#{ids.DATA_FULL_EXTRACT}")  # checks the file again: the absent SKUs become zero sales
     pw.wait_for_selector(f"#{ids.DATA_PREVIEW_ABSENT} >> text=will be recorded as zero sales", timeout=30_000)
