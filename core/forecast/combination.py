@@ -29,7 +29,7 @@ INTERMITTENT_RECIPES: tuple[tuple[str, ...], ...] = (
     ("imapa",),
 )
 FALLBACK_RECIPE: tuple[str, ...] = ("ets", "ml_gbm", "tsb", "imapa")
-MIN_POOLED_SERIES = 30
+MIN_POOLED_SERIES = 10
 
 
 def squared_scale(*, y: np.ndarray, observed: np.ndarray, start: np.ndarray) -> np.ndarray:
