@@ -11,7 +11,8 @@ Conventions (those of statsforecast's ``ADIDA`` / ``IMAPA``, against which the t
 
 - the history starts at the first *recorded* period (NaN before it = not started), not at the first demand: a
   recorded zero before the first demand is information (the item was there and nobody asked for it);
-- the mean inter-demand interval before a cut is (last demand - first recorded period + 1) / number of demands;
+- the mean inter-demand interval before a cut is (last demand - first recorded period + 1) / number of demands,
+  rounded half to even (Python's ``round``);
 - buckets are aligned on the forecast origin: the oldest incomplete bucket is dropped;
 - SES starts at the first bucket; alpha is chosen per series from ``SES_ALPHAS`` (the 0.1-0.3 range statsforecast
   optimises over) by the in-sample one-step squared error over the buckets.
@@ -90,7 +91,7 @@ def temporal_aggregation(
         origin = np.minimum(data.first_obs[alive], data.start[alive])
         span = last_demand[alive, cut - 1] + 1 - origin
         n_demands = counts[alive, cut] - counts[alive, origin]
-        level = np.clip(np.floor(span / n_demands + 0.5), 1, MAX_LEVEL).astype(np.int64)  # round half up
+        level = np.clip(np.rint(span / n_demands), 1, MAX_LEVEL).astype(np.int64)  # half to even, as Python's round
         fallback = (sums[alive, cut] - sums[alive, origin]) / np.maximum(cut - origin, 1)
         total = np.zeros(alive.size)
         for k in range(1, int(level.max()) + 1):
