@@ -40,17 +40,20 @@ def _bucket_ses(sums: np.ndarray, rows: np.ndarray, origin: np.ndarray, cut: int
     most = int(n_buckets.max()) if n_buckets.size else 0
     if most < 1:
         return np.full(rows.size, np.nan)
+    back = np.arange(most - 1, -1, -1)  # column c holds the bucket ending back[c] buckets before the cut
+    ends = cut - back * level
+    sub = sums[rows]
+    buckets = sub[:, ends] - sub[:, np.maximum(ends - level, 0)]  # (r, most), oldest first
+    valid = back[None, :] < n_buckets[:, None]
+    first = back[None, :] == (n_buckets - 1)[:, None]
     alpha = SES_ALPHAS[None, :]
     state = np.zeros((rows.size, SES_ALPHAS.size))
     sse = np.zeros_like(state)
-    for j in range(most - 1, -1, -1):  # oldest bucket first; bucket j ends j buckets before the cut
-        hi = cut - j * level
-        x = (sums[rows, hi] - sums[rows, max(hi - level, 0)])[:, None]
-        valid = (j < n_buckets)[:, None]
-        first = (j == n_buckets - 1)[:, None]
-        err = x - state
-        sse += np.where(valid & ~first, err * err, 0.0)
-        state = np.where(first, x, np.where(valid, state + alpha * err, state))
+    for c in range(most):
+        x = buckets[:, c : c + 1]
+        err = np.where(valid[:, c : c + 1] & ~first[:, c : c + 1], x - state, 0.0)
+        sse += err * err
+        state = np.where(first[:, c : c + 1], x, state + alpha * err)
     fc = state[np.arange(rows.size), np.argmin(sse, axis=1)]
     return np.where(n_buckets >= 1, fc, np.nan)
 
