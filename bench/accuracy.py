@@ -31,6 +31,7 @@ from core.forecast import mase, rmsse
 from core.forecast.engine import forecast_batch_with_candidates
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+_ONLY_INTERMITTENT = dict.fromkeys(("adida", "imapa"), "(computed for intermittent series only, 0 on the others)")
 
 
 def _line(name: str, value: float, seconds: float | None = None, extra: str = "") -> None:
@@ -73,7 +74,7 @@ def m5(*, with_statsforecast: bool, seed: int = 0) -> dict[str, float]:
     for name, fc in candidates.items():
         score = float(np.nanmean(rmsse(actual=actual, forecast=fc[:, -1, :], insample=train)))
         out[f"ours:{name}"] = score
-        _line(f"  candidate {name} alone", score)
+        _line(f"  candidate {name} alone", score, None, _ONLY_INTERMITTENT.get(name, ""))
 
     snaive = np.tile(train[:, -7:], 4)
     out["seasonal_naive"] = float(np.nanmean(rmsse(actual=actual, forecast=snaive, insample=train)))
@@ -143,7 +144,7 @@ def m5_weekly(*, with_statsforecast: bool, seed: int = 0, horizon: int = 13) -> 
     for name, fc in candidates.items():
         r, m = both(fc[:, -1, :])
         out[f"ours:{name}"] = r
-        _line(f"  candidate {name} alone", r, None, f"MASE {m:.4f}")
+        _line(f"  candidate {name} alone", r, None, f"MASE {m:.4f} {_ONLY_INTERMITTENT.get(name, '')}")
     snaive = train[:, -52 : -52 + horizon]
     out["seasonal_naive"], m = both(snaive)
     _line("seasonal naive (season 52)", out["seasonal_naive"], None, f"MASE {m:.4f}")
@@ -203,7 +204,7 @@ def carparts(*, with_statsforecast: bool, seed: int = 0) -> dict[str, float]:
     print("  " + _coverage(actual[keep], _Rows(result, keep)))
     for name, fc in candidates.items():
         out[f"ours:{name}"] = score(fc[:, -1, :])
-        _line(f"  candidate {name} alone", out[f"ours:{name}"])
+        _line(f"  candidate {name} alone", out[f"ours:{name}"], None, _ONLY_INTERMITTENT.get(name, ""))
     out["zero"] = score(np.zeros_like(actual))
     _line("zero forecast (reference)", out["zero"])
 
