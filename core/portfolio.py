@@ -44,9 +44,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core import classify, health, kpi, policy
+from core import classify, health, kpi
 from core.forecast.engine import plan_cuts
-from core.replenishment import ReplenishmentPolicy, newsvendor_critical_ratio, replenishment_policy
+from core.replenishment import (
+    ReplenishmentPolicy,
+    newsvendor_critical_ratio,
+    replenishment_policy,
+    stored_policy_fill_rates,
+)
 
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "status",
@@ -766,61 +771,12 @@ __all__ = [
 def expected_fill_rates(
     frame: pd.DataFrame, *, days_per_period: float, settings: EngineSettings | None = None
 ) -> np.ndarray:
-    """Per-SKU expected fill rate of the stored policy (NaN without demand), as the engine computes it.
-
-    beta = 1 - n(s) / Q, n(s) = sigma_LTD G((s - D L) / sigma_LTD), s = the stored reorder point,
-    Q = max(lot, D R), lot = min(EOQ, cover cap) rounded to MOQ / order multiple at the lower total cost,
-    sigma_LTD = sqrt(L sigma_D^2 + D^2 sigma_L^2). ``frame``: one row per SKU with the snapshot columns
-    forecast_per_period, lead_time_periods, lead_time_std_periods, sigma, eoq, reorder_point and the master columns
-    unit_cost, holding_cost_rate, order_cost, moq, order_multiple. Source: :func:`compute_batch` (step 3),
-    :func:`core.policy.expected_fill_rate` (Silver, Pyke & Thomas 2017, eq. 6.16).
-    """
+    """Per-SKU expected fill rate of the stored policy (NaN without demand), as the engine's KPIs state it:
+    :func:`core.replenishment.stored_policy_fill_rates` with the settings' review period and lot cover cap."""
     settings = settings or EngineSettings()
-    n = len(frame)
-    if n == 0:
-        return np.empty(0)
-
-    def col(name: str) -> np.ndarray:
-        return frame[name].to_numpy(dtype=float)
-
-    d = np.nan_to_num(col("forecast_per_period"))
-    d = np.maximum(d, 0.0)
-    lt = np.maximum(np.nan_to_num(col("lead_time_periods")), 0.0)
-    lt_sd = np.maximum(np.nan_to_num(col("lead_time_std_periods")), 0.0)
-    sigma = np.maximum(np.nan_to_num(col("sigma")), 0.0)
-    cost = np.maximum(np.nan_to_num(col("unit_cost")), 0.0)
-    annual = d * kpi.DAYS_PER_YEAR / days_per_period
-    h_year = cost * np.maximum(np.nan_to_num(col("holding_cost_rate")), 0.0)
-    k_order = np.maximum(np.nan_to_num(col("order_cost")), 0.0)
-    eoq = col("eoq")
-    cap = d * settings.max_order_cover_days / days_per_period
-    lot = np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap)
-    lot = np.asarray(
-        policy.round_order_quantity(
-            quantity=np.maximum(lot, 0.0),
-            moq=np.maximum(np.nan_to_num(col("moq")), 0.0),
-            order_multiple=np.nan_to_num(col("order_multiple"), nan=1.0),
-            annual_demand=annual,
-            order_cost=k_order,
-            holding_cost=h_year,
-        ),
-        dtype=float,
+    return stored_policy_fill_rates(
+        frame,
+        days_per_period=days_per_period,
+        review_period=settings.review_period,
+        max_order_cover_days=settings.max_order_cover_days,
     )
-    sigma_ltd = np.asarray(
-        policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd),
-        dtype=float,
-    )
-    rop = col("reorder_point")
-    fill = np.full(n, np.nan)
-    ok = (d > 0) & np.isfinite(rop)
-    if ok.any():
-        fill[ok] = np.asarray(
-            policy.expected_fill_rate(
-                order_quantity=np.maximum(np.maximum(lot[ok], d[ok] * settings.review_period), 1e-12),
-                reorder_point=rop[ok],
-                lead_time_demand_mean=d[ok] * lt[ok],
-                lead_time_demand_std=sigma_ltd[ok],
-            ),
-            dtype=float,
-        )
-    return fill

@@ -464,4 +464,68 @@ def replenishment_policy(
     )
 
 
-__all__ = ["ReplenishmentPolicy", "newsvendor_critical_ratio", "order_lot", "replenishment_policy"]
+def stored_policy_fill_rates(
+    frame: Any, *, days_per_period: float, review_period: float, max_order_cover_days: float
+) -> np.ndarray:
+    """Per-SKU expected fill rate of a stored policy (NaN without demand), the KPI's definition.
+
+    beta = 1 - n(s) / Q, n(s) = sigma_LTD G((s - D L) / sigma_LTD), s = the stored reorder point,
+    Q = max(lot, D R), lot = min(EOQ, cover cap) rounded to MOQ / order multiple at the lower total cost
+    (:func:`order_lot` from the stored EOQ), sigma_LTD = sqrt(L sigma_D^2 + D^2 sigma_L^2). ``frame``: a DataFrame,
+    one row per SKU, with the snapshot columns forecast_per_period, lead_time_periods, lead_time_std_periods, sigma,
+    eoq, reorder_point and the master columns unit_cost, holding_cost_rate, order_cost, moq, order_multiple.
+    Source: :func:`core.policy.expected_fill_rate` (Silver, Pyke & Thomas 2017, eq. 6.16).
+    """
+    n = len(frame)
+    if n == 0:
+        return np.empty(0)
+
+    def col(name: str) -> np.ndarray:
+        return frame[name].to_numpy(dtype=float)
+
+    d = np.maximum(np.nan_to_num(col("forecast_per_period")), 0.0)
+    lt = np.maximum(np.nan_to_num(col("lead_time_periods")), 0.0)
+    lt_sd = np.maximum(np.nan_to_num(col("lead_time_std_periods")), 0.0)
+    sigma = np.maximum(np.nan_to_num(col("sigma")), 0.0)
+    cost = np.maximum(np.nan_to_num(col("unit_cost")), 0.0)
+    annual = d * DAYS_PER_YEAR / days_per_period
+    h_year = cost * np.maximum(np.nan_to_num(col("holding_cost_rate")), 0.0)
+    eoq = col("eoq")
+    cap = d * max_order_cover_days / days_per_period
+    lot = np.asarray(
+        policy.round_order_quantity(
+            quantity=np.maximum(np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap), 0.0),
+            moq=np.maximum(np.nan_to_num(col("moq")), 0.0),
+            order_multiple=np.nan_to_num(col("order_multiple"), nan=1.0),
+            annual_demand=annual,
+            order_cost=np.maximum(np.nan_to_num(col("order_cost")), 0.0),
+            holding_cost=h_year,
+        ),
+        dtype=float,
+    )
+    sigma_ltd = np.asarray(
+        policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd), dtype=float
+    )
+    rop = col("reorder_point")
+    fill = np.full(n, np.nan)
+    ok = (d > 0) & np.isfinite(rop)
+    if ok.any():
+        fill[ok] = np.asarray(
+            policy.expected_fill_rate(
+                order_quantity=np.maximum(np.maximum(lot[ok], d[ok] * review_period), 1e-12),
+                reorder_point=rop[ok],
+                lead_time_demand_mean=d[ok] * lt[ok],
+                lead_time_demand_std=sigma_ltd[ok],
+            ),
+            dtype=float,
+        )
+    return fill
+
+
+__all__ = [
+    "ReplenishmentPolicy",
+    "newsvendor_critical_ratio",
+    "order_lot",
+    "replenishment_policy",
+    "stored_policy_fill_rates",
+]
