@@ -43,13 +43,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from core import classify, health, kpi, policy
+from core import classify, health, kpi
+from core.forecast.engine import plan_cuts
+from core.replenishment import (
+    ReplenishmentPolicy,
+    newsvendor_critical_ratio,
+    replenishment_policy,
+    stored_policy_fill_rates,
+)
 
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "status",
@@ -171,6 +176,24 @@ class EngineSettings:
         (:func:`core.policy.reorder_point_periodic`); False: continuous-review D L + z sigma_LTD.
     max_order_cover_days
         The order lot never exceeds this many days of forecast demand (365).
+    service_measure
+        How a SKU's ``service_level`` is read: ``"fill_rate"`` (share of demand served from stock, through the loss
+        function) or ``"csl"`` (cycle service level: the quantile of lead-time demand). :mod:`core.policy_levels`.
+    allocate_service
+        With the fill-rate measure: each segment (the SKUs of a category in the batch) meets its demand-weighted
+        mean target at the least average stock value, allocated across its SKUs by marginal fill per unit of money
+        (:func:`core.allocation.allocate_to_target`); False: every SKU meets its own target.
+    service_floor
+        The lowest expected fill rate the allocation may give a SKU (0.5) where its ``service_floor`` column is not
+        set; never above the SKU's own target.
+    protection_sigma
+        ``"one_step"`` (sigma_P = sigma sqrt(P)) or ``"cumulative"`` (from the backtest's cumulative errors).
+    level_scaling
+        Exponent of the level-shift scaling of sigma (0.5; 0 = off).
+    bootstrap_rescale
+        Bootstrapped lead-time demand follows the forecast where it fell below half the history's mean.
+    undershoot_classes
+        Demand classes whose reorder point includes the review undershoot (with ``periodic_review_rop``).
     """
 
     horizon: int = 13
@@ -191,6 +214,13 @@ class EngineSettings:
     bootstrap_samples: int = 500
     periodic_review_rop: bool = True
     max_order_cover_days: float = 365.0
+    service_measure: str = "fill_rate"
+    allocate_service: bool = True
+    service_floor: float = 0.5
+    protection_sigma: str = "one_step"
+    level_scaling: float = 0.5
+    bootstrap_rescale: bool = True
+    undershoot_classes: tuple[str, ...] = ("smooth", "erratic", "intermittent", "lumpy")
 
     def __post_init__(self) -> None:
         for name in (
@@ -221,6 +251,14 @@ class EngineSettings:
         lo, hi = self.xyz_cv_limits
         if not 0 < lo < hi:
             raise ValueError(f"xyz_cv_limits must satisfy 0 < x < y, got {self.xyz_cv_limits!r}")
+        if self.service_measure not in ("fill_rate", "csl"):
+            raise ValueError(f"service_measure must be 'fill_rate' or 'csl', got {self.service_measure!r}")
+        if self.protection_sigma not in ("one_step", "cumulative"):
+            raise ValueError(f"protection_sigma must be 'one_step' or 'cumulative', got {self.protection_sigma!r}")
+        if not (isinstance(self.service_floor, int | float) and 0 <= self.service_floor < 1):
+            raise ValueError(f"service_floor must be in [0, 1), got {self.service_floor!r}")
+        if not (isinstance(self.level_scaling, int | float) and self.level_scaling >= 0):
+            raise ValueError(f"level_scaling must be >= 0, got {self.level_scaling!r}")
 
 
 @dataclass(frozen=True)
@@ -233,6 +271,23 @@ class BatchInputs:
     grain: str
     sku: pd.DataFrame
     overrides: np.ndarray | None = None
+    stockout: np.ndarray | None = None
+
+
+def demand_history(inputs: BatchInputs) -> np.ndarray:
+    """The history as demand: periods flagged in ``inputs.stockout`` ((n, T) bool, the SKU was out of stock for
+    part or all of the period) recorded censored demand -- sales cut short by the missing stock -- and count as not
+    observed (NaN), so the forecast fills them from the neighbouring periods (documented NaN handling of
+    :func:`core.forecast.forecast_batch`) and the classification and the policy's bootstrap and undershoot ignore
+    them. The recorded sales stay the facts of the health rules (last sale, recent sales). Source: Nahmias (1994),
+    "Demand estimation in lost sales inventory systems", Naval Research Logistics 41(6) (stockout periods censor
+    demand); treating them as missing is the simplest unbiased correction when the shortfall is unknown.
+    """
+    history = np.asarray(inputs.history, dtype=float)
+    if inputs.stockout is None:
+        return history
+    mask = np.asarray(inputs.stockout, dtype=bool)
+    return np.where(mask, np.nan, history)
 
 
 @dataclass
@@ -312,56 +367,6 @@ def _flag_column(sku: pd.DataFrame, name: str) -> np.ndarray:
     return np.nan_to_num(numbers) != 0
 
 
-def newsvendor_critical_ratio(
-    *,
-    unit_price: np.ndarray,
-    unit_cost: np.ndarray,
-    salvage_value: np.ndarray,
-    holding_cost_rate: np.ndarray,
-    horizon_years: float,
-    service_level: np.ndarray,
-) -> np.ndarray:
-    """Critical ratio of a one-shot (newsvendor) buy: alpha* = Cu / (Cu + Co).
-
-    Cu = p - c (lost margin per unit short), Co = c - s + c x h x T (loss per unit left over: cost less salvage,
-    plus holding over the selling horizon of T years). alpha* = 0 when Cu <= 0 (selling at a loss: buy nothing).
-    Where the price is not given (NaN or 0) or Co <= 0 the critical ratio is undefined and the service level target
-    is used instead. Source: Snyder & Shen (2019) eq. 4.19; DESIGN.md section 4.
-
-    Parameters
-    ----------
-    unit_price, unit_cost, salvage_value, holding_cost_rate
-        (n,) p, c, s and the yearly holding rate h (NaN cost counts as 0).
-    horizon_years
-        T, the selling horizon in years (>= 0).
-    service_level
-        (n,) fallback ratio in (0, 1).
-
-    Returns
-    -------
-    (n,) alpha* in [0, 1).
-
-    Raises
-    ------
-    ValueError
-        ``horizon_years`` negative or not finite.
-    """
-    if not (np.isfinite(horizon_years) and horizon_years >= 0):
-        raise ValueError(f"horizon_years must be a finite number >= 0, got {horizon_years!r}")
-    price = np.asarray(unit_price, dtype=float)
-    cost = np.nan_to_num(np.asarray(unit_cost, dtype=float))
-    cu = price - cost
-    co = (
-        cost
-        - np.nan_to_num(np.asarray(salvage_value, dtype=float))
-        + cost * np.nan_to_num(np.asarray(holding_cost_rate, dtype=float)) * float(horizon_years)
-    )
-    known = np.isfinite(price) & (price > 0) & (co > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(cu > 0, cu / (cu + co), 0.0)
-    return np.where(known, ratio, np.asarray(service_level, dtype=float))
-
-
 def _nanmean_rows(x: np.ndarray) -> np.ndarray:
     ok = np.isfinite(x)
     cnt = ok.sum(axis=1)
@@ -386,22 +391,14 @@ def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray
         raise ValueError(f"period_dates has {len(inputs.period_dates)} dates but history has {t} periods")
     if t < 1:
         raise ValueError("history must have at least one period")
+    if inputs.stockout is not None and np.shape(inputs.stockout) != (n, t):
+        raise ValueError(f"stockout must have shape {(n, t)}, got {np.shape(inputs.stockout)}")
     if inputs.overrides is not None and np.shape(inputs.overrides) != (n, settings.horizon):
         raise ValueError(f"overrides must have shape {(n, settings.horizon)}, got {np.shape(inputs.overrides)}")
     return history, n, t
 
 
-def phase_out_stopped_sellers(
-    stopped: np.ndarray,
-    rop: policy.ReorderPointResult,
-    order_up_to: np.ndarray,
-    lot: np.ndarray,
-    newsvendor_qty: np.ndarray,
-    recommended_qty: np.ndarray,
-    order_by_periods: np.ndarray,
-    expected_fill_rate: np.ndarray,
-    order_policy: np.ndarray,
-) -> tuple[policy.ReorderPointResult, *tuple[np.ndarray, ...]]:
+def phase_out_stopped_sellers(stopped: np.ndarray, pol: ReplenishmentPolicy) -> ReplenishmentPolicy:
     """The phase-out policy of stopped sellers (:func:`core.health.stopped_sellers`), applied after the policy stage.
 
     A stopped seller sold, then stopped for max(13, 3 x its mean interval between sales) periods or more. Its
@@ -409,63 +406,122 @@ def phase_out_stopped_sellers(
     demo's B-00147: 121 a week, then nothing for 21 weeks; safety stock 5,071, order 5,037). Replenishing it would
     buy stock that is not expected to sell, so the policy becomes a phase-out: reorder point, safety stock,
     order-up-to level, order lot (so all stock on hand is excess) and newsvendor buy 0 (NaN without a price stays
-    NaN), no order
-    (``recommended_qty`` 0, ``order_by_periods`` NaN), no expected fill rate (NaN: no service is promised, so the
-    portfolio fill rate leaves it out) and ``order_policy`` "phase_out". The stock on hand stays and is judged as
-    dead stock (:func:`core.health.health_status`). A planner's positive forecast override lifts the phase-out (the
-    SKU is then not a stopped seller). Other rows are returned unchanged; the inputs are not modified. Source:
-    issue 15 item 5; DESIGN.md section 4 ("dead: no sales for N periods").
-
-    Returns
-    -------
-    tuple
-        (rop, order_up_to, lot, newsvendor_qty, recommended_qty, order_by_periods, expected_fill_rate,
-        order_policy), in the order of the arguments.
+    NaN), no order (``recommended_qty`` 0, ``order_by_periods`` NaN), no expected fill rate (NaN: no service is
+    promised, so the portfolio fill rate leaves it out) and ``order_policy`` "phase_out". The stock on hand stays and
+    is judged as dead stock (:func:`core.health.health_status`). A planner's positive forecast override lifts the
+    phase-out (the SKU is then not a stopped seller). Other rows are returned unchanged; ``pol`` is not modified.
+    Source: issue 15 item 5; DESIGN.md section 4 ("dead: no sales for N periods").
     """
     mask = np.asarray(stopped, dtype=bool)
     if not mask.any():
-        return (
-            rop,
-            order_up_to,
-            lot,
-            newsvendor_qty,
-            recommended_qty,
-            order_by_periods,
-            expected_fill_rate,
-            order_policy,
-        )
+        return pol
 
     def zero(values: np.ndarray) -> np.ndarray:
         return np.where(mask, 0.0, np.asarray(values, dtype=float))
 
-    rop = replace(
-        rop,
-        reorder_point=zero(rop.reorder_point),
-        order_up_to=zero(rop.order_up_to),
-        safety_stock=zero(rop.safety_stock),
-    )
-    return (
-        rop,
-        zero(order_up_to),
-        zero(lot),
-        np.where(mask & np.isfinite(newsvendor_qty), 0.0, newsvendor_qty),  # NaN (no price) stays undefined
-        zero(recommended_qty),
-        np.where(mask, np.nan, order_by_periods),
-        np.where(mask, np.nan, expected_fill_rate),
-        np.where(mask, "phase_out", order_policy).astype(object),
+    def undefined(values: np.ndarray) -> np.ndarray:
+        return np.where(mask, np.nan, np.asarray(values, dtype=float))
+
+    return replace(
+        pol,
+        reorder_point=zero(pol.reorder_point),
+        order_up_to=zero(pol.order_up_to),
+        safety_stock=zero(pol.safety_stock),
+        lot=zero(pol.lot),
+        newsvendor_qty=np.where(mask & np.isfinite(pol.newsvendor_qty), 0.0, pol.newsvendor_qty),
+        recommended_qty=zero(pol.recommended_qty),
+        order_by_periods=undefined(pol.order_by_periods),
+        expected_fill_rate=undefined(pol.expected_fill_rate),
+        model_fill_rate=undefined(pol.model_fill_rate),
+        order_policy=np.where(mask, "phase_out", pol.order_policy).astype(object),
     )
 
 
 def stopped_seller_step(
-    inputs: BatchInputs, settings: EngineSettings, rop: policy.ReorderPointResult, *arrays: np.ndarray
-) -> tuple[health.StoppedSellers, tuple[Any, ...]]:
+    inputs: BatchInputs, settings: EngineSettings, pol: ReplenishmentPolicy
+) -> tuple[health.StoppedSellers, ReplenishmentPolicy]:
     """The step :func:`compute_batch` runs after its policy stage: find the stopped sellers of the batch
     (:func:`core.health.stopped_sellers`, gap limit max(``dead_after_periods``, 3 x mean interval), a positive
-    forecast override lifts it) and phase them out (:func:`phase_out_stopped_sellers`; ``arrays`` in its order)."""
+    forecast override lifts it) and phase them out (:func:`phase_out_stopped_sellers`)."""
     quit_ = health.stopped_sellers(
         history=inputs.history, min_gap_periods=settings.dead_after_periods, overrides=inputs.overrides
     )
-    return quit_, phase_out_stopped_sellers(quit_.stopped, rop, *arrays)
+    return quit_, phase_out_stopped_sellers(quit_.stopped, pol)
+
+
+def _policy_stage(
+    *,
+    history: np.ndarray,
+    sku: pd.DataFrame,
+    codes: list[str],
+    columns: dict[str, np.ndarray],
+    demand_mean: np.ndarray,
+    sigma: np.ndarray,
+    demand_class: np.ndarray,
+    backtest: np.ndarray,
+    days_per_period: float,
+    settings: EngineSettings,
+) -> ReplenishmentPolicy:
+    """Step 3 of :func:`compute_batch` (:func:`core.replenishment.replenishment_policy`)."""
+    return replenishment_policy(
+        demand_mean=demand_mean,
+        sigma=sigma,
+        history=history,
+        demand_class=demand_class,
+        columns=columns,
+        one_shot=_flag_column(sku, "one_shot"),
+        days_per_period=days_per_period,
+        settings=settings,
+        backtest=backtest,
+        backtest_cuts=plan_cuts(n_periods=history.shape[1], horizon=settings.horizon, n_origins=settings.n_origins),
+        segment=sku["category"].to_numpy(dtype=object) if "category" in sku.columns else None,
+        service_floor=_sku_column(sku, "service_floor", codes) if "service_floor" in sku.columns else None,
+    )
+
+
+def recompute_policy(
+    inputs: BatchInputs,
+    batch: BatchResult,
+    *,
+    settings: EngineSettings,
+    service_level: np.ndarray | float | None = None,
+) -> ReplenishmentPolicy:
+    """The policy stage of :func:`compute_batch` again on a computed batch's forecast (its snapshot's
+    forecast_per_period, sigma and demand_class and its backtest), optionally at other service targets: for
+    what-if sweeps and the policy replay (:mod:`core.policy_eval`). With the same inputs and settings it returns
+    compute_batch's own policy.
+
+    Raises
+    ------
+    ValueError
+        ``batch`` not computed from ``inputs`` (other codes), a service level outside (0, 1).
+    """
+    history, n, _ = _validate(inputs, settings)
+    codes = list(inputs.codes)
+    if list(batch.snapshot.index) != codes:
+        raise ValueError("batch must be the result of compute_batch on these inputs (same codes, same order)")
+    days, _season = _grain(inputs.grain)
+    sku = inputs.sku.reset_index(drop=True)
+    col = {c: _sku_column(sku, c, codes) for c in SKU_COLUMNS if c != "category" and c not in _FLAG_COLUMNS}
+    if service_level is not None:
+        sl = np.broadcast_to(np.asarray(service_level, dtype=float), (n,)).astype(float)
+        if np.any(~((sl > 0) & (sl < 1))):
+            raise ValueError("service_level must be in (0, 1)")
+        col["service_level"] = sl
+    snap = batch.snapshot
+    pol = _policy_stage(
+        history=demand_history(inputs),
+        sku=sku,
+        codes=codes,
+        columns=col,
+        demand_mean=snap["forecast_per_period"].to_numpy(dtype=float),
+        sigma=snap["sigma"].to_numpy(dtype=float),
+        demand_class=snap["demand_class"].to_numpy(dtype=object),
+        backtest=np.asarray(batch.backtest, dtype=float),
+        days_per_period=days,
+        settings=settings,
+    )
+    return stopped_seller_step(inputs, settings, pol)[1]
 
 
 def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
@@ -511,8 +567,9 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
 
     # 1. forecast -----------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
+    demand = demand_history(inputs)
     fr = fc.forecast_batch(
-        history=history,
+        history=demand,
         horizon=settings.horizon,
         season_length=season,
         n_origins=settings.n_origins,
@@ -533,7 +590,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     sigma = np.maximum(np.nan_to_num(np.asarray(fr.sigma, dtype=float)), 0.0)
 
     # 2. classify -----------------------------------------------------------------------------------------------
-    pattern = classify.demand_pattern(history=history)
+    pattern = classify.demand_pattern(history=demand)
     xyz = classify.xyz_classes(cv=classify.forecast_error_cv(sigma=sigma, demand_mean=d), limits=settings.xyz_cv_limits)
     timings["classify"] = time.perf_counter() - t0
 
@@ -542,120 +599,27 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     lt = col["lead_time_mean_days"] / days
     lt_sd = col["lead_time_std_days"] / days
     r = float(settings.review_period)
-    rng = np.random.default_rng(settings.random_state)
-    rop = policy.reorder_point_auto(
-        service_level=sl,
+    pol = _policy_stage(
+        history=demand,
+        sku=sku,
+        codes=codes,
+        columns=col,
         demand_mean=d,
-        demand_std=sigma,
-        lead_time=lt,
-        lead_time_std=lt_sd,
-        review_period=r,
+        sigma=sigma,
         demand_class=pattern.demand_class,
-        history=history,
-        rng=rng,
-        normal_min_mean=settings.rop_normal_min_mean,
-        overdispersion_ratio=settings.rop_overdispersion_ratio,
-        bootstrap_min_nonzero=settings.bootstrap_min_nonzero,
-        n_samples=settings.bootstrap_samples,
-        periodic_review=settings.periodic_review_rop,
+        backtest=np.asarray(fr.backtest, dtype=float),
+        days_per_period=days,
+        settings=settings,
     )
-    periods_per_year = kpi.DAYS_PER_YEAR / days
-    annual = d * periods_per_year
+    quit_, pol = stopped_seller_step(inputs, settings, pol)
+    annual, lot, s_level, nv, mu_h = pol.annual_demand, pol.lot, pol.order_up_to, pol.newsvendor_qty, pol.season_demand
+    sigma_ltd = pol.lead_time_demand_std
     cost = col["unit_cost"]
     cost0 = np.nan_to_num(cost)
-    h_year = cost0 * col["holding_cost_rate"]
-    k_order = col["order_cost"]
-    eoq = np.asarray(policy.eoq(annual_demand=annual, order_cost=k_order, holding_cost=h_year), dtype=float)
-    cap = d * settings.max_order_cover_days / days
-    lot = np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap)
-    lot = np.asarray(
-        policy.round_order_quantity(
-            quantity=lot,
-            moq=col["moq"],
-            order_multiple=col["order_multiple"],
-            annual_demand=annual,
-            order_cost=k_order,
-            holding_cost=h_year,
-        ),
-        dtype=float,
-    )
+    price = col["unit_price"]
     on_hand, on_order = col["on_hand"], col["on_order"]
     position = on_hand + on_order
-    s_level = rop.order_up_to
-    trigger = (d > 0) & (position <= rop.reorder_point)
-    raw = np.maximum(lot, s_level - position)
-    recommended = np.where(
-        trigger,
-        np.asarray(
-            policy.round_up_to_pack(quantity=np.maximum(raw, 0.0), moq=col["moq"], order_multiple=col["order_multiple"])
-        ),
-        0.0,
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        order_by = np.where(
-            d > 0,
-            np.where(trigger, 0.0, np.maximum(np.ceil((position - rop.reorder_point) / np.where(d > 0, d, 1.0)), 1.0)),
-            np.nan,
-        )
-    # newsvendor over the horizon
-    price = col["unit_price"]
-    horizon_years = settings.horizon / periods_per_year
-    cu = price - cost0
-    co = cost0 - col["salvage_value"] + h_year * horizon_years
-    mu_h = d * settings.horizon
-    sd_h = sigma * np.sqrt(settings.horizon)
-    ok_nv = np.isfinite(price) & (cu > 0) & (co > 0)
-    nv = np.full(n, np.nan)
-    if ok_nv.any():
-        res = policy.newsvendor_normal(
-            underage_cost=cu[ok_nv], overage_cost=co[ok_nv], demand_mean=mu_h[ok_nv], demand_std=sd_h[ok_nv]
-        )
-        nv[ok_nv] = np.maximum(np.asarray(res.quantity), 0.0)
-    nv = np.where(np.isfinite(price) & (cu <= 0), 0.0, nv)
-    critical = np.full(n, np.nan)
-    if one_shot.any():  # one-shot buys: newsvendor quantity, no reorder point trigger
-        critical[one_shot] = newsvendor_critical_ratio(
-            unit_price=price[one_shot],
-            unit_cost=cost0[one_shot],
-            salvage_value=col["salvage_value"][one_shot],
-            holding_cost_rate=col["holding_cost_rate"][one_shot],
-            horizon_years=horizon_years,
-            service_level=sl[one_shot],
-        )
-        ratio = critical[one_shot]
-        z = stats.norm.ppf(np.clip(ratio, 1e-12, 1 - 1e-12))
-        q_os = np.where(
-            ratio > 0, np.maximum(mu_h[one_shot] + np.where(sd_h[one_shot] > 0, sd_h[one_shot] * z, 0.0), 0.0), 0.0
-        )
-        nv[one_shot] = q_os
-        need = np.maximum(q_os - position[one_shot], 0.0)
-        recommended[one_shot] = np.asarray(
-            policy.round_up_to_pack(
-                quantity=need, moq=col["moq"][one_shot], order_multiple=col["order_multiple"][one_shot]
-            ),
-            dtype=float,
-        )
-        order_by[one_shot] = np.where(recommended[one_shot] > 0, 0.0, np.nan)
-    order_policy = np.where(one_shot, "newsvendor", "reorder_point").astype(object)
-    sigma_ltd = np.asarray(
-        policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd), dtype=float
-    )
-    exp_fill = np.where(
-        d > 0,
-        np.asarray(
-            policy.expected_fill_rate(
-                order_quantity=np.maximum(np.maximum(lot, d * r), 1e-12),
-                reorder_point=rop.reorder_point,
-                lead_time_demand_mean=d * lt,
-                lead_time_demand_std=sigma_ltd,
-            )
-        ),
-        np.nan,
-    )
     timings["policy"] = time.perf_counter() - t0
-    quit_, (rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy) = stopped_seller_step(
-        inputs, settings, rop, s_level, lot, nv, recommended, order_by, exp_fill, order_policy
-    )
 
     # 4. health -------------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -670,8 +634,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     hs = health.health_status(
         on_hand=on_hand,
         on_order=on_order,
-        reorder_point=rop.reorder_point,
-        safety_stock=rop.safety_stock,
+        reorder_point=pol.reorder_point,
+        safety_stock=pol.safety_stock,
         forecast_per_period=d,
         expected_recent=expected_recent,
         demand_recent=demand_recent,
@@ -694,7 +658,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         stopped=quit_,
     )
     inv_value = np.maximum(on_hand, 0.0) * cost
-    max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)
+    max_stock = np.where(d > 0, np.maximum(s_level, pol.reorder_point + lot), 0.0)
     season_limited = one_shot & np.isfinite(hs.season_limit)
     max_stock = np.where(season_limited, hs.season_limit, max_stock)  # one-shot: what the season can sell
     excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
@@ -741,18 +705,18 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "lead_time_periods": lt,
             "lead_time_std_periods": lt_sd,
             "service_level": sl,
-            "safety_stock": rop.safety_stock,
-            "reorder_point": rop.reorder_point,
+            "safety_stock": pol.safety_stock,
+            "reorder_point": pol.reorder_point,
             "order_up_to": s_level,
-            "eoq": np.where(np.isfinite(eoq), eoq, np.nan),
+            "eoq": np.where(np.isfinite(pol.eoq), pol.eoq, np.nan),
             "newsvendor_qty": nv,
-            "rop_method": rop.method,
-            "rop_method_reason": rop.reason,
+            "rop_method": pol.method,
+            "rop_method_reason": pol.reason,
             "on_hand": on_hand,
             "on_order": on_order,
             "inventory_position": position,
-            "recommended_qty": recommended,
-            "order_by_periods": order_by,
+            "recommended_qty": pol.recommended_qty,
+            "order_by_periods": pol.order_by_periods,
             "days_of_cover": hs.days_of_cover,
             "annual_demand": annual,
             "inventory_value": inv_value,
@@ -760,8 +724,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "excess_value": excess,
             "surge_z": hs.surge_z,
             "periods_since_last_sale": quit_.periods_since_last_sale,
-            "order_policy": order_policy,
-            "critical_ratio": critical,
+            "order_policy": pol.order_policy,
+            "critical_ratio": pol.critical_ratio,
         },
         index=pd.Index(codes, name="code"),
     )
@@ -776,7 +740,12 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         p90=p90,
         backtest=backtest,
         timings=timings,
-        extras={"unit_cost": cost, "unit_price": price, "expected_fill_rate": exp_fill},
+        extras={
+            "unit_cost": cost,
+            "unit_price": price,
+            "expected_fill_rate": pol.expected_fill_rate,
+            "order_lot": lot,
+        },
     )
 
 
@@ -846,71 +815,22 @@ __all__ = [
     "EngineSettings",
     "PortfolioResult",
     "compute_batch",
+    "demand_history",
     "finalize_portfolio",
     "newsvendor_critical_ratio",
+    "recompute_policy",
 ]
 
 
 def expected_fill_rates(
     frame: pd.DataFrame, *, days_per_period: float, settings: EngineSettings | None = None
 ) -> np.ndarray:
-    """Per-SKU expected fill rate of the stored policy (NaN without demand), as the engine computes it.
-
-    beta = 1 - n(s) / Q, n(s) = sigma_LTD G((s - D L) / sigma_LTD), s = the stored reorder point,
-    Q = max(lot, D R), lot = min(EOQ, cover cap) rounded to MOQ / order multiple at the lower total cost,
-    sigma_LTD = sqrt(L sigma_D^2 + D^2 sigma_L^2). ``frame``: one row per SKU with the snapshot columns
-    forecast_per_period, lead_time_periods, lead_time_std_periods, sigma, eoq, reorder_point and the master columns
-    unit_cost, holding_cost_rate, order_cost, moq, order_multiple. Source: :func:`compute_batch` (step 3),
-    :func:`core.policy.expected_fill_rate` (Silver, Pyke & Thomas 2017, eq. 6.16).
-    """
+    """Per-SKU expected fill rate of the stored policy (NaN without demand), as the engine's KPIs state it:
+    :func:`core.replenishment.stored_policy_fill_rates` with the settings' review period and lot cover cap."""
     settings = settings or EngineSettings()
-    n = len(frame)
-    if n == 0:
-        return np.empty(0)
-
-    def col(name: str) -> np.ndarray:
-        return frame[name].to_numpy(dtype=float)
-
-    d = np.nan_to_num(col("forecast_per_period"))
-    d = np.maximum(d, 0.0)
-    lt = np.maximum(np.nan_to_num(col("lead_time_periods")), 0.0)
-    lt_sd = np.maximum(np.nan_to_num(col("lead_time_std_periods")), 0.0)
-    sigma = np.maximum(np.nan_to_num(col("sigma")), 0.0)
-    cost = np.maximum(np.nan_to_num(col("unit_cost")), 0.0)
-    annual = d * kpi.DAYS_PER_YEAR / days_per_period
-    h_year = cost * np.maximum(np.nan_to_num(col("holding_cost_rate")), 0.0)
-    k_order = np.maximum(np.nan_to_num(col("order_cost")), 0.0)
-    eoq = col("eoq")
-    cap = d * settings.max_order_cover_days / days_per_period
-    lot = np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap)
-    lot = np.asarray(
-        policy.round_order_quantity(
-            quantity=np.maximum(lot, 0.0),
-            moq=np.maximum(np.nan_to_num(col("moq")), 0.0),
-            order_multiple=np.nan_to_num(col("order_multiple"), nan=1.0),
-            annual_demand=annual,
-            order_cost=k_order,
-            holding_cost=h_year,
-        ),
-        dtype=float,
+    return stored_policy_fill_rates(
+        frame,
+        days_per_period=days_per_period,
+        review_period=settings.review_period,
+        max_order_cover_days=settings.max_order_cover_days,
     )
-    sigma_ltd = np.asarray(
-        policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd),
-        dtype=float,
-    )
-    rop = col("reorder_point")
-    fill = np.full(n, np.nan)
-    ok = (d > 0) & np.isfinite(rop)
-    if "order_policy" in frame.columns:  # a phased-out stopped seller promises no service (phase_out_stopped_sellers)
-        ok &= (frame["order_policy"] != "phase_out").to_numpy()
-    if ok.any():
-        fill[ok] = np.asarray(
-            policy.expected_fill_rate(
-                order_quantity=np.maximum(np.maximum(lot[ok], d[ok] * settings.review_period), 1e-12),
-                reorder_point=rop[ok],
-                lead_time_demand_mean=d[ok] * lt[ok],
-                lead_time_demand_std=sigma_ltd[ok],
-            ),
-            dtype=float,
-        )
-    return fill
