@@ -437,16 +437,16 @@ def phase_out_stopped_sellers(stopped: np.ndarray, pol: ReplenishmentPolicy) -> 
     )
 
 
-def stopped_seller_step(
-    inputs: BatchInputs, settings: EngineSettings, pol: ReplenishmentPolicy
-) -> tuple[health.StoppedSellers, ReplenishmentPolicy]:
-    """The step :func:`compute_batch` runs after its policy stage: find the stopped sellers of the batch
-    (:func:`core.health.stopped_sellers`, gap limit max(``dead_after_periods``, 3 x mean interval), a positive
-    forecast override lifts it) and phase them out (:func:`phase_out_stopped_sellers`)."""
-    quit_ = health.stopped_sellers(
+def stopped_seller_step(inputs: BatchInputs, settings: EngineSettings) -> health.StoppedSellers:
+    """The stopped sellers of a batch (:func:`core.health.stopped_sellers`, gap limit max(``dead_after_periods``,
+    3 x mean interval), a positive forecast override lifts it); :func:`compute_batch` finds them before its policy
+    stage, which phases them out (:func:`phase_out_stopped_sellers`)."""
+    return health.stopped_sellers(
         history=inputs.history, min_gap_periods=settings.dead_after_periods, overrides=inputs.overrides
     )
-    return quit_, phase_out_stopped_sellers(quit_.stopped, pol)
+
+
+_PHASE_OUT_SEGMENT = "\x00phase-out"  # stopped sellers form a segment of their own in the target allocation
 
 
 def _policy_stage(
@@ -461,9 +461,17 @@ def _policy_stage(
     backtest: np.ndarray,
     days_per_period: float,
     settings: EngineSettings,
+    phase_out: np.ndarray | None = None,
 ) -> ReplenishmentPolicy:
-    """Step 3 of :func:`compute_batch` (:func:`core.replenishment.replenishment_policy`)."""
-    return replenishment_policy(
+    """Step 3 of :func:`compute_batch` (:func:`core.replenishment.replenishment_policy`), then the phase-out of the
+    stopped sellers in ``phase_out`` (:func:`phase_out_stopped_sellers`). Stopped sellers are allocated in a segment
+    of their own, so the fill-rate target of their category is met by the SKUs that still sell (otherwise a stopped
+    seller's old level would take a share of the category's target and leave its neighbours short)."""
+    segment = sku["category"].to_numpy(dtype=object) if "category" in sku.columns else np.full(len(codes), None)
+    mask = np.zeros(len(codes), dtype=bool) if phase_out is None else np.asarray(phase_out, dtype=bool)
+    if mask.any():
+        segment = np.where(mask, _PHASE_OUT_SEGMENT, segment)
+    pol = replenishment_policy(
         demand_mean=demand_mean,
         sigma=sigma,
         history=history,
@@ -474,9 +482,10 @@ def _policy_stage(
         settings=settings,
         backtest=backtest,
         backtest_cuts=plan_cuts(n_periods=history.shape[1], horizon=settings.horizon, n_origins=settings.n_origins),
-        segment=sku["category"].to_numpy(dtype=object) if "category" in sku.columns else None,
+        segment=segment,
         service_floor=_sku_column(sku, "service_floor", codes) if "service_floor" in sku.columns else None,
     )
+    return phase_out_stopped_sellers(mask, pol)
 
 
 def recompute_policy(
@@ -509,7 +518,7 @@ def recompute_policy(
             raise ValueError("service_level must be in (0, 1)")
         col["service_level"] = sl
     snap = batch.snapshot
-    pol = _policy_stage(
+    return _policy_stage(
         history=demand_history(inputs),
         sku=sku,
         codes=codes,
@@ -520,8 +529,8 @@ def recompute_policy(
         backtest=np.asarray(batch.backtest, dtype=float),
         days_per_period=days,
         settings=settings,
+        phase_out=stopped_seller_step(inputs, settings).stopped,
     )
-    return stopped_seller_step(inputs, settings, pol)[1]
 
 
 def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
@@ -599,6 +608,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     lt = col["lead_time_mean_days"] / days
     lt_sd = col["lead_time_std_days"] / days
     r = float(settings.review_period)
+    quit_ = stopped_seller_step(inputs, settings)
     pol = _policy_stage(
         history=demand,
         sku=sku,
@@ -610,8 +620,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         backtest=np.asarray(fr.backtest, dtype=float),
         days_per_period=days,
         settings=settings,
+        phase_out=quit_.stopped,
     )
-    quit_, pol = stopped_seller_step(inputs, settings, pol)
     annual, lot, s_level, nv, mu_h = pol.annual_demand, pol.lot, pol.order_up_to, pol.newsvendor_qty, pol.season_demand
     sigma_ltd = pol.lead_time_demand_std
     cost = col["unit_cost"]

@@ -214,8 +214,8 @@ def test_engine_phases_out_the_stopped_seller_and_leaves_the_others(old_level: N
         assert row["value_at_risk"] == pytest.approx(45.0 * 2.0)  # dead stock: its value at cost
     assert "max(13, 3 x 1-period mean interval between sales) = 13" in b["status_reason"]
     assert b["forecast_per_period"] > 100  # the stub still forecasts the old level: the guard did the work
-    for row in (steady, recent_gap):
-        assert row["order_policy"] == "reorder_point" and row["safety_stock"] > 0
+    for row in (steady, recent_gap):  # still replenished (a fill-rate target may put the safety stock below 0)
+        assert row["order_policy"] == "reorder_point" and row["reorder_point"] > row["forecast_per_period"]
     assert recent_gap["status"] != "dead_stock" and recent_gap["recommended_qty"] > 0
     # without the guard the old level would have ordered B-00147 (the behaviour of issue 15)
     sku = _sku(1)
@@ -232,26 +232,38 @@ def test_positive_override_reorders_a_stopped_seller(old_level: None) -> None:
 
 
 def test_phase_out_keeps_inputs_and_a_missing_newsvendor() -> None:
-    from core.policy import ReorderPointResult
+    from core.replenishment import ReplenishmentPolicy
 
-    rop = ReorderPointResult(
+    two = np.array([1.0, 1.0])
+    pol = ReplenishmentPolicy(
         reorder_point=np.array([10.0, 20.0]),
         order_up_to=np.array([15.0, 25.0]),
         safety_stock=np.array([3.0, 4.0]),
         method=np.array(["normal", "normal"], dtype=object),
         reason=np.array(["", ""], dtype=object),
+        eoq=np.array([7.0, 8.0]),
+        lot=np.array([7.0, 8.0]),
+        recommended_qty=np.array([9.0, 0.0]),
+        order_by_periods=np.array([0.0, 2.0]),
+        newsvendor_qty=np.array([np.nan, 30.0]),
+        critical_ratio=np.array([np.nan, np.nan]),
+        order_policy=np.array(["reorder_point"] * 2, dtype=object),
+        lead_time_demand_std=two,
+        expected_fill_rate=np.array([0.9, 0.95]),
+        annual_demand=two,
+        season_demand=two,
+        service_probability=two,
+        model_fill_rate=np.array([0.9, 0.95]),
     )
-    arrays = [np.array([15.0, 25.0]), np.array([7.0, 8.0]), np.array([np.nan, 30.0]), np.array([9.0, 0.0])]
-    order_by, fill, pol = np.array([0.0, 2.0]), np.array([0.9, 0.95]), np.array(["reorder_point"] * 2, dtype=object)
-    out = pf.phase_out_stopped_sellers(np.array([True, False]), rop, *arrays, order_by, fill, pol)
-    new_rop, s_level, lot, nv, rec, ob, fr, policy = out
-    assert new_rop.reorder_point.tolist() == [0.0, 20.0] and new_rop.safety_stock.tolist() == [0.0, 4.0]
-    assert s_level.tolist() == [0.0, 25.0] and lot.tolist() == [0.0, 8.0] and rec.tolist() == [0.0, 0.0]
-    assert np.isnan(nv[0]) and nv[1] == 30.0  # no price: the newsvendor stays undefined
-    assert np.isnan(ob[0]) and np.isnan(fr[0]) and policy.tolist() == ["phase_out", "reorder_point"]
-    assert rop.reorder_point.tolist() == [10.0, 20.0]  # inputs untouched
-    same = pf.phase_out_stopped_sellers(np.array([False, False]), rop, *arrays, order_by, fill, pol)
-    assert same[0] is rop
+    out = pf.phase_out_stopped_sellers(np.array([True, False]), pol)
+    assert out.reorder_point.tolist() == [0.0, 20.0] and out.safety_stock.tolist() == [0.0, 4.0]
+    assert out.order_up_to.tolist() == [0.0, 25.0] and out.lot.tolist() == [0.0, 8.0]
+    assert out.recommended_qty.tolist() == [0.0, 0.0]
+    assert np.isnan(out.newsvendor_qty[0]) and out.newsvendor_qty[1] == 30.0  # no price: stays undefined
+    assert np.isnan(out.order_by_periods[0]) and np.isnan(out.expected_fill_rate[0])
+    assert out.order_policy.tolist() == ["phase_out", "reorder_point"]
+    assert pol.reorder_point.tolist() == [10.0, 20.0]  # inputs untouched
+    assert pf.phase_out_stopped_sellers(np.array([False, False]), pol) is pol
 
 
 def test_expected_fill_rates_leave_phased_out_skus_out() -> None:
