@@ -1,0 +1,45 @@
+"""Policy backtest (issue 24): would the engine's reorder policies have worked on real demand they did not see, and
+how do they compare with the textbook frontier? The use case, its document, words and stored results."""
+
+from services.backtest.document import (
+    build_document,
+    comparison_sentences,
+    excluded_sentence,
+    headline,
+    sku_paths,
+    summary_line,
+    verdict,
+)
+from services.backtest.run import (
+    DEFAULT_PERIODS,
+    MIN_FIT_PERIODS,
+    BacktestCancelledError,
+    BacktestResult,
+    default_periods,
+    unit,
+)
+from services.backtest.scope import BacktestError, BacktestScope, describe
+from services.backtest.service import run_backtest
+from services.backtest.store import StoredBacktest, latest_stored
+
+__all__ = [
+    "DEFAULT_PERIODS",
+    "MIN_FIT_PERIODS",
+    "BacktestCancelledError",
+    "BacktestError",
+    "BacktestResult",
+    "BacktestScope",
+    "StoredBacktest",
+    "build_document",
+    "comparison_sentences",
+    "default_periods",
+    "describe",
+    "excluded_sentence",
+    "headline",
+    "latest_stored",
+    "run_backtest",
+    "sku_paths",
+    "summary_line",
+    "unit",
+    "verdict",
+]
