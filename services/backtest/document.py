@@ -78,7 +78,7 @@ def point(summary: ReplaySummary, target: float) -> dict[str, float | None]:
         "fill_rate": number(summary.fill_rate),
         "cycle_service_level": number(summary.cycle_service_level),
         "average_inventory_value": number(summary.average_inventory_value, 2),
-        "target_service_level": number(target),
+        "target_service_level": number(target, 6),
     }
 
 
