@@ -37,7 +37,7 @@ from core.backtest import ReplayResult, summarise
 from core.policy_eval import PolicyEvaluation, PolicyPoint, evaluate_policies, frontier_comparison
 from core.portfolio import EngineSettings
 from services.backtest.scope import BacktestError, BacktestScope, scope_codes
-from services.engine_inputs import PortfolioInputs, RunContext, load_portfolio_inputs
+from services.engine_inputs import PortfolioInputs, RunContext, load_context, load_portfolio_inputs
 from services.errors import UserFacingError
 from services.recompute import latest_run, portfolio_context
 from settings import get_settings
@@ -148,14 +148,14 @@ class BacktestResult:
 
 
 def _portfolio_grid(*, session: Session, horizon: int, min_receipts: int) -> RunContext | None:
-    """The period grid a full recompute would use now, on the latest finished run's grain (None: no run yet, or
-    its grain no longer matches the data -- the scope's own demand then sets the grid, as for a partial run)."""
+    """The period grid a full recompute would use now: on the latest finished run's grain when its data still ends
+    where the demand ends (one aggregate query), else detected from every active SKU's demand (None: no demand)."""
     run = latest_run(session=session)
-    if run is None or not run.grain:
-        return None
-    context = portfolio_context(session=session, grain=run.grain, horizon=horizon, min_receipts=min_receipts)
-    if context is None or context.data_as_of != run.data_as_of:
-        return None
+    if run is not None and run.grain:
+        context = portfolio_context(session=session, grain=run.grain, horizon=horizon, min_receipts=min_receipts)
+        if context is not None and context.data_as_of == run.data_as_of:
+            return context
+    context, _ = load_context(connection=session.connection(), sku_ids=None, horizon=horizon, min_receipts=min_receipts)
     return context
 
 
@@ -170,7 +170,7 @@ def load_inputs(*, session: Session, scope: BacktestScope, settings: EngineSetti
     min_receipts = get_settings().receipts_min_for_learned_lead_time
     codes = scope_codes(session=session, scope=scope)
     context = None
-    if codes is not None:
+    if codes is not None:  # a segment or SKU is replayed on the whole portfolio's grid, as a partial recompute
         context = _portfolio_grid(session=session, horizon=settings.horizon, min_receipts=min_receipts)
     try:
         inputs = load_portfolio_inputs(
