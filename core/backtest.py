@@ -7,6 +7,7 @@ Public API (stable; the backtest use case, CLI and pages build on it):
   initial_on_hand=None, keep_paths=False) -> ReplayResult``: per-SKU results (arrays (n,)) and, with ``keep_paths``,
   the per-period paths (n, N) for a chart.
 - :func:`summarise` ``(result, *, mask=None) -> ReplaySummary``: portfolio figures (demand-weighted fill rate, ...).
+- :func:`top_level` ``(*, reorder_point, order_up_to, order_quantity) -> ndarray``: the default start.
 - :class:`ReplayResult`, :class:`ReplaySummary`, :data:`PATH_NAMES`.
 
 The policy (one per SKU, arrays (n,)): reorder point s, order-up-to level S (NaN = none) and order quantity Q
@@ -167,8 +168,13 @@ def _check_demand(demand: Any) -> np.ndarray:
     return np.maximum(np.nan_to_num(d, nan=0.0), 0.0)
 
 
-def _start_level(s: np.ndarray, big_s: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """max(S, s + Q) over the parts that are given (S finite, Q > 0), at least 0; 0 where neither is."""
+def top_level(*, reorder_point: Any, order_up_to: Any, order_quantity: Any) -> np.ndarray:
+    """The replay's default start: max(S, s + Q) over the parts that are given (S finite; s finite and Q > 0), at
+    least 0; 0 where neither is. Arrays (n,)."""
+    s = np.atleast_1d(np.asarray(reorder_point, dtype=float))
+    big_s = np.atleast_1d(np.asarray(order_up_to, dtype=float))
+    q = np.atleast_1d(np.nan_to_num(np.asarray(order_quantity, dtype=float)))
+    s, big_s, q = np.broadcast_arrays(s, big_s, q)
     parts = np.column_stack([big_s, np.where(q > 0, s + q, np.nan)])
     given = np.isfinite(parts)
     top = np.where(given, parts, -np.inf).max(axis=1) if parts.size else np.zeros(0)
@@ -269,7 +275,7 @@ def replay_policy(
     if random_lt and not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a numpy.random.Generator when lead_time_std > 0")
     if initial_on_hand is None:
-        net = _start_level(s, big_s, q)
+        net = top_level(reorder_point=s, order_up_to=big_s, order_quantity=q)
     else:
         net = _vector("initial_on_hand", initial_on_hand, n, nonneg=False)
         if np.isnan(net).any():
@@ -383,4 +389,4 @@ def summarise(result: ReplayResult, *, mask: Any = None) -> ReplaySummary:
     )
 
 
-__all__ = ["PATH_NAMES", "ReplayResult", "ReplaySummary", "replay_policy", "summarise"]
+__all__ = ["PATH_NAMES", "ReplayResult", "ReplaySummary", "replay_policy", "summarise", "top_level"]

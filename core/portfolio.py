@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core import classify, health, kpi, policy
+from core.replenishment import newsvendor_critical_ratio, replenishment_policy
 
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "status",
@@ -308,56 +308,6 @@ def _flag_column(sku: pd.DataFrame, name: str) -> np.ndarray:
     return np.nan_to_num(numbers) != 0
 
 
-def newsvendor_critical_ratio(
-    *,
-    unit_price: np.ndarray,
-    unit_cost: np.ndarray,
-    salvage_value: np.ndarray,
-    holding_cost_rate: np.ndarray,
-    horizon_years: float,
-    service_level: np.ndarray,
-) -> np.ndarray:
-    """Critical ratio of a one-shot (newsvendor) buy: alpha* = Cu / (Cu + Co).
-
-    Cu = p - c (lost margin per unit short), Co = c - s + c x h x T (loss per unit left over: cost less salvage,
-    plus holding over the selling horizon of T years). alpha* = 0 when Cu <= 0 (selling at a loss: buy nothing).
-    Where the price is not given (NaN or 0) or Co <= 0 the critical ratio is undefined and the service level target
-    is used instead. Source: Snyder & Shen (2019) eq. 4.19; DESIGN.md section 4.
-
-    Parameters
-    ----------
-    unit_price, unit_cost, salvage_value, holding_cost_rate
-        (n,) p, c, s and the yearly holding rate h (NaN cost counts as 0).
-    horizon_years
-        T, the selling horizon in years (>= 0).
-    service_level
-        (n,) fallback ratio in (0, 1).
-
-    Returns
-    -------
-    (n,) alpha* in [0, 1).
-
-    Raises
-    ------
-    ValueError
-        ``horizon_years`` negative or not finite.
-    """
-    if not (np.isfinite(horizon_years) and horizon_years >= 0):
-        raise ValueError(f"horizon_years must be a finite number >= 0, got {horizon_years!r}")
-    price = np.asarray(unit_price, dtype=float)
-    cost = np.nan_to_num(np.asarray(unit_cost, dtype=float))
-    cu = price - cost
-    co = (
-        cost
-        - np.nan_to_num(np.asarray(salvage_value, dtype=float))
-        + cost * np.nan_to_num(np.asarray(holding_cost_rate, dtype=float)) * float(horizon_years)
-    )
-    known = np.isfinite(price) & (price > 0) & (co > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(cu > 0, cu / (cu + co), 0.0)
-    return np.where(known, ratio, np.asarray(service_level, dtype=float))
-
-
 def _nanmean_rows(x: np.ndarray) -> np.ndarray:
     ok = np.isfinite(x)
     cnt = ok.sum(axis=1)
@@ -461,116 +411,23 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     lt = col["lead_time_mean_days"] / days
     lt_sd = col["lead_time_std_days"] / days
     r = float(settings.review_period)
-    rng = np.random.default_rng(settings.random_state)
-    rop = policy.reorder_point_auto(
-        service_level=sl,
+    pol = replenishment_policy(
         demand_mean=d,
-        demand_std=sigma,
-        lead_time=lt,
-        lead_time_std=lt_sd,
-        review_period=r,
-        demand_class=pattern.demand_class,
+        sigma=sigma,
         history=history,
-        rng=rng,
-        normal_min_mean=settings.rop_normal_min_mean,
-        overdispersion_ratio=settings.rop_overdispersion_ratio,
-        bootstrap_min_nonzero=settings.bootstrap_min_nonzero,
-        n_samples=settings.bootstrap_samples,
-        periodic_review=settings.periodic_review_rop,
+        demand_class=pattern.demand_class,
+        columns=col,
+        one_shot=one_shot,
+        days_per_period=days,
+        settings=settings,
     )
-    periods_per_year = kpi.DAYS_PER_YEAR / days
-    annual = d * periods_per_year
+    annual, lot, s_level, nv, mu_h = pol.annual_demand, pol.lot, pol.order_up_to, pol.newsvendor_qty, pol.season_demand
+    sigma_ltd = pol.lead_time_demand_std
     cost = col["unit_cost"]
     cost0 = np.nan_to_num(cost)
-    h_year = cost0 * col["holding_cost_rate"]
-    k_order = col["order_cost"]
-    eoq = np.asarray(policy.eoq(annual_demand=annual, order_cost=k_order, holding_cost=h_year), dtype=float)
-    cap = d * settings.max_order_cover_days / days
-    lot = np.minimum(np.where(np.isfinite(eoq), eoq, cap), cap)
-    lot = np.asarray(
-        policy.round_order_quantity(
-            quantity=lot,
-            moq=col["moq"],
-            order_multiple=col["order_multiple"],
-            annual_demand=annual,
-            order_cost=k_order,
-            holding_cost=h_year,
-        ),
-        dtype=float,
-    )
+    price = col["unit_price"]
     on_hand, on_order = col["on_hand"], col["on_order"]
     position = on_hand + on_order
-    s_level = rop.order_up_to
-    trigger = (d > 0) & (position <= rop.reorder_point)
-    raw = np.maximum(lot, s_level - position)
-    recommended = np.where(
-        trigger,
-        np.asarray(
-            policy.round_up_to_pack(quantity=np.maximum(raw, 0.0), moq=col["moq"], order_multiple=col["order_multiple"])
-        ),
-        0.0,
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        order_by = np.where(
-            d > 0,
-            np.where(trigger, 0.0, np.maximum(np.ceil((position - rop.reorder_point) / np.where(d > 0, d, 1.0)), 1.0)),
-            np.nan,
-        )
-    # newsvendor over the horizon
-    price = col["unit_price"]
-    horizon_years = settings.horizon / periods_per_year
-    cu = price - cost0
-    co = cost0 - col["salvage_value"] + h_year * horizon_years
-    mu_h = d * settings.horizon
-    sd_h = sigma * np.sqrt(settings.horizon)
-    ok_nv = np.isfinite(price) & (cu > 0) & (co > 0)
-    nv = np.full(n, np.nan)
-    if ok_nv.any():
-        res = policy.newsvendor_normal(
-            underage_cost=cu[ok_nv], overage_cost=co[ok_nv], demand_mean=mu_h[ok_nv], demand_std=sd_h[ok_nv]
-        )
-        nv[ok_nv] = np.maximum(np.asarray(res.quantity), 0.0)
-    nv = np.where(np.isfinite(price) & (cu <= 0), 0.0, nv)
-    critical = np.full(n, np.nan)
-    if one_shot.any():  # one-shot buys: newsvendor quantity, no reorder point trigger
-        critical[one_shot] = newsvendor_critical_ratio(
-            unit_price=price[one_shot],
-            unit_cost=cost0[one_shot],
-            salvage_value=col["salvage_value"][one_shot],
-            holding_cost_rate=col["holding_cost_rate"][one_shot],
-            horizon_years=horizon_years,
-            service_level=sl[one_shot],
-        )
-        ratio = critical[one_shot]
-        z = stats.norm.ppf(np.clip(ratio, 1e-12, 1 - 1e-12))
-        q_os = np.where(
-            ratio > 0, np.maximum(mu_h[one_shot] + np.where(sd_h[one_shot] > 0, sd_h[one_shot] * z, 0.0), 0.0), 0.0
-        )
-        nv[one_shot] = q_os
-        need = np.maximum(q_os - position[one_shot], 0.0)
-        recommended[one_shot] = np.asarray(
-            policy.round_up_to_pack(
-                quantity=need, moq=col["moq"][one_shot], order_multiple=col["order_multiple"][one_shot]
-            ),
-            dtype=float,
-        )
-        order_by[one_shot] = np.where(recommended[one_shot] > 0, 0.0, np.nan)
-    order_policy = np.where(one_shot, "newsvendor", "reorder_point").astype(object)
-    sigma_ltd = np.asarray(
-        policy.lead_time_demand_std(demand_mean=d, demand_std=sigma, lead_time=lt, lead_time_std=lt_sd), dtype=float
-    )
-    exp_fill = np.where(
-        d > 0,
-        np.asarray(
-            policy.expected_fill_rate(
-                order_quantity=np.maximum(np.maximum(lot, d * r), 1e-12),
-                reorder_point=rop.reorder_point,
-                lead_time_demand_mean=d * lt,
-                lead_time_demand_std=sigma_ltd,
-            )
-        ),
-        np.nan,
-    )
     timings["policy"] = time.perf_counter() - t0
 
     # 4. health -------------------------------------------------------------------------------------------------
@@ -589,8 +446,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     hs = health.health_status(
         on_hand=on_hand,
         on_order=on_order,
-        reorder_point=rop.reorder_point,
-        safety_stock=rop.safety_stock,
+        reorder_point=pol.reorder_point,
+        safety_stock=pol.safety_stock,
         forecast_per_period=d,
         expected_recent=expected_recent,
         demand_recent=demand_recent,
@@ -612,7 +469,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         season_periods=settings.horizon,
     )
     inv_value = np.maximum(on_hand, 0.0) * cost
-    max_stock = np.where(d > 0, np.maximum(s_level, rop.reorder_point + lot), 0.0)
+    max_stock = np.where(d > 0, np.maximum(s_level, pol.reorder_point + lot), 0.0)
     season_limited = one_shot & np.isfinite(hs.season_limit)
     max_stock = np.where(season_limited, hs.season_limit, max_stock)  # one-shot: what the season can sell
     excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
@@ -659,18 +516,18 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "lead_time_periods": lt,
             "lead_time_std_periods": lt_sd,
             "service_level": sl,
-            "safety_stock": rop.safety_stock,
-            "reorder_point": rop.reorder_point,
+            "safety_stock": pol.safety_stock,
+            "reorder_point": pol.reorder_point,
             "order_up_to": s_level,
-            "eoq": np.where(np.isfinite(eoq), eoq, np.nan),
+            "eoq": np.where(np.isfinite(pol.eoq), pol.eoq, np.nan),
             "newsvendor_qty": nv,
-            "rop_method": rop.method,
-            "rop_method_reason": rop.reason,
+            "rop_method": pol.method,
+            "rop_method_reason": pol.reason,
             "on_hand": on_hand,
             "on_order": on_order,
             "inventory_position": position,
-            "recommended_qty": recommended,
-            "order_by_periods": order_by,
+            "recommended_qty": pol.recommended_qty,
+            "order_by_periods": pol.order_by_periods,
             "days_of_cover": hs.days_of_cover,
             "annual_demand": annual,
             "inventory_value": inv_value,
@@ -678,8 +535,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "excess_value": excess,
             "surge_z": hs.surge_z,
             "periods_since_last_sale": since,
-            "order_policy": order_policy,
-            "critical_ratio": critical,
+            "order_policy": pol.order_policy,
+            "critical_ratio": pol.critical_ratio,
         },
         index=pd.Index(codes, name="code"),
     )
@@ -694,7 +551,12 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
         p90=p90,
         backtest=backtest,
         timings=timings,
-        extras={"unit_cost": cost, "unit_price": price, "expected_fill_rate": exp_fill},
+        extras={
+            "unit_cost": cost,
+            "unit_price": price,
+            "expected_fill_rate": pol.expected_fill_rate,
+            "order_lot": lot,
+        },
     )
 
 
