@@ -273,3 +273,21 @@ DATA_RESET_RELOAD = "data-reset-reload"
 
 # orders (reject / cancel reasons, issue 10)
 ORDERS_CANCEL_REASON = "orders-cancel-reason"
+
+# policy backtest (issue 24): "Would this policy have worked?" on the SKU page, the policy replay on the Risk page
+BACKTEST_SKU_PERIODS = "backtest-sku-periods"
+BACKTEST_SKU_RUN = "backtest-sku-run"
+BACKTEST_SKU_CANCEL = "backtest-sku-cancel"
+BACKTEST_SKU_PROGRESS_WRAP = "backtest-sku-progress-wrap"
+BACKTEST_SKU_PROGRESS = "backtest-sku-progress"
+BACKTEST_SKU_STAGE = "backtest-sku-stage"
+BACKTEST_SKU_RESULT = "backtest-sku-result"
+BACKTEST_RISK_PERIODS = "backtest-risk-periods"
+BACKTEST_RISK_RUN = "backtest-risk-run"
+BACKTEST_RISK_CANCEL = "backtest-risk-cancel"
+BACKTEST_RISK_PROGRESS_WRAP = "backtest-risk-progress-wrap"
+BACKTEST_RISK_PROGRESS = "backtest-risk-progress"
+BACKTEST_RISK_STAGE = "backtest-risk-stage"
+BACKTEST_RISK_MESSAGE = "backtest-risk-message"
+BACKTEST_RISK_DONE = "backtest-risk-done"
+BACKTEST_RISK_RESULT = "backtest-risk-result"

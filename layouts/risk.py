@@ -32,6 +32,7 @@ from layouts._charts import (
     fmt_pct,
     fmt_qty,
 )
+from layouts._backtest import risk_panel as backtest_panel
 from layouts._components import allowed, empty_state, named_number_rows, number_row
 from services import whatif as svc
 
@@ -1174,6 +1175,7 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
                 html.Div(id=ids.RISK_SIM_RESULT),
                 class_name="mb-3",
             ),
+            backtest_panel(grain=items.run.grain),
         ]
     )
 

@@ -32,6 +32,7 @@ from layouts._charts import (
     status_badge,
     status_color,
 )
+from layouts._backtest import sku_panel as backtest_panel
 from layouts.orders import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
 
@@ -550,6 +551,7 @@ def detail_page(detail: SkuDetail) -> html.Div:
                 ],
                 className="g-3",
             ),
+            html.Div(backtest_panel(grain=detail.run.grain if detail.run else None), className="mt-3"),
             html.Div(override_panel(detail.code), className="mt-3"),
         ]
     )

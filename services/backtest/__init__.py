@@ -21,6 +21,15 @@ from services.backtest.run import (
 from services.backtest.scope import BacktestError, BacktestScope, describe
 from services.backtest.service import run_backtest
 from services.backtest.store import StoredBacktest, latest_stored
+from services.backtest.views import (
+    ReplayFigures,
+    SkuReplay,
+    StoredView,
+    data_grain,
+    lowest_fill_rows,
+    sku_replay,
+    stored_view,
+)
 
 __all__ = [
     "DEFAULT_PERIODS",
@@ -29,16 +38,23 @@ __all__ = [
     "BacktestError",
     "BacktestResult",
     "BacktestScope",
+    "ReplayFigures",
+    "SkuReplay",
     "StoredBacktest",
+    "StoredView",
     "build_document",
     "comparison_sentences",
+    "data_grain",
     "default_periods",
     "describe",
     "excluded_sentence",
     "headline",
     "latest_stored",
+    "lowest_fill_rows",
     "run_backtest",
     "sku_paths",
+    "sku_replay",
+    "stored_view",
     "summary_line",
     "unit",
     "verdict",

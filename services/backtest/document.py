@@ -168,7 +168,7 @@ def build_document(
 # words
 
 
-def _pct(value: float | None) -> str:
+def _plain_pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
@@ -181,8 +181,14 @@ def _grain_unit(document: dict[str, Any], count: int) -> str:
     return word if count == 1 else word + "s"
 
 
-def headline(document: dict[str, Any], *, money: Callable[[float | None], str] = _plain_money) -> str:
+def headline(
+    document: dict[str, Any],
+    *,
+    money: Callable[[float | None], str] = _plain_money,
+    pct: Callable[[float | None], str] | None = None,
+) -> str:
     """One sentence: what the engine's policies achieved over the replay against their target."""
+    _pct = pct or _plain_pct
     p = document["portfolio"]
     n = int(document["periods"])
     span = f"the last {n} {_grain_unit(document, n)}"
@@ -196,8 +202,14 @@ def headline(document: dict[str, Any], *, money: Callable[[float | None], str] =
     )
 
 
-def comparison_sentences(document: dict[str, Any], *, money: Callable[[float | None], str] = _plain_money) -> list[str]:
+def comparison_sentences(
+    document: dict[str, Any],
+    *,
+    money: Callable[[float | None], str] = _plain_money,
+    pct: Callable[[float | None], str] | None = None,
+) -> list[str]:
     """The engine's point against the textbook frontier in words (equal inventory, equal fill, own targets)."""
+    _pct = pct or _plain_pct
     p, b, c = document["portfolio"], document["baseline"], document.get("comparison") or {}
     if p["fill_rate"] is None:
         return []
@@ -249,8 +261,14 @@ def excluded_sentence(document: dict[str, Any]) -> str | None:
     return f"{len(rows):,} SKU(s) left out of the replay: {first['code']} ({first['reason']}){more}."
 
 
-def summary_line(document: dict[str, Any], *, money: Callable[[float | None], str] = _plain_money) -> str:
+def summary_line(
+    document: dict[str, Any],
+    *,
+    money: Callable[[float | None], str] = _plain_money,
+    pct: Callable[[float | None], str] | None = None,
+) -> str:
     """The briefing's line: replayed fill rate and inventory against the target and the textbook."""
+    _pct = pct or _plain_pct
     p, b = document["portfolio"], document["baseline"]
     n = int(document["periods"])
     if p["fill_rate"] is None:

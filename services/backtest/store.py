@@ -1,7 +1,8 @@
 """Stored backtests (table ``policy_backtest``): the latest result per scope for the Risk page and the briefing.
 
-Every finished backtest is stored with its document; the newest ``KEEP_PER_SCOPE`` per scope and at most
-``KEEP_TOTAL`` overall are kept (older rows are deleted after each store).
+Every stored backtest keeps its document; the newest ``KEEP_PER_SCOPE`` per scope are kept, and of the one-SKU
+scopes at most ``KEEP_SKU_ROWS`` rows overall (so SKU replays never push a portfolio or segment result out); older rows
+are deleted after each store.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.models import PolicyBacktest, utcnow
-from services.backtest.scope import BacktestScope
+from services.backtest.scope import SKU_PREFIX, BacktestScope
 
 KEEP_PER_SCOPE = 3
-KEEP_TOTAL = 60
+KEEP_SKU_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,18 @@ def store_document(
     return int(row.id), row.created_at
 
 
-def prune(*, session: Session, keep_per_scope: int = KEEP_PER_SCOPE, keep_total: int = KEEP_TOTAL) -> int:
-    """Delete all but the newest ``keep_per_scope`` rows of each scope and the newest ``keep_total`` overall."""
+def prune(*, session: Session, keep_per_scope: int = KEEP_PER_SCOPE, keep_sku_rows: int = KEEP_SKU_ROWS) -> int:
+    """Delete all but the newest ``keep_per_scope`` rows of each scope and the newest ``keep_sku_rows`` of one-SKU
+    scopes together. Returns the rows deleted."""
     rows = session.execute(select(PolicyBacktest.id, PolicyBacktest.scope_key).order_by(PolicyBacktest.id.desc())).all()
     seen: dict[str, int] = {}
+    sku_rows = 0
     doomed: list[int] = []
-    for position, (row_id, key) in enumerate(rows):
+    for row_id, key in rows:
         seen[key] = seen.get(key, 0) + 1
-        if seen[key] > keep_per_scope or position >= keep_total:
+        is_sku = key.startswith(SKU_PREFIX)
+        sku_rows += is_sku
+        if seen[key] > keep_per_scope or (is_sku and sku_rows > keep_sku_rows):
             doomed.append(int(row_id))
     if doomed:
         session.execute(delete(PolicyBacktest).where(PolicyBacktest.id.in_(doomed)))
@@ -111,4 +116,4 @@ def latest_stored(*, session: Session, scope: BacktestScope) -> StoredBacktest |
     return _stored(row) if row is not None else None
 
 
-__all__ = ["KEEP_PER_SCOPE", "KEEP_TOTAL", "StoredBacktest", "latest_stored", "prune", "store_document"]
+__all__ = ["KEEP_PER_SCOPE", "KEEP_SKU_ROWS", "StoredBacktest", "latest_stored", "prune", "store_document"]
