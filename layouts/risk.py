@@ -18,6 +18,7 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts._backtest import risk_panel as backtest_panel
 from layouts._charts import (
     CURRENCY,
     GRAPH_CONFIG,
@@ -32,7 +33,6 @@ from layouts._charts import (
     fmt_pct,
     fmt_qty,
 )
-from layouts._backtest import risk_panel as backtest_panel
 from layouts._components import allowed, empty_state, named_number_rows, number_row
 from services import whatif as svc
 

@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts._backtest import sku_panel as backtest_panel
 from layouts._charts import (
     GRAPH_CONFIG,
     MISSING,
@@ -32,7 +33,6 @@ from layouts._charts import (
     status_badge,
     status_color,
 )
-from layouts._backtest import sku_panel as backtest_panel
 from layouts.orders import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
 
