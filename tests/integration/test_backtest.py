@@ -153,7 +153,7 @@ def test_one_sku_keeps_its_replay_paths_and_segments_follow_the_recompute(sessio
 
 
 def test_old_results_are_pruned_per_scope(session, stored_demo) -> None:
-    from services.backtest.store import KEEP_PER_SCOPE, store_document
+    from services.backtest.store import KEEP_PER_SCOPE, KEEP_SKU_ROWS, store_document
 
     scope = bt.BacktestScope.make(category="Beverages")
     doc = {"periods": 4, "portfolio": {}, "excluded": [], "sku_count": 1, "data_as_of": "2026-01-05"}
@@ -163,3 +163,39 @@ def test_old_results_are_pruned_per_scope(session, stored_demo) -> None:
     kept = set(session.scalars(select(PolicyBacktest.id)))
     assert kept == {*ids[-KEEP_PER_SCOPE:], other}
     assert bt.latest_stored(session=session, scope=scope).id == ids[-1]
+    skus = [
+        store_document(session=session, scope=bt.BacktestScope.make(sku=f"X-{i}"), document=doc, triggered_by="t")[0]
+        for i in range(KEEP_SKU_ROWS + 4)
+    ]
+    session.commit()
+    kept = set(session.scalars(select(PolicyBacktest.id)))
+    assert kept == {*ids[-KEEP_PER_SCOPE:], other, *skus[-KEEP_SKU_ROWS:]}  # SKU replays never push segments out
+
+
+def test_the_portfolio_briefing_prints_the_latest_stored_replay(session, stored_demo) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from services import briefing
+
+    recompute(session=session, triggered_by="tests")
+    facts, _ = briefing.portfolio_briefing_facts(session=session)
+    assert facts.policy_backtest is None  # nothing replayed yet: no line, and the briefing does not replay
+    doc = bt.run_backtest(session=session, periods=13).document
+    made = briefing.make_briefing(session=session, scope=briefing.BriefingScope(), user=None, store=False)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(made.pdf)).pages)
+    fill = f"{100 * doc['portfolio']['fill_rate']:.1f}%"
+    target = f"{100 * doc['portfolio']['target_service_level']:.1f}%"
+    assert (
+        f"Policy replay over the last 13 weeks of demand ({doc['sku_count']} SKUs): fill rate {fill} against a " in text
+    )
+    assert f"against a {target} target" in text and "on data through 05 Jan 2026" in text
+
+    segment = briefing.BriefingScope.make(category="Beverages")
+    assert briefing.portfolio_briefing_facts(session=session, scope=segment)[0].policy_backtest is None
+    bt.run_backtest(session=session, scope=bt.BacktestScope.make(category="Beverages"), periods=13)
+    line = briefing.portfolio_briefing_facts(session=session, scope=segment)[0].policy_backtest
+    assert line is not None and line.startswith("Policy replay over the last 13 weeks of demand (")
+    located = briefing.BriefingScope.make(location=demo.LOCATIONS[0])  # backtests have no location scope
+    assert briefing.portfolio_briefing_facts(session=session, scope=located)[0].policy_backtest is None
