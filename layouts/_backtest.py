@@ -42,14 +42,15 @@ VERDICT_STYLE = {
     "unknown": ("light", "Outside the textbook frontier's range"),
 }
 SKU_INTRO = (
-    "Fits the engine on the history before the last {n} {unit} exactly as a recompute would, then replays the "
-    "reorder point and lot it would have set through the {n} {unit} of real demand that followed (orders arrive "
-    "after the lead time). The textbook policy fitted on the same history (mean and standard deviation, "
-    "ROP = μL + zσ√L, EOQ lots) is replayed alongside."
+    "Fits the engine on the history before the replayed periods (the last {n} {unit} unless you choose otherwise) "
+    "exactly as a recompute would, then replays the reorder point and lot it would have set through the real demand "
+    "that followed (orders arrive after the lead time). The textbook policy fitted on the same history (mean and "
+    "standard deviation, ROP = μL + zσ√L, EOQ lots) is replayed alongside."
 )
 RISK_INTRO = (
-    "Replays every SKU's policy through the last {n} {unit} of real demand that the engine did not see, and the "
-    "textbook policy at each SKU's own target and at one target for every SKU from 50% to 99.9% (its frontier)."
+    "Replays every SKU's policy through the last periods of real demand that the engine did not see ({n} {unit} "
+    "unless you choose otherwise), and the textbook policy at each SKU's own target and at one target for every SKU "
+    "from 50% to 99.9% (its frontier)."
 )
 
 
