@@ -85,7 +85,7 @@ from reports.data import (
 )
 from reports.formatting import fmt_money_compact, fmt_pct
 from services import audit
-from services.backtest import briefing_line
+from services.backtest.line import briefing_line
 from services.errors import UserFacingError
 from services.watchtower import GridFilters, RunInfo, clean_number, filter_options, latest_run, previous_run
 from settings import get_settings

@@ -10,11 +10,12 @@ from services.backtest.document import (
     summary_line,
     verdict,
 )
+from services.backtest.line import briefing_line
+from services.backtest.results import BacktestResult, Replayed
 from services.backtest.run import (
     DEFAULT_PERIODS,
     MIN_FIT_PERIODS,
     BacktestCancelledError,
-    BacktestResult,
     default_periods,
     unit,
 )
@@ -25,7 +26,6 @@ from services.backtest.views import (
     ReplayFigures,
     SkuReplay,
     StoredView,
-    briefing_line,
     data_grain,
     lowest_fill_rows,
     sku_replay,
@@ -40,6 +40,7 @@ __all__ = [
     "BacktestResult",
     "BacktestScope",
     "ReplayFigures",
+    "Replayed",
     "SkuReplay",
     "StoredBacktest",
     "StoredView",

@@ -32,12 +32,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.backtest import ReplaySummary
+from services.backtest.results import Replayed
+from services.backtest.scope import BacktestScope
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from services.backtest.run import Replayed
-    from services.backtest.scope import BacktestScope
 
 PORTFOLIO_KEYS: tuple[str, ...] = (
     "fill_rate",

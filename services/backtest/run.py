@@ -19,14 +19,13 @@ Dash background job). The result is returned as a JSON-ready document (:mod:`ser
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 from core.backtest import ReplayResult, summarise
 from core.policy_eval import PolicyEvaluation, PolicyPoint, evaluate_policies, frontier_comparison
 from core.portfolio import EngineSettings
+from services.backtest.results import BacktestResult, Replayed
 from services.backtest.scope import BacktestError, BacktestScope, scope_codes
 from services.engine_inputs import PortfolioInputs, RunContext, load_context, load_portfolio_inputs
 from services.errors import UserFacingError
@@ -109,38 +109,6 @@ def evaluate_batch(job: BatchJob) -> tuple[PolicyEvaluation, float]:
             keep_paths=job.keep_paths,
         )
     return evaluation, time.perf_counter() - start
-
-
-@dataclass
-class Replayed:
-    """The scope's replays joined over its batches (what :class:`core.policy_eval.PolicyEvaluation` holds per batch)."""
-
-    periods: int
-    target_service_level: float
-    engine: PolicyPoint
-    baseline: PolicyPoint
-    frontier: list[PolicyPoint]
-    fill_gap_at_equal_inventory: float
-    inventory_ratio_at_equal_fill: float
-    policies: dict[str, dict[str, np.ndarray]]
-
-
-@dataclass
-class BacktestResult:
-    """A finished backtest: the JSON document and what the pages draw."""
-
-    scope: BacktestScope
-    document: dict[str, Any]
-    periods: int
-    grain: str
-    replay_dates: pd.DatetimeIndex
-    codes: list[str]
-    service_levels: np.ndarray
-    replayed: Replayed
-    excluded: list[dict[str, str]]
-    timings: dict[str, float] = field(default_factory=dict)
-    created_at: dt.datetime | None = None
-    stored_id: int | None = None
 
 
 # --------------------------------------------------------------------------------------------------------------------

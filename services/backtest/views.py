@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import RecomputeRun
-from services.backtest.document import sku_paths, summary_line
-from services.backtest.run import BacktestResult, default_periods
-from services.backtest.scope import BacktestError, BacktestScope
+from services.backtest.document import sku_paths
+from services.backtest.results import BacktestResult
+from services.backtest.run import default_periods
+from services.backtest.scope import BacktestScope
 from services.backtest.store import StoredBacktest, latest_stored
 
 
@@ -151,35 +151,6 @@ def stored_view(*, session: Session, scope_key: str | None) -> StoredView:
     )
 
 
-def briefing_line(
-    *,
-    session: Session,
-    category: str | None,
-    abc: str | None,
-    location: str | None,
-    data_as_of: dt.date | None,
-    money: Callable[[float | None], str],
-    pct: Callable[[float | None], str],
-) -> str | None:
-    """The portfolio briefing's line: the latest stored backtest of the briefing's scope -- replayed fill rate and
-    inventory against the target and the textbook, and when it was run -- or None (no stored result, or a location
-    scope, which backtests do not cover). Reads the stored result only: the briefing never replays."""
-    if location:
-        return None
-    try:
-        scope = BacktestScope.make(category=category, abc=abc)
-    except BacktestError:
-        return None
-    stored = latest_stored(session=session, scope=scope)
-    if stored is None:
-        return None
-    when = f"Replayed {stored.created_at:%d %b %Y %H:%M} UTC on data through "
-    when += f"{stored.data_as_of:%d %b %Y}" if stored.data_as_of else "an unknown date"
-    if data_as_of and stored.data_as_of and stored.data_as_of < data_as_of:
-        when += f" (the data now runs to {data_as_of:%d %b %Y})"
-    return f"{summary_line(stored.document, money=money, pct=pct)} {when}."
-
-
 def lowest_fill_rows(document: dict[str, Any], limit: int = 5) -> list[dict[str, Any]]:
     """The SKUs with the lowest replayed fill rate (ties: more demand first), at most ``limit``."""
     rows = [r for r in document.get("skus") or [] if r.get("fill_rate") is not None and r["fill_rate"] < 1.0]
@@ -191,7 +162,6 @@ __all__ = [
     "ReplayFigures",
     "SkuReplay",
     "StoredView",
-    "briefing_line",
     "data_grain",
     "lowest_fill_rows",
     "sku_replay",
