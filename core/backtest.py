@@ -193,6 +193,57 @@ def _order_quantity(
     return np.asarray(round_up_to_pack(quantity=raw, moq=moq, order_multiple=mult), dtype=float)
 
 
+def _policy_inputs(
+    *,
+    n: int,
+    review_period: Any,
+    reorder_point: Any,
+    order_up_to: Any,
+    order_quantity: Any,
+    lead_time: Any,
+    lead_time_std: Any,
+    unit_cost: Any,
+    moq: Any,
+    order_multiple: Any,
+    rng: Any,
+    initial_on_hand: Any,
+) -> dict[str, Any]:
+    """Validate :func:`replay_policy`'s arguments into (n,) arrays (names as in its docstring)."""
+    if isinstance(review_period, bool) or int(review_period) != review_period or review_period < 1:
+        raise ValueError(f"review_period must be an integer >= 1, got {review_period!r}")
+    review = int(review_period)
+    s = _vector("reorder_point", reorder_point, n, nonneg=False)
+    big_s = _vector("order_up_to", order_up_to, n, default=np.nan, nonneg=False)
+    q = _vector("order_quantity", order_quantity, n, default=0.0)
+    q = np.nan_to_num(q)
+    lt = _vector("lead_time", lead_time, n)
+    if np.isnan(lt).any():
+        raise ValueError("lead_time must not be NaN")
+    lt_sd = np.nan_to_num(_vector("lead_time_std", lead_time_std, n, default=0.0))
+    cost = _vector("unit_cost", unit_cost, n, default=np.nan)
+    moq_a = np.nan_to_num(_vector("moq", moq, n, default=0.0))
+    mult = _vector("order_multiple", order_multiple, n, default=1.0, nonneg=False)
+    cannot = np.isfinite(s) & ~np.isfinite(big_s) & ~(q > 0)
+    if cannot.any():
+        raise ValueError(
+            f"order_up_to or order_quantity must be given where reorder_point is; missing for rows "
+            f"{np.flatnonzero(cannot)[:5].tolist()}"
+        )
+    random_lt = bool(np.any(lt_sd > 0))
+    if random_lt and not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator when lead_time_std > 0")
+    if initial_on_hand is None:
+        net = top_level(reorder_point=s, order_up_to=big_s, order_quantity=q)
+    else:
+        net = _vector("initial_on_hand", initial_on_hand, n, nonneg=False)
+        if np.isnan(net).any():
+            raise ValueError("initial_on_hand must not be NaN")
+    net = net.astype(float).copy()
+
+    return {"review": review, "s": s, "big_s": big_s, "q": q, "lt": lt, "lt_sd": lt_sd, "cost": cost, "moq": moq_a,
+            "mult": mult, "random_lt": random_lt, "net": net}  # fmt: skip
+
+
 def replay_policy(
     *,
     demand: Any,
@@ -251,37 +302,13 @@ def replay_policy(
     """
     d = _check_demand(demand)
     n, n_per = d.shape
-    if isinstance(review_period, bool) or int(review_period) != review_period or review_period < 1:
-        raise ValueError(f"review_period must be an integer >= 1, got {review_period!r}")
-    review = int(review_period)
-    s = _vector("reorder_point", reorder_point, n, nonneg=False)
-    big_s = _vector("order_up_to", order_up_to, n, default=np.nan, nonneg=False)
-    q = _vector("order_quantity", order_quantity, n, default=0.0)
-    q = np.nan_to_num(q)
-    lt = _vector("lead_time", lead_time, n)
-    if np.isnan(lt).any():
-        raise ValueError("lead_time must not be NaN")
-    lt_sd = np.nan_to_num(_vector("lead_time_std", lead_time_std, n, default=0.0))
-    cost = _vector("unit_cost", unit_cost, n, default=np.nan)
-    moq_a = np.nan_to_num(_vector("moq", moq, n, default=0.0))
-    mult = _vector("order_multiple", order_multiple, n, default=1.0, nonneg=False)
-    cannot = np.isfinite(s) & ~np.isfinite(big_s) & ~(q > 0)
-    if cannot.any():
-        raise ValueError(
-            f"order_up_to or order_quantity must be given where reorder_point is; missing for rows "
-            f"{np.flatnonzero(cannot)[:5].tolist()}"
-        )
-    random_lt = bool(np.any(lt_sd > 0))
-    if random_lt and not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator when lead_time_std > 0")
-    if initial_on_hand is None:
-        net = top_level(reorder_point=s, order_up_to=big_s, order_quantity=q)
-    else:
-        net = _vector("initial_on_hand", initial_on_hand, n, nonneg=False)
-        if np.isnan(net).any():
-            raise ValueError("initial_on_hand must not be NaN")
-    net = net.astype(float).copy()
-
+    v = _policy_inputs(
+        n=n, review_period=review_period, reorder_point=reorder_point, order_up_to=order_up_to,
+        order_quantity=order_quantity, lead_time=lead_time, lead_time_std=lead_time_std, unit_cost=unit_cost, moq=moq,
+        order_multiple=order_multiple, rng=rng, initial_on_hand=initial_on_hand,
+    )  # fmt: skip
+    review, s, big_s, q, lt, lt_sd = v["review"], v["s"], v["big_s"], v["q"], v["lt"], v["lt_sd"]
+    cost, moq_a, mult, random_lt, net = v["cost"], v["moq"], v["mult"], v["random_lt"], v["net"]
     max_lt = int(np.rint(lt.max() + 6.0 * lt_sd.max())) if n else 0
     arrivals = np.zeros((n, n_per + max_lt + 2))
     on_order = np.zeros(n)

@@ -41,7 +41,7 @@ from scipy import stats
 
 from core.backtest import ReplayResult, ReplaySummary, replay_policy, summarise, top_level
 from core.calendar import GRAIN_DAYS
-from core.portfolio import BatchInputs, BatchResult, EngineSettings, compute_batch
+from core.portfolio import BatchInputs, BatchResult, EngineSettings, compute_batch, recompute_policy
 from core.replenishment import order_lot
 
 FRONTIER_TARGETS: tuple[float, ...] = (
@@ -93,6 +93,9 @@ class PolicyEvaluation:
     policies
         name -> dict of the replayed policy arrays (reorder_point, order_up_to, order_quantity), "engine" and
         "baseline".
+    fit_inputs, settings, test_demand, replay_kwargs
+        What the engine was fitted on, its settings, the replayed demand (n, N) and the replay's shared arguments
+        (lead times, costs, MOQ, ...): :func:`engine_curve` replays the engine at other targets with them.
     """
 
     periods: int
@@ -104,6 +107,10 @@ class PolicyEvaluation:
     inventory_ratio_at_equal_fill: float
     engine_batch: BatchResult
     policies: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    fit_inputs: BatchInputs | None = None
+    settings: EngineSettings | None = None
+    test_demand: np.ndarray | None = None
+    replay_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def frontier_comparison(
@@ -203,18 +210,27 @@ def engine_replay_policy(batch: BatchResult) -> dict[str, np.ndarray]:
     bought once (start at the newsvendor quantity, s = NaN).
     """
     snap = batch.snapshot
-    d = snap["forecast_per_period"].to_numpy(dtype=float)
-    one_shot = (snap["order_policy"] == "newsvendor").to_numpy()
-    s = snap["reorder_point"].to_numpy(dtype=float)
-    big_s = snap["order_up_to"].to_numpy(dtype=float)
-    lot = np.asarray(batch.extras.get("order_lot", np.zeros(len(snap))), dtype=float)
-    never = ~(d > 0) | one_shot
-    start = np.where(one_shot, np.nan_to_num(snap["newsvendor_qty"].to_numpy(dtype=float)), np.nan)
+    return _engine_arrays(
+        reorder_point=snap["reorder_point"].to_numpy(dtype=float),
+        order_up_to=snap["order_up_to"].to_numpy(dtype=float),
+        lot=np.asarray(batch.extras.get("order_lot", np.zeros(len(snap))), dtype=float),
+        demand_mean=snap["forecast_per_period"].to_numpy(dtype=float),
+        one_shot=(snap["order_policy"] == "newsvendor").to_numpy(),
+        newsvendor_qty=snap["newsvendor_qty"].to_numpy(dtype=float),
+    )
+
+
+def _engine_arrays(
+    *, reorder_point: Any, order_up_to: Any, lot: Any, demand_mean: Any, one_shot: Any, newsvendor_qty: Any
+) -> dict[str, np.ndarray]:
+    d = np.asarray(demand_mean, dtype=float)
+    one = np.asarray(one_shot, dtype=bool)
+    never = ~(d > 0) | one
     return {
-        "reorder_point": np.where(never, np.nan, s),
-        "order_up_to": np.where(one_shot, np.nan, big_s),
-        "order_quantity": np.where(never, 0.0, np.nan_to_num(lot)),
-        "start": start,
+        "reorder_point": np.where(never, np.nan, np.asarray(reorder_point, dtype=float)),
+        "order_up_to": np.where(one, np.nan, np.asarray(order_up_to, dtype=float)),
+        "order_quantity": np.where(never, 0.0, np.nan_to_num(np.asarray(lot, dtype=float))),
+        "start": np.where(one, np.nan_to_num(np.asarray(newsvendor_qty, dtype=float)), np.nan),
     }
 
 
@@ -330,12 +346,10 @@ def evaluate_policies(
     cut = t_len - int(periods)
     fit, test = hist[:, :cut], hist[:, cut:]
     sku = sku.reset_index(drop=True)
-    batch = compute_batch(
-        BatchInputs(
-            codes=list(codes), history=fit, period_dates=pd.DatetimeIndex(period_dates)[:cut], grain=grain, sku=sku
-        ),
-        settings=settings,
+    fit_inputs = BatchInputs(
+        codes=list(codes), history=fit, period_dates=pd.DatetimeIndex(period_dates)[:cut], grain=grain, sku=sku
     )
+    batch = compute_batch(fit_inputs, settings=settings)
     days = float(GRAIN_DAYS[grain])
     col = _columns(sku, n)
     random_lt = rng is not None
@@ -402,13 +416,60 @@ def evaluate_policies(
         inventory_ratio_at_equal_fill=ratio,
         engine_batch=batch,
         policies={"engine": engine_pol, "baseline": base_pol},
+        fit_inputs=fit_inputs,
+        settings=settings,
+        test_demand=test,
+        replay_kwargs=shared,
     )
 
 
+ENGINE_TARGETS: tuple[float, ...] = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998)
+"""Uniform service targets of :func:`engine_curve` (the engine's own exchange curve)."""
+
+
+def engine_curve(evaluation: PolicyEvaluation, *, targets: tuple[float, ...] = ENGINE_TARGETS) -> list[PolicyPoint]:
+    """The engine replayed with every SKU's target set to each of ``targets`` (its forecast fitted once: the policy
+    stage alone runs again, :func:`core.portfolio.recompute_policy`): the engine's own exchange curve, e.g. to read
+    its inventory at another policy's fill rate.
+
+    Raises
+    ------
+    ValueError
+        ``evaluation`` without its fit inputs, a target outside (0, 1).
+    """
+    if evaluation.fit_inputs is None or evaluation.test_demand is None:
+        raise ValueError("evaluation must come from evaluate_policies (it carries the fit inputs)")
+    settings = evaluation.settings or EngineSettings()
+    snap = evaluation.engine_batch.snapshot
+    kwargs = dict(evaluation.replay_kwargs)
+    if np.any(np.asarray(kwargs.get("lead_time_std", 0.0)) > 0):  # drawn lead times: a generator of their own
+        kwargs["rng"] = np.random.default_rng(settings.random_state)
+    points = []
+    for t in targets:
+        if not 0 < float(t) < 1:
+            raise ValueError("targets must be service levels strictly between 0 and 1")
+        pol = recompute_policy(evaluation.fit_inputs, evaluation.engine_batch, settings=settings, service_level=t)
+        arrays = _engine_arrays(
+            reorder_point=pol.reorder_point,
+            order_up_to=pol.order_up_to,
+            lot=pol.lot,
+            demand_mean=snap["forecast_per_period"].to_numpy(dtype=float),
+            one_shot=pol.order_policy == "newsvendor",
+            newsvendor_qty=pol.newsvendor_qty,
+        )
+        points.append(
+            replay_point(name=f"engine {t:g}", service_target=float(t), demand=evaluation.test_demand,
+                         policy_arrays=arrays, replay_kwargs=kwargs)
+        )  # fmt: skip
+    return points
+
+
 __all__ = [
+    "ENGINE_TARGETS",
     "FRONTIER_TARGETS",
     "PolicyEvaluation",
     "PolicyPoint",
+    "engine_curve",
     "engine_replay_policy",
     "evaluate_policies",
     "frontier_comparison",

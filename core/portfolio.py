@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from core import classify, health, kpi, policy
-from core.replenishment import newsvendor_critical_ratio, replenishment_policy
+from core.forecast.engine import plan_cuts
+from core.replenishment import ReplenishmentPolicy, newsvendor_critical_ratio, replenishment_policy
 
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "status",
@@ -167,6 +168,24 @@ class EngineSettings:
         (:func:`core.policy.reorder_point_periodic`); False: continuous-review D L + z sigma_LTD.
     max_order_cover_days
         The order lot never exceeds this many days of forecast demand (365).
+    service_measure
+        How a SKU's ``service_level`` is read: ``"fill_rate"`` (share of demand served from stock, through the loss
+        function) or ``"csl"`` (cycle service level: the quantile of lead-time demand). :mod:`core.policy_levels`.
+    allocate_service
+        With the fill-rate measure: each segment (the SKUs of a category in the batch) meets its demand-weighted
+        mean target at the least average stock value, allocated across its SKUs by marginal fill per unit of money
+        (:func:`core.allocation.allocate_to_target`); False: every SKU meets its own target.
+    service_floor
+        The lowest expected fill rate the allocation may give a SKU (0.5) where its ``service_floor`` column is not
+        set; never above the SKU's own target.
+    protection_sigma
+        ``"one_step"`` (sigma_P = sigma sqrt(P)) or ``"cumulative"`` (from the backtest's cumulative errors).
+    level_scaling
+        Exponent of the level-shift scaling of sigma (0.5; 0 = off).
+    bootstrap_rescale
+        Bootstrapped lead-time demand follows the forecast where it fell below half the history's mean.
+    undershoot_classes
+        Demand classes whose reorder point includes the review undershoot (with ``periodic_review_rop``).
     """
 
     horizon: int = 13
@@ -187,6 +206,13 @@ class EngineSettings:
     bootstrap_samples: int = 500
     periodic_review_rop: bool = True
     max_order_cover_days: float = 365.0
+    service_measure: str = "fill_rate"
+    allocate_service: bool = True
+    service_floor: float = 0.5
+    protection_sigma: str = "one_step"
+    level_scaling: float = 0.5
+    bootstrap_rescale: bool = True
+    undershoot_classes: tuple[str, ...] = ("smooth", "erratic", "intermittent", "lumpy")
 
     def __post_init__(self) -> None:
         for name in (
@@ -217,6 +243,14 @@ class EngineSettings:
         lo, hi = self.xyz_cv_limits
         if not 0 < lo < hi:
             raise ValueError(f"xyz_cv_limits must satisfy 0 < x < y, got {self.xyz_cv_limits!r}")
+        if self.service_measure not in ("fill_rate", "csl"):
+            raise ValueError(f"service_measure must be 'fill_rate' or 'csl', got {self.service_measure!r}")
+        if self.protection_sigma not in ("one_step", "cumulative"):
+            raise ValueError(f"protection_sigma must be 'one_step' or 'cumulative', got {self.protection_sigma!r}")
+        if not (isinstance(self.service_floor, int | float) and 0 <= self.service_floor < 1):
+            raise ValueError(f"service_floor must be in [0, 1), got {self.service_floor!r}")
+        if not (isinstance(self.level_scaling, int | float) and self.level_scaling >= 0):
+            raise ValueError(f"level_scaling must be >= 0, got {self.level_scaling!r}")
 
 
 @dataclass(frozen=True)
@@ -337,6 +371,80 @@ def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray
     return history, n, t
 
 
+def _policy_stage(
+    *,
+    history: np.ndarray,
+    sku: pd.DataFrame,
+    codes: list[str],
+    columns: dict[str, np.ndarray],
+    demand_mean: np.ndarray,
+    sigma: np.ndarray,
+    demand_class: np.ndarray,
+    backtest: np.ndarray,
+    days_per_period: float,
+    settings: EngineSettings,
+) -> ReplenishmentPolicy:
+    """Step 3 of :func:`compute_batch` (:func:`core.replenishment.replenishment_policy`)."""
+    return replenishment_policy(
+        demand_mean=demand_mean,
+        sigma=sigma,
+        history=history,
+        demand_class=demand_class,
+        columns=columns,
+        one_shot=_flag_column(sku, "one_shot"),
+        days_per_period=days_per_period,
+        settings=settings,
+        backtest=backtest,
+        backtest_cuts=plan_cuts(n_periods=history.shape[1], horizon=settings.horizon, n_origins=settings.n_origins),
+        segment=sku["category"].to_numpy(dtype=object) if "category" in sku.columns else None,
+        service_floor=_sku_column(sku, "service_floor", codes) if "service_floor" in sku.columns else None,
+    )
+
+
+def recompute_policy(
+    inputs: BatchInputs,
+    batch: BatchResult,
+    *,
+    settings: EngineSettings,
+    service_level: np.ndarray | float | None = None,
+) -> ReplenishmentPolicy:
+    """The policy stage of :func:`compute_batch` again on a computed batch's forecast (its snapshot's
+    forecast_per_period, sigma and demand_class and its backtest), optionally at other service targets: for
+    what-if sweeps and the policy replay (:mod:`core.policy_eval`). With the same inputs and settings it returns
+    compute_batch's own policy.
+
+    Raises
+    ------
+    ValueError
+        ``batch`` not computed from ``inputs`` (other codes), a service level outside (0, 1).
+    """
+    history, n, _ = _validate(inputs, settings)
+    codes = list(inputs.codes)
+    if list(batch.snapshot.index) != codes:
+        raise ValueError("batch must be the result of compute_batch on these inputs (same codes, same order)")
+    days, _season = _grain(inputs.grain)
+    sku = inputs.sku.reset_index(drop=True)
+    col = {c: _sku_column(sku, c, codes) for c in SKU_COLUMNS if c != "category" and c not in _FLAG_COLUMNS}
+    if service_level is not None:
+        sl = np.broadcast_to(np.asarray(service_level, dtype=float), (n,)).astype(float)
+        if np.any(~((sl > 0) & (sl < 1))):
+            raise ValueError("service_level must be in (0, 1)")
+        col["service_level"] = sl
+    snap = batch.snapshot
+    return _policy_stage(
+        history=history,
+        sku=sku,
+        codes=codes,
+        columns=col,
+        demand_mean=snap["forecast_per_period"].to_numpy(dtype=float),
+        sigma=snap["sigma"].to_numpy(dtype=float),
+        demand_class=snap["demand_class"].to_numpy(dtype=object),
+        backtest=np.asarray(batch.backtest, dtype=float),
+        days_per_period=days,
+        settings=settings,
+    )
+
+
 def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
     """Forecast, classify, set the policy and the health status of every SKU of a batch.
 
@@ -411,13 +519,15 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     lt = col["lead_time_mean_days"] / days
     lt_sd = col["lead_time_std_days"] / days
     r = float(settings.review_period)
-    pol = replenishment_policy(
+    pol = _policy_stage(
+        history=history,
+        sku=sku,
+        codes=codes,
+        columns=col,
         demand_mean=d,
         sigma=sigma,
-        history=history,
         demand_class=pattern.demand_class,
-        columns=col,
-        one_shot=one_shot,
+        backtest=np.asarray(fr.backtest, dtype=float),
         days_per_period=days,
         settings=settings,
     )
@@ -628,6 +738,7 @@ __all__ = [
     "compute_batch",
     "finalize_portfolio",
     "newsvendor_critical_ratio",
+    "recompute_policy",
 ]
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from scipy import stats
 
 from core import policy
+from core import policy_levels as levels
 from core.kpi import DAYS_PER_YEAR
 
 
@@ -55,6 +56,8 @@ class ReplenishmentPolicy:
     expected_fill_rate: np.ndarray
     annual_demand: np.ndarray
     season_demand: np.ndarray
+    service_probability: np.ndarray
+    model_fill_rate: np.ndarray
 
 
 def newsvendor_critical_ratio(
@@ -186,6 +189,132 @@ def _one_shot_buy(
     return critical
 
 
+def _rop_levels(
+    *,
+    demand_mean: np.ndarray,
+    sigma: np.ndarray,
+    history: np.ndarray,
+    demand_class: np.ndarray,
+    lead_time: np.ndarray,
+    lead_time_std: np.ndarray,
+    lot: np.ndarray,
+    columns: dict[str, np.ndarray],
+    settings: Any,
+    backtest: np.ndarray | None,
+    backtest_cuts: np.ndarray | None,
+    segment: np.ndarray | None,
+    service_floor: np.ndarray | None,
+) -> tuple[policy.ReorderPointResult, np.ndarray, np.ndarray]:
+    """Reorder point and order-up-to level per SKU (:mod:`core.policy_levels`); returns the levels (as a
+    :class:`core.policy.ReorderPointResult`), the service probability they are set at and their expected fill."""
+    d, n = demand_mean, demand_mean.shape[0]
+    r = float(settings.review_period)
+    rng = np.random.default_rng(settings.random_state)
+    bt = np.full(history.shape, np.nan) if backtest is None else np.asarray(backtest, dtype=float)
+    sig = levels.level_scaled_sigma(sigma=sigma, demand_mean=d, backtest=bt, power=settings.level_scaling)
+    nonzero = np.nansum(np.asarray(history, dtype=float) > 0, axis=1)
+    method, reason = policy.choose_rop_method(
+        lead_time_demand_mean=d * lead_time,
+        lead_time_demand_var=lead_time * sig * sig + d * d * lead_time_std**2,
+        demand_class=demand_class,
+        nonzero_count=nonzero,
+        normal_min_mean=settings.rop_normal_min_mean,
+        overdispersion_ratio=settings.rop_overdispersion_ratio,
+        bootstrap_min_nonzero=settings.bootstrap_min_nonzero,
+    )
+    if settings.protection_sigma == "cumulative" and backtest_cuts is not None and len(backtest_cuts):
+        growth = levels.error_growth(
+            history=history,
+            backtest=bt,
+            cuts=np.asarray(backtest_cuts),
+            horizon=settings.horizon,
+            sigma=sigma,
+            groups=np.asarray(demand_class, dtype=object),
+        )
+    else:
+        growth = levels.ErrorGrowth(scale=np.ones(n), exponent=np.full(n, 0.5))
+    lead, cover, mean_u = levels.protection_distributions(
+        method=method,
+        demand_mean=d,
+        sigma=sig,
+        growth=growth,
+        lead_time=lead_time,
+        lead_time_std=lead_time_std,
+        review_period=r,
+        history=np.asarray(history, dtype=float),
+        rng=rng,
+        n_samples=settings.bootstrap_samples,
+        undershoot=settings.periodic_review_rop
+        & np.isin(np.asarray(demand_class, dtype=object), settings.undershoot_classes),
+        bootstrap_rescale=settings.bootstrap_rescale,
+    )
+    target = columns["service_level"]
+    floor = np.full(n, settings.service_floor) if service_floor is None else np.asarray(service_floor, dtype=float)
+    floor = np.where(np.isfinite(floor), np.minimum(floor, target), settings.service_floor)
+    chosen = levels.service_levels(
+        lead=lead,
+        cover=cover,
+        demand_mean=d,
+        lot=lot,
+        review_period=r,
+        unit_cost=columns["unit_cost"],
+        target=target,
+        floor=floor,
+        segment=levels.segment_labels(segment, n),
+        measure=settings.service_measure,
+        allocate=settings.allocate_service and settings.service_measure == "fill_rate",
+        undershoot_mean=mean_u,
+    )
+    rop = np.where(d > 0, chosen.reorder_point, 0.0)
+    s_level = np.where(d > 0, chosen.order_up_to, 0.0)
+    result = policy.ReorderPointResult(
+        reorder_point=rop,
+        order_up_to=np.maximum(s_level, rop),
+        safety_stock=rop - d * lead_time,
+        method=method,
+        reason=_level_reasons(reason, d, chosen, settings.service_measure),
+    )
+    return result, chosen.probability, chosen.expected_fill_rate
+
+
+def _level_reasons(
+    reason: np.ndarray, demand_mean: np.ndarray, chosen: levels.ServiceLevels, measure: str
+) -> np.ndarray:
+    """The method's reason plus the service the levels were set at (quoting the numbers)."""
+    out = np.asarray(reason, dtype=object).copy()
+    for i in np.flatnonzero(demand_mean > 0):
+        p, fill, tgt = chosen.probability[i], chosen.expected_fill_rate[i], chosen.segment_target[i]
+        if measure == "csl":
+            out[i] = f"{out[i]}; levels at the {p:.3g} quantile (cycle service target {tgt:.1%})"
+        elif chosen.allocated[i]:
+            out[i] = (
+                f"{out[i]}; levels at the {p:.3g} quantile, expected fill rate {fill:.1%} (the segment's "
+                f"{tgt:.1%} fill-rate target allocated where it costs least)"
+            )
+        else:
+            out[i] = f"{out[i]}; levels at the {p:.3g} quantile, expected fill rate {fill:.1%} (target {tgt:.1%})"
+    return out
+
+
+def _newsvendor(
+    *, col: dict[str, np.ndarray], season_mean: np.ndarray, season_std: np.ndarray, horizon_years: float
+) -> np.ndarray:
+    """newsvendor_qty over the horizon: mu_h + sigma_h Phi^-1(Cu / (Cu + Co)), Cu = price - cost, Co = cost -
+    salvage + holding over the horizon; 0 when Cu <= 0, NaN without a price (or Co <= 0)."""
+    price = col["unit_price"]
+    cost0 = np.nan_to_num(col["unit_cost"])
+    cu = price - cost0
+    co = cost0 - col["salvage_value"] + cost0 * col["holding_cost_rate"] * horizon_years
+    ok = np.isfinite(price) & (cu > 0) & (co > 0)
+    nv = np.full(price.shape, np.nan)
+    if ok.any():
+        res = policy.newsvendor_normal(
+            underage_cost=cu[ok], overage_cost=co[ok], demand_mean=season_mean[ok], demand_std=season_std[ok]
+        )
+        nv[ok] = np.maximum(np.asarray(res.quantity), 0.0)
+    return np.where(np.isfinite(price) & (cu <= 0), 0.0, nv)
+
+
 def replenishment_policy(
     *,
     demand_mean: np.ndarray,
@@ -196,6 +325,10 @@ def replenishment_policy(
     one_shot: np.ndarray,
     days_per_period: float,
     settings: Any,
+    backtest: np.ndarray | None = None,
+    backtest_cuts: np.ndarray | None = None,
+    segment: np.ndarray | None = None,
+    service_floor: np.ndarray | None = None,
 ) -> ReplenishmentPolicy:
     """The policy of every SKU of a batch (formulas: module docstring).
 
@@ -216,21 +349,26 @@ def replenishment_policy(
         Days per period of the data's grain.
     settings
         A :class:`core.portfolio.EngineSettings`.
+    backtest, backtest_cuts
+        (n, T) backtest predictions aligned with the history and the origins of its windows
+        (:func:`core.forecast.engine.plan_cuts`): the cumulative forecast errors. Without them sigma grows as sqrt(P).
+    segment
+        (n,) segment of each SKU (its category): the allocation of fill-rate targets runs within each.
+    service_floor
+        (n,) the lowest fill rate a SKU may be allocated (NaN: ``settings.service_floor``).
 
     Returns
     -------
     ReplenishmentPolicy
     """
     col = columns
-    d, n = demand_mean, demand_mean.shape[0]
+    d = demand_mean
     sl = col["service_level"]
     lt = col["lead_time_mean_days"] / days_per_period
     lt_sd = col["lead_time_std_days"] / days_per_period
     r = float(settings.review_period)
     periods_per_year = DAYS_PER_YEAR / days_per_period
     annual = d * periods_per_year
-    cost0 = np.nan_to_num(col["unit_cost"])
-    h_year = cost0 * col["holding_cost_rate"]
     eoq, lot = order_lot(
         demand_mean=d,
         days_per_period=days_per_period,
@@ -241,21 +379,20 @@ def replenishment_policy(
         order_multiple=col["order_multiple"],
         max_order_cover_days=settings.max_order_cover_days,
     )
-    rop = policy.reorder_point_auto(
-        service_level=sl,
+    rop, probability, model_fill = _rop_levels(
         demand_mean=d,
-        demand_std=sigma,
+        sigma=sigma,
+        history=history,
+        demand_class=demand_class,
         lead_time=lt,
         lead_time_std=lt_sd,
-        review_period=r,
-        demand_class=demand_class,
-        history=history,
-        rng=np.random.default_rng(settings.random_state),
-        normal_min_mean=settings.rop_normal_min_mean,
-        overdispersion_ratio=settings.rop_overdispersion_ratio,
-        bootstrap_min_nonzero=settings.bootstrap_min_nonzero,
-        n_samples=settings.bootstrap_samples,
-        periodic_review=settings.periodic_review_rop,
+        lot=lot,
+        columns=col,
+        settings=settings,
+        backtest=backtest,
+        backtest_cuts=backtest_cuts,
+        segment=segment,
+        service_floor=service_floor,
     )
     position = col["on_hand"] + col["on_order"]
     s_level = rop.order_up_to
@@ -274,21 +411,10 @@ def replenishment_policy(
             np.where(trigger, 0.0, np.maximum(np.ceil((position - rop.reorder_point) / np.where(d > 0, d, 1.0)), 1.0)),
             np.nan,
         )
-    # newsvendor over the horizon
-    price = col["unit_price"]
     horizon_years = settings.horizon / periods_per_year
-    cu = price - cost0
-    co = cost0 - col["salvage_value"] + h_year * horizon_years
     mu_h = d * settings.horizon
     sd_h = sigma * np.sqrt(settings.horizon)
-    ok_nv = np.isfinite(price) & (cu > 0) & (co > 0)
-    nv = np.full(n, np.nan)
-    if ok_nv.any():
-        res = policy.newsvendor_normal(
-            underage_cost=cu[ok_nv], overage_cost=co[ok_nv], demand_mean=mu_h[ok_nv], demand_std=sd_h[ok_nv]
-        )
-        nv[ok_nv] = np.maximum(np.asarray(res.quantity), 0.0)
-    nv = np.where(np.isfinite(price) & (cu <= 0), 0.0, nv)
+    nv = _newsvendor(col=col, season_mean=mu_h, season_std=sd_h, horizon_years=horizon_years)
     critical = _one_shot_buy(
         col=col,
         one_shot=one_shot,
@@ -331,6 +457,8 @@ def replenishment_policy(
         order_policy=np.where(one_shot, "newsvendor", "reorder_point").astype(object),
         lead_time_demand_std=sigma_ltd,
         expected_fill_rate=exp_fill,
+        service_probability=probability,
+        model_fill_rate=model_fill,
         annual_demand=annual,
         season_demand=mu_h,
     )

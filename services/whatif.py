@@ -31,7 +31,7 @@ from scipy import stats
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import montecarlo, policy
+from core import allocation, montecarlo, policy
 from core.calendar import GRAIN_DAYS
 from db.models import Demand, Forecast, RecomputeRun, Scenario, Sku, SkuSnapshot
 from services import audit
@@ -868,33 +868,9 @@ def _service_grid(levels: PolicyLevels, measure: str) -> np.ndarray:
 
 
 def _best_allocation(capital: np.ndarray, service: np.ndarray, weights: np.ndarray) -> tuple[list[float], list[float]]:
-    """Upper frontier of (total capital, value-weighted service) when each SKU may sit at any grid level.
-
-    For a price lambda each SKU takes the level maximising w_i s_ij - lambda c_ij (Lagrangian relaxation of
-    "most service for the budget"); sweeping lambda traces the frontier (Everett 1963).
-    """
-    total_w = float(weights.sum())
-    if total_w <= 0:
-        return [], []
-    ws = service * weights[:, None]
-    dc = np.diff(capital, axis=1)
-    ds = np.diff(ws, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slopes = ds[dc > 1e-12] / dc[dc > 1e-12]
-    slopes = slopes[np.isfinite(slopes) & (slopes > 0)]
-    if slopes.size == 0:
-        return [], []
-    lambdas = np.unique(np.concatenate([np.quantile(slopes, np.linspace(0, 1, 60)), [slopes.max() * 2, 0.0]]))
-    caps, svcs = [], []
-    rows = np.arange(capital.shape[0])
-    for lam in lambdas:
-        j = np.argmax(ws - lam * capital, axis=1)
-        caps.append(float(capital[rows, j].sum()))
-        svcs.append(float(ws[rows, j].sum() / total_w))
-    order = np.argsort(caps)
-    caps_s, svcs_s = np.asarray(caps)[order], np.asarray(svcs)[order]
-    keep = np.concatenate([[True], np.diff(caps_s) > 1e-9])
-    return caps_s[keep].tolist(), np.maximum.accumulate(svcs_s[keep]).tolist()
+    """Upper frontier of (total capital, value-weighted service) when each SKU may sit at any grid level
+    (:func:`core.allocation.efficient_frontier`: Lagrangian relaxation swept over the price, Everett 1963)."""
+    return allocation.efficient_frontier(service=service, money=capital, weight=weights)
 
 
 def frontier(items: Items, controls: RiskControls, *, grid: Sequence[float] = CSL_GRID) -> Frontier:

@@ -135,6 +135,21 @@ def test_evaluate_policies_replays_the_fitted_engine_and_the_textbook(stubbed: N
     assert base.skus == len(codes)
 
 
+def test_engine_curve_replays_the_policy_stage_at_other_targets(stubbed: None) -> None:
+    """The engine's curve at the SKUs' own target (0.95) is the engine's point: recompute_policy on the fitted batch
+    returns compute_batch's own policy; higher targets hold more stock and serve at least as much."""
+    codes, hist, dates, sku = _batch()
+    ev = pe.evaluate_policies(codes=codes, history=hist, period_dates=dates, grain="weekly", sku=sku, periods=20,
+                              targets=(0.9,))  # fmt: skip
+    curve = pe.engine_curve(ev, targets=(0.8, 0.95, 0.995))
+    assert curve[1].summary.fill_rate == pytest.approx(ev.engine.summary.fill_rate)
+    assert curve[1].summary.average_inventory_value == pytest.approx(ev.engine.summary.average_inventory_value)
+    assert curve[0].summary.average_inventory_value <= curve[2].summary.average_inventory_value
+    assert curve[0].summary.fill_rate <= curve[2].summary.fill_rate + 1e-9
+    with pytest.raises(ValueError, match="targets"):
+        pe.engine_curve(ev, targets=(1.5,))
+
+
 def test_evaluate_policies_random_lead_times_are_reproducible(stubbed: None) -> None:
     codes, hist, dates, sku = _batch()
     sku = sku.assign(lead_time_std_days=7.0)

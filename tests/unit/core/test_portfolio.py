@@ -170,9 +170,14 @@ def test_statuses_of_the_designed_cases(stubbed: None) -> None:
     assert snap.loc["NORMAL", "value_at_risk"] == 0
 
 
+CSL = {"service_measure": "csl", "allocate_service": False}  # the SKU's target read as a cycle service level
+
+
 def test_policy_columns_follow_the_formulas(stubbed: None) -> None:
+    """Cycle-service targets: ROP = D L + E[U] + z sqrt(L sigma^2 + D^2 sigma_L^2 + Var U), U the review undershoot
+    (discrete renewal excess of the history's demand per period), S = D (L + R) + z sqrt((L + R) sigma^2 + ...)."""
     inputs = _inputs()
-    snap = pf.compute_batch(inputs, settings=pf.EngineSettings()).snapshot
+    snap = pf.compute_batch(inputs, settings=pf.EngineSettings(**CSL)).snapshot
     row = snap.loc["NORMAL"]
     hist = inputs.history[list(inputs.codes).index("NORMAL")]
     d, sd = hist[-26:].mean(), hist[-26:].std()
@@ -180,9 +185,12 @@ def test_policy_columns_follow_the_formulas(stubbed: None) -> None:
     assert row.forecast_per_period == pytest.approx(d) and row.sigma == pytest.approx(sd)
     assert row.lead_time_periods == pytest.approx(2.0) and row.lead_time_std_periods == pytest.approx(0.5)
     assert row.rop_method == "normal"
-    rop = policy.reorder_point_periodic(
-        service_level=0.95, demand_mean=d, demand_std=sd, lead_time=lt, review_period=1, lead_time_std=lt_sd
-    )
+    m1, m2 = hist.mean(), (hist**2).mean()
+    m3 = (hist**3).mean()
+    mean_u = (m2 / m1 - 1) / 2
+    var_u = (2 * m3 - 3 * m2 + m1) / (6 * m1) - mean_u**2
+    scale = min(1.0, d / m1)
+    rop = d * lt + mean_u * scale + 1.6448536269514722 * math.sqrt(lt * sd**2 + d**2 * lt_sd**2 + var_u * scale**2)
     assert row.reorder_point == pytest.approx(rop)
     assert row.safety_stock == pytest.approx(rop - d * lt)
     s = policy.order_up_to_level(
@@ -210,7 +218,7 @@ def test_policy_columns_follow_the_formulas(stubbed: None) -> None:
 
 
 def test_continuous_review_setting(stubbed: None) -> None:
-    snap = pf.compute_batch(_inputs(), settings=pf.EngineSettings(periodic_review_rop=False)).snapshot
+    snap = pf.compute_batch(_inputs(), settings=pf.EngineSettings(periodic_review_rop=False, **CSL)).snapshot
     row = snap.loc["NORMAL"]
     rop = policy.reorder_point(
         service_level=0.95, demand_mean=row.forecast_per_period, demand_std=row.sigma, lead_time=2.0, lead_time_std=0.5
@@ -238,8 +246,10 @@ def test_overrides_replace_the_forecast_mean(stubbed: None) -> None:
 
 
 def test_finalize_portfolio_abc_kpis_and_order(stubbed: None) -> None:
+    """Batches concatenate to the one-batch result. Per-SKU targets here: the allocation of a segment's fill-rate
+    target runs within each batch's segment, so with it a split batch sets other levels (test_allocation_*)."""
     inputs = _inputs()
-    settings = pf.EngineSettings()
+    settings = pf.EngineSettings(allocate_service=False)
     first = pf.BatchInputs(
         codes=inputs.codes[:4], history=inputs.history[:4], period_dates=DATES, grain="weekly",
         sku=inputs.sku.iloc[:4],
