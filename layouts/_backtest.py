@@ -27,7 +27,7 @@ from layouts._charts import (
 from services import backtest as bt
 
 HIDDEN = {"display": "none"}
-SHOWN: dict[str, str] = {}
+SHOWN = {"display": "block"}
 GRID = "#eef0f3"
 INK = "#1f3a5f"
 TEXTBOOK = "#8c9db5"
