@@ -39,7 +39,7 @@ VERDICT_STYLE = {
     "above": ("success", "Above the textbook frontier"),
     "on": ("secondary", "On the textbook frontier"),
     "below": ("danger", "Below the textbook frontier"),
-    "unknown": ("light", "Outside the textbook frontier's range"),
+    "unknown": ("info", "Outside the textbook frontier's range"),
 }
 SKU_INTRO = (
     "Fits the engine on the history before the replayed periods (the last {n} {unit} unless you choose otherwise) "

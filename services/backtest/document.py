@@ -171,6 +171,15 @@ def _plain_pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
+def _pair(a: float | None, b: float | None, fmt: Callable[[float | None], str]) -> tuple[str, str]:
+    """Two fill rates as text that tells them apart: two decimals where ``fmt`` would print them alike."""
+    left, right = fmt(a), fmt(b)
+    if left == right and a is not None and b is not None and abs(a - b) > 1e-12:
+        sign = " %" if left.endswith(" %") else "%"
+        return f"{100 * a:.2f}{sign}", f"{100 * b:.2f}{sign}"
+    return left, right
+
+
 def _plain_money(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
 
@@ -216,10 +225,8 @@ def comparison_sentences(
     frontier = [f for f in document.get("frontier") or [] if f["fill_rate"] is not None]
     gap = c.get("fill_gap_at_equal_inventory")
     if gap is not None:
-        out.append(
-            f"At the same inventory the textbook reaches {_pct(c.get('baseline_fill_at_equal_inventory'))}; "
-            f"the engine {_pct(p['fill_rate'])} ({100 * gap:+.1f} pp)."
-        )
+        book, engine = _pair(c.get("baseline_fill_at_equal_inventory"), p["fill_rate"], _pct)
+        out.append(f"At the same inventory the textbook reaches {book}; the engine {engine} ({100 * gap:+.1f} pp).")
     elif frontier:
         low = min(f["average_inventory_value"] for f in frontier)
         high = max(f["average_inventory_value"] for f in frontier)
@@ -238,10 +245,13 @@ def comparison_sentences(
     elif frontier:
         best = max(f["fill_rate"] for f in frontier)
         if p["fill_rate"] > best:
-            out.append(f"No textbook target reaches the engine's fill rate (the textbook's best is {_pct(best)}).")
+            engine, book = _pair(p["fill_rate"], best, _pct)
+            out.append(
+                f"No textbook target reaches the engine's fill rate of {engine} (the textbook's best is {book})."
+            )
         else:
-            lowest = min(f["fill_rate"] for f in frontier)
-            out.append(f"The engine's fill rate is below every textbook target's ({_pct(lowest)} and up).")
+            engine, book = _pair(p["fill_rate"], min(f["fill_rate"] for f in frontier), _pct)
+            out.append(f"The engine's fill rate of {engine} is below every textbook target's ({book} and up).")
     if b["fill_rate"] is not None:
         out.append(
             f"The textbook at each SKU's own target fills {_pct(b['fill_rate'])} with "

@@ -211,13 +211,17 @@ def test_the_comparison_in_words() -> None:
     assert words[2] == "The textbook at each SKU's own target fills 93.0 % with 900 of inventory."
     words = bt.comparison_sentences(_doc())
     assert words[0].startswith("The engine holds less inventory than any textbook target from 50.0 % to 99.9 %")
-    assert words[1] == "No textbook target reaches the engine's fill rate (the textbook's best is 94.0 %)."
+    assert words[1] == "No textbook target reaches the engine's fill rate of 95.0 % (the textbook's best is 94.0 %)."
     head = bt.headline(_doc())
     assert "last 26 weeks" in head and "filled 95.0 %" in head and "96.0 % service target" in head
     line = bt.summary_line(_doc(fill_gap_at_equal_inventory=-0.01))
     assert line == (
         "Policy replay over the last 26 weeks of demand (3 SKUs): fill rate 95.0 % against a 96.0 % target, average "
         "inventory 1,000; the textbook reaches 96.0 % at the same inventory."
+    )
+    close = _doc(fill_gap_at_equal_inventory=-0.0002)  # 95.0 % against 95.02 %: two decimals tell them apart
+    assert bt.comparison_sentences(close)[0].startswith(
+        "At the same inventory the textbook reaches 95.02 %; the engine 95.00 %"
     )
     assert bt.excluded_sentence(_doc()) is None
     assert bt.excluded_sentence({"excluded": [{"code": "X", "reason": "no demand history"}] * 3}) == (
