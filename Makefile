@@ -38,6 +38,7 @@ format: $(VENV)/.test-installed
 ## bench: the benchmarks under bench/ (print figures; slow, not part of the suite)
 bench: $(VENV)/.test-installed
 	$(PY) -m bench.accuracy --speed
+	$(PY) -m bench.accuracy_intermittent
 	$(PY) -m bench.recompute
 	$(PY) -m bench.partial_recompute
 	$(PY) -m bench.ingest

@@ -263,6 +263,23 @@ class BatchInputs:
     grain: str
     sku: pd.DataFrame
     overrides: np.ndarray | None = None
+    stockout: np.ndarray | None = None
+
+
+def demand_history(inputs: BatchInputs) -> np.ndarray:
+    """The history as demand: periods flagged in ``inputs.stockout`` ((n, T) bool, the SKU was out of stock for
+    part or all of the period) recorded censored demand -- sales cut short by the missing stock -- and count as not
+    observed (NaN), so the forecast fills them from the neighbouring periods (documented NaN handling of
+    :func:`core.forecast.forecast_batch`) and the classification and the policy's bootstrap and undershoot ignore
+    them. The recorded sales stay the facts of the health rules (last sale, recent sales). Source: Nahmias (1994),
+    "Demand estimation in lost sales inventory systems", Naval Research Logistics 41(6) (stockout periods censor
+    demand); treating them as missing is the simplest unbiased correction when the shortfall is unknown.
+    """
+    history = np.asarray(inputs.history, dtype=float)
+    if inputs.stockout is None:
+        return history
+    mask = np.asarray(inputs.stockout, dtype=bool)
+    return np.where(mask, np.nan, history)
 
 
 @dataclass
@@ -366,6 +383,8 @@ def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray
         raise ValueError(f"period_dates has {len(inputs.period_dates)} dates but history has {t} periods")
     if t < 1:
         raise ValueError("history must have at least one period")
+    if inputs.stockout is not None and np.shape(inputs.stockout) != (n, t):
+        raise ValueError(f"stockout must have shape {(n, t)}, got {np.shape(inputs.stockout)}")
     if inputs.overrides is not None and np.shape(inputs.overrides) != (n, settings.horizon):
         raise ValueError(f"overrides must have shape {(n, settings.horizon)}, got {np.shape(inputs.overrides)}")
     return history, n, t
@@ -432,7 +451,7 @@ def recompute_policy(
         col["service_level"] = sl
     snap = batch.snapshot
     return _policy_stage(
-        history=history,
+        history=demand_history(inputs),
         sku=sku,
         codes=codes,
         columns=col,
@@ -488,8 +507,9 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
 
     # 1. forecast -----------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
+    demand = demand_history(inputs)
     fr = fc.forecast_batch(
-        history=history,
+        history=demand,
         horizon=settings.horizon,
         season_length=season,
         n_origins=settings.n_origins,
@@ -510,7 +530,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     sigma = np.maximum(np.nan_to_num(np.asarray(fr.sigma, dtype=float)), 0.0)
 
     # 2. classify -----------------------------------------------------------------------------------------------
-    pattern = classify.demand_pattern(history=history)
+    pattern = classify.demand_pattern(history=demand)
     xyz = classify.xyz_classes(cv=classify.forecast_error_cv(sigma=sigma, demand_mean=d), limits=settings.xyz_cv_limits)
     timings["classify"] = time.perf_counter() - t0
 
@@ -520,7 +540,7 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     lt_sd = col["lead_time_std_days"] / days
     r = float(settings.review_period)
     pol = _policy_stage(
-        history=history,
+        history=demand,
         sku=sku,
         codes=codes,
         columns=col,
@@ -736,6 +756,7 @@ __all__ = [
     "EngineSettings",
     "PortfolioResult",
     "compute_batch",
+    "demand_history",
     "finalize_portfolio",
     "newsvendor_critical_ratio",
     "recompute_policy",

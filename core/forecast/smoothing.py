@@ -13,6 +13,13 @@ Smoothing, table 2.1, error-correction form)::
 
 SES is beta = gamma = 0 without season; Holt damped has gamma = 0. AICc = N log(SSE / N) + 2p + 2p(p + 1) / (N - p - 1)
 with p = smoothing parameters + initial states (m - 1 seasonal states for Holt-Winters).
+
+Initial states: the non-seasonal level starts at the mean of the ``LEVEL_INIT_PERIODS`` periods *after* the first
+demand (the fit starts at the first demand, so that period is a demand by construction; averaging it in biased the
+level of intermittent series upward: on the shared oil spare parts the ETS forecast ran 37 % above the hidden
+demand with it and 0.2 % without). Holt-Winters starts from the first two seasons (level = mean of the first,
+season = mean deviation of both). The initial states are set once from the periods after the first demand, so a
+backtest origin within the first 2m (seasonal) or 5 periods of a series sees a few periods past it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 
 from core.forecast._prep import Prepared
 
+LEVEL_INIT_PERIODS = 4  # non-seasonal level starts at the mean of these periods after the first demand
 VARIANTS = ("ses", "holt_damped", "holt_winters", "holt_winters_damped")
 
 
@@ -99,7 +107,9 @@ def _run_family(
         phase = (safe_start[:, None] + np.arange(m)[None, :]) % m
         season[phase, ridx[:, None], :] = dev[:, :, None]
     else:
-        idx = np.minimum(safe_start[:, None] + np.arange(4)[None, :], t_len - 1)
+        # The first demand is there by construction (the fit starts at it): averaging it into the initial level
+        # biases an intermittent series' level upward, and a small alpha keeps that bias for years.
+        idx = np.minimum(safe_start[:, None] + 1 + np.arange(LEVEL_INIT_PERIODS)[None, :], t_len - 1)
         level0 = y[ridx[:, None], idx].mean(axis=1)
         season = None
     level = np.repeat(level0[:, None], n_grid, axis=1)

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.accuracy_intermittent import LOADERS, engine_forecasts, reference_forecasts, score, split
 from core.forecast import forecast_batch, mase, rmsse
 from core.forecast import intermittent as intermittent_mod
 from core.forecast._prep import prepare_history
+from core.portfolio import EngineSettings
 
 M5 = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "m5"
 
@@ -58,3 +60,26 @@ def test_m5_slice_beats_seasonal_naive() -> None:
     ours = np.nanmean(rmsse(actual=actual, forecast=res.mean, insample=train))
     snaive = np.nanmean(rmsse(actual=actual, forecast=np.tile(train[:, -7:], 4), insample=train))
     assert ours < 0.9 * snaive, (ours, snaive)
+
+
+INTERMITTENT = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "intermittent"
+
+
+@pytest.mark.skipif(not INTERMITTENT.exists(), reason="../shared/data/intermittent not available")
+@pytest.mark.parametrize("name", ["carparts", "manufacturer", "oil"])
+def test_intermittent_sets_beat_the_specialists_without_more_bias(name: str) -> None:
+    """Issue 24 on a fixed subsample (200 series, seed 0) of each shared intermittent set, hidden h = the engine's
+    horizon: mean RMSSE below statsforecast CrostonSBA, TSB and ADIDA; portfolio bias within 5 pp of the least
+    biased of the three (on one 13-period window of 200 lumpy series every method's bias moves by tens of percent,
+    so the +-5 % target itself is checked on the full sets by bench/accuracy_intermittent.py)."""
+    pytest.importorskip("statsforecast")
+    dataset = LOADERS[name]()
+    horizon = EngineSettings().horizon
+    data = split(dataset, horizon=horizon, max_series=200, seed=0)
+    mean, _, _ = engine_forecasts(data, grain=dataset.grain, horizon=horizon, batch_size=2000, seed=0)
+    ours = score(data, mean)
+    refs = {k: score(data, v) for k, v in reference_forecasts(data, freq=dataset.freq, horizon=horizon).items()}
+    for ref in ("CrostonSBA", "TSB", "ADIDA"):
+        assert ours.rmsse < refs[ref].rmsse, (name, ref, ours.rmsse, refs[ref].rmsse)
+    least = min(abs(refs[r].bias) for r in ("CrostonSBA", "TSB", "ADIDA"))
+    assert abs(ours.bias) <= least + 0.05, (name, ours.bias, {r: refs[r].bias for r in refs})

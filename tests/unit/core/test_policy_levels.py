@@ -123,3 +123,27 @@ def test_engine_allocation_meets_the_segment_target_and_respects_floors(stubbed:
         pf.recompute_policy(inputs, res, settings=settings, service_level=1.0)
     with pytest.raises(ValueError, match="service_measure"):
         pf.EngineSettings(service_measure="beta")
+
+
+def test_stockout_periods_count_as_unobserved_demand(stubbed: None) -> None:
+    """Six weeks out of stock recorded as 0 sales: flagged in ``stockout`` they are demand not observed (NaN), so
+    the forecast (here the mean of the last 26 observed weeks) and the reorder point are not dragged down."""
+    inputs = _inputs()
+    hist = inputs.history.copy()
+    i = list(inputs.codes).index("NORMAL")
+    hist[i, -10:-4] = 0.0
+    mask = np.zeros(hist.shape, dtype=bool)
+    mask[i, -10:-4] = True
+    plain = pf.BatchInputs(codes=inputs.codes, history=hist, period_dates=inputs.period_dates, grain="weekly",
+                           sku=inputs.sku)  # fmt: skip
+    flagged = pf.BatchInputs(codes=inputs.codes, history=hist, period_dates=inputs.period_dates, grain="weekly",
+                             sku=inputs.sku, stockout=mask)  # fmt: skip
+    a = pf.compute_batch(plain, settings=pf.EngineSettings()).snapshot.loc["NORMAL"]
+    b = pf.compute_batch(flagged, settings=pf.EngineSettings()).snapshot.loc["NORMAL"]
+    assert b.forecast_per_period == pytest.approx(np.nanmean(np.where(mask[i], np.nan, hist[i])[-26:]))
+    assert b.forecast_per_period > a.forecast_per_period and b.reorder_point > a.reorder_point
+    assert b.periods_since_last_sale == a.periods_since_last_sale  # recorded sales stay the facts
+    with pytest.raises(ValueError, match="stockout"):
+        pf.compute_batch(pf.BatchInputs(codes=inputs.codes, history=hist, period_dates=inputs.period_dates,
+                                        grain="weekly", sku=inputs.sku, stockout=mask[:, :5]),
+                         settings=pf.EngineSettings())  # fmt: skip
