@@ -47,6 +47,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m bench.dashboard
 	$(PY) -m bench.load
 	$(PY) -m bench.policy
+	$(PY) -m bench.backtest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

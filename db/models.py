@@ -408,3 +408,26 @@ class AuditLog(Base):
 
 Index("ix_sku_snapshot_run_status", SkuSnapshot.run_id, SkuSnapshot.status)
 Index("ix_override_sku_period", ForecastOverride.sku_id, ForecastOverride.period)
+
+
+class PolicyBacktest(Base):
+    """A stored policy replay (issue 24): the backtest document of one scope, read by the Risk page and the briefing
+    so they do not replay for seconds (services/backtest.py)."""
+
+    __tablename__ = "policy_backtest"
+    __table_args__ = (Index("ix_policy_backtest_scope_created", "scope_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    triggered_by: Mapped[str | None] = mapped_column(String(255))
+    scope_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    periods: Mapped[int] = mapped_column(Integer, nullable=False)
+    grain: Mapped[str | None] = mapped_column(String(10))
+    data_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    sku_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    excluded_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    fill_rate: Mapped[float | None] = mapped_column(Float)
+    target_service_level: Mapped[float | None] = mapped_column(Float)
+    average_inventory_value: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

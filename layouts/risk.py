@@ -18,6 +18,7 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts._backtest import risk_panel as backtest_panel
 from layouts._charts import (
     CURRENCY,
     GRAPH_CONFIG,
@@ -992,6 +993,7 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
                 html.Div(id=ids.RISK_SIM_RESULT),
                 class_name="mb-3",
             ),
+            backtest_panel(grain=items.run.grain),
         ]
     )
 

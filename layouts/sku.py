@@ -16,6 +16,7 @@ from ai import wording
 from core.formats import fmt_order_qty, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts._backtest import sku_panel as backtest_panel
 from layouts._charts import (
     GRAPH_CONFIG,
     MISSING,
@@ -591,6 +592,7 @@ def detail_page(detail: SkuDetail) -> html.Div:
                 ],
                 className="g-3",
             ),
+            html.Div(backtest_panel(grain=detail.run.grain if detail.run else None), className="mt-3"),
             html.Div(override_panel(detail.code), className="mt-3"),
         ]
     )

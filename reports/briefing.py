@@ -471,6 +471,9 @@ def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Pa
             pdf.commentary(data.commentary, empty_text="")
         return _output(pdf)
 
+    if data.policy_backtest:
+        pdf.ln(2)
+        pdf.note_box(data.policy_backtest)
     pdf.section("Commentary", keep_with=25)
     pdf.commentary(data.commentary, empty_text="No commentary was generated for this run.")
 

@@ -259,6 +259,8 @@ class PortfolioBriefing:
     fva: Sequence[FvaRow] = ()
     method_notes: MethodNotes | None = None
     currency_symbol: str = "$"
+    policy_backtest: str | None = None
+    """One line on the latest policy replay of this scope (fill rate and inventory against the target), or None."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_as_of", _to_date(self.data_as_of, name="data_as_of"))

@@ -85,7 +85,9 @@ from reports.data import (
     TimeSeries,
     default_method_notes,
 )
+from reports.formatting import fmt_money_compact, fmt_pct
 from services import audit
+from services.backtest.line import briefing_line
 from services.errors import UserFacingError
 from services.watchtower import GridFilters, RunInfo, clean_number, filter_options, latest_run, previous_run
 from settings import get_settings
@@ -670,6 +672,15 @@ def portfolio_briefing_facts(
         fva=tuple(_fva_rows(session=session, codes=codes if scope.is_segment else None)) if len(frame) else (),
         method_notes=_method_notes(frame, scope=scope, run=run),
         currency_symbol=CURRENCY_SYMBOL,
+        policy_backtest=briefing_line(
+            session=session,
+            category=scope.category,
+            abc=scope.abc,
+            location=scope.location,
+            data_as_of=run.data_as_of,
+            money=lambda v: fmt_money_compact(v, CURRENCY_SYMBOL),
+            pct=fmt_pct,
+        ),
     )
     return facts, run
 

@@ -72,6 +72,7 @@ ROUTES = [
     ("GET", "/api/v1/recompute/<int:run_id>", "viewer"),
     ("GET", "/api/v1/briefings/portfolio.pdf", "viewer"),
     ("GET", "/api/v1/briefings/sku/<code>.pdf", "viewer"),
+    ("GET", "/api/v1/backtest", "viewer"),
 ]
 
 
@@ -142,6 +143,7 @@ def _any_run_id() -> int:
 def _call(client, method: str, rule: str, token: str | None, code: str):
     path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", str(_any_order_id()))
     path = path.replace("<int:run_id>", str(_any_run_id()))
+    path += f"?sku={code}&periods=13" if rule.endswith("/backtest") else ""  # one SKU: a quick replay
     if rule.endswith("<kind>"):
         data = {"file": (io.BytesIO(f"sku,on_hand\n{code},1\n".encode()), "stock.csv")}
         return client.post(path, headers=_auth(token), data=data, content_type="multipart/form-data")
