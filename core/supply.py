@@ -22,7 +22,11 @@ Every plan is a supply x[i, t] >= 0, projected with lost sales (unmet demand is 
 Per resource and period: planned load L = sum_i c x, overtime used = max(0, L - C), shortfall = sum_i c (u + g)
 (capacity units the plan leaves short of demand and target). Cost of a plan::
 
-    regular a min(L, C) + overtime b max(0, L - C) + holding h I + shortage (m u + q g)
+    regular a min(L, C) + overtime b max(0, L - C) + holding h I + shortage (m u + q g + e g[:, T-1])
+
+where e[i] = a[k(i), T-1] c[i] is the regular time it takes to rebuild, after the horizon, a unit the plan ends
+below target (0 for an unconstrained SKU): without it any plan would run the target down in its last periods (the
+end-of-horizon effect of aggregate plans; Nahmias section 3.5 fixes the ending inventory for the same reason).
 
 The strategies (Nahmias, Production and Operations Analysis, 7th ed., ch. 3 "aggregate planning": chase, level and
 the linear-programming plan; Chopra & Meindl, Supply Chain Management, ch. 8 "aggregate planning"):
@@ -162,6 +166,13 @@ class PlanProblem:
     @property
     def resources(self) -> int:
         return int(self.capacity.shape[0])
+
+    def rebuild_cost(self) -> np.ndarray:
+        """(n,) e: regular cost of the last period per unit of the SKU (0 when unconstrained)."""
+        if self.periods == 0 or self.resources == 0:
+            return np.zeros(self.skus)
+        last = self.regular_cost[np.clip(self.resource, 0, None), -1] * self.capacity_per_unit
+        return np.where(self.resource >= 0, last, 0.0)
 
     def priority(self) -> np.ndarray:
         """Lost margin per capacity unit, m / c: who is served first when a resource is short."""
@@ -355,7 +366,11 @@ def evaluate(problem: PlanProblem, supply: np.ndarray, strategy: str, message: s
         overtime_cost=float((problem.overtime_cost * overtime).sum()),
         holding_cost=float((problem.holding_cost[:, None] * inventory).sum()),
         shortage_cost=float(
-            (problem.shortage_cost[:, None] * unmet).sum() + (problem.below_target_cost[:, None] * below).sum()
+            (problem.shortage_cost[:, None] * unmet).sum()
+            + (problem.below_target_cost[:, None] * below).sum()
+            + (problem.rebuild_cost() * below[:, -1]).sum()
+            if periods
+            else 0.0
         ),
         shortage_units=float(unmet.sum()),
         fill_rate=1.0 - float(unmet.sum()) / demand_total if demand_total > 0 else 1.0,

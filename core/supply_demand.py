@@ -1,8 +1,9 @@
 """Calendar and demand for a supply plan: plan periods, day-overlap bucketing, and demand beyond the forecast.
 
-- **Plan periods** (:func:`plan_periods`): calendar months (a monthly plan) or 7-day weeks starting on the
-  resources file's weekday (a weekly plan). The first period is the one holding the plan's start date; it only
-  counts from that date (capacity and demand before it are the past).
+- **Plan periods** (:func:`plan_periods`, :func:`plan_bounds`): calendar months (a monthly plan) or 7-day weeks
+  starting on the resources file's weekday (a weekly plan). The first period is the one holding the plan's start
+  date and counts only from that date (capacity and demand before it are the past); when less than half of it is
+  left, that stub joins the next period, which then starts on the plan's start date.
 - **Bucketing** (:func:`overlap_weights`): a source period (a demand week, a capacity month) spreads evenly over its
   days; a plan period gets the share of those days inside it. Weekly demand becomes monthly demand this way
   (a week across a month end is split by days), and the first, partial plan period gets capacity in proportion
@@ -63,6 +64,33 @@ def plan_periods(*, start: dt.date, grain: str, count: int, week_start: int = 0)
         return [(pd.Timestamp(first) + pd.DateOffset(months=k)).date() for k in range(count)]
     first = start - dt.timedelta(days=(start.weekday() - week_start) % 7)
     return [first + dt.timedelta(days=7 * k) for k in range(count)]
+
+
+def plan_bounds(
+    *, start: dt.date, grain: str, count: int, week_start: int = 0
+) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
+    """(labels, starts, ends) of ``count`` plan periods from ``start`` (module docstring: a short stub joins the
+    next period).
+
+    Parameters
+    ----------
+    start, grain, count, week_start
+        As for :func:`plan_periods`.
+
+    Returns
+    -------
+    tuple
+        The periods' nominal start dates (their labels), and datetime64[D] arrays of their actual [start, end):
+        the first starts on ``start``.
+    """
+    periods = plan_periods(start=start, grain=grain, count=count + 1, week_start=week_start)
+    ends = period_end(periods, grain)
+    left = (ends[0] - np.datetime64(start, "D")).astype(np.int64)
+    length = (ends[0] - np.datetime64(periods[0], "D")).astype(np.int64)
+    labels = periods[1:] if 2 * left < length else periods[:count]
+    starts = np.asarray(labels, dtype="datetime64[D]")
+    starts[0] = np.datetime64(start, "D")
+    return labels, starts, period_end(labels, grain)
 
 
 def period_end(starts: list[dt.date] | np.ndarray, grain: str) -> np.ndarray:

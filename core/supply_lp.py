@@ -4,6 +4,7 @@ For the SKUs i of resource k over periods t (notation of :mod:`core.supply`), va
 inventory), u (unmet demand), g (units below target) per SKU and period and o (overtime used) per period::
 
     minimise   sum_t [ a_t sum_i c_i x_it + (b_t - a_t) o_t ] + sum_it [ h_i I_it + m_i u_it + q_i g_it ]
+                 + sum_i e_i g_i,T-1                              (rebuilding the target after the horizon)
     subject to I_it - I_i,t-1 - x_it - u_it = r_it - d_it        inventory balance (I_i,-1 = I0_i), lost sales
                I_it + g_it >= target_it                           below-target units
                sum_i c_i x_it - o_t <= C_t                        capacity (periods with a known capacity)
@@ -94,14 +95,9 @@ def _programme(problem: PlanProblem, resource: int, rows: np.ndarray, floor: flo
     a_ub = sp.csr_matrix((ub_vals, (ub_rows, ub_cols)), shape=(floor_row + 1, total))
     b_ub = np.concatenate([-target, capacity[known], [floor]])
     regular, overtime = problem.regular_cost[resource], problem.overtime_cost[resource]
+    below = problem.below_target_cost[i] + np.where(t == periods - 1, problem.rebuild_cost()[i], 0.0)
     cost = np.concatenate(
-        [
-            regular[t] * cpu,
-            problem.holding_cost[i],
-            problem.shortage_cost[i],
-            problem.below_target_cost[i],
-            overtime - regular,
-        ]
+        [regular[t] * cpu, problem.holding_cost[i], problem.shortage_cost[i], below, overtime - regular]
     )
     bounds = np.zeros((total, 2))
     bounds[:, 1] = np.inf

@@ -24,6 +24,7 @@ from services.csv_safety import safe_frame
 from services.errors import UserFacingError
 from services.ingest import columns as cols
 from services.ingest import validate as v
+from services.ingest.resources import UNKNOWN_RESOURCE, known_resources
 from services.ingest.write import SKU_COLUMNS
 
 EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "imports", "audit")
@@ -185,6 +186,8 @@ def save_sku(*, session: Session, values: dict[str, Any], user: str | None, sku_
         given.pop("sku", None)
         parsed = validate_record(kind="skus", values=given, partial=True)
         action = "data.edit"
+    if parsed.get("resource") is not None and parsed["resource"] not in known_resources(session):
+        raise RecordError(f"resource: {UNKNOWN_RESOURCE} ('{parsed['resource']}'; import the resources file first)")
     defaults = {"category": "Uncategorised", "location": "Main", "supplier": "Unassigned"}
     for field, value in parsed.items():
         if field == "sku":
@@ -195,7 +198,7 @@ def save_sku(*, session: Session, values: dict[str, Any], user: str | None, sku_
                 value = defaults[field]
             elif field == "name":
                 value = sku.code
-            else:
+            elif field != "resource":  # a blank resource clears it: the SKU becomes unconstrained
                 continue
         setattr(sku, column, value)
     session.flush()

@@ -18,7 +18,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db import bulk
-from db.models import Demand, Receipt, Sku, StockPosition, utcnow
+from db.models import Demand, Receipt, Resource, ResourceCapacity, Sku, StockPosition, utcnow
+from services import demo_resources
 
 CATEGORIES = {
     # name: (share, base level range, seasonality amplitude, unit cost range, suppliers, lead time days range)
@@ -54,6 +55,7 @@ class DemoPortfolio:
     receipts: pd.DataFrame
     periods: pd.DatetimeIndex
     patterns: dict[str, np.ndarray] = field(default_factory=dict)  # pattern name -> sku row indices
+    capacities: pd.DataFrame = field(default_factory=pd.DataFrame)  # resource capacities (services.demo_resources)
 
 
 def last_complete_week(today: dt.date | None = None) -> dt.date:
@@ -212,7 +214,9 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
         }
     )
     receipts = _receipts(rng, rows, supplier, lead_time, lead_time_std, recent_rate, end)
-    return DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns)
+    sku_frame = demo_resources.assign(sku_frame)  # supply side: lines and a supplier with a pre-season crunch
+    capacities = demo_resources.capacities(sku_frame, demand, end)
+    return DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns, capacities)
 
 
 def _receipts(
@@ -249,7 +253,7 @@ def _receipts(
 def store(*, session: Session, portfolio: DemoPortfolio, replace: bool = False) -> dict[str, int]:
     """Write the portfolio in the session's transaction (bulk COPY on PostgreSQL); returns row counts."""
     if replace:
-        for model in (Receipt, StockPosition, Demand, Sku):
+        for model in (ResourceCapacity, Resource, Receipt, StockPosition, Demand, Sku):
             session.execute(delete(model))
     connection = session.connection()
     now = utcnow()
@@ -270,4 +274,27 @@ def store(*, session: Session, portfolio: DemoPortfolio, replace: bool = False) 
         ["sku_id", "supplier", "order_date", "promised_date", "received_date", "quantity"]
     ]
     bulk.copy_frame(connection, Receipt.__table__, receipts)
-    return {"skus": len(portfolio.skus), "demand": len(demand), "stock": len(stock), "receipts": len(receipts)}
+    capacity_rows = _store_capacities(session, portfolio.capacities)
+    return {
+        "skus": len(portfolio.skus),
+        "demand": len(demand),
+        "stock": len(stock),
+        "receipts": len(receipts),
+        "capacities": capacity_rows,
+    }
+
+
+def _store_capacities(session: Session, capacities: pd.DataFrame) -> int:
+    """The demo's resources (monthly) and their capacity rows."""
+    if capacities.empty:
+        return 0
+    resources = {name: Resource(name=name, grain="monthly") for name in dict.fromkeys(capacities["resource"])}
+    session.add_all(resources.values())
+    session.flush()
+    values = ["period", "capacity", "overtime_capacity", "overtime_cost", "regular_cost"]
+    session.add_all(
+        ResourceCapacity(resource_id=resources[name].id, **dict(zip(values, row, strict=True)))
+        for name, *row in capacities[["resource", *values]].itertuples(index=False)
+    )
+    session.flush()
+    return len(capacities)
