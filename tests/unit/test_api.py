@@ -72,6 +72,7 @@ ROUTES = [
     ("GET", "/api/v1/recompute/<int:run_id>", "viewer"),
     ("GET", "/api/v1/briefings/portfolio.pdf", "viewer"),
     ("GET", "/api/v1/briefings/sku/<code>.pdf", "viewer"),
+    ("GET", "/api/v1/supply-plan", "viewer"),
 ]
 
 
