@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts"]
-EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "imports", "audit"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources"]
+EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "imports", "audit"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock or receipts)")
+    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts or resources)")
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file")
     p.add_argument(
@@ -59,7 +59,7 @@ def _report(result, *, show: int = 10) -> int:
 
 
 def _recompute(args: argparse.Namespace, result) -> None:
-    if args.no_recompute or result.status != "committed":
+    if args.no_recompute or result.status != "committed" or result.kind == "resources":
         return
     from services.ingest import recompute_after_import
 
@@ -108,6 +108,8 @@ def _export(args: argparse.Namespace) -> int:
     from db.session import session_scope
     from services.datatables import export_table
 
+    if args.table == "resources":
+        return _export_resources(args)
     with session_scope() as session:
         if args.file == "-":
             try:
@@ -118,6 +120,21 @@ def _export(args: argparse.Namespace) -> int:
             return 0
         rows = export_table(session=session, table=args.table, target=args.file)
     print(f"exported {rows:,} rows of {args.table} to {args.file}")
+    return 0
+
+
+def _export_resources(args: argparse.Namespace) -> int:
+    from db.session import session_scope
+    from services.supply.resources import export_text
+
+    with session_scope() as session:
+        text = export_text(session=session)
+    if args.file == "-":
+        sys.stdout.write(text)
+        return 0
+    with open(args.file, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    print(f"exported {max(text.count(chr(10)) - 1, 0):,} rows of resources to {args.file}")
     return 0
 
 
