@@ -15,7 +15,7 @@ from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import supply as page
-from services.supply import PlanRequest, SupplyPlanError, make_plan, scenarios
+from services.supply import PlanRequest, SupplyPlanError, capacity_alerts, make_plan, scenarios
 from services.supply import plan as plans
 
 MAX_COMPARED = 4
@@ -234,3 +234,18 @@ def compare(picked: list | None) -> tuple:
         rows = scenarios.get_scenarios(session=session, ids=ids_) if ids_ else []
     style = page.CHART_SHOWN if rows else page.CHART_HIDDEN
     return page.comparison_table(rows), page.comparison_figure(rows), style
+
+
+# --- the Watchtower's mention ------------------------------------------------------------------------------------
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_CAPACITY, "children"),
+    Input(ids.WATCHTOWER_RUN, "data"),
+)
+def watchtower_capacity(_run: dict | None) -> Any:
+    """Resources short of capacity + overtime in the next 12 periods of the chase plan (after the page loads)."""
+    with session_scope() as session:
+        alerts, unit = capacity_alerts(session=session, horizon=12)
+    return page.capacity_alert([alert.sentence(unit) + "." for alert in alerts])

@@ -679,3 +679,24 @@ def comparison_figure(scenarios: list[Any]) -> dict[str, Any]:
         yaxis={"tickprefix": "$", "tickformat": ",.0f"},
     )
     return {"data": data, "layout": layout}
+
+
+# --- the Watchtower's mention ------------------------------------------------------------------------------------
+
+
+def capacity_alert(sentences: list[str]) -> Any:
+    """The Watchtower's note on resources short of capacity in the horizon (None when there is none)."""
+    if not sentences:
+        return None
+    return dbc.Alert(
+        [
+            html.Strong("Capacity. "),
+            " ".join(sentences[:3]),
+            f" ({len(sentences) - 3} more.)" if len(sentences) > 3 else "",
+            " ",
+            html.A("Open the supply plan", href="/supply", className="alert-link"),
+        ],
+        color="warning",
+        className="py-2 small mb-3",
+        id=f"{ids.WATCHTOWER_CAPACITY}-alert",
+    )

@@ -259,6 +259,7 @@ class PortfolioBriefing:
     fva: Sequence[FvaRow] = ()
     method_notes: MethodNotes | None = None
     currency_symbol: str = "$"
+    capacity_alerts: Sequence[str] = ()  # resources short of capacity in the supply plan's horizon (issue 18)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_as_of", _to_date(self.data_as_of, name="data_as_of"))

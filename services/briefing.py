@@ -85,6 +85,7 @@ from reports.data import (
 )
 from services import audit
 from services.errors import UserFacingError
+from services.supply import capacity_alerts
 from services.watchtower import GridFilters, RunInfo, clean_number, filter_options, latest_run, previous_run
 from settings import get_settings
 
@@ -664,8 +665,20 @@ def portfolio_briefing_facts(
         fva=tuple(_fva_rows(session=session, codes=codes if scope.is_segment else None)) if len(frame) else (),
         method_notes=_method_notes(frame, scope=scope, run=run),
         currency_symbol=CURRENCY_SYMBOL,
+        capacity_alerts=() if scope.is_segment else capacity_lines(session=session),
     )
     return facts, run
+
+
+def capacity_lines(*, session: Session) -> tuple[str, ...]:
+    """One sentence per resource short of capacity in the next 12 periods (chase plan; services.supply)."""
+    alerts, unit = capacity_alerts(session=session, horizon=12)
+    if not alerts:
+        return ()
+    lines = [alert.sentence(unit) + "." for alert in alerts[:3]]
+    if len(alerts) > 3:
+        lines.append(f"{len(alerts) - 3} more resource(s) are short too.")
+    return (*lines, "The Supply page compares chase, level and least-cost plans.")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ Progress = Callable[[float, str], None]
 UNMET_SHOWN = 500
 EPS = 1e-6
 UNMET_EPS = 1e-3  # units: below this a SKU is not short (solver noise)
+ALERT_SHARE = 0.01  # a capacity shortfall under 1 % of capacity + overtime (and under 1 unit) is not mentioned
 
 
 @dataclass
@@ -362,10 +363,15 @@ class CapacityAlert:
     unmet_units: float  # demand of its SKUs left unmet by the chase plan
 
     def sentence(self, unit: str) -> str:
+        consequence = (
+            f"{self.unmet_units:,.0f} units of demand go unmet in a chase plan"
+            if self.unmet_units >= 0.5
+            else "demand is still served, from stock below its target"
+        )
         return (
             f"{self.resource} is short of capacity in {self.periods_short} of the next {self.horizon} {unit} "
-            f"(first {self.first_period}: {self.first_shortfall:,.0f} capacity units beyond capacity and overtime; "
-            f"{self.unmet_units:,.0f} units of demand unmet in a chase plan)"
+            f"(first {self.first_period}: {self.first_shortfall:,.0f} capacity units beyond capacity and overtime); "
+            f"{consequence}"
         )
 
 
@@ -388,7 +394,8 @@ def capacity_alerts(*, session: Session, horizon: int = 12) -> tuple[list[Capaci
     beyond = np.where(np.isfinite(limit), np.maximum(plan.load_required - limit, 0.0), 0.0)
     alerts = []
     for k, name in enumerate(result.data.resources):
-        short = np.flatnonzero(beyond[k] > EPS * np.maximum(1.0, np.nan_to_num(limit[k], posinf=1.0)))
+        material = np.maximum(1.0, ALERT_SHARE * np.nan_to_num(limit[k], posinf=0.0))
+        short = np.flatnonzero(beyond[k] > material)
         if len(short) == 0:
             continue
         alerts.append(
