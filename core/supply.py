@@ -35,8 +35,9 @@ the linear-programming plan; Chopra & Meindl, Supply Chain Management, ch. 8 "ag
   regular capacity it uses overtime, beyond that the resource is short. The capacity available is allocated first
   to this period's demand, then to rebuilding the target, each time in order of lost margin per capacity unit
   m / c (ties: the caller's ``rank``, e.g. ABC class), so the lowest-margin SKUs are short first.
-- **level** (:func:`level_plan`): a constant regular rate per resource, P[k] = the mean unconstrained requirement
-  load over the horizon. A period whose requirement is below P builds inventory ahead with the spare regular time
+- **level** (:func:`level_plan`): a constant regular rate per resource, P[k] = the smallest rate whose output,
+  capped by each period's regular capacity, keeps up with the cumulative requirement (:func:`level_rates`). A
+  period whose requirement is below P builds inventory ahead with the spare regular time
   (up to P), for the SKUs whose next requirements come first (earliest due, then margin per capacity unit); a
   period whose requirement exceeds P and the stock built ahead draws on the remaining regular time and then
   overtime exactly as chase does. Because the build-ahead only uses time chase leaves idle, no SKU ever ends a
@@ -322,9 +323,27 @@ def unconstrained_requirement(problem: PlanProblem) -> np.ndarray:
 
 
 def level_rates(problem: PlanProblem) -> np.ndarray:
-    """(R,) the level plan's regular rate per resource: the mean unconstrained requirement load over the horizon."""
+    """(R,) the level plan's regular rate per resource (module docstring).
+
+    The smallest constant rate P whose output, capped by each period's regular capacity, keeps up with the
+    cumulative unconstrained requirement R at every period -- sum_{s<=t} min(P, C_s) >= sum_{s<=t} R_s for all t --
+    Nahmias' minimum constant production rate without shortages (section 3.4), with the capacity of each period.
+    Where no rate up to the largest capacity does, the largest capacity (flat out).
+    """
     load = resource_load(problem, unconstrained_requirement(problem))
-    return load.mean(axis=1) if problem.periods else np.zeros(problem.resources)
+    if problem.periods == 0 or problem.resources == 0:
+        return np.zeros(problem.resources)
+    needed = np.cumsum(load, axis=1)
+    capacity = problem.capacity
+    top = np.maximum(np.where(np.isfinite(capacity), capacity, 0.0).max(axis=1), load.max(axis=1))
+    low, high = np.zeros(problem.resources), top.copy()
+    for _ in range(60):  # bisection, vectorised over resources (the output is monotone in the rate)
+        rate = (low + high) / 2
+        made = np.cumsum(np.minimum(rate[:, None], capacity), axis=1)
+        keeps_up = (made >= needed - 1e-9 * (1.0 + needed)).all(axis=1)
+        high = np.where(keeps_up, rate, high)
+        low = np.where(keeps_up, low, rate)
+    return high
 
 
 def resource_load(problem: PlanProblem, per_sku: np.ndarray) -> np.ndarray:
