@@ -5,9 +5,10 @@ A resources file has one row per resource and period: ``resource, period, capaci
 every file follows:
 
 - **Grain**: monthly when at least half the periods fall on the 1st of a month, else weekly; a file whose periods
-  are further apart (median gap within a resource over 32 days, or over 9 for weekly) is rejected (quarterly
-  capacities are not supported). One grain for all resources: a file of another grain than the capacities
-  already stored is rejected (delete those first). A monthly period must be the 1st of its month (row error).
+  are all further apart than that (every resource with three periods or more has no two within 32 days, or 9 for
+  weekly: quarterly capacities) is rejected. Months or weeks without a row are allowed (planned without a limit).
+  One grain for all resources: a file of another grain than the capacities already stored is rejected (delete
+  those first). A monthly period must be the 1st of its month (row error).
 - **Overlapping periods**: a period covers [period, next month) or [period, period + 7 days). A row whose period
   overlaps another row of the same resource -- in the file, or stored and not replaced by this file -- is a row
   error naming the other line or the stored period.
@@ -65,8 +66,8 @@ def stored_grain(session: Session) -> str | None:
 
 
 def detect_grain(resource: np.ndarray, period: np.ndarray) -> str | None:
-    """monthly when at least half the periods fall on the 1st of a month, else weekly (module docstring); rejects
-    the file when a resource's periods are further apart than the grain (median gap over 32 or 9 days)."""
+    """monthly when at least half the periods fall on the 1st of a month, else weekly; rejects a file whose periods
+    are all further apart than the grain (module docstring)."""
     if len(period) == 0:
         return None
     frame = pd.DataFrame({"r": resource, "p": np.asarray(period, dtype="datetime64[D]")}).drop_duplicates()
@@ -75,11 +76,13 @@ def detect_grain(resource: np.ndarray, period: np.ndarray) -> str | None:
     grain = "monthly" if on_first.mean() >= 0.5 else "weekly"
     if grain == "monthly":
         frame = frame[on_first]  # the others are row errors (not the 1st), not a reason to refuse the file
-    same = frame["r"].to_numpy()[1:] == frame["r"].to_numpy()[:-1]
-    gaps = np.diff(frame["p"].to_numpy()).astype("timedelta64[D]").astype(np.int64)[same]
-    if len(gaps) and float(np.median(gaps)) > (32 if grain == "monthly" else 9):
+    frame["gap"] = frame.groupby("r")["p"].diff().dt.days
+    per_resource = frame.dropna(subset=["gap"]).groupby("r")["gap"].agg(["min", "count"])
+    regular = per_resource[per_resource["count"] >= 2]  # three periods or more: a spacing to judge
+    limit = 32 if grain == "monthly" else 9
+    if len(regular) and (regular["min"] > limit).all():
         raise FileRejectedError(
-            f"the periods of a resource are {float(np.median(gaps)):g} days apart (median): capacities are given "
+            f"the periods of a resource are at least {int(regular['min'].min())} days apart: capacities are given "
             "per month (the 1st of each month) or per week"
         )
     return grain

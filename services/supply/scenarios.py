@@ -110,5 +110,6 @@ def delete_scenario(*, session: Session, scenario_id: int, user: str | None) -> 
     if row is None:
         return False
     session.delete(row)
+    session.flush()
     audit.record(session=session, action="supply.scenario.delete", user_email=user, target=row.name[:255])
     return True

@@ -90,7 +90,7 @@ def test_target_inventory_is_rebuilt_and_kept_to_the_end() -> None:
     assert best.costs.total_cost <= chase.costs.total_cost + 1e-6
 
 
-# --- properties on random problems -------------------------------------------------------------------------------------
+# --- properties on random problems ------------------------------------------------------------------------------------
 
 
 def random_problem(seed: int, skus: int = 14, periods: int = 6, resources: int = 2) -> PlanProblem:
@@ -148,7 +148,7 @@ def test_the_evaluation_agrees_with_a_plan_s_own_projection() -> None:
     assert again.costs.total_cost == pytest.approx(chase.costs.total_cost)
 
 
-# --- a crunch month -----------------------------------------------------------------------------------------------------
+# --- a crunch month ---------------------------------------------------------------------------------------------------
 
 
 def crunch_problem() -> PlanProblem:
@@ -248,7 +248,7 @@ def test_an_infeasible_programme_falls_back_with_the_reason(monkeypatch) -> None
     assert "infeasible" in plan.message and p.resource_names[k] in plan.message
 
 
-# --- inputs -------------------------------------------------------------------------------------------------------------
+# --- inputs -----------------------------------------------------------------------------------------------------------
 
 
 def test_fill_serves_in_order() -> None:
