@@ -67,10 +67,15 @@ def strategy_help(strategy: str | None) -> str:
 )
 def compute(set_progress: Any, _n_clicks: int | None, horizon: Any, strategy: Any, overtime: Any) -> tuple:
     """Compute the plan for the knobs (on load and on "Plan"); the optimal LP can take seconds at 10,000 SKUs."""
+    return plan_view(horizon, strategy, overtime, _progress(set_progress))
+
+
+def plan_view(horizon: Any, strategy: Any, overtime: Any, progress: Any = None) -> tuple:
+    """(the page's view of the plan or None, the message above it) for raw knob values."""
     try:
         request = _request(horizon, strategy, overtime)
         with session_scope() as session:
-            result = make_plan(session=session, request=request, progress=_progress(set_progress))
+            result = make_plan(session=session, request=request, progress=progress)
     except SupplyPlanError as exc:
         return None, page.message(None, error=str(exc))
     view = plans.page_view(result)
@@ -136,13 +141,17 @@ def export(resources_clicks: int | None, skus_clicks: int | None, view: dict | N
     which = ctx.triggered_id
     if which not in (ids.SUPPLY_EXPORT_RESOURCES, ids.SUPPLY_EXPORT_SKUS) or not (resources_clicks or skus_clicks):
         raise PreventUpdate
+    return export_file("resources" if which == ids.SUPPLY_EXPORT_RESOURCES else "skus", view)
+
+
+def export_file(kind: str, view: dict | None) -> dict:
+    """The plan on screen (its knobs, recomputed) as a CSV download: ``kind`` resources or skus."""
     request = _stored_request(view)
     with session_scope() as session:
         try:
             result = make_plan(session=session, request=request)
         except SupplyPlanError:
             raise PreventUpdate from None
-    kind = "resources" if which == ids.SUPPLY_EXPORT_RESOURCES else "skus"
     content = plans.resources_csv(result) if kind == "resources" else plans.skus_csv(result)
     name = f"supply-plan-{result.plan.strategy}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}.csv"
     return {"content": content, "filename": name, "type": "text/csv"}
@@ -167,16 +176,22 @@ def save_scenario(n_clicks: int | None, name: str | None, view: dict | None, ver
     """Save the plan on screen under a name (its knobs are recomputed on the server)."""
     if not n_clicks:
         raise PreventUpdate
+    message, saved = save(name, view, request_email())
+    return message, ((version or 0) + 1) if saved else no_update
+
+
+def save(name: str | None, view: dict | None, user: str | None) -> tuple[Any, bool]:
+    """Recompute the plan on screen from its knobs (never trust figures sent by the browser) and store it."""
     if not view:
-        return html.Span("Compute a plan first.", className="text-warning"), no_update
+        return html.Span("Compute a plan first.", className="text-warning"), False
     try:
         request = _stored_request(view)
         with session_scope() as session:
             result = make_plan(session=session, request=request)
-            row = scenarios.save_scenario(session=session, name=name or "", result=result, user=request_email())
+            row = scenarios.save_scenario(session=session, name=name or "", result=result, user=user)
     except SupplyPlanError as exc:
-        return html.Span(str(exc), className="text-danger"), no_update
-    return html.Span(f"Saved \u201c{row.name}\u201d.", className="text-success"), (version or 0) + 1
+        return html.Span(str(exc), className="text-danger"), False
+    return html.Span(f"Saved \u201c{row.name}\u201d.", className="text-success"), True
 
 
 @guarded_callback(
