@@ -45,6 +45,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m bench.briefing_service
 	$(PY) -m bench.dashboard
 	$(PY) -m bench.load
+	$(PY) -m bench.supply
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -360,3 +360,22 @@ def test_migration_0010_keeps_demand_rows_both_ways(db_url) -> None:
         assert session.scalar(select(func.count()).select_from(Demand)) == 1
         assert session.scalar(select(func.count()).select_from(Resource)) == 0
         assert session.scalar(select(func.count()).select_from(SkuSnapshot)) == 0
+
+
+def test_the_portfolio_briefing_mentions_the_capacity_shortfall(demo) -> None:
+    from pypdf import PdfReader
+
+    from services import briefing
+
+    with session_scope() as session:
+        facts, _run = briefing.portfolio_briefing_facts(session=session)
+        made = briefing.make_briefing(session=session, scope=briefing.BriefingScope(), user="viewer@example.com")
+        segment, _ = briefing.portfolio_briefing_facts(
+            session=session, scope=briefing.BriefingScope.make(category="Snacks")
+        )
+    assert any(line.startswith("GreenLeaf supply is short of capacity") for line in facts.capacity_alerts)
+    assert segment.capacity_alerts == ()  # a segment briefing stays about its segment
+    import io
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(made.pdf)).pages)
+    assert "Capacity" in text and "GreenLeaf supply is short of capacity" in " ".join(text.split())
