@@ -238,17 +238,14 @@ def list_scenarios(_version: int | None, picked: list | None) -> tuple:
 @guarded_callback(
     "viewer",
     Output(ids.SUPPLY_SCENARIO_COMPARE, "children"),
-    Output(ids.SUPPLY_SCENARIO_CHART, "figure"),
-    Output(ids.SUPPLY_SCENARIO_CHART, "style"),
     Input(ids.SUPPLY_SCENARIO_PICK, "value"),
 )
-def compare(picked: list | None) -> tuple:
+def compare(picked: list | None) -> Any:
     """The picked scenarios side by side (at most four)."""
     ids_ = [int(i) for i in (picked or [])][:MAX_COMPARED]
     with session_scope() as session:
         rows = scenarios.get_scenarios(session=session, ids=ids_) if ids_ else []
-    style = page.CHART_SHOWN if rows else page.CHART_HIDDEN
-    return page.comparison_table(rows), page.comparison_figure(rows), style
+    return page.comparison(rows)
 
 
 # --- the Watchtower's mention ------------------------------------------------------------------------------------

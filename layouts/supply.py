@@ -34,8 +34,6 @@ dash.register_page(__name__, path="/supply", name="Supply", order=4, title="Supp
 
 SHOWN = {"display": "flex"}
 HIDDEN = {"display": "none"}
-CHART_SHOWN = {"height": "260px"}
-CHART_HIDDEN = {"height": "260px", "display": "none"}
 STRATEGY_LABELS = {"chase": "Chase", "level": "Level", "optimal": "Optimal (LP)"}
 STRATEGY_HELP = {
     "chase": "supply follows the requirement; overtime first, then shortfall",
@@ -61,10 +59,10 @@ _MONEY0 = "params.value == null ? '\u2013' : '$' + d3.format(',.0f')(params.valu
 _RIGHT = {"type": "rightAligned"}
 UNMET_COLUMNS: list[dict[str, Any]] = [
     {"field": "sku_link", "colId": "sku", "headerName": "SKU", "width": 115, "cellRenderer": "markdown"},
-    {"field": "name", "headerName": "Name", "width": 170, "tooltipField": "name"},
-    {"field": "resource", "headerName": "Resource", "width": 140},
+    {"field": "name", "headerName": "Name", "width": 150, "tooltipField": "name"},
+    {"field": "resource", "headerName": "Resource", "width": 130, "tooltipField": "resource"},
     {"field": "abc", "headerName": "ABC", "width": 70},
-    {"field": "margin_per_unit", "headerName": "Margin / unit", "width": 110, "valueFormatter": {"function": _MONEY}},
+    {"field": "margin_per_unit", "headerName": "Margin / unit", "width": 105, "valueFormatter": {"function": _MONEY}},
     {"field": "unmet_demand", "headerName": "Unmet units", "width": 110, "valueFormatter": {"function": _NUM}},
     {"field": "lost_margin", "headerName": "Lost margin", "width": 110, "valueFormatter": {"function": _MONEY0}},
     {"field": "first_short_period", "headerName": "First short", "width": 110},
@@ -72,7 +70,7 @@ UNMET_COLUMNS: list[dict[str, Any]] = [
         "field": "reason",
         "headerName": "Why",
         "flex": 1,
-        "minWidth": 420,
+        "minWidth": 300,
         "tooltipField": "reason",
         "wrapText": True,
         "autoHeight": True,
@@ -214,21 +212,7 @@ def scenarios_card(can_save: bool) -> dbc.Card:
                     ],
                     className="g-2 mb-2",
                 ),
-                dbc.Row(
-                    [
-                        dbc.Col(html.Div(id=ids.SUPPLY_SCENARIO_COMPARE), lg=7),
-                        dbc.Col(
-                            dcc.Graph(
-                                id=ids.SUPPLY_SCENARIO_CHART,
-                                figure=blank_figure(),
-                                config=GRAPH_CONFIG,
-                                style=CHART_HIDDEN,
-                            ),
-                            lg=5,
-                        ),
-                    ],
-                    className="g-3",
-                ),
+                html.Div(id=ids.SUPPLY_SCENARIO_COMPARE),
                 dcc.Store(id=ids.SUPPLY_SCENARIO_VERSION, data=0),
             ]
         ),
@@ -630,6 +614,20 @@ def _cell(key: str, scenario: Any) -> str:
     if key == "saved":
         return f"{scenario.created_at:%Y-%m-%d %H:%M} · {scenario.user_email or MISSING}"
     return fmt_money(totals.get(key))
+
+
+def comparison(scenarios: list[Any]) -> Any:
+    """The picked scenarios side by side: the table and their costs as stacked bars (built only when there are some,
+    so the chart is drawn at its visible size)."""
+    if not scenarios:
+        return comparison_table(scenarios)
+    chart = dcc.Graph(
+        id=ids.SUPPLY_SCENARIO_CHART,
+        figure=comparison_figure(scenarios),
+        config=GRAPH_CONFIG,
+        style={"height": "280px"},
+    )
+    return dbc.Row([dbc.Col(comparison_table(scenarios), lg=7), dbc.Col(chart, lg=5)], className="g-3")
 
 
 def comparison_table(scenarios: list[Any]) -> Any:

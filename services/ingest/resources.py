@@ -155,6 +155,8 @@ def check_resources_file(
     period = np.asarray(parsed.values["period"], dtype="datetime64[D]")
     grain = detect_grain(parsed.values["resource"][ok], period[ok])
     stored = stored_grain(session)
+    if stored and int(ok.sum()) < 2:  # one period says little about a grain: the stored one applies (row errors)
+        grain = stored
     if grain and stored and grain != stored:
         raise FileRejectedError(
             f"this file holds {grain} capacities but the database holds {stored} ones; one grain at a time "
