@@ -108,8 +108,6 @@ def _export(args: argparse.Namespace) -> int:
     from db.session import session_scope
     from services.datatables import export_table
 
-    if args.table == "resources":
-        return _export_resources(args)
     with session_scope() as session:
         if args.file == "-":
             try:
@@ -120,21 +118,6 @@ def _export(args: argparse.Namespace) -> int:
             return 0
         rows = export_table(session=session, table=args.table, target=args.file)
     print(f"exported {rows:,} rows of {args.table} to {args.file}")
-    return 0
-
-
-def _export_resources(args: argparse.Namespace) -> int:
-    from db.session import session_scope
-    from services.supply.resources import export_text
-
-    with session_scope() as session:
-        text = export_text(session=session)
-    if args.file == "-":
-        sys.stdout.write(text)
-        return 0
-    with open(args.file, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    print(f"exported {max(text.count(chr(10)) - 1, 0):,} rows of resources to {args.file}")
     return 0
 
 

@@ -24,10 +24,10 @@ from services.csv_safety import safe_frame
 from services.errors import UserFacingError
 from services.ingest import columns as cols
 from services.ingest import validate as v
-from services.ingest.resources import UNKNOWN_RESOURCE, known_resources
+from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_resources
 from services.ingest.write import SKU_COLUMNS
 
-EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "imports", "audit")
+EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "imports", "audit")
 EDITABLE = ("skus", "stock", "demand")
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
 _TABLE_COLUMN = {"sku": "code", **SKU_COLUMNS}
@@ -366,6 +366,8 @@ def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
             session.execute(query).all(),
             columns=["sku", "order_date", "promised_date", "received_date", "quantity", "supplier"],
         )
+    elif table == "resources":
+        yield capacity_frame(session)
     elif table == "imports":
         yield pd.DataFrame(import_rows(session=session, limit=1_000_000))
     elif table == "audit":

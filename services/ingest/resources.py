@@ -243,6 +243,21 @@ def _resource_ids(session: Session, names: list[str], grain: str) -> dict[str, i
     return {name: int(resource.id) for name, resource in found.items()}
 
 
+EXPORT_COLUMNS = ["resource", "period", *VALUE_COLUMNS]
+
+
+def capacity_frame(session: Session) -> pd.DataFrame:
+    """Every capacity row in the import format (resource, then period), for exports."""
+    query = (
+        select(Resource.name, ResourceCapacity.period, *(getattr(ResourceCapacity, c) for c in VALUE_COLUMNS))
+        .join(Resource, Resource.id == ResourceCapacity.resource_id)
+        .order_by(Resource.name, ResourceCapacity.period)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=EXPORT_COLUMNS)
+    frame["period"] = [p.isoformat() for p in frame["period"]]
+    return frame
+
+
 def known_resources(session: Session) -> set[str]:
     """Names of every resource."""
     return set(session.scalars(select(Resource.name)))

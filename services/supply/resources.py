@@ -7,7 +7,6 @@ regular_cost), so an exported file imports back to the same data.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 import pandas as pd
@@ -15,12 +14,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.models import Resource, ResourceCapacity
-from services import audit
-from services.csv_safety import safe_frame
+from services import audit, datatables
 from services.datatables import RecordError, validate_record
 from services.ingest.resources import OVERLAP, VALUE_COLUMNS, stored_grain
-
-EXPORT_COLUMNS = ["resource", "period", *VALUE_COLUMNS]
 
 
 def capacity_rows(*, session: Session) -> list[dict[str, Any]]:
@@ -112,10 +108,7 @@ def delete_capacities(*, session: Session, ids: list[int], user: str | None) -> 
 
 def export_text(*, session: Session) -> str:
     """The capacity rows as spreadsheet-safe CSV in the import format."""
-    frame = pd.DataFrame(capacity_rows(session=session), columns=["id", *EXPORT_COLUMNS, "grain"])
-    buffer = io.StringIO()
-    safe_frame(frame[EXPORT_COLUMNS]).to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
+    return datatables.export_text(session=session, table="resources")
 
 
 def resource_names(*, session: Session) -> list[str]:
