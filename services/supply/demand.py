@@ -14,11 +14,10 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.supply_demand import SEASON_PERIODS, SMOOTHING, extend_demand, overlap_weights, period_end
-from db.models import Demand, Forecast, Sku
+from db import queries_supply as q
 
 STEP_DAYS = {"daily": 1, "weekly": 7}
 
@@ -35,18 +34,13 @@ def forecast_matrix(
     *, session: Session, run_id: int, sku_ids: np.ndarray, constrained_only: bool = False
 ) -> tuple[list[dt.date], np.ndarray]:
     """(periods, (n, H) forecast mean after overrides) of the run's future periods for ``sku_ids`` (0 where none)."""
-    query = select(Forecast.sku_id, Forecast.period, Forecast.mean).where(
-        Forecast.run_id == run_id, Forecast.kind == "future"
-    )
-    if constrained_only:
-        query = query.join(Sku, Sku.id == Forecast.sku_id).where(Sku.resource.is_not(None))
-    rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["sku_id", "period", "mean"])
-    periods = sorted(set(frame["period"]))
+    frame = q.forecast_rows(session.connection(), run_id=run_id, constrained_only=constrained_only)
+    stamps = np.sort(frame["period"].unique())
+    periods = [pd.Timestamp(p).date() for p in stamps]
     out = np.zeros((len(sku_ids), len(periods)))
     if len(frame):
         row = pd.Index(sku_ids).get_indexer(frame["sku_id"])
-        col = pd.Index(periods).get_indexer(frame["period"])
+        col = pd.Index(stamps).get_indexer(frame["period"])
         keep = row >= 0
         out[row[keep], col[keep]] = np.maximum(frame["mean"].to_numpy(dtype=float)[keep], 0.0)
     return periods, out
@@ -63,27 +57,21 @@ def season_history(
     season = SEASON_PERIODS.get(grain, 52)
     starts = native_periods(first=first_forecast, grain=grain, count=-season)
     window_start = starts[0]
-    query = select(Demand.sku_id, Demand.period, Demand.quantity).where(
-        Demand.period >= window_start, Demand.period < first_forecast
-    )
-    first_query = select(Demand.sku_id, func.min(Demand.period)).group_by(Demand.sku_id)
-    if constrained_only:
-        query = query.join(Sku, Sku.id == Demand.sku_id).where(Sku.resource.is_not(None))
-        first_query = first_query.join(Sku, Sku.id == Demand.sku_id).where(Sku.resource.is_not(None))
-    frame = pd.DataFrame(session.execute(query).all(), columns=["sku_id", "period", "quantity"])
+    connection = session.connection()
+    frame = q.demand_window(connection, start=window_start, end=first_forecast, constrained_only=constrained_only)
     out = np.zeros((len(sku_ids), season))
     index = pd.Index(sku_ids)
     if len(frame):
         row = index.get_indexer(frame["sku_id"])
-        col = _bucket(pd.to_datetime(frame["period"]), pd.Timestamp(window_start), grain)
+        col = _bucket(frame["period"], pd.Timestamp(window_start), grain)
         keep = (row >= 0) & (col >= 0) & (col < season)
         np.add.at(out, (row[keep], col[keep]), frame["quantity"].to_numpy(dtype=float)[keep])
-    firsts = pd.DataFrame(session.execute(first_query).all(), columns=["sku_id", "first"])
+    firsts = q.first_demand(connection, constrained_only=constrained_only)
     first_row = np.full(len(sku_ids), np.datetime64("NaT"), dtype="datetime64[D]")
     if len(firsts):
         row = index.get_indexer(firsts["sku_id"])
         keep = row >= 0
-        first_row[row[keep]] = pd.to_datetime(firsts["first"]).to_numpy().astype("datetime64[D]")[keep]
+        first_row[row[keep]] = firsts["first"].to_numpy().astype("datetime64[D]")[keep]
     ends = period_end(starts, grain)
     not_started = np.isnat(first_row)[:, None] | (first_row[:, None] >= ends[None, :])
     out[not_started] = np.nan

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.supply import STRATEGIES, PlanProblem
@@ -162,7 +162,7 @@ def _capacity_rows(session: Session) -> pd.DataFrame:
 
 def _first_forecast_day(session: Session, run: RecomputeRun) -> dt.date:
     first = session.scalar(
-        select(Forecast.period).where(Forecast.run_id == run.id, Forecast.kind == "future").order_by(Forecast.period)
+        select(func.min(Forecast.period)).where(Forecast.run_id == run.id, Forecast.kind == "future")
     )
     if first is None:
         raise SupplyPlanError("the latest recompute stored no forecast: recompute the portfolio first")
