@@ -22,7 +22,9 @@ Resources share nothing but the floor, which is per resource, so each resource i
 solve several times faster than one of 10,000). SKUs without a resource need no LP: with no capacity to share,
 each period on its own is optimal -- supply the demand, and rebuild the target when q > h.
 
-The solver gets what is left of ``time_limit_s`` for each LP (HiGHS ``time_limit``); a programme larger than
+HiGHS runs its dual simplex with devex pricing (measured on a 2,200-SKU resource x 12 months: 4.7 s of CPU against
+11 s for HiGHS' default choice and 11 s for its interior point; the same on 200-SKU resources). The solver gets what
+is left of ``time_limit_s`` for each LP (HiGHS ``time_limit``); a programme larger than
 ``max_variables``, one that hits the time limit, or any other solver failure (infeasible, numerical trouble) gives
 the chase plan instead, with a message saying why.
 """
@@ -117,8 +119,8 @@ def _solve(problem: PlanProblem, resource: int, rows: np.ndarray, floor: float, 
         A_eq=a_eq,
         b_eq=b_eq,
         bounds=bounds,
-        method="highs",
-        options={"time_limit": max(seconds, 0.01), "presolve": True},
+        method="highs-ds",
+        options={"time_limit": max(seconds, 0.01), "presolve": True, "simplex_dual_edge_weight_strategy": "devex"},
     )
     if result.status != 0 or result.x is None:
         reason = _STATUS.get(result.status, f"the solver failed ({result.message})")
@@ -211,7 +213,7 @@ def optimal_plan(
         return _fallback(chase, message, size)
     plan = evaluate(problem, supply, "optimal")
     plan.solver = {**size, "seconds": round(time.perf_counter() - started, 3), "programmes": len(groups)}
-    plan.solver["method"] = "HiGHS (scipy.optimize.linprog)"
+    plan.solver["method"] = "HiGHS dual simplex (scipy.optimize.linprog)"
     return plan
 
 
