@@ -75,7 +75,9 @@ def plan_view(horizon: Any, strategy: Any, overtime: Any, progress: Any = None) 
     try:
         request = _request(horizon, strategy, overtime)
         with session_scope() as session:
-            result = make_plan(session=session, request=request, progress=progress)
+            result = make_plan(
+                session=session, request=request, progress=progress, time_limit_s=plans.BACKGROUND_TIME_LIMIT_S
+            )
     except SupplyPlanError as exc:
         return None, page.message(None, error=str(exc))
     view = plans.page_view(result)
@@ -149,7 +151,7 @@ def export_file(kind: str, view: dict | None) -> dict:
     request = _stored_request(view)
     with session_scope() as session:
         try:
-            result = make_plan(session=session, request=request)
+            result = make_plan(session=session, request=request, time_limit_s=plans.BACKGROUND_TIME_LIMIT_S)
         except SupplyPlanError:
             raise PreventUpdate from None
     content = plans.resources_csv(result) if kind == "resources" else plans.skus_csv(result)
@@ -187,7 +189,7 @@ def save(name: str | None, view: dict | None, user: str | None) -> tuple[Any, bo
     try:
         request = _stored_request(view)
         with session_scope() as session:
-            result = make_plan(session=session, request=request)
+            result = make_plan(session=session, request=request, time_limit_s=plans.BACKGROUND_TIME_LIMIT_S)
             row = scenarios.save_scenario(session=session, name=name or "", result=result, user=user)
     except SupplyPlanError as exc:
         return html.Span(str(exc), className="text-danger"), False

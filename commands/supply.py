@@ -19,6 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="overtime capacity as a %% of regular capacity (default: the resources file's overtime capacity)",
     )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=90.0,
+        help="seconds the optimal plan's linear programmes may take before the chase plan is shown (default 90)",
+    )
     p.add_argument("--json", action="store_true", help="print the whole plan as JSON")
     p.set_defaults(func=_supply_plan)
 
@@ -29,8 +35,10 @@ def _supply_plan(args: argparse.Namespace) -> int:
     from services.supply.plan import unmet_rows
 
     request = PlanRequest.parse(horizon=args.horizon, strategy=args.strategy, overtime_pct=args.overtime_pct)
+    if not args.time_limit > 0:
+        raise ValueError("--time-limit must be > 0 seconds")
     with session_scope() as session:
-        result = make_plan(session=session, request=request)
+        result = make_plan(session=session, request=request, time_limit_s=args.time_limit)
     if args.json:
         json.dump(document(result), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

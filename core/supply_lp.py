@@ -32,6 +32,7 @@ the chase plan instead, with a message saying why.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -159,6 +160,7 @@ def optimal_plan(
     max_variables: int = DEFAULT_MAX_VARIABLES,
     chase: SupplyPlan | None = None,
     level: SupplyPlan | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> SupplyPlan:
     """The least-cost plan (module docstring), or the chase plan with a message when the LP cannot be solved.
 
@@ -172,6 +174,8 @@ def optimal_plan(
         Refuse (fall back to chase) when the LPs would have more variables than this (> 0).
     chase, level
         The chase and level plans of ``problem`` when already computed (they set the service floor).
+    progress
+        Called with (fraction of the resources solved, what is being solved) before each resource's programme.
 
     Returns
     -------
@@ -201,7 +205,10 @@ def optimal_plan(
         supply[free] = _unconstrained_optimum(problem, free)
     groups = problem.groups()
     try:
-        for resource, rows in groups:
+        for done, (resource, rows) in enumerate(groups):
+            if progress is not None:
+                name = problem.resource_names[resource]
+                progress(done / len(groups), f"solving {name} ({len(rows):,} SKUs, {done + 1} of {len(groups)})")
             floor = max(chase.unmet[rows].sum(), level.unmet[rows].sum())
             floor += 1e-6  # room for the solver's feasibility tolerance (1e-7)
             left = time_limit_s - (time.perf_counter() - started)

@@ -28,6 +28,9 @@ from services.supply.inputs import PlanData, PlanRequest, SupplyPlanError, load_
 
 Progress = Callable[[float, str], None]
 UNMET_SHOWN = 500
+BACKGROUND_TIME_LIMIT_S = 90.0
+"""The LP's time limit where the plan runs as a background job with progress and cancel (page, CLI); a synchronous
+API request keeps core.supply_lp's default (25 s)."""
 EPS = 1e-6
 UNMET_EPS = 1e-3  # units: below this a SKU is not short (solver noise)
 ALERT_SHARE = 0.01  # a capacity shortfall under 1 % of capacity + overtime (and under 1 unit) is not mentioned
@@ -78,8 +81,14 @@ def make_plan(
     elif request.strategy == "optimal":
         chase = chase_plan(problem)
         level = level_plan(problem)
-        say(0.45, "solving the linear programme (HiGHS)")
-        plan = optimal_plan(problem, time_limit_s=time_limit_s, max_variables=max_variables, chase=chase, level=level)
+        plan = optimal_plan(
+            problem,
+            time_limit_s=time_limit_s,
+            max_variables=max_variables,
+            chase=chase,
+            level=level,
+            progress=lambda fraction, message: say(0.45 + 0.5 * fraction, message),
+        )
     else:
         plan = chase_plan(problem)
     say(0.95, "formatting the plan")
