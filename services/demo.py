@@ -4,7 +4,8 @@ Weekly demand for ``periods`` weeks ending with the last complete week, several 
 trends, yearly seasonality, promotions, intermittent spare-part-like SKUs, a few SKUs surging now and a few dying,
 stock positions (some about to stock out, some overstocked), unit costs and prices, lead times with variability,
 MOQs, order multiples and past receipts; a handful of seasonal products (pools, snow shovels, fairy lights) are
-one-shot buys ordered with the newsvendor quantity. Everything is vectorised so 10,000 SKUs take seconds.
+one-shot buys ordered with the newsvendor quantity; two production lines and a supplier with a pre-season crunch
+(services.demo_resources). Everything is vectorised so 10,000 SKUs take seconds.
 """
 
 from __future__ import annotations
@@ -214,9 +215,7 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
         }
     )
     receipts = _receipts(rng, rows, supplier, lead_time, lead_time_std, recent_rate, end)
-    sku_frame = demo_resources.assign(sku_frame)  # supply side: lines and a supplier with a pre-season crunch
-    capacities = demo_resources.capacities(sku_frame, demand, end)
-    return DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns, capacities)
+    return demo_resources.attach(DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns), end=end)
 
 
 def _receipts(

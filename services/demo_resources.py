@@ -16,6 +16,7 @@ week for 19 months (an 18-month plan and its partial first month). Deterministic
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -28,6 +29,13 @@ RESOURCES: dict[str, dict[str, object]] = {
 MONTHS = 19
 MAINTENANCE = ("Bottling line", 4, 0.55)  # resource, month offset from the first plan month, capacity share
 PRE_SEASON = {2: 0.0, 3: 0.4}  # month -> share: the supplier closes in February and restarts at 40 % in March
+
+
+def attach(portfolio: Any, *, end: dt.date) -> Any:
+    """The demo portfolio (services.demo.DemoPortfolio) with its SKUs' resources and the capacity rows."""
+    portfolio.skus = assign(portfolio.skus)
+    portfolio.capacities = capacities(portfolio.skus, portfolio.demand, end)
+    return portfolio
 
 
 def assign(skus: pd.DataFrame) -> pd.DataFrame:
