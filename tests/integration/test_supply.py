@@ -379,3 +379,24 @@ def test_the_portfolio_briefing_mentions_the_capacity_shortfall(demo) -> None:
 
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(made.pdf)).pages)
     assert "Capacity" in text and "GreenLeaf supply is short of capacity" in " ".join(text.split())
+
+
+def test_a_weekly_resources_file_makes_a_weekly_plan(demo, tmp_path) -> None:
+    with session_scope() as session:
+        session.execute(sa.delete(ResourceCapacity))
+        session.execute(sa.update(Sku).values(resource=None))
+    weeks = [dt.date(2026, 11, 30) + dt.timedelta(days=7 * k) for k in range(10)]  # Mondays
+    text = "resource,period,capacity,overtime_capacity\n" + "".join(f"Week line,{w},500,50\n" for w in weeks)
+    result = imported(tmp_path, "resources", text)
+    assert result.status == "committed" and result.format.grain == "weekly", result.summary()
+    with session_scope() as session:
+        code = session.scalar(select(Sku.code).order_by(Sku.code))
+    assert imported(tmp_path, "skus", f"sku,resource\n{code},Week line\n").status == "committed"
+    with session_scope() as session:
+        plan = make_plan(session=session, request=PlanRequest(horizon=6, strategy="optimal"))
+    assert plan.data.grain == "weekly" and plan.labels[0] == "2026-11-30"
+    assert [p.weekday() for p in plan.data.periods] == [0] * 6
+    k = plan.data.resources.index("Week line")
+    np.testing.assert_allclose(plan.data.problem.capacity[k], [500.0] * 6)
+    assert (plan.data.problem.resource >= 0).sum() == 1
+    assert capacity_violation(plan.data.problem, plan.plan) <= 1e-6
