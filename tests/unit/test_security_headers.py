@@ -31,7 +31,9 @@ def test_headers_everywhere(client_as, path: str) -> None:
 
 def test_hsts_over_https_and_no_store_for_callbacks(client_as) -> None:
     client = client_as("viewer")
-    assert "max-age=" in client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"]
+    assert (
+        "max-age=" in client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"]
+    )
     assert client.get("/_dash-layout").headers["Cache-Control"] == "no-store"
 
 
