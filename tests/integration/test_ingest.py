@@ -262,7 +262,9 @@ def test_bulk_path_restores_every_constraint(session: Session, tmp_path: Path, m
             session.scalars(text("SELECT conname FROM pg_constraint WHERE conrelid = CAST('demand' AS regclass)"))
         )
         assert {"pk_demand", "fk_demand_sku_id_sku", "ck_demand_quantity_nonneg"} <= names
-        key = session.scalar(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_demand'"))
+        key = session.scalar(
+            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_demand'")
+        )
         assert key == "PRIMARY KEY (sku_id, period)"
     assert run(session, tmp_path, WEEKLY).unchanged == 4
     session.execute(text("DELETE FROM sku"))
