@@ -48,6 +48,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m bench.load
 	$(PY) -m bench.policy
 	$(PY) -m bench.backtest
+	$(PY) -m bench.supply
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

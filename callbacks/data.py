@@ -274,7 +274,9 @@ def run_import(
         return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
     options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False, confirm)
     result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7), user=email)
-    if result.status == "committed":
+    if result.status == "committed" and kind == "resources":  # capacities change the supply plan, not the snapshot
+        uploads.discard(item.token)
+    elif result.status == "committed":
         uploads.discard(item.token)
         set_progress((70, "70% · recomputing the portfolio"))
         try:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts"]
-EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "imports", "audit"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources"]
+EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "imports", "audit"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock or receipts)")
+    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts or resources)")
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file")
     p.add_argument(
@@ -101,7 +101,7 @@ def _report(result, *, show: int = 10, confirmed: bool = False) -> int:
 
 
 def _recompute(args: argparse.Namespace, result) -> None:
-    if args.no_recompute or result.status != "committed":
+    if args.no_recompute or result.status != "committed" or result.kind == "resources":
         return
     from services.ingest import recompute_after_import
 

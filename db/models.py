@@ -86,6 +86,10 @@ class Sku(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     # master-data fields still at their defaults (comma-separated import names; NULL = complete; migration 0006)
     defaulted_fields: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # supply side (migration 0010): the production line / supplier capacity the SKU loads (None: unconstrained) and
+    # the capacity one unit uses
+    resource: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    capacity_per_unit: Mapped[float] = mapped_column(Float, nullable=False, server_default="1")
 
 
 class Demand(Base):
@@ -431,3 +435,60 @@ class PolicyBacktest(Base):
     average_inventory_value: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
     document: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+# --- supply side (issue 18, migration 0010) ------------------------------------------------------------------------
+
+RESOURCE_GRAINS = ("weekly", "monthly")
+
+
+class Resource(Base):
+    """A production line or a supplier's capacity; SKUs load it through ``sku.resource`` (its name)."""
+
+    __tablename__ = "resource"
+    __table_args__ = (CheckConstraint("grain IN ('weekly','monthly')", name="grain_valid"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    grain: Mapped[str] = mapped_column(String(10), nullable=False, default="monthly")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class ResourceCapacity(Base):
+    """Capacity of one resource in one period (a month or a week starting on ``period``), in capacity units."""
+
+    __tablename__ = "resource_capacity"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "period", name="uq_resource_capacity_key"),
+        CheckConstraint("capacity >= 0", name="capacity_nonneg"),
+        CheckConstraint("overtime_capacity >= 0", name="overtime_capacity_nonneg"),
+        CheckConstraint("overtime_cost >= 0", name="overtime_cost_nonneg"),
+        CheckConstraint("regular_cost >= 0", name="regular_cost_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), nullable=False, index=True)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    capacity: Mapped[float] = mapped_column(Float, nullable=False)
+    overtime_capacity: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    overtime_cost: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    regular_cost: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+    resource: Mapped[Resource] = relationship(lazy="joined")
+
+
+class SupplyScenario(Base):
+    """A named supply plan (its knobs, totals, per-resource rows and unmet-demand rows) for side-by-side comparison."""
+
+    __tablename__ = "supply_scenario"
+    __table_args__ = (UniqueConstraint("name", name="uq_supply_scenario_name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    strategy: Mapped[str] = mapped_column(String(20), nullable=False)
+    horizon: Mapped[int] = mapped_column(Integer, nullable=False)
+    overtime_pct: Mapped[float | None] = mapped_column(Float)
+    grain: Mapped[str] = mapped_column(String(10), nullable=False)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("recompute_run.id", ondelete="SET NULL"))
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    user_email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

@@ -18,6 +18,7 @@ NAV_ITEMS = [
     ("Risk engine", "/risk"),
     ("Profit optimizer", "/profit"),
     ("Orders", "/orders"),
+    ("Supply", "/supply"),
     ("Data", "/data"),
     ("Briefings", "/briefings"),
     ("Admin", "/admin"),

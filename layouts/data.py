@@ -16,6 +16,7 @@ from dash import dcc, html
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._components import allowed, page_header
+from layouts._data_resources import resource_columns, resources_tab
 from layouts._import_preview import confirm_row, coverage_section, error_groups, format_notes, names_section
 from services import datatables
 from services.ingest import columns as cols
@@ -23,15 +24,28 @@ from services.ingest.uploads import limit_bytes
 
 dash.register_page(__name__, path="/data", name="Data", order=5, title="Data · Inventory Command Center")
 
-KIND_LABELS = {"demand": "Demand history", "skus": "SKU master", "stock": "Stock positions", "receipts": "Receipts"}
+KIND_LABELS = {
+    "demand": "Demand history",
+    "skus": "SKU master",
+    "stock": "Stock positions",
+    "receipts": "Receipts",
+    "resources": "Resources",
+}
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
     "skus": "costs, prices, lead times, MOQ, order multiple, service level, supplier, one-shot flag; only the SKU code "
     "is required",
     "stock": "units on hand and on order per SKU, optionally with the date of the count",
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
+    "resources": "capacity of production lines and suppliers per month or week, with overtime and its cost",
 }
-TABLE_LABELS = {"skus": "SKUs", "stock": "Stock positions", "demand": "Demand", "imports": "Import history"}
+TABLE_LABELS = {
+    "skus": "SKUs",
+    "stock": "Stock positions",
+    "demand": "Demand",
+    "resources": "Resources",
+    "imports": "Import history",
+}
 _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": True}
 _NUMBER = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
 _MULTI_ROW = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
@@ -76,6 +90,8 @@ def sku_columns(editable: bool) -> list[dict[str, Any]]:
             "minWidth": 200,
             "editable": False,
         },
+        {"field": "resource", "headerName": "Resource", "headerTooltip": "Blank: unconstrained", **text},
+        _number_column("capacity_per_unit", "Capacity / unit", editable),
     ]
 
 
@@ -498,6 +514,23 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
             dbc.Tab(html.Div(sku_tab, className="pt-3"), label=TABLE_LABELS["skus"], tab_id="skus"),
             dbc.Tab(html.Div(stock_tab, className="pt-3"), label=TABLE_LABELS["stock"], tab_id="stock"),
             dbc.Tab(html.Div(demand_tab, className="pt-3"), label=TABLE_LABELS["demand"], tab_id="demand"),
+            dbc.Tab(
+                html.Div(
+                    resources_tab(
+                        can_edit,
+                        grid(
+                            ids.DATA_RESOURCES_GRID,
+                            resource_columns(can_edit),
+                            height=380,
+                            selectable=can_edit,
+                            column_size=_HIDDEN_TAB_SIZE,
+                        ),
+                    ),
+                    className="pt-3",
+                ),
+                label=TABLE_LABELS["resources"],
+                tab_id="resources",
+            ),
             dbc.Tab(html.Div(imports_tab, className="pt-3"), label=TABLE_LABELS["imports"], tab_id="imports"),
         ],
         id=ids.DATA_TABS,

@@ -514,6 +514,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Download(id=ids.WATCHTOWER_DOWNLOAD),
             header(summary.run, planner=planner, running=running),
             kpi_rows(summary),
+            html.Div(id=ids.WATCHTOWER_CAPACITY),  # capacity shortfalls in the supply horizon (callbacks/supply.py)
             charts_row(),
             filter_bar(kept, options),
             dbc.Card(sku_grid(), className="shadow-sm border-0"),

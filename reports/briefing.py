@@ -489,6 +489,9 @@ def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Pa
     )
     if data.fva:
         _fva_section(pdf, data.fva)
+    if data.capacity_alerts:
+        pdf.section("Capacity", keep_with=20)
+        pdf.note_box(" ".join(data.capacity_alerts), color=BRAND["bad"])
     if data.method_notes is not None:
         _method_section(pdf, data.method_notes)
     return _output(pdf)

@@ -261,6 +261,7 @@ class PortfolioBriefing:
     currency_symbol: str = "$"
     policy_backtest: str | None = None
     """One line on the latest policy replay of this scope (fill rate and inventory against the target), or None."""
+    capacity_alerts: Sequence[str] = ()  # resources short of capacity in the supply plan's horizon (issue 18)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_as_of", _to_date(self.data_as_of, name="data_as_of"))

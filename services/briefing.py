@@ -89,6 +89,7 @@ from reports.formatting import fmt_money_compact, fmt_pct
 from services import audit
 from services.backtest.line import briefing_line
 from services.errors import UserFacingError
+from services.supply import capacity_alerts
 from services.watchtower import GridFilters, RunInfo, clean_number, filter_options, latest_run, previous_run
 from settings import get_settings
 
@@ -681,8 +682,20 @@ def portfolio_briefing_facts(
             money=lambda v: fmt_money_compact(v, CURRENCY_SYMBOL),
             pct=fmt_pct,
         ),
+        capacity_alerts=() if scope.is_segment else capacity_lines(session=session),
     )
     return facts, run
+
+
+def capacity_lines(*, session: Session) -> tuple[str, ...]:
+    """One sentence per resource short of capacity in the next 12 periods (chase plan; services.supply)."""
+    alerts, unit = capacity_alerts(session=session, horizon=12)
+    if not alerts:
+        return ()
+    lines = [alert.sentence(unit) + "." for alert in alerts[:3]]
+    if len(alerts) > 3:
+        lines.append(f"{len(alerts) - 3} more resource(s) are short too.")
+    return (*lines, "The Supply page compares chase, level and least-cost plans.")
 
 
 # --------------------------------------------------------------------------------------------------------------------

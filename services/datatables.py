@@ -25,9 +25,10 @@ from services.csv_safety import safe_frame
 from services.errors import UserFacingError
 from services.ingest import columns as cols
 from services.ingest import validate as v
+from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_resources
 from services.ingest.write import SKU_COLUMNS
 
-EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "imports", "audit")
+EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "imports", "audit")
 EDITABLE = ("skus", "stock", "demand")
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
 _TABLE_COLUMN = {"sku": "code", **SKU_COLUMNS}
@@ -192,6 +193,8 @@ def save_sku(*, session: Session, values: dict[str, Any], user: str | None, sku_
         given.pop("sku", None)
         parsed = validate_record(kind="skus", values=given, partial=True)
         action = "data.edit"
+    if parsed.get("resource") is not None and parsed["resource"] not in known_resources(session):
+        raise RecordError(f"resource: {UNKNOWN_RESOURCE} ('{parsed['resource']}'; import the resources file first)")
     defaults = {"category": "Uncategorised", "location": "Main", "supplier": "Unassigned"}
     for field, value in parsed.items():
         if field == "sku":
@@ -202,7 +205,7 @@ def save_sku(*, session: Session, values: dict[str, Any], user: str | None, sku_
                 value = defaults[field]
             elif field == "name":
                 value = sku.code
-            else:
+            elif field != "resource":  # a blank resource clears it: the SKU becomes unconstrained
                 continue
         setattr(sku, column, value)
     sku.defaulted_fields = master_data.updated(
@@ -380,6 +383,8 @@ def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
             session.execute(query).all(),
             columns=["sku", "order_date", "promised_date", "received_date", "quantity", "supplier"],
         )
+    elif table == "resources":
+        yield capacity_frame(session)
     elif table == "imports":
         yield pd.DataFrame(import_rows(session=session, limit=1_000_000))
     elif table == "audit":

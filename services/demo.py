@@ -4,7 +4,8 @@ Weekly demand for ``periods`` weeks ending with the last complete week, several 
 trends, yearly seasonality, promotions, intermittent spare-part-like SKUs, a few SKUs surging now and a few dying,
 stock positions (some about to stock out, some overstocked), unit costs and prices, lead times with variability,
 MOQs, order multiples and past receipts; a handful of seasonal products (pools, snow shovels, fairy lights) are
-one-shot buys ordered with the newsvendor quantity. Everything is vectorised so 10,000 SKUs take seconds.
+one-shot buys ordered with the newsvendor quantity; two production lines and a supplier with a pre-season crunch
+(services.demo_resources). Everything is vectorised so 10,000 SKUs take seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db import bulk
-from db.models import Demand, Receipt, Sku, StockPosition, utcnow
+from db.models import Demand, Receipt, Resource, ResourceCapacity, Sku, StockPosition, utcnow
+from services import demo_resources
 
 CATEGORIES = {
     # name: (share, base level range, seasonality amplitude, unit cost range, suppliers, lead time days range)
@@ -54,6 +56,7 @@ class DemoPortfolio:
     receipts: pd.DataFrame
     periods: pd.DatetimeIndex
     patterns: dict[str, np.ndarray] = field(default_factory=dict)  # pattern name -> sku row indices
+    capacities: pd.DataFrame = field(default_factory=pd.DataFrame)  # resource capacities (services.demo_resources)
 
 
 def last_complete_week(today: dt.date | None = None) -> dt.date:
@@ -212,7 +215,7 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
         }
     )
     receipts = _receipts(rng, rows, supplier, lead_time, lead_time_std, recent_rate, end)
-    return DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns)
+    return demo_resources.attach(DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns), end=end)
 
 
 def _receipts(
@@ -249,7 +252,7 @@ def _receipts(
 def store(*, session: Session, portfolio: DemoPortfolio, replace: bool = False) -> dict[str, int]:
     """Write the portfolio in the session's transaction (bulk COPY on PostgreSQL); returns row counts."""
     if replace:
-        for model in (Receipt, StockPosition, Demand, Sku):
+        for model in (ResourceCapacity, Resource, Receipt, StockPosition, Demand, Sku):
             session.execute(delete(model))
     connection = session.connection()
     now = utcnow()
@@ -270,4 +273,27 @@ def store(*, session: Session, portfolio: DemoPortfolio, replace: bool = False) 
         ["sku_id", "supplier", "order_date", "promised_date", "received_date", "quantity"]
     ]
     bulk.copy_frame(connection, Receipt.__table__, receipts)
-    return {"skus": len(portfolio.skus), "demand": len(demand), "stock": len(stock), "receipts": len(receipts)}
+    capacity_rows = _store_capacities(session, portfolio.capacities)
+    return {
+        "skus": len(portfolio.skus),
+        "demand": len(demand),
+        "stock": len(stock),
+        "receipts": len(receipts),
+        "capacities": capacity_rows,
+    }
+
+
+def _store_capacities(session: Session, capacities: pd.DataFrame) -> int:
+    """The demo's resources (monthly) and their capacity rows."""
+    if capacities.empty:
+        return 0
+    resources = {name: Resource(name=name, grain="monthly") for name in dict.fromkeys(capacities["resource"])}
+    session.add_all(resources.values())
+    session.flush()
+    values = ["period", "capacity", "overtime_capacity", "overtime_cost", "regular_cost"]
+    session.add_all(
+        ResourceCapacity(resource_id=resources[name].id, **dict(zip(values, row, strict=True)))
+        for name, *row in capacities[["resource", *values]].itertuples(index=False)
+    )
+    session.flush()
+    return len(capacities)

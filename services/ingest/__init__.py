@@ -7,8 +7,9 @@ Public API::
     import_m5(*, session, directory, options=None, user=None, progress=None, dry_run=False) -> ImportResult
     recompute_after_import(*, triggered_by) -> str | None
 
-Kinds: ``demand``, ``skus``, ``stock``, ``receipts`` (formats in docs/csv-formats.md). The column validators in
-:mod:`services.ingest.validate` and :func:`services.ingest.records.validate_record` are shared with the Data page.
+Kinds: ``demand``, ``skus``, ``stock``, ``receipts``, ``resources`` (formats in docs/csv-formats.md). The column
+validators in :mod:`services.ingest.validate` and :func:`services.ingest.records.validate_record` are shared with the
+Data page.
 """
 
 from services.ingest.columns import FIELDS, KINDS

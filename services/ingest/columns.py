@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from services.ingest.report import FileRejectedError
 from services.ingest.validate import Field
 
-KINDS = ("demand", "skus", "stock", "receipts")
+KINDS = ("demand", "skus", "stock", "receipts", "resources")
 _CURRENCIES = ("eur", "usd", "gbp", "chf", "sek", "nok", "dkk", "pln", "jpy", "cny", "inr", "aud", "cad")
 
 SKU = Field(
@@ -207,6 +207,26 @@ SKU_MASTER = (
         default=False,
         help="a seasonal / one-shot buy ordered with the newsvendor quantity: true/false, yes/no, 1/0 or y/n",
     ),
+    # supply side (issue 18): the resource the SKU loads and the capacity one unit uses
+    Field(
+        "resource",
+        "text",
+        blank="null",
+        max_length=100,
+        aliases=("resource", "resource_name", "production_line", "work_center", "work_centre", "workcenter"),
+        default=None,
+        help="production line or supplier capacity the SKU loads (a name from the resources file; blank: none)",
+    ),
+    Field(
+        "capacity_per_unit",
+        "number",
+        blank="null",
+        minimum=0.0,
+        min_exclusive=True,
+        aliases=("capacity_per_unit", "capacity_use", "load_per_unit", "hours_per_unit"),
+        default=1.0,
+        help="capacity units one unit of the SKU uses on its resource (> 0)",
+    ),
 )
 # holding cost given as money per unit and year: converted to a rate with the unit cost
 HOLDING_PER_UNIT = Field(
@@ -283,12 +303,68 @@ RECEIPTS = (
     ),
 )
 
-FIELDS: dict[str, tuple[Field, ...]] = {"demand": DEMAND, "skus": SKU_MASTER, "stock": STOCK, "receipts": RECEIPTS}
+RESOURCES = (
+    Field(
+        "resource",
+        "code",
+        required=True,
+        max_length=100,
+        aliases=("resource", "resource_name", "production_line", "line", "work_center", "work_centre", "machine"),
+        help="production line or supplier capacity (created when new)",
+    ),
+    Field(
+        "period",
+        "date",
+        required=True,
+        aliases=("period", "date", "month", "week", "period_start", "start_date"),
+        help="start of the month (monthly) or week (weekly) the capacity is for",
+    ),
+    Field(
+        "capacity",
+        "number",
+        required=True,
+        aliases=("capacity", "regular_capacity", "capacity_units", "available_capacity"),
+        help="regular capacity in the period (>= 0), in capacity units",
+    ),
+    Field(
+        "overtime_capacity",
+        "number",
+        blank="zero",
+        aliases=("overtime_capacity", "overtime", "ot_capacity", "flex_capacity", "max_overtime"),
+        default=0.0,
+        help="extra capacity on overtime (blank = 0)",
+    ),
+    Field(
+        "overtime_cost",
+        "number",
+        blank="zero",
+        aliases=("overtime_cost", "ot_cost", "overtime_cost_per_unit", "overtime_rate"),
+        default=0.0,
+        help="cost per capacity unit on overtime (blank = 0; never below the regular cost)",
+    ),
+    Field(
+        "regular_cost",
+        "number",
+        blank="zero",
+        aliases=("regular_cost", "regular_cost_per_unit", "cost_per_unit", "regular_rate"),
+        default=0.0,
+        help="cost per capacity unit on regular time (blank = 0)",
+    ),
+)
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "demand": DEMAND,
+    "skus": SKU_MASTER,
+    "stock": STOCK,
+    "receipts": RECEIPTS,
+    "resources": RESOURCES,
+}
 KEYS: dict[str, tuple[str, ...]] = {
     "demand": ("sku", "date"),
     "skus": ("sku",),
     "stock": ("sku", "as_of"),
     "receipts": ("sku", "order_date", "received_date"),
+    "resources": ("resource", "period"),
 }
 
 

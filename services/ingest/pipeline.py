@@ -27,6 +27,7 @@ from db.models import Demand, ImportBatch, Sku
 from services import audit
 from services.ingest import columns as cols
 from services.ingest import names as nm
+from services.ingest import resources as res
 from services.ingest import validate as v
 from services.ingest import write as w
 from services.ingest.coverage import Coverage, plan_changes
@@ -273,7 +274,10 @@ def database_grain(*, session: Session, periods: list[dt.date] | None = None) ->
 
 # --- demand -------------------------------------------------------------------------------------------------------
 
-ATTRIBUTE_FIELDS = tuple(f for f in cols.SKU_MASTER if f.name not in ("sku", "location")) + (cols.HOLDING_PER_UNIT,)
+# a wide demand file may update master data, but not the resource (checked against the resources only in `skus`)
+ATTRIBUTE_FIELDS = tuple(f for f in cols.SKU_MASTER if f.name not in ("sku", "location", "resource")) + (
+    cols.HOLDING_PER_UNIT,
+)
 
 
 @dataclass
@@ -667,6 +671,11 @@ def _prepare_skus(
         raise FileRejectedError("the file has a header but no data rows")
     ok = parsed.ok.copy()
     code = parsed.values["sku"]
+    if "resource" in parsed.values:
+        header = resolved.header("resource")
+        ok &= ~res.unknown_resources(
+            session=session, values=parsed.values["resource"], ok=ok, lines=parsed.lines, errors=errors, header=header
+        )
     dup, first = _duplicates([code], ok)
     _report_duplicates(errors, dup, first, parsed.lines, resolved.header("sku"), [code])
     ok &= ~dup
@@ -896,7 +905,29 @@ def _prepare_receipts(
     )
 
 
-PREPARERS = {"demand": _prepare_demand, "skus": _prepare_skus, "stock": _prepare_stock, "receipts": _prepare_receipts}
+def _prepare_resources(
+    session: Session, sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None
+) -> Plan:
+    """Resource capacities (rules in :mod:`services.ingest.resources`)."""
+    checked = res.check_resources_file(
+        session=session, sniffed=sniffed, date_format=options.date_format, errors=errors, progress=progress
+    )
+    fmt = _long_format(sniffed, checked.resolved, first=checked.periods, last=checked.periods, sku_count=0)
+    fmt.grain = checked.grain
+
+    def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
+        return (*checked.write(session), 0)
+
+    return Plan(checked.rows_read, checked.accepted, checked.rejected, fmt, checked.preview, write)
+
+
+PREPARERS = {
+    "demand": _prepare_demand,
+    "skus": _prepare_skus,
+    "stock": _prepare_stock,
+    "receipts": _prepare_receipts,
+    "resources": _prepare_resources,
+}
 
 
 # --- the import ------------------------------------------------------------------------------------------------------

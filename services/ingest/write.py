@@ -29,6 +29,8 @@ SKU_COLUMNS: dict[str, str] = {
     "service_level": "service_level_target",
     "supplier": "supplier",
     "one_shot": "one_shot",
+    "resource": "resource",
+    "capacity_per_unit": "capacity_per_unit",
 }
 SKU_DEFAULTS: dict[str, object] = {
     "name": dbi.StagingColumn("code"),
@@ -46,8 +48,10 @@ SKU_DEFAULTS: dict[str, object] = {
     "service_level_target": 0.95,
     "supplier": "Unassigned",
     "one_shot": False,
+    "resource": None,
+    "capacity_per_unit": 1.0,
 }
-_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier", "defaulted_fields"}
+_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier", "defaulted_fields", "resource"}
 _BOOL_COLUMNS = {"one_shot"}
 Progress = Callable[[float, str], None]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-PAGES = ["/", "/sku", "/risk", "/profit", "/orders", "/data", "/briefings", "/admin", "/account"]
+PAGES = ["/", "/sku", "/risk", "/profit", "/orders", "/supply", "/data", "/briefings", "/admin", "/account"]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 

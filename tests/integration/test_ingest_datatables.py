@@ -18,7 +18,7 @@ from services.reset import factory_reset
 
 def exports(session: Session, tmp_path: Path, tag: str) -> dict[str, str]:
     out = {}
-    for table in ("skus", "demand", "stock", "receipts"):
+    for table in ("resources", "skus", "demand", "stock", "receipts"):
         path = tmp_path / f"{tag}-{table}.csv"
         dtab.export_table(session=session, table=table, target=path)
         out[table] = path.read_text(encoding="utf-8")
@@ -35,7 +35,7 @@ def test_export_then_import_gives_the_same_data(session: Session, tmp_path: Path
     assert '"\'=HYPERLINK(""http://evil"")"' in first["skus"] and "\n'-X1," in first["skus"]
     factory_reset(session=session, user="test", confirm="RESET")
     session.commit()
-    for table in ("skus", "demand", "stock", "receipts"):
+    for table in ("resources", "skus", "demand", "stock", "receipts"):  # resources first: the SKUs name them
         result = import_file(session=session, path=tmp_path / f"first-{table}.csv", kind=table)
         session.commit()
         assert result.status == "committed", result.summary()

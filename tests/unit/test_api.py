@@ -73,6 +73,7 @@ ROUTES = [
     ("GET", "/api/v1/briefings/portfolio.pdf", "viewer"),
     ("GET", "/api/v1/briefings/sku/<code>.pdf", "viewer"),
     ("GET", "/api/v1/backtest", "viewer"),
+    ("GET", "/api/v1/supply-plan", "viewer"),
 ]
 
 
