@@ -4,13 +4,14 @@ Data page's shared message area and version store."""
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from typing import Any
 
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
+from core import formats
 from callbacks._user import request_email
 from callbacks.data import _EDIT_OUTPUTS, _alert, _changes, _edited, _new_value
 from db.session import session_scope
@@ -40,7 +41,7 @@ def export_resources(n_clicks: int | None) -> dict:
         raise PreventUpdate
     with session_scope() as session:
         content = svc.export_text(session=session)
-    return {"content": content, "filename": f"resources-{time.strftime('%Y%m%d-%H%M%S')}.csv", "type": "text/csv"}
+    return {"content": content, "filename": f"resources-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv", "type": "text/csv"}
 
 
 @guarded_callback(

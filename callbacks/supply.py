@@ -4,13 +4,14 @@ scenarios (save and delete: planner; list and compare: viewer). Thin: parse the 
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from typing import Any
 
 from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
+from core import formats
 from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
@@ -155,7 +156,7 @@ def export_file(kind: str, view: dict | None) -> dict:
         except SupplyPlanError:
             raise PreventUpdate from None
     content = plans.resources_csv(result) if kind == "resources" else plans.skus_csv(result)
-    name = f"supply-plan-{result.plan.strategy}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    name = f"supply-plan-{result.plan.strategy}-{kind}-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv"
     return {"content": content, "filename": name, "type": "text/csv"}
 
 

@@ -73,6 +73,12 @@ def fmt_date_prose(value: Any, *, missing: str = MISSING) -> str:
     return missing if day is None else f"{day.day} {day.strftime('%b')} {day.year}"
 
 
+def fmt_month(value: Any, *, missing: str = MISSING) -> str:
+    """A month: ``Dec 2026`` (English month abbreviation and year), as in a monthly plan's column heads."""
+    day = _as_date(value)
+    return missing if day is None else f"{day.strftime('%b')} {day.year}"
+
+
 def fmt_datetime(value: dt.datetime | None, *, missing: str = MISSING, seconds: bool = False) -> str:
     """A time stamp: ``2026-12-06 05:59 UTC`` (``seconds``: ``05:59:48``; naive datetimes are UTC, as the database
     stores them)."""

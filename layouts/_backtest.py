@@ -18,7 +18,9 @@ from layouts._charts import (
     MISSING,
     SECTION_CLASS,
     SERIES,
+    X_DATE,
     base_layout,
+    fmt_date_prose,
     fmt_datetime,
     fmt_money,
     fmt_pct,
@@ -170,7 +172,7 @@ def replay_figure(view: bt.SkuReplay) -> dict[str, Any]:
             "x": x,
             "y": e["demand"],
             "marker": {"color": DEMAND},
-            "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f}<extra>demand</extra>",
+            "hovertemplate": X_DATE + ": %{y:,.1f}<extra>demand</extra>",
         },
         {
             "type": "scatter",
@@ -179,7 +181,7 @@ def replay_figure(view: bt.SkuReplay) -> dict[str, Any]:
             "x": x,
             "y": t["on_hand"],
             "line": {"color": TEXTBOOK, "width": 1.6, "dash": "dot", "shape": "hv"},
-            "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f}<extra>textbook</extra>",
+            "hovertemplate": X_DATE + ": %{y:,.1f}<extra>textbook</extra>",
         },
         {
             "type": "scatter",
@@ -188,7 +190,7 @@ def replay_figure(view: bt.SkuReplay) -> dict[str, Any]:
             "x": x,
             "y": e["on_hand"],
             "line": {"color": SERIES["stock"], "width": 2.6, "shape": "hv"},
-            "hovertemplate": "%{x|%d %b %Y}: %{y:,.1f}<extra>engine (below 0: backorders)</extra>",
+            "hovertemplate": X_DATE + ": %{y:,.1f}<extra>engine (below 0: backorders)</extra>",
         },
         {
             "type": "scatter",
@@ -203,7 +205,7 @@ def replay_figure(view: bt.SkuReplay) -> dict[str, Any]:
                 "color": SERIES["order"],
                 "line": {"color": "#fff", "width": 1},
             },
-            "hovertemplate": "%{x|%d %b %Y}: ordered %{customdata[0]:,.0f}<extra></extra>",
+            "hovertemplate": X_DATE + ": ordered %{customdata[0]:,.0f}<extra></extra>",
         },
         {
             "type": "scatter",
@@ -213,7 +215,7 @@ def replay_figure(view: bt.SkuReplay) -> dict[str, Any]:
             "y": [0.0 for _ in short],
             "customdata": [[e["demand"][i] - e["served"][i]] for i in short],
             "marker": {"symbol": "x", "size": 10, "color": ENGINE},
-            "hovertemplate": "%{x|%d %b %Y}: %{customdata[0]:,.1f} short<extra></extra>",
+            "hovertemplate": X_DATE + ": %{customdata[0]:,.1f} short<extra></extra>",
         },
     ]
     shapes = [
@@ -341,7 +343,7 @@ def sku_result(view: bt.SkuReplay) -> list[Any]:
                     [
                         table,
                         html.P(
-                            f"{view.periods} {unit} from {view.dates[0]:%d %b %Y} to {view.dates[-1]:%d %b %Y} "
+                            f"{view.periods} {unit} from {fmt_date_prose(view.dates[0])} to {fmt_date_prose(view.dates[-1])} "
                             f"replayed ({fmt_qty(view.demand)} units demanded) after fitting on the {view.fit_periods} "
                             f"before; {view.seconds:.1f} s.",
                             className="small text-secondary mb-0",

@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core.formats import fmt_datetime
 from layouts import _ids as ids
 from layouts._charts import GRAPH_CONFIG, MISSING, base_layout, empty_figure, fmt_money, fmt_pct, fmt_qty
 
@@ -202,7 +203,7 @@ def _cell(key: str, scenario: Any) -> str:
     if key == "fill_rate":
         return fmt_pct(totals.get(key), 2)
     if key == "saved":
-        return f"{scenario.created_at:%Y-%m-%d %H:%M} · {scenario.user_email or MISSING}"
+        return f"{fmt_datetime(scenario.created_at)} · {scenario.user_email or MISSING}"
     return fmt_money(totals.get(key))
 
 

@@ -4,9 +4,9 @@
   mean monthly load, with 15 % overtime; the bottling line stops for maintenance in the 5th month (55 % capacity).
 - **GreenLeaf supply** (Garden & seasonal): a tight supplier -- 30 % of last year's mean monthly demand (the SKUs
   hold months of stock) with 8 % overtime -- whose factory closes in February and restarts at 40 % in March, just
-  before garden demand peaks in April to June at up to twice the mean. A chase plan runs overtime and loses sales
-  in the peak, the lowest margins per capacity unit first; a level plan builds ahead in the winter and loses less;
-  the optimal plan spends least.
+  before garden demand peaks in April to June at up to twice the mean. Its SKUs hold most of a year's stock, so a
+  chase plan draws that stock down through the closure; a level plan builds ahead in the winter; the optimal plan
+  spends least. The bottling line's maintenance month makes a chase plan run overtime.
 - Household, personal care and spare parts stay unconstrained (bought in, no capacity file).
 
 One capacity unit = one unit of product (``capacity_per_unit`` 1). Monthly periods from the month of the demo's last

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from core.formats import fmt_date_prose, fmt_datetime
 from services.backtest.document import summary_line
 from services.backtest.scope import BacktestError, BacktestScope
 from services.backtest.store import latest_stored
@@ -35,10 +36,10 @@ def briefing_line(
     stored = latest_stored(session=session, scope=scope)
     if stored is None:
         return None
-    when = f"Replayed {stored.created_at:%d %b %Y %H:%M} UTC on data through "
-    when += f"{stored.data_as_of:%d %b %Y}" if stored.data_as_of else "an unknown date"
+    when = f"Replayed {fmt_datetime(stored.created_at)} on data through "
+    when += fmt_date_prose(stored.data_as_of) if stored.data_as_of else "an unknown date"
     if data_as_of and stored.data_as_of and stored.data_as_of < data_as_of:
-        when += f" (the data now runs to {data_as_of:%d %b %Y})"
+        when += f" (the data now runs to {fmt_date_prose(data_as_of)})"
     return f"{summary_line(stored.document, money=money, pct=pct)} {when}."
 
 

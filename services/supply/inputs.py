@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.supply import STRATEGIES, PlanProblem
+from core.formats import fmt_date, fmt_month
 from core.supply_demand import overlap_weights, period_end, plan_bounds
 from db.models import (
     Forecast,
@@ -291,7 +292,7 @@ def _capacity(
 
 
 def _label(day: dt.date, grain: str) -> str:
-    return day.strftime("%b %Y") if grain == "monthly" else day.isoformat()
+    return fmt_month(day) if grain == "monthly" else fmt_date(day)
 
 
 def _stock_and_receipts(

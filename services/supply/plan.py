@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.formats import fmt_date, fmt_month
 from core.supply import SupplyPlan, chase_plan, level_plan
 from core.supply_lp import DEFAULT_MAX_VARIABLES, DEFAULT_TIME_LIMIT_S, optimal_plan
 from db.models import ResourceCapacity, Sku
@@ -56,7 +57,7 @@ class PlanResult:
 
 def period_label(day: dt.date, grain: str) -> str:
     """``Mar 2027`` for a monthly period, the start date for a weekly one."""
-    return day.strftime("%b %Y") if grain == "monthly" else day.isoformat()
+    return fmt_month(day) if grain == "monthly" else fmt_date(day)
 
 
 def make_plan(
