@@ -11,9 +11,9 @@ from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
-from core import formats
 from callbacks._user import request_email
 from callbacks.data import _EDIT_OUTPUTS, _alert, _changes, _edited, _new_value
+from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
 from services.supply import resources as svc
@@ -41,7 +41,11 @@ def export_resources(n_clicks: int | None) -> dict:
         raise PreventUpdate
     with session_scope() as session:
         content = svc.export_text(session=session)
-    return {"content": content, "filename": f"resources-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv", "type": "text/csv"}
+    return {
+        "content": content,
+        "filename": f"resources-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv",
+        "type": "text/csv",
+    }
 
 
 @guarded_callback(

@@ -11,8 +11,8 @@ from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
-from core import formats
 from callbacks._user import request_email
+from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts import supply as page

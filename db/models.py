@@ -435,6 +435,8 @@ class PolicyBacktest(Base):
     average_inventory_value: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
     document: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
 # --- supply side (issue 18, migration 0010) ------------------------------------------------------------------------
 
 RESOURCE_GRAINS = ("weekly", "monthly")

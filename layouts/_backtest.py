@@ -343,7 +343,8 @@ def sku_result(view: bt.SkuReplay) -> list[Any]:
                     [
                         table,
                         html.P(
-                            f"{view.periods} {unit} from {fmt_date_prose(view.dates[0])} to {fmt_date_prose(view.dates[-1])} "
+                            f"{view.periods} {unit} from {fmt_date_prose(view.dates[0])} "
+                            f"to {fmt_date_prose(view.dates[-1])} "
                             f"replayed ({fmt_qty(view.demand)} units demanded) after fitting on the {view.fit_periods} "
                             f"before; {view.seconds:.1f} s.",
                             className="small text-secondary mb-0",

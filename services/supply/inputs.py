@@ -33,8 +33,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.supply import STRATEGIES, PlanProblem
 from core.formats import fmt_date, fmt_month
+from core.supply import STRATEGIES, PlanProblem
 from core.supply_demand import overlap_weights, period_end, plan_bounds
 from db.models import (
     Forecast,
