@@ -190,7 +190,7 @@ def test_the_portfolio_briefing_prints_the_latest_stored_replay(session, stored_
     assert (
         f"Policy replay over the last 13 weeks of demand ({doc['sku_count']} SKUs): fill rate {fill} against a " in text
     )
-    assert f"against a {target} target" in text and "on data through 05 Jan 2026" in text
+    assert f"against a {target} target" in text and "on data through 5 Jan 2026" in text
 
     segment = briefing.BriefingScope.make(category="Beverages")
     assert briefing.portfolio_briefing_facts(session=session, scope=segment)[0].policy_backtest is None
