@@ -11,9 +11,16 @@ The rules the loader applies (the engine sees only their result):
   days; several rows of a SKU in one bucket are summed. The column's date is the bucket start on that grid
   (monthly: the earliest date plus k calendar months).
 - **History length**: at most ``MAX_PERIODS`` (3 years daily, 5 years weekly, 10 years monthly), the latest ones.
-- **Missing periods are zero demand**: within a SKU's range (from its first demand row to the last period of the
-  data) a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet",
-  the forecast contract's leading-NaN rule). A SKU without any demand row is all NaN (forecast 0).
+- **Missing periods are zero demand inside a SKU's own range**: from its first demand row to its *last* demand row
+  a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet", the
+  forecast contract's leading-NaN rule); periods *after* its last row are NaN too: "not reported", never zero
+  (issue 15 item 1) -- a file for a few SKUs and a new period says nothing about the others. A full-extract import
+  writes explicit zero rows for the active SKUs it does not mention, and those are reported zeros. A SKU without
+  any demand row is all NaN (forecast 0).
+- **Data through** (``RunContext.through``): the latest period that most active SKUs have reported
+  (:func:`core.coverage.data_through`, from each SKU's last demand row); the run's ``data_as_of``. The grid may run
+  past it (SKUs that reported ahead); the engine computes the cross-sectional steps at data through
+  (:func:`core.coverage.compute_two_pass`).
 - **SKU master**: active SKUs only, ordered by code (the fixed batch composition follows this order); ``one_shot``
   (bool) marks the seasonal / one-shot buys the engine orders with the newsvendor quantity.
 - **Stock**: the latest stock position per SKU (largest ``as_of``); none -> 0 on hand, 0 on order.
@@ -23,6 +30,8 @@ The rules the loader applies (the engine sees only their result):
   (:func:`core.leadtime.choose_lead_time`); ``lead_time_source`` is ``"receipts"`` or ``"master"``.
 - **Overrides**: the latest ``forecast_override`` row (by ``created_at``, then id) per SKU and period bucket inside the
   forecast horizon replaces the forecast mean of that period; older rows and rows outside the horizon are ignored.
+  The override matrix starts after data through: (n, T - through + horizon) columns, so a SKU whose forecast starts
+  after data through (pass 1) or after its own last period (pass 2) finds its horizon in it.
 """
 
 from __future__ import annotations
@@ -130,6 +139,12 @@ class RunContext:
     n_periods: int
     horizon: int
     min_receipts: int
+    through: int | None = None
+    """Periods up to and including "data through" (None: ``n_periods``); see the module docstring."""
+
+    @property
+    def through_periods(self) -> int:
+        return self.n_periods if self.through is None else int(self.through)
 
     @property
     def period_dates(self) -> pd.DatetimeIndex:
@@ -141,7 +156,10 @@ class RunContext:
 
     @property
     def data_as_of(self) -> dt.date | None:
-        return self.period_dates[-1].date() if self.n_periods else None
+        """The data-through period's date (the latest period most active SKUs reported)."""
+        if not self.n_periods:
+            return None
+        return period_dates(origin=self.origin, grain=self.grain, start=self.through_periods - 1, count=1)[0].date()
 
 
 @dataclass
@@ -175,6 +193,7 @@ class PortfolioInputs:
             grain=self.context.grain,
             sku=self.sku.iloc[part].reset_index(drop=True),
             overrides=overrides,
+            through=self.context.through_periods,
         )
 
 
@@ -199,13 +218,27 @@ def load_context(
         skip = last + 1 - MAX_PERIODS[grain]
         origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
         last -= skip
-    context = RunContext(grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts)
+    ends = demand.groupby("sku_id", sort=False)["period"].max()
+    through = through_from_last_periods(last=ends.to_numpy(), grain=grain, origin=origin, n_periods=last + 1)
+    context = RunContext(
+        grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts, through=through
+    )
     return context, demand
 
 
+def through_from_last_periods(*, last: Any, grain: str, origin: pd.Timestamp, n_periods: int) -> int:
+    """Data through (periods counted from ``origin``) from each SKU's last demand period
+    (:func:`core.coverage.data_through`); a SKU whose last period is before ``origin`` counts as reporting none."""
+    from core.coverage import data_through
+
+    dates = pd.to_datetime(np.asarray(last))
+    columns = period_index(dates=dates, grain=grain, origin=origin) if len(dates) else np.zeros(0, np.int64)
+    return data_through(last=np.clip(columns, -1, n_periods - 1), n_periods=n_periods)
+
+
 def demand_matrix(*, demand: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray:
-    """(n, T) demand of ``sku_ids`` on the context's grid: sums per bucket, 0 for missing periods after a SKU's first
-    row, NaN before it (and for a SKU without rows)."""
+    """(n, T) demand of ``sku_ids`` on the context's grid: sums per bucket, 0 for missing periods between a SKU's
+    first and last row, NaN before the first and after the last (and for a SKU without rows)."""
     n, t_len = len(sku_ids), context.n_periods
     history = np.full((n, t_len), np.nan)
     if n == 0 or demand.empty:
@@ -224,24 +257,29 @@ def demand_matrix(*, demand: pd.DataFrame, sku_ids: np.ndarray, context: RunCont
     np.add.at(sums, (rows, cols), qty)
     first = np.full(n, t_len, dtype=np.int64)
     np.minimum.at(first, rows, cols)
-    started = np.arange(t_len)[None, :] >= first[:, None]
-    history[started] = sums[started]
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, rows, cols)
+    column = np.arange(t_len)[None, :]
+    reported = (column >= first[:, None]) & (column <= last[:, None])  # after the last row: not reported (NaN)
+    history[reported] = sums[reported]
     return history
 
 
 def override_matrix(*, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray | None:
-    """(n, horizon) latest override quantity per SKU and future period (NaN where none; None if no override)."""
+    """(n, T - through + horizon) latest override quantity per SKU and period after data through (NaN where none;
+    None if no override); T - through = 0 when every SKU reports up to the last period."""
     if frame.empty or context.horizon < 1:
         return None
+    width = context.n_periods - context.through_periods + context.horizon
     frame = frame.sort_values(["created_at", "id"])
     bucket = period_index(dates=frame["period"].to_numpy(), grain=context.grain, origin=context.origin)
-    step = bucket - context.n_periods
+    step = bucket - context.through_periods
     index = pd.Index(sku_ids)
     row = index.get_indexer(frame["sku_id"].to_numpy())
-    keep = (row >= 0) & (step >= 0) & (step < context.horizon)
+    keep = (row >= 0) & (step >= 0) & (step < width)
     if not keep.any():
         return None
-    out = np.full((len(sku_ids), context.horizon), np.nan)
+    out = np.full((len(sku_ids), width), np.nan)
     out[row[keep], step[keep]] = frame["qty"].to_numpy(dtype=float)[keep]  # later rows (newest) overwrite
     return out
 

@@ -63,6 +63,7 @@ from services.engine_inputs import (
     load_portfolio_inputs,
     period_dates,
     period_index,
+    through_from_last_periods,
 )
 from services.errors import UserFacingError
 
@@ -294,12 +295,20 @@ def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
     n = len(inputs)
     mean = np.asarray(portfolio.mean, dtype=float)
     horizon = mean.shape[1] if mean.ndim == 2 else 0
-    future_dates = np.array(
-        [d.strftime(formats.DATE_FORMAT) for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object
-    )
+    shift = portfolio.forecast_shift
     ok = np.isfinite(mean)
     sku_f = np.repeat(inputs.sku_ids, horizon).reshape(n, horizon)
-    period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
+    if shift is not None and horizon and np.any(shift > 0):  # SKUs ahead of data through start after their own end
+        ctx = inputs.context
+        count = horizon + int(shift.max())
+        dates = period_dates(origin=ctx.origin, grain=ctx.grain, start=ctx.through_periods, count=count)
+        labels = np.array([d.strftime(formats.DATE_FORMAT) for d in dates], dtype=object)
+        period_f = labels[np.asarray(shift, dtype=np.int64)[:, None] + np.arange(horizon)[None, :]]
+    else:
+        future_dates = np.array(
+            [d.strftime(formats.DATE_FORMAT) for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object
+        )
+        period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
     future = pd.DataFrame(
         {
             "run_id": run_id,
@@ -479,7 +488,13 @@ def portfolio_context(*, session: Session, grain: str, horizon: int, min_receipt
         skip = end + 1 - MAX_PERIODS[grain]
         origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
         end -= skip
-    return RunContext(grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts)
+    ends = session.scalars(
+        select(func.max(Demand.period)).join(Sku, Sku.id == Demand.sku_id).where(Sku.active.is_(True)).group_by(Sku.id)
+    ).all()
+    through = through_from_last_periods(last=list(ends), grain=grain, origin=origin, n_periods=end + 1)
+    return RunContext(
+        grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts, through=through
+    )
 
 
 def _partial_plan(
