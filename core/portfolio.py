@@ -283,7 +283,9 @@ def demand_history(inputs: BatchInputs) -> np.ndarray:
     part or all of the period) recorded censored demand -- sales cut short by the missing stock -- and count as not
     observed (NaN), so the forecast fills them from the neighbouring periods (documented NaN handling of
     :func:`core.forecast.forecast_batch`) and the classification and the policy's bootstrap and undershoot ignore
-    them. The recorded sales stay the facts of the health rules (last sale, recent sales). Source: Nahmias (1994),
+    them. The recorded sales stay the facts of the health rules (last sale, recent sales). The recompute also flags
+    the periods a demand row covers only in part (issue 15: daily rows through Wednesday summed into a week), so an
+    incomplete period is not fitted as a low one. Source: Nahmias (1994),
     "Demand estimation in lost sales inventory systems", Naval Research Logistics 41(6) (stockout periods censor
     demand); treating them as missing is the simplest unbiased correction when the shortfall is unknown.
     """

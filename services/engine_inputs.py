@@ -28,6 +28,8 @@ The rules the loader applies (the engine sees only their result):
 - **Lead times**: learned from the ``receipt`` table per SKU (:func:`core.leadtime.learn_lead_times`) where the SKU
   has at least ``receipts_min_for_learned_lead_time`` receipts, else the master data
   (:func:`core.leadtime.choose_lead_time`); ``lead_time_source`` is ``"receipts"`` or ``"master"``.
+- **Partial periods** (``demand_partial``, marked by the import): a row covering its period only in part is kept
+  as a fact for the health rules but not fitted (:func:`partial_matrix`).
 - **Overrides**: the latest ``forecast_override`` row (by ``created_at``, then id) per SKU and period bucket inside the
   forecast horizon replaces the forecast mean of that period; older rows and rows outside the horizon are ignored.
   The override matrix starts after data through: (n, T - through + horizon) columns, so a SKU whose forecast starts
@@ -172,8 +174,9 @@ class PortfolioInputs:
     history: np.ndarray  # (n, T) float64, leading NaN before a SKU's first row
     sku: pd.DataFrame  # n rows, SKU_INPUT_COLUMNS
     lead_time_source: np.ndarray  # (n,) "receipts" | "master"
-    overrides: np.ndarray | None  # (n, horizon) NaN where none; None when there is no override at all
+    overrides: np.ndarray | None  # (n, T - through + horizon) NaN where none; None when there is no override at all
     timings: dict[str, float] = field(default_factory=dict)
+    partial: np.ndarray | None = None  # (n, T) bool: rows covering their period only in part; None: none
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -193,6 +196,7 @@ class PortfolioInputs:
             grain=self.context.grain,
             sku=self.sku.iloc[part].reset_index(drop=True),
             overrides=overrides,
+            stockout=None if self.partial is None or not self.partial[part].any() else self.partial[part],
             through=self.context.through_periods,
         )
 
@@ -263,6 +267,27 @@ def demand_matrix(*, demand: pd.DataFrame, sku_ids: np.ndarray, context: RunCont
     reported = (column >= first[:, None]) & (column <= last[:, None])  # after the last row: not reported (NaN)
     history[reported] = sums[reported]
     return history
+
+
+def partial_matrix(
+    *, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext, history: np.ndarray
+) -> np.ndarray | None:
+    """(n, T) True where a SKU's demand row covers its period only in part (``demand_partial``); None when none does.
+
+    The engine treats such a period like a stockout period (:func:`core.portfolio.demand_history`): its sales stay
+    facts (last sale, recent sales) but the forecast, the classification and the policy do not fit it -- a week
+    reported through Wednesday is an incomplete week, not a low one (issue 15 item 1)."""
+    if frame.empty or len(sku_ids) == 0:
+        return None
+    row = pd.Index(sku_ids).get_indexer(frame["sku_id"].to_numpy())
+    col = period_index(dates=frame["period"].to_numpy(), grain=context.grain, origin=context.origin)
+    keep = (row >= 0) & (col >= 0) & (col < context.n_periods)
+    if not keep.any():
+        return None
+    out = np.zeros((len(sku_ids), context.n_periods), dtype=bool)
+    out[row[keep], col[keep]] = True
+    out &= np.isfinite(history)  # only rows that exist
+    return out if out.any() else None
 
 
 def override_matrix(*, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray | None:
@@ -340,6 +365,7 @@ def load_portfolio_inputs(
     mark = time.perf_counter()
     history = demand_matrix(demand=demand, sku_ids=sku_ids, context=context)
     del demand
+    partial = partial_matrix(frame=q.partial_rows(connection), sku_ids=sku_ids, context=context, history=history)
     timings["pivot"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -392,4 +418,5 @@ def load_portfolio_inputs(
         lead_time_source=lead_time_source,
         overrides=overrides,
         timings=timings,
+        partial=partial,
     )

@@ -54,6 +54,7 @@ from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from core import formats
+from core.coverage import last_reported
 from db import queries_recompute as q
 from db.models import Demand, Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services.engine_inputs import (
@@ -281,6 +282,9 @@ def _snapshot_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
     frame.insert(1, "sku_id", inputs.sku_ids)
     frame["lead_time_source"] = inputs.lead_time_source
     frame["status_reason"] = frame["status_reason"].fillna("").astype(str)
+    last = last_reported(history=inputs.history)  # the SKU's own last reported period (issue 15)
+    dates = inputs.context.period_dates
+    frame["last_reported"] = [dates[i].date() if i >= 0 else None for i in last]
     if "periods_since_last_sale" in frame:
         frame["periods_since_last_sale"] = pd.array(
             np.round(frame["periods_since_last_sale"].to_numpy(dtype=float)), dtype="Int64"
