@@ -28,8 +28,10 @@ The rules the loader applies (the engine sees only their result):
 - **Lead times**: learned from the ``receipt`` table per SKU (:func:`core.leadtime.learn_lead_times`) where the SKU
   has at least ``receipts_min_for_learned_lead_time`` receipts, else the master data
   (:func:`core.leadtime.choose_lead_time`); ``lead_time_source`` is ``"receipts"`` or ``"master"``.
-- **Partial periods** (``demand_partial``, marked by the import): a row covering its period only in part is kept
-  as a fact for the health rules but not fitted (:func:`partial_matrix`).
+- **Partial periods** (``demand_partial``, marked by the import: daily rows through Wednesday summed into a week, a
+  period not over yet): a SKU's *trailing* partial row is not reported yet (NaN: not fitted, not counted as its last
+  reported period nor for data through) until the whole period arrives; a partial row inside the history is kept as
+  a fact for the health rules but not fitted, like a stockout period (:func:`partial_matrix`).
 - **Overrides**: the latest ``forecast_override`` row (by ``created_at``, then id) per SKU and period bucket inside the
   forecast horizon replaces the forecast mean of that period; older rows and rows outside the horizon are ignored.
   The override matrix starts after data through: (n, T - through + horizon) columns, so a SKU whose forecast starts
@@ -47,6 +49,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from core.coverage import data_through, last_reported
 from core.leadtime import choose_lead_time, learn_lead_times
 from db import queries_recompute as q
 
@@ -202,11 +205,18 @@ class PortfolioInputs:
 
 
 def load_context(
-    *, connection: Connection, sku_ids: np.ndarray | None, horizon: int, min_receipts: int
+    *,
+    connection: Connection,
+    sku_ids: np.ndarray | None,
+    horizon: int,
+    min_receipts: int,
+    partial: pd.DataFrame | None = None,
 ) -> tuple[RunContext | None, pd.DataFrame]:
     """Detect the grain and the period grid from the demand of ``sku_ids`` (None: all active SKUs).
 
-    Returns the context (None when there is no demand row) and the demand rows it was built from.
+    ``partial``: the ``demand_partial`` marks (:func:`db.queries_recompute.partial_rows`; None: read them); a SKU
+    whose last row is marked has reported through the period before it. Returns the context (None when there is no
+    demand row) and the demand rows it was built from.
     """
     demand = q.demand_rows(connection, sku_ids=None if sku_ids is None else sku_ids.tolist())
     if demand.empty:
@@ -223,20 +233,39 @@ def load_context(
         origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
         last -= skip
     ends = demand.groupby("sku_id", sort=False)["period"].max()
-    through = through_from_last_periods(last=ends.to_numpy(), grain=grain, origin=origin, n_periods=last + 1)
+    marks = q.partial_rows(connection) if partial is None else partial
+    through = through_from_last_periods(
+        last=ends.to_numpy(),
+        grain=grain,
+        origin=origin,
+        n_periods=last + 1,
+        partial=trailing_marked(ends=ends, marks=marks),
+    )
     context = RunContext(
         grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts, through=through
     )
     return context, demand
 
 
-def through_from_last_periods(*, last: Any, grain: str, origin: pd.Timestamp, n_periods: int) -> int:
-    """Data through (periods counted from ``origin``) from each SKU's last demand period
-    (:func:`core.coverage.data_through`); a SKU whose last period is before ``origin`` counts as reporting none."""
-    from core.coverage import data_through
+def trailing_marked(*, ends: pd.Series, marks: pd.DataFrame) -> np.ndarray:
+    """(len(ends),) bool: the SKU's last demand row (``ends``: sku_id -> last period) is marked partial."""
+    if marks.empty or ends.empty:
+        return np.zeros(len(ends), dtype=bool)
+    keys = pd.MultiIndex.from_arrays([marks["sku_id"].to_numpy(), pd.to_datetime(marks["period"]).to_numpy()])
+    wanted = pd.MultiIndex.from_arrays([ends.index.to_numpy(), pd.to_datetime(ends.to_numpy())])
+    return wanted.isin(keys)
 
+
+def through_from_last_periods(
+    *, last: Any, grain: str, origin: pd.Timestamp, n_periods: int, partial: Any = None
+) -> int:
+    """Data through (periods counted from ``origin``) from each SKU's last demand period
+    (:func:`core.coverage.data_through`); a SKU whose last period is before ``origin`` counts as reporting none, one
+    whose last row covers its period only in part (``partial`` True) as reporting through the period before."""
     dates = pd.to_datetime(np.asarray(last))
     columns = period_index(dates=dates, grain=grain, origin=origin) if len(dates) else np.zeros(0, np.int64)
+    if partial is not None and len(columns):
+        columns = columns - np.asarray(partial, dtype=np.int64)
     return data_through(last=np.clip(columns, -1, n_periods - 1), n_periods=n_periods)
 
 
@@ -349,12 +378,14 @@ def load_portfolio_inputs(
     if skus.empty:
         return None
     sku_ids = skus["id"].to_numpy(dtype=np.int64)
+    marks = q.partial_rows(connection)
     if context is None:
         context, demand = load_context(
             connection=connection,
             sku_ids=None if sku_codes is None else sku_ids,
             horizon=horizon,
             min_receipts=min_receipts,
+            partial=marks,
         )
         if context is None:
             raise UserFacingError("there is no demand history for the active SKUs yet: import sales history first")
@@ -365,7 +396,12 @@ def load_portfolio_inputs(
     mark = time.perf_counter()
     history = demand_matrix(demand=demand, sku_ids=sku_ids, context=context)
     del demand
-    partial = partial_matrix(frame=q.partial_rows(connection), sku_ids=sku_ids, context=context, history=history)
+    partial = partial_matrix(frame=marks, sku_ids=sku_ids, context=context, history=history)
+    if partial is not None:  # a trailing partial period is not reported yet; one inside the history is censored
+        trailing = partial & (np.arange(context.n_periods)[None, :] == last_reported(history=history)[:, None])
+        history[trailing] = np.nan
+        partial &= ~trailing
+        partial = partial if partial.any() else None
     timings["pivot"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

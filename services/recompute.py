@@ -65,6 +65,7 @@ from services.engine_inputs import (
     period_dates,
     period_index,
     through_from_last_periods,
+    trailing_marked,
 )
 from services.errors import UserFacingError
 
@@ -492,10 +493,20 @@ def portfolio_context(*, session: Session, grain: str, horizon: int, min_receipt
         skip = end + 1 - MAX_PERIODS[grain]
         origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
         end -= skip
-    ends = session.scalars(
-        select(func.max(Demand.period)).join(Sku, Sku.id == Demand.sku_id).where(Sku.active.is_(True)).group_by(Sku.id)
+    rows = session.execute(
+        select(Sku.id, func.max(Demand.period))
+        .join(Sku, Sku.id == Demand.sku_id)
+        .where(Sku.active.is_(True))
+        .group_by(Sku.id)
     ).all()
-    through = through_from_last_periods(last=list(ends), grain=grain, origin=origin, n_periods=end + 1)
+    ends = pd.Series([r[1] for r in rows], index=[int(r[0]) for r in rows], dtype=object)
+    through = through_from_last_periods(
+        last=ends.to_numpy(),
+        grain=grain,
+        origin=origin,
+        n_periods=end + 1,
+        partial=trailing_marked(ends=ends, marks=q.partial_rows(session.connection())),
+    )
     return RunContext(
         grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts, through=through
     )

@@ -159,9 +159,27 @@ def test_load_context_keeps_at_most_max_periods(monkeypatch) -> None:
     demand = pd.DataFrame({"sku_id": [1] * 11, "period": dates, "quantity": 1.0})
     monkeypatch.setattr(ei.q, "demand_rows", lambda connection, sku_ids=None: demand)
     monkeypatch.setattr(ei.q, "latest_import_grain", lambda connection: None)
+    no_marks = pd.DataFrame({"sku_id": pd.Series([], dtype="int64"), "period": pd.to_datetime([])})
+    monkeypatch.setattr(ei.q, "partial_rows", lambda connection: no_marks)  # no demand_partial marks
     monkeypatch.setattr(ei, "MAX_PERIODS", {"daily": 30, "weekly": 8, "monthly": 12})
     ctx, _ = ei.load_context(connection=None, sku_ids=None, horizon=3, min_receipts=5)
     assert ctx.grain == "weekly" and ctx.n_periods == 8
     assert ctx.data_as_of == dt.date(2024, 3, 4) and ctx.period_dates[0] == pd.Timestamp("2024-01-15")
     history = demand_matrix(demand=demand, sku_ids=np.array([1]), context=ctx)
     np.testing.assert_array_equal(history[0], np.ones(8))  # the 1990 row and the first two weeks are left out
+
+
+def test_a_trailing_partial_row_does_not_count_as_reported() -> None:
+    from services.engine_inputs import trailing_marked
+
+    ends = pd.Series(pd.to_datetime(["2024-01-15", "2024-01-15", "2024-01-08"]), index=[1, 2, 3])
+    marks = pd.DataFrame({"sku_id": [1, 3], "period": pd.to_datetime(["2024-01-15", "2024-01-01"])})
+    flagged = trailing_marked(ends=ends, marks=marks)
+    assert flagged.tolist() == [True, False, False]  # SKU 3's mark is not on its last row
+    origin = pd.Timestamp("2024-01-01")
+    assert through_from_last_periods(last=ends.to_numpy(), grain="weekly", origin=origin, n_periods=3) == 3
+    # SKU 1's last week is partial: only SKU 2 reports through 2024-01-15, not a majority
+    assert (
+        through_from_last_periods(last=ends.to_numpy(), grain="weekly", origin=origin, n_periods=3, partial=flagged)
+        == 2
+    )
