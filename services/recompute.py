@@ -537,7 +537,8 @@ def _partial_plan(
         select(func.max(Forecast.period)).where(Forecast.run_id == run_id, Forecast.kind == "future")
     )
     if last_future is not None and pd.Timestamp(last_future) != context.future_dates[-1]:
-        return None, None, f"run {run_id} has another forecast horizon"
+        grid_end = formats.fmt_date(context.period_dates[-1])
+        return None, None, f"run {run_id} has another forecast horizon, or the demand grid now ends {grid_end}"
     return int(run_id), context, None
 
 
