@@ -452,7 +452,10 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         from services.orders import order_by_date  # the one definition, shared with the Orders page
 
         order_by = order_by_date(
-            data_as_of=run.data_as_of, order_by_periods=detail.value("order_by_periods") or 0.0, grain=run.grain
+            data_as_of=run.data_as_of,
+            order_by_periods=detail.value("order_by_periods") or 0.0,
+            grain=run.grain,
+            last_reported=detail.last_reported,
         )
     return replace(detail, projection=projection, order_by_date=order_by, as_of=utcnow().date())
 

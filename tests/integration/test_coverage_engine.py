@@ -140,3 +140,14 @@ def test_a_week_reported_through_wednesday_is_not_fitted_as_a_low_week(session: 
 
 def _ids(session: Session, codes: list[str]) -> list[int]:
     return list(session.scalars(select(Sku.id).where(Sku.code.in_(codes))))
+
+
+def test_an_ahead_sku_counts_its_order_by_date_from_its_own_last_period() -> None:
+    from services.orders import order_by_date
+
+    through = dt.date(2026, 6, 1)
+    assert order_by_date(data_as_of=through, order_by_periods=0, grain="weekly") == dt.date(2026, 6, 8)
+    ahead = order_by_date(data_as_of=through, order_by_periods=0, grain="weekly", last_reported=dt.date(2026, 6, 8))
+    assert ahead == dt.date(2026, 6, 15)  # its forecast (and "now") starts after its own last week
+    behind = order_by_date(data_as_of=through, order_by_periods=2, grain="weekly", last_reported=dt.date(2026, 5, 4))
+    assert behind == dt.date(2026, 6, 22)  # a SKU behind counts from data through like every other
