@@ -107,9 +107,11 @@ def _window(inputs: BatchInputs, *, rows: np.ndarray | None, end: int, through: 
 
 def _allocated_targets(first: BatchResult, rows: np.ndarray, master: np.ndarray) -> np.ndarray:
     """Pass 2's own targets: the fill rate pass 1 allocated (its levels' expected fill), the master target where
-    pass 1 allocated none (no demand, phase-out)."""
+    pass 1 allocated none (no demand, phase-out) and for one-shot SKUs (their target is the newsvendor's fallback
+    critical ratio, not a fill rate)."""
     fill = np.asarray(first.extras.get("allocated_fill", np.full(len(first.snapshot), np.nan)), dtype=float)[rows]
-    ok = np.isfinite(fill) & (fill > 0)
+    replenished = first.snapshot["order_policy"].to_numpy(dtype=object)[rows] == "reorder_point"
+    ok = np.isfinite(fill) & (fill > 0) & replenished
     return np.where(ok, np.minimum(fill, FILL_TARGET_MAX), master)
 
 

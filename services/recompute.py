@@ -13,6 +13,14 @@ Pipeline (each step separable so batches can run elsewhere, e.g. on Celery worke
    PostgreSQL), and marks the run ``finished`` -- all in one transaction.
 5. :func:`prune_runs` keeps the snapshots and forecasts of the last ``KEEP_RUNS`` finished runs.
 
+**Coverage** (issue 15): each SKU's history ends at its own last reported period (after it: not reported, never
+zero); the run's ``data_as_of`` is "data through", the latest period most active SKUs reported
+(:class:`services.engine_inputs.RunContext`). A batch whose SKUs reported past it is computed in two passes
+(:func:`core.coverage.compute_two_pass`): the cross-sectional steps (category fill-rate allocation, the global
+forecaster, ABC) on the panel at data through, the SKUs ahead of it on their own history with the fill rate
+allocated to them -- a file for 3 SKUs and a new week leaves every other SKU's numbers unchanged. Each SKU's own last
+reported period is stored in ``sku_snapshot.last_reported``; an ahead SKU's forecast rows start after it.
+
 **Partial runs** (``sku_codes``): only those SKUs are computed, but the run stays complete -- every page reads the
 latest run. Inside the same transaction (:func:`carry_forward`) the other active SKUs' ``sku_snapshot`` and
 ``forecast`` rows are copied from the latest finished run with two set-based ``INSERT ... SELECT`` statements, ABC is
