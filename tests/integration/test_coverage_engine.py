@@ -105,6 +105,23 @@ def test_a_three_sku_file_for_a_new_week_leaves_every_other_sku_unchanged(sessio
     assert [serialize.sku(s)["last_reported"] for s in summary] == [END.isoformat(), None]
 
 
+def test_a_full_extract_for_3_skus_records_zero_sales_for_the_others(session: Session, tmp_path: Path) -> None:
+    first = _portfolio(session)
+    before = _snapshot(session, first.run_id)
+    three = list(before.index[[2, 10, 31]])
+    monday = END + dt.timedelta(days=7)
+    result = run(session, tmp_path, _demand_file(three, monday, 400), full_extract=True)
+    assert result.status == "committed", result.summary()
+    second = recompute(session=session, triggered_by="tests")
+    after = _snapshot(session, second.run_id)
+    assert second.data_as_of == monday  # every active SKU reported the week: the file said so
+    assert (after["last_reported"] == monday).all()
+    others = [c for c in before.index if c not in three]
+    sold = before.loc[others, "periods_since_last_sale"].to_numpy() == 0
+    # a SKU that sold in the last week now has one week without a sale: the extract's zero is a real row
+    assert (after.loc[others, "periods_since_last_sale"].to_numpy()[sold] == 1).all()
+
+
 def test_a_week_reported_through_wednesday_is_not_fitted_as_a_low_week(session: Session, tmp_path: Path) -> None:
     first = _portfolio(session)
     before = _snapshot(session, first.run_id)
