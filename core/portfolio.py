@@ -549,8 +549,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     ``inputs.through`` (the portfolio's "data through") is before the last period, the batch is computed in two
     passes (:func:`core.coverage.compute_two_pass`): the cross-sectional steps (category fill-rate allocation, the
     global forecaster trained across the batch) on the panel truncated at data through, and the SKUs that reported
-    past it on their own history with the fill rate pass 1 allocated to them. A file for a few SKUs and a new period
-    therefore leaves every other SKU's forecast, safety stock and periods since last sale unchanged.
+    past it on their own history at the service quantile pass 1's allocation chose for them. A file for a few SKUs
+    and a new period therefore leaves every other SKU's forecast, safety stock and periods since last sale unchanged.
     ``extras["forecast_shift"]`` holds each SKU's forecast start after data through; the forecast dates are those
     after data through.
 
@@ -581,7 +581,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
 def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     """One pass of :func:`compute_batch` on one panel (every period of ``inputs`` counts; ``inputs.through`` is
     not used). Also returns ``extras["allocated_fill"]``: the expected fill rate of the levels chosen for each SKU
-    (the allocation's share of its category's target, NaN without demand or for a phase-out)."""
+    (the allocation's share of its category's target, NaN without demand or for a phase-out), and
+    ``extras["service_probability"]``: the quantile of protection demand those levels sit at."""
     import core.forecast as fc  # imported here so tests can substitute it
 
     t_start = time.perf_counter()
@@ -784,6 +785,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
             "expected_fill_rate": pol.expected_fill_rate,
             "order_lot": lot,
             "allocated_fill": pol.model_fill_rate,
+            "service_probability": pol.service_probability,
         },
     )
 

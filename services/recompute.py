@@ -17,7 +17,7 @@ Pipeline (each step separable so batches can run elsewhere, e.g. on Celery worke
 zero); the run's ``data_as_of`` is "data through", the latest period most active SKUs reported
 (:class:`services.engine_inputs.RunContext`). A batch whose SKUs reported past it is computed in two passes
 (:func:`core.coverage.compute_two_pass`): the cross-sectional steps (category fill-rate allocation, the global
-forecaster, ABC) on the panel at data through, the SKUs ahead of it on their own history with the fill rate
+forecaster, ABC) on the panel at data through, the SKUs ahead of it on their own history at the service quantile
 allocated to them -- a file for 3 SKUs and a new week leaves every other SKU's numbers unchanged. Each SKU's own last
 reported period is stored in ``sku_snapshot.last_reported``; an ahead SKU's forecast rows start after it.
 

@@ -122,6 +122,27 @@ def test_one_pass_on_the_ragged_panel_couples_the_skus() -> None:
     assert moved.any()
 
 
+def test_companions_are_spread_over_the_skus_not_ahead() -> None:
+    ends = np.array([9, 10, -1, 9, 8, 9, 10, 9])
+    assert coverage.companions(ends=ends, through=10, limit=10).tolist() == [0, 3, 4, 5, 7]  # not ahead, with history
+    assert coverage.companions(ends=ends, through=10, limit=3).tolist() == [0, 4, 7]  # evenly spread
+    assert coverage.companions(ends=ends, through=10, limit=0).tolist() == []
+
+
+def test_ahead_skus_keep_the_quantile_their_category_allocation_gave_them() -> None:
+    history, sku, codes = _panel()
+    settings = EngineSettings(horizon=8, n_origins=2)
+    extended = np.concatenate([history, np.full((len(codes), 1), NAN)], axis=1)
+    extended[[0, 5, 6], -1] = history[[0, 5, 6], -1]
+    pass1 = compute_batch(_inputs(history, sku, codes, through=None), settings=settings)
+    after = compute_batch(_inputs(extended, sku, codes, through=history.shape[1]), settings=settings)
+    for i in (0, 5, 6):
+        if after.snapshot["order_policy"].iloc[i] != "reorder_point":
+            continue
+        assert after.extras["service_probability"][i] == pass1.extras["service_probability"][i]
+        assert "the quantile its category's fill-rate allocation gave it" in after.snapshot["rop_method_reason"].iloc[i]
+
+
 def test_through_outside_the_grid_is_refused() -> None:
     history, sku, codes = _panel(n=3, t_len=30)
     with pytest.raises(ValueError, match="through"):
