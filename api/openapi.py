@@ -56,6 +56,12 @@ SKU_PROPERTIES: dict[str, Any] = {
         "description": "The fields at their defaults: unit_cost (0 or missing: money values are unknown), category "
         "(Uncategorised), lead_time_days (the default 14 days), supplier (Unassigned)",
     },
+    "last_reported": {
+        **TEXT,
+        "format": "date",
+        "description": "The SKU's last reported demand period where it is before the snapshot's data through "
+        "(its numbers end there; periods after it are not reported, not zero); null when it is up to date",
+    },
     "status": {**TEXT, "enum": [*ENUM_FILTERS["status"], None]},
     "status_reason": {**TEXT, "description": "Why the SKU has its status, quoting its numbers"},
     "on_hand": NUMBER,

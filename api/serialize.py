@@ -99,6 +99,8 @@ def sku(detail: Any) -> dict[str, Any]:
         "supplier": detail.supplier,
         "incomplete_master_data": bool(getattr(detail, "defaulted_fields", ())),
         "defaulted_fields": list(getattr(detail, "defaulted_fields", ())),
+        # its last reported demand period where it is before the run's data through (issue 15), else None
+        "last_reported": iso(detail.last_reported) if getattr(detail, "reported_behind", False) else None,
     }
     snapshot = detail.snapshot or {}
     for name, key in SNAPSHOT_FIELDS:

@@ -11,6 +11,11 @@ every item down its own curve where service is dearest.
   lambda), with per-item allowed levels (e.g. a planner's floor);
 - :func:`efficient_frontier`: the frontier itself, sweeping lambda (the Risk page's "best allocation" curve).
 
+The engine runs the allocation on the panel at the portfolio's "data through" period (the latest one most SKUs
+reported): a SKU that reported a newer period keeps the service quantile allocated to it there and sets its own levels
+at it on its full history, so a few SKUs' new periods do not move their neighbours' targets (issue 15;
+:func:`core.coverage.compute_two_pass`, docs/engine-contract.md "Coverage and data through").
+
 Sources: Everett (1963), "Generalized Lagrange multiplier method for solving problems of optimum allocation of
 resources", Operations Research 11(3); Silver, Pyke & Thomas (2017) section 7.2 (exchange curves; equal marginal
 service per unit of investment across items).

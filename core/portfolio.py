@@ -272,6 +272,10 @@ class BatchInputs:
     sku: pd.DataFrame
     overrides: np.ndarray | None = None
     stockout: np.ndarray | None = None
+    through: int | None = None
+    """Periods up to and including the portfolio's "data through" period (:func:`core.coverage.data_through`);
+    None: all T. With through < T the batch is computed in two passes (:func:`core.coverage.compute_two_pass`) and
+    ``overrides`` has shape (n, T - through + horizon): the periods after data through, then the horizon."""
 
 
 def demand_history(inputs: BatchInputs) -> np.ndarray:
@@ -279,7 +283,9 @@ def demand_history(inputs: BatchInputs) -> np.ndarray:
     part or all of the period) recorded censored demand -- sales cut short by the missing stock -- and count as not
     observed (NaN), so the forecast fills them from the neighbouring periods (documented NaN handling of
     :func:`core.forecast.forecast_batch`) and the classification and the policy's bootstrap and undershoot ignore
-    them. The recorded sales stay the facts of the health rules (last sale, recent sales). Source: Nahmias (1994),
+    them. The recorded sales stay the facts of the health rules (last sale, recent sales). The recompute also flags
+    the periods a demand row covers only in part (issue 15: daily rows through Wednesday summed into a week), so an
+    incomplete period is not fitted as a low one. Source: Nahmias (1994),
     "Demand estimation in lost sales inventory systems", Naval Research Logistics 41(6) (stockout periods censor
     demand); treating them as missing is the simplest unbiased correction when the shortfall is unknown.
     """
@@ -319,6 +325,8 @@ class PortfolioResult:
     backtest: np.ndarray
     kpis: dict[str, float]
     timings: dict[str, float]
+    forecast_shift: np.ndarray | None = None
+    """(n,) periods between data through and each SKU's own forecast start (:mod:`core.coverage`); None: all 0."""
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -393,8 +401,9 @@ def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray
         raise ValueError("history must have at least one period")
     if inputs.stockout is not None and np.shape(inputs.stockout) != (n, t):
         raise ValueError(f"stockout must have shape {(n, t)}, got {np.shape(inputs.stockout)}")
-    if inputs.overrides is not None and np.shape(inputs.overrides) != (n, settings.horizon):
-        raise ValueError(f"overrides must have shape {(n, settings.horizon)}, got {np.shape(inputs.overrides)}")
+    width = settings.horizon + (t - inputs.through if inputs.through is not None else 0)
+    if inputs.overrides is not None and np.shape(inputs.overrides) != (n, width):
+        raise ValueError(f"overrides must have shape {(n, width)}, got {np.shape(inputs.overrides)}")
     return history, n, t
 
 
@@ -536,6 +545,15 @@ def recompute_policy(
 def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResult:
     """Forecast, classify, set the policy and the health status of every SKU of a batch.
 
+    Coverage (issue 15): each SKU's history ends at its own last reported period (trailing NaN = not reported). When
+    ``inputs.through`` (the portfolio's "data through") is before the last period, the batch is computed in two
+    passes (:func:`core.coverage.compute_two_pass`): the cross-sectional steps (category fill-rate allocation, the
+    global forecaster trained across the batch) on the panel truncated at data through, and the SKUs that reported
+    past it on their own history at the service quantile pass 1's allocation chose for them. A file for a few SKUs
+    and a new period therefore leaves every other SKU's forecast, safety stock and periods since last sale unchanged.
+    ``extras["forecast_shift"]`` holds each SKU's forecast start after data through; the forecast dates are those
+    after data through.
+
     Parameters
     ----------
     inputs
@@ -554,6 +572,17 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     ValueError
         Inconsistent shapes, unknown grain, negative master data, a missing lead time or a service level outside (0, 1).
     """
+    from core.coverage import compute_two_pass
+
+    _validate(inputs, settings)
+    return compute_two_pass(inputs, settings=settings, compute_panel=compute_panel)
+
+
+def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
+    """One pass of :func:`compute_batch` on one panel (every period of ``inputs`` counts; ``inputs.through`` is
+    not used). Also returns ``extras["allocated_fill"]``: the expected fill rate of the levels chosen for each SKU
+    (the allocation's share of its category's target, NaN without demand or for a phase-out), and
+    ``extras["service_probability"]``: the quantile of protection demand those levels sit at."""
     import core.forecast as fc  # imported here so tests can substitute it
 
     t_start = time.perf_counter()
@@ -755,6 +784,8 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
             "unit_price": price,
             "expected_fill_rate": pol.expected_fill_rate,
             "order_lot": lot,
+            "allocated_fill": pol.model_fill_rate,
+            "service_probability": pol.service_probability,
         },
     )
 
@@ -796,6 +827,8 @@ def finalize_portfolio(batches: list[BatchResult], *, settings: EngineSettings) 
             guess = np.where(oh > 0, snap["inventory_value"].to_numpy(dtype=float) / oh, np.nan)
         unit_cost = np.where(missing_cost, guess, unit_cost)
     value = snap["annual_demand"].to_numpy(dtype=float) * np.nan_to_num(unit_cost)
+    abc_value = extra("abc_value")  # pass 1's value (core.coverage): a few SKUs' new periods do not re-rank the rest
+    value = np.where(np.isfinite(abc_value), abc_value, value)
     snap = snap.copy()
     snap["abc"] = classify.abc_classes(value=value, split=settings.abc_split)
     kpis = kpi.portfolio_kpis(snapshot=snap, unit_cost=unit_cost, expected_fill_rate=extra("expected_fill_rate"))
@@ -814,6 +847,7 @@ def finalize_portfolio(batches: list[BatchResult], *, settings: EngineSettings) 
         backtest=np.concatenate([b.backtest for b in batches]),
         kpis=kpis,
         timings=timings,
+        forecast_shift=np.nan_to_num(extra("forecast_shift")).astype(np.int64),
     )
 
 
@@ -825,6 +859,7 @@ __all__ = [
     "EngineSettings",
     "PortfolioResult",
     "compute_batch",
+    "compute_panel",
     "demand_history",
     "finalize_portfolio",
     "newsvendor_critical_ratio",

@@ -103,6 +103,18 @@ class Demand(Base):
     quantity: Mapped[float] = mapped_column(Float, nullable=False)
 
 
+class DemandPartial(Base):
+    """A demand row that covers its period only in part (daily rows through Wednesday summed into a week; a period
+    not over yet), as the import marked it: the engine does not fit it as a low period (issue 15 item 1). A later
+    import that writes the row again for the whole period removes the mark."""
+
+    __tablename__ = "demand_partial"
+
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    covered_to: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class StockPosition(Base):
     __tablename__ = "stock_position"
     __table_args__ = (
@@ -234,6 +246,9 @@ class SkuSnapshot(Base):
     excess_value: Mapped[float | None] = mapped_column(Float)
     surge_z: Mapped[float | None] = mapped_column(Float)
     periods_since_last_sale: Mapped[int | None] = mapped_column(Integer)
+    last_reported: Mapped[dt.date | None] = mapped_column(Date)
+    """The SKU's last reported demand period when the run was computed (issue 15; behind data through: "last
+    reported <date>")."""
     # the policy that sized the order (core.portfolio.ORDER_POLICIES) and a one-shot SKU's newsvendor critical ratio;
     # NULL in rows of runs made before migration 0005
     order_policy: Mapped[str | None] = mapped_column(String(20))

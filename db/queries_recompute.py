@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, and_, delete, func, select, text
 
 from db import bulk
 from db.models import (
+    DemandPartial,
     Forecast,
     ForecastOverride,
     ImportBatch,
@@ -70,6 +71,16 @@ def _copy_out(connection: Connection, sql: str, params: dict[str, Any] | None = 
     cursor.copy_expert(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv)", buffer)
     buffer.seek(0)
     return buffer
+
+
+def partial_rows(connection: Connection) -> pd.DataFrame:
+    """The demand rows marked as covering their period only in part (``demand_partial``, issue 15): columns
+    ``sku_id`` (int64) and ``period`` (datetime64). The table holds a few rows per import at most."""
+    table = DemandPartial.__table__
+    rows = connection.execute(select(table.c.sku_id, table.c.period)).all()
+    frame = pd.DataFrame.from_records(rows, columns=["sku_id", "period"]).astype({"sku_id": "int64"})
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame
 
 
 def demand_rows(connection: Connection, *, sku_ids: Sequence[int] | None = None) -> pd.DataFrame:

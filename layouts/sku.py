@@ -440,6 +440,8 @@ def header(detail: SkuDetail) -> html.Div:
         if run
         else "Not in the latest snapshot"
     )
+    if detail.reported_behind and detail.last_reported is not None:  # its history ends before data through
+        snapshot += f" · last reported {fmt_date_prose(detail.last_reported)}"
     return html.Div(
         [
             html.Div(

@@ -146,6 +146,12 @@ COLUMN_DEFS: list[dict[str, Any]] = [
         "headerTooltip": "Forecast accuracy over the backtest (1 - WAPE)",
         **_RIGHT,
     },
+    {
+        "field": "last_reported",
+        "headerName": "Last reported",
+        "width": 120,
+        "headerTooltip": "The SKU's last reported period, where it is before the snapshot's data through",
+    },
     {"field": "category", "headerName": "Category", "width": 140},
     {"field": "location", "headerName": "Location", "width": 125},
     {"field": "supplier", "headerName": "Supplier", "width": 160},

@@ -11,9 +11,16 @@ The rules the loader applies (the engine sees only their result):
   days; several rows of a SKU in one bucket are summed. The column's date is the bucket start on that grid
   (monthly: the earliest date plus k calendar months).
 - **History length**: at most ``MAX_PERIODS`` (3 years daily, 5 years weekly, 10 years monthly), the latest ones.
-- **Missing periods are zero demand**: within a SKU's range (from its first demand row to the last period of the
-  data) a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet",
-  the forecast contract's leading-NaN rule). A SKU without any demand row is all NaN (forecast 0).
+- **Missing periods are zero demand inside a SKU's own range**: from its first demand row to its *last* demand row
+  a period without a row had no sales. Periods *before* the SKU's first row are NaN ("not started yet", the
+  forecast contract's leading-NaN rule); periods *after* its last row are NaN too: "not reported", never zero
+  (issue 15 item 1) -- a file for a few SKUs and a new period says nothing about the others. A full-extract import
+  writes explicit zero rows for the active SKUs it does not mention, and those are reported zeros. A SKU without
+  any demand row is all NaN (forecast 0).
+- **Data through** (``RunContext.through``): the latest period that most active SKUs have reported
+  (:func:`core.coverage.data_through`, from each SKU's last demand row); the run's ``data_as_of``. The grid may run
+  past it (SKUs that reported ahead); the engine computes the cross-sectional steps at data through
+  (:func:`core.coverage.compute_two_pass`).
 - **SKU master**: active SKUs only, ordered by code (the fixed batch composition follows this order); ``one_shot``
   (bool) marks the seasonal / one-shot buys the engine orders with the newsvendor quantity.
 - **Stock**: the latest stock position per SKU (largest ``as_of``); none -> 0 on hand, 0 on order.
@@ -21,8 +28,14 @@ The rules the loader applies (the engine sees only their result):
 - **Lead times**: learned from the ``receipt`` table per SKU (:func:`core.leadtime.learn_lead_times`) where the SKU
   has at least ``receipts_min_for_learned_lead_time`` receipts, else the master data
   (:func:`core.leadtime.choose_lead_time`); ``lead_time_source`` is ``"receipts"`` or ``"master"``.
+- **Partial periods** (``demand_partial``, marked by the import: daily rows through Wednesday summed into a week, a
+  period not over yet): a SKU's *trailing* partial row is not reported yet (NaN: not fitted, not counted as its last
+  reported period nor for data through) until the whole period arrives; a partial row inside the history is kept as
+  a fact for the health rules but not fitted, like a stockout period (:func:`partial_matrix`).
 - **Overrides**: the latest ``forecast_override`` row (by ``created_at``, then id) per SKU and period bucket inside the
   forecast horizon replaces the forecast mean of that period; older rows and rows outside the horizon are ignored.
+  The override matrix starts after data through: (n, T - through + horizon) columns, so a SKU whose forecast starts
+  after data through (pass 1) or after its own last period (pass 2) finds its horizon in it.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from core.coverage import data_through, last_reported
 from core.leadtime import choose_lead_time, learn_lead_times
 from db import queries_recompute as q
 
@@ -130,6 +144,12 @@ class RunContext:
     n_periods: int
     horizon: int
     min_receipts: int
+    through: int | None = None
+    """Periods up to and including "data through" (None: ``n_periods``); see the module docstring."""
+
+    @property
+    def through_periods(self) -> int:
+        return self.n_periods if self.through is None else int(self.through)
 
     @property
     def period_dates(self) -> pd.DatetimeIndex:
@@ -141,7 +161,10 @@ class RunContext:
 
     @property
     def data_as_of(self) -> dt.date | None:
-        return self.period_dates[-1].date() if self.n_periods else None
+        """The data-through period's date (the latest period most active SKUs reported)."""
+        if not self.n_periods:
+            return None
+        return period_dates(origin=self.origin, grain=self.grain, start=self.through_periods - 1, count=1)[0].date()
 
 
 @dataclass
@@ -154,8 +177,9 @@ class PortfolioInputs:
     history: np.ndarray  # (n, T) float64, leading NaN before a SKU's first row
     sku: pd.DataFrame  # n rows, SKU_INPUT_COLUMNS
     lead_time_source: np.ndarray  # (n,) "receipts" | "master"
-    overrides: np.ndarray | None  # (n, horizon) NaN where none; None when there is no override at all
+    overrides: np.ndarray | None  # (n, T - through + horizon) NaN where none; None when there is no override at all
     timings: dict[str, float] = field(default_factory=dict)
+    partial: np.ndarray | None = None  # (n, T) bool: rows covering their period only in part; None: none
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -175,15 +199,24 @@ class PortfolioInputs:
             grain=self.context.grain,
             sku=self.sku.iloc[part].reset_index(drop=True),
             overrides=overrides,
+            stockout=None if self.partial is None or not self.partial[part].any() else self.partial[part],
+            through=self.context.through_periods,
         )
 
 
 def load_context(
-    *, connection: Connection, sku_ids: np.ndarray | None, horizon: int, min_receipts: int
+    *,
+    connection: Connection,
+    sku_ids: np.ndarray | None,
+    horizon: int,
+    min_receipts: int,
+    partial: pd.DataFrame | None = None,
 ) -> tuple[RunContext | None, pd.DataFrame]:
     """Detect the grain and the period grid from the demand of ``sku_ids`` (None: all active SKUs).
 
-    Returns the context (None when there is no demand row) and the demand rows it was built from.
+    ``partial``: the ``demand_partial`` marks (:func:`db.queries_recompute.partial_rows`; None: read them); a SKU
+    whose last row is marked has reported through the period before it. Returns the context (None when there is no
+    demand row) and the demand rows it was built from.
     """
     demand = q.demand_rows(connection, sku_ids=None if sku_ids is None else sku_ids.tolist())
     if demand.empty:
@@ -199,13 +232,46 @@ def load_context(
         skip = last + 1 - MAX_PERIODS[grain]
         origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
         last -= skip
-    context = RunContext(grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts)
+    ends = demand.groupby("sku_id", sort=False)["period"].max()
+    marks = q.partial_rows(connection) if partial is None else partial
+    through = through_from_last_periods(
+        last=ends.to_numpy(),
+        grain=grain,
+        origin=origin,
+        n_periods=last + 1,
+        partial=trailing_marked(ends=ends, marks=marks),
+    )
+    context = RunContext(
+        grain=grain, origin=origin, n_periods=last + 1, horizon=horizon, min_receipts=min_receipts, through=through
+    )
     return context, demand
 
 
+def trailing_marked(*, ends: pd.Series, marks: pd.DataFrame) -> np.ndarray:
+    """(len(ends),) bool: the SKU's last demand row (``ends``: sku_id -> last period) is marked partial."""
+    if marks.empty or ends.empty:
+        return np.zeros(len(ends), dtype=bool)
+    keys = pd.MultiIndex.from_arrays([marks["sku_id"].to_numpy(), pd.to_datetime(marks["period"]).to_numpy()])
+    wanted = pd.MultiIndex.from_arrays([ends.index.to_numpy(), pd.to_datetime(ends.to_numpy())])
+    return wanted.isin(keys)
+
+
+def through_from_last_periods(
+    *, last: Any, grain: str, origin: pd.Timestamp, n_periods: int, partial: Any = None
+) -> int:
+    """Data through (periods counted from ``origin``) from each SKU's last demand period
+    (:func:`core.coverage.data_through`); a SKU whose last period is before ``origin`` counts as reporting none, one
+    whose last row covers its period only in part (``partial`` True) as reporting through the period before."""
+    dates = pd.to_datetime(np.asarray(last))
+    columns = period_index(dates=dates, grain=grain, origin=origin) if len(dates) else np.zeros(0, np.int64)
+    if partial is not None and len(columns):
+        columns = columns - np.asarray(partial, dtype=np.int64)
+    return data_through(last=np.clip(columns, -1, n_periods - 1), n_periods=n_periods)
+
+
 def demand_matrix(*, demand: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray:
-    """(n, T) demand of ``sku_ids`` on the context's grid: sums per bucket, 0 for missing periods after a SKU's first
-    row, NaN before it (and for a SKU without rows)."""
+    """(n, T) demand of ``sku_ids`` on the context's grid: sums per bucket, 0 for missing periods between a SKU's
+    first and last row, NaN before the first and after the last (and for a SKU without rows)."""
     n, t_len = len(sku_ids), context.n_periods
     history = np.full((n, t_len), np.nan)
     if n == 0 or demand.empty:
@@ -224,24 +290,50 @@ def demand_matrix(*, demand: pd.DataFrame, sku_ids: np.ndarray, context: RunCont
     np.add.at(sums, (rows, cols), qty)
     first = np.full(n, t_len, dtype=np.int64)
     np.minimum.at(first, rows, cols)
-    started = np.arange(t_len)[None, :] >= first[:, None]
-    history[started] = sums[started]
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, rows, cols)
+    column = np.arange(t_len)[None, :]
+    reported = (column >= first[:, None]) & (column <= last[:, None])  # after the last row: not reported (NaN)
+    history[reported] = sums[reported]
     return history
 
 
-def override_matrix(*, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray | None:
-    """(n, horizon) latest override quantity per SKU and future period (NaN where none; None if no override)."""
-    if frame.empty or context.horizon < 1:
+def partial_matrix(
+    *, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext, history: np.ndarray
+) -> np.ndarray | None:
+    """(n, T) True where a SKU's demand row covers its period only in part (``demand_partial``); None when none does.
+
+    The engine treats such a period like a stockout period (:func:`core.portfolio.demand_history`): its sales stay
+    facts (last sale, recent sales) but the forecast, the classification and the policy do not fit it -- a week
+    reported through Wednesday is an incomplete week, not a low one (issue 15 item 1)."""
+    if frame.empty or len(sku_ids) == 0:
         return None
-    frame = frame.sort_values(["created_at", "id"])
-    bucket = period_index(dates=frame["period"].to_numpy(), grain=context.grain, origin=context.origin)
-    step = bucket - context.n_periods
-    index = pd.Index(sku_ids)
-    row = index.get_indexer(frame["sku_id"].to_numpy())
-    keep = (row >= 0) & (step >= 0) & (step < context.horizon)
+    row = pd.Index(sku_ids).get_indexer(frame["sku_id"].to_numpy())
+    col = period_index(dates=frame["period"].to_numpy(), grain=context.grain, origin=context.origin)
+    keep = (row >= 0) & (col >= 0) & (col < context.n_periods)
     if not keep.any():
         return None
-    out = np.full((len(sku_ids), context.horizon), np.nan)
+    out = np.zeros((len(sku_ids), context.n_periods), dtype=bool)
+    out[row[keep], col[keep]] = True
+    out &= np.isfinite(history)  # only rows that exist
+    return out if out.any() else None
+
+
+def override_matrix(*, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext) -> np.ndarray | None:
+    """(n, T - through + horizon) latest override quantity per SKU and period after data through (NaN where none;
+    None if no override); T - through = 0 when every SKU reports up to the last period."""
+    if frame.empty or context.horizon < 1:
+        return None
+    width = context.n_periods - context.through_periods + context.horizon
+    frame = frame.sort_values(["created_at", "id"])
+    bucket = period_index(dates=frame["period"].to_numpy(), grain=context.grain, origin=context.origin)
+    step = bucket - context.through_periods
+    index = pd.Index(sku_ids)
+    row = index.get_indexer(frame["sku_id"].to_numpy())
+    keep = (row >= 0) & (step >= 0) & (step < width)
+    if not keep.any():
+        return None
+    out = np.full((len(sku_ids), width), np.nan)
     out[row[keep], step[keep]] = frame["qty"].to_numpy(dtype=float)[keep]  # later rows (newest) overwrite
     return out
 
@@ -286,12 +378,14 @@ def load_portfolio_inputs(
     if skus.empty:
         return None
     sku_ids = skus["id"].to_numpy(dtype=np.int64)
+    marks = q.partial_rows(connection)
     if context is None:
         context, demand = load_context(
             connection=connection,
             sku_ids=None if sku_codes is None else sku_ids,
             horizon=horizon,
             min_receipts=min_receipts,
+            partial=marks,
         )
         if context is None:
             raise UserFacingError("there is no demand history for the active SKUs yet: import sales history first")
@@ -302,6 +396,12 @@ def load_portfolio_inputs(
     mark = time.perf_counter()
     history = demand_matrix(demand=demand, sku_ids=sku_ids, context=context)
     del demand
+    partial = partial_matrix(frame=marks, sku_ids=sku_ids, context=context, history=history)
+    if partial is not None:  # a trailing partial period is not reported yet; one inside the history is censored
+        trailing = partial & (np.arange(context.n_periods)[None, :] == last_reported(history=history)[:, None])
+        history[trailing] = np.nan
+        partial &= ~trailing
+        partial = partial if partial.any() else None
     timings["pivot"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -354,4 +454,5 @@ def load_portfolio_inputs(
         lead_time_source=lead_time_source,
         overrides=overrides,
         timings=timings,
+        partial=partial,
     )

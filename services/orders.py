@@ -457,7 +457,13 @@ def recommendation_reason(row: dict[str, Any], *, unit: str = "period") -> str:
     return "; ".join(parts) + "."
 
 
-def order_by_date(*, data_as_of: dt.date | None, order_by_periods: float | None, grain: str | None) -> dt.date | None:
+def order_by_date(
+    *,
+    data_as_of: dt.date | None,
+    order_by_periods: float | None,
+    grain: str | None,
+    last_reported: dt.date | None = None,
+) -> dt.date | None:
     """The date an order must be placed by (the one definition for the Orders page, the SKU page and the API).
 
     order_by = start of the first forecast period + ``order_by_periods`` periods, where the first forecast period
@@ -466,10 +472,14 @@ def order_by_date(*, data_as_of: dt.date | None, order_by_periods: float | None,
     ``order_by_periods`` counts from (0 = order now, k = the position reaches the reorder point after k periods of
     forecast demand; docs/engine-contract.md). Fractional periods round up; negative ones count as 0. Weekly and
     daily periods are 7 and 1 days, monthly ones calendar months. None when either input is unknown (NaN).
+    A SKU that reported past the run's data through (``last_reported`` later than ``data_as_of``) counts from its own
+    last period: its forecast starts after it (issue 15, docs/engine-contract.md "Coverage and data through").
     """
     periods = _num(order_by_periods)
     if data_as_of is None or periods is None:
         return None
+    if last_reported is not None and last_reported > data_as_of:
+        data_as_of = last_reported
     steps = 1 + max(math.ceil(periods - 1e-9), 0)
     if grain == "monthly":
         return (pd.Timestamp(data_as_of) + pd.DateOffset(months=steps)).date()
@@ -490,6 +500,7 @@ _SYNC_COLUMNS = (
     "service_level",
     "order_policy",
     "critical_ratio",
+    "last_reported",
 )
 
 
@@ -611,7 +622,10 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
                 "status": "recommended",
                 "reason": recommendation_reason(row, unit=unit),
                 "order_by": order_by_date(
-                    data_as_of=run.data_as_of, order_by_periods=row["order_by_periods"], grain=run.grain
+                    data_as_of=run.data_as_of,
+                    order_by_periods=row["order_by_periods"],
+                    grain=run.grain,
+                    last_reported=row["last_reported"],
                 ),
                 "created_at": now,
             }

@@ -13,6 +13,14 @@ Pipeline (each step separable so batches can run elsewhere, e.g. on Celery worke
    PostgreSQL), and marks the run ``finished`` -- all in one transaction.
 5. :func:`prune_runs` keeps the snapshots and forecasts of the last ``KEEP_RUNS`` finished runs.
 
+**Coverage** (issue 15): each SKU's history ends at its own last reported period (after it: not reported, never
+zero); the run's ``data_as_of`` is "data through", the latest period most active SKUs reported
+(:class:`services.engine_inputs.RunContext`). A batch whose SKUs reported past it is computed in two passes
+(:func:`core.coverage.compute_two_pass`): the cross-sectional steps (category fill-rate allocation, the global
+forecaster, ABC) on the panel at data through, the SKUs ahead of it on their own history at the service quantile
+allocated to them -- a file for 3 SKUs and a new week leaves every other SKU's numbers unchanged. Each SKU's own last
+reported period is stored in ``sku_snapshot.last_reported``; an ahead SKU's forecast rows start after it.
+
 **Partial runs** (``sku_codes``): only those SKUs are computed, but the run stays complete -- every page reads the
 latest run. Inside the same transaction (:func:`carry_forward`) the other active SKUs' ``sku_snapshot`` and
 ``forecast`` rows are copied from the latest finished run with two set-based ``INSERT ... SELECT`` statements, ABC is
@@ -54,6 +62,7 @@ from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from core import formats
+from core.coverage import last_reported
 from db import queries_recompute as q
 from db.models import Demand, Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services.engine_inputs import (
@@ -63,6 +72,8 @@ from services.engine_inputs import (
     load_portfolio_inputs,
     period_dates,
     period_index,
+    through_from_last_periods,
+    trailing_marked,
 )
 from services.errors import UserFacingError
 
@@ -280,6 +291,9 @@ def _snapshot_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
     frame.insert(1, "sku_id", inputs.sku_ids)
     frame["lead_time_source"] = inputs.lead_time_source
     frame["status_reason"] = frame["status_reason"].fillna("").astype(str)
+    last = last_reported(history=inputs.history)  # the SKU's own last reported period (issue 15)
+    dates = inputs.context.period_dates
+    frame["last_reported"] = [dates[i].date() if i >= 0 else None for i in last]
     if "periods_since_last_sale" in frame:
         frame["periods_since_last_sale"] = pd.array(
             np.round(frame["periods_since_last_sale"].to_numpy(dtype=float)), dtype="Int64"
@@ -294,12 +308,20 @@ def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
     n = len(inputs)
     mean = np.asarray(portfolio.mean, dtype=float)
     horizon = mean.shape[1] if mean.ndim == 2 else 0
-    future_dates = np.array(
-        [d.strftime(formats.DATE_FORMAT) for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object
-    )
+    shift = portfolio.forecast_shift
     ok = np.isfinite(mean)
     sku_f = np.repeat(inputs.sku_ids, horizon).reshape(n, horizon)
-    period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
+    if shift is not None and horizon and np.any(shift > 0):  # SKUs ahead of data through start after their own end
+        ctx = inputs.context
+        count = horizon + int(shift.max())
+        dates = period_dates(origin=ctx.origin, grain=ctx.grain, start=ctx.through_periods, count=count)
+        labels = np.array([d.strftime(formats.DATE_FORMAT) for d in dates], dtype=object)
+        period_f = labels[np.asarray(shift, dtype=np.int64)[:, None] + np.arange(horizon)[None, :]]
+    else:
+        future_dates = np.array(
+            [d.strftime(formats.DATE_FORMAT) for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object
+        )
+        period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
     future = pd.DataFrame(
         {
             "run_id": run_id,
@@ -479,7 +501,23 @@ def portfolio_context(*, session: Session, grain: str, horizon: int, min_receipt
         skip = end + 1 - MAX_PERIODS[grain]
         origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
         end -= skip
-    return RunContext(grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts)
+    rows = session.execute(
+        select(Sku.id, func.max(Demand.period))
+        .join(Sku, Sku.id == Demand.sku_id)
+        .where(Sku.active.is_(True))
+        .group_by(Sku.id)
+    ).all()
+    ends = pd.Series([r[1] for r in rows], index=[int(r[0]) for r in rows], dtype=object)
+    through = through_from_last_periods(
+        last=ends.to_numpy(),
+        grain=grain,
+        origin=origin,
+        n_periods=end + 1,
+        partial=trailing_marked(ends=ends, marks=q.partial_rows(session.connection())),
+    )
+    return RunContext(
+        grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts, through=through
+    )
 
 
 def _partial_plan(
@@ -507,7 +545,8 @@ def _partial_plan(
         select(func.max(Forecast.period)).where(Forecast.run_id == run_id, Forecast.kind == "future")
     )
     if last_future is not None and pd.Timestamp(last_future) != context.future_dates[-1]:
-        return None, None, f"run {run_id} has another forecast horizon"
+        grid_end = formats.fmt_date(context.period_dates[-1])
+        return None, None, f"run {run_id} has another forecast horizon, or the demand grid now ends {grid_end}"
     return int(run_id), context, None
 
 

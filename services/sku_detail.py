@@ -119,6 +119,18 @@ class SkuDetail:
         return formats.overdue_days(self.order_by_date, self.as_of)
 
     @property
+    def last_reported(self) -> dt.date | None:
+        """The SKU's last reported demand period when the run was computed (None: unknown or no demand)."""
+        value = (self.snapshot or {}).get("last_reported")
+        return value if isinstance(value, dt.date) else None
+
+    @property
+    def reported_behind(self) -> bool:
+        """Its last reported period is before the run's data through: the SKU's numbers end there (issue 15)."""
+        through = self.run.data_as_of if self.run is not None else None
+        return self.last_reported is not None and through is not None and self.last_reported < through
+
+    @property
     def incomplete_master_data(self) -> bool:
         return bool(self.defaulted_fields)
 
@@ -440,7 +452,10 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         from services.orders import order_by_date  # the one definition, shared with the Orders page
 
         order_by = order_by_date(
-            data_as_of=run.data_as_of, order_by_periods=detail.value("order_by_periods") or 0.0, grain=run.grain
+            data_as_of=run.data_as_of,
+            order_by_periods=detail.value("order_by_periods") or 0.0,
+            grain=run.grain,
+            last_reported=detail.last_reported,
         )
     return replace(detail, projection=projection, order_by_date=order_by, as_of=utcnow().date())
 
@@ -515,6 +530,18 @@ class SkuSummary:
     snapshot: dict[str, Any] | None
     order_multiple: float = 1.0  # whole -> the API's recommended_qty is a whole number (core.formats.order_quantity)
     defaulted_fields: tuple[str, ...] = ()
+    data_through: dt.date | None = None  # the run's data_as_of
+
+    @property
+    def last_reported(self) -> dt.date | None:
+        value = (self.snapshot or {}).get("last_reported")
+        return value if isinstance(value, dt.date) else None
+
+    @property
+    def reported_behind(self) -> bool:
+        """Its last reported period is before the run's data through (issue 15)."""
+        last = self.last_reported
+        return last is not None and self.data_through is not None and last < self.data_through
 
 
 def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[SkuSummary]:
@@ -526,6 +553,7 @@ def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[Sk
         .outerjoin(SkuSnapshot, (SkuSnapshot.sku_id == Sku.id) & (SkuSnapshot.run_id == run_id))
         .where(Sku.code.in_(codes))
     ).all()
+    through = session.scalar(select(RecomputeRun.data_as_of).where(RecomputeRun.id == run_id))
     found = {
         sku.code: SkuSummary(
             code=sku.code,
@@ -536,6 +564,7 @@ def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[Sk
             snapshot=_snapshot_dict(snap) if snap is not None else None,
             order_multiple=sku.order_multiple,
             defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
+            data_through=through,
         )
         for sku, snap in rows
     }

@@ -31,6 +31,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.formats import fmt_date
 from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
 from services import audit, master_data
 
@@ -447,6 +448,7 @@ _ROW_COLUMNS = (
     SkuSnapshot.inventory_value,
     SkuSnapshot.wape,
     Sku.defaulted_fields,
+    SkuSnapshot.last_reported,
 )
 
 
@@ -459,7 +461,12 @@ def _base(run_id: int, filters: GridFilters, *columns: Any) -> Select[Any]:
     )
 
 
-def _row(r: Any) -> dict[str, Any]:
+def _through(session: Session, run_id: int) -> dt.date | None:
+    return session.scalar(select(RecomputeRun.data_as_of).where(RecomputeRun.id == run_id))
+
+
+def _row(r: Any, through: dt.date | None = None) -> dict[str, Any]:
+    behind = r.last_reported is not None and through is not None and r.last_reported < through
     return {
         "code": r.code,
         "name": r.name,
@@ -481,6 +488,8 @@ def _row(r: Any) -> dict[str, Any]:
         "inventory_value": clean_number(r.inventory_value),
         "accuracy": _accuracy(r.wape),
         "incomplete_master_data": master_data.describe(master_data.parse(r.defaulted_fields)),
+        # its history ends before the run's data through (issue 15): ISO date of its last reported period, else None
+        "last_reported": fmt_date(r.last_reported) if behind else None,
     }
 
 
@@ -528,7 +537,8 @@ def query_skus(
         if col not in SORT_COLUMNS or direction not in ("asc", "desc"):
             raise ValueError(f"sort has an unknown column or direction: {(col, direction)!r}")
     stmt = _base(run_id, filters, *_ROW_COLUMNS).order_by(*_order_by(sort)).offset(start).limit(limit)
-    rows = [_row(r) for r in session.execute(stmt)]
+    through = _through(session, run_id)
+    rows = [_row(r, through) for r in session.execute(stmt)]
     if with_total:
         total = count_skus(session=session, run_id=run_id, filters=filters)
     else:
@@ -586,8 +596,9 @@ def export_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([header for header, _ in EXPORT_COLUMNS])
+    through = _through(session, run_id)
     for r in session.execute(stmt):
-        row = _row(r)
+        row = _row(r, through)
         writer.writerow([csv_safe(row[key]) if row[key] is not None else "" for _, key in EXPORT_COLUMNS])
     return buffer.getvalue()
 

@@ -633,6 +633,13 @@ def _plan_demand(
             progress=progress,
             status=rows.status if compared_under_lock else None,
         )
+        # rows of a period the file covers only in part are marked: the engine does not fit them as a low period
+        w.mark_partial(
+            connection,
+            sku_id=code_ids[rows.index],
+            period=rows.period,
+            incomplete={np.datetime64(p.period, "D"): np.datetime64(p.covered_to, "D") for p in coverage.incomplete},
+        )
         # SKUs whose history changed are stale in the latest run: a partial recompute must not carry them forward
         w.touch_skus(connection, ids=counts.changed_skus & frozenset(int(i) for i in existing["id"]))
         return counts.inserted, counts.updated, counts.unchanged, created

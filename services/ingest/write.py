@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from db import ingest as dbi
-from db.models import Demand, Receipt, Sku, StockPosition, utcnow
+from db.models import Demand, DemandPartial, Receipt, Sku, StockPosition, utcnow
 from services import master_data
 
 # import field -> sku table column, and the documented default for a new SKU
@@ -130,6 +131,49 @@ def write_demand(
     if progress:
         progress(1.0, "written")
     return counts
+
+
+def mark_partial(
+    connection: Connection,
+    *,
+    sku_id: np.ndarray,
+    period: np.ndarray,
+    incomplete: dict[np.datetime64, np.datetime64],
+) -> int:
+    """Record which of the demand rows just written cover their period only in part (``demand_partial``).
+
+    ``incomplete``: the import's incomplete periods (label -> last day the file covers,
+    :class:`services.ingest.coverage.IncompletePeriod`). The marks of the written rows are replaced: a row written
+    for a whole period loses an old mark, a row of an incomplete period gets one. Returns the marks written.
+    The table holds a few rows per import, so the old marks in the file's period range are read and compared here.
+    """
+    table = DemandPartial.__table__
+    sku_id = np.asarray(sku_id, dtype=np.int64)
+    days = np.asarray(period, dtype="datetime64[D]")
+    if len(sku_id) == 0:
+        return 0
+    stored = connection.execute(
+        select(table.c.sku_id, table.c.period).where(
+            table.c.period >= days.min().astype(dt.date), table.c.period <= days.max().astype(dt.date)
+        )
+    ).all()
+    if stored:
+        near = np.isin(sku_id, [int(s) for s, _p in stored])  # the written rows of SKUs that have a mark
+        written = set(zip(sku_id[near].tolist(), days[near].astype(dt.date).tolist(), strict=True))
+        stale = [(int(s), p) for s, p in stored if (int(s), p) in written]
+        for s, p in stale:
+            connection.execute(delete(table).where(table.c.sku_id == s, table.c.period == p))
+    if not incomplete:
+        return 0
+    labels = np.array(list(incomplete), dtype="datetime64[D]")
+    hit = np.isin(days, labels)
+    rows = [
+        {"sku_id": int(s), "period": p.astype(dt.date), "covered_to": incomplete[p].astype(dt.date)}
+        for s, p in zip(sku_id[hit], days[hit], strict=True)
+    ]
+    if rows:
+        connection.execute(insert(table), rows)
+    return len(rows)
 
 
 def touch_skus(connection: Connection, *, ids: frozenset[int] | set[int]) -> None:

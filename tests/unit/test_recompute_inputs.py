@@ -15,6 +15,7 @@ from services.engine_inputs import (
     override_matrix,
     period_dates,
     period_index,
+    through_from_last_periods,
 )
 from services.recompute import neutralise_formulas, plan_batches
 
@@ -79,8 +80,40 @@ def test_demand_matrix_leading_nan_missing_zero_and_sums() -> None:
     )
     history = demand_matrix(demand=demand, sku_ids=np.array([20, 10, 30]), context=ctx)
     np.testing.assert_array_equal(history[0], [np.nan, np.nan, 3.0, 0.0, 5.0])  # 1 + 2 in one week; gap = 0
-    np.testing.assert_array_equal(history[1], [3.0, 0.0, 4.0, 0.0, 0.0])  # trailing periods without rows = 0
+    # issue 15: periods after a SKU's last row are "not reported" (NaN), no longer zero sales (this line asserted
+    # [3, 0, 4, 0, 0] before: a file for other SKUs and later weeks gave this SKU two weeks of zero sales)
+    np.testing.assert_array_equal(history[1], [3.0, 0.0, 4.0, np.nan, np.nan])
     assert np.isnan(history[2]).all()  # no demand at all
+
+
+def test_data_through_is_what_most_skus_reported_and_overrides_start_after_it() -> None:
+    demand = pd.DataFrame(
+        {
+            "sku_id": [1, 1, 2, 2, 3, 3, 3],
+            "period": pd.to_datetime(
+                ["2024-01-01", "2024-01-08", "2024-01-01", "2024-01-08", "2024-01-01", "2024-01-08", "2024-01-15"]
+            ),
+            "quantity": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
+    origin = pd.Timestamp("2024-01-01")
+    last = demand.groupby("sku_id")["period"].max().to_numpy()
+    through = through_from_last_periods(last=last, grain="weekly", origin=origin, n_periods=3)
+    assert through == 2  # two of three SKUs report through 2024-01-08; one SKU's 2024-01-15 does not move it
+    ctx = RunContext(grain="weekly", origin=origin, n_periods=3, horizon=2, min_receipts=5, through=through)
+    assert ctx.data_as_of == dt.date(2024, 1, 8) and ctx.period_dates[-1] == pd.Timestamp("2024-01-15")
+    frame = pd.DataFrame(
+        {
+            "sku_id": [1, 3],
+            "period": pd.to_datetime(["2024-01-15", "2024-01-29"]),
+            "qty": [9.0, 8.0],
+            "created_at": pd.to_datetime(["2024-01-02", "2024-01-02"]),
+            "id": [1, 2],
+        }
+    )
+    out = override_matrix(frame=frame, sku_ids=np.array([1, 2, 3]), context=ctx)
+    assert out is not None and out.shape == (3, 3)  # the week after data through, then the 2-week horizon
+    assert out[0, 0] == 9.0 and out[2, 2] == 8.0 and np.isnan(out[1]).all()
 
 
 def test_override_matrix_latest_row_wins_inside_horizon_only() -> None:
@@ -126,9 +159,27 @@ def test_load_context_keeps_at_most_max_periods(monkeypatch) -> None:
     demand = pd.DataFrame({"sku_id": [1] * 11, "period": dates, "quantity": 1.0})
     monkeypatch.setattr(ei.q, "demand_rows", lambda connection, sku_ids=None: demand)
     monkeypatch.setattr(ei.q, "latest_import_grain", lambda connection: None)
+    no_marks = pd.DataFrame({"sku_id": pd.Series([], dtype="int64"), "period": pd.to_datetime([])})
+    monkeypatch.setattr(ei.q, "partial_rows", lambda connection: no_marks)  # no demand_partial marks
     monkeypatch.setattr(ei, "MAX_PERIODS", {"daily": 30, "weekly": 8, "monthly": 12})
     ctx, _ = ei.load_context(connection=None, sku_ids=None, horizon=3, min_receipts=5)
     assert ctx.grain == "weekly" and ctx.n_periods == 8
     assert ctx.data_as_of == dt.date(2024, 3, 4) and ctx.period_dates[0] == pd.Timestamp("2024-01-15")
     history = demand_matrix(demand=demand, sku_ids=np.array([1]), context=ctx)
     np.testing.assert_array_equal(history[0], np.ones(8))  # the 1990 row and the first two weeks are left out
+
+
+def test_a_trailing_partial_row_does_not_count_as_reported() -> None:
+    from services.engine_inputs import trailing_marked
+
+    ends = pd.Series(pd.to_datetime(["2024-01-15", "2024-01-15", "2024-01-08"]), index=[1, 2, 3])
+    marks = pd.DataFrame({"sku_id": [1, 3], "period": pd.to_datetime(["2024-01-15", "2024-01-01"])})
+    flagged = trailing_marked(ends=ends, marks=marks)
+    assert flagged.tolist() == [True, False, False]  # SKU 3's mark is not on its last row
+    origin = pd.Timestamp("2024-01-01")
+    assert through_from_last_periods(last=ends.to_numpy(), grain="weekly", origin=origin, n_periods=3) == 3
+    # SKU 1's last week is partial: only SKU 2 reports through 2024-01-15, not a majority
+    assert (
+        through_from_last_periods(last=ends.to_numpy(), grain="weekly", origin=origin, n_periods=3, partial=flagged)
+        == 2
+    )
