@@ -45,6 +45,10 @@ SKU_PROPERTIES: dict[str, Any] = {
     "name": {"type": "string"},
     "category": {"type": "string"},
     "location": {"type": "string"},
+    "item": {
+        "type": "string",
+        "description": "The product shared across locations (the SKU's own code when not given)",
+    },
     "supplier": {"type": "string"},
     "incomplete_master_data": {
         "type": "boolean",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources"]
-EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "imports", "audit"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes"]
+EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts or resources)")
+    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts, resources or lanes)")
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file")
     p.add_argument(
@@ -102,6 +102,11 @@ def _report(result, *, show: int = 10, confirmed: bool = False) -> int:
 
 def _recompute(args: argparse.Namespace, result) -> None:
     if args.no_recompute or result.status != "committed" or result.kind == "resources":
+        return
+    if result.kind == "lanes":  # new routes change the transfer proposals, not the plan: re-propose on the latest run
+        from services.transfers import repropose_latest
+
+        print(repropose_latest(triggered_by="cli import"))
         return
     from services.ingest import recompute_after_import
 
