@@ -103,11 +103,6 @@ def _report(result, *, show: int = 10, confirmed: bool = False) -> int:
 def _recompute(args: argparse.Namespace, result) -> None:
     if args.no_recompute or result.status != "committed" or result.kind == "resources":
         return
-    if result.kind == "lanes":  # new routes change the transfer proposals, not the plan: re-propose on the latest run
-        from services.transfers import repropose_latest
-
-        print(repropose_latest(triggered_by="cli import"))
-        return
     from services.ingest import recompute_after_import
 
     note = recompute_after_import(triggered_by="cli import")
