@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
+from api.transfers import openapi_paths as transfer_paths
 from services import ingest, watchtower
 from services.master_data import TRACKED as MASTER_FIELDS
 
@@ -950,6 +951,9 @@ PATHS["/backtest"] = {
         },
     }
 }
+
+
+PATHS.update(transfer_paths(error=_error, json=_json, array_param=_array_param, auth_errors=AUTH_ERRORS))
 
 
 def document() -> dict[str, Any]:
