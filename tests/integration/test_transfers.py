@@ -178,3 +178,24 @@ def test_reject_and_bad_requests(db_url, fast_forecast) -> None:  # noqa: F811
     assert {d["status"] for d in document["transfers"]} == {"proposed", "rejected"}
     assert json.loads(json.dumps(document, default=str))
     assert csv_text.splitlines()[0].startswith("id,item,from_location,to_location")
+
+
+def test_cli_imports_lanes_and_lists_transfers_as_json(db_url, fast_forecast, tmp_path, capsys) -> None:  # noqa: F811
+    import cli
+
+    seed(lane_cost=None)
+    lanes = tmp_path / "lanes.csv"
+    lanes.write_text("from_location,to_location,lead_time_days,cost_per_unit\nRotterdam,Berlin,2,0.1\n")
+    assert cli.main(["import", "lanes", str(lanes)]) == 0  # committed, then the recompute proposes over the lane
+    capsys.readouterr()
+    assert cli.main(["transfers", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    [t] = document["transfers"]
+    assert set(t) == set(svc.JSON_FIELDS)
+    assert (t["item"], t["from_sku"], t["to_sku"], t["status"]) == ("COLA", "COLA-RTM", "COLA-BER", "proposed")
+    assert cli.main(["transfers", "--status", "approved"]) == 0
+    assert "0 transfer(s)" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("from_location,to_location,lead_time_days,cost_per_unit\nAtlantis,Berlin,2,0.1\n")
+    assert cli.main(["import", "lanes", str(bad)]) != 0
+    assert "unknown location" in capsys.readouterr().out
