@@ -14,7 +14,7 @@ from db.session import session_scope
 from layouts import _ids as ids
 from tests.integration.test_orders import fast_forecast  # noqa: F401  (fixture)
 from tests.integration.test_transfers import run, seed
-from tests.unit.test_orders_page import by_id, text_of
+from tests.unit.test_orders_page import by_id, text_of, walk
 from tests.unit.test_watchtower_data import ensure_app
 
 PLANNER = "planner@example.com"
@@ -130,3 +130,16 @@ def test_only_planners_act_over_http(client_as) -> None:
     response = planner.post("/_dash-update-component", json=_act_body(target))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert status_of(target) == "rejected"
+
+
+def test_the_sku_page_lists_the_item_at_the_other_locations(proposed) -> None:
+    from layouts import sku
+
+    tree = sku.layout(code="COLA-BER")
+    panel = by_id(tree, ids.SKU_LOCATIONS)
+    text = text_of(panel)
+    assert "Same item (COLA) at other locations" in text
+    assert "COLA-RTM" in text and "Rotterdam" in text and "800" in text
+    assert "WATER" not in text
+    single = sku.layout(code="WATER-BER")
+    assert not [c for c in walk(single) if getattr(c, "id", None) == ids.SKU_LOCATIONS]
