@@ -87,11 +87,14 @@ class Proposal:
     numbers: dict[str, float] = field(default_factory=dict)
 
 
-def _num(value: float) -> str:
-    """A quantity or amount for the reason: whole numbers without decimals, else two decimals."""
-    if not math.isfinite(value):
-        return "-"
-    return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.2f}"
+def _units(value: float) -> str:
+    """Units for the reason, rounded to whole units."""
+    return f"{value:,.0f}" if math.isfinite(value) else "-"
+
+
+def _money(value: float) -> str:
+    """An amount for the reason, with two decimals."""
+    return f"{value:,.2f}" if math.isfinite(value) else "-"
 
 
 def _check(stockings: Sequence[Stocking], lanes: Sequence[Route]) -> None:
@@ -193,17 +196,17 @@ def _proposal(
 ) -> Proposal:
     faster = receiver.supplier_lead_time_days - lane.lead_time_days
     time_part = (
-        f" + {_num(time_value)} of sales the lane protects ({_num(faster)} days faster than the supplier)"
+        f" + {_money(time_value)} of sales the lane protects ({faster:,.0f} days faster than the supplier)"
         if time_value > 0
         else ""
     )
     reason = (
-        f"{receiver.location} is at {_num(receiver.position)} units, at or below its reorder point "
-        f"{_num(receiver.reorder_point)} (needs {_num(need)} to reach {_num(receiver.order_up_to)}); "
-        f"{giver.location} holds {_num(giver.position)}, above its maximum {_num(giver.policy_max)}, and can spare "
-        f"{_num(spare)} keeping its reorder point {_num(giver.reorder_point)} + lot {_num(giver.lot)}. "
-        f"Moving {_num(quantity)} units ({_num(lane.lead_time_days)} days, min {_num(lane.min_qty)}) costs "
-        f"{_num(cost)} vs buying: order cost {_num(receiver.order_cost)}{time_part}."
+        f"{receiver.location} is at {_units(receiver.position)} units, at or below its reorder point "
+        f"{_units(receiver.reorder_point)} (needs {_units(need)} to reach {_units(receiver.order_up_to)}); "
+        f"{giver.location} holds {_units(giver.position)}, above its maximum {_units(giver.policy_max)}, and can "
+        f"spare {_units(spare)} keeping its reorder point {_units(giver.reorder_point)} + lot {_units(giver.lot)}. "
+        f"Moving {_units(quantity)} units ({lane.lead_time_days:g} days, in multiples of {_units(lane.min_qty)}) "
+        f"costs {_money(cost)} vs buying: order cost {_money(receiver.order_cost)}{time_part}."
     )
     return Proposal(
         from_sku_id=giver.sku_id,

@@ -89,7 +89,7 @@ def test_a_full_location_gives_to_an_empty_one_within_the_bounds(db_url, fast_fo
     assert giver.on_hand - t.quantity >= giver.reorder_point  # the giver stays at or above its reorder point
     assert giver.on_hand - t.quantity >= giver.reorder_point + giver.eoq - 1e-9  # ... + lot
     assert t.cost == pytest.approx(t.quantity * 0.1)
-    assert "Berlin is at 0 units" in t.reason and "Rotterdam holds 800" in t.reason and "order cost 20" in t.reason
+    assert "Berlin is at 0 units" in t.reason and "Rotterdam holds 800" in t.reason and "order cost 20.00" in t.reason
     with session_scope() as s:  # the receiver's purchase is reduced by the proposal
         order = s.scalars(
             select(PurchaseOrder).join(Sku, Sku.id == PurchaseOrder.sku_id).where(Sku.code == "COLA-BER")

@@ -37,7 +37,8 @@ def test_full_gives_to_empty_within_both_bounds() -> None:
     assert p.numbers["spare"] == 800.0 - (50.0 + 40.0)
     assert p.cost == pytest.approx(12.0)
     assert p.buy_cost == pytest.approx(30.0 + 36.0 * 2.0)  # order cost + min(120, 3/day x 12 days) x margin 2
-    assert "B is at 0 units" in p.reason and "can spare 710" in p.reason and "costs 12" in p.reason
+    assert "B is at 0 units" in p.reason and "can spare 710" in p.reason
+    assert "costs 12.00 vs buying: order cost 30.00 + 72.00 of sales the lane protects (12 days" in p.reason
 
 
 def test_the_giver_keeps_its_reorder_point_plus_lot() -> None:
