@@ -55,3 +55,60 @@ def locations_panel(*, item: str, rows: list[dict[str, Any]]) -> dbc.Card | None
         id=ids.SKU_LOCATIONS,
         className="shadow-sm border-0 mt-3",
     )
+
+
+def items_panel(groups: list[dict[str, Any]]) -> dbc.Card | None:
+    """The Watchtower's "by item" view: one row per item stocked at several locations, with each location's status
+    and cover (None when no item is held at two locations)."""
+    if not groups:
+        return None
+
+    def place(p: dict[str, Any]) -> html.Span:
+        status = status_label(p["status"]) if p["status"] else "not computed"
+        return html.Span(
+            [
+                dcc.Link(p["location"], href=f"/sku/{quote(p['sku'], safe='')}"),
+                f": {status}, {fmt_days(p['days_of_cover'])} cover",
+            ],
+            className="me-3 text-nowrap",
+        )
+
+    body = [
+        html.Tr(
+            [
+                html.Td([html.Div(g["item"], className="fw-semibold"), html.Div(g["name"], className="small")]),
+                html.Td(fmt_qty(g["on_hand"]), className="text-end"),
+                html.Td([place(p) for p in g["places"]]),
+                html.Td(
+                    dcc.Link(f"{g['open_transfers']} open", href="/orders") if g["open_transfers"] else "none",
+                    className="text-end",
+                ),
+            ]
+        )
+        for g in groups
+    ]
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Item"),
+                html.Th("On hand, all locations", className="text-end"),
+                html.Th("Locations: status and cover"),
+                html.Th("Transfers", className="text-end"),
+            ]
+        )
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div("Items at several locations", className=SECTION_CLASS),
+                dbc.Table([head, html.Tbody(body)], size="sm", hover=True, className="mb-1 align-middle"),
+                html.Div(
+                    "One row per item; the location filter above keeps the items held there. Transfers between "
+                    "locations are proposed on the Orders page (Transfers tab).",
+                    className="small text-secondary",
+                ),
+            ]
+        ),
+        id=ids.WATCHTOWER_ITEMS,
+        className="shadow-sm border-0 mt-3",
+    )

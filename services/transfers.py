@@ -336,6 +336,47 @@ def item_locations(*, session: Session, code: str) -> list[dict[str, Any]]:
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
+def item_groups(*, session: Session, locations: tuple[str, ...] = (), limit: int = 100) -> list[dict[str, Any]]:
+    """One row per item stocked at two or more locations, in the latest finished run (the Watchtower's "by item"
+    view): item, name, SKU count, on hand in total, open transfers, and per location its SKU, status and cover.
+    ``locations``: only items held at one of them. Items with a location at risk first, then by item."""
+    run_id = session.scalar(
+        select(RecomputeRun.id).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
+    )
+    if run_id is None:
+        return []
+    item = func.coalesce(Sku.item, Sku.code)
+    shared = select(item).where(Sku.active.is_(True)).group_by(item).having(func.count(func.distinct(Sku.location)) > 1)
+    query = (
+        select(item.label("item"), Sku.code, Sku.name, Sku.location, SkuSnapshot.status, SkuSnapshot.on_hand)
+        .add_columns(SkuSnapshot.days_of_cover)
+        .join(SkuSnapshot, (SkuSnapshot.sku_id == Sku.id) & (SkuSnapshot.run_id == run_id))
+        .where(Sku.active.is_(True), item.in_(shared))
+        .order_by(item, Sku.location, Sku.code)
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for r in session.execute(query):
+        group = groups.setdefault(r.item, {"item": r.item, "name": r.name, "on_hand": 0.0, "places": []})
+        group["on_hand"] += _finite(r.on_hand)
+        group["places"].append(
+            {"sku": r.code, "location": r.location, "status": r.status, "days_of_cover": r.days_of_cover}
+        )
+    open_moves = dict(
+        session.execute(
+            select(Transfer.item, func.count())
+            .where(Transfer.status.in_(("proposed", "approved")))
+            .group_by(Transfer.item)
+        ).all()
+    )
+    rows = [
+        {**g, "skus": len(g["places"]), "open_transfers": int(open_moves.get(g["item"], 0))}
+        for g in groups.values()
+        if not locations or any(p["location"] in locations for p in g["places"])
+    ]
+    rows.sort(key=lambda g: (not any(p["status"] == "stockout_risk" for p in g["places"]), g["item"]))
+    return rows[:limit]
+
+
 def export_csv(*, session: Session, status: str | None = None) -> str:
     """Transfers as spreadsheet-safe CSV (every field; newest first)."""
     rows = [t.as_row() for t in list_transfers(session=session, status=status)]

@@ -143,3 +143,32 @@ def test_the_sku_page_lists_the_item_at_the_other_locations(proposed) -> None:
     assert "WATER" not in text
     single = sku.layout(code="WATER-BER")
     assert not [c for c in walk(single) if getattr(c, "id", None) == ids.SKU_LOCATIONS]
+
+
+def test_the_watchtower_groups_the_items_held_at_several_locations(proposed) -> None:
+    from layouts import watchtower
+
+    panel = by_id(watchtower.layout(), ids.WATCHTOWER_ITEMS)
+    text = text_of(panel)
+    assert "COLA" in text and "Berlin" in text and "Rotterdam" in text and "1 open" in text
+    assert "WATER" not in text  # one location: not an item group
+    berlin_only = watchtower.layout(location="Berlin")
+    assert "COLA" in text_of(by_id(berlin_only, ids.WATCHTOWER_ITEMS))
+    with session_scope() as s:
+        [group] = svc_groups(s)
+        assert svc_groups(s, locations=("Paris",)) == []  # the location filter keeps the items held there
+    assert (
+        group["skus"] == 2
+        and group["on_hand"] == 800
+        and {p["location"] for p in group["places"]}
+        == {
+            "Berlin",
+            "Rotterdam",
+        }
+    )
+
+
+def svc_groups(session: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    from services.transfers import item_groups
+
+    return item_groups(session=session, **kwargs)
