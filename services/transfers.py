@@ -175,7 +175,7 @@ def propose_after_run(*, session: Session, run_id: int) -> int:
         return 0
     grain = session.scalar(select(RecomputeRun.grain).where(RecomputeRun.id == run_id))
     now = utcnow()
-    created = 0
+    made: list[tuple[Transfer, Proposal]] = []
     for item, stockings in _stockings(session, run_id, grain).items():
         for proposal in propose_transfers(stockings=stockings, lanes=routes):
             transfer = Transfer(
@@ -193,39 +193,53 @@ def propose_after_run(*, session: Session, run_id: int) -> int:
                 reason=proposal.reason,
                 created_at=now,
             )
-            session.add(transfer)
-            session.flush()
-            _reduce_purchase(session, run_id, proposal, transfer.id)
-            created += 1
-    return created
+            made.append((transfer, proposal))
+    if not made:
+        return 0
+    session.add_all(t for t, _ in made)
+    session.flush()  # one round trip for every proposal's id
+    _reduce_purchases(session, run_id, made)
+    return len(made)
 
 
-def _reduce_purchase(session: Session, run_id: int, proposal: Proposal, transfer_id: int) -> None:
-    """The receiver's untouched recommended order of this run (and its snapshot row) less the proposed quantity."""
-    order = session.scalars(
-        select(PurchaseOrder).where(
-            PurchaseOrder.sku_id == proposal.to_sku_id,
-            PurchaseOrder.run_id == run_id,
-            PurchaseOrder.status == "recommended",
-            PurchaseOrder.edit_reason.is_(None),
-        )
-    ).first()
-    if order is None:
-        return
-    left = max(float(order.qty) - proposal.quantity, 0.0)
-    snapshot = session.scalars(
-        select(SkuSnapshot).where(SkuSnapshot.run_id == run_id, SkuSnapshot.sku_id == proposal.to_sku_id)
-    ).first()
-    if snapshot is not None:
-        snapshot.recommended_qty = left
-    if left <= 0:
-        session.delete(order)
-        return
-    order.qty = left
-    order.reason = (
-        f"{order.reason} Reduced by {proposal.quantity:,.0f} units proposed for transfer {transfer_id} from "
-        f"{proposal.from_location}."
-    ).strip()
+def _reduce_purchases(session: Session, run_id: int, made: list[tuple[Transfer, Proposal]]) -> None:
+    """Each receiver's untouched recommended order of this run (and its snapshot row) less the proposed quantities;
+    an order reduced to nothing is deleted."""
+    receivers = sorted({p.to_sku_id for _, p in made})
+    orders: dict[int, PurchaseOrder] = {}
+    snapshots: dict[int, SkuSnapshot] = {}
+    for start in range(0, len(receivers), 900):  # SQLite allows 999 bound parameters
+        chunk = receivers[start : start + 900]
+        for order in session.scalars(
+            select(PurchaseOrder).where(
+                PurchaseOrder.sku_id.in_(chunk),
+                PurchaseOrder.run_id == run_id,
+                PurchaseOrder.status == "recommended",
+                PurchaseOrder.edit_reason.is_(None),
+            )
+        ).unique():
+            orders.setdefault(order.sku_id, order)
+        for row in session.scalars(
+            select(SkuSnapshot).where(SkuSnapshot.run_id == run_id, SkuSnapshot.sku_id.in_(chunk))
+        ):
+            snapshots[row.sku_id] = row
+    for transfer, proposal in made:
+        order = orders.get(proposal.to_sku_id)
+        if order is None:
+            continue
+        left = max(float(order.qty) - proposal.quantity, 0.0)
+        if proposal.to_sku_id in snapshots:
+            snapshots[proposal.to_sku_id].recommended_qty = left
+        if left <= 0:
+            session.delete(order)
+            del orders[proposal.to_sku_id]
+            continue
+        order.qty = left
+        order.reason = (
+            f"{order.reason} Reduced by {proposal.quantity:,.0f} units proposed for transfer {transfer.id} from "
+            f"{proposal.from_location}."
+        ).strip()
+    session.flush()
 
 
 # --------------------------------------------------------------------------------------------------------------------
