@@ -14,8 +14,8 @@ Rules:
   the lanes, using the run's snapshot (on hand, on order, reorder point, order-up-to, lot = the EOQ, forecast) and
   the SKU master (costs, supplier lead time). An edited proposal still standing counts as already moved.
 - The receiver's recommended purchase (its ``recommended`` order of this run, not edited by anyone) and its snapshot
-  ``recommended_qty`` are reduced by the proposed quantity (never below 0; an order reduced to 0 is deleted); the
-  order's reason says so.
+  ``recommended_qty`` are reduced by the proposed quantity (a new proposal's, or an edited one's still standing;
+  never below 0; an order reduced to 0 is deleted); the order's reason says so.
 - An approved transfer counts as on order at the receiver (expected after the lane's lead time, ``expected_date``)
   and is taken from the giver's on hand in the next recompute (services.engine_inputs).
 - Receiving writes the stock: the receiver's latest count gets the received quantity added (a position dated on the
@@ -171,10 +171,12 @@ def propose_after_run(*, session: Session, run_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     routes = _routes(session)
-    if not routes:
-        return 0
     grain = session.scalar(select(RecomputeRun.grain).where(RecomputeRun.id == run_id))
     now = utcnow()
+    standing = [(t, _as_proposal(t)) for t in session.scalars(select(Transfer).where(Transfer.status == "proposed"))]
+    if not routes:
+        _reduce_purchases(session, run_id, standing)
+        return 0
     made: list[tuple[Transfer, Proposal]] = []
     for item, stockings in _stockings(session, run_id, grain).items():
         for proposal in propose_transfers(stockings=stockings, lanes=routes):
@@ -194,17 +196,33 @@ def propose_after_run(*, session: Session, run_id: int) -> int:
                 created_at=now,
             )
             made.append((transfer, proposal))
-    if not made:
-        return 0
     session.add_all(t for t, _ in made)
     session.flush()  # one round trip for every proposal's id
-    _reduce_purchases(session, run_id, made)
+    _reduce_purchases(session, run_id, standing + made)  # edited proposals still standing lower the purchase too
     return len(made)
+
+
+def _as_proposal(t: Transfer) -> Proposal:
+    """A stored (edited) proposal in the shape :func:`_reduce_purchases` takes."""
+    return Proposal(
+        from_sku_id=t.from_sku_id,
+        to_sku_id=t.to_sku_id,
+        from_location=t.from_location,
+        to_location=t.to_location,
+        quantity=float(t.qty),
+        cost=float(t.qty) * float(t.cost_per_unit),
+        buy_cost=float("nan"),
+        lead_time_days=float(t.lead_time_days),
+        cost_per_unit=float(t.cost_per_unit),
+        reason=t.reason,
+    )
 
 
 def _reduce_purchases(session: Session, run_id: int, made: list[tuple[Transfer, Proposal]]) -> None:
     """Each receiver's untouched recommended order of this run (and its snapshot row) less the proposed quantities;
     an order reduced to nothing is deleted."""
+    if not made:
+        return
     receivers = sorted({p.to_sku_id for _, p in made})
     orders: dict[int, PurchaseOrder] = {}
     snapshots: dict[int, SkuSnapshot] = {}

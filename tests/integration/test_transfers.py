@@ -199,3 +199,29 @@ def test_cli_imports_lanes_and_lists_transfers_as_json(db_url, fast_forecast, tm
     bad.write_text("from_location,to_location,lead_time_days,cost_per_unit\nAtlantis,Berlin,2,0.1\n")
     assert cli.main(["import", "lanes", str(bad)]) != 0
     assert "unknown location" in capsys.readouterr().out
+
+
+def test_an_edited_proposal_stands_and_keeps_lowering_the_purchase(db_url, fast_forecast) -> None:  # noqa: F811
+    seed()
+    run()
+    [t] = proposals()
+    with session_scope() as s:
+        svc.edit_transfer(session=s, transfer_id=t.id, qty=10, reason="one pallet", user="pl@x")
+    second = run()
+    by_id = {p.id: p for p in proposals()}
+    assert by_id.pop(t.id).quantity == 10  # the edited proposal stands
+    [extra] = by_id.values()  # the receiver counts it as on its way: a second one covers the rest of its need
+    receiver = snapshot(second, "COLA-BER")
+    assert extra.quantity <= receiver.order_up_to - (receiver.inventory_position + 10) + 1e-9
+    with session_scope() as s:
+        order = s.scalars(
+            select(PurchaseOrder)
+            .join(Sku, Sku.id == PurchaseOrder.sku_id)
+            .where(Sku.code == "COLA-BER", PurchaseOrder.run_id == second)
+        ).first()
+    if order is not None:
+        assert order.recommended_qty - order.qty == pytest.approx(10 + extra.quantity)
+        assert f"transfer {t.id}" in order.reason and f"transfer {extra.id}" in order.reason
+        assert receiver.recommended_qty == pytest.approx(order.qty)
+    else:
+        assert receiver.recommended_qty == 0
