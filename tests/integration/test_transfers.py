@@ -195,6 +195,8 @@ def test_cli_imports_lanes_and_lists_transfers_as_json(db_url, fast_forecast, tm
     assert (t["item"], t["from_sku"], t["to_sku"], t["status"]) == ("COLA", "COLA-RTM", "COLA-BER", "proposed")
     assert cli.main(["transfers", "--status", "approved"]) == 0
     assert "0 transfer(s)" in capsys.readouterr().out
+    assert cli.main(["export", "lanes", "-"]) == 0
+    assert "Rotterdam,Berlin,2.0,0.1,1.0" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text("from_location,to_location,lead_time_days,cost_per_unit\nAtlantis,Berlin,2,0.1\n")
     assert cli.main(["import", "lanes", str(bad)]) != 0
