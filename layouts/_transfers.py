@@ -27,19 +27,19 @@ _MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.2f')(params.value
 _RIGHT = {"type": "rightAligned"}
 
 COLUMNS: list[dict[str, Any]] = [
-    {"field": "id", "headerName": "#", "maxWidth": 80},
-    {"field": "status", "headerName": "Status", "maxWidth": 120},
-    {"field": "item", "headerName": "Item", "minWidth": 150},
-    {"field": "from_location", "headerName": "From", "minWidth": 130},
-    {"field": "to_location", "headerName": "To", "minWidth": 130},
-    {"field": "quantity", "headerName": "Qty", "valueFormatter": {"function": _NUM}, **_RIGHT, "maxWidth": 110},
-    {"field": "cost", "headerName": "Cost", "valueFormatter": {"function": _MONEY}, **_RIGHT, "maxWidth": 120},
-    {"field": "lead_time_days", "headerName": "Days", **_RIGHT, "maxWidth": 90},
-    {"field": "expected_date", "headerName": "Expected", "maxWidth": 130},
-    {"field": "reason", "headerName": "Why", "minWidth": 420, "tooltipField": "reason", "wrapText": False},
-    {"field": "edit_reason", "headerName": "Planner's note", "minWidth": 180},
-    {"field": "from_sku", "headerName": "From SKU", "minWidth": 140},
-    {"field": "to_sku", "headerName": "To SKU", "minWidth": 140},
+    {"field": "id", "headerName": "#", "maxWidth": 70},
+    {"field": "status", "headerName": "Status", "maxWidth": 110},
+    {"field": "item", "headerName": "Item", "minWidth": 140, "maxWidth": 180},
+    {"field": "from_location", "headerName": "From", "minWidth": 120, "maxWidth": 150},
+    {"field": "to_location", "headerName": "To", "minWidth": 120, "maxWidth": 150},
+    {"field": "quantity", "headerName": "Qty", "valueFormatter": {"function": _NUM}, **_RIGHT, "maxWidth": 90},
+    {"field": "cost", "headerName": "Cost", "valueFormatter": {"function": _MONEY}, **_RIGHT, "maxWidth": 100},
+    {"field": "reason", "headerName": "Why", "minWidth": 520, "tooltipField": "reason"},
+    {"field": "expected_date", "headerName": "Expected", "maxWidth": 120},
+    {"field": "lead_time_days", "headerName": "Days", **_RIGHT, "maxWidth": 80},
+    {"field": "edit_reason", "headerName": "Planner's note", "minWidth": 160},
+    {"field": "from_sku", "headerName": "From SKU", "minWidth": 130},
+    {"field": "to_sku", "headerName": "To SKU", "minWidth": 130},
 ]
 
 
@@ -86,7 +86,7 @@ def _actions(*, planner: bool) -> dbc.Card:
                                 ),
                                 dbc.Input(
                                     id=ids.TRANSFERS_REASON,
-                                    placeholder="Reason (required to edit; optional to reject)",
+                                    placeholder="Reason (to edit; optional to reject)",
                                     maxLength=svc.MAX_REASON,
                                     disabled=disabled,
                                 ),
