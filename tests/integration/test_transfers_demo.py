@@ -52,3 +52,14 @@ def test_the_first_recompute_proposes_the_demo_transfers(db_url, fast_forecast) 
     assert [(o["sku"], o["location"], o["status"] is not None) for o in others] == [
         ("LOC-PODS-RTM", "Rotterdam DC", True)
     ]
+
+
+def test_the_first_start_demo_carries_the_items_and_lanes(db_url) -> None:
+    from services.setup import seed_demo
+
+    counts = seed_demo(skus=20, periods=40, seed=1, replace=False, only_if_empty=True)
+    assert counts["skus"] == 26 and counts["lanes"] == 2
+    with session_scope() as s:
+        assert s.scalar(select(Sku.item).where(Sku.code == "LOC-SHAM-RTM")) == "SHAMPOO-500ML"
+    again = seed_demo(skus=20, periods=40, seed=1, replace=True, only_if_empty=False)  # replace: lanes too
+    assert again["lanes"] == 2
