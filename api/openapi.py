@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
+from api.transfers import openapi_paths as transfer_paths
 from services import ingest, watchtower
 from services.master_data import TRACKED as MASTER_FIELDS
 
@@ -45,6 +46,10 @@ SKU_PROPERTIES: dict[str, Any] = {
     "name": {"type": "string"},
     "category": {"type": "string"},
     "location": {"type": "string"},
+    "item": {
+        "type": "string",
+        "description": "The product shared across locations (the SKU's own code when not given)",
+    },
     "supplier": {"type": "string"},
     "incomplete_master_data": {
         "type": "boolean",
@@ -952,6 +957,9 @@ PATHS["/backtest"] = {
         },
     }
 }
+
+
+PATHS.update(transfer_paths(error=_error, json=_json, array_param=_array_param, auth_errors=AUTH_ERRORS))
 
 
 def document() -> dict[str, Any]:

@@ -96,6 +96,7 @@ def sku(detail: Any) -> dict[str, Any]:
         "name": detail.name,
         "category": detail.category,
         "location": detail.location,
+        "item": getattr(detail, "item", "") or detail.code,
         "supplier": detail.supplier,
         "incomplete_master_data": bool(getattr(detail, "defaulted_fields", ())),
         "defaulted_fields": list(getattr(detail, "defaulted_fields", ())),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources"]
-EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "imports", "audit"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes"]
+EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts or resources)")
+    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts, resources or lanes)")
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file")
     p.add_argument(

@@ -90,6 +90,8 @@ class Sku(Base):
     # the capacity one unit uses
     resource: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     capacity_per_unit: Mapped[float] = mapped_column(Float, nullable=False, server_default="1")
+    # multi-location (migration 0013): the product shared across locations; NULL reads as the SKU's own code
+    item: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class Demand(Base):
@@ -509,3 +511,71 @@ class SupplyScenario(Base):
     plan: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     user_email: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+# --- multi-location (issue 21, migration 0013) ---------------------------------------------------------------------
+
+TRANSFER_STATUSES = ("proposed", "approved", "received", "rejected")
+
+
+class Lane(Base):
+    """A route between two locations: stock of an item can move over it in ``lead_time_days`` at ``cost_per_unit``,
+    in multiples of ``min_qty``."""
+
+    __tablename__ = "lane"
+    __table_args__ = (
+        UniqueConstraint("from_location", "to_location", name="uq_lane_route"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_nonneg"),
+        CheckConstraint("cost_per_unit >= 0", name="cost_nonneg"),
+        CheckConstraint("min_qty >= 1", name="min_qty_pos"),
+        CheckConstraint("from_location <> to_location", name="two_places"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    from_location: Mapped[str] = mapped_column(String(100), nullable=False)
+    to_location: Mapped[str] = mapped_column(String(100), nullable=False)
+    lead_time_days: Mapped[float] = mapped_column(Float, nullable=False)
+    cost_per_unit: Mapped[float] = mapped_column(Float, nullable=False)
+    min_qty: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class Transfer(Base):
+    """A move of one item from a giving SKU (location) to a receiving one: proposed by the recompute
+    (services/transfers.py), then approved / received or rejected by a planner."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (
+        CheckConstraint("qty >= 0", name="qty_nonneg"),
+        CheckConstraint("status IN ('proposed','approved','received','rejected')", name="status_valid"),
+        Index("ix_transfer_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("recompute_run.id", ondelete="SET NULL"), nullable=True)
+    item: Mapped[str] = mapped_column(String(64), nullable=False)
+    from_sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    to_sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False, index=True)
+    from_location: Mapped[str] = mapped_column(String(100), nullable=False)
+    to_location: Mapped[str] = mapped_column(String(100), nullable=False)
+    qty: Mapped[float] = mapped_column(Float, nullable=False)
+    proposed_qty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cost_per_unit: Mapped[float] = mapped_column(Float, nullable=False)
+    lead_time_days: Mapped[float] = mapped_column(Float, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="proposed")
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    edit_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    expected_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    received_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_qty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rejected_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    from_sku: Mapped[Sku] = relationship(foreign_keys=[from_sku_id], lazy="joined")
+    to_sku: Mapped[Sku] = relationship(foreign_keys=[to_sku_id], lazy="joined")

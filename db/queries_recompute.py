@@ -29,6 +29,7 @@ from db.models import (
     Sku,
     SkuSnapshot,
     StockPosition,
+    Transfer,
 )
 
 SKU_COLUMNS: tuple[str, ...] = (
@@ -150,6 +151,22 @@ def approved_on_order(connection: Connection) -> pd.Series:
     )
     rows = connection.execute(query).all()
     return pd.Series({int(k): float(v or 0.0) for k, v in rows}, dtype=float, name="approved_qty")
+
+
+def approved_transfers(connection: Connection) -> tuple[pd.Series, pd.Series]:
+    """Quantity of approved, not yet received transfers per SKU: (arriving at the receiver, leaving the giver), each
+    indexed by sku_id (issue 21)."""
+    approved = Transfer.status == "approved"
+    arriving = connection.execute(
+        select(Transfer.to_sku_id, func.sum(Transfer.qty)).where(approved).group_by(Transfer.to_sku_id)
+    ).all()
+    leaving = connection.execute(
+        select(Transfer.from_sku_id, func.sum(Transfer.qty)).where(approved).group_by(Transfer.from_sku_id)
+    ).all()
+    return (
+        pd.Series({int(k): float(v or 0.0) for k, v in arriving}, dtype=float, name="arriving"),
+        pd.Series({int(k): float(v or 0.0) for k, v in leaving}, dtype=float, name="leaving"),
+    )
 
 
 def receipts(connection: Connection) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from dash import dcc, html
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._components import allowed, page_header
+from layouts._data_lanes import LANE_COLUMNS, lanes_tab
 from layouts._data_resources import resource_columns, resources_tab
 from layouts._import_preview import confirm_row, coverage_section, error_groups, format_notes, names_section
 from services import datatables
@@ -30,6 +31,7 @@ KIND_LABELS = {
     "stock": "Stock positions",
     "receipts": "Receipts",
     "resources": "Resources",
+    "lanes": "Lanes",
 }
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
@@ -38,12 +40,14 @@ KIND_HELP = {
     "stock": "units on hand and on order per SKU, optionally with the date of the count",
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
     "resources": "capacity of production lines and suppliers per month or week, with overtime and its cost",
+    "lanes": "routes between two locations: lead time in days, cost per unit and the minimum quantity to move",
 }
 TABLE_LABELS = {
     "skus": "SKUs",
     "stock": "Stock positions",
     "demand": "Demand",
     "resources": "Resources",
+    "lanes": "Lanes",
     "imports": "Import history",
 }
 _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": True}
@@ -64,6 +68,7 @@ def sku_columns(editable: bool) -> list[dict[str, Any]]:
         {"field": "name", "headerName": "Name", "minWidth": 180, **text},
         {"field": "category", "headerName": "Category", **text},
         {"field": "location", "headerName": "Location", **text},
+        {"field": "item", "headerName": "Item", "headerTooltip": "The product shared across locations", **text},
         _number_column("unit_cost", "Unit cost", editable),
         _number_column("unit_price", "Unit price", editable),
         _number_column("salvage_value", "Salvage", editable),
@@ -530,6 +535,14 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
                 ),
                 label=TABLE_LABELS["resources"],
                 tab_id="resources",
+            ),
+            dbc.Tab(
+                html.Div(
+                    lanes_tab(grid(ids.DATA_LANES_GRID, LANE_COLUMNS, height=320, column_size=_HIDDEN_TAB_SIZE)),
+                    className="pt-3",
+                ),
+                label=TABLE_LABELS["lanes"],
+                tab_id="lanes",
             ),
             dbc.Tab(html.Div(imports_tab, className="pt-3"), label=TABLE_LABELS["imports"], tab_id="imports"),
         ],

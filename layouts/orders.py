@@ -32,6 +32,7 @@ from layouts._charts import (
     fmt_qty,
 )
 from layouts._components import allowed, empty_state
+from layouts._transfers import transfers_tab
 from services import orders as svc
 from services import overrides as ovr
 from services.master_data import UNIT_COST_MISSING
@@ -590,6 +591,7 @@ def layout(**_kwargs: object) -> html.Div:
     planner = allowed("planner")
     with session_scope() as session:
         data = page_data(session=session)
+        transfers = transfers_tab(session=session, planner=planner)
     totals: svc.OrderTotals = data["totals"]
     return html.Div(
         [
@@ -613,6 +615,7 @@ def layout(**_kwargs: object) -> html.Div:
                         className="pt-2",
                     ),
                     dbc.Tab(history_tab(data), label="History", tab_id="history", className="pt-2"),
+                    dbc.Tab(transfers, label="Transfers", tab_id="transfers", className="pt-2"),  # issue 21
                 ],
                 id=ids.ORDERS_TABS,
                 active_tab="recommended",

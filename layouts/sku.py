@@ -35,9 +35,11 @@ from layouts._charts import (
     status_badge,
     status_color,
 )
+from layouts._locations import locations_panel
 from layouts._master_data import incomplete_note
 from layouts.orders import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
+from services.transfers import item_locations
 
 dash.register_page(__name__, path_template="/sku/<code>", name="SKU", order=10, title="SKU · Inventory Command Center")
 
@@ -604,6 +606,11 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     code = unquote(code or "").strip()
     with session_scope() as session:
         detail = sku_detail(session=session, code=code) if code else None
+        others = item_locations(session=session, code=code) if detail is not None else []
     if detail is None:
         return not_found(code)
-    return detail_page(detail)
+    page = detail_page(detail)
+    panel = locations_panel(item=detail.item or detail.code, rows=others)  # issue 21: the item elsewhere
+    if panel is not None:
+        page.children.append(panel)
+    return page

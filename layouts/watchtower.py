@@ -26,7 +26,9 @@ from layouts._charts import (
     kpi_card,
 )
 from layouts._components import allowed, empty_state
+from layouts._locations import items_panel
 from layouts.orders import fva_panel
+from services.transfers import item_groups
 from services.watchtower import (
     DEMAND_CLASSES,
     FILTER_COLUMNS,
@@ -509,6 +511,7 @@ def layout(**query: Any) -> html.Div:
                 "search": filters.search,
             }
         )
+        items = item_groups(session=session, locations=kept.location)  # issue 21: one row per item
     return html.Div(
         [
             dcc.Location(id=ids.WATCHTOWER_URL, refresh=False),
@@ -528,6 +531,7 @@ def layout(**query: Any) -> html.Div:
                 "Click a row to open the SKU. Sort by clicking a column header (Ctrl-click to sort by several).",
                 className="small text-secondary mt-2",
             ),
+            items_panel(items),
             fva_panel(),
         ]
     )

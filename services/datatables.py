@@ -25,10 +25,11 @@ from services.csv_safety import safe_frame
 from services.errors import UserFacingError
 from services.ingest import columns as cols
 from services.ingest import validate as v
+from services.ingest.lanes import lane_frame
 from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_resources
 from services.ingest.write import SKU_COLUMNS
 
-EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "imports", "audit")
+EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit")
 EDITABLE = ("skus", "stock", "demand")
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
 _TABLE_COLUMN = {"sku": "code", **SKU_COLUMNS}
@@ -96,6 +97,7 @@ def sku_rows(*, session: Session) -> list[dict[str, Any]]:
         {
             "id": s.id,
             **{field: getattr(s, _TABLE_COLUMN[field]) for field in SKU_FIELDS},
+            "item": s.item or s.code,  # NULL (a SKU made before issue 21) reads as its own code
             "active": s.active,
             "incomplete_master_data": master_data.describe(master_data.parse(s.defaulted_fields)),
         }
@@ -208,6 +210,7 @@ def save_sku(*, session: Session, values: dict[str, Any], user: str | None, sku_
             elif field != "resource":  # a blank resource clears it: the SKU becomes unconstrained
                 continue
         setattr(sku, column, value)
+    sku.item = sku.item or sku.code  # a new SKU stocks its own item unless one is given
     sku.defaulted_fields = master_data.updated(
         current=sku.defaulted_fields, provided=parsed, is_new=sku_id is None, unit_cost=sku.unit_cost
     )
@@ -385,6 +388,8 @@ def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
         )
     elif table == "resources":
         yield capacity_frame(session)
+    elif table == "lanes":
+        yield lane_frame(session)
     elif table == "imports":
         yield pd.DataFrame(import_rows(session=session, limit=1_000_000))
     elif table == "audit":

@@ -19,8 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db import bulk
-from db.models import Demand, Receipt, Resource, ResourceCapacity, Sku, StockPosition, utcnow
-from services import demo_resources
+from db.models import Demand, Lane, Receipt, Resource, ResourceCapacity, Sku, StockPosition, Transfer, utcnow
+from services import demo_locations, demo_resources
 
 CATEGORIES = {
     # name: (share, base level range, seasonality amplitude, unit cost range, suppliers, lead time days range)
@@ -57,6 +57,7 @@ class DemoPortfolio:
     periods: pd.DatetimeIndex
     patterns: dict[str, np.ndarray] = field(default_factory=dict)  # pattern name -> sku row indices
     capacities: pd.DataFrame = field(default_factory=pd.DataFrame)  # resource capacities (services.demo_resources)
+    lanes: pd.DataFrame = field(default_factory=pd.DataFrame)  # lanes between locations (services.demo_locations)
 
 
 def last_complete_week(today: dt.date | None = None) -> dt.date:
@@ -65,8 +66,11 @@ def last_complete_week(today: dt.date | None = None) -> dt.date:
     return today - dt.timedelta(days=today.weekday() + 7)
 
 
-def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date | None = None) -> DemoPortfolio:
-    """Generate the demo portfolio; the same arguments always give the same data."""
+def generate(
+    *, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date | None = None, multi_location: bool = False
+) -> DemoPortfolio:
+    """Generate the demo portfolio; the same arguments always give the same data. ``multi_location`` appends the
+    items stocked at both locations and the lanes between them (services.demo_locations; ``skus`` + 6 SKUs)."""
     if skus < 1:
         raise ValueError("skus must be at least 1")
     if periods < 8:
@@ -215,7 +219,8 @@ def generate(*, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date
         }
     )
     receipts = _receipts(rng, rows, supplier, lead_time, lead_time_std, recent_rate, end)
-    return demo_resources.attach(DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns), end=end)
+    portfolio = demo_resources.attach(DemoPortfolio(sku_frame, demand, stock, receipts, dates, patterns), end=end)
+    return demo_locations.extend(portfolio, end=end) if multi_location else portfolio
 
 
 def _receipts(
@@ -252,7 +257,7 @@ def _receipts(
 def store(*, session: Session, portfolio: DemoPortfolio, replace: bool = False) -> dict[str, int]:
     """Write the portfolio in the session's transaction (bulk COPY on PostgreSQL); returns row counts."""
     if replace:
-        for model in (ResourceCapacity, Resource, Receipt, StockPosition, Demand, Sku):
+        for model in (Transfer, Lane, ResourceCapacity, Resource, Receipt, StockPosition, Demand, Sku):
             session.execute(delete(model))
     connection = session.connection()
     now = utcnow()
@@ -274,12 +279,16 @@ def store(*, session: Session, portfolio: DemoPortfolio, replace: bool = False) 
     ]
     bulk.copy_frame(connection, Receipt.__table__, receipts)
     capacity_rows = _store_capacities(session, portfolio.capacities)
+    if len(portfolio.lanes):
+        session.add_all(Lane(**row) for row in portfolio.lanes.to_dict("records"))
+        session.flush()
     return {
         "skus": len(portfolio.skus),
         "demand": len(demand),
         "stock": len(stock),
         "receipts": len(receipts),
         "capacities": capacity_rows,
+        **({"lanes": len(portfolio.lanes)} if len(portfolio.lanes) else {}),
     }
 
 

@@ -25,6 +25,7 @@ The rules the loader applies (the engine sees only their result):
   (bool) marks the seasonal / one-shot buys the engine orders with the newsvendor quantity.
 - **Stock**: the latest stock position per SKU (largest ``as_of``); none -> 0 on hand, 0 on order.
   Approved, not yet received purchase orders (``purchase_order.status == 'approved'``) add their quantity to on order.
+  Approved, not yet received transfers (issue 21) add to the receiver's on order and leave the giver's on hand.
 - **Lead times**: learned from the ``receipt`` table per SKU (:func:`core.leadtime.learn_lead_times`) where the SKU
   has at least ``receipts_min_for_learned_lead_time`` receipts, else the master data
   (:func:`core.leadtime.choose_lead_time`); ``lead_time_source`` is ``"receipts"`` or ``"master"``.
@@ -410,6 +411,9 @@ def load_portfolio_inputs(
     on_hand = stock["on_hand"].reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
     on_order = stock["on_order"].reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
     on_order = on_order + q.approved_on_order(connection).reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
+    arriving, leaving = q.approved_transfers(connection)  # issue 21: approved transfers are on their way
+    on_order = on_order + arriving.reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
+    on_hand = on_hand - leaving.reindex(sku_ids).fillna(0.0).to_numpy(dtype=float)
 
     receipts = q.receipts(connection)
     learned = learn_lead_times(receipts=receipts, by=("sku",)).reindex(sku_ids)

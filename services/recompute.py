@@ -76,6 +76,7 @@ from services.engine_inputs import (
     trailing_marked,
 )
 from services.errors import UserFacingError
+from services.transfers import propose_after_run
 
 if TYPE_CHECKING:
     from core.portfolio import BatchInputs, BatchResult, EngineSettings, PortfolioResult
@@ -441,6 +442,7 @@ def store_run(
             .values(sku_count=counts["sku_snapshot"], kpis=kpis, timings=_timings_json(timings, scope))
         )
         counts["kpis"] = kpis  # type: ignore[assignment]  # read back by recompute()
+    counts["transfer"] = propose_after_run(session=session, run_id=run_id)  # issue 21: move stock before buying
     return counts
 
 

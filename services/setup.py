@@ -30,7 +30,7 @@ def seed_demo(*, skus: int, periods: int, seed: int, replace: bool, only_if_empt
     with session_scope() as session:
         if only_if_empty and not overview.is_empty(session=session):
             return None
-        portfolio = demo.generate(skus=skus, periods=periods, seed=seed)
+        portfolio = demo.generate(skus=skus, periods=periods, seed=seed, multi_location=True)
         counts = demo.store(session=session, portfolio=portfolio, replace=replace)
         audit.record(session=session, action="demo.seed", user_email=None, details=counts)
         return counts

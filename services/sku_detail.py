@@ -110,6 +110,7 @@ class SkuDetail:
     as_of: dt.date | None = None
     # master-data fields still at their defaults (services.master_data: unit_cost, category, lead_time_days, supplier)
     defaulted_fields: tuple[str, ...] = ()
+    item: str = ""  # the product shared across locations (issue 21; the SKU's own code when not given)
 
     @property
     def overdue_days(self) -> int | None:
@@ -442,6 +443,7 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
         overrides=overrides,
         model_scores=_model_scores(snapshot) if snapshot else [],
         defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
+        item=sku.item or sku.code,
     )
     detail = _order_policy(sku, detail)
     if snapshot is not None:
@@ -530,6 +532,7 @@ class SkuSummary:
     snapshot: dict[str, Any] | None
     order_multiple: float = 1.0  # whole -> the API's recommended_qty is a whole number (core.formats.order_quantity)
     defaulted_fields: tuple[str, ...] = ()
+    item: str = ""  # the product shared across locations (issue 21)
     data_through: dt.date | None = None  # the run's data_as_of
 
     @property
@@ -565,6 +568,7 @@ def sku_summaries(*, session: Session, run_id: int, codes: list[str]) -> list[Sk
             order_multiple=sku.order_multiple,
             defaulted_fields=tuple(master_data.parse(sku.defaulted_fields)),
             data_through=through,
+            item=sku.item or sku.code,
         )
         for sku, snap in rows
     }

@@ -213,7 +213,7 @@ def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     from services import demo
 
     with session_scope() as s:
-        demo.store(session=s, portfolio=demo.generate(skus=80, periods=130, seed=11))
+        demo.store(session=s, portfolio=demo.generate(skus=80, periods=130, seed=11, multi_location=True))
     try:
         from services.recompute import recompute
     except ImportError:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from services.ingest.report import FileRejectedError
 from services.ingest.validate import Field
 
-KINDS = ("demand", "skus", "stock", "receipts", "resources")
+KINDS = ("demand", "skus", "stock", "receipts", "resources", "lanes")
 _CURRENCIES = ("eur", "usd", "gbp", "chf", "sek", "nok", "dkk", "pln", "jpy", "cny", "inr", "aud", "cad")
 
 SKU = Field(
@@ -227,6 +227,15 @@ SKU_MASTER = (
         default=1.0,
         help="capacity units one unit of the SKU uses on its resource (> 0)",
     ),
+    # multi-location (issue 21): the product shared across locations; last, so the SKU column claims its aliases first
+    Field(
+        "item",
+        "text",
+        max_length=64,
+        aliases=("item", "item_code", "item_id", "item_number", "article_code"),
+        default=None,
+        help="the product shared across locations (absent: the SKU's own code; a blank cell is an error)",
+    ),
 )
 # holding cost given as money per unit and year: converted to a rate with the unit cost
 HOLDING_PER_UNIT = Field(
@@ -352,12 +361,58 @@ RESOURCES = (
     ),
 )
 
+LOCATION_NAME = ("location", "site", "warehouse", "store", "dc")
+LANES = (
+    Field(
+        "from_location",
+        "text",
+        required=True,
+        max_length=100,
+        aliases=("from_location", "from", "source", "source_location", *(f"from_{a}" for a in LOCATION_NAME[1:])),
+        help="the giving location (a location of the SKU master)",
+    ),
+    Field(
+        "to_location",
+        "text",
+        required=True,
+        max_length=100,
+        aliases=("to_location", "to", "destination", "destination_location", *(f"to_{a}" for a in LOCATION_NAME[1:])),
+        help="the receiving location (a location of the SKU master)",
+    ),
+    Field(
+        "lead_time_days",
+        "number",
+        required=True,
+        maximum=3650.0,
+        aliases=("lead_time_days", "lead_time", "transit_days", "transit_time_days", "lead_time_weeks"),
+        scales={"lead_time_weeks": 7.0},
+        help="days from shipping to arrival (>= 0)",
+    ),
+    Field(
+        "cost_per_unit",
+        "number",
+        required=True,
+        aliases=("cost_per_unit", "transfer_cost", "cost", "freight_per_unit", "unit_cost"),
+        help="cost of moving one unit over the lane (>= 0)",
+    ),
+    Field(
+        "min_qty",
+        "number",
+        blank="null",
+        minimum=1.0,
+        aliases=("min_qty", "minimum_qty", "min_quantity", "minimum_quantity", "lot", "min_transfer_qty"),
+        default=1.0,
+        help="transfers move multiples of this many units (>= 1; blank or absent: 1)",
+    ),
+)
+
 FIELDS: dict[str, tuple[Field, ...]] = {
     "demand": DEMAND,
     "skus": SKU_MASTER,
     "stock": STOCK,
     "receipts": RECEIPTS,
     "resources": RESOURCES,
+    "lanes": LANES,
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "demand": ("sku", "date"),
@@ -365,6 +420,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "stock": ("sku", "as_of"),
     "receipts": ("sku", "order_date", "received_date"),
     "resources": ("resource", "period"),
+    "lanes": ("from_location", "to_location"),
 }
 
 

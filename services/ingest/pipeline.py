@@ -26,6 +26,7 @@ from db import ingest as dbi
 from db.models import Demand, ImportBatch, Sku
 from services import audit
 from services.ingest import columns as cols
+from services.ingest import lanes
 from services.ingest import names as nm
 from services.ingest import resources as res
 from services.ingest import validate as v
@@ -275,7 +276,8 @@ def database_grain(*, session: Session, periods: list[dt.date] | None = None) ->
 # --- demand -------------------------------------------------------------------------------------------------------
 
 # a wide demand file may update master data, but not the resource (checked against the resources only in `skus`)
-ATTRIBUTE_FIELDS = tuple(f for f in cols.SKU_MASTER if f.name not in ("sku", "location", "resource")) + (
+# nor the item (the SKU master's; a demand file's item_id column is often its SKU code)
+ATTRIBUTE_FIELDS = tuple(f for f in cols.SKU_MASTER if f.name not in ("sku", "location", "resource", "item")) + (
     cols.HOLDING_PER_UNIT,
 )
 
@@ -928,12 +930,29 @@ def _prepare_resources(
     return Plan(checked.rows_read, checked.accepted, checked.rejected, fmt, checked.preview, write)
 
 
+def _prepare_lanes(
+    session: Session, sniffed: Sniffed, options: ImportOptions, errors: ErrorLog, progress: Progress | None
+) -> Plan:
+    """Lanes between locations (rules in :mod:`services.ingest.lanes`)."""
+    checked = lanes.check_lanes_file(
+        session=session, sniffed=sniffed, date_format=options.date_format, errors=errors, progress=progress
+    )
+    empty = np.zeros(0, dtype="datetime64[D]")
+    fmt = _long_format(sniffed, checked.resolved, first=empty, last=empty, sku_count=0)
+
+    def write(session: Session, progress: Progress | None) -> tuple[int, int, int, int]:
+        return (*checked.write(session), 0)
+
+    return Plan(checked.rows_read, checked.accepted, checked.rejected, fmt, checked.preview, write)
+
+
 PREPARERS = {
     "demand": _prepare_demand,
     "skus": _prepare_skus,
     "stock": _prepare_stock,
     "receipts": _prepare_receipts,
     "resources": _prepare_resources,
+    "lanes": _prepare_lanes,
 }
 
 

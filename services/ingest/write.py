@@ -32,6 +32,7 @@ SKU_COLUMNS: dict[str, str] = {
     "one_shot": "one_shot",
     "resource": "resource",
     "capacity_per_unit": "capacity_per_unit",
+    "item": "item",
 }
 SKU_DEFAULTS: dict[str, object] = {
     "name": dbi.StagingColumn("code"),
@@ -51,8 +52,9 @@ SKU_DEFAULTS: dict[str, object] = {
     "one_shot": False,
     "resource": None,
     "capacity_per_unit": 1.0,
+    "item": dbi.StagingColumn("code"),  # a new SKU's item is its own code (issue 21)
 }
-_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier", "defaulted_fields", "resource"}
+_TEXT_COLUMNS = {"code", "name", "category", "location", "supplier", "defaulted_fields", "resource", "item"}
 _BOOL_COLUMNS = {"one_shot"}
 Progress = Callable[[float, str], None]
 

@@ -74,6 +74,8 @@ ROUTES = [
     ("GET", "/api/v1/briefings/sku/<code>.pdf", "viewer"),
     ("GET", "/api/v1/backtest", "viewer"),
     ("GET", "/api/v1/supply-plan", "viewer"),
+    ("GET", "/api/v1/transfers", "viewer"),
+    ("POST", "/api/v1/transfers/<int:transfer_id>/approve", "planner"),
 ]
 
 
@@ -119,6 +121,15 @@ def fake_writes(monkeypatch):
         calls.append(f"approve:{kwargs['order_id']}:{kwargs['user']}")
         return orders.get_order(session=kwargs["session"], order_id=kwargs["order_id"])
 
+    def fake_approve_transfer(**kwargs):
+        from services import transfers
+
+        calls.append(f"approve-transfer:{kwargs['transfer_id']}:{kwargs['user']}")
+        return transfers.list_transfers(session=kwargs["session"])[0]
+
+    from api import transfers as transfer_routes
+
+    monkeypatch.setattr(transfer_routes.transfers, "approve_transfer", fake_approve_transfer)
     monkeypatch.setattr(routes.ingest, "import_file", fake_import)
     monkeypatch.setattr(routes.orders, "approve_order", fake_approve)
     monkeypatch.setattr(routes.recompute_service, "recompute", fake_recompute)
@@ -133,6 +144,14 @@ def _any_order_id() -> int:
         return orders.list_orders(session=session, status=list(orders.PO_STATUSES), limit=1)[0].id
 
 
+def _any_transfer_id() -> int:
+    from db.session import session_scope
+    from services import transfers
+
+    with session_scope() as session:
+        return transfers.list_transfers(session=session)[0].id  # the demo's multi-location items (issue 21)
+
+
 def _any_run_id() -> int:
     from db.session import session_scope
     from services import recompute
@@ -143,7 +162,7 @@ def _any_run_id() -> int:
 
 def _call(client, method: str, rule: str, token: str | None, code: str):
     path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", str(_any_order_id()))
-    path = path.replace("<int:run_id>", str(_any_run_id()))
+    path = path.replace("<int:run_id>", str(_any_run_id())).replace("<int:transfer_id>", str(_any_transfer_id()))
     path += f"?sku={code}&periods=13" if rule.endswith("/backtest") else ""  # one SKU: a quick replay
     if rule.endswith("<kind>"):
         data = {"file": (io.BytesIO(f"sku,on_hand\n{code},1\n".encode()), "stock.csv")}
@@ -183,6 +202,7 @@ def test_every_route_answers_each_role(demo_app, tokens, fake_writes, role: str 
         assert f"recompute:{role}@example.com" in fake_writes
         assert f"import:stock:{role}@example.com" in fake_writes
         assert any(call.startswith("approve:") and call.endswith(f":{role}@example.com") for call in fake_writes)
+        assert any(call.startswith("approve-transfer:") for call in fake_writes)
 
 
 def test_a_session_cookie_is_not_an_api_credential(client_as) -> None:
