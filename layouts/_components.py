@@ -14,8 +14,14 @@ from services.users import has_role
 
 def page_header(title: str, subtitle: str | None = None) -> html.Div:
     return html.Div(
-        [html.H2(title, className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-3") if subtitle else None]
+        [html.H1(title, className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-3") if subtitle else None]
     )
+
+
+def group_label(text: str, control_id: Any) -> dbc.Label:
+    """The text at the left of an input group as the control's real ``<label for>`` (an input group's plain text
+    names nothing for a screen reader)."""
+    return dbc.Label(text, html_for=control_id, className="input-group-text mb-0")
 
 
 def forbidden(required: str) -> html.Div:

@@ -259,7 +259,7 @@ def import_card(can_import: bool) -> dbc.Card:
             ),
             dbc.Col(
                 [
-                    dbc.Label("Rows with errors", className="small fw-semibold"),
+                    dbc.Label("Rows with errors", html_for=ids.DATA_ON_ERROR, className="small fw-semibold"),
                     dbc.Select(
                         id=ids.DATA_ON_ERROR,
                         options=[
@@ -274,7 +274,7 @@ def import_card(can_import: bool) -> dbc.Card:
             ),
             dbc.Col(
                 [
-                    dbc.Label("Date format", className="small fw-semibold"),
+                    dbc.Label("Date format", html_for=ids.DATA_DATE_FORMAT, className="small fw-semibold"),
                     dbc.Input(id=ids.DATA_DATE_FORMAT, placeholder="ISO; or e.g. %d/%m/%Y", size="sm", debounce=True),
                 ],
                 md=2,
@@ -389,7 +389,13 @@ def _add_form(children: list[Any], button_id: str, label: str) -> dbc.Row:
 
 
 def _field(component_id: str, label: str, width: int = 2, **props: Any) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, className="small mb-0"), dbc.Input(id=component_id, size="sm", **props)], md=width)
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=component_id, className="small mb-0"),
+            dbc.Input(id=component_id, size="sm", **props),
+        ],
+        md=width,
+    )
 
 
 def _toolbar(table: str, delete_id: str | None, can_edit: bool) -> html.Div:

@@ -31,7 +31,7 @@ from layouts._charts import (
     fmt_pct,
     fmt_qty,
 )
-from layouts._components import allowed, empty_state
+from layouts._components import allowed, empty_state, group_label
 from services import orders as svc
 from services import overrides as ovr
 from services.master_data import UNIT_COST_MISSING
@@ -317,7 +317,7 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
     return html.Div(
         [
             html.Div(
-                [html.H2("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")],
+                [html.H1("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")],
                 style={"flex": "1 1 420px", "minWidth": 0},
             ),
             html.Div(
@@ -405,7 +405,7 @@ def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
             ),
             dbc.InputGroup(
                 [
-                    dbc.InputGroupText("New qty"),
+                    group_label("New qty", ids.ORDERS_EDIT_QTY),
                     dbc.Input(
                         id=ids.ORDERS_EDIT_QTY,
                         type="number",
@@ -511,7 +511,7 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                                     first_day_of_week=1,
                                     disabled=disabled,
                                 ),
-                                dbc.InputGroupText("Qty"),
+                                group_label("Qty", ids.ORDERS_RECEIVE_QTY),
                                 dbc.Input(
                                     id=ids.ORDERS_RECEIVE_QTY,
                                     type="number",
@@ -705,7 +705,7 @@ def override_card(*, code: str, periods: list[ovr.PeriodOption], history: list[o
                 ),
                 dbc.InputGroup(
                     [
-                        dbc.InputGroupText("Units per period"),
+                        group_label("Units per period", ids.SKU_OVERRIDE_QTY),
                         dbc.Input(id=ids.SKU_OVERRIDE_QTY, type="number", min=0, step="any"),
                         dbc.Input(
                             id=ids.SKU_OVERRIDE_REASON,

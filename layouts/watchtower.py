@@ -25,7 +25,7 @@ from layouts._charts import (
     fmt_datetime,
     kpi_card,
 )
-from layouts._components import allowed, empty_state
+from layouts._components import allowed, empty_state, group_label
 from layouts.orders import fva_panel
 from services.watchtower import (
     DEMAND_CLASSES,
@@ -232,7 +232,7 @@ def filter_bar(filters: GridFilters, options: dict[str, list[str]], *, count: st
                         dbc.Col(
                             dbc.InputGroup(
                                 [
-                                    dbc.InputGroupText("Search", className="small"),
+                                    group_label("Search", ids.WATCHTOWER_SEARCH),
                                     dcc.Input(
                                         id=ids.WATCHTOWER_SEARCH,
                                         type="search",
@@ -356,7 +356,7 @@ def header(run: RunInfo | None, *, planner: bool, running: RunInfo | None) -> ht
         [
             html.Div(
                 [
-                    html.H2("Watchtower", className="h4 mb-0"),
+                    html.H1("Watchtower", className="h4 mb-0"),
                     html.Div(subtitle, className="text-secondary small"),
                 ]
             ),
