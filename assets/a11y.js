@@ -9,7 +9,8 @@
  *    put in the tab order.
  *  - dcc.Slider: the thumb (role="slider") and its number box get the name of the <label for> of the slider.
  *  - dcc.Upload: the hidden file input gets the drop zone's first line as its name.
- *  - html.Div(role="button") (KPI tiles): Enter and Space click it, like a button.
+ *  - html.Div(role="button") (KPI tiles): Enter and Space click it, like a button; Enter on a focused cell of a
+ *    grid inside .grid-open-on-enter clicks it (a row click there opens the SKU).
  *  - Plotly charts: the chart's SVG becomes role="img" with an aria-label that states what it shows and the numbers
  *    (every point of short series; count, range and extremes of long ones).
  */
@@ -188,6 +189,12 @@
 
     document.addEventListener("keydown", function (event) {
         var target = event.target;
+        // Enter on a focused cell of a grid whose row click opens something (the Watchtower's SKUs) clicks it
+        if (event.key === "Enter" && target && target.classList && target.classList.contains("ag-cell") &&
+            target.closest(".grid-open-on-enter")) {
+            target.click();
+            return;
+        }
         if ((event.key === "Enter" || event.key === " ") && target && target.getAttribute &&
             target.getAttribute("role") === "button" && target.tagName !== "BUTTON" && target.tagName !== "A") {
             event.preventDefault();

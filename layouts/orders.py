@@ -31,7 +31,7 @@ from layouts._charts import (
     fmt_pct,
     fmt_qty,
 )
-from layouts._components import allowed, empty_state, group_label
+from layouts._components import KEYBOARD_GRID_OPTIONS, allowed, empty_state, group_label
 from services import orders as svc
 from services import overrides as ovr
 from services.master_data import UNIT_COST_MISSING
@@ -294,6 +294,7 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
             "headerHeight": 38,
             "tooltipShowDelay": 400,
             "suppressCellFocus": True,
+            **KEYBOARD_GRID_OPTIONS,
             **options,
         },
         style={"height": f"{height}px", "width": "100%"},

@@ -25,7 +25,7 @@ from layouts._charts import (
     fmt_datetime,
     kpi_card,
 )
-from layouts._components import allowed, empty_state, group_label
+from layouts._components import KEYBOARD_GRID_OPTIONS, OPEN_ON_ENTER, allowed, empty_state, group_label
 from layouts.orders import fva_panel
 from services.watchtower import (
     DEMAND_CLASSES,
@@ -172,7 +172,7 @@ def sku_grid() -> dag.AgGrid:
             "rowHeight": 34,
             "headerHeight": 38,
             "tooltipShowDelay": 400,
-            "suppressCellFocus": True,
+            **KEYBOARD_GRID_OPTIONS,
             "animateRows": False,
             "multiSortKey": "ctrl",
         },
@@ -517,9 +517,10 @@ def layout(**query: Any) -> html.Div:
             html.Div(id=ids.WATCHTOWER_CAPACITY),  # capacity shortfalls in the supply horizon (callbacks/supply.py)
             charts_row(),
             filter_bar(kept, options),
-            dbc.Card(sku_grid(), className="shadow-sm border-0"),
+            dbc.Card(sku_grid(), className=f"shadow-sm border-0 {OPEN_ON_ENTER}"),
             html.Div(
-                "Click a row to open the SKU. Sort by clicking a column header (Ctrl-click to sort by several).",
+                "Click a row to open the SKU (keyboard: arrow keys to a row, then Enter). Sort by clicking a column"
+                " header (Ctrl-click to sort by several).",
                 className="small text-secondary mt-2",
             ),
             fva_panel(),

@@ -140,28 +140,34 @@ def _tab_to(page, selector: str, limit: int = 250) -> str:
     raise AssertionError(f"{selector} not reached with {limit} Tab presses")
 
 
+def _blur(page) -> None:
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+
+
 def test_keyboard_only_watchtower_to_a_sku_and_back(page_as) -> None:
+    """Tab into the SKU grid, arrow down to the first row, Enter opens that SKU; Tab to the breadcrumb, Enter: back."""
     p = page_as("viewer")
     p.goto("/")
     page = p.page
     page.wait_for_function(SETTLED)
-    page.wait_for_selector('#_pages_content a[href^="/sku/"]')
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    _tab_to(page, '#_pages_content a[href^="/sku/"]')
-    href = page.evaluate("() => document.activeElement.getAttribute('href')")
+    page.wait_for_selector(".ag-pinned-left-cols-container .ag-row")
+    _blur(page)
+    _tab_to(page, "#watchtower-grid .ag-header-cell")
+    page.keyboard.press("ArrowDown")
+    code = page.evaluate("() => document.activeElement.innerText.trim()")
+    assert page.evaluate("() => document.activeElement.classList.contains('ag-cell')") and code
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
-    assert outline not in ("", "none"), "the focused link shows no focus ring"
+    assert outline not in ("", "none"), "the focused cell shows no focus ring"
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**{href}")
+    page.wait_for_url(f"**/sku/{code}")
     page.wait_for_function(SETTLED)
-    code = href.removeprefix("/sku/")
+    page.wait_for_function("c => document.title === c + ' · SKU · Inventory Command Center'", arg=code)
     assert page.locator("h1").inner_text().startswith(code)
-    page.wait_for_function("c => document.title.startsWith(c + ' · SKU')", arg=code)
 
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    _blur(page)
     _tab_to(page, 'nav[aria-label="Breadcrumb"] a[href="/"]')
     page.keyboard.press("Enter")
     page.wait_for_url(p.base_url + "/")
     page.wait_for_selector("h1:has-text('Watchtower')")
-    assert page.title() == f"Watchtower · {APP}"
+    page.wait_for_function("t => document.title === t", arg=f"Watchtower · {APP}")
     p.assert_no_console_errors()
