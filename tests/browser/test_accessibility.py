@@ -84,8 +84,9 @@ def _blocking(axe: Axe, page) -> str:
 
 def _chart_labels(page) -> list[str | None]:
     return page.eval_on_selector_all(
-        ".js-plotly-plot", "els => els.map(el => { const s = el.querySelector('svg[role=img]');"
-        " return s ? s.getAttribute('aria-label') : null; })"
+        ".js-plotly-plot",
+        "els => els.map(el => { const s = el.querySelector('svg[role=img]');"
+        " return s ? s.getAttribute('aria-label') : null; })",
     )
 
 
