@@ -90,7 +90,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
     {"field": "file_name", "headerName": "File", "width": 300, "tooltipField": "file_name"},
     {
         "field": "download",
-        "headerName": "",
+        "headerName": "Download",
         "width": 130,
         "pinned": "right",
         "sortable": False,

@@ -545,7 +545,7 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
     return html.Div(
         [
             html.Div(
-                [html.H3("Tables", className="h5 mb-0 me-3"), html.Span(hint, className="small text-muted")],
+                [html.H2("Tables", className="h5 mb-0 me-3"), html.Span(hint, className="small text-muted")],
                 className="d-flex align-items-baseline mb-2",
             ),
             html.Div(id=ids.DATA_EDIT_MESSAGE),

@@ -671,7 +671,7 @@ def override_history_table(history: list[ovr.OverrideView], *, limit: int = 15) 
                                 html.Th("Reason"),
                                 html.Th("By"),
                                 html.Th("When (UTC)"),
-                                html.Th(""),
+                                html.Th(html.Span("Actions", className="visually-hidden")),
                             ]
                         )
                     ),

@@ -146,12 +146,18 @@ def _blur(page) -> None:
 
 
 def test_keyboard_only_watchtower_to_a_sku_and_back(page_as) -> None:
-    """Tab into the SKU grid, arrow down to the first row, Enter opens that SKU; Tab to the breadcrumb, Enter: back."""
+    """A status tile filters with Enter; Tab into the SKU grid, arrow down to the first row, Enter opens that SKU;
+    Tab to the breadcrumb, Enter: back to the Watchtower."""
     p = page_as("viewer")
     p.goto("/")
     page = p.page
     page.wait_for_function(SETTLED)
     page.wait_for_selector(".ag-pinned-left-cols-container .ag-row")
+    _blur(page)
+    _tab_to(page, '[role="button"][id*="stockout_risk"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url("**status=stockout_risk**")
+    page.wait_for_function(SETTLED)
     _blur(page)
     _tab_to(page, "#watchtower-grid .ag-header-cell")
     page.keyboard.press("ArrowDown")
