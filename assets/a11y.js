@@ -101,18 +101,28 @@
         return String(value);
     }
 
+    function label(value) {
+        return typeof value === "number" ? number(value) : String(value).replace(/T00:00:00$/, "");
+    }
+
+    function axisTitle(axis) {
+        var title = axis && axis.title;
+        var text = title && (typeof title === "string" ? title : title.text);
+        return text ? text.replace(/<[^>]*>/g, "") : "";
+    }
+
     function axisValues(trace, horizontal) {
         var values = horizontal ? trace.x : trace.y;
         var labels = horizontal ? trace.y : trace.x;
         return {values: values || [], labels: labels || []};
     }
 
-    function traceSummary(trace) {
+    function traceSummary(trace, index) {
         var horizontal = trace.orientation === "h";
-        var name = trace.name || (trace.type || "series");
+        var name = trace.name || "Series " + (index + 1);
         if (trace.type === "pie") {
-            var parts = (trace.labels || []).map(function (label, i) {
-                return label + " " + number((trace.values || [])[i]);
+            var parts = (trace.labels || []).map(function (text, i) {
+                return String(text) + " " + number((trace.values || [])[i]);
             });
             return name + ": " + parts.join(", ");
         }
@@ -125,7 +135,7 @@
         }
         if (count <= MAX_POINTS_LISTED) {
             return name + ": " + values.map(function (v, i) {
-                return (labels.length ? labels[i] + " " : "") + number(v);
+                return (labels.length ? label(labels[i]) + " " : "") + number(v);
             }).join(", ");
         }
         var numeric = values.filter(function (v) { return typeof v === "number" && isFinite(v); });
@@ -134,7 +144,7 @@
         }
         var lo = Math.min.apply(null, numeric);
         var hi = Math.max.apply(null, numeric);
-        var first = labels.length ? " from " + labels[0] + " to " + labels[labels.length - 1] : "";
+        var first = labels.length ? " from " + label(labels[0]) + " to " + label(labels[labels.length - 1]) : "";
         return name + ": " + count + " points" + first + ", lowest " + number(lo) + ", highest " + number(hi) +
             ", last " + number(values[values.length - 1]);
     }
@@ -156,7 +166,10 @@
             return;
         }
         var shown = gd.data.filter(function (trace) { return trace.visible !== false && trace.visible !== "legendonly"; });
-        var summary = chartTitle(gd) + ". " + (shown.length ? shown.map(traceSummary).join("; ") : "No data") + ".";
+        var axes = [axisTitle(gd.layout && gd.layout.xaxis), axisTitle(gd.layout && gd.layout.yaxis)];
+        var axesText = axes[0] && axes[1] ? " Horizontal axis " + axes[0] + ", vertical axis " + axes[1] + "." : "";
+        var summary = chartTitle(gd) + "." + axesText + " " +
+            (shown.length ? shown.map(traceSummary).join("; ") : "No data") + ".";
         if (svg.getAttribute("aria-label") !== summary) {
             svg.setAttribute("role", "img");
             svg.setAttribute("aria-label", summary);
