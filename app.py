@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Das
         background_callback_manager=_background_manager(settings),
         serve_locally=True,
     )
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{settings.locale}">', 1)
     import callbacks  # noqa: F401  (registers every page's callbacks once)
     from layouts._shell import shell
 

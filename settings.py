@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     gemini_max_retries: int = Field(2, alias="GEMINI_MAX_RETRIES", ge=0, le=10)
     redis_url: str | None = Field(None, alias="REDIS_URL")
     company_name: str = Field("Demo Company", alias="COMPANY_NAME")
+    # the language of the pages and briefings (BCP 47 tag: <html lang>, the PDFs' /Lang)
+    locale: str = Field("en", alias="APP_LOCALE", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     host: str = Field("127.0.0.1", alias="HOST")
     port: int = Field(8050, alias="PORT")
     max_upload_mb: int = Field(200, alias="MAX_UPLOAD_MB", gt=0)

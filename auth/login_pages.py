@@ -20,9 +20,9 @@ from auth.identity import SessionUser, client_address
 from db.session import session_scope
 from services import audit, user_sessions, users
 from services.login_throttle import ThrottlePolicy
-from settings import Settings
+from settings import Settings, get_settings
 
-_HEAD = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+_HEAD = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Inventory Command Center</title>
 <link rel="stylesheet" href="/vendor/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css"></head>
@@ -81,6 +81,7 @@ def _alert(message: str) -> str:
 
 def login_page(message: str = "", email: str = "", next_url: str = "/", status: int = 200) -> Response:
     body = LOGIN_TEMPLATE.format(
+        lang=get_settings().locale,
         title="Sign in",
         message=_alert(message),
         csrf=generate_csrf(),
@@ -92,7 +93,11 @@ def login_page(message: str = "", email: str = "", next_url: str = "/", status: 
 
 def logout_page(message: str = "", status: int = 200) -> Response:
     body = LOGOUT_TEMPLATE.format(
-        title="Sign out", message=_alert(message), csrf=generate_csrf(), email=html.escape(current_user.email)
+        lang=get_settings().locale,
+        title="Sign out",
+        message=_alert(message),
+        csrf=generate_csrf(),
+        email=html.escape(current_user.email),
     )
     return Response(body, status=status, mimetype="text/html")
 

@@ -281,7 +281,13 @@ def replay_figure(view: bt.SkuReplay) -> dict[str, Any]:
 
 def _head() -> html.Thead:
     return html.Thead(
-        html.Tr([html.Th(""), html.Th("Engine", className="text-end"), html.Th("Textbook", className="text-end")])
+        html.Tr(
+            [
+                html.Th(html.Span("Measure", className="visually-hidden")),
+                html.Th("Engine", className="text-end"),
+                html.Th("Textbook", className="text-end"),
+            ]
+        )
     )
 
 

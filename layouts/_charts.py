@@ -22,25 +22,43 @@ from reports.formatting import NO_CHANGE, signed_change
 from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
 
 STATUS_ORDER = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
+# status colours meet 4.5:1 on white (as text, and white text on them as badges) and differ in lightness and hue;
+# each status also has its own marker symbol and bar pattern, so charts do not rely on colour alone (WCAG 1.4.1)
 STATUS_COLORS = {
-    "stockout_risk": "#d62728",
-    "surge": "#ff7f0e",
-    "low_velocity": "#e6b422",
-    "dead_stock": "#7f7f7f",
-    "overstock": "#9467bd",
-    "normal": "#2ca02c",
+    "stockout_risk": "#c62828",
+    "surge": "#a34f00",
+    "low_velocity": "#806600",
+    "dead_stock": "#5f6368",
+    "overstock": "#7b4fa6",
+    "normal": "#2e7d32",
 }
-UNKNOWN_COLOR = "#17becf"
+UNKNOWN_COLOR = "#00788a"
+STATUS_SYMBOLS = {
+    "stockout_risk": "triangle-up",
+    "surge": "diamond",
+    "low_velocity": "triangle-down",
+    "dead_stock": "x",
+    "overstock": "square",
+    "normal": "circle",
+}
+STATUS_PATTERNS = {
+    "stockout_risk": "/",
+    "surge": "x",
+    "low_velocity": "\\",
+    "dead_stock": "-",
+    "overstock": "|",
+    "normal": "",
+}
 SERIES = {
     "history": "#3d4a5c",
     "forecast": "#1f77b4",
     "band": "rgba(31,119,180,0.16)",
     "backtest": "#8c6bb1",
-    "override": "#e377c2",
+    "override": "#c2185b",
     "stock": "#1f3a5f",
-    "no_order": "#9aa5b1",
-    "safety_stock": "#d62728",
-    "reorder_point": "#ff7f0e",
+    "no_order": "#7a8591",
+    "safety_stock": "#c62828",
+    "reorder_point": "#c46210",
     "order": "#2ca02c",
 }
 MISSING = "\u2013"
@@ -175,7 +193,9 @@ def kpi_card(kpi: Kpi, *, has_previous: bool, accent: str | None = None, card_id
     props: dict[str, Any] = {"className": "kpi-card h-100 shadow-sm border-0", "style": {"overflow": "hidden"}}
     if card_id is not None:
         return dbc.Card(
-            html.Div(body, id=card_id, n_clicks=0, role="button", title=f"Show only {kpi.label.lower()} SKUs"),
+            html.Div(
+                body, id=card_id, n_clicks=0, role="button", tabIndex=0, title=f"Show only {kpi.label.lower()} SKUs"
+            ),
             **props,
         )
     return dbc.Card(html.Div(body, title=kpi.hint) if kpi.hint else body, **props)
@@ -357,7 +377,10 @@ def category_status_figure(rows: Sequence[CategoryStatus]) -> dict[str, Any]:
                 "y": categories,
                 "x": counts,
                 "customdata": [[fmt_money(v)] for v in value],
-                "marker": {"color": status_color(status)},
+                "marker": {
+                    "color": status_color(status),
+                    "pattern": {"shape": STATUS_PATTERNS.get(status, "."), "fgcolor": "#ffffff", "fgopacity": 0.55},
+                },
                 "hovertemplate": "%{y}<br>%{x:,} SKUs "
                 + status_label(status).lower()
                 + "<br>%{customdata[0]} at risk<extra></extra>",
@@ -411,7 +434,13 @@ def risk_scatter_figure(points: RiskPoints) -> dict[str, Any]:
                 "customdata": [
                     [r["code"], r["name"], fmt_days(r["days_of_cover"]), fmt_money(r["value_at_risk"])] for r in rows
                 ],
-                "marker": {"color": status_color(status), "size": 8, "opacity": 0.75, "line": {"width": 0}},
+                "marker": {
+                    "color": status_color(status),
+                    "symbol": STATUS_SYMBOLS.get(status, "star"),
+                    "size": 8,
+                    "opacity": 0.8,
+                    "line": {"width": 0},
+                },
                 "hovertemplate": "<b>%{customdata[0]}</b> %{customdata[1]}<br>cover %{customdata[2]}"
                 " · %{customdata[3]} at risk<extra></extra>",
             }

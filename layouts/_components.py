@@ -11,11 +11,26 @@ from dash import html
 from auth.guard import current_role
 from services.users import has_role
 
+#: AG Grid's keyboard model made usable: Tab enters and leaves a grid, the arrow keys move between its headers and
+#: cells (by default Tab walks every header and cell, which keeps a keyboard user inside a long grid)
+KEYBOARD_GRID_OPTIONS: dict[str, Any] = {
+    "tabToNextCell": {"function": "false"},
+    "tabToNextHeader": {"function": "false"},
+}
+#: on a wrapper of a grid whose row click opens something: Enter on a focused cell does the same (assets/a11y.js)
+OPEN_ON_ENTER = "grid-open-on-enter"
+
 
 def page_header(title: str, subtitle: str | None = None) -> html.Div:
     return html.Div(
-        [html.H2(title, className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-3") if subtitle else None]
+        [html.H1(title, className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-3") if subtitle else None]
     )
+
+
+def group_label(text: str, control_id: Any) -> dbc.Label:
+    """The text at the left of an input group as the control's real ``<label for>`` (an input group's plain text
+    names nothing for a screen reader)."""
+    return dbc.Label(text, html_for=control_id, className="input-group-text mb-0")
 
 
 def forbidden(required: str) -> html.Div:

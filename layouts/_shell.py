@@ -90,7 +90,13 @@ def navbar() -> dbc.Navbar:
 
 
 def shell() -> html.Div:
-    """Called on every full page load (so the navbar shows the signed-in user)."""
+    """Called on every full page load (so the navbar shows the signed-in user). Landmarks: the navbar's <nav> in a
+    <header>, the page in <main> (target of the "Skip to main content" link, the first stop of the Tab key)."""
     return html.Div(
-        [navbar(), dcc.Location(id=ids.SHELL_URL), dbc.Container(dash.page_container, fluid=True, className="pb-5")]
+        [
+            html.A("Skip to main content", href="#main", className="visually-hidden-focusable btn btn-light m-1"),
+            html.Header(navbar()),
+            dcc.Location(id=ids.SHELL_URL),
+            html.Main(dbc.Container(dash.page_container, fluid=True, className="pb-5"), id="main", tabIndex=-1),
+        ]
     )

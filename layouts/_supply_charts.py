@@ -227,7 +227,12 @@ def comparison_table(scenarios: list[Any]) -> Any:
             "Save plans as scenarios, then pick them here to compare side by side.",
             className="small text-secondary mb-0",
         )
-    head = html.Thead(html.Tr([html.Th("")] + [html.Th(s.name, className="text-end") for s in scenarios]))
+    head = html.Thead(
+        html.Tr(
+            [html.Th(html.Span("Measure", className="visually-hidden"))]
+            + [html.Th(s.name, className="text-end") for s in scenarios]
+        )
+    )
     body = html.Tbody(
         [
             html.Tr(

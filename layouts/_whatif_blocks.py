@@ -189,7 +189,7 @@ def detail_table(result: svc.RiskResult, today: svc.RiskResult, items: svc.Items
             html.Thead(
                 html.Tr(
                     [
-                        html.Th(""),
+                        html.Th(html.Span("Measure", className="visually-hidden")),
                         html.Th("This setting", className="text-end"),
                         html.Th("Today (snapshot)", className="text-end"),
                     ]

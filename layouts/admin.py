@@ -104,7 +104,7 @@ def _users_tab(user_rows: list[dict[str, Any]]) -> dbc.Tab:
     add_form = dbc.Card(
         dbc.CardBody(
             [
-                html.H3("Add a user", className="h6"),
+                html.H2("Add a user", className="h6"),
                 dbc.Label("E-mail", html_for=ids.ADMIN_USER_EMAIL),
                 dbc.Input(id=ids.ADMIN_USER_EMAIL, type="email", autocomplete="off", placeholder="name@company.com"),
                 dbc.Label("Role", html_for=ids.ADMIN_USER_ROLE, className="mt-2"),
@@ -122,7 +122,7 @@ def _users_tab(user_rows: list[dict[str, Any]]) -> dbc.Tab:
     selected = dbc.Card(
         dbc.CardBody(
             [
-                html.H3("Selected user", className="h6"),
+                html.H2("Selected user", className="h6"),
                 html.P("Select a row in the table.", id=ids.ADMIN_USER_SELECTED, className="text-muted small mb-2"),
                 dbc.Label("New role", html_for=ids.ADMIN_USER_NEW_ROLE),
                 dbc.InputGroup(
@@ -167,7 +167,7 @@ def _tokens_tab(user_rows: list[dict[str, Any]], token_rows: list[dict[str, Any]
     create = dbc.Card(
         dbc.CardBody(
             [
-                html.H3("Create an API token", className="h6"),
+                html.H2("Create an API token", className="h6"),
                 dbc.Label("For user", html_for=ids.ADMIN_TOKEN_USER),
                 dcc.Dropdown(id=ids.ADMIN_TOKEN_USER, options=token_user_options(user_rows), clearable=False),
                 dbc.Label("Name", html_for=ids.ADMIN_TOKEN_NAME, className="mt-2"),

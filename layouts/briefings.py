@@ -90,7 +90,7 @@ COLUMN_DEFS: list[dict[str, Any]] = [
     {"field": "file_name", "headerName": "File", "width": 300, "tooltipField": "file_name"},
     {
         "field": "download",
-        "headerName": "",
+        "headerName": "Download",
         "width": 130,
         "pinned": "right",
         "sortable": False,
@@ -252,7 +252,7 @@ def layout(**query: Any) -> html.Div:
     kind, value = _initial(query)
     return html.Div(
         [
-            html.H2("Briefings", className="h4 mb-0"),
+            html.H1("Briefings", className="h4 mb-0"),
             _snapshot_note(run),
             dcc.Store(id=ids.BRIEFINGS_OPTIONS, data=options),
             dcc.Store(id=ids.BRIEFINGS_CURRENT, data=None),

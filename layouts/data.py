@@ -264,7 +264,7 @@ def import_card(can_import: bool) -> dbc.Card:
             ),
             dbc.Col(
                 [
-                    dbc.Label("Rows with errors", className="small fw-semibold"),
+                    dbc.Label("Rows with errors", html_for=ids.DATA_ON_ERROR, className="small fw-semibold"),
                     dbc.Select(
                         id=ids.DATA_ON_ERROR,
                         options=[
@@ -279,7 +279,7 @@ def import_card(can_import: bool) -> dbc.Card:
             ),
             dbc.Col(
                 [
-                    dbc.Label("Date format", className="small fw-semibold"),
+                    dbc.Label("Date format", html_for=ids.DATA_DATE_FORMAT, className="small fw-semibold"),
                     dbc.Input(id=ids.DATA_DATE_FORMAT, placeholder="ISO; or e.g. %d/%m/%Y", size="sm", debounce=True),
                 ],
                 md=2,
@@ -394,7 +394,13 @@ def _add_form(children: list[Any], button_id: str, label: str) -> dbc.Row:
 
 
 def _field(component_id: str, label: str, width: int = 2, **props: Any) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, className="small mb-0"), dbc.Input(id=component_id, size="sm", **props)], md=width)
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=component_id, className="small mb-0"),
+            dbc.Input(id=component_id, size="sm", **props),
+        ],
+        md=width,
+    )
 
 
 def _toolbar(table: str, delete_id: str | None, can_edit: bool) -> html.Div:
@@ -552,7 +558,7 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
     return html.Div(
         [
             html.Div(
-                [html.H3("Tables", className="h5 mb-0 me-3"), html.Span(hint, className="small text-muted")],
+                [html.H2("Tables", className="h5 mb-0 me-3"), html.Span(hint, className="small text-muted")],
                 className="d-flex align-items-baseline mb-2",
             ),
             html.Div(id=ids.DATA_EDIT_MESSAGE),

@@ -11,6 +11,6 @@ dash.register_page(__name__, path="/404", name="Not found", order=99)
 
 def layout(**_kwargs: object) -> html.Div:
     return html.Div(
-        [html.H2("Page not found", className="h4"), dbc.Button("Back to the watchtower", href="/", color="primary")],
+        [html.H1("Page not found", className="h4"), dbc.Button("Back to the watchtower", href="/", color="primary")],
         className="mt-4",
     )

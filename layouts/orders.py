@@ -31,7 +31,7 @@ from layouts._charts import (
     fmt_pct,
     fmt_qty,
 )
-from layouts._components import allowed, empty_state
+from layouts._components import KEYBOARD_GRID_OPTIONS, allowed, empty_state, group_label
 from layouts._transfers import transfers_tab
 from services import orders as svc
 from services import overrides as ovr
@@ -295,6 +295,7 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
             "headerHeight": 38,
             "tooltipShowDelay": 400,
             "suppressCellFocus": True,
+            **KEYBOARD_GRID_OPTIONS,
             **options,
         },
         style={"height": f"{height}px", "width": "100%"},
@@ -318,7 +319,7 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
     return html.Div(
         [
             html.Div(
-                [html.H2("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")],
+                [html.H1("Purchase orders", className="h4 mb-0"), html.P(subtitle, className="text-muted small mb-0")],
                 style={"flex": "1 1 420px", "minWidth": 0},
             ),
             html.Div(
@@ -406,7 +407,7 @@ def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
             ),
             dbc.InputGroup(
                 [
-                    dbc.InputGroupText("New qty"),
+                    group_label("New qty", ids.ORDERS_EDIT_QTY),
                     dbc.Input(
                         id=ids.ORDERS_EDIT_QTY,
                         type="number",
@@ -512,7 +513,7 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                                     first_day_of_week=1,
                                     disabled=disabled,
                                 ),
-                                dbc.InputGroupText("Qty"),
+                                group_label("Qty", ids.ORDERS_RECEIVE_QTY),
                                 dbc.Input(
                                     id=ids.ORDERS_RECEIVE_QTY,
                                     type="number",
@@ -673,7 +674,7 @@ def override_history_table(history: list[ovr.OverrideView], *, limit: int = 15) 
                                 html.Th("Reason"),
                                 html.Th("By"),
                                 html.Th("When (UTC)"),
-                                html.Th(""),
+                                html.Th(html.Span("Actions", className="visually-hidden")),
                             ]
                         )
                     ),
@@ -708,7 +709,7 @@ def override_card(*, code: str, periods: list[ovr.PeriodOption], history: list[o
                 ),
                 dbc.InputGroup(
                     [
-                        dbc.InputGroupText("Units per period"),
+                        group_label("Units per period", ids.SKU_OVERRIDE_QTY),
                         dbc.Input(id=ids.SKU_OVERRIDE_QTY, type="number", min=0, step="any"),
                         dbc.Input(
                             id=ids.SKU_OVERRIDE_REASON,

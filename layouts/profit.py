@@ -569,7 +569,7 @@ def comparison_table(a: svc.ScenarioRow, b: svc.ScenarioRow) -> Any:
             html.Thead(
                 html.Tr(
                     [
-                        html.Th(""),
+                        html.Th(html.Span("Measure", className="visually-hidden")),
                         html.Th(a.name, className="text-end"),
                         html.Th(b.name, className="text-end"),
                         html.Th("B − A", className="text-end"),

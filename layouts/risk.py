@@ -220,12 +220,12 @@ def unknown_scope(scope: svc.Scope) -> dbc.Alert:
 
 def page_intro(title: str, blurb: str) -> html.Div:
     """The page title with a line on what the page answers."""
-    return html.Div([html.H2(title, className="h4 mb-0"), html.P(blurb, className="text-secondary small mb-2")])
+    return html.Div([html.H1(title, className="h4 mb-0"), html.P(blurb, className="text-secondary small mb-2")])
 
 
 def no_snapshot_page(title: str) -> html.Div:
     """The whole page when there is no snapshot yet: its title and a pointer to the Watchtower."""
-    return html.Div([html.H2(title, className="h4"), no_snapshot()])
+    return html.Div([html.H1(title, className="h4"), no_snapshot()])
 
 
 def scoped_items(*, session: Any, query: dict[str, Any]) -> tuple[svc.Items | None, dbc.Alert | None]:

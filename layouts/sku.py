@@ -35,13 +35,21 @@ from layouts._charts import (
     status_badge,
     status_color,
 )
+from layouts._components import group_label
 from layouts._locations import locations_panel
 from layouts._master_data import incomplete_note
 from layouts.orders import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
 from services.transfers import item_locations
 
-dash.register_page(__name__, path_template="/sku/<code>", name="SKU", order=10, title="SKU · Inventory Command Center")
+
+def page_title(code: str | None = None) -> str:
+    """The browser tab names the SKU ("B-00147 · SKU · Inventory Command Center"), so several SKU tabs differ."""
+    code = unquote(code or "").strip()
+    return f"{code} · SKU · Inventory Command Center" if code else "SKU · Inventory Command Center"
+
+
+dash.register_page(__name__, path_template="/sku/<code>", name="SKU", order=10, title=page_title)
 
 GRAIN_UNIT = {"daily": "day", "weekly": "week", "monthly": "month"}
 MODEL_NAMES = {
@@ -81,7 +89,7 @@ def plural(n: float, unit: str) -> str:
 def not_found(code: str) -> html.Div:
     return html.Div(
         [
-            html.H2("SKU not found", className="h4 mb-1"),
+            html.H1("SKU not found", className="h4 mb-1"),
             html.P(
                 [
                     f"No SKU has the code \u201c{code}\u201d. Search by code or name, or go back to the ",
@@ -448,11 +456,12 @@ def header(detail: SkuDetail) -> html.Div:
         [
             html.Div(
                 [
-                    html.Div(
+                    html.Nav(
                         [dcc.Link("Watchtower", href="/"), " / ", dcc.Link("SKU detail", href="/sku")],
                         className="small text-secondary",
+                        **{"aria-label": "Breadcrumb"},
                     ),
-                    html.H2(
+                    html.H1(
                         [
                             html.Span(detail.code, className="me-2"),
                             html.Span(detail.name, className="fw-normal text-secondary"),
@@ -557,7 +566,7 @@ def detail_page(detail: SkuDetail) -> html.Div:
                                     dbc.Col(
                                         dbc.InputGroup(
                                             [
-                                                dbc.InputGroupText("Order qty"),
+                                                group_label("Order qty", ids.SKU_ORDER_QTY),
                                                 dbc.Input(
                                                     id=ids.SKU_ORDER_QTY,
                                                     type="number",

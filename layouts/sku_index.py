@@ -64,7 +64,7 @@ def layout(**_query: Any) -> html.Div:
     note = f"Latest snapshot {fmt_datetime(run.finished_at)}" if run else "No snapshot yet"
     return html.Div(
         [
-            html.H2("SKU detail", className="h4 mb-0"),
+            html.H1("SKU detail", className="h4 mb-0"),
             html.Div("Find a SKU by code or name. " + note, className="text-secondary small mb-3"),
             dbc.Card(dbc.CardBody(search_box()), className="shadow-sm border-0 mb-3", style={"maxWidth": "720px"}),
             dbc.Card(

@@ -25,7 +25,7 @@ from layouts._charts import (
     fmt_datetime,
     kpi_card,
 )
-from layouts._components import allowed, empty_state
+from layouts._components import KEYBOARD_GRID_OPTIONS, OPEN_ON_ENTER, allowed, empty_state, group_label
 from layouts._locations import items_panel
 from layouts.orders import fva_panel
 from services.transfers import item_groups
@@ -180,7 +180,7 @@ def sku_grid() -> dag.AgGrid:
             "rowHeight": 34,
             "headerHeight": 38,
             "tooltipShowDelay": 400,
-            "suppressCellFocus": True,
+            **KEYBOARD_GRID_OPTIONS,
             "animateRows": False,
             "multiSortKey": "ctrl",
         },
@@ -240,7 +240,7 @@ def filter_bar(filters: GridFilters, options: dict[str, list[str]], *, count: st
                         dbc.Col(
                             dbc.InputGroup(
                                 [
-                                    dbc.InputGroupText("Search", className="small"),
+                                    group_label("Search", ids.WATCHTOWER_SEARCH),
                                     dcc.Input(
                                         id=ids.WATCHTOWER_SEARCH,
                                         type="search",
@@ -364,7 +364,7 @@ def header(run: RunInfo | None, *, planner: bool, running: RunInfo | None) -> ht
         [
             html.Div(
                 [
-                    html.H2("Watchtower", className="h4 mb-0"),
+                    html.H1("Watchtower", className="h4 mb-0"),
                     html.Div(subtitle, className="text-secondary small"),
                 ]
             ),
@@ -526,9 +526,10 @@ def layout(**query: Any) -> html.Div:
             html.Div(id=ids.WATCHTOWER_CAPACITY),  # capacity shortfalls in the supply horizon (callbacks/supply.py)
             charts_row(),
             filter_bar(kept, options),
-            dbc.Card(sku_grid(), className="shadow-sm border-0"),
+            dbc.Card(sku_grid(), className=f"shadow-sm border-0 {OPEN_ON_ENTER}"),
             html.Div(
-                "Click a row to open the SKU. Sort by clicking a column header (Ctrl-click to sort by several).",
+                "Click a row to open the SKU (keyboard: arrow keys to a row, then Enter). Sort by clicking a column"
+                " header (Ctrl-click to sort by several).",
                 className="small text-secondary mt-2",
             ),
             items_panel(items),

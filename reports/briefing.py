@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF, FontFace
-from fpdf.enums import Align, MethodReturnValue, TableBordersLayout, TableCellFillMode, XPos, YPos
+from fpdf import FPDF, FontFace, ViewerPreferences
+from fpdf.enums import Align, MethodReturnValue, PageMode, TableBordersLayout, TableCellFillMode, XPos, YPos
 
 from ai import wording
 from core import formats
@@ -32,6 +32,7 @@ from reports.data import (
     PurchaseOrderLine,
     RiskRow,
     SkuBriefing,
+    TimeSeries,
     is_missing,
 )
 from reports.fonts import REPLACEMENT_CHAR, FontSet, font_set
@@ -53,6 +54,7 @@ from reports.formatting import (
     rounds_to_zero,
 )
 from reports.theme import BRAND, STATUS_ORDER, hex_to_rgb, status_color, status_label, tint
+from settings import get_settings
 
 __all__ = ["build_portfolio_briefing", "build_sku_briefing"]
 
@@ -181,10 +183,11 @@ class _BriefingPDF(FPDF):
             self.add_page()
 
     def section(self, title: str, *, keep_with: float = 30.0) -> None:
-        """Section heading kept together with ``keep_with`` mm of what follows."""
+        """Section heading kept together with ``keep_with`` mm of what follows; a bookmark in the outline."""
         if self.get_y() > TOP + 1:
             self.ln(4)
         self.ensure_space(10 + keep_with)
+        self.start_section(title, level=1, strict=False)
         self.set_font(FONT, "B", 11.5)
         self.set_text_color(*_rgb(BRAND["primary"]))
         self.cell(0, 6.5, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -230,7 +233,8 @@ class _BriefingPDF(FPDF):
         self._reset_style()
 
     def cover(self, *, title: str, subtitle: str, meta: Sequence[tuple[str, str]], accent: str | None = None) -> None:
-        """Title band and a row of ``(label, value)`` facts at the top of page 1."""
+        """Title band and a row of ``(label, value)`` facts at the top of page 1 (the outline's top entry)."""
+        self.start_section(title, level=0, strict=False)
         y = self.get_y()
         band = 25.0
         self.set_fill_color(*_rgb(BRAND["primary"]))
@@ -303,12 +307,13 @@ class _BriefingPDF(FPDF):
         self.set_line_width(0.15)
         return super().table(*args, **defaults)
 
-    def image_svg(self, svg: bytes, *, x: float, y: float, w: float, h: float | None = None) -> None:
+    def image_svg(self, svg: bytes, *, x: float, y: float, w: float, h: float | None = None, alt_text: str) -> None:
+        """Draw a chart; ``alt_text`` (what it shows, with its numbers) is its tagged /Figure's text alternative."""
         import io
 
         # fpdf2 paints SVG shapes without an explicit fill in the current fill colour: make it the text colour
         self.set_fill_color(*_rgb(BRAND["text"]))
-        self.image(io.BytesIO(svg), x=x, y=y, w=w, h=h or 0)
+        self.image(io.BytesIO(svg), x=x, y=y, w=w, h=h or 0, alt_text=alt_text)
         self.set_fill_color(255, 255, 255)
 
     def commentary(self, commentary: Commentary | None, *, empty_text: str) -> None:
@@ -396,8 +401,10 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _make_pdf(
-    data: PortfolioBriefing | SkuBriefing, *, header_right: str, cjk_font_path: str | Path | None
+    data: PortfolioBriefing | SkuBriefing, *, header_right: str, cjk_font_path: str | Path | None, lang: str | None
 ) -> _BriefingPDF:
+    """The document with its metadata: title (shown by viewers instead of the file name), language (``lang``, by
+    default the settings' APP_LOCALE), author, and the outline panel open on the section bookmarks."""
     fonts = font_set(cjk_font_path)
     pdf = _BriefingPDF(
         fonts=fonts,
@@ -408,6 +415,9 @@ def _make_pdf(
         cjk_font_path=cjk_font_path,
     )
     pdf.set_title(data.title)
+    pdf.set_lang(lang or get_settings().locale)
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
+    pdf.page_mode = PageMode.USE_OUTLINES
     pdf.set_author(data.company_name)
     pdf.set_creator(PRODUCT)
     pdf.set_creation_date(data.generated_at)
@@ -423,7 +433,9 @@ def _output(pdf: FPDF) -> bytes:
 # --------------------------------------------------------------------------------------------- portfolio
 
 
-def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Path | None = None) -> bytes:
+def build_portfolio_briefing(
+    data: PortfolioBriefing, *, cjk_font_path: str | Path | None = None, lang: str | None = None
+) -> bytes:
     """Build the portfolio briefing PDF.
 
     Sections: cover block (title, company, generation time, data as-of date, run id, scope); KPI table with
@@ -438,6 +450,8 @@ def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Pa
         The facts to print (see :class:`reports.data.PortfolioBriefing`).
     cjk_font_path
         Optional CJK font file; by default a known installed font is used when the text needs one.
+    lang
+        The document's language (BCP 47, e.g. "en-GB"); by default the settings' ``APP_LOCALE``.
 
     Returns
     -------
@@ -446,7 +460,9 @@ def build_portfolio_briefing(data: PortfolioBriefing, *, cjk_font_path: str | Pa
     """
     if not isinstance(data, PortfolioBriefing):
         raise ValueError(f"data must be a PortfolioBriefing, got {type(data).__name__}")
-    pdf = _make_pdf(data, header_right=f"{data.title} \u00b7 {data.scope_label}", cjk_font_path=cjk_font_path)
+    pdf = _make_pdf(
+        data, header_right=f"{data.title} \u00b7 {data.scope_label}", cjk_font_path=cjk_font_path, lang=lang
+    )
     sym = data.currency_symbol
     pdf.cover(
         title=data.title,
@@ -564,7 +580,8 @@ def _kpi_section(
         svg = charts.status_distribution_chart(
             kpis.status_counts, width_mm=chart_w, height_mm=chart_h, cjk_font_path=pdf.cjk_font_path
         )
-        pdf.image_svg(svg, x=MARGIN + table_width + 4, y=y0, w=chart_w, h=chart_h)
+        alt = "SKUs per status: " + ", ".join(f"{status_label(s)} {kpis.count(s):,}" for s in STATUS_ORDER)
+        pdf.image_svg(svg, x=MARGIN + table_width + 4, y=y0, w=chart_w, h=chart_h, alt_text=alt)
         pdf.set_y(max(y_table_end, y0 + chart_h))
     pdf.ln(3)
     _status_tiles(pdf, kpis, previous)
@@ -650,7 +667,8 @@ def _risk_section(pdf: _BriefingPDF, rows: Sequence[RiskRow], *, symbol: str) ->
             charted, currency_symbol=symbol, width_mm=pdf.epw, height_mm=height, cjk_font_path=pdf.cjk_font_path
         )
         y = pdf.get_y()
-        pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=height)
+        bars = ", ".join(f"{r.code} {_money_fit(r.value_at_risk, symbol, compact_from=1e8)}" for r in charted)
+        pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=height, alt_text=f"Value at risk by SKU: {bars}")
         pdf.set_y(y + height)
 
 
@@ -808,7 +826,7 @@ def _method_section(pdf: _BriefingPDF, notes: MethodNotes) -> None:
 # --------------------------------------------------------------------------------------------- one SKU
 
 
-def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = None) -> bytes:
+def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = None, lang: str | None = None) -> bytes:
     """Build the one-SKU briefing PDF.
 
     Sections: cover block; status banner with its reason; SKU master and stock / order facts; demand history
@@ -824,6 +842,8 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
         The facts to print (see :class:`reports.data.SkuBriefing`).
     cjk_font_path
         Optional CJK font file; by default a known installed font is used when the text needs one.
+    lang
+        The document's language (BCP 47, e.g. "en-GB"); by default the settings' ``APP_LOCALE``.
 
     Returns
     -------
@@ -834,7 +854,7 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
         raise ValueError(f"data must be a SkuBriefing, got {type(data).__name__}")
     sku, policy = data.sku, data.policy
     sym = data.currency_symbol
-    pdf = _make_pdf(data, header_right=f"{data.title} \u00b7 {sku.code}", cjk_font_path=cjk_font_path)
+    pdf = _make_pdf(data, header_right=f"{data.title} \u00b7 {sku.code}", cjk_font_path=cjk_font_path, lang=lang)
     pdf.cover(
         title=data.title,
         subtitle=f"{sku.code} \u2014 {sku.name}",
@@ -884,7 +904,7 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
         height_mm=demand_h,
         cjk_font_path=pdf.cjk_font_path,
     )
-    pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=demand_h)
+    pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=demand_h, alt_text=_series_alt("Demand history", data.history))
     pdf.set_y(y + demand_h)
     caption = (
         f"{sku.grain.capitalize()} periods. Forecast by {policy.forecast_model}; shaded band p10 to p90."
@@ -908,13 +928,27 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
         height_mm=stock_h,
         cjk_font_path=pdf.cjk_font_path,
     )
-    pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=stock_h)
+    alt = _series_alt("Projected stock", data.projected_stock)
+    alt += f"; safety stock {fmt_qty(policy.safety_stock)}, reorder point {fmt_qty(policy.reorder_point)}"
+    pdf.image_svg(svg, x=MARGIN, y=y, w=pdf.epw, h=stock_h, alt_text=alt)
     pdf.set_y(y + stock_h)
 
     _policy_section(pdf, data)
     pdf.section("Commentary", keep_with=25)
     pdf.commentary(data.commentary, empty_text="No commentary was generated for this SKU.")
     return _output(pdf)
+
+
+def _series_alt(name: str, series: TimeSeries) -> str:
+    """A chart's text alternative: how many periods, the range of dates and the lowest, highest and last value."""
+    values = [float(v) for v in series.values if not is_missing(v)]
+    if not values:
+        return f"{name}: no data"
+    span = f" from {fmt_date(series.dates[0])} to {fmt_date(series.dates[-1])}"
+    return (
+        f"{name}: {len(values)} periods{span}; lowest {fmt_qty(min(values))}, highest {fmt_qty(max(values))},"
+        f" last {fmt_qty(values[-1])}"
+    )
 
 
 def _money2(value: float | None, symbol: str) -> str:

@@ -54,7 +54,7 @@ def test_search_page_and_not_found(page_as) -> None:
     page.fill(".dash-dropdown-search", code)
     page.locator(".dash-dropdown-option", has_text=code).first.click()
     page.wait_for_url(re.compile(rf"/sku/{re.escape(code)}$"))
-    page.wait_for_selector(f"h2:has-text('{code}')")
+    page.wait_for_selector(f"h1:has-text('{code}')")
     p.goto("/sku/NO-SUCH-SKU")
     assert page.locator("text=SKU not found").count() == 1
     assert page.locator("#sku-search").count() == 1

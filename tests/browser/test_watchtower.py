@@ -75,7 +75,7 @@ def test_watchtower_filters_and_opens_a_sku(page_as) -> None:
     # a row click opens the SKU page
     page.locator(LEFT_ROWS).first.click()
     page.wait_for_url(re.compile(rf"/sku/{re.escape(code)}$"))
-    page.wait_for_selector(f"h2:has-text('{code}')")
+    page.wait_for_selector(f"h1:has-text('{code}')")
     p.assert_no_console_errors()
 
 
