@@ -24,7 +24,7 @@ from auth.guard import current_email
 from auth.identity import record_denied
 from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, briefing, ingest, orders, sku_detail, supply, users, watchtower
+from services import audit, briefing, ingest, orders, runs, sku_detail, supply, users, watchtower
 from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
@@ -229,8 +229,8 @@ def _sort() -> list[tuple[str, str]] | None:
     return out
 
 
-def _latest_run(session: Any) -> watchtower.RunInfo:
-    run = watchtower.latest_run(session=session)
+def _latest_run(session: Any) -> runs.RunInfo:
+    run = runs.latest_run(session=session)
     if run is None:
         raise ApiError(409, "no_snapshot", "No recompute has finished yet; POST /api/v1/recompute first.")
     return run
@@ -312,7 +312,7 @@ def run_status(run: Any) -> dict[str, Any]:
         finished_at=serialize.iso(run.finished_at),
         data_as_of=serialize.iso(run.data_as_of),
         kpis=serialize.plain(run.kpis or {}) if run.status == "finished" else None,
-        scope=serialize.plain(recompute_service.run_scope(run)),
+        scope=serialize.plain(runs.run_scope(run)),
     )
     return data
 
@@ -350,7 +350,7 @@ def recompute() -> Response | tuple[Response, int]:
     """Recompute the portfolio: queued on the workers (202 + Location) with Redis, else synchronously (200)."""
     email = current_email()
     with session_scope() as session:
-        if watchtower.running_run(session=session) is not None:
+        if runs.running_run(session=session) is not None:
             raise ApiError(409, "recompute_running", "A recompute is already running; try again when it finishes.")
     if get_settings().redis_url:
         return _enqueue_recompute(email)
@@ -377,7 +377,7 @@ def recompute() -> Response | tuple[Response, int]:
 def recompute_status(run_id: int) -> Response:
     """One recompute run: running (or queued), finished (with its KPIs), failed or cancelled (with the error)."""
     with session_scope() as session:
-        run = recompute_service.get_run(session=session, run_id=run_id) if run_id <= MAX_ID else None
+        run = runs.get_run(session=session, run_id=run_id) if run_id <= MAX_ID else None
         if run is None:
             raise ApiError(404, "not_found", f"No recompute run {run_id}.")
         data = run_status(run)

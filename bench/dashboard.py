@@ -90,7 +90,7 @@ def _demo_portfolio(*, skus: int, periods: int) -> tuple[dict[str, Any], bool]:
     from db.models import Sku
     from db.session import get_engine, session_scope
     from services import demo
-    from services.watchtower import latest_run
+    from services.runs import latest_run
 
     migrate.upgrade(get_engine())
     info: dict[str, Any] = {}
@@ -119,7 +119,7 @@ def _ensure_user(*, email: str, role: str) -> None:
 def _seed(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
     """Demo portfolio and a snapshot (unless the database already has a finished run of that size)."""
     from db.session import session_scope
-    from services.watchtower import latest_run
+    from services.runs import latest_run
 
     info, stale = _demo_portfolio(skus=skus, periods=periods)
     if stale:

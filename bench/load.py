@@ -74,7 +74,8 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
     from db.models import Sku, SkuSnapshot
     from db.session import session_scope
     from services import users
-    from services.watchtower import filter_options, latest_run
+    from services.runs import latest_run
+    from services.watchtower import filter_options
 
     info, stale = _demo_portfolio(skus=skus, periods=periods)
     if "seed_s" in info:

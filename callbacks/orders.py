@@ -19,6 +19,7 @@ from layouts._charts import fmt_money, fmt_qty
 from services import orders as svc
 from services import overrides as ovr
 from services.errors import UserFacingError
+from services.runs import scope_counts
 
 ACTIONS = {
     ids.ORDERS_APPROVE: "approve",
@@ -315,8 +316,6 @@ OVERRIDE_RUNNING_LABEL = "Saving and recomputing SKU…"
 
 def _also_recomputed(summary: Any) -> str:
     """ ", with 2 other SKUs edited since the previous run; the other 120 SKUs are unchanged" for a partial run."""
-    from services.recompute import scope_counts
-
     counts = scope_counts(getattr(summary, "scope", None))
     if counts is None:
         return ""

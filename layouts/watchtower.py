@@ -27,16 +27,15 @@ from layouts._charts import (
 )
 from layouts._components import allowed, empty_state
 from layouts.orders import fva_panel
+from services.runs import RunInfo, running_run
 from services.watchtower import (
     DEMAND_CLASSES,
     FILTER_COLUMNS,
     STATUS_LABELS,
     GridFilters,
     KpiSummary,
-    RunInfo,
     filter_options,
     kpi_summary,
-    running_run,
 )
 
 dash.register_page(__name__, path="/", name="Watchtower", order=0, title="Watchtower · Inventory Command Center")

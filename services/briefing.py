@@ -8,8 +8,8 @@ Scopes (:class:`BriefingScope`)
 
 Where each part of a portfolio briefing comes from
 --------------------------------------------------
-- Run, data date, grain: the latest finished ``recompute_run`` (:func:`services.watchtower.latest_run`); the change
-  columns compare with the finished run before it (:func:`services.watchtower.previous_run`).
+- Run, data date, grain: the latest finished ``recompute_run`` (:func:`services.runs.latest_run`); the change
+  columns compare with the finished run before it (:func:`services.runs.previous_run`).
 - KPIs, whole portfolio: the run's stored KPIs (``recompute_run.kpis``, what the Watchtower shows), with the SKU count
   and the status counts taken from the run's ``sku_snapshot`` rows (as the Watchtower counts them).
 - KPIs, segment: computed from the segment's snapshot rows with the engine's own definitions,
@@ -17,9 +17,9 @@ Where each part of a portfolio briefing comes from
   turns = annual cost of goods / inventory value, ...). The per-SKU expected fill rate the engine weights is not
   stored, so it is rebuilt from the stored policy: beta = 1 - n(ROP) / Q with Q = max(lot, D x R), lot = min(EOQ,
   365 days of demand) rounded to MOQ / multiple, sigma_LTD = sqrt(L sigma^2 + D^2 sigma_L^2)
-  (:func:`segment_kpis`; the same steps as :func:`core.portfolio.compute_batch`, so on the whole portfolio it gives
-  the stored KPIs back while the SKU master is unchanged). The previous run's figures for the segment come from the
-  previous run's rows with the same filters (None when that run's rows were pruned).
+  (:func:`services.runs.segment_kpis`; the same steps as :func:`core.portfolio.compute_batch`, so on the whole
+  portfolio it gives the stored KPIs back while the SKU master is unchanged). The previous run's figures for the
+  segment come from the previous run's rows with the same filters (None when that run's rows were pruned).
 - Top risks: the 10 SKUs with the highest value at risk (> 0), ties by code, with their status reasons.
 - Top movers: the 8 SKUs whose recent demand moved most against the baseline in units per period (the ranking the
   commentary uses, :func:`ai.portfolio_facts`); the change is shown in percent of the baseline.
@@ -64,10 +64,8 @@ from sqlalchemy.orm import Session
 
 from ai import wording
 from core import formats
-from core import kpi as core_kpi
 from core.calendar import GRAIN_DAYS
-from core.portfolio import expected_fill_rates
-from db.models import Briefing, PurchaseOrder, RecomputeRun, Sku, SkuSnapshot, utcnow
+from db.models import Briefing, PurchaseOrder, RecomputeRun, Sku, utcnow
 from reports.data import (
     Commentary,
     ForecastSeries,
@@ -89,8 +87,9 @@ from reports.formatting import fmt_money_compact, fmt_pct
 from services import audit
 from services.backtest.line import briefing_line
 from services.errors import UserFacingError
+from services.runs import RunInfo, latest_run, previous_run, segment_kpis, snapshot_frame
 from services.supply import capacity_alerts
-from services.watchtower import GridFilters, RunInfo, clean_number, filter_options, latest_run, previous_run
+from services.watchtower import GridFilters, clean_number, filter_options
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -242,95 +241,6 @@ def scope_options(*, session: Session) -> ScopeOptions:
     options = filter_options(session=session, run_id=run.id)
     return ScopeOptions(
         run_id=run.id, categories=options["category"], locations=options["location"], abc=options["abc"]
-    )
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# snapshot rows
-
-_SNAPSHOT_COLUMNS = (
-    "status",
-    "status_reason",
-    "abc",
-    "forecast_per_period",
-    "sigma",
-    "lead_time_periods",
-    "lead_time_std_periods",
-    "service_level",
-    "reorder_point",
-    "eoq",
-    "on_hand",
-    "on_order",
-    "recommended_qty",
-    "order_by_periods",
-    "days_of_cover",
-    "annual_demand",
-    "inventory_value",
-    "value_at_risk",
-    "excess_value",
-    "demand_recent",
-    "demand_baseline",
-    "wape",
-    "mase",
-    "bias",
-    "order_policy",  # a phased-out stopped seller promises no fill rate (core.portfolio.expected_fill_rates)
-)
-_SKU_COLUMNS = (
-    "code",
-    "name",
-    "category",
-    "location",
-    "supplier",
-    "unit_cost",
-    "holding_cost_rate",
-    "order_cost",
-    "moq",
-    "order_multiple",
-)
-
-
-_TEXT_COLUMNS = ("code", "name", "category", "location", "supplier", "status", "status_reason", "abc", "order_policy")
-
-
-def snapshot_frame(*, session: Session, run_id: int, scope: BriefingScope | None = None) -> pd.DataFrame:
-    """The run's snapshot rows in ``scope`` (default: all), with the SKU master fields the briefing needs.
-
-    One row per SKU (columns: code, name, category, location, supplier, unit_cost, holding_cost_rate, order_cost, moq,
-    order_multiple and the snapshot columns the briefing reads), ordered by code; numbers as floats (NaN if missing).
-    """
-    scope = scope or BriefingScope()
-    stmt = (
-        select(*(getattr(Sku, c) for c in _SKU_COLUMNS), *(getattr(SkuSnapshot, c) for c in _SNAPSHOT_COLUMNS))
-        .select_from(SkuSnapshot)
-        .join(Sku, Sku.id == SkuSnapshot.sku_id)
-        .where(SkuSnapshot.run_id == run_id, *scope.filters().conditions())
-        .order_by(Sku.code)
-    )
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=[*_SKU_COLUMNS, *_SNAPSHOT_COLUMNS])
-    for column in frame.columns:
-        if column not in _TEXT_COLUMNS:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    frame["name"] = [name or code for code, name in zip(frame["code"], frame["name"], strict=True)]
-    frame["status_reason"] = frame["status_reason"].fillna("")
-    return frame
-
-
-def _days_per_period(grain: str | None) -> float:
-    return GRAIN_DAYS.get(grain or "weekly", 7.0)
-
-
-def segment_kpis(frame: pd.DataFrame, *, days_per_period: float) -> dict[str, float]:
-    """Portfolio KPIs of the SKUs in ``frame`` (a :func:`snapshot_frame`), by :func:`core.kpi.portfolio_kpis`.
-
-    Same keys as ``recompute_run.kpis`` (fill_rate, inventory_value, value_at_risk, turns, days_of_supply, wape, ...,
-    sku_count, count_<status>); the expected fill rate per SKU comes from :func:`core.portfolio.expected_fill_rates`.
-    """
-    if frame.empty:
-        return {"sku_count": 0.0, "inventory_value": 0.0, "value_at_risk": 0.0, "excess_value": 0.0}
-    return core_kpi.portfolio_kpis(
-        snapshot=frame,
-        unit_cost=frame["unit_cost"].to_numpy(dtype=float),
-        expected_fill_rate=expected_fill_rates(frame, days_per_period=days_per_period),
     )
 
 
@@ -615,9 +525,9 @@ def portfolio_briefing_facts(
             currency_symbol=CURRENCY_SYMBOL,
         )
         return facts, None
-    days = _days_per_period(run.grain)
+    days = run.days_per_period
     before = previous_run(session=session, run_id=run.id)
-    frame = snapshot_frame(session=session, run_id=run.id, scope=scope)
+    frame = snapshot_frame(session=session, run_id=run.id, where=scope.filters().conditions())
     if scope.is_segment and frame.empty:
         raise UserFacingError(f"No SKU of the latest snapshot (run {run.id}) is in {scope.label}.")
     previous_kpis_map: dict[str, Any] | None
@@ -626,9 +536,9 @@ def portfolio_briefing_facts(
         kpis = PortfolioKpis.from_mapping(kpis_map)
         previous_kpis_map = None
         if before is not None:
-            previous_frame = snapshot_frame(session=session, run_id=before.id, scope=scope)
+            previous_frame = snapshot_frame(session=session, run_id=before.id, where=scope.filters().conditions())
             if not previous_frame.empty:
-                previous_kpis_map = segment_kpis(previous_frame, days_per_period=_days_per_period(before.grain))
+                previous_kpis_map = segment_kpis(previous_frame, days_per_period=before.days_per_period)
         commentary = (
             _segment_commentary(frame=frame, kpis=kpis_map, previous_kpis=previous_kpis_map, run=run, now=now)
             if len(frame)

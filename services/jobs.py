@@ -51,17 +51,30 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.portfolio import EngineSettings, PortfolioResult, finalize_portfolio
+from db.models import RecomputeRun, utcnow
+from db.session import session_scope
+from services.engine_inputs import PortfolioInputs
 from services.errors import UserFacingError
+from services.recompute import (
+    LOCAL,
+    STALE_RUNNING,
+    Progress,
+    RecomputeCancelledError,
+    RecomputeError,
+    RunSummary,
+    compute_one,
+    plan_batches,
+    recompute,
+)
 from settings import Settings, get_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Celery and redis are imported where they are used, so importing this module stays light
     import redis
     from celery import Celery
-    from sqlalchemy.orm import Session
-
-    from core.portfolio import EngineSettings, PortfolioResult
-    from services.engine_inputs import PortfolioInputs
-    from services.recompute import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +260,7 @@ def resolve_options(distributed: bool | DistributedOptions | None, *, n_batches:
     """Whether and how a recompute of ``n_batches`` batches runs on the workers.
 
     ``False``: never. ``True`` / options: always (``JobsUnavailableError`` without ``REDIS_URL``). ``None`` (the
-    default of ``services.recompute.recompute``): when ``REDIS_URL`` is set, there are several batches and a worker
+    default of :func:`recompute_portfolio`): when ``REDIS_URL`` is set, there are several batches and a worker
     consumes the default queue.
     """
     if distributed is False:
@@ -427,10 +440,7 @@ def compute_distributed(
     services.recompute.RecomputeCancelledError
         ``cancel()`` returned True.
     """
-    from celery import group
-
-    from core.portfolio import finalize_portfolio
-    from services.recompute import RecomputeCancelledError, compute_one, plan_batches
+    from celery import group  # Celery only where the workers are used
 
     options = options or DistributedOptions()
     app = celery_app()
@@ -541,8 +551,6 @@ def run_batch(key: str, index: int) -> dict[str, Any]:
 
     Skips (returns ``{"skipped": reason}``) when the run was aborted or someone else claimed the batch.
     """
-    from services.recompute import compute_one
-
     store = RunStore(key, redis_client())
     reason = store.aborted()
     if reason:
@@ -585,6 +593,72 @@ def _register_tasks(app: Celery) -> None:
         )
 
 
+# --- the compute strategy of services.recompute ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerCompute:
+    """:func:`services.recompute.recompute`'s compute step on the Celery workers (:func:`compute_distributed`) or in
+    this process (:data:`services.recompute.LOCAL`), and its check for dead runs (:func:`reap_stale_runs`).
+
+    ``distributed``: True or options, always on the workers (``JobsUnavailableError`` without ``REDIS_URL``); False,
+    never; None, when ``REDIS_URL`` is set, there are several batches and a worker listens
+    (:func:`resolve_options`). The snapshot is the same either way.
+    """
+
+    distributed: bool | DistributedOptions | None = None
+
+    def reap(self, *, session: Session) -> None:
+        """Runs on the Celery workers: Redis knows their deadlines and heartbeats (only when ``REDIS_URL`` is set)."""
+        if get_settings().redis_url:
+            reap_stale_runs(session=session)
+
+    def __call__(
+        self,
+        *,
+        run_id: int,
+        inputs: PortfolioInputs,
+        settings: EngineSettings,
+        batch_size: int,
+        workers: int | None,
+        progress: Progress | None,
+        cancel: Callable[[], bool] | None,
+        progress_span: tuple[float, float],
+    ) -> tuple[PortfolioResult, dict[str, float], int]:
+        options = resolve_options(
+            self.distributed, n_batches=len(plan_batches(count=len(inputs), batch_size=batch_size))
+        )
+        if options is None:
+            return LOCAL(
+                run_id=run_id,
+                inputs=inputs,
+                settings=settings,
+                batch_size=batch_size,
+                workers=workers,
+                progress=progress,
+                cancel=cancel,
+                progress_span=progress_span,
+            )
+        return compute_distributed(
+            run_id=run_id,
+            inputs=inputs,
+            settings=settings,
+            batch_size=batch_size,
+            options=options,
+            progress=progress,
+            cancel=cancel,
+            progress_span=progress_span,
+        )
+
+
+def recompute_portfolio(*, distributed: bool | DistributedOptions | None = None, **kwargs: Any) -> RunSummary:
+    """:func:`services.recompute.recompute` (same keyword arguments) with the compute strategy this deployment
+    has: the Celery workers when ``distributed`` says so (:class:`WorkerCompute`; by default when ``REDIS_URL`` is
+    set, there are several batches and a worker listens), else this process. What the app, the CLI and the API
+    call."""
+    return recompute(strategy=WorkerCompute(distributed), **kwargs)
+
+
 # --- runs: enqueue, watchdog, retry ----------------------------------------------------------------------------------
 
 
@@ -600,9 +674,6 @@ def run_recompute_job(
 
     ``run_id``: the run row recorded when the job was queued (the API's 202 answer points at it).
     """
-    from db.session import session_scope
-    from services.recompute import RecomputeError, recompute
-
     distributed = DistributedOptions(**options) if options else True
     try:
         with session_scope() as session:
@@ -615,7 +686,7 @@ def run_recompute_job(
                     batch_size=batch_size,
                 )
             else:
-                summary = recompute(
+                summary = recompute_portfolio(
                     session=session,
                     triggered_by=triggered_by,
                     distributed=distributed,
@@ -690,11 +761,6 @@ def reap_stale_runs(*, session: Session) -> list[int]:
     nothing about, they started more than ``services.recompute.STALE_RUNNING`` ago. The update only touches rows
     still ``running`` (a run finishing at the same moment wins).
     """
-    from sqlalchemy import select, update
-
-    from db.models import RecomputeRun, utcnow
-    from services.recompute import STALE_RUNNING
-
     now = utcnow()
     running = session.execute(select(RecomputeRun.id, RecomputeRun.started_at).where(RecomputeRun.status == "running"))
     reaped: list[int] = []
@@ -746,11 +812,6 @@ def retry_run(
     services.recompute.RecomputeError
         The retry failed too (recorded as failed; the previous snapshot stays current).
     """
-    from sqlalchemy import select
-
-    from db.models import RecomputeRun
-    from services.recompute import recompute
-
     reap_stale_runs(session=session)
     if run_id is None:
         run = session.scalar(
@@ -772,7 +833,7 @@ def retry_run(
         raise UserFacingError(f"run {run.id} finished; there is nothing to retry (run a new recompute instead)")
     failed_id, who = run.id, triggered_by or run.triggered_by or "retry"
     session.commit()
-    return recompute(
+    return recompute_portfolio(
         session=session,
         triggered_by=f"{who} (retry of run {failed_id})"[:255],
         progress=progress,

@@ -48,7 +48,6 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from core.calendar import GRAIN_DAYS
 from core.leadtime import learn_lead_times
 from db import bulk
 from db.models import (
@@ -64,6 +63,7 @@ from db.models import (
 )
 from services import audit, master_data
 from services.errors import UserFacingError
+from services.runs import days_per_period
 
 OPEN_STATUSES = ("recommended", "approved")
 CLOSED_STATUSES = ("received", "cancelled", "rejected")
@@ -473,7 +473,7 @@ def order_by_date(*, data_as_of: dt.date | None, order_by_periods: float | None,
     steps = 1 + max(math.ceil(periods - 1e-9), 0)
     if grain == "monthly":
         return (pd.Timestamp(data_as_of) + pd.DateOffset(months=steps)).date()
-    days = GRAIN_DAYS.get(grain or "weekly", 7.0)
+    days = days_per_period(grain)
     return data_as_of + dt.timedelta(days=round(steps * days))
 
 
@@ -509,7 +509,7 @@ def _one_shot_terms(session: Session, *, run_id: int, grain: str | None, rows: l
         .where(Forecast.run_id == run_id, Forecast.kind == "future", Forecast.sku_id == rows[0]["sku_id"])
     )
     horizon = int(horizon or 0) or None
-    years = (horizon or 0) * GRAIN_DAYS.get(grain or "weekly", 7.0) / 365.25
+    years = (horizon or 0) * days_per_period(grain) / 365.25
 
     def column(name: str, default: float = np.nan) -> np.ndarray:
         return np.array([default if r.get(name) is None else float(r[name]) for r in rows], dtype=float)

@@ -23,16 +23,14 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from core.calendar import GRAIN_DAYS
 from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services import master_data
+from services.runs import RunInfo, days_per_period, run_by_id, run_scope
 from services.watchtower import (
     Commentary,
-    RunInfo,
     _narrative_module,
     clean_number,
     narrative_text,
-    run_by_id,
     status_label,
 )
 
@@ -141,11 +139,6 @@ class SkuDetail:
 
     def periods_to_days(self, periods: float | None) -> float | None:
         return None if periods is None else periods * self.days_per_period
-
-
-def days_per_period(grain: str | None) -> float:
-    """Days in one period of the run's grain (weekly when unknown)."""
-    return GRAIN_DAYS.get(grain or "weekly", 7.0)
 
 
 def _add_periods(start: dt.date, periods: float, per: float) -> dt.date:
@@ -318,8 +311,6 @@ def computed_by(*, session: Session, run_id: int, code: str) -> RecomputeRun | N
     carried the SKU forward, the run it was carried from (followed back until a run computed it).
 
     A partial run's scope lists at most 1,000 codes: when the list is cut short the run is taken as the one."""
-    from services.recompute import run_scope
-
     run = session.get(RecomputeRun, int(run_id))
     seen: set[int] = set()
     while run is not None and run.id not in seen:

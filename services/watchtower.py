@@ -4,7 +4,7 @@ Everything here reads ``recompute_run`` / ``sku_snapshot`` / ``sku``: nothing re
 
 - :class:`GridFilters` - the combinable filters (status, category, location, ABC, XYZ, demand class, supplier,
   free text on code and name), to and from a URL query string.
-- :func:`latest_run`, :func:`previous_run` - the finished runs the page compares.
+- the finished runs the page compares come from :mod:`services.runs` (:func:`services.runs.latest_run`, ...).
 - :func:`kpi_summary` - SKUs per status and the portfolio KPIs of a run with the change since the previous run.
 - :func:`filter_options` - the values each filter can take in a run.
 - :func:`query_skus` - one sorted, filtered page of SKU rows and the total count (AG Grid's infinite row model).
@@ -23,7 +23,7 @@ import io
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +31,9 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
+from db.models import STATUSES, AuditLog, Sku, SkuSnapshot
 from services import audit, master_data
+from services.runs import RunInfo, previous_run, run_by_id, running_run
 
 logger = logging.getLogger(__name__)
 
@@ -170,66 +171,6 @@ class GridFilters:
 
 # --------------------------------------------------------------------------------------------------------------------
 # runs and KPIs
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A finished recompute run (what the page reads)."""
-
-    id: int
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    grain: str | None
-    data_as_of: dt.date | None
-    sku_count: int
-    triggered_by: str | None
-    kpis: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, run: RecomputeRun) -> RunInfo:
-        return cls(
-            id=run.id,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            grain=run.grain,
-            data_as_of=run.data_as_of,
-            sku_count=run.sku_count,
-            triggered_by=run.triggered_by,
-            kpis=dict(run.kpis or {}),
-        )
-
-
-def _finished() -> Select[tuple[RecomputeRun]]:
-    return select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-
-
-def latest_run(*, session: Session) -> RunInfo | None:
-    """The latest finished run (None before the first recompute)."""
-    run = session.scalar(_finished())
-    return RunInfo.of(run) if run else None
-
-
-def previous_run(*, session: Session, run_id: int) -> RunInfo | None:
-    """The finished run before ``run_id`` (None when there is none)."""
-    run = session.scalar(_finished().where(RecomputeRun.id < run_id))
-    return RunInfo.of(run) if run else None
-
-
-def run_by_id(*, session: Session, run_id: int | None) -> RunInfo | None:
-    """A finished run by id, or the latest when ``run_id`` is None or not a finished run."""
-    if run_id is not None:
-        run = session.get(RecomputeRun, int(run_id))
-        if run is not None and run.status == "finished":
-            return RunInfo.of(run)
-    return latest_run(session=session)
-
-
-def running_run(*, session: Session) -> RunInfo | None:
-    """A recompute in progress, if any (the page says so)."""
-    run = session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "running").order_by(RecomputeRun.id.desc()).limit(1)
-    )
-    return RunInfo.of(run) if run else None
 
 
 @dataclass(frozen=True)

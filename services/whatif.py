@@ -32,12 +32,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import allocation, montecarlo, policy
-from core.calendar import GRAIN_DAYS
-from db.models import Demand, Forecast, RecomputeRun, Scenario, Sku, SkuSnapshot
+from db.models import Demand, Forecast, Scenario, Sku, SkuSnapshot
 from services import audit
 from services.errors import UserFacingError
+from services.runs import RunInfo, days_per_period, latest_run
 
-DAYS_PER_YEAR = 365.25
 DEFAULT_REVIEW_PERIOD = 1
 """Review period R of the engine (core.portfolio.EngineSettings.review_period)."""
 DEFAULT_SEASON_PERIODS = 13
@@ -96,36 +95,6 @@ class Scope:
         if self.kind == "category":
             return f"Category {self.value}"
         return f"SKU {self.value}"
-
-
-@dataclass(frozen=True)
-class RunRef:
-    id: int
-    grain: str
-    finished_at: dt.datetime | None
-    data_as_of: dt.date | None
-
-    @property
-    def days_per_period(self) -> float:
-        return GRAIN_DAYS.get(self.grain, 7.0)
-
-    @property
-    def periods_per_year(self) -> float:
-        return DAYS_PER_YEAR / self.days_per_period
-
-    @property
-    def period_unit(self) -> str:
-        return {"daily": "day", "weekly": "week", "monthly": "month"}.get(self.grain, "period")
-
-
-def latest_run(*, session: Session) -> RunRef | None:
-    """The latest finished recompute run (None before the first one)."""
-    run = session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-    )
-    if run is None:
-        return None
-    return RunRef(id=run.id, grain=run.grain or "weekly", finished_at=run.finished_at, data_as_of=run.data_as_of)
 
 
 @dataclass(frozen=True)
@@ -211,7 +180,7 @@ class Items:
     """The SKUs of a scope, arrays of shape (n,) in code order. Periods are the run's grain."""
 
     scope: Scope
-    run: RunRef
+    run: RunInfo
     sku_ids: np.ndarray
     codes: list[str]
     names: list[str]
@@ -984,7 +953,7 @@ def read_frontier(curve: FrontierCurve, *, capital: float | None = None, service
 def _period_index(dates: Sequence[dt.date], origin: dt.date, grain: str) -> np.ndarray:
     if grain == "monthly":
         return np.array([(d.year - origin.year) * 12 + (d.month - origin.month) for d in dates], dtype=np.int64)
-    step = GRAIN_DAYS.get(grain, 7.0)
+    step = days_per_period(grain)
     return np.array([int(math.floor((d - origin).days / step + 1e-9)) for d in dates], dtype=np.int64)
 
 

@@ -253,11 +253,11 @@ def test_segment_briefing_computes_its_own_figures(session) -> None:
 
 def test_segment_kpis_follow_the_engine_definitions(session) -> None:
     from core import kpi as core_kpi
-    from services import briefing as svc
+    from services import runs
 
     data = seed(session)
-    frame = svc.snapshot_frame(session=session, run_id=data["runs"]["latest"].id)
-    got = svc.segment_kpis(frame, days_per_period=7.0)
+    frame = runs.snapshot_frame(session=session, run_id=data["runs"]["latest"].id)
+    got = runs.segment_kpis(frame, days_per_period=7.0)
     fill = expected_fill_rates(frame, days_per_period=7.0)
     expected = core_kpi.portfolio_kpis(snapshot=frame, unit_cost=2.0, expected_fill_rate=fill)
     assert got == pytest.approx(expected, nan_ok=True)

@@ -31,7 +31,7 @@ from tests.integration.test_scale_workers import (  # noqa: F401  (fixtures)
 
 def _current_run_id(timeout: float = 60.0) -> int:
     from db.session import session_scope
-    from services.recompute import current_run
+    from services.runs import current_run
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,7 +65,7 @@ def _previous_run() -> tuple[int, list[dict]]:
 
 def _assert_previous_snapshot_is_current(run_id: int, rows: list[dict]) -> None:
     from db.session import session_scope
-    from services.recompute import latest_run
+    from services.runs import latest_run
 
     with session_scope() as s:
         assert latest_run(session=s).id == run_id

@@ -110,8 +110,8 @@ def test_download_buttons_on_watchtower_and_sku_pages(demo_app) -> None:
     from db.session import session_scope
     from layouts import sku as sku_page
     from layouts import watchtower
+    from services.runs import latest_run
     from services.sku_detail import sku_detail
-    from services.watchtower import latest_run
 
     with session_scope() as session:
         run = latest_run(session=session)

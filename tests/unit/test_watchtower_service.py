@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from db.models import STATUSES, Sku, SkuSnapshot, utcnow
 from db.session import session_scope
+from services import runs
 from services import watchtower as w
 from tests.unit.test_watchtower_data import store_portfolio, write_synthetic_run
 
@@ -86,13 +87,13 @@ def test_kpis_fall_back_to_the_stored_counts_when_the_previous_snapshot_was_prun
         s.execute(SkuSnapshot.__table__.delete().where(SkuSnapshot.run_id == previous))
     with session_scope() as s:
         summary = w.kpi_summary(session=s)
-        stored = w.run_by_id(session=s, run_id=previous).kpis
+        stored = runs.run_by_id(session=s, run_id=previous).kpis
     assert [k.previous for k in summary.status_counts] == [stored[f"count_{x}"] for x in STATUSES]
 
 
 def test_no_run_gives_none(sqlite_db) -> None:
     with session_scope() as s:
-        assert w.latest_run(session=s) is None and w.kpi_summary(session=s) is None
+        assert runs.latest_run(session=s) is None and w.kpi_summary(session=s) is None
 
 
 def test_filters_combine_and_search_code_and_name(portfolio) -> None:
@@ -294,9 +295,9 @@ def test_latest_run_ignores_running_and_failed_runs(sqlite_portfolio) -> None:
         s.add(RecomputeRun(status="running"))
         s.add(RecomputeRun(status="failed", error="boom"))
     with session_scope() as s:
-        assert w.latest_run(session=s).id == latest
-        assert w.running_run(session=s) is not None
-        assert w.run_by_id(session=s, run_id=10_000).id == latest
+        assert runs.latest_run(session=s).id == latest
+        assert runs.running_run(session=s) is not None
+        assert runs.run_by_id(session=s, run_id=10_000).id == latest
 
 
 def test_a_third_run_compares_with_the_second(sqlite_portfolio) -> None:
