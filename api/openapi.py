@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
+from api.constants import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
 from services import ingest, watchtower
 from services.master_data import TRACKED as MASTER_FIELDS
 

@@ -18,10 +18,20 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from api import serialize
+from api import openapi, serialize
+from api.constants import (
+    DEFAULT_PER_PAGE,
+    ENUM_FILTERS,
+    MAX_ID,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    ORDER_STATUSES,
+    PREFIX,
+    TEXT_FILTERS,
+)
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
-from auth.guard import current_email
-from auth.identity import record_denied
+from auth.audit import record_denied
+from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
 from services import audit, briefing, ingest, orders, runs, sku_detail, supply, users, watchtower
@@ -32,20 +42,7 @@ from settings import get_settings
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/api/v1"
 blueprint = Blueprint("api_v1", __name__, url_prefix=PREFIX)
-
-MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 50
-MAX_PAGE = 100_000
-ENUM_FILTERS: dict[str, tuple[str, ...]] = {
-    "status": tuple(watchtower.STATUS_LABELS),
-    "abc": ("A", "B", "C"),
-    "xyz": ("X", "Y", "Z"),
-    "demand_class": watchtower.DEMAND_CLASSES,
-    "master_data": watchtower.MASTER_DATA_VALUES,
-}
-TEXT_FILTERS = ("category", "location", "supplier")
 
 
 @dataclass(frozen=True)
@@ -243,9 +240,7 @@ def _latest_run(session: Any) -> runs.RunInfo:
 @blueprint.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3 description of this API (no token needed)."""
-    from api.openapi import document
-
-    return jsonify(document())
+    return jsonify(openapi.document())
 
 
 @blueprint.get("/skus")
@@ -477,10 +472,6 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
     data["errors"] = _row_errors(result)
     data["summary"] = result.summary()
     return jsonify({"data": serialize.plain(data)})
-
-
-MAX_ID = 2**63 - 1
-ORDER_STATUSES = ("recommended", "approved", "received", "cancelled", "rejected")
 
 
 @blueprint.get("/purchase-orders")

@@ -87,7 +87,7 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
 
             print(f"recomputing {skus:,} SKUs (once; keep the database with --database NAME --keep)", flush=True)
             with session_scope() as s:
-                recompute(session=s, triggered_by="bench-load", distributed=False)
+                recompute(session=s, triggered_by="bench-load")
         else:
             from tests.unit.test_watchtower_data import write_synthetic_run
 

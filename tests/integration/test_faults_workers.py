@@ -55,10 +55,10 @@ def _resume(process: subprocess.Popen) -> None:
 
 def _previous_run() -> tuple[int, list[dict]]:
     from db.session import session_scope
-    from services.recompute import recompute
+    from services.jobs import recompute_portfolio
 
     with session_scope() as s:
-        summary = recompute(session=s, triggered_by="previous", batch_size=BATCH, distributed=False)
+        summary = recompute_portfolio(session=s, triggered_by="previous", batch_size=BATCH, distributed=False)
     assert summary.status == "finished"
     return summary.run_id, snapshot_rows(summary.run_id)
 
@@ -77,8 +77,8 @@ def test_worker_killed_mid_batch_fails_the_run_keeps_the_snapshot_and_a_retry_su
 ) -> None:
     from db.models import RecomputeRun
     from db.session import session_scope
-    from services.jobs import DistributedOptions, RunStore, redis_client, retry_run, run_key
-    from services.recompute import RecomputeError, recompute
+    from services.jobs import DistributedOptions, RunStore, recompute_portfolio, redis_client, retry_run, run_key
+    from services.recompute import RecomputeError
 
     pool = distributed_db
     thread, box = run_in_thread(pool.ensure, 2)
@@ -90,7 +90,7 @@ def test_worker_killed_mid_batch_fails_the_run_keeps_the_snapshot_and_a_retry_su
 
     def doomed():
         with session_scope() as s:
-            return recompute(session=s, triggered_by="doomed", batch_size=BATCH, distributed=options)
+            return recompute_portfolio(session=s, triggered_by="doomed", batch_size=BATCH, distributed=options)
 
     thread, box = run_in_thread(doomed)
     run_id = _current_run_id()
