@@ -1,4 +1,5 @@
-"""Dashboard speed at 10,000 SKUs on PostgreSQL: Watchtower and SKU page callbacks over HTTP (DESIGN.md section 6).
+"""Dashboard speed at 10,000 SKUs on PostgreSQL: Watchtower and SKU page callbacks over HTTP
+(docs/architecture.md, Targets).
 
 Run: ``.venv/bin/python -m bench.dashboard [--skus 10000] [--periods 156] [--calls 100] [--pg-admin-url URL]
 [--database NAME] [--keep] [--snapshot auto|recompute|synthetic] [--workers 2]``.

@@ -410,7 +410,7 @@ def phase_out_stopped_sellers(stopped: np.ndarray, pol: ReplenishmentPolicy) -> 
     promised, so the portfolio fill rate leaves it out) and ``order_policy`` "phase_out". The stock on hand stays and
     is judged as dead stock (:func:`core.health.health_status`). A planner's positive forecast override lifts the
     phase-out (the SKU is then not a stopped seller). Other rows are returned unchanged; ``pol`` is not modified.
-    Source: issue 15 item 5; DESIGN.md section 4 ("dead: no sales for N periods").
+    Source: issue 15 item 5; docs/architecture.md, The maths ("dead: no sales for N periods").
     """
     mask = np.asarray(stopped, dtype=bool)
     if not mask.any():
