@@ -34,7 +34,7 @@ from auth.audit import record_denied
 from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, briefing, ingest, orders, runs, sku_detail, supply, users, watchtower
+from services import audit, briefing, ingest, jobs, orders, runs, sku_detail, supply, users, watchtower
 from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
@@ -314,8 +314,6 @@ def run_status(run: Any) -> dict[str, Any]:
 
 def _enqueue_recompute(email: str | None) -> tuple[Response, int]:
     """Record the run, queue it on the Celery workers, answer 202 with where to poll it."""
-    from services import jobs
-
     with session_scope() as session:
         run_id = recompute_service.start_run(session=session, triggered_by=email)
     try:

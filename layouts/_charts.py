@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core import formats
+from layouts._commentary import commentary_panel
 from reports.formatting import NO_CHANGE, signed_change
 from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
 
@@ -206,12 +207,7 @@ def commentary_card(
     snapshot's reasons as a list. Never placeholder text.
     """
     if commentary.view is not None:
-        try:
-            from layouts._commentary import commentary_panel as narrative_panel
-        except ImportError:
-            narrative_panel = None
-        if narrative_panel is not None:
-            return narrative_panel(commentary.view, scope=scope, can_regenerate=can_regenerate, title=title)
+        return commentary_panel(commentary.view, scope=scope, can_regenerate=can_regenerate, title=title)
     if commentary.source == "narrative" and commentary.text:
         paragraphs = [html.P(p.strip(), className="mb-2") for p in commentary.text.split("\n") if p.strip()]
         source = f"Written by {commentary.provider}" if commentary.provider else "Narrative"
@@ -272,15 +268,6 @@ def search_box() -> html.Div:
                 style={"fontSize": "1rem"},
             ),
         ]
-    )
-
-
-def section_title(text: str, note: str | None = None) -> html.Div:
-    return html.Div(
-        [html.Span(text, className="fw-semibold"), html.Span(f"  {note}", className="text-secondary small")]
-        if note
-        else [html.Span(text, className="fw-semibold")],
-        className="mb-1",
     )
 
 

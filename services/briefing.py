@@ -26,8 +26,8 @@ Where each part of a portfolio briefing comes from
 - Commentary: whole portfolio -> :func:`services.narrative.portfolio_commentary` (Gemini or the offline writer, cached);
   segment -> the offline writer over the segment's own facts (grounded, no model call, so the text never quotes
   whole-portfolio figures as the segment's).
-- Purchase orders: ``purchase_order`` rows with status ``recommended`` (:func:`services.orders.list_orders` when that
-  module exists) of the SKUs in scope; the :data:`MAX_PO_LINES` most urgent (order-by date, then value) are printed,
+- Purchase orders: ``purchase_order`` rows with status ``recommended`` (:func:`services.orders.list_orders`) of the
+  SKUs in scope; the :data:`MAX_PO_LINES` most urgent (order-by date, then value) are printed,
   the count and value of all of them are stated.
 - Forecast value added: :func:`services.overrides.fva_frame` (overridden periods whose actuals arrived) restricted to
   the SKUs in scope, per category plus a total (:func:`core.accuracy.forecast_value_added`); omitted when empty.
@@ -44,6 +44,7 @@ audit-logged; :func:`get_briefing` serves it again. Nothing here recomputes the 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import math
 import re
@@ -62,10 +63,12 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ai import wording
+from ai import OfflineWriter, portfolio_facts, wording, write_commentary
 from core import formats
+from core.accuracy import forecast_value_added
 from core.calendar import GRAIN_DAYS
 from db.models import Briefing, PurchaseOrder, RecomputeRun, Sku, utcnow
+from reports import build_portfolio_briefing, build_sku_briefing
 from reports.data import (
     Commentary,
     ForecastSeries,
@@ -83,10 +86,14 @@ from reports.data import (
     TimeSeries,
     default_method_notes,
 )
-from reports.formatting import fmt_money_compact, fmt_pct
-from services import audit
+from reports.formatting import fmt_date, fmt_datetime, fmt_money_compact, fmt_pct
+from services import audit, narrative
+from services import sku_detail as detail_service
 from services.backtest.line import briefing_line
 from services.errors import UserFacingError
+from services.narrative import PROVIDER_LABELS
+from services.orders import list_orders
+from services.overrides import fva_frame
 from services.runs import RunInfo, latest_run, previous_run, segment_kpis, snapshot_frame
 from services.supply import capacity_alerts
 from services.watchtower import GridFilters, clean_number, filter_options
@@ -322,17 +329,11 @@ class OrderLine:
 
 
 def recommended_orders(*, session: Session) -> list[OrderLine]:
-    """Every purchase order with status ``recommended`` (:func:`services.orders.list_orders` when it exists)."""
-    try:
-        from services.orders import list_orders
-    except ImportError:
-        list_orders = None
-    if list_orders is not None:
-        return [
-            OrderLine(code=o.sku, name=o.sku_name, supplier=o.supplier, qty=o.qty, order_by=o.order_by, value=o.value)
-            for o in list_orders(session=session, status="recommended")
-        ]
-    return [_order_line(row) for row in session.execute(_recommended_select())]
+    """Every purchase order with status ``recommended`` (:func:`services.orders.list_orders`)."""
+    return [
+        OrderLine(code=o.sku, name=o.sku_name, supplier=o.supplier, qty=o.qty, order_by=o.order_by, value=o.value)
+        for o in list_orders(session=session, status="recommended")
+    ]
 
 
 def _recommended_select(*conditions: Any) -> Any:
@@ -363,12 +364,6 @@ def _urgent_first(line: OrderLine) -> tuple[Any, ...]:
 
 def _fva_rows(*, session: Session, codes: set[str] | None) -> list[FvaRow]:
     """Forecast value added per category and in total over the overridden periods of the SKUs in ``codes``."""
-    try:
-        from services.overrides import fva_frame
-    except ImportError:
-        return []
-    from core.accuracy import forecast_value_added
-
     try:
         frame = fva_frame(session=session)
     except Exception:  # FVA is an extra: a failure must not stop the briefing
@@ -412,8 +407,6 @@ def _commentary_of(view: Any) -> Commentary | None:
 
 
 def _portfolio_commentary(*, session: Session) -> Commentary | None:
-    from services import narrative
-
     try:
         return _commentary_of(narrative.portfolio_commentary(session=session))
     except Exception:  # the briefing is still useful without its commentary
@@ -430,8 +423,6 @@ def _segment_commentary(
     now: dt.datetime,
 ) -> Commentary | None:
     """The offline writer over the segment's own facts (grounded in the segment's numbers, no model call)."""
-    from ai import OfflineWriter, portfolio_facts, write_commentary
-
     try:
         facts = portfolio_facts(
             snapshot=frame.drop(columns=["status_reason"]),
@@ -445,8 +436,6 @@ def _segment_commentary(
     except Exception:
         logger.exception("briefing: segment commentary failed; left out")
         return None
-    from services.narrative import PROVIDER_LABELS
-
     return Commentary(
         text=written.text,
         provider=PROVIDER_LABELS.get(written.provider, written.provider),
@@ -622,8 +611,6 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
     UserFacingError
         The SKU is not in the latest finished run (or there is none yet).
     """
-    from services import sku_detail as detail_service
-
     code = (code or "").strip()
     if not code:
         raise UserFacingError("sku: give a SKU code")
@@ -665,8 +652,6 @@ def sku_briefing_facts(*, session: Session, code: str, now: dt.datetime | None =
     lead_std_days = value("lead_time_std_periods")
     commentary = None
     try:
-        from services import narrative
-
         commentary = _commentary_of(narrative.sku_commentary(session=session, code=detail.code))
     except Exception:
         logger.exception("briefing: SKU commentary failed; left out")
@@ -827,8 +812,6 @@ def pdf_page_count(pdf: bytes) -> int:
 
 
 def _cover_lines(facts: PortfolioBriefing | SkuBriefing) -> tuple[str, ...]:
-    from reports.formatting import fmt_date, fmt_datetime
-
     subtitle = (
         facts.scope_label if isinstance(facts, PortfolioBriefing) else f"{facts.sku.code} \u2014 {facts.sku.name}"
     )
@@ -846,8 +829,6 @@ def build_briefing(
     *, session: Session, scope: BriefingScope, progress: Progress | None = None, now: dt.datetime | None = None
 ) -> BriefingFile:
     """Gather the facts of ``scope`` and build the PDF (not stored: see :func:`make_briefing`)."""
-    from reports import build_portfolio_briefing, build_sku_briefing
-
     say = progress or (lambda _f, _m: None)
     t0 = time.perf_counter()
     say(0.05, "reading the snapshot")
@@ -1087,12 +1068,10 @@ def _pdftoppm(pdf: bytes, *, dpi: int) -> bytes | None:
 
 
 def _pypdfium2(pdf: bytes, *, dpi: int) -> bytes | None:
-    try:
+    try:  # an optional renderer (not in requirements.txt): used when it is installed
         import pypdfium2  # type: ignore[import-not-found]
     except ImportError:
         return None
-    import io
-
     try:
         document = pypdfium2.PdfDocument(pdf)
         image = document[0].render(scale=dpi / 72).to_pil()

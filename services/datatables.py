@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from db.models import AuditLog, Demand, ImportBatch, Receipt, Sku, StockPosition
+from db.models import AuditLog, Demand, ImportBatch, Receipt, Sku, StockPosition, utcnow
 from services import audit, master_data
 from services.csv_safety import safe_frame
 from services.errors import UserFacingError
@@ -277,8 +277,6 @@ def save_demand(
             raise RecordError(f"quantity: {v.MISSING}")
         row.quantity = parsed["quantity"]
         action = "data.edit"
-    from db.models import utcnow
-
     # the SKU's data changed: a partial recompute must not carry its old row forward (services.recompute)
     session.get(Sku, row.sku_id).updated_at = utcnow()
     session.flush()
@@ -288,8 +286,6 @@ def save_demand(
 
 def delete_demand(*, session: Session, keys: list[tuple[str, str]], user: str | None) -> int:
     """Delete demand periods given as (sku code, date) keys; returns the count."""
-    from db.models import utcnow
-
     rows = [_demand_row(session, (code, period)) for code, period in dict.fromkeys(keys)]
     now = utcnow()
     for row in rows:

@@ -221,11 +221,6 @@ def commentary_for_scope(*, session: Session, scope: str, regenerate: bool = Fal
     raise ValueError(f"scope must be 'portfolio' or 'sku:<code>', got {scope!r}")
 
 
-def sku_scope(code: str) -> str:
-    """The commentary scope of SKU ``code`` ("sku:<code>")."""
-    return SKU_SCOPE_PREFIX + code
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # facts from the snapshot
 

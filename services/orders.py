@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from core import formats
 from core.leadtime import learn_lead_times
+from core.portfolio import newsvendor_critical_ratio
 from db import bulk
 from db.models import (
     PO_STATUSES,
@@ -62,8 +63,10 @@ from db.models import (
     utcnow,
 )
 from services import audit, master_data
+from services.csv_safety import write_csv
 from services.errors import UserFacingError
 from services.runs import days_per_period
+from settings import get_settings
 
 OPEN_STATUSES = ("recommended", "approved")
 CLOSED_STATUSES = ("received", "cancelled", "rejected")
@@ -501,8 +504,6 @@ def _one_shot_terms(session: Session, *, run_id: int, grain: str | None, rows: l
     level target -- the engine's fallback -- else "costs")."""
     if not rows:
         return
-    from core.portfolio import newsvendor_critical_ratio
-
     horizon = session.scalar(
         select(func.count())
         .select_from(Forecast)
@@ -1028,8 +1029,6 @@ def export_approved(*, session: Session, per_supplier_zip: bool) -> tuple[str, b
     UserFacingError
         There is no approved order.
     """
-    from services.csv_safety import write_csv
-
     frame = approved_frame(session=session)
     if frame.empty:
         raise UserFacingError("there are no approved orders to export: approve recommended orders first")
@@ -1099,8 +1098,6 @@ def lead_time_stats(*, session: Session, code: str, min_receipts: int | None = N
     None when no SKU has that code.
     """
     if min_receipts is None:
-        from settings import get_settings
-
         min_receipts = get_settings().receipts_min_for_learned_lead_time
     sku = session.scalar(select(Sku).where(Sku.code == (code or "").strip()))
     if sku is None:

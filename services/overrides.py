@@ -116,11 +116,6 @@ def override_history(*, session: Session, code: str) -> list[OverrideView]:
     ]
 
 
-def latest_overrides(*, session: Session, code: str) -> dict[dt.date, OverrideView]:
-    """The newest override per period of SKU ``code`` (what the recompute uses)."""
-    return {o.period: o for o in override_history(session=session, code=code) if o.active}
-
-
 def override_periods(*, session: Session, code: str) -> list[PeriodOption]:
     """The future periods of the latest finished run for SKU ``code`` with the statistical forecast, the run's
     forecast and the current override (empty without a run or a forecast for the SKU).

@@ -23,12 +23,13 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import formats
+from core.portfolio import newsvendor_critical_ratio
 from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot, utcnow
-from services import master_data
+from services import master_data, narrative
+from services.orders import order_by_date  # the one definition, shared with the Orders page
 from services.runs import RunInfo, days_per_period, run_by_id, run_scope
 from services.watchtower import (
     Commentary,
-    _narrative_module,
     clean_number,
     narrative_text,
     status_label,
@@ -275,8 +276,6 @@ def _critical_ratio(sku: Sku, detail: SkuDetail) -> float | None:
     snapshot rows written before migration 0005, which did not store it."""
     if detail.snapshot is None or not detail.forecast:
         return None
-    from core.portfolio import newsvendor_critical_ratio
-
     ratio = newsvendor_critical_ratio(
         unit_price=np.array([sku.unit_price], dtype=float),
         unit_cost=np.array([sku.unit_cost], dtype=float),
@@ -428,8 +427,6 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
     projection = projection_for(detail)
     order_by = None
     if snapshot is not None and run is not None and (detail.value("recommended_qty") or 0) > 0:
-        from services.orders import order_by_date  # the one definition, shared with the Orders page
-
         order_by = order_by_date(
             data_as_of=run.data_as_of, order_by_periods=detail.value("order_by_periods") or 0.0, grain=run.grain
         )
@@ -469,12 +466,10 @@ def search_skus(*, session: Session, text: str, limit: int = 15, run_id: int | N
 
 
 def sku_commentary(*, session: Session, detail: SkuDetail) -> Commentary:
-    """``services.narrative.sku_commentary(session=..., code=...)`` when it exists, else the snapshot's reasons."""
-    module = _narrative_module()
-    narrate = getattr(module, "sku_commentary", None) if module else None
-    if narrate is not None and detail.snapshot is not None:
+    """:func:`services.narrative.sku_commentary` when it gives a text, else the snapshot's reasons."""
+    if detail.snapshot is not None:
         try:
-            result = narrate(session=session, code=detail.code)
+            result = narrative.sku_commentary(session=session, code=detail.code)
         except Exception:  # noqa: BLE001 - the panel must still show the facts when the narrative fails
             result = None
         text = narrative_text(result)

@@ -10,15 +10,14 @@ Everything here reads ``recompute_run`` / ``sku_snapshot`` / ``sku``: nothing re
 - :func:`query_skus` - one sorted, filtered page of SKU rows and the total count (AG Grid's infinite row model).
 - :func:`export_csv` - every filtered row as CSV, sorted like the grid, safe against formula injection.
 - :func:`status_by_category`, :func:`risk_points` - the data of the two charts.
-- :func:`top_risks`, :func:`portfolio_commentary` - the commentary panel (the narrative service when it exists,
-  otherwise the reasons of the top risks by value at risk).
+- :func:`top_risks`, :func:`portfolio_commentary` - the commentary panel (:mod:`services.narrative`'s text, or
+  the reasons of the top risks by value at risk when it gives none).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import logging
 import math
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import STATUSES, AuditLog, Sku, SkuSnapshot
-from services import audit, master_data
+from services import audit, master_data, narrative
 from services.runs import RunInfo, previous_run, run_by_id, running_run
 
 logger = logging.getLogger(__name__)
@@ -655,20 +654,13 @@ def top_risks(*, session: Session, run_id: int, limit: int = 5) -> list[dict[str
 
 @dataclass(frozen=True)
 class Commentary:
-    """What the commentary panel shows: narrative text when the narrative service exists, else snapshot reasons."""
+    """What the commentary panel shows: the narrative's text when it gives one, else the snapshot's reasons."""
 
     source: str  # "narrative" | "snapshot"
     text: str | None = None
     items: tuple[dict[str, Any], ...] = ()
     provider: str | None = None
     view: Any = None  # the narrative service's own object (services.narrative.CommentaryView) when it gave one
-
-
-def _narrative_module() -> Any | None:
-    try:
-        return importlib.import_module("services.narrative")
-    except ImportError:
-        return None
 
 
 def narrative_text(result: Any) -> str | None:
@@ -678,20 +670,18 @@ def narrative_text(result: Any) -> str | None:
 
 
 def portfolio_commentary(*, session: Session, run_id: int, limit: int = 5) -> Commentary:
-    """The portfolio commentary: ``services.narrative.portfolio_commentary`` when available, else top reasons."""
-    module = _narrative_module()
-    narrate = getattr(module, "portfolio_commentary", None) if module else None
-    if narrate is not None:
-        try:
-            result = narrate(session=session)
-        except Exception:
-            logger.exception("portfolio commentary failed; showing the snapshot's reasons")
-            result = None
-        text = narrative_text(result)
-        if text:
-            return Commentary(
-                source="narrative", text=text, provider=getattr(result, "provider", None), view=_view_of(result)
-            )
+    """The portfolio commentary: :func:`services.narrative.portfolio_commentary` when it gives a text, else the top
+    risks' reasons."""
+    try:
+        result = narrative.portfolio_commentary(session=session)
+    except Exception:
+        logger.exception("portfolio commentary failed; showing the snapshot's reasons")
+        result = None
+    text = narrative_text(result)
+    if text:
+        return Commentary(
+            source="narrative", text=text, provider=getattr(result, "provider", None), view=_view_of(result)
+        )
     return Commentary(source="snapshot", items=tuple(top_risks(session=session, run_id=run_id, limit=limit)))
 
 

@@ -234,7 +234,7 @@ def test_controls_reset_chart_clicks_and_status_tiles(cb) -> None:
 def test_commentary_panel_shows_top_risks_without_the_narrative(page, cb, monkeypatch) -> None:
     from services import watchtower as svc
 
-    monkeypatch.setattr(svc, "_narrative_module", lambda: None)
+    monkeypatch.setattr(svc.narrative, "portfolio_commentary", lambda **_: None)
     card = cb.commentary("note", _run(page), None)
     text = text_of(card)
     assert "Top risks by value at risk" in text and "at risk" in text

@@ -244,7 +244,7 @@ def test_filter_options_and_top_risks(sqlite_portfolio) -> None:
 
 def test_commentary_falls_back_to_top_reasons(sqlite_portfolio, monkeypatch) -> None:
     latest, _ = sqlite_portfolio
-    monkeypatch.setattr(w, "_narrative_module", lambda: None)
+    monkeypatch.setattr(w.narrative, "portfolio_commentary", lambda **_: None)
     with session_scope() as s:
         c = w.portfolio_commentary(session=s, run_id=latest)
     assert c.source == "snapshot" and c.items and c.items[0]["reason"]
@@ -257,22 +257,15 @@ def test_commentary_uses_the_narrative_service_when_present(sqlite_portfolio, mo
         text = "Twelve SKUs need attention."
         provider = "offline"
 
-    class Module:
-        @staticmethod
-        def portfolio_commentary(*, session):
-            return Narrative()
-
-    monkeypatch.setattr(w, "_narrative_module", lambda: Module)
+    monkeypatch.setattr(w.narrative, "portfolio_commentary", lambda *, session: Narrative())
     with session_scope() as s:
         c = w.portfolio_commentary(session=s, run_id=latest)
     assert (c.source, c.text, c.provider) == ("narrative", "Twelve SKUs need attention.", "offline")
 
-    class Broken:
-        @staticmethod
-        def portfolio_commentary(*, session):
-            raise RuntimeError("model down")
+    def broken(*, session):
+        raise RuntimeError("model down")
 
-    monkeypatch.setattr(w, "_narrative_module", lambda: Broken)
+    monkeypatch.setattr(w.narrative, "portfolio_commentary", broken)
     with session_scope() as s:
         assert w.portfolio_commentary(session=s, run_id=latest).source == "snapshot"
 
