@@ -28,7 +28,7 @@ from db.session import session_scope
 from services import audit, user_sessions, users
 from settings import Settings
 
-__all__ = ["SessionUser", "client_address", "init_security", "is_open_path", "record_denied"]
+__all__ = ["init_security", "is_open_path"]
 
 log = logging.getLogger(__name__)
 

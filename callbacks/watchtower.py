@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -230,8 +231,6 @@ def open_sku(cell: dict[str, Any] | None) -> str:
     code = (cell or {}).get("rowId")
     if not code:
         raise PreventUpdate
-    from urllib.parse import quote
-
     return f"/sku/{quote(str(code), safe='')}"
 
 

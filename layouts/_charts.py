@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core import formats
+from layouts import _ids as ids
 from layouts._commentary import commentary_panel
 from reports.formatting import NO_CHANGE, signed_change
 from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
@@ -253,8 +254,6 @@ def reasons_list(commentary: Commentary, *, empty: str, link_codes: bool = True)
 
 def search_box() -> html.Div:
     """Type-ahead over SKU code and name (callbacks/sku.py fills the options); choosing one opens its page."""
-    from layouts import _ids as ids
-
     return html.Div(
         [
             dcc.Location(id=ids.SKU_SEARCH_NAV, refresh="callback-nav"),

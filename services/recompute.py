@@ -99,26 +99,29 @@ EXPORTS: tuple[str, ...] = ("snapshot", "forecasts")
 Progress = Callable[[float, str], None]
 
 
+@dataclass(frozen=True)
+class ComputeJob:
+    """What :func:`recompute` hands its compute strategy: the run, its inputs and how to report progress."""
+
+    run_id: int
+    inputs: PortfolioInputs
+    settings: EngineSettings
+    batch_size: int
+    workers: int | None = None
+    progress: Progress | None = None
+    cancel: Callable[[], bool] | None = None
+    progress_span: tuple[float, float] = (0.0, 1.0)
+
+
 class ComputeStrategy(Protocol):
-    """How :func:`recompute` computes the batches: :class:`LocalCompute` (this process, a process pool when it
-    pays) or :class:`services.jobs.WorkerCompute` (the Celery workers). Given as an argument, so this module never
-    imports :mod:`services.jobs` (docs/architecture.md, "Who may import whom")."""
+    """How :func:`recompute` computes the batches: :data:`LOCAL` (this process, a process pool when it pays) or
+    :class:`services.jobs.WorkerCompute` (the Celery workers). Given as an argument, so this module never imports
+    :mod:`services.jobs` (docs/architecture.md, "Who may import whom")."""
 
     def reap(self, *, session: Session) -> None:
         """Mark ``running`` runs that are dead as failed before a new run starts (may commit)."""
 
-    def __call__(
-        self,
-        *,
-        run_id: int,
-        inputs: PortfolioInputs,
-        settings: EngineSettings,
-        batch_size: int,
-        workers: int | None,
-        progress: Progress | None,
-        cancel: Callable[[], bool] | None,
-        progress_span: tuple[float, float],
-    ) -> tuple[PortfolioResult, dict[str, float], int]:
+    def __call__(self, job: ComputeJob) -> tuple[PortfolioResult, dict[str, float], int]:
         """The portfolio result, timings and processes used, as :func:`compute` returns them."""
 
 
@@ -129,26 +132,15 @@ class LocalCompute:
     def reap(self, *, session: Session) -> None:
         return None
 
-    def __call__(
-        self,
-        *,
-        run_id: int,
-        inputs: PortfolioInputs,
-        settings: EngineSettings,
-        batch_size: int,
-        workers: int | None,
-        progress: Progress | None,
-        cancel: Callable[[], bool] | None,
-        progress_span: tuple[float, float],
-    ) -> tuple[PortfolioResult, dict[str, float], int]:
+    def __call__(self, job: ComputeJob) -> tuple[PortfolioResult, dict[str, float], int]:
         return compute(
-            inputs=inputs,
-            settings=settings,
-            batch_size=batch_size,
-            workers=workers,
-            progress=progress,
-            cancel=cancel,
-            progress_span=progress_span,
+            inputs=job.inputs,
+            settings=job.settings,
+            batch_size=job.batch_size,
+            workers=job.workers,
+            progress=job.progress,
+            cancel=job.cancel,
+            progress_span=job.progress_span,
         )
 
 
@@ -770,7 +762,7 @@ def recompute(
 
         portfolio = None
         if inputs is not None:
-            portfolio, engine_timings, used = strategy(
+            job = ComputeJob(
                 run_id=run_id,
                 inputs=inputs,
                 settings=engine_settings,
@@ -780,6 +772,7 @@ def recompute(
                 cancel=cancel,
                 progress_span=(0.05, 0.85),
             )
+            portfolio, engine_timings, used = strategy(job)
             timings.update(engine_timings)
             summary.workers = used
             summary.batches = len(plan_batches(count=len(inputs), batch_size=size))

@@ -77,7 +77,8 @@ def test_worker_killed_mid_batch_fails_the_run_keeps_the_snapshot_and_a_retry_su
 ) -> None:
     from db.models import RecomputeRun
     from db.session import session_scope
-    from services.jobs import DistributedOptions, RunStore, recompute_portfolio, redis_client, retry_run, run_key
+    from services.job_store import RunStore, run_key
+    from services.jobs import DistributedOptions, recompute_portfolio, redis_client, retry_run
     from services.recompute import RecomputeError
 
     pool = distributed_db

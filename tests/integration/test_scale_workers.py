@@ -108,7 +108,7 @@ class WorkerPool:
         """Delete what this pool created in Redis: its queue, its unacked messages, the run keys of its database."""
         import redis
 
-        from services.jobs import KEY_PREFIX, _namespace
+        from services.job_store import KEY_PREFIX, _namespace
         from settings import Settings
 
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)

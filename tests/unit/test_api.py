@@ -515,7 +515,7 @@ def queued(isolated, monkeypatch):
     """REDIS_URL on db 12 of the local Redis (skipped when unreachable); this test's queue and keys deleted after."""
     import redis
 
-    from services import jobs
+    from services import job_store, jobs
     from settings import get_settings
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
@@ -527,7 +527,7 @@ def queued(isolated, monkeypatch):
     get_settings.cache_clear()
     client.delete(jobs.DEFAULT_QUEUE)
     yield client
-    client.delete(jobs.DEFAULT_QUEUE, *client.keys("celery-task-meta-*"), *client.keys(f"{jobs.KEY_PREFIX}:*"))
+    client.delete(jobs.DEFAULT_QUEUE, *client.keys("celery-task-meta-*"), *client.keys(f"{job_store.KEY_PREFIX}:*"))
     monkeypatch.delenv("REDIS_URL")
     get_settings.cache_clear()
 
