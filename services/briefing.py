@@ -66,7 +66,6 @@ from sqlalchemy.orm import Session
 from ai import OfflineWriter, portfolio_facts, wording, write_commentary
 from core import formats
 from core.accuracy import forecast_value_added
-from core.calendar import GRAIN_DAYS
 from db.models import Briefing, PurchaseOrder, RecomputeRun, Sku, utcnow
 from reports import build_portfolio_briefing, build_sku_briefing
 from reports.data import (
@@ -94,7 +93,7 @@ from services.errors import UserFacingError
 from services.narrative import PROVIDER_LABELS
 from services.orders import list_orders
 from services.overrides import fva_frame
-from services.runs import RunInfo, latest_run, previous_run, segment_kpis, snapshot_frame
+from services.runs import RunInfo, known_grain, latest_run, previous_run, segment_kpis, snapshot_frame
 from services.supply import capacity_alerts
 from services.watchtower import GridFilters, clean_number, filter_options
 from settings import get_settings
@@ -429,7 +428,7 @@ def _segment_commentary(
             kpis=kpis,
             previous_kpis=previous_kpis,
             top_n=5,
-            grain=run.grain if run.grain in GRAIN_DAYS else "weekly",
+            grain=known_grain(run.grain),
             as_of=run.data_as_of,
         )
         written = write_commentary(facts=facts, provider=OfflineWriter())

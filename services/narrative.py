@@ -45,14 +45,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ai import PROMPT_VERSION, Commentary, PortfolioFacts, SkuFacts, facts_hash, portfolio_facts, sku_facts
-from ai.facts import GRAIN_DAYS
 from ai.narrative import provider_from_settings, write_commentary
 from ai.prompts import prompt_version_for
 from ai.providers.base import Provider, ProviderError
 from core import formats
 from db.models import Narrative, Sku, SkuSnapshot, utcnow
 from services import master_data
-from services.runs import RunInfo, latest_run, previous_run
+from services.runs import RunInfo, known_grain, latest_run, previous_run
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -226,7 +225,7 @@ def commentary_for_scope(*, session: Session, scope: str, regenerate: bool = Fal
 
 
 def _grain(run: RunInfo) -> str:
-    return run.grain if run.grain in GRAIN_DAYS else "weekly"
+    return known_grain(run.grain)
 
 
 def portfolio_facts_for_run(*, session: Session, run: RunInfo) -> PortfolioFacts:

@@ -10,7 +10,8 @@ are stored in one transaction (or ``failed`` / ``cancelled``, and then the previ
 - :func:`run_scope`, :func:`scope_counts` - what a partial run covered (``recompute_run.timings["scope"]``).
 - :func:`snapshot_frame`, :func:`segment_kpis` - a run's snapshot rows with the SKU master fields, and the KPIs of
   any subset of them by the engine's own definitions.
-- :func:`days_per_period` - days in one period of a grain (weekly when unknown).
+- :func:`days_per_period`, :func:`known_grain` - days in one period of a grain, the grain itself (weekly when
+  unknown).
 
 This module sits at the bottom of :mod:`services`: it imports :mod:`core` and :mod:`db` only.
 """
@@ -39,6 +40,11 @@ PERIOD_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 def days_per_period(grain: str | None) -> float:
     """Days in one period of ``grain`` (``core.calendar.GRAIN_DAYS``; weekly, 7 days, when unknown or None)."""
     return GRAIN_DAYS.get(grain or "weekly", 7.0)
+
+
+def known_grain(grain: str | None) -> str:
+    """``grain`` when it is one of ``core.calendar.GRAIN_DAYS`` (daily, weekly, monthly), else "weekly"."""
+    return grain if grain in GRAIN_DAYS else "weekly"
 
 
 @dataclass(frozen=True)
