@@ -41,9 +41,6 @@ STATUSES: tuple[str, ...] = ("stockout_risk", "surge", "low_velocity", "dead_sto
 PERIOD_WORD: dict[str, str] = {"daily": "day", "weekly": "week", "monthly": "month"}
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
-CV_LIMITS: tuple[float, float] = (wording.CV_BANDS[0].below, wording.CV_BANDS[1].below)
-"""Forecast-error CV below the first limit is 'low', below the second 'moderate', else 'high' (the XYZ limits; the
-bands and their words live in :mod:`ai.wording`)."""
 
 Number = int | float
 

@@ -144,7 +144,6 @@ def fmt_delta(kpi: Kpi) -> str:
 # cards and panels
 
 TONE_CLASS = {"good": "text-success", "bad": "text-danger", "neutral": "text-secondary"}
-ARROW = {"good": "\u25b2", "bad": "\u25bc"}
 
 
 def delta_line(kpi: Kpi, *, has_previous: bool) -> html.Div:

@@ -29,7 +29,6 @@ from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_re
 from services.ingest.write import SKU_COLUMNS
 
 EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "imports", "audit")
-EDITABLE = ("skus", "stock", "demand")
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
 _TABLE_COLUMN = {"sku": "code", **SKU_COLUMNS}
 
