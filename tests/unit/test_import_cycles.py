@@ -1,4 +1,5 @@
-"""No import cycle between the project's modules (docs/architecture.md, "Who may import whom").
+"""No import cycle between the project's modules, and no layer importing one it may not (docs/architecture.md,
+"Who may import whom").
 
 Every ``import`` and ``from ... import`` of every project module counts, wherever it stands (module level, inside a
 function, under ``if TYPE_CHECKING``): an import inside a function only hides a cycle, it does not break it.
@@ -142,6 +143,41 @@ def _cycle_in(component: set[str], graph: dict[str, set[str]]) -> list[str]:
     return sorted(component)
 
 
+LAYERS: dict[str, set[str]] = {
+    "settings": set(),
+    "core": set(),
+    "db": {"settings"},
+    "ai": {"core"},
+    "reports": {"core", "ai"},
+    "services": {"core", "db", "ai", "reports", "settings"},
+    "api": {"services", "auth", "core", "db", "settings"},
+    "auth": {"services", "db", "settings", "api"},
+    "layouts": {"services", "core", "auth", "ai", "reports", "db"},
+    "callbacks": {"services", "layouts", "auth", "core", "db", "settings"},
+}
+"""Top-level package -> the packages it may import (docs/architecture.md). ``app``, ``cli``, ``commands``, ``bench``
+and ``scripts`` sit on top and may import anything."""
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """``"a.b -> c.d"`` for every import of a package its layer may not import."""
+    found = []
+    for module, imported in sorted(graph.items()):
+        layer = module.split(".")[0]
+        if layer not in LAYERS:
+            continue
+        for target in sorted(imported):
+            other = target.split(".")[0]
+            if other != layer and other not in LAYERS[layer]:
+                found.append(f"{module} -> {target}")
+    return found
+
+
+def test_layers_import_only_what_they_may() -> None:
+    violations = layer_violations(import_graph())
+    assert not violations, "imports against docs/architecture.md, Who may import whom:\n" + "\n".join(violations)
+
+
 def test_no_import_cycle() -> None:
     cycles = find_cycles(import_graph())
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in cycles)
@@ -162,3 +198,8 @@ def test_the_walk_sees_function_level_relative_and_from_imports(tmp_path: Path) 
     assert find_cycles(graph) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
     (package / "c.py").write_text("X = 1\n")
     assert find_cycles(import_graph(tmp_path)) == []
+
+
+def test_layer_rule_names_an_upward_import() -> None:
+    graph = {"core.kpi": {"db.models"}, "services.runs": {"core.kpi", "db.models"}, "cli": {"api.routes"}}
+    assert layer_violations(graph) == ["core.kpi -> db.models"]
