@@ -281,15 +281,16 @@ def test_empty_database_gives_a_short_briefing(session) -> None:
 def test_sku_errors_and_unknown_segments(session) -> None:
     from db.models import Sku
     from services import briefing as svc
+    from services.errors import UserFacingError
 
     seed(session)
     with pytest.raises(svc.BriefingNotFoundError):
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku="NOPE"), user=None)
     session.add(Sku(code="NEW-1", name="Added since the run"))
     session.flush()
-    with pytest.raises(svc.UserFacingError, match="not in the latest finished recompute"):
+    with pytest.raises(UserFacingError, match="not in the latest finished recompute"):
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku="NEW-1"), user=None)
-    with pytest.raises(svc.UserFacingError, match="No SKU of the latest snapshot"):
+    with pytest.raises(UserFacingError, match="No SKU of the latest snapshot"):
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(category="Nope"), user=None)
     with pytest.raises(svc.BriefingNotFoundError):
         svc.get_briefing(session=session, briefing_id=12345)
@@ -301,7 +302,7 @@ def test_only_the_newest_briefings_are_kept(session, monkeypatch) -> None:
     from db.models import Briefing
     from services import briefing as svc
 
-    monkeypatch.setattr(svc, "KEEP_BRIEFINGS", 3)
+    monkeypatch.setattr(svc.storage, "KEEP_BRIEFINGS", 3)
     built = svc.build_briefing(session=session, scope=svc.BriefingScope())
     made = [svc.store_briefing(session=session, briefing=built, user=None) for _ in range(5)]
     ids = sorted(session.scalars(select(Briefing.id)).all())

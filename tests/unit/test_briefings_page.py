@@ -221,7 +221,7 @@ def test_preview_without_any_renderer(monkeypatch) -> None:
     from services import briefing as svc
 
     pdf = build_portfolio_briefing(sample_portfolio_briefing())
-    monkeypatch.setattr(svc.shutil, "which", lambda _name: None)  # no pdftoppm
+    monkeypatch.setattr(svc.preview.shutil, "which", lambda _name: None)  # no pdftoppm
     monkeypatch.setitem(__import__("sys").modules, "pypdfium2", None)  # import fails
     preview = svc.render_preview(pdf=pdf, cover_lines=("Portfolio briefing", "Whole portfolio"))
     assert preview.png is None and preview.method == "text" and preview.page_count == svc.pdf_page_count(pdf) > 1
