@@ -82,19 +82,16 @@ _UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8
 
 def _outage_errors() -> list[tuple[tuple[type[BaseException], ...], str, str]]:
     """(exception classes, error code, message) of outages of a service the app needs: answered 503, not 500."""
+    # Celery's kombu and redis only where the app answers their outages (importing them costs start-up time)
+    from kombu.exceptions import OperationalError as BrokerError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-    groups: list[tuple[tuple[type[BaseException], ...], str, str]] = [
-        ((OperationalError, InterfaceError, DisconnectionError), "database_unavailable", DB_UNAVAILABLE)
+    return [
+        ((OperationalError, InterfaceError, DisconnectionError), "database_unavailable", DB_UNAVAILABLE),
+        ((RedisConnectionError, RedisTimeoutError, BrokerError), "jobs_unavailable", JOBS_UNAVAILABLE),
     ]
-    try:
-        from kombu.exceptions import OperationalError as BrokerError
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # pragma: no cover - celery and redis are requirements
-        return groups
-    groups.append(((RedisConnectionError, RedisTimeoutError, BrokerError), "jobs_unavailable", JOBS_UNAVAILABLE))
-    return groups
 
 
 def _outage_response(code: str, message: str):

@@ -31,18 +31,16 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.calendar import GRAIN_DAYS
+
 from . import wording
 
 STATUSES: tuple[str, ...] = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
 """Health statuses of the engine, in the order texts list them."""
 
-GRAIN_DAYS: dict[str, float] = {"daily": 1.0, "weekly": 7.0, "monthly": 365.25 / 12}
 PERIOD_WORD: dict[str, str] = {"daily": "day", "weekly": "week", "monthly": "month"}
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
-CV_LIMITS: tuple[float, float] = (wording.CV_BANDS[0].below, wording.CV_BANDS[1].below)
-"""Forecast-error CV below the first limit is 'low', below the second 'moderate', else 'high' (the XYZ limits; the
-bands and their words live in :mod:`ai.wording`)."""
 
 Number = int | float
 

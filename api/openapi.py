@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
-from api.transfers import openapi_paths as transfer_paths
+from api.constants import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
+from api.openapi_transfers import openapi_paths as transfer_paths
 from services import ingest, watchtower
 from services.master_data import TRACKED as MASTER_FIELDS
 

@@ -18,13 +18,23 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from api import serialize
+from api import openapi, serialize
+from api.constants import (
+    DEFAULT_PER_PAGE,
+    ENUM_FILTERS,
+    MAX_ID,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    ORDER_STATUSES,
+    PREFIX,
+    TEXT_FILTERS,
+)
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
-from auth.guard import current_email
-from auth.identity import record_denied
+from auth.audit import record_denied
+from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, briefing, ingest, orders, sku_detail, supply, users, watchtower
+from services import audit, briefing, ingest, jobs, orders, runs, sku_detail, supply, users, watchtower
 from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
@@ -32,20 +42,7 @@ from settings import get_settings
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/api/v1"
 blueprint = Blueprint("api_v1", __name__, url_prefix=PREFIX)
-
-MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 50
-MAX_PAGE = 100_000
-ENUM_FILTERS: dict[str, tuple[str, ...]] = {
-    "status": tuple(watchtower.STATUS_LABELS),
-    "abc": ("A", "B", "C"),
-    "xyz": ("X", "Y", "Z"),
-    "demand_class": watchtower.DEMAND_CLASSES,
-    "master_data": watchtower.MASTER_DATA_VALUES,
-}
-TEXT_FILTERS = ("category", "location", "supplier")
 
 
 @dataclass(frozen=True)
@@ -229,8 +226,8 @@ def _sort() -> list[tuple[str, str]] | None:
     return out
 
 
-def _latest_run(session: Any) -> watchtower.RunInfo:
-    run = watchtower.latest_run(session=session)
+def _latest_run(session: Any) -> runs.RunInfo:
+    run = runs.latest_run(session=session)
     if run is None:
         raise ApiError(409, "no_snapshot", "No recompute has finished yet; POST /api/v1/recompute first.")
     return run
@@ -243,9 +240,7 @@ def _latest_run(session: Any) -> watchtower.RunInfo:
 @blueprint.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3 description of this API (no token needed)."""
-    from api.openapi import document
-
-    return jsonify(document())
+    return jsonify(openapi.document())
 
 
 @blueprint.get("/skus")
@@ -312,15 +307,13 @@ def run_status(run: Any) -> dict[str, Any]:
         finished_at=serialize.iso(run.finished_at),
         data_as_of=serialize.iso(run.data_as_of),
         kpis=serialize.plain(run.kpis or {}) if run.status == "finished" else None,
-        scope=serialize.plain(recompute_service.run_scope(run)),
+        scope=serialize.plain(runs.run_scope(run)),
     )
     return data
 
 
 def _enqueue_recompute(email: str | None) -> tuple[Response, int]:
     """Record the run, queue it on the Celery workers, answer 202 with where to poll it."""
-    from services import jobs
-
     with session_scope() as session:
         run_id = recompute_service.start_run(session=session, triggered_by=email)
     try:
@@ -350,7 +343,7 @@ def recompute() -> Response | tuple[Response, int]:
     """Recompute the portfolio: queued on the workers (202 + Location) with Redis, else synchronously (200)."""
     email = current_email()
     with session_scope() as session:
-        if watchtower.running_run(session=session) is not None:
+        if runs.running_run(session=session) is not None:
             raise ApiError(409, "recompute_running", "A recompute is already running; try again when it finishes.")
     if get_settings().redis_url:
         return _enqueue_recompute(email)
@@ -377,7 +370,7 @@ def recompute() -> Response | tuple[Response, int]:
 def recompute_status(run_id: int) -> Response:
     """One recompute run: running (or queued), finished (with its KPIs), failed or cancelled (with the error)."""
     with session_scope() as session:
-        run = recompute_service.get_run(session=session, run_id=run_id) if run_id <= MAX_ID else None
+        run = runs.get_run(session=session, run_id=run_id) if run_id <= MAX_ID else None
         if run is None:
             raise ApiError(404, "not_found", f"No recompute run {run_id}.")
         data = run_status(run)
@@ -477,10 +470,6 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
     data["errors"] = _row_errors(result)
     data["summary"] = result.summary()
     return jsonify({"data": serialize.plain(data)})
-
-
-MAX_ID = 2**63 - 1
-ORDER_STATUSES = ("recommended", "approved", "received", "cancelled", "rejected")
 
 
 @blueprint.get("/purchase-orders")

@@ -75,7 +75,7 @@ def plain(value: Any) -> Any:
 
 
 def run_info(run: Any) -> dict[str, Any] | None:
-    """A :class:`services.watchtower.RunInfo` as JSON."""
+    """A :class:`services.runs.RunInfo` as JSON."""
     if run is None:
         return None
     return {

@@ -21,11 +21,10 @@ from typing import Any
 
 import dash
 from dash import _callback as dash_callback_module
-from flask import abort, g, has_request_context, request
-from flask_login import current_user
+from flask import abort, has_request_context
 
-from db.session import session_scope
-from services import audit
+from auth.audit import record_denied
+from auth.identity import current_role
 from services.users import ROLE_RANK, has_role
 
 # component id (string form) -> strongest role any guarded callback writing to it needs. Filled at import time.
@@ -145,49 +144,6 @@ def _deny(callback_key: str, role: str) -> None:
     abort(403)
 
 
-def client_address() -> str:
-    """The client's address as the server sees it (after ProxyFix trusts TRUSTED_PROXY_HOPS proxies)."""
-    return (request.remote_addr or "unknown")[:64]
-
-
-def record_denied(*, action: str, target: str, required: str) -> None:
-    """Audit-log a request refused for its role (its own transaction, so it stays even though the request fails)."""
-    with session_scope() as session:
-        audit.record(
-            session=session,
-            action=action,
-            user_email=current_email(),
-            target=target[:255],
-            outcome="denied",
-            details={"required": required, "role": current_role(), "path": request.path[:200]},
-            address=client_address(),
-        )
-
-
-def current_role() -> str | None:
-    """The role of the API token's user or the signed-in user (None when anonymous or outside a request)."""
-    if not has_request_context():
-        return None
-    api_user = getattr(g, "api_user", None)
-    if api_user is not None:
-        return api_user.role
-    if current_user and current_user.is_authenticated:
-        return current_user.role
-    return None
-
-
-def current_email() -> str | None:
-    """The e-mail of the API token's user or the signed-in user (None when anonymous or outside a request)."""
-    if not has_request_context():
-        return None
-    api_user = getattr(g, "api_user", None)
-    if api_user is not None:
-        return api_user.email
-    if current_user and current_user.is_authenticated:
-        return current_user.email
-    return None
-
-
 def required_role_for_callback(body: dict[str, Any]) -> str | None:
     """The role a callback request needs (None when its callback is not guarded).
 
@@ -209,22 +165,3 @@ def required_role_for_callback(body: dict[str, Any]) -> str | None:
             if role:
                 needed = _stronger(needed, role)
     return needed
-
-
-def require_role_route(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for plain Flask routes (downloads): 401 when anonymous, 403 (logged) when the role is too low."""
-
-    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user_role = current_role()
-            if user_role is None:
-                abort(401)
-            if not has_role(user_role, role):
-                record_denied(action="route.denied", target=request.path[:255], required=role)
-                abort(403)
-            return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorator

@@ -20,14 +20,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.errors import HTTP_CODES, error_response
 from auth import callback_body, login_pages
-from auth.guard import current_email, current_role, required_role_for_callback
-from auth.identity import SessionUser, client_address, record_denied
+from auth.audit import record_denied
+from auth.guard import required_role_for_callback
+from auth.identity import SessionUser, client_address, current_email, current_role
 from auth.refusals import record_refusal
 from db.session import session_scope
 from services import audit, user_sessions, users
 from settings import Settings
 
-__all__ = ["SessionUser", "client_address", "init_security", "is_open_path", "record_denied"]
+__all__ = ["init_security", "is_open_path"]
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Speed of the PDF briefings (targets: portfolio <= 3 s, one SKU <= 1 s; DESIGN.md section 6).
+"""Speed of the PDF briefings (targets: portfolio <= 3 s, one SKU <= 1 s; docs/architecture.md, Targets).
 
 Portfolio: a synthetic engine snapshot of 10,000 SKUs is reduced with pandas to the briefing facts (status counts,
 top-10 risks, top movers, purchase orders: the 50 most urgent printed, totals over all), then the PDF is built.

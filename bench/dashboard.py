@@ -1,4 +1,5 @@
-"""Dashboard speed at 10,000 SKUs on PostgreSQL: Watchtower and SKU page callbacks over HTTP (DESIGN.md section 6).
+"""Dashboard speed at 10,000 SKUs on PostgreSQL: Watchtower and SKU page callbacks over HTTP
+(docs/architecture.md, Targets).
 
 Run: ``.venv/bin/python -m bench.dashboard [--skus 10000] [--periods 156] [--calls 100] [--pg-admin-url URL]
 [--database NAME] [--keep] [--snapshot auto|recompute|synthetic] [--workers 2]``.
@@ -90,7 +91,7 @@ def _demo_portfolio(*, skus: int, periods: int) -> tuple[dict[str, Any], bool]:
     from db.models import Sku
     from db.session import get_engine, session_scope
     from services import demo
-    from services.watchtower import latest_run
+    from services.runs import latest_run
 
     migrate.upgrade(get_engine())
     info: dict[str, Any] = {}
@@ -119,7 +120,7 @@ def _ensure_user(*, email: str, role: str) -> None:
 def _seed(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
     """Demo portfolio and a snapshot (unless the database already has a finished run of that size)."""
     from db.session import session_scope
-    from services.watchtower import latest_run
+    from services.runs import latest_run
 
     info, stale = _demo_portfolio(skus=skus, periods=periods)
     if stale:

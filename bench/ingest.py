@@ -1,4 +1,4 @@
-"""Speed of the demand import against a bare COPY of the same file (DESIGN.md section 6: >= 0.5x).
+"""Speed of the demand import against a bare COPY of the same file (docs/architecture.md, Targets: >= 0.5x).
 
 Run: ``.venv/bin/python -m bench.ingest [--skus 10000] [--periods 100] [--repeats 3] [--pg-admin-url URL]
 [--no-sqlite]``.

@@ -74,7 +74,8 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
     from db.models import Sku, SkuSnapshot
     from db.session import session_scope
     from services import users
-    from services.watchtower import filter_options, latest_run
+    from services.runs import latest_run
+    from services.watchtower import filter_options
 
     info, stale = _demo_portfolio(skus=skus, periods=periods)
     if "seed_s" in info:
@@ -86,7 +87,7 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
 
             print(f"recomputing {skus:,} SKUs (once; keep the database with --database NAME --keep)", flush=True)
             with session_scope() as s:
-                recompute(session=s, triggered_by="bench-load", distributed=False)
+                recompute(session=s, triggered_by="bench-load")
         else:
             from tests.unit.test_watchtower_data import write_synthetic_run
 

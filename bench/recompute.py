@@ -1,4 +1,4 @@
-"""Full portfolio recompute benchmark: 10,000 SKUs x 156 weeks (DESIGN.md section 6 target: <= 60 s, <= 2 GB).
+"""Full portfolio recompute benchmark: 10,000 SKUs x 156 weeks (docs/architecture.md, Targets: <= 60 s, <= 2 GB).
 
 Creates a throwaway PostgreSQL database (``--url`` / ``TEST_DATABASE_URL`` to use an existing *empty* one; default:
 a new database on postgres@127.0.0.1:5432, dropped afterwards), migrates it, seeds the demo portfolio

@@ -7,7 +7,7 @@ from typing import Any
 import dash
 from dash import ctx
 
-from auth.guard import current_email
+from auth.identity import current_email
 
 USER_DATA = "icc_user"
 

@@ -9,7 +9,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from auth.identity import current_email
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts.admin import AUDIT_LIMIT, audit_count_text, token_user_options

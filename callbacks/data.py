@@ -17,8 +17,9 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import abort, has_request_context
 
-from auth.guard import current_role, guarded_callback
-from auth.identity import record_denied
+from auth.audit import record_denied
+from auth.guard import guarded_callback
+from auth.identity import current_role
 from callbacks._user import request_email as _email
 from core import formats
 from db.session import session_scope

@@ -10,7 +10,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from auth.identity import current_email
 from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
@@ -19,6 +20,7 @@ from layouts._charts import fmt_money, fmt_qty
 from services import orders as svc
 from services import overrides as ovr
 from services.errors import UserFacingError
+from services.runs import scope_counts
 
 ACTIONS = {
     ids.ORDERS_APPROVE: "approve",
@@ -315,8 +317,6 @@ OVERRIDE_RUNNING_LABEL = "Saving and recomputing SKU…"
 
 def _also_recomputed(summary: Any) -> str:
     """ ", with 2 other SKUs edited since the previous run; the other 120 SKUs are unchanged" for a partial run."""
-    from services.recompute import scope_counts
-
     counts = scope_counts(getattr(summary, "scope", None))
     if counts is None:
         return ""

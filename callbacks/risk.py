@@ -20,8 +20,11 @@ from layouts import _ids as ids
 from layouts import _whatif_blocks as blocks
 from layouts import risk as page
 from layouts._charts import fmt_money
+from services import jobs
 from services import whatif as svc
 from services import whatif_baseline as baseline
+from services.recompute import RecomputeError
+from services.runs import scope_counts
 
 CONTROL_STATES = [
     State(ids.RISK_MEASURE, "value"),
@@ -401,8 +404,6 @@ def scope_href(scope: svc.Scope) -> str:
 def recompute_message(summary: Any) -> str:
     """ "Recomputed N SKUs in S s." (partial runs: how many were recomputed, how many of them because their master
     data was edited since the previous run, and how many were carried forward unchanged)."""
-    from services.recompute import scope_counts
-
     counts = scope_counts(getattr(summary, "scope", None))
     if counts is not None:
         edited = (
@@ -427,14 +428,12 @@ def run_apply(set_progress: Any, *args: Any) -> Any:
             applied = svc.apply_policy(session=session, items=items, controls=controls, user=email)
     except svc.WhatIfError as exc:
         return dbc.Alert(str(exc), color="danger", className="py-1")
-    from services.recompute import RecomputeError, recompute
-
     # only the scope's SKUs changed: recompute them (the rest of the run is carried forward); ABC and the KPIs are
     # still redone over the whole portfolio (services.recompute, "Partial runs")
     codes = None if scope.kind == "portfolio" else list(items.codes)
     try:
         with session_scope() as session:
-            summary = recompute(
+            summary = jobs.recompute_portfolio(
                 session=session,
                 triggered_by=email,
                 progress=lambda f, msg: set_progress(f"recompute {f:.0%} · {msg}"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -19,7 +20,9 @@ from layouts import _ids as ids
 from layouts._charts import category_status_figure, commentary_card, risk_scatter_figure
 from layouts._components import allowed
 from layouts.watchtower import FILTER_CONTROLS, SCATTER_LIMIT, count_text, scatter_note
+from services import jobs
 from services import watchtower as svc
+from services.recompute import RecomputeError
 
 FILTER_NAMES = list(FILTER_CONTROLS)
 CONTROL_IDS = [FILTER_CONTROLS[name][0] for name in FILTER_NAMES]
@@ -228,8 +231,6 @@ def open_sku(cell: dict[str, Any] | None) -> str:
     code = (cell or {}).get("rowId")
     if not code:
         raise PreventUpdate
-    from urllib.parse import quote
-
     return f"/sku/{quote(str(code), safe='')}"
 
 
@@ -316,8 +317,6 @@ def run_recompute(set_progress: Any, n_clicks: int | None, search: str | None) -
     """Recompute the portfolio in a background job with progress; reload the page when it finishes."""
     if not n_clicks:
         raise PreventUpdate
-    from services.recompute import RecomputeError, recompute
-
     email = _request_email()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -330,7 +329,7 @@ def run_recompute(set_progress: Any, n_clicks: int | None, search: str | None) -
 
     try:
         with session_scope() as session:
-            summary = recompute(session=session, triggered_by=email, progress=progress, cancel=cancelled)
+            summary = jobs.recompute_portfolio(session=session, triggered_by=email, progress=progress, cancel=cancelled)
     except RecomputeError as exc:
         return no_update, html.Span(str(exc), className="text-danger")
     if summary.status != "finished":

@@ -22,6 +22,7 @@ def _narrative(args: argparse.Namespace) -> int:
     from db.session import session_scope
     from services import narrative
     from services.errors import UserFacingError
+    from services.runs import latest_run
 
     with session_scope() as session:
         if args.sku is not None:
@@ -30,7 +31,7 @@ def _narrative(args: argparse.Namespace) -> int:
             view = narrative.sku_commentary(session=session, code=args.sku, regenerate=args.regenerate)
         else:
             view = narrative.portfolio_commentary(session=session, regenerate=args.regenerate)
-        if view is None and narrative.latest_run(session=session) is None:
+        if view is None and latest_run(session=session) is None:
             raise UserFacingError("there is no finished recompute yet: run `python cli.py recompute` first")
         if view is None:
             raise UserFacingError(f"SKU {args.sku.strip()!r} is not in the latest finished recompute")

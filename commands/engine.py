@@ -55,7 +55,7 @@ def format_timings(timings: dict[str, float]) -> list[str]:
 
 def _recompute(args: argparse.Namespace) -> int:
     from db.session import session_scope
-    from services.recompute import recompute
+    from services.jobs import recompute_portfolio
     from services.setup import migrate_db
 
     if args.batch_size is not None and args.batch_size < 1:
@@ -70,7 +70,7 @@ def _recompute(args: argparse.Namespace) -> int:
             print(f"[{time.perf_counter() - start:6.1f} s] {fraction:4.0%}  {message}", flush=True)
 
     with session_scope() as session:
-        summary = recompute(
+        summary = recompute_portfolio(
             session=session,
             triggered_by="cli",
             progress=progress,

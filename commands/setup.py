@@ -34,14 +34,11 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _recompute_after_seed() -> None:
-    try:
-        from services.recompute import recompute
-    except ImportError:
-        return
     from db.session import session_scope
+    from services.jobs import recompute_portfolio
 
     with session_scope() as session:
-        recompute(session=session, triggered_by="seed-demo")
+        recompute_portfolio(session=session, triggered_by="seed-demo")
 
 
 def _seed(args: argparse.Namespace) -> int:

@@ -30,13 +30,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from core.portfolio import BatchInputs, BatchResult, EngineSettings
+# core.portfolio's BatchInputs, BatchResult and EngineSettings: core.portfolio.compute_batch calls this module, so it
+# names them without importing them (no import cycle, docs/architecture.md)
+BatchInputs = Any
+BatchResult = Any
+EngineSettings = Any
 
 COMPANIONS_MAX = 300
 """Pass 2 computes the ahead SKUs together with up to this many other SKUs of the batch (their periods after data

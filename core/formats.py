@@ -1,8 +1,8 @@
 """How dates, order quantities and "overdue" read everywhere: pages, callbacks, exports, the API and the PDF.
 
 One module so a date never appears as 12/06/2026 on one page, 2026-12-06 on another and "06 Dec" on a third
-(issue 15 item 7). It lives in ``core`` because every layer may import core (DESIGN.md section 2); it is pure (no
-I/O, no clock: "today" is passed in).
+(issue 15 item 7). It lives in ``core`` because every layer may import core (docs/architecture.md, Who may import
+whom); it is pure (no I/O, no clock: "today" is passed in).
 
 Rules:
 

@@ -6,7 +6,7 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
   point (> 0), or the on-hand cover (days) is shorter than the lead time (days).
   One-shot SKUs (``one_shot``: a seasonal / one-time buy that is not replenished, ordered with the newsvendor
   quantity) have no reorder point to fall below and no replenishment whose lead time the cover must bridge, so
-  neither test applies to them. DESIGN.md section 4 defines stockout risk as stock that will not last until
+  neither test applies to them. docs/architecture.md (The maths) defines stockout risk as stock that will not last until
   replenishment can arrive; for a buy that is not replenished that horizon is the season (the forecast horizon).
   A one-shot SKU is therefore ``stockout_risk`` when demand > 0 and its position is below
   min(newsvendor quantity, expected season demand mu_h) (> 0): the position is expected to sell out within the
@@ -114,8 +114,8 @@ def stopped_sellers(
     (a single sale: no interval, the limit is m0). Periods after a SKU's last reported period (trailing NaN: not
     reported) do not count as periods without a sale; a NaN inside the history is no sale. A row of ``overrides``
     with a positive quantity (a planner's forecast: it will sell again) is never stopped. Source: the rule of
-    issue 15 item 5; the gap test is the "no sales for N periods" dead-stock rule of DESIGN.md section 4 scaled by
-    the Syntetos-Boylan inter-demand interval (ADI) so intermittent items are judged on their own rhythm.
+    issue 15 item 5; the gap test is the "no sales for N periods" dead-stock rule of docs/architecture.md (The maths)
+    scaled by the Syntetos-Boylan inter-demand interval (ADI) so intermittent items are judged on their own rhythm.
 
     Parameters
     ----------

@@ -151,7 +151,7 @@ def safety_stock(
     float or ndarray
         Safety stock in units (negative when service_level < 0.5).
 
-    Source: Silver, Pyke & Thomas (2017) section 6.7 (RSS formula); DESIGN.md section 4.
+    Source: Silver, Pyke & Thomas (2017) section 6.7 (RSS formula); docs/architecture.md, The maths.
     """
     sl = _prob("service_level", service_level)
     sigma = np.asarray(
@@ -564,7 +564,7 @@ def newsvendor_costs(
 ) -> tuple[np.ndarray | float, np.ndarray | float]:
     """Underage and overage costs from prices: Cu = p - c + b, Co = c - v + h (each clipped at 0).
 
-    Returns ``(underage_cost, overage_cost)``. Source: DESIGN.md section 4; Snyder & Shen eq. 4.19.
+    Returns ``(underage_cost, overage_cost)``. Source: docs/architecture.md, The maths; Snyder & Shen eq. 4.19.
     """
     p = _arr("price", price)
     c = _nonneg("unit_cost", unit_cost)

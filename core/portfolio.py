@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from core import classify, health, kpi
+from core.coverage import compute_two_pass
 from core.forecast.engine import plan_cuts
 from core.replenishment import (
     ReplenishmentPolicy,
@@ -419,7 +420,7 @@ def phase_out_stopped_sellers(stopped: np.ndarray, pol: ReplenishmentPolicy) -> 
     promised, so the portfolio fill rate leaves it out) and ``order_policy`` "phase_out". The stock on hand stays and
     is judged as dead stock (:func:`core.health.health_status`). A planner's positive forecast override lifts the
     phase-out (the SKU is then not a stopped seller). Other rows are returned unchanged; ``pol`` is not modified.
-    Source: issue 15 item 5; DESIGN.md section 4 ("dead: no sales for N periods").
+    Source: issue 15 item 5; docs/architecture.md, The maths ("dead: no sales for N periods").
     """
     mask = np.asarray(stopped, dtype=bool)
     if not mask.any():
@@ -572,8 +573,6 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     ValueError
         Inconsistent shapes, unknown grain, negative master data, a missing lead time or a service level outside (0, 1).
     """
-    from core.coverage import compute_two_pass
-
     _validate(inputs, settings)
     return compute_two_pass(inputs, settings=settings, compute_panel=compute_panel)
 

@@ -74,7 +74,7 @@ def newsvendor_critical_ratio(
     Cu = p - c (lost margin per unit short), Co = c - s + c x h x T (loss per unit left over: cost less salvage,
     plus holding over the selling horizon of T years). alpha* = 0 when Cu <= 0 (selling at a loss: buy nothing).
     Where the price is not given (NaN or 0) or Co <= 0 the critical ratio is undefined and the service level target
-    is used instead. Source: Snyder & Shen (2019) eq. 4.19; DESIGN.md section 4.
+    is used instead. Source: Snyder & Shen (2019) eq. 4.19; docs/architecture.md, The maths.
 
     Parameters
     ----------

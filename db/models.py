@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2.x models: the data model of DESIGN.md section 3 (migrations own the schema)."""
+"""Typed SQLAlchemy 2.x models: the data model of docs/architecture.md (migrations own the schema)."""
 
 from __future__ import annotations
 

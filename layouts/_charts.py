@@ -18,6 +18,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core import formats
+from layouts import _ids as ids
+from layouts._commentary import commentary_panel
 from reports.formatting import NO_CHANGE, signed_change
 from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
 
@@ -160,7 +162,6 @@ def fmt_delta(kpi: Kpi) -> str:
 # cards and panels
 
 TONE_CLASS = {"good": "text-success", "bad": "text-danger", "neutral": "text-secondary"}
-ARROW = {"good": "\u25b2", "bad": "\u25bc"}
 
 
 def delta_line(kpi: Kpi, *, has_previous: bool) -> html.Div:
@@ -226,12 +227,7 @@ def commentary_card(
     snapshot's reasons as a list. Never placeholder text.
     """
     if commentary.view is not None:
-        try:
-            from layouts._commentary import commentary_panel as narrative_panel
-        except ImportError:
-            narrative_panel = None
-        if narrative_panel is not None:
-            return narrative_panel(commentary.view, scope=scope, can_regenerate=can_regenerate, title=title)
+        return commentary_panel(commentary.view, scope=scope, can_regenerate=can_regenerate, title=title)
     if commentary.source == "narrative" and commentary.text:
         paragraphs = [html.P(p.strip(), className="mb-2") for p in commentary.text.split("\n") if p.strip()]
         source = f"Written by {commentary.provider}" if commentary.provider else "Narrative"
@@ -277,8 +273,6 @@ def reasons_list(commentary: Commentary, *, empty: str, link_codes: bool = True)
 
 def search_box() -> html.Div:
     """Type-ahead over SKU code and name (callbacks/sku.py fills the options); choosing one opens its page."""
-    from layouts import _ids as ids
-
     return html.Div(
         [
             dcc.Location(id=ids.SKU_SEARCH_NAV, refresh="callback-nav"),
@@ -292,15 +286,6 @@ def search_box() -> html.Div:
                 style={"fontSize": "1rem"},
             ),
         ]
-    )
-
-
-def section_title(text: str, note: str | None = None) -> html.Div:
-    return html.Div(
-        [html.Span(text, className="fw-semibold"), html.Span(f"  {note}", className="text-secondary small")]
-        if note
-        else [html.Span(text, className="fw-semibold")],
-        className="mb-1",
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from auth.guard import current_role
+from auth.identity import current_role
 from services.users import has_role
 
 #: AG Grid's keyboard model made usable: Tab enters and leaves a grid, the arrow keys move between its headers and

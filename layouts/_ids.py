@@ -1,4 +1,4 @@
-"""Component ids, one constant each, prefixed by page (DESIGN.md convention 3)."""
+"""Component ids, one constant each, prefixed by page (docs/architecture.md, Conventions 3)."""
 
 # shell
 SHELL_URL = "shell-url"

@@ -26,7 +26,7 @@ from services.briefing import (
     list_briefings,
     scope_options,
 )
-from services.watchtower import RunInfo, latest_run
+from services.runs import RunInfo, latest_run
 
 dash.register_page(__name__, path="/briefings", name="Briefings", order=6, title="Briefings · Inventory Command Center")
 

@@ -41,6 +41,7 @@ from layouts.risk import (
     section,
 )
 from services import whatif as svc
+from services.runs import latest_run
 
 dash.register_page(
     __name__, path="/profit", name="Profit optimizer", order=3, title="Profit optimizer · Inventory Command Center"
@@ -811,7 +812,7 @@ def page(
 
 def layout(**query: Any) -> html.Div:
     with session_scope() as session:
-        if svc.latest_run(session=session) is None:
+        if latest_run(session=session) is None:
             return no_snapshot_page("Profit optimizer")
         items, warning = scoped_items(session=session, query=query)
         options = svc.scope_options(session=session)

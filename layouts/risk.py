@@ -43,6 +43,7 @@ from layouts._whatif_blocks import (
 )
 from services import whatif as svc
 from services import whatif_baseline
+from services.runs import latest_run
 
 dash.register_page(__name__, path="/risk", name="Risk engine", order=2, title="Risk engine · Inventory Command Center")
 
@@ -1000,7 +1001,7 @@ def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> ht
 
 def layout(**query: Any) -> html.Div:
     with session_scope() as session:
-        if svc.latest_run(session=session) is None:
+        if latest_run(session=session) is None:
             return no_snapshot_page("Risk engine")
         items, warning = scoped_items(session=session, query=query)
         options = svc.scope_options(session=session)

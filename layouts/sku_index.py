@@ -11,7 +11,8 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts._charts import MISSING, SECTION_CLASS, fmt_datetime, fmt_money, search_box, status_badge
-from services.watchtower import latest_run, top_risks
+from services.runs import latest_run
+from services.watchtower import top_risks
 
 dash.register_page(__name__, path="/sku", name="SKU detail", order=1, title="SKU detail · Inventory Command Center")
 

@@ -28,6 +28,7 @@ from layouts._charts import (
 from layouts._components import KEYBOARD_GRID_OPTIONS, OPEN_ON_ENTER, allowed, empty_state, group_label
 from layouts._locations import items_panel
 from layouts.orders import fva_panel
+from services.runs import RunInfo, running_run
 from services.transfers import item_groups
 from services.watchtower import (
     DEMAND_CLASSES,
@@ -35,10 +36,8 @@ from services.watchtower import (
     STATUS_LABELS,
     GridFilters,
     KpiSummary,
-    RunInfo,
     filter_options,
     kpi_summary,
-    running_run,
 )
 
 dash.register_page(__name__, path="/", name="Watchtower", order=0, title="Watchtower · Inventory Command Center")

@@ -54,7 +54,6 @@ from reports.formatting import (
     rounds_to_zero,
 )
 from reports.theme import BRAND, STATUS_ORDER, hex_to_rgb, status_color, status_label, tint
-from settings import get_settings
 
 __all__ = ["build_portfolio_briefing", "build_sku_briefing"]
 
@@ -80,6 +79,9 @@ KPI_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
     ("days_of_supply", "Days of supply", "number", None),
     ("wape", "Forecast error (WAPE)", "fraction", "down"),
 )
+
+DEFAULT_LANG = "en"
+"""The PDF's language when the caller names none (BCP 47)."""
 
 
 def _rgb(color: str) -> tuple[int, int, int]:
@@ -404,7 +406,8 @@ def _make_pdf(
     data: PortfolioBriefing | SkuBriefing, *, header_right: str, cjk_font_path: str | Path | None, lang: str | None
 ) -> _BriefingPDF:
     """The document with its metadata: title (shown by viewers instead of the file name), language (``lang``, by
-    default the settings' APP_LOCALE), author, and the outline panel open on the section bookmarks."""
+    default "en"; the briefing service passes the settings' APP_LOCALE), author, and the outline panel open on the
+    section bookmarks."""
     fonts = font_set(cjk_font_path)
     pdf = _BriefingPDF(
         fonts=fonts,
@@ -415,7 +418,7 @@ def _make_pdf(
         cjk_font_path=cjk_font_path,
     )
     pdf.set_title(data.title)
-    pdf.set_lang(lang or get_settings().locale)
+    pdf.set_lang(lang or DEFAULT_LANG)
     pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.page_mode = PageMode.USE_OUTLINES
     pdf.set_author(data.company_name)
@@ -451,7 +454,8 @@ def build_portfolio_briefing(
     cjk_font_path
         Optional CJK font file; by default a known installed font is used when the text needs one.
     lang
-        The document's language (BCP 47, e.g. "en-GB"); by default the settings' ``APP_LOCALE``.
+        The document's language (BCP 47, e.g. "en-GB"); by default ``DEFAULT_LANG``
+        (the briefing service passes the settings' ``APP_LOCALE``).
 
     Returns
     -------
@@ -843,7 +847,8 @@ def build_sku_briefing(data: SkuBriefing, *, cjk_font_path: str | Path | None = 
     cjk_font_path
         Optional CJK font file; by default a known installed font is used when the text needs one.
     lang
-        The document's language (BCP 47, e.g. "en-GB"); by default the settings' ``APP_LOCALE``.
+        The document's language (BCP 47, e.g. "en-GB"); by default ``DEFAULT_LANG``
+        (the briefing service passes the settings' ``APP_LOCALE``).
 
     Returns
     -------

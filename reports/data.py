@@ -101,7 +101,8 @@ class MethodNotes:
 def default_method_notes(
     *, service_level_policy: str = "Cycle service level per SKU from the SKU master."
 ) -> MethodNotes:
-    """Method notes matching the engine's maths (DESIGN.md section 4), for services that have nothing more specific."""
+    """Method notes matching the engine's maths (docs/architecture.md, The maths), for services that have nothing
+    more specific."""
     return MethodNotes(
         service_level_policy=service_level_policy,
         formulas=(

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from db.models import AuditLog, Demand, ImportBatch, Receipt, Sku, StockPosition
+from db.models import AuditLog, Demand, ImportBatch, Receipt, Sku, StockPosition, utcnow
 from services import audit, master_data
 from services.csv_safety import safe_frame
 from services.errors import UserFacingError
@@ -30,7 +30,6 @@ from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_re
 from services.ingest.write import SKU_COLUMNS
 
 EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit")
-EDITABLE = ("skus", "stock", "demand")
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
 _TABLE_COLUMN = {"sku": "code", **SKU_COLUMNS}
 
@@ -280,8 +279,6 @@ def save_demand(
             raise RecordError(f"quantity: {v.MISSING}")
         row.quantity = parsed["quantity"]
         action = "data.edit"
-    from db.models import utcnow
-
     # the SKU's data changed: a partial recompute must not carry its old row forward (services.recompute)
     session.get(Sku, row.sku_id).updated_at = utcnow()
     session.flush()
@@ -291,8 +288,6 @@ def save_demand(
 
 def delete_demand(*, session: Session, keys: list[tuple[str, str]], user: str | None) -> int:
     """Delete demand periods given as (sku code, date) keys; returns the count."""
-    from db.models import utcnow
-
     rows = [_demand_row(session, (code, period)) for code, period in dict.fromkeys(keys)]
     now = utcnow()
     for row in rows:

@@ -23,12 +23,13 @@ the calling process (``services.recompute``). With it:
   deadline, is marked failed by :func:`reap_stale_runs` (called by the next run's ``start_run``, by
   :func:`retry_run` and by ``python cli.py watchdog``). :func:`retry_run` starts a fresh run after a failed one.
 
-Data in Redis (db of ``REDIS_URL``; every key under ``icc:jobs:<namespace>:run:<id>:``, the namespace a hash of the
-database URL so several databases can share one Redis): ``meta`` (hash: phase, batches, queue, stall and deadline
-seconds), ``window`` and ``alive`` (TTL keys: the deadline and the coordinator's heartbeat), ``abort``,
-``settings``, ``inputs:<i>``, ``claim:<i>``, ``hb:<i>``, ``result:<i>``. Inputs and results are pickles signed with
-an HMAC of the app's ``SECRET_KEY`` (web and workers must share it); an unsigned or forged blob is refused. Everything
-but ``meta`` is deleted when the compute step ends; ``meta`` expires a day after the deadline.
+Data in Redis (:mod:`services.job_store`; db of ``REDIS_URL``; every key under
+``icc:jobs:<namespace>:run:<id>:``, the namespace a hash of the database URL so several databases can share one
+Redis): ``meta`` (hash: phase, batches, queue, stall and deadline seconds), ``window`` and ``alive`` (TTL keys: the
+deadline and the coordinator's heartbeat), ``abort``, ``settings``, ``inputs:<i>``, ``claim:<i>``, ``hb:<i>``,
+``result:<i>``. Inputs and results are pickles signed with an HMAC of the app's ``SECRET_KEY`` (web and workers must
+share it); an unsigned or forged blob is refused. Everything but ``meta`` is deleted when the compute step ends;
+``meta`` expires a day after the deadline.
 
 This module keeps no data between calls: the Celery app and the Redis connection pool are cached per URL (like the
 database engine), run state lives in Redis and the database only.
@@ -38,30 +39,39 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import hmac
 import logging
 import math
-import os
-import pickle
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.portfolio import EngineSettings, PortfolioResult, finalize_portfolio
+from db.models import RecomputeRun, utcnow
+from db.session import session_scope
+from services.engine_inputs import PortfolioInputs
 from services.errors import UserFacingError
+from services.job_store import RunAbortedError, RunStore, run_key, worker_name
+from services.recompute import (
+    LOCAL,
+    STALE_RUNNING,
+    ComputeJob,
+    RecomputeCancelledError,
+    RecomputeError,
+    RunSummary,
+    compute_one,
+    plan_batches,
+    recompute,
+)
 from settings import Settings, get_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Celery and redis are imported where they are used, so importing this module stays light
     import redis
     from celery import Celery
-    from sqlalchemy.orm import Session
-
-    from core.portfolio import EngineSettings, PortfolioResult
-    from services.engine_inputs import PortfolioInputs
-    from services.recompute import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +79,6 @@ DEFAULT_QUEUE = "icc-jobs"
 """The queue of every task (Dash background callbacks and recompute batches) unless told otherwise."""
 BATCH_TASK = "icc.recompute.batch"
 RUN_TASK = "icc.recompute.run"
-KEY_PREFIX = "icc:jobs"
 META_TTL_S = 24 * 3600
 """How long a run's ``meta`` hash outlives its deadline (for the watchdog and ``run_state``)."""
 PING_TIMEOUT_S = 1.0
@@ -81,10 +90,6 @@ _LOCK = threading.Lock()
 
 class JobsUnavailableError(UserFacingError):
     """Background jobs need Redis (``REDIS_URL``) and it is not set or not reachable."""
-
-
-class RunAbortedError(UserFacingError):
-    """The distributed compute step stopped: a worker died, the deadline passed, or the run was aborted."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,7 @@ def resolve_options(distributed: bool | DistributedOptions | None, *, n_batches:
     """Whether and how a recompute of ``n_batches`` batches runs on the workers.
 
     ``False``: never. ``True`` / options: always (``JobsUnavailableError`` without ``REDIS_URL``). ``None`` (the
-    default of ``services.recompute.recompute``): when ``REDIS_URL`` is set, there are several batches and a worker
+    default of :func:`recompute_portfolio`): when ``REDIS_URL`` is set, there are several batches and a worker
     consumes the default queue.
     """
     if distributed is False:
@@ -266,139 +271,6 @@ def resolve_options(distributed: bool | DistributedOptions | None, *, n_batches:
         log.warning("Redis is not reachable; the recompute runs in-process", exc_info=True)
         return None
     return DistributedOptions() if listening else None
-
-
-# --- signed blobs ----------------------------------------------------------------------------------------------------
-
-
-def _signing_key() -> bytes:
-    return hashlib.sha256(b"icc-jobs:" + get_settings().resolved_secret_key().encode()).digest()
-
-
-def dumps(value: Any) -> bytes:
-    """Pickle ``value`` and prefix an HMAC-SHA256 of it (key derived from ``SECRET_KEY``)."""
-    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return hmac.new(_signing_key(), blob, hashlib.sha256).digest() + blob
-
-
-def loads(data: bytes) -> Any:
-    """The value :func:`dumps` stored; ``ValueError`` when the signature does not match (never unpickled)."""
-    signature, blob = data[:32], data[32:]
-    if len(data) < 32 or not hmac.compare_digest(signature, hmac.new(_signing_key(), blob, hashlib.sha256).digest()):
-        raise ValueError("data: signature mismatch (is SECRET_KEY the same on the web tier and the workers?)")
-    return pickle.loads(blob)  # noqa: S301 - signed by us above
-
-
-# --- the run's keys in Redis -----------------------------------------------------------------------------------------
-
-
-def _namespace(settings: Settings) -> str:
-    return hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
-
-
-def run_key(run_id: int, settings: Settings | None = None) -> str:
-    """The Redis key prefix of a run's data."""
-    settings = settings or get_settings()
-    return f"{KEY_PREFIX}:{_namespace(settings)}:run:{int(run_id)}"
-
-
-_CLAIM = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
-  return 1
-end
-return 0
-"""
-
-
-class RunStore:
-    """A run's batches in Redis: inputs, claims, heartbeats, results and the abort flag (keys under ``key``)."""
-
-    def __init__(self, key: str, client: redis.Redis) -> None:
-        self.key = key
-        self.client = client
-
-    def k(self, *parts: object) -> str:
-        return ":".join([self.key, *(str(p) for p in parts)])
-
-    # meta
-    def meta(self) -> dict[str, str]:
-        return {k.decode(): v.decode() for k, v in self.client.hgetall(self.k("meta")).items()}
-
-    def set_phase(self, phase: str, **extra: object) -> None:
-        self.client.hset(self.k("meta"), mapping={"phase": phase, **{k: str(v) for k, v in extra.items()}})
-
-    def ttl(self) -> int:
-        return max(1, int(self.meta().get("ttl", "3600")))
-
-    # state
-    def aborted(self) -> str | None:
-        value = self.client.get(self.k("abort"))
-        return value.decode() if value is not None else None
-
-    def abort(self, reason: str) -> None:
-        self.client.set(self.k("abort"), reason[:500], ex=self.ttl())
-
-    def claim(self, index: int, owner: str, *, stall: float) -> bool:
-        """Take batch ``index`` for ``owner`` (atomically with its first heartbeat); False when someone has it."""
-        keys = [self.k("claim", index), self.k("hb", index)]
-        return bool(self.client.eval(_CLAIM, 2, *keys, owner, self.ttl(), max(1, math.ceil(stall))))
-
-    @contextlib.contextmanager
-    def heartbeat(self, key: str, *, stall: float) -> Iterator[None]:
-        """Refresh ``key`` (TTL ``stall`` s) from a thread every ``stall / 4`` s while the block runs."""
-        stop = threading.Event()
-        ttl = max(1, math.ceil(stall))
-        self.client.set(key, "1", ex=ttl)
-
-        def beat() -> None:
-            while not stop.wait(max(0.25, stall / 4)):
-                try:
-                    self.client.set(key, "1", ex=ttl)
-                except Exception:
-                    log.warning("heartbeat %s failed", key, exc_info=True)
-
-        thread = threading.Thread(target=beat, name=f"heartbeat {key}", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join(timeout=5)
-
-    def put(self, name: str, value: Any) -> None:
-        self.client.set(self.k(name), dumps(value), ex=self.ttl())
-
-    def get(self, name: str) -> Any:
-        data = self.client.get(self.k(name))
-        if data is None:
-            raise RunAbortedError(f"the run's {name} is gone from Redis (expired or flushed)")
-        return loads(data)
-
-    def status(self, n_batches: int) -> tuple[list[bool], list[str | None], list[bool]]:
-        """Per batch: result stored, claim owner (None: unclaimed), heartbeat alive."""
-        pipe = self.client.pipeline(transaction=False)
-        for i in range(n_batches):
-            pipe.exists(self.k("result", i))
-            pipe.get(self.k("claim", i))
-            pipe.exists(self.k("hb", i))
-        flat = pipe.execute()
-        done = [bool(flat[3 * i]) for i in range(n_batches)]
-        owners = [flat[3 * i + 1].decode() if flat[3 * i + 1] is not None else None for i in range(n_batches)]
-        alive = [bool(flat[3 * i + 2]) for i in range(n_batches)]
-        return done, owners, alive
-
-    def cleanup(self, n_batches: int) -> None:
-        """Delete everything but ``meta`` and ``abort``."""
-        names = ["settings", "window", "alive"]
-        for i in range(n_batches):
-            names += [f"inputs:{i}", f"claim:{i}", f"hb:{i}", f"result:{i}"]
-        for start in range(0, len(names), 500):
-            self.client.delete(*[self.k(n) for n in names[start : start + 500]])
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 # --- the compute step ------------------------------------------------------------------------------------------------
@@ -427,10 +299,7 @@ def compute_distributed(
     services.recompute.RecomputeCancelledError
         ``cancel()`` returned True.
     """
-    from celery import group
-
-    from core.portfolio import finalize_portfolio
-    from services.recompute import RecomputeCancelledError, compute_one, plan_batches
+    from celery import group  # Celery only where the workers are used
 
     options = options or DistributedOptions()
     app = celery_app()
@@ -442,7 +311,7 @@ def compute_distributed(
     ttl = math.ceil(deadline) + 600
     lo, hi = progress_span
     start = time.perf_counter()
-    me = _owner()
+    me = worker_name()
     client.delete(store.k("abort"))
     client.hset(
         store.k("meta"),
@@ -541,8 +410,6 @@ def run_batch(key: str, index: int) -> dict[str, Any]:
 
     Skips (returns ``{"skipped": reason}``) when the run was aborted or someone else claimed the batch.
     """
-    from services.recompute import compute_one
-
     store = RunStore(key, redis_client())
     reason = store.aborted()
     if reason:
@@ -551,7 +418,7 @@ def run_batch(key: str, index: int) -> dict[str, Any]:
     if meta.get("phase") != "compute":
         return {"index": index, "skipped": f"phase {meta.get('phase') or 'gone'}"}
     stall = float(meta.get("stall", "90"))
-    me = _owner()
+    me = worker_name()
     if not store.claim(index, me, stall=stall):
         return {"index": index, "skipped": "taken"}
     mark = time.perf_counter()
@@ -585,6 +452,52 @@ def _register_tasks(app: Celery) -> None:
         )
 
 
+# --- the compute strategy of services.recompute ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerCompute:
+    """:func:`services.recompute.recompute`'s compute step on the Celery workers (:func:`compute_distributed`) or in
+    this process (:data:`services.recompute.LOCAL`), and its check for dead runs (:func:`reap_stale_runs`).
+
+    ``distributed``: True or options, always on the workers (``JobsUnavailableError`` without ``REDIS_URL``); False,
+    never; None, when ``REDIS_URL`` is set, there are several batches and a worker listens
+    (:func:`resolve_options`). The snapshot is the same either way.
+    """
+
+    distributed: bool | DistributedOptions | None = None
+
+    def reap(self, *, session: Session) -> None:
+        """Runs on the Celery workers: Redis knows their deadlines and heartbeats (only when ``REDIS_URL`` is set)."""
+        if get_settings().redis_url:
+            reap_stale_runs(session=session)
+
+    def __call__(self, job: ComputeJob) -> tuple[PortfolioResult, dict[str, float], int]:
+        options = resolve_options(
+            self.distributed, n_batches=len(plan_batches(count=len(job.inputs), batch_size=job.batch_size))
+        )
+        if options is None:
+            return LOCAL(job)
+        return compute_distributed(
+            run_id=job.run_id,
+            inputs=job.inputs,
+            settings=job.settings,
+            batch_size=job.batch_size,
+            options=options,
+            progress=job.progress,
+            cancel=job.cancel,
+            progress_span=job.progress_span,
+        )
+
+
+def recompute_portfolio(*, distributed: bool | DistributedOptions | None = None, **kwargs: Any) -> RunSummary:
+    """:func:`services.recompute.recompute` (same keyword arguments) with the compute strategy this deployment
+    has: the Celery workers when ``distributed`` says so (:class:`WorkerCompute`; by default when ``REDIS_URL`` is
+    set, there are several batches and a worker listens), else this process. What the app, the CLI and the API
+    call."""
+    return recompute(strategy=WorkerCompute(distributed), **kwargs)
+
+
 # --- runs: enqueue, watchdog, retry ----------------------------------------------------------------------------------
 
 
@@ -600,9 +513,6 @@ def run_recompute_job(
 
     ``run_id``: the run row recorded when the job was queued (the API's 202 answer points at it).
     """
-    from db.session import session_scope
-    from services.recompute import RecomputeError, recompute
-
     distributed = DistributedOptions(**options) if options else True
     try:
         with session_scope() as session:
@@ -615,7 +525,7 @@ def run_recompute_job(
                     batch_size=batch_size,
                 )
             else:
-                summary = recompute(
+                summary = recompute_portfolio(
                     session=session,
                     triggered_by=triggered_by,
                     distributed=distributed,
@@ -690,11 +600,6 @@ def reap_stale_runs(*, session: Session) -> list[int]:
     nothing about, they started more than ``services.recompute.STALE_RUNNING`` ago. The update only touches rows
     still ``running`` (a run finishing at the same moment wins).
     """
-    from sqlalchemy import select, update
-
-    from db.models import RecomputeRun, utcnow
-    from services.recompute import STALE_RUNNING
-
     now = utcnow()
     running = session.execute(select(RecomputeRun.id, RecomputeRun.started_at).where(RecomputeRun.status == "running"))
     reaped: list[int] = []
@@ -746,11 +651,6 @@ def retry_run(
     services.recompute.RecomputeError
         The retry failed too (recorded as failed; the previous snapshot stays current).
     """
-    from sqlalchemy import select
-
-    from db.models import RecomputeRun
-    from services.recompute import recompute
-
     reap_stale_runs(session=session)
     if run_id is None:
         run = session.scalar(
@@ -772,7 +672,7 @@ def retry_run(
         raise UserFacingError(f"run {run.id} finished; there is nothing to retry (run a new recompute instead)")
     failed_id, who = run.id, triggered_by or run.triggered_by or "retry"
     session.commit()
-    return recompute(
+    return recompute_portfolio(
         session=session,
         triggered_by=f"{who} (retry of run {failed_id})"[:255],
         progress=progress,

@@ -45,13 +45,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ai import PROMPT_VERSION, Commentary, PortfolioFacts, SkuFacts, facts_hash, portfolio_facts, sku_facts
-from ai.facts import GRAIN_DAYS
 from ai.narrative import provider_from_settings, write_commentary
 from ai.prompts import prompt_version_for
 from ai.providers.base import Provider, ProviderError
 from core import formats
-from db.models import Narrative, RecomputeRun, Sku, SkuSnapshot, utcnow
+from db.models import Narrative, Sku, SkuSnapshot, utcnow
 from services import master_data
+from services.runs import RunInfo, known_grain, latest_run, previous_run
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -220,37 +220,15 @@ def commentary_for_scope(*, session: Session, scope: str, regenerate: bool = Fal
     raise ValueError(f"scope must be 'portfolio' or 'sku:<code>', got {scope!r}")
 
 
-def sku_scope(code: str) -> str:
-    """The commentary scope of SKU ``code`` ("sku:<code>")."""
-    return SKU_SCOPE_PREFIX + code
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # facts from the snapshot
 
 
-def latest_run(*, session: Session) -> RecomputeRun | None:
-    """The newest finished recompute run, or None."""
-    return session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-    )
+def _grain(run: RunInfo) -> str:
+    return known_grain(run.grain)
 
 
-def previous_run(*, session: Session, run: RecomputeRun) -> RecomputeRun | None:
-    """The newest finished run before ``run``, or None."""
-    return session.scalar(
-        select(RecomputeRun)
-        .where(RecomputeRun.status == "finished", RecomputeRun.id < run.id)
-        .order_by(RecomputeRun.id.desc())
-        .limit(1)
-    )
-
-
-def _grain(run: RecomputeRun) -> str:
-    return run.grain if run.grain in GRAIN_DAYS else "weekly"
-
-
-def portfolio_facts_for_run(*, session: Session, run: RecomputeRun) -> PortfolioFacts:
+def portfolio_facts_for_run(*, session: Session, run: RunInfo) -> PortfolioFacts:
     """Portfolio facts of ``run``: its snapshot rows (with SKU names), its KPIs and the previous finished run's KPIs."""
     columns = [getattr(SkuSnapshot, name) for name in _PORTFOLIO_COLUMNS]
     rows = session.execute(
@@ -261,7 +239,7 @@ def portfolio_facts_for_run(*, session: Session, run: RecomputeRun) -> Portfolio
     ).all()
     frame = pd.DataFrame(rows, columns=["code", "name", "category", "defaulted_fields", *_PORTFOLIO_COLUMNS])
     frame["name"] = [name or code for code, name in zip(frame["code"], frame["name"], strict=True)]
-    before = previous_run(session=session, run=run)
+    before = previous_run(session=session, run_id=run.id)
     kpis = dict(run.kpis or {})
     kpis.setdefault("sku_count", len(frame))
     return portfolio_facts(
@@ -281,7 +259,7 @@ def _snapshot_row(session: Session, *, run_id: int, sku_id: int) -> dict[str, An
     return {c.key: getattr(snapshot, c.key) for c in SkuSnapshot.__table__.columns if c.key not in _SKU_SKIP}
 
 
-def sku_facts_for_run(*, session: Session, run: RecomputeRun, code: str) -> SkuFacts | None:
+def sku_facts_for_run(*, session: Session, run: RunInfo, code: str) -> SkuFacts | None:
     """Facts of SKU ``code`` in ``run`` (compared with its row in the previous finished run); None if it has no row."""
     sku = session.scalar(select(Sku).where(Sku.code == code))
     if sku is None:
@@ -289,7 +267,7 @@ def sku_facts_for_run(*, session: Session, run: RecomputeRun, code: str) -> SkuF
     row = _snapshot_row(session, run_id=run.id, sku_id=sku.id)
     if row is None:
         return None
-    before = previous_run(session=session, run=run)
+    before = previous_run(session=session, run_id=run.id)
     previous = _snapshot_row(session, run_id=before.id, sku_id=sku.id) if before is not None else None
     return sku_facts(
         row=row,

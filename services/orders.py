@@ -48,8 +48,8 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from core.calendar import GRAIN_DAYS
 from core.leadtime import learn_lead_times
+from core.portfolio import newsvendor_critical_ratio
 from db import bulk
 from db.models import (
     PO_STATUSES,
@@ -63,7 +63,10 @@ from db.models import (
     utcnow,
 )
 from services import audit, master_data
+from services.csv_safety import write_csv
 from services.errors import UserFacingError
+from services.runs import days_per_period
+from settings import get_settings
 
 OPEN_STATUSES = ("recommended", "approved")
 CLOSED_STATUSES = ("received", "cancelled", "rejected")
@@ -483,7 +486,7 @@ def order_by_date(
     steps = 1 + max(math.ceil(periods - 1e-9), 0)
     if grain == "monthly":
         return (pd.Timestamp(data_as_of) + pd.DateOffset(months=steps)).date()
-    days = GRAIN_DAYS.get(grain or "weekly", 7.0)
+    days = days_per_period(grain)
     return data_as_of + dt.timedelta(days=round(steps * days))
 
 
@@ -512,15 +515,13 @@ def _one_shot_terms(session: Session, *, run_id: int, grain: str | None, rows: l
     level target -- the engine's fallback -- else "costs")."""
     if not rows:
         return
-    from core.portfolio import newsvendor_critical_ratio
-
     horizon = session.scalar(
         select(func.count())
         .select_from(Forecast)
         .where(Forecast.run_id == run_id, Forecast.kind == "future", Forecast.sku_id == rows[0]["sku_id"])
     )
     horizon = int(horizon or 0) or None
-    years = (horizon or 0) * GRAIN_DAYS.get(grain or "weekly", 7.0) / 365.25
+    years = (horizon or 0) * days_per_period(grain) / 365.25
 
     def column(name: str, default: float = np.nan) -> np.ndarray:
         return np.array([default if r.get(name) is None else float(r[name]) for r in rows], dtype=float)
@@ -1042,8 +1043,6 @@ def export_approved(*, session: Session, per_supplier_zip: bool) -> tuple[str, b
     UserFacingError
         There is no approved order.
     """
-    from services.csv_safety import write_csv
-
     frame = approved_frame(session=session)
     if frame.empty:
         raise UserFacingError("there are no approved orders to export: approve recommended orders first")
@@ -1113,8 +1112,6 @@ def lead_time_stats(*, session: Session, code: str, min_receipts: int | None = N
     None when no SKU has that code.
     """
     if min_receipts is None:
-        from settings import get_settings
-
         min_receipts = get_settings().receipts_min_for_learned_lead_time
     sku = session.scalar(select(Sku).where(Sku.code == (code or "").strip()))
     if sku is None:

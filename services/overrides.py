@@ -26,10 +26,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.accuracy import forecast_value_added
-from core.calendar import GRAIN_DAYS
-from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, utcnow
-from services import audit
+from db.models import Demand, Forecast, ForecastOverride, Sku, utcnow
+from services import audit, jobs
 from services.errors import UserFacingError
+from services.runs import days_per_period, latest_run
 
 MAX_REASON = 500
 MAX_QTY = 1e12
@@ -60,12 +60,6 @@ class PeriodOption:
     statistical: float | None
     forecast: float | None  # the run's forecast mean (after the overrides it used)
     override: float | None  # the newest override for the period, if any
-
-
-def _latest_run(session: Session) -> RecomputeRun | None:
-    return session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-    )
 
 
 def _sku(session: Session, code: str) -> Sku:
@@ -122,11 +116,6 @@ def override_history(*, session: Session, code: str) -> list[OverrideView]:
     ]
 
 
-def latest_overrides(*, session: Session, code: str) -> dict[dt.date, OverrideView]:
-    """The newest override per period of SKU ``code`` (what the recompute uses)."""
-    return {o.period: o for o in override_history(session=session, code=code) if o.active}
-
-
 def override_periods(*, session: Session, code: str) -> list[PeriodOption]:
     """The future periods of the latest finished run for SKU ``code`` with the statistical forecast, the run's
     forecast and the current override (empty without a run or a forecast for the SKU).
@@ -137,7 +126,7 @@ def override_periods(*, session: Session, code: str) -> list[PeriodOption]:
         No SKU with that code.
     """
     sku = _sku(session, code)
-    run = _latest_run(session)
+    run = latest_run(session=session)
     if run is None:
         return []
     forecast = session.execute(
@@ -267,8 +256,8 @@ def add_override(
 def recompute_after_override(*, session: Session, code: str, user: str) -> Any:
     """Recompute SKU ``code`` alone so its forecast, safety stock, status and recommended order use the new override.
 
-    A partial run (:func:`services.recompute.recompute` with ``sku_codes``): the other SKUs are carried forward from
-    the latest run, so the new run is complete. Commits ``session``. Returns the run's
+    A partial run (:func:`services.jobs.recompute_portfolio` with ``sku_codes``): the other SKUs are carried forward
+    from the latest run, so the new run is complete. Commits ``session``. Returns the run's
     :class:`services.recompute.RunSummary`.
 
     Raises
@@ -276,10 +265,8 @@ def recompute_after_override(*, session: Session, code: str, user: str) -> Any:
     services.recompute.RecomputeError
         The recompute failed (the previous run stays the latest; the override is kept either way).
     """
-    from services.recompute import recompute
-
     who = " ".join(str(user or "").split()) or "override"
-    return recompute(session=session, triggered_by=f"{who} (override {code})"[:255], sku_codes=[code])
+    return jobs.recompute_portfolio(session=session, triggered_by=f"{who} (override {code})"[:255], sku_codes=[code])
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -288,7 +275,7 @@ def recompute_after_override(*, session: Session, code: str, user: str) -> Any:
 
 def latest_accuracy(*, session: Session) -> dict[str, float]:
     """Backtest accuracy of the latest finished run: its ``wape``, ``mase`` and ``bias`` KPIs (if present)."""
-    run = _latest_run(session)
+    run = latest_run(session=session)
     kpis = dict(run.kpis or {}) if run is not None else {}
     return {k: float(kpis[k]) for k in ("wape", "mase", "bias") if _clean(kpis.get(k)) is not None}
 
@@ -296,7 +283,7 @@ def latest_accuracy(*, session: Session) -> dict[str, float]:
 def _period_end(start: pd.Series, grain: str) -> pd.Series:
     if grain == "monthly":
         return start + pd.DateOffset(months=1)
-    return start + pd.to_timedelta(GRAIN_DAYS.get(grain, 7.0), unit="D")
+    return start + pd.to_timedelta(days_per_period(grain), unit="D")
 
 
 def fva_frame(*, session: Session) -> pd.DataFrame:
@@ -327,7 +314,7 @@ def fva_frame(*, session: Session) -> pd.DataFrame:
     )
     ovr = ovr.sort_values(["created_at", "id"]).drop_duplicates(["sku_id", "period"], keep="last")
     ovr = ovr[ovr["statistical"].notna()]
-    run = _latest_run(session)
+    run = latest_run(session=session)
     grain = (run.grain if run else None) or "weekly"
     ovr["start"] = pd.to_datetime(ovr["period"])
     ovr["end"] = _period_end(ovr["start"], grain)

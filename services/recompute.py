@@ -34,8 +34,8 @@ edits touch it too) is not carried: its row was computed from the old master (e.
 run recomputes it with the requested SKUs (:func:`db.queries_recompute.edited_since_run`).
 ``recompute_run.timings["scope"]`` records it: ``{"partial": true, "skus": [...every recomputed code],
 "sku_count": n, "edited_skus": [...the codes added because they were edited], "edited_count": m, "carried_from": id,
-"carried_skus": k}`` (or ``"fallback"`` with the reason a full run was done). See :func:`run_scope` and
-:func:`scope_counts`.
+"carried_skus": k}`` (or ``"fallback"`` with the reason a full run was done). See :func:`services.runs.run_scope`
+and :func:`services.runs.scope_counts`.
 
 On any error (or a cancel) the run's rows are rolled back, the run row is marked ``failed`` (or ``cancelled``) with
 the error text in a separate short transaction, and the previous finished run stays the latest. ``recompute``
@@ -51,20 +51,32 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
-from core import formats
+import core.forecast  # noqa: F401  (loads scikit-learn's OpenMP runtime so compute_one's thread limit reaches it)
+from core import classify, formats
 from core.coverage import last_reported
+from core.portfolio import (
+    BatchInputs,
+    BatchResult,
+    EngineSettings,
+    PortfolioResult,
+    compute_batch,
+    finalize_portfolio,
+)
 from db import queries_recompute as q
 from db.models import Demand, Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
+from services import runs
+from services.csv_safety import safe_frame
 from services.engine_inputs import (
     MAX_PERIODS,
     PortfolioInputs,
@@ -76,11 +88,9 @@ from services.engine_inputs import (
     trailing_marked,
 )
 from services.errors import UserFacingError
+from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
 from services.transfers import propose_after_run
-
-if TYPE_CHECKING:
-    from core.portfolio import BatchInputs, BatchResult, EngineSettings, PortfolioResult
-    from services.jobs import DistributedOptions
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +109,54 @@ STAGES: tuple[str, ...] = ("load", "compute", "finalize", "write", "prune", "tot
 EXPORTS: tuple[str, ...] = ("snapshot", "forecasts")
 
 Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ComputeJob:
+    """What :func:`recompute` hands its compute strategy: the run, its inputs and how to report progress."""
+
+    run_id: int
+    inputs: PortfolioInputs
+    settings: EngineSettings
+    batch_size: int
+    workers: int | None = None
+    progress: Progress | None = None
+    cancel: Callable[[], bool] | None = None
+    progress_span: tuple[float, float] = (0.0, 1.0)
+
+
+class ComputeStrategy(Protocol):
+    """How :func:`recompute` computes the batches: :data:`LOCAL` (this process, a process pool when it pays) or
+    :class:`services.jobs.WorkerCompute` (the Celery workers). Given as an argument, so this module never imports
+    :mod:`services.jobs` (docs/architecture.md, "Who may import whom")."""
+
+    def reap(self, *, session: Session) -> None:
+        """Mark ``running`` runs that are dead as failed before a new run starts (may commit)."""
+
+    def __call__(self, job: ComputeJob) -> tuple[PortfolioResult, dict[str, float], int]:
+        """The portfolio result, timings and processes used, as :func:`compute` returns them."""
+
+
+@dataclass(frozen=True)
+class LocalCompute:
+    """The batches in this process (:func:`compute`); dead runs are only found by age (:data:`STALE_RUNNING`)."""
+
+    def reap(self, *, session: Session) -> None:
+        return None
+
+    def __call__(self, job: ComputeJob) -> tuple[PortfolioResult, dict[str, float], int]:
+        return compute(
+            inputs=job.inputs,
+            settings=job.settings,
+            batch_size=job.batch_size,
+            workers=job.workers,
+            progress=job.progress,
+            cancel=job.cancel,
+            progress_span=job.progress_span,
+        )
+
+
+LOCAL = LocalCompute()
 
 
 class RecomputeError(UserFacingError):
@@ -136,21 +194,17 @@ class RunSummary:
 # --- the steps ----------------------------------------------------------------------------------------------------
 
 
-def start_run(*, session: Session, triggered_by: str | None) -> int:
-    """Record a new run (status running), marking runs left ``running`` for over ``STALE_RUNNING`` as failed.
+def start_run(*, session: Session, triggered_by: str | None, strategy: ComputeStrategy = LOCAL) -> int:
+    """Record a new run (status running), marking runs left ``running`` for over ``STALE_RUNNING`` as failed
+    (and those the ``strategy`` knows to be dead: runs on the Celery workers, whose deadlines Redis knows).
 
     Commits the session. Returns the run id.
     """
-    from settings import get_settings
-
-    if get_settings().redis_url:  # runs on the Celery workers: Redis knows their deadlines and heartbeats
-        from services.jobs import reap_stale_runs
-
-        try:
-            reap_stale_runs(session=session)
-        except Exception:  # the age rule below still applies
-            session.rollback()
-            log.warning("could not check the running runs against Redis", exc_info=True)
+    try:
+        strategy.reap(session=session)
+    except Exception:  # the age rule below still applies
+        session.rollback()
+        log.warning("could not check the running runs against Redis", exc_info=True)
     now = utcnow()
     stale = q.stale_running_runs(session.connection(), started_before=now - STALE_RUNNING)
     if stale:
@@ -181,11 +235,6 @@ def compute_one(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     load, scikit-learn's OpenMP gradient boosting spent 7x the CPU time spin-waiting with 2 threads (2,000 series:
     44.6 s CPU with 2 threads vs 6.7 s with 1), and a 10-series batch took 110 s instead of 2.5 s.
     """
-    from threadpoolctl import threadpool_limits
-
-    import core.forecast  # noqa: F401  (loads scikit-learn's OpenMP runtime so the limit below reaches it)
-    from core.portfolio import compute_batch
-
     cpu = time.process_time()
     with threadpool_limits(limits=1):
         result = compute_batch(inputs, settings=settings)
@@ -223,8 +272,6 @@ def compute(
     ``finalize``) and the number of worker processes used. Results are in code order and identical for any number of
     workers.
     """
-    from core.portfolio import finalize_portfolio
-
     parts = plan_batches(count=len(inputs), batch_size=batch_size)
     n_workers = default_workers(len(parts), len(inputs)) if workers is None else max(1, min(int(workers), len(parts)))
     lo, hi = progress_span
@@ -410,14 +457,10 @@ def store_run(
     )
     if not finished.rowcount:  # e.g. marked failed by services.jobs.reap_stale_runs after its deadline
         raise RecomputeError(f"run {run_id} is no longer running; its results were discarded", run_id=run_id)
-    from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
-
     mark = time.perf_counter()
     counts["purchase_order"] = sync_recommendations(session=session, run_id=run_id).created
     timings["write_orders"] = time.perf_counter() - mark
     if carry_from is not None and inputs is not None and portfolio is not None:
-        from core.portfolio import EngineSettings
-
         mark = time.perf_counter()
         carried = carry_forward(session=session, run_id=run_id, from_run=carry_from)
         counts["carried_sku_snapshot"], counts["carried_forecast"] = carried["sku_snapshot"], carried["forecast"]
@@ -590,12 +633,10 @@ def finish_partial(
 ) -> dict[str, Any]:
     """Portfolio-wide steps over a partial run once the other SKUs are carried in: ABC re-ranked over every SKU of
     the run (changed classes updated) and the KPIs recomputed over the whole run, the same as a full run states them
-    (:func:`services.briefing.segment_kpis`: :func:`core.kpi.portfolio_kpis` with every SKU's expected fill rate
+    (:func:`services.runs.segment_kpis`: :func:`core.kpi.portfolio_kpis` with every SKU's expected fill rate
     re-derived from its stored policy). ``computed_kpis`` (the recomputed SKUs' own KPIs) is not needed any more and
     kept for callers. Returns the KPIs.
     """
-    from core import classify
-
     rows = session.execute(
         select(SkuSnapshot.sku_id, Sku.unit_cost, SkuSnapshot.annual_demand, SkuSnapshot.abc)
         .join(Sku, Sku.id == SkuSnapshot.sku_id)
@@ -619,43 +660,12 @@ def finish_partial(
                 .values(abc=cls)
             )
     # the KPIs over the whole run exactly as a full run states them: every SKU's expected fill rate re-derived from
-    # its stored policy (services.briefing.segment_kpis, which the briefing tests hold equal to the engine's KPIs)
-    from services.briefing import GRAIN_DAYS, segment_kpis, snapshot_frame
-
+    # its stored policy (services.runs.segment_kpis, which the briefing tests hold equal to the engine's KPIs)
     grain = session.scalar(select(RecomputeRun.grain).where(RecomputeRun.id == run_id))
-    kpis = segment_kpis(
-        snapshot_frame(session=session, run_id=run_id), days_per_period=GRAIN_DAYS.get(grain or "weekly", 7.0)
+    kpis = runs.segment_kpis(
+        runs.snapshot_frame(session=session, run_id=run_id), days_per_period=runs.days_per_period(grain)
     )
     return q.json_safe(kpis)
-
-
-def run_scope(run: RecomputeRun | None) -> dict[str, Any] | None:
-    """What a run covered: ``{"partial": True, "skus": [...], ...}`` for a partial run, None for a full one."""
-    if run is None or not isinstance(run.timings, dict):
-        return None
-    scope = run.timings.get("scope")
-    return scope if isinstance(scope, dict) else None
-
-
-@dataclass(frozen=True)
-class ScopeCounts:
-    """How many SKUs a partial run recomputed (``edited`` of them because their master changed since the run it
-    carried from) and how many it carried forward unchanged."""
-
-    recomputed: int
-    edited: int
-    carried: int
-
-
-def scope_counts(scope: dict[str, Any] | None) -> ScopeCounts | None:
-    """The counts of a partial run's scope (:attr:`RunSummary.scope`), None for a full run."""
-    if not scope or not scope.get("partial"):
-        return None
-    return ScopeCounts(
-        recomputed=int(scope.get("sku_count") or 0),
-        edited=int(scope.get("edited_count") or 0),
-        carried=int(scope.get("carried_skus") or 0),
-    )
 
 
 # --- the use case -------------------------------------------------------------------------------------------------
@@ -672,7 +682,7 @@ def recompute(
     batch_size: int | None = None,
     workers: int | None = None,
     keep_runs: int = KEEP_RUNS,
-    distributed: bool | DistributedOptions | None = None,
+    strategy: ComputeStrategy = LOCAL,
     run_id: int | None = None,
 ) -> RunSummary:
     """Recompute the portfolio (or ``sku_codes`` only) and store the results as a new run.
@@ -700,10 +710,9 @@ def recompute(
         Processes computing batches (default: one per core, 1 for a single batch or inside a daemon process).
     keep_runs
         Finished runs whose rows are kept.
-    distributed
-        Compute the batches on the Celery workers (:func:`services.jobs.compute_distributed`): True or options
-        always (needs ``REDIS_URL``), False never, None when ``REDIS_URL`` is set, there are several batches and a
-        worker listens. The snapshot is the same either way.
+    strategy
+        How the batches are computed: :data:`LOCAL` (this process) or :class:`services.jobs.WorkerCompute` (the
+        Celery workers, :func:`services.jobs.recompute_portfolio`). The snapshot is the same either way.
     run_id
         A run already recorded with :func:`start_run` (status ``running``), e.g. by the API before it queued the
         recompute on a worker; None: record a new one.
@@ -718,9 +727,6 @@ def recompute(
     RecomputeError
         The run failed (it is recorded as failed; the previous finished run stays the latest).
     """
-    from core.portfolio import EngineSettings
-    from settings import get_settings
-
     app_settings = get_settings()
     engine_settings = settings or EngineSettings()
     size = int(batch_size or app_settings.recompute_batch_size)
@@ -770,7 +776,7 @@ def recompute(
             scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
             sku_codes = None
     if run_id is None:
-        run_id = start_run(session=session, triggered_by=triggered_by)
+        run_id = start_run(session=session, triggered_by=triggered_by, strategy=strategy)
     else:
         run_id = int(run_id)
         session.commit()
@@ -797,30 +803,17 @@ def recompute(
 
         portfolio = None
         if inputs is not None:
-            from services.jobs import compute_distributed, resolve_options
-
-            options = resolve_options(distributed, n_batches=len(plan_batches(count=len(inputs), batch_size=size)))
-            if options is not None:  # the batches on the Celery workers
-                portfolio, engine_timings, used = compute_distributed(
-                    run_id=run_id,
-                    inputs=inputs,
-                    settings=engine_settings,
-                    batch_size=size,
-                    options=options,
-                    progress=say,
-                    cancel=cancel,
-                    progress_span=(0.05, 0.85),
-                )
-            else:
-                portfolio, engine_timings, used = compute(
-                    inputs=inputs,
-                    settings=engine_settings,
-                    batch_size=size,
-                    workers=workers,
-                    progress=say,
-                    cancel=cancel,
-                    progress_span=(0.05, 0.85),
-                )
+            job = ComputeJob(
+                run_id=run_id,
+                inputs=inputs,
+                settings=engine_settings,
+                batch_size=size,
+                workers=workers,
+                progress=say,
+                cancel=cancel,
+                progress_span=(0.05, 0.85),
+            )
+            portfolio, engine_timings, used = strategy(job)
             timings.update(engine_timings)
             summary.workers = used
             summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
@@ -885,46 +878,12 @@ def recompute(
     return summary
 
 
-# --- reading runs -------------------------------------------------------------------------------------------------
-
-
-def latest_run(*, session: Session) -> RecomputeRun | None:
-    """The newest finished run (what every page shows), or None."""
-    return session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-    )
-
-
-def previous_run(*, session: Session) -> RecomputeRun | None:
-    """The finished run before the latest one (for "changed since last run"), or None."""
-    return session.scalar(
-        select(RecomputeRun)
-        .where(RecomputeRun.status == "finished")
-        .order_by(RecomputeRun.id.desc())
-        .offset(1)
-        .limit(1)
-    )
-
-
-def current_run(*, session: Session) -> RecomputeRun | None:
-    """The newest run if it is still running (for a "recompute in progress" notice), else None."""
-    run = session.scalar(select(RecomputeRun).order_by(RecomputeRun.id.desc()).limit(1))
-    return run if run is not None and run.status == "running" else None
-
-
-def get_run(*, session: Session, run_id: int) -> RecomputeRun | None:
-    """Run ``run_id`` of any status, or None."""
-    return session.get(RecomputeRun, int(run_id))
+# --- failed runs ----------------------------------------------------------------------------------------------------
 
 
 def fail_run(*, session: Session, run_id: int, error: str) -> None:
     """Mark a run that never started (e.g. it could not be queued) as failed with ``error``; commits."""
     _mark(session, int(run_id), "failed", error, {})
-
-
-def recent_runs(*, session: Session, limit: int = 20) -> Sequence[RecomputeRun]:
-    """The newest runs of any status, newest first."""
-    return session.scalars(select(RecomputeRun).order_by(RecomputeRun.id.desc()).limit(limit)).all()
 
 
 # --- exports ------------------------------------------------------------------------------------------------------
@@ -933,8 +892,6 @@ def recent_runs(*, session: Session, limit: int = 20) -> Sequence[RecomputeRun]:
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading
     apostrophe (OWASP "CSV injection"; the project's one rule: :func:`services.csv_safety.safe_frame`)."""
-    from services.csv_safety import safe_frame
-
     return safe_frame(frame)
 
 
@@ -954,7 +911,7 @@ def export_results(
     if what not in EXPORTS:
         raise UserFacingError(f"what must be one of {', '.join(EXPORTS)}, got {what!r}")
     if run_id is None:
-        run = latest_run(session=session)
+        run = runs.latest_run(session=session)
         if run is None:
             raise UserFacingError("there is no finished recompute yet: run `python cli.py recompute` first")
         run_id = run.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db import migrate
-from db.session import get_engine, session_scope
+from db.session import MIGRATION_LOCK_KEY, advisory_lock, get_engine, session_scope
 from services import audit, demo, overview, users
 
 
@@ -18,8 +18,6 @@ class FirstStart:
 
 def migrate_db() -> None:
     """Upgrade to head under an advisory lock (several containers running `cli.py migrate` at once)."""
-    from db.session import MIGRATION_LOCK_KEY, advisory_lock
-
     with advisory_lock(get_engine(), MIGRATION_LOCK_KEY):
         if not migrate.is_at_head(get_engine()):
             migrate.upgrade(get_engine())

@@ -23,16 +23,15 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from core.calendar import GRAIN_DAYS
+from core.portfolio import newsvendor_critical_ratio
 from db.models import Demand, Forecast, ForecastOverride, RecomputeRun, Sku, SkuSnapshot, utcnow
-from services import master_data
+from services import master_data, narrative
+from services.orders import order_by_date  # the one definition, shared with the Orders page
+from services.runs import RunInfo, days_per_period, run_by_id, run_scope
 from services.watchtower import (
     Commentary,
-    RunInfo,
-    _narrative_module,
     clean_number,
     narrative_text,
-    run_by_id,
     status_label,
 )
 
@@ -154,11 +153,6 @@ class SkuDetail:
 
     def periods_to_days(self, periods: float | None) -> float | None:
         return None if periods is None else periods * self.days_per_period
-
-
-def days_per_period(grain: str | None) -> float:
-    """Days in one period of the run's grain (weekly when unknown)."""
-    return GRAIN_DAYS.get(grain or "weekly", 7.0)
 
 
 def _add_periods(start: dt.date, periods: float, per: float) -> dt.date:
@@ -295,8 +289,6 @@ def _critical_ratio(sku: Sku, detail: SkuDetail) -> float | None:
     snapshot rows written before migration 0005, which did not store it."""
     if detail.snapshot is None or not detail.forecast:
         return None
-    from core.portfolio import newsvendor_critical_ratio
-
     ratio = newsvendor_critical_ratio(
         unit_price=np.array([sku.unit_price], dtype=float),
         unit_cost=np.array([sku.unit_cost], dtype=float),
@@ -331,8 +323,6 @@ def computed_by(*, session: Session, run_id: int, code: str) -> RecomputeRun | N
     carried the SKU forward, the run it was carried from (followed back until a run computed it).
 
     A partial run's scope lists at most 1,000 codes: when the list is cut short the run is taken as the one."""
-    from services.recompute import run_scope
-
     run = session.get(RecomputeRun, int(run_id))
     seen: set[int] = set()
     while run is not None and run.id not in seen:
@@ -451,8 +441,6 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
     projection = projection_for(detail)
     order_by = None
     if snapshot is not None and run is not None and (detail.value("recommended_qty") or 0) > 0:
-        from services.orders import order_by_date  # the one definition, shared with the Orders page
-
         order_by = order_by_date(
             data_as_of=run.data_as_of,
             order_by_periods=detail.value("order_by_periods") or 0.0,
@@ -495,12 +483,10 @@ def search_skus(*, session: Session, text: str, limit: int = 15, run_id: int | N
 
 
 def sku_commentary(*, session: Session, detail: SkuDetail) -> Commentary:
-    """``services.narrative.sku_commentary(session=..., code=...)`` when it exists, else the snapshot's reasons."""
-    module = _narrative_module()
-    narrate = getattr(module, "sku_commentary", None) if module else None
-    if narrate is not None and detail.snapshot is not None:
+    """:func:`services.narrative.sku_commentary` when it gives a text, else the snapshot's reasons."""
+    if detail.snapshot is not None:
         try:
-            result = narrate(session=session, code=detail.code)
+            result = narrative.sku_commentary(session=session, code=detail.code)
         except Exception:  # noqa: BLE001 - the panel must still show the facts when the narrative fails
             result = None
         text = narrative_text(result)

@@ -4,26 +4,25 @@ Everything here reads ``recompute_run`` / ``sku_snapshot`` / ``sku``: nothing re
 
 - :class:`GridFilters` - the combinable filters (status, category, location, ABC, XYZ, demand class, supplier,
   free text on code and name), to and from a URL query string.
-- :func:`latest_run`, :func:`previous_run` - the finished runs the page compares.
+- the finished runs the page compares come from :mod:`services.runs` (:func:`services.runs.latest_run`, ...).
 - :func:`kpi_summary` - SKUs per status and the portfolio KPIs of a run with the change since the previous run.
 - :func:`filter_options` - the values each filter can take in a run.
 - :func:`query_skus` - one sorted, filtered page of SKU rows and the total count (AG Grid's infinite row model).
 - :func:`export_csv` - every filtered row as CSV, sorted like the grid, safe against formula injection.
 - :func:`status_by_category`, :func:`risk_points` - the data of the two charts.
-- :func:`top_risks`, :func:`portfolio_commentary` - the commentary panel (the narrative service when it exists,
-  otherwise the reasons of the top risks by value at risk).
+- :func:`top_risks`, :func:`portfolio_commentary` - the commentary panel (:mod:`services.narrative`'s text, or
+  the reasons of the top risks by value at risk when it gives none).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,7 +32,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.formats import fmt_date
 from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
-from services import audit, master_data
+from services import audit, master_data, narrative
+from services.runs import RunInfo, previous_run, run_by_id, running_run
 
 logger = logging.getLogger(__name__)
 
@@ -171,66 +171,6 @@ class GridFilters:
 
 # --------------------------------------------------------------------------------------------------------------------
 # runs and KPIs
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A finished recompute run (what the page reads)."""
-
-    id: int
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    grain: str | None
-    data_as_of: dt.date | None
-    sku_count: int
-    triggered_by: str | None
-    kpis: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, run: RecomputeRun) -> RunInfo:
-        return cls(
-            id=run.id,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            grain=run.grain,
-            data_as_of=run.data_as_of,
-            sku_count=run.sku_count,
-            triggered_by=run.triggered_by,
-            kpis=dict(run.kpis or {}),
-        )
-
-
-def _finished() -> Select[tuple[RecomputeRun]]:
-    return select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-
-
-def latest_run(*, session: Session) -> RunInfo | None:
-    """The latest finished run (None before the first recompute)."""
-    run = session.scalar(_finished())
-    return RunInfo.of(run) if run else None
-
-
-def previous_run(*, session: Session, run_id: int) -> RunInfo | None:
-    """The finished run before ``run_id`` (None when there is none)."""
-    run = session.scalar(_finished().where(RecomputeRun.id < run_id))
-    return RunInfo.of(run) if run else None
-
-
-def run_by_id(*, session: Session, run_id: int | None) -> RunInfo | None:
-    """A finished run by id, or the latest when ``run_id`` is None or not a finished run."""
-    if run_id is not None:
-        run = session.get(RecomputeRun, int(run_id))
-        if run is not None and run.status == "finished":
-            return RunInfo.of(run)
-    return latest_run(session=session)
-
-
-def running_run(*, session: Session) -> RunInfo | None:
-    """A recompute in progress, if any (the page says so)."""
-    run = session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "running").order_by(RecomputeRun.id.desc()).limit(1)
-    )
-    return RunInfo.of(run) if run else None
 
 
 @dataclass(frozen=True)
@@ -725,20 +665,13 @@ def top_risks(*, session: Session, run_id: int, limit: int = 5) -> list[dict[str
 
 @dataclass(frozen=True)
 class Commentary:
-    """What the commentary panel shows: narrative text when the narrative service exists, else snapshot reasons."""
+    """What the commentary panel shows: the narrative's text when it gives one, else the snapshot's reasons."""
 
     source: str  # "narrative" | "snapshot"
     text: str | None = None
     items: tuple[dict[str, Any], ...] = ()
     provider: str | None = None
     view: Any = None  # the narrative service's own object (services.narrative.CommentaryView) when it gave one
-
-
-def _narrative_module() -> Any | None:
-    try:
-        return importlib.import_module("services.narrative")
-    except ImportError:
-        return None
 
 
 def narrative_text(result: Any) -> str | None:
@@ -748,20 +681,18 @@ def narrative_text(result: Any) -> str | None:
 
 
 def portfolio_commentary(*, session: Session, run_id: int, limit: int = 5) -> Commentary:
-    """The portfolio commentary: ``services.narrative.portfolio_commentary`` when available, else top reasons."""
-    module = _narrative_module()
-    narrate = getattr(module, "portfolio_commentary", None) if module else None
-    if narrate is not None:
-        try:
-            result = narrate(session=session)
-        except Exception:
-            logger.exception("portfolio commentary failed; showing the snapshot's reasons")
-            result = None
-        text = narrative_text(result)
-        if text:
-            return Commentary(
-                source="narrative", text=text, provider=getattr(result, "provider", None), view=_view_of(result)
-            )
+    """The portfolio commentary: :func:`services.narrative.portfolio_commentary` when it gives a text, else the top
+    risks' reasons."""
+    try:
+        result = narrative.portfolio_commentary(session=session)
+    except Exception:
+        logger.exception("portfolio commentary failed; showing the snapshot's reasons")
+        result = None
+    text = narrative_text(result)
+    if text:
+        return Commentary(
+            source="narrative", text=text, provider=getattr(result, "provider", None), view=_view_of(result)
+        )
     return Commentary(source="snapshot", items=tuple(top_risks(session=session, run_id=run_id, limit=limit)))
 
 

@@ -262,7 +262,7 @@ def _point(items: svc.Items, levels: svc.PolicyLevels, measure: str, mask: np.nd
     capital = float(np.sum(np.maximum(levels.safety_stock[mask], 0.0) * items.unit_cost[mask]))
     service = levels.cycle_service_level if measure == "csl" else np.nan_to_num(levels.fill_rate, nan=1.0)
     w = items.weights[mask]
-    return capital, svc._weighted_mean(service[mask], w if w.sum() > 0 else np.ones(int(mask.sum())))
+    return capital, svc.weighted_mean(service[mask], w if w.sum() > 0 else np.ones(int(mask.sum())))
 
 
 def risk_frontier(items: svc.Items, controls: svc.RiskControls, *, setting: svc.RiskResult) -> svc.Frontier:
@@ -361,7 +361,7 @@ def newsvendor_view(items: svc.Items, econ: svc.Economics) -> svc.NewsvendorView
     sd = econ.season_std[:, None]
     qs = np.where(active, np.maximum(q_star[:, None] + sd * svc.Z_GRID[None, :], 0.0), 0.0)
     mu = econ.season_mean[:, None]
-    profit = svc._grid_profit(econ, qs, mu, sd)
+    profit = svc.grid_profit(econ, qs, mu, sd)
     lost = np.asarray(policy.expected_shortage(level=qs, mean=mu, std=sd), dtype=float)
     left = qs - mu + lost
     return replace(

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from db import ingest as dbi
 from db.models import Demand, ImportBatch, Sku
-from services import audit
+from db.session import session_scope
+from services import audit, jobs
 from services.ingest import columns as cols
 from services.ingest import lanes
 from services.ingest import names as nm
@@ -1200,16 +1201,10 @@ def has_active_demand(*, session: Session) -> bool:
 
 
 def recompute_after_import(*, triggered_by: str | None, progress: Progress | None = None) -> str | None:
-    """Recompute the portfolio after a committed import (when services.recompute exists); returns a note.
+    """Recompute the portfolio after a committed import (:func:`services.jobs.recompute_portfolio`); returns a note.
 
-    Imported lazily: the engine is optional for the importer. Runs in its own session (recompute commits).
+    Runs in its own session (recompute commits).
     """
-    try:
-        from services.recompute import recompute
-    except ImportError:
-        return None
-    from db.session import session_scope
-
     with session_scope() as session:
         if not has_active_demand(session=session):
             return WAITING_FOR_DEMAND
@@ -1217,7 +1212,7 @@ def recompute_after_import(*, triggered_by: str | None, progress: Progress | Non
         kwargs: dict[str, Any] = {"session": session, "triggered_by": triggered_by}
         if progress is not None:
             kwargs["progress"] = progress
-        outcome = recompute(**kwargs)
+        outcome = jobs.recompute_portfolio(**kwargs)
     status = getattr(outcome, "status", "finished")
     run_id = getattr(outcome, "run_id", None)
     if status != "finished":

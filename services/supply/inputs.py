@@ -39,7 +39,6 @@ from core.supply_demand import overlap_weights, period_end, plan_bounds
 from db.models import (
     Forecast,
     PurchaseOrder,
-    RecomputeRun,
     Resource,
     ResourceCapacity,
     Sku,
@@ -47,6 +46,7 @@ from db.models import (
     StockPosition,
 )
 from services.errors import UserFacingError
+from services.runs import RunInfo, latest_run
 from services.supply.demand import plan_demand
 
 HORIZON_RANGE = (3, 18)
@@ -111,10 +111,8 @@ class PlanData:
     notes: list[str] = field(default_factory=list)
 
 
-def latest_run(session: Session) -> RecomputeRun:
-    run = session.scalar(
-        select(RecomputeRun).where(RecomputeRun.status == "finished").order_by(RecomputeRun.id.desc()).limit(1)
-    )
+def _finished_run(session: Session) -> RunInfo:
+    run = latest_run(session=session)
     if run is None:
         raise SupplyPlanError("no recompute has finished yet: recompute the portfolio first")
     return run
@@ -161,7 +159,7 @@ def _capacity_rows(session: Session) -> pd.DataFrame:
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
-def _first_forecast_day(session: Session, run: RecomputeRun) -> dt.date:
+def _first_forecast_day(session: Session, run: RunInfo) -> dt.date:
     first = session.scalar(
         select(func.min(Forecast.period)).where(Forecast.run_id == run.id, Forecast.kind == "future")
     )
@@ -172,7 +170,7 @@ def _first_forecast_day(session: Session, run: RecomputeRun) -> dt.date:
 
 def load_plan_data(*, session: Session, request: PlanRequest, constrained_only: bool = False) -> PlanData:
     """Everything a plan needs, from the database (rules in the module docstring)."""
-    run = latest_run(session)
+    run = _finished_run(session)
     skus = _skus(session, run.id, constrained_only)
     capacity_rows = _capacity_rows(session)
     resources = sorted(set(capacity_rows["resource"]))

@@ -16,7 +16,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 def _sku_with_demand() -> str:
     from db.models import Sku, SkuSnapshot
     from db.session import session_scope
-    from services.recompute import latest_run
+    from services.runs import latest_run
 
     with session_scope() as s:
         run = latest_run(session=s)

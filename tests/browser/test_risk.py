@@ -18,7 +18,7 @@ def pick_sku(*, lumpy: bool = False) -> str:
     """A class-A SKU with demand (a slow or lumpy one when asked and available) from the demo snapshot."""
     from db.models import Sku, SkuSnapshot
     from db.session import session_scope
-    from services.whatif import latest_run
+    from services.runs import latest_run
 
     with session_scope() as s:
         run = latest_run(session=s)

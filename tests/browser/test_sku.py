@@ -14,10 +14,11 @@ SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "sku.png"
 
 def _top_code() -> str:
     from db.session import session_scope
+    from services import runs
     from services import watchtower as w
 
     with session_scope() as s:
-        run = w.latest_run(session=s)
+        run = runs.latest_run(session=s)
         top = w.top_risks(session=s, run_id=run.id, limit=1) if run else []
     if not top:
         pytest.skip("the demo database has no snapshot with value at risk (services.recompute missing)")

@@ -14,10 +14,11 @@ LEFT_ROWS = ".ag-pinned-left-cols-container .ag-row"
 
 def _snapshot():
     from db.session import session_scope
+    from services import runs
     from services import watchtower as w
 
     with session_scope() as s:
-        run = w.latest_run(session=s)
+        run = runs.latest_run(session=s)
         if run is None:
             pytest.skip("the demo database has no snapshot (services.recompute missing)")
         counts = w.status_counts(session=s, run_ids=[run.id])[run.id]

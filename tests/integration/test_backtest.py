@@ -144,7 +144,7 @@ def test_one_sku_keeps_its_replay_paths_and_segments_follow_the_recompute(sessio
 
     # an ABC class of the latest recompute: exactly its active SKUs with history
     from db import queries_recompute as q
-    from services.recompute import latest_run
+    from services.runs import latest_run
 
     snap = q.snapshot_frame(session.connection(), run_id=latest_run(session=session).id)
     class_a = sorted(set(snap.loc[snap["abc"] == "A", "code"]) - {stored_demo["short"], stored_demo["empty"]})

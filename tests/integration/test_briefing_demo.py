@@ -68,13 +68,12 @@ def test_sku_briefing_of_the_unicode_sku(demo_app) -> None:
 
 def test_segment_kpis_reproduce_the_engine_kpis_on_the_whole_portfolio(demo_app) -> None:
     from db.session import session_scope
-    from services import briefing as svc
-    from services.watchtower import latest_run
+    from services.runs import latest_run, segment_kpis, snapshot_frame
 
     with session_scope() as session:
         run = latest_run(session=session)
-        frame = svc.snapshot_frame(session=session, run_id=run.id)
-    got = svc.segment_kpis(frame, days_per_period=7.0 if run.grain == "weekly" else 1.0)
+        frame = snapshot_frame(session=session, run_id=run.id)
+    got = segment_kpis(frame, days_per_period=7.0 if run.grain == "weekly" else 1.0)
     for key, stored in run.kpis.items():
         if stored is None or (isinstance(stored, float) and math.isnan(stored)):
             continue
@@ -84,11 +83,13 @@ def test_segment_kpis_reproduce_the_engine_kpis_on_the_whole_portfolio(demo_app)
 def test_abc_segment_briefing_on_the_demo(demo_app) -> None:
     from db.session import session_scope
     from services import briefing as svc
+    from services import runs
 
     with session_scope() as session:
         options = svc.scope_options(session=session)
         assert options.abc and options.categories and options.locations
-        frame = svc.snapshot_frame(session=session, run_id=options.run_id, scope=svc.BriefingScope.make(abc="A"))
+        scope = svc.BriefingScope.make(abc="A")
+        frame = runs.snapshot_frame(session=session, run_id=options.run_id, where=scope.filters().conditions())
         made = svc.make_briefing(session=session, scope=svc.BriefingScope.make(abc="a"), user=None)
     text = " ".join(page_texts(made.pdf))
     assert "ABC class A" in text and f"SKUs in scope {len(frame)}" in text

@@ -253,11 +253,11 @@ def test_segment_briefing_computes_its_own_figures(session) -> None:
 
 def test_segment_kpis_follow_the_engine_definitions(session) -> None:
     from core import kpi as core_kpi
-    from services import briefing as svc
+    from services import runs
 
     data = seed(session)
-    frame = svc.snapshot_frame(session=session, run_id=data["runs"]["latest"].id)
-    got = svc.segment_kpis(frame, days_per_period=7.0)
+    frame = runs.snapshot_frame(session=session, run_id=data["runs"]["latest"].id)
+    got = runs.segment_kpis(frame, days_per_period=7.0)
     fill = expected_fill_rates(frame, days_per_period=7.0)
     expected = core_kpi.portfolio_kpis(snapshot=frame, unit_cost=2.0, expected_fill_rate=fill)
     assert got == pytest.approx(expected, nan_ok=True)
@@ -278,18 +278,33 @@ def test_empty_database_gives_a_short_briefing(session) -> None:
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku="NOPE"), user=None)
 
 
+def test_the_pdf_carries_the_settings_locale(session, monkeypatch) -> None:
+    from services import briefing as svc
+    from settings import get_settings
+
+    monkeypatch.setenv("APP_LOCALE", "de-CH")
+    get_settings.cache_clear()
+    try:
+        made = svc.make_briefing(session=session, scope=svc.BriefingScope(), user=None)
+    finally:
+        monkeypatch.delenv("APP_LOCALE")
+        get_settings.cache_clear()
+    assert PdfReader(io.BytesIO(made.pdf)).trailer["/Root"]["/Lang"] == "de-CH"
+
+
 def test_sku_errors_and_unknown_segments(session) -> None:
     from db.models import Sku
     from services import briefing as svc
+    from services.errors import UserFacingError
 
     seed(session)
     with pytest.raises(svc.BriefingNotFoundError):
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku="NOPE"), user=None)
     session.add(Sku(code="NEW-1", name="Added since the run"))
     session.flush()
-    with pytest.raises(svc.UserFacingError, match="not in the latest finished recompute"):
+    with pytest.raises(UserFacingError, match="not in the latest finished recompute"):
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku="NEW-1"), user=None)
-    with pytest.raises(svc.UserFacingError, match="No SKU of the latest snapshot"):
+    with pytest.raises(UserFacingError, match="No SKU of the latest snapshot"):
         svc.make_briefing(session=session, scope=svc.BriefingScope.make(category="Nope"), user=None)
     with pytest.raises(svc.BriefingNotFoundError):
         svc.get_briefing(session=session, briefing_id=12345)
@@ -301,7 +316,7 @@ def test_only_the_newest_briefings_are_kept(session, monkeypatch) -> None:
     from db.models import Briefing
     from services import briefing as svc
 
-    monkeypatch.setattr(svc, "KEEP_BRIEFINGS", 3)
+    monkeypatch.setattr(svc.storage, "KEEP_BRIEFINGS", 3)
     built = svc.build_briefing(session=session, scope=svc.BriefingScope())
     made = [svc.store_briefing(session=session, briefing=built, user=None) for _ in range(5)]
     ids = sorted(session.scalars(select(Briefing.id)).all())

@@ -31,7 +31,7 @@ from tests.integration.test_scale_workers import (  # noqa: F401  (fixtures)
 
 def _current_run_id(timeout: float = 60.0) -> int:
     from db.session import session_scope
-    from services.recompute import current_run
+    from services.runs import current_run
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,17 +55,17 @@ def _resume(process: subprocess.Popen) -> None:
 
 def _previous_run() -> tuple[int, list[dict]]:
     from db.session import session_scope
-    from services.recompute import recompute
+    from services.jobs import recompute_portfolio
 
     with session_scope() as s:
-        summary = recompute(session=s, triggered_by="previous", batch_size=BATCH, distributed=False)
+        summary = recompute_portfolio(session=s, triggered_by="previous", batch_size=BATCH, distributed=False)
     assert summary.status == "finished"
     return summary.run_id, snapshot_rows(summary.run_id)
 
 
 def _assert_previous_snapshot_is_current(run_id: int, rows: list[dict]) -> None:
     from db.session import session_scope
-    from services.recompute import latest_run
+    from services.runs import latest_run
 
     with session_scope() as s:
         assert latest_run(session=s).id == run_id
@@ -77,8 +77,9 @@ def test_worker_killed_mid_batch_fails_the_run_keeps_the_snapshot_and_a_retry_su
 ) -> None:
     from db.models import RecomputeRun
     from db.session import session_scope
-    from services.jobs import DistributedOptions, RunStore, redis_client, retry_run, run_key
-    from services.recompute import RecomputeError, recompute
+    from services.job_store import RunStore, run_key
+    from services.jobs import DistributedOptions, recompute_portfolio, redis_client, retry_run
+    from services.recompute import RecomputeError
 
     pool = distributed_db
     thread, box = run_in_thread(pool.ensure, 2)
@@ -90,7 +91,7 @@ def test_worker_killed_mid_batch_fails_the_run_keeps_the_snapshot_and_a_retry_su
 
     def doomed():
         with session_scope() as s:
-            return recompute(session=s, triggered_by="doomed", batch_size=BATCH, distributed=options)
+            return recompute_portfolio(session=s, triggered_by="doomed", batch_size=BATCH, distributed=options)
 
     thread, box = run_in_thread(doomed)
     run_id = _current_run_id()

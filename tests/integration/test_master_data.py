@@ -14,7 +14,8 @@ from services import datatables as dtab
 from services import orders as order_svc
 from services import watchtower as wt
 from services.narrative import sku_facts_for_run
-from services.recompute import export_results, latest_run, recompute
+from services.recompute import export_results, recompute
+from services.runs import latest_run
 from services.sku_detail import sku_detail
 from tests.conftest import make_user
 from tests.integration.test_ingest import run

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from ai.prompts import PROMPT_VERSION
 from db.models import Narrative, RecomputeRun, Sku, SkuSnapshot
-from services import narrative
+from services import narrative, runs
 from settings import get_settings
 from tests.fakes.gemini import FakeGemini, RecordedRequest, answer, error, fake_gemini  # noqa: F401  (fixture)
 
@@ -196,7 +196,7 @@ def test_no_finished_run_means_no_commentary(session) -> None:
 
 def test_portfolio_facts_come_from_the_latest_run_and_the_previous_kpis(session) -> None:
     run_id = build_snapshot(session)
-    run = narrative.latest_run(session=session)
+    run = runs.latest_run(session=session)
     assert run.id == run_id
     facts = narrative.portfolio_facts_for_run(session=session, run=run)
     assert facts.sku_count == 6 and facts.period == "week" and facts.as_of == dt.date(2026, 3, 2)

@@ -21,7 +21,7 @@ from db.models import (
     SkuSnapshot,
     StockPosition,
 )
-from services import demo
+from services import demo, runs
 from services import recompute as rc
 from services.engine_inputs import load_portfolio_inputs
 
@@ -68,11 +68,11 @@ def test_recompute_writes_one_run_snapshot_and_forecasts(session, portfolio) -> 
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert sum("batch" in m for _, m in seen) == 3
 
-    run = rc.latest_run(session=session)
+    run = runs.latest_run(session=session)
     assert run.id == summary.run_id and run.status == "finished" and run.triggered_by == "tests"
     assert (run.grain, run.data_as_of, run.sku_count) == ("weekly", END, 29)
     assert run.kpis["sku_count"] == 29 and set(run.timings) >= {"load", "compute", "write"}
-    assert rc.previous_run(session=session) is None
+    assert runs.previous_run(session=session) is None
 
     snap = _snapshot(session, run.id)
     assert len(snap) == 29 and inactive not in snap.index
@@ -129,8 +129,8 @@ def test_rerun_gives_identical_numbers_and_keeps_previous(session, portfolio, mo
     first = rc.recompute(session=session, sku_codes=codes, batch_size=5)
     monkeypatch.setattr(q, "STREAM_CHUNK_ROWS", 50)  # PostgreSQL: the second run goes through the streamed COPY
     second = rc.recompute(session=session, sku_codes=codes, batch_size=5)
-    assert rc.latest_run(session=session).id == second.run_id
-    assert rc.previous_run(session=session).id == first.run_id
+    assert runs.latest_run(session=session).id == second.run_id
+    assert runs.previous_run(session=session).id == first.run_id
     a, b = _snapshot(session, first.run_id), _snapshot(session, second.run_id)
     pd.testing.assert_frame_equal(a, b)
     fa = q.forecast_frame(session.connection(), run_id=first.run_id)
@@ -147,9 +147,7 @@ def test_failure_in_the_middle_keeps_the_previous_run(session, portfolio, monkey
     snapshot_rows = _count(session, SkuSnapshot)
     forecast_rows = _count(session, Forecast)
 
-    import core.portfolio
-
-    real = core.portfolio.compute_batch
+    real = rc.compute_batch
     calls = {"n": 0}
 
     def flaky(inputs, *, settings):
@@ -158,7 +156,7 @@ def test_failure_in_the_middle_keeps_the_previous_run(session, portfolio, monkey
             raise RuntimeError("engine exploded on batch 2")
         return real(inputs, settings=settings)
 
-    monkeypatch.setattr(core.portfolio, "compute_batch", flaky)
+    monkeypatch.setattr(rc, "compute_batch", flaky)
     with pytest.raises(rc.RecomputeError, match="engine exploded on batch 2") as info:
         rc.recompute(session=session, sku_codes=codes, batch_size=1, workers=1)
 
@@ -166,7 +164,7 @@ def test_failure_in_the_middle_keeps_the_previous_run(session, portfolio, monkey
     session.refresh(failed)
     assert failed.status == "failed" and "RuntimeError: engine exploded" in failed.error
     assert failed.finished_at is not None
-    assert rc.latest_run(session=session).id == good.run_id
+    assert runs.latest_run(session=session).id == good.run_id
     assert _count(session, SkuSnapshot, run_id=failed.id) == 0 and _count(session, Forecast, run_id=failed.id) == 0
     assert (_count(session, SkuSnapshot), _count(session, Forecast)) == (snapshot_rows, forecast_rows)
 
@@ -186,7 +184,7 @@ def test_failure_while_writing_rolls_back_the_rows(session, portfolio, monkeypat
         rc.recompute(session=session, sku_codes=codes)
     assert session.get(RecomputeRun, info.value.run_id).status == "failed"
     assert _count(session, SkuSnapshot) == 0  # the snapshot rows written before the error are gone
-    assert rc.latest_run(session=session) is None
+    assert runs.latest_run(session=session) is None
 
 
 def test_cancel_records_a_cancelled_run(session, portfolio) -> None:
@@ -202,7 +200,7 @@ def test_cancel_records_a_cancelled_run(session, portfolio) -> None:
     run = session.get(RecomputeRun, summary.run_id)
     assert run.status == "cancelled" and run.error
     assert _count(session, SkuSnapshot) == 0 and _count(session, Forecast) == 0
-    assert rc.latest_run(session=session) is None
+    assert runs.latest_run(session=session) is None
 
 
 def test_inputs_orders_lead_times_and_overrides(session, portfolio) -> None:
@@ -279,7 +277,7 @@ def test_old_runs_are_pruned(session, portfolio) -> None:
 def test_empty_database_gives_a_clean_empty_run(session) -> None:
     summary = rc.recompute(session=session, triggered_by="tests")
     assert summary.status == "finished" and summary.sku_count == 0
-    run = rc.latest_run(session=session)
+    run = runs.latest_run(session=session)
     assert run.id == summary.run_id and run.sku_count == 0 and run.kpis == {"sku_count": 0}
     assert _count(session, SkuSnapshot) == 0
 

@@ -12,7 +12,7 @@ from sqlalchemy import event, select, update
 
 from db import queries_recompute as q
 from db.models import Demand, PurchaseOrder, RecomputeRun, Sku, StockPosition
-from services import demo
+from services import demo, runs
 from services import recompute as rc
 
 END = dt.date(2026, 1, 5)
@@ -67,11 +67,10 @@ def test_partial_run_carries_the_other_skus_forward(session, stored: list[str]) 
         "carried_from": full.run_id,
         "carried_skus": SKUS - 1,
     }
-    run = rc.latest_run(session=session)
+    run = runs.latest_run(session=session)
     assert run.id == part.run_id and run.sku_count == SKUS and run.kpis["sku_count"] == SKUS
-    assert (
-        rc.run_scope(run)["carried_skus"] == SKUS - 1 and rc.run_scope(session.get(RecomputeRun, full.run_id)) is None
-    )
+    assert runs.run_scope(run)["carried_skus"] == SKUS - 1
+    assert runs.run_scope(session.get(RecomputeRun, full.run_id)) is None
     a, b = _snapshot(session, full.run_id), _snapshot(session, part.run_id)
     assert list(a.index) == list(b.index) == stored
     assert b.loc[target, "on_hand"] == 0.0 and a.loc[target, "on_hand"] != 0.0
@@ -166,7 +165,7 @@ def test_an_override_recomputes_its_sku_alone(session, stored: list[str]) -> Non
     session.commit()
     summary = ovr.recompute_after_override(session=session, code=code, user="p@example.com")
     assert summary.scope["skus"] == [code] and summary.sku_count == SKUS
-    run = rc.latest_run(session=session)
+    run = runs.latest_run(session=session)
     assert run.id == summary.run_id and run.triggered_by == f"p@example.com (override {code})"
     fc = _forecasts(session, run.id)
     row = fc[(fc["code"] == code) & (fc["kind"] == "future") & (pd.to_datetime(fc["period"]) == pd.Timestamp(period))]

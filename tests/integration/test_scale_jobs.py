@@ -102,21 +102,21 @@ def test_the_audit_finds_a_cache_and_module_state(tmp_path: Path) -> None:
 
 
 def test_signed_blobs_round_trip_and_refuse_tampering(sqlite_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services import jobs
+    from services import job_store
     from settings import get_settings
 
-    blob = jobs.dumps({"codes": ["A", "B"], "x": 1.5})
-    assert jobs.loads(blob) == {"codes": ["A", "B"], "x": 1.5}
+    blob = job_store.dumps({"codes": ["A", "B"], "x": 1.5})
+    assert job_store.loads(blob) == {"codes": ["A", "B"], "x": 1.5}
     tampered = blob[:-1] + bytes([blob[-1] ^ 1])
     with pytest.raises(ValueError, match="signature"):
-        jobs.loads(tampered)
+        job_store.loads(tampered)
     with pytest.raises(ValueError, match="signature"):
-        jobs.loads(b"short")
+        job_store.loads(b"short")
     monkeypatch.setenv("SECRET_KEY", "another key")
     get_settings.cache_clear()
     try:
         with pytest.raises(ValueError, match="SECRET_KEY"):
-            jobs.loads(blob)
+            job_store.loads(blob)
     finally:
         monkeypatch.delenv("SECRET_KEY")
         get_settings.cache_clear()
@@ -167,7 +167,7 @@ def with_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})")
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     get_settings.cache_clear()
-    from services.jobs import KEY_PREFIX, _namespace
+    from services.job_store import KEY_PREFIX, _namespace
 
     namespace = _namespace(get_settings())
     yield REDIS_URL
@@ -190,7 +190,8 @@ def _run(session, *, started_minutes_ago: float = 0, status: str = "running") ->
 
 def test_watchdog_marks_dead_runs_failed_and_leaves_live_ones(db_url: str, session, with_redis: str) -> None:
     from db.models import RecomputeRun
-    from services.jobs import RunStore, reap_stale_runs, redis_client, run_key
+    from services.job_store import RunStore, run_key
+    from services.jobs import reap_stale_runs, redis_client
 
     client = redis_client()
 
@@ -242,6 +243,7 @@ def test_retry_after_a_failure_and_a_reaped_run_is_never_stored(db_url: str, mon
     from db.models import RecomputeRun, SkuSnapshot
     from db.session import session_scope
     from services import recompute as rc
+    from services import runs
     from services.errors import UserFacingError
     from services.jobs import retry_run
 
@@ -283,7 +285,7 @@ def test_retry_after_a_failure_and_a_reaped_run_is_never_stored(db_url: str, mon
     with pytest.raises(rc.RecomputeError, match=discarded) as late, session_scope() as s:
         rc.recompute(session=s, triggered_by="zombie")
     with session_scope() as s:
-        assert rc.latest_run(session=s).id == retried.run_id
+        assert runs.latest_run(session=s).id == retried.run_id
         assert s.get(RecomputeRun, late.value.run_id).status == "failed"
         rows = s.scalar(select(func.count()).select_from(SkuSnapshot).where(SkuSnapshot.run_id == late.value.run_id))
         assert rows == 0

@@ -108,7 +108,7 @@ class WorkerPool:
         """Delete what this pool created in Redis: its queue, its unacked messages, the run keys of its database."""
         import redis
 
-        from services.jobs import KEY_PREFIX, _namespace
+        from services.job_store import KEY_PREFIX, _namespace
         from settings import Settings
 
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
@@ -257,20 +257,19 @@ def assert_workers_run_every_background_callback(pool: WorkerPool) -> None:
 def test_two_workers_give_exactly_the_in_process_snapshot(distributed_db: WorkerPool) -> None:
     from db.models import RecomputeRun
     from db.session import session_scope
-    from services.jobs import DistributedOptions, workers_listening
-    from services.recompute import recompute
+    from services.jobs import DistributedOptions, recompute_portfolio, workers_listening
 
     pool = distributed_db
     thread, box = run_in_thread(pool.ensure, 2)  # start the workers while the in-process run computes
     with session_scope() as s:
-        local = recompute(session=s, triggered_by="in-process", batch_size=BATCH, distributed=False)
+        local = recompute_portfolio(session=s, triggered_by="in-process", batch_size=BATCH, distributed=False)
     thread.join(timeout=120)
     assert "error" not in box, box.get("error")
     assert len(workers_listening(queue=pool.queue)) == 2
     assert_workers_run_every_background_callback(pool)
     options = DistributedOptions(queue=pool.queue, local_share=False, stall_seconds=20)
     with session_scope() as s:
-        remote = recompute(session=s, triggered_by="two workers", batch_size=BATCH, distributed=options)
+        remote = recompute_portfolio(session=s, triggered_by="two workers", batch_size=BATCH, distributed=options)
 
     assert local.status == remote.status == "finished"
     assert remote.batches == local.batches == SKUS // BATCH

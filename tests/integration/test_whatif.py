@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditLog, RecomputeRun, Scenario, Sku, SkuSnapshot
+from services import runs
 from services import whatif as w
 from tests.unit.test_risk import store_whatif
 
@@ -42,7 +43,7 @@ def test_scopes_options_and_search(stored, session) -> None:
 def test_latest_finished_run_wins(stored, session) -> None:
     session.add(RecomputeRun(status="running", grain="daily"))
     session.commit()
-    run = w.latest_run(session=session)
+    run = runs.latest_run(session=session)
     assert run is not None and run.grain == "weekly"
 
 

@@ -18,7 +18,7 @@ def test_sku_page_pdf_and_commentary_use_one_word(demo_app) -> None:
     from db.session import session_scope
     from layouts import sku as page
     from services import briefing as svc
-    from services import narrative
+    from services import narrative, runs
     from services.sku_detail import sku_detail
 
     with session_scope() as session:
@@ -35,7 +35,7 @@ def test_sku_page_pdf_and_commentary_use_one_word(demo_app) -> None:
             band = wording.cv_band(cv)
             if band is None or band.key in checked:
                 continue
-            facts = narrative.sku_facts_for_run(session=session, run=narrative.latest_run(session=session), code=code)
+            facts = narrative.sku_facts_for_run(session=session, run=runs.latest_run(session=session), code=code)
             made = svc.make_briefing(session=session, scope=svc.BriefingScope.make(sku=code), user="tests@example.com")
             view = narrative.sku_commentary(session=session, code=code)
         assert facts.volatility_word == band.word, code

@@ -154,10 +154,10 @@ def _any_transfer_id() -> int:
 
 def _any_run_id() -> int:
     from db.session import session_scope
-    from services import recompute
+    from services import runs
 
     with session_scope() as session:
-        return recompute.latest_run(session=session).id
+        return runs.latest_run(session=session).id
 
 
 def _call(client, method: str, rule: str, token: str | None, code: str):
@@ -293,7 +293,7 @@ def test_unexpected_errors_are_500_without_details(demo_app, tokens, monkeypatch
 def test_no_snapshot_is_a_409(demo_app, tokens, monkeypatch) -> None:
     from api import routes
 
-    monkeypatch.setattr(routes.watchtower, "latest_run", lambda **_kwargs: None)
+    monkeypatch.setattr(routes.runs, "latest_run", lambda **_kwargs: None)
     client = demo_app.server.test_client()
     for path in ("/api/v1/skus", "/api/v1/summary"):
         _assert_error(client.get(path, headers=_auth(tokens["viewer"])), 409, "no_snapshot")
@@ -302,7 +302,7 @@ def test_no_snapshot_is_a_409(demo_app, tokens, monkeypatch) -> None:
 def test_recompute_while_one_runs_is_a_409(demo_app, tokens, monkeypatch, fake_writes) -> None:
     from api import routes
 
-    monkeypatch.setattr(routes.watchtower, "running_run", lambda **_kwargs: object())
+    monkeypatch.setattr(routes.runs, "running_run", lambda **_kwargs: object())
     response = demo_app.server.test_client().post("/api/v1/recompute", headers=_auth(tokens["planner"]))
     _assert_error(response, 409, "recompute_running")
     assert fake_writes == []
@@ -535,7 +535,7 @@ def queued(isolated, monkeypatch):
     """REDIS_URL on db 12 of the local Redis (skipped when unreachable); this test's queue and keys deleted after."""
     import redis
 
-    from services import jobs
+    from services import job_store, jobs
     from settings import get_settings
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
@@ -547,7 +547,7 @@ def queued(isolated, monkeypatch):
     get_settings.cache_clear()
     client.delete(jobs.DEFAULT_QUEUE)
     yield client
-    client.delete(jobs.DEFAULT_QUEUE, *client.keys("celery-task-meta-*"), *client.keys(f"{jobs.KEY_PREFIX}:*"))
+    client.delete(jobs.DEFAULT_QUEUE, *client.keys("celery-task-meta-*"), *client.keys(f"{job_store.KEY_PREFIX}:*"))
     monkeypatch.delenv("REDIS_URL")
     get_settings.cache_clear()
 

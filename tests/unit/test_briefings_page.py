@@ -110,8 +110,8 @@ def test_download_buttons_on_watchtower_and_sku_pages(demo_app) -> None:
     from db.session import session_scope
     from layouts import sku as sku_page
     from layouts import watchtower
+    from services.runs import latest_run
     from services.sku_detail import sku_detail
-    from services.watchtower import latest_run
 
     with session_scope() as session:
         run = latest_run(session=session)
@@ -221,7 +221,7 @@ def test_preview_without_any_renderer(monkeypatch) -> None:
     from services import briefing as svc
 
     pdf = build_portfolio_briefing(sample_portfolio_briefing())
-    monkeypatch.setattr(svc.shutil, "which", lambda _name: None)  # no pdftoppm
+    monkeypatch.setattr(svc.preview.shutil, "which", lambda _name: None)  # no pdftoppm
     monkeypatch.setitem(__import__("sys").modules, "pypdfium2", None)  # import fails
     preview = svc.render_preview(pdf=pdf, cover_lines=("Portfolio briefing", "Whole portfolio"))
     assert preview.png is None and preview.method == "text" and preview.page_count == svc.pdf_page_count(pdf) > 1

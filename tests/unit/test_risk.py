@@ -544,7 +544,7 @@ def test_simulation_callback_body(cb, svc) -> None:
 
 
 def test_apply_callback_writes_audits_and_recomputes(cb, svc, monkeypatch) -> None:
-    import services.recompute as recompute_module
+    import services.jobs as jobs
     from db.models import AuditLog, Sku
     from db.session import session_scope
 
@@ -554,7 +554,7 @@ def test_apply_callback_writes_audits_and_recomputes(cb, svc, monkeypatch) -> No
         calls.append(kwargs)
         return AttributeDict(sku_count=3, seconds=0.1, status="finished")
 
-    monkeypatch.setattr(recompute_module, "recompute", fake_recompute)
+    monkeypatch.setattr(jobs, "recompute_portfolio", fake_recompute)
     data = scope_data(svc, "category:Tools")
     out = cb.run_apply(lambda *_: None, *args(data, target=97.5, lt=data["baseline"]["lead_time_days"] * 1.5))
     assert "written to 2 SKUs" in text_of(out) and calls

@@ -6,7 +6,7 @@ import uuid
 
 from flask_login import login_user
 
-from auth.web import SessionUser
+from auth.identity import SessionUser
 
 
 def _texts(component) -> str:

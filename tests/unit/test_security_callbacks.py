@@ -153,7 +153,7 @@ def test_the_wrapper_refuses_even_without_the_hook(demo_app) -> None:
     import werkzeug.exceptions
     from flask_login import login_user
 
-    from auth.web import SessionUser
+    from auth.identity import SessionUser
     from callbacks import admin as admin_callbacks
 
     with demo_app.server.test_request_context("/_dash-update-component", method="POST"):

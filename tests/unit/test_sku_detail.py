@@ -140,7 +140,7 @@ def test_search_ranks_exact_code_then_prefix_then_name(portfolio) -> None:
 def test_commentary_falls_back_to_the_snapshot(sqlite_portfolio, monkeypatch) -> None:
     from services import watchtower
 
-    monkeypatch.setattr(sd, "_narrative_module", lambda: None)
+    monkeypatch.setattr(sd.narrative, "sku_commentary", lambda **_: None)
     with session_scope() as s:
         code = s.scalars(select(Sku.code).order_by(Sku.code)).first()
         d = sd.sku_detail(session=s, code=code)

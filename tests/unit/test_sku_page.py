@@ -145,7 +145,7 @@ def test_commentary_callback(cb, monkeypatch) -> None:
     from services import sku_detail
 
     code, _ = _sku("stockout_risk")
-    monkeypatch.setattr(sku_detail, "_narrative_module", lambda: None)
+    monkeypatch.setattr(sku_detail.narrative, "sku_commentary", lambda **_: None)
     card = cb.commentary({"code": code, "run_id": None})
     assert "Why this status" in text_of(card) and "reorder point" in text_of(card)
     monkeypatch.undo()

@@ -35,7 +35,7 @@ def _post(client, dep: dict[str, Any], values: dict[str, Any]):
 
 def _run_store(demo_app) -> dict[str, Any] | None:
     from db.session import session_scope
-    from services.watchtower import latest_run
+    from services.runs import latest_run
 
     with session_scope() as s:
         run = latest_run(session=s)

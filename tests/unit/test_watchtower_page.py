@@ -234,7 +234,7 @@ def test_controls_reset_chart_clicks_and_status_tiles(cb) -> None:
 def test_commentary_panel_shows_top_risks_without_the_narrative(page, cb, monkeypatch) -> None:
     from services import watchtower as svc
 
-    monkeypatch.setattr(svc, "_narrative_module", lambda: None)
+    monkeypatch.setattr(svc.narrative, "portfolio_commentary", lambda **_: None)
     card = cb.commentary("note", _run(page), None)
     text = text_of(card)
     assert "Top risks by value at risk" in text and "at risk" in text
@@ -258,6 +258,7 @@ class _Summary:
 
 
 def test_recompute_reports_progress_and_reloads(cb, monkeypatch) -> None:
+    import services.jobs as jobs
     import services.recompute as rec
 
     calls: dict[str, Any] = {}
@@ -268,20 +269,20 @@ def test_recompute_reports_progress_and_reloads(cb, monkeypatch) -> None:
         calls["cancel"] = cancel()
         return _Summary("finished")
 
-    monkeypatch.setattr(rec, "recompute", fake)
+    monkeypatch.setattr(jobs, "recompute_portfolio", fake)
     seen = []
     href, message = cb.run_recompute(seen.append, 1, "?status=surge")
     assert href == "/?status=surge" and "40 SKUs" in message
     assert seen == [(50, "50% · computing batch 1 of 2")] and calls["cancel"] is False
 
-    monkeypatch.setattr(rec, "recompute", lambda **kw: _Summary("cancelled"))
+    monkeypatch.setattr(jobs, "recompute_portfolio", lambda **kw: _Summary("cancelled"))
     href, message = cb.run_recompute(seen.append, 1, "")
     assert href is cb.no_update and "cancelled" in str(message.children).lower()
 
     def failing(**kw):
         raise rec.RecomputeError("recompute failed (run 9): no demand", run_id=9)
 
-    monkeypatch.setattr(rec, "recompute", failing)
+    monkeypatch.setattr(jobs, "recompute_portfolio", failing)
     href, message = cb.run_recompute(seen.append, 1, "")
     assert href is cb.no_update and "no demand" in message.children
     with pytest.raises(PreventUpdate):
@@ -289,7 +290,7 @@ def test_recompute_reports_progress_and_reloads(cb, monkeypatch) -> None:
 
 
 def test_cancel_is_recorded_and_seen_by_the_job(cb, monkeypatch) -> None:
-    import services.recompute as rec
+    import services.jobs as jobs
 
     assert cb.cancel_recompute(1) == "Cancelling…"
     with session_scope() as s:
@@ -301,7 +302,7 @@ def test_cancel_is_recorded_and_seen_by_the_job(cb, monkeypatch) -> None:
         seen["cancel"] = cancel()
         return _Summary("finished")
 
-    monkeypatch.setattr(rec, "recompute", fake)
+    monkeypatch.setattr(jobs, "recompute_portfolio", fake)
     cb.run_recompute(lambda _: None, 1, "")
     assert seen["cancel"] is False  # a cancel from before the job started does not stop it
 

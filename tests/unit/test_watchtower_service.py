@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from db.models import STATUSES, Sku, SkuSnapshot, utcnow
 from db.session import session_scope
+from services import runs
 from services import watchtower as w
 from tests.unit.test_watchtower_data import store_portfolio, write_synthetic_run
 
@@ -86,13 +87,13 @@ def test_kpis_fall_back_to_the_stored_counts_when_the_previous_snapshot_was_prun
         s.execute(SkuSnapshot.__table__.delete().where(SkuSnapshot.run_id == previous))
     with session_scope() as s:
         summary = w.kpi_summary(session=s)
-        stored = w.run_by_id(session=s, run_id=previous).kpis
+        stored = runs.run_by_id(session=s, run_id=previous).kpis
     assert [k.previous for k in summary.status_counts] == [stored[f"count_{x}"] for x in STATUSES]
 
 
 def test_no_run_gives_none(sqlite_db) -> None:
     with session_scope() as s:
-        assert w.latest_run(session=s) is None and w.kpi_summary(session=s) is None
+        assert runs.latest_run(session=s) is None and w.kpi_summary(session=s) is None
 
 
 def test_filters_combine_and_search_code_and_name(portfolio) -> None:
@@ -243,7 +244,7 @@ def test_filter_options_and_top_risks(sqlite_portfolio) -> None:
 
 def test_commentary_falls_back_to_top_reasons(sqlite_portfolio, monkeypatch) -> None:
     latest, _ = sqlite_portfolio
-    monkeypatch.setattr(w, "_narrative_module", lambda: None)
+    monkeypatch.setattr(w.narrative, "portfolio_commentary", lambda **_: None)
     with session_scope() as s:
         c = w.portfolio_commentary(session=s, run_id=latest)
     assert c.source == "snapshot" and c.items and c.items[0]["reason"]
@@ -256,22 +257,15 @@ def test_commentary_uses_the_narrative_service_when_present(sqlite_portfolio, mo
         text = "Twelve SKUs need attention."
         provider = "offline"
 
-    class Module:
-        @staticmethod
-        def portfolio_commentary(*, session):
-            return Narrative()
-
-    monkeypatch.setattr(w, "_narrative_module", lambda: Module)
+    monkeypatch.setattr(w.narrative, "portfolio_commentary", lambda *, session: Narrative())
     with session_scope() as s:
         c = w.portfolio_commentary(session=s, run_id=latest)
     assert (c.source, c.text, c.provider) == ("narrative", "Twelve SKUs need attention.", "offline")
 
-    class Broken:
-        @staticmethod
-        def portfolio_commentary(*, session):
-            raise RuntimeError("model down")
+    def broken(*, session):
+        raise RuntimeError("model down")
 
-    monkeypatch.setattr(w, "_narrative_module", lambda: Broken)
+    monkeypatch.setattr(w.narrative, "portfolio_commentary", broken)
     with session_scope() as s:
         assert w.portfolio_commentary(session=s, run_id=latest).source == "snapshot"
 
@@ -294,9 +288,9 @@ def test_latest_run_ignores_running_and_failed_runs(sqlite_portfolio) -> None:
         s.add(RecomputeRun(status="running"))
         s.add(RecomputeRun(status="failed", error="boom"))
     with session_scope() as s:
-        assert w.latest_run(session=s).id == latest
-        assert w.running_run(session=s) is not None
-        assert w.run_by_id(session=s, run_id=10_000).id == latest
+        assert runs.latest_run(session=s).id == latest
+        assert runs.running_run(session=s) is not None
+        assert runs.run_by_id(session=s, run_id=10_000).id == latest
 
 
 def test_a_third_run_compares_with_the_second(sqlite_portfolio) -> None:

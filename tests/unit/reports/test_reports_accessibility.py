@@ -85,14 +85,8 @@ def test_title_language_outline_and_figures(kind: str) -> None:
         assert any(alt.startswith("Projected stock: ") and "reorder point" in alt for alt in alts)
 
 
-def test_language_defaults_to_the_settings_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    from settings import get_settings
-
-    monkeypatch.setenv("APP_LOCALE", "de-CH")
-    get_settings.cache_clear()
-    try:
-        reader = PdfReader(io.BytesIO(build_sku_briefing(sample_sku_briefing())))
-        assert reader.trailer["/Root"]["/Lang"] == "de-CH"
-    finally:
-        monkeypatch.delenv("APP_LOCALE")
-        get_settings.cache_clear()
+def test_language_defaults_to_english_without_a_caller_locale() -> None:
+    """reports/ reads no settings (docs/architecture.md): the briefing service passes APP_LOCALE (tested in
+    tests/integration/test_briefing_service.py); without one the PDF says English."""
+    reader = PdfReader(io.BytesIO(build_sku_briefing(sample_sku_briefing())))
+    assert reader.trailer["/Root"]["/Lang"] == "en"
