@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from api.openapi_cycles import CYCLE_PATHS
 from api.routes import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
 from services import ingest, watchtower
 from services.master_data import TRACKED as MASTER_FIELDS
@@ -965,7 +966,7 @@ def document() -> dict[str, Any]:
             },
             "servers": [{"url": PREFIX}],
             "security": [{"bearerAuth": []}],
-            "paths": PATHS,
+            "paths": {**PATHS, **CYCLE_PATHS},
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
                 "schemas": SCHEMAS,
