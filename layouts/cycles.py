@@ -10,6 +10,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import dcc, html
 
 from core import formats
@@ -124,10 +125,11 @@ def waterfall_figure(document: dict[str, Any], *, most: int = 12) -> dict[str, A
         "totals": {"marker": {"color": "#1f3a5f"}},
         "hovertemplate": "%{x}: %{y:,.0f} units<extra></extra>",
     }
-    return {
-        "data": [trace],
-        "layout": base_layout(height=360, showlegend=False, yaxis={"title": "units over the horizon"}),
-    }
+    levels = list(np.cumsum(y[:-1])) + [y[-1]]
+    low, high = min(levels), max(levels)
+    pad = max((high - low) * 0.25, abs(high) * 0.01, 1.0)
+    yaxis = {"title": "units over the horizon", "range": [max(low - 2 * pad, 0.0), high + pad]}
+    return {"data": [trace], "layout": base_layout(height=360, showlegend=False, yaxis=yaxis)}
 
 
 def periods_figure(document: dict[str, Any]) -> dict[str, Any]:
