@@ -137,3 +137,36 @@ def test_an_admin_adds_and_deletes_a_schedule(demo_app) -> None:
     assert "Deleted 1 schedule." in str(message) and all(r["id"] != added["id"] for r in rows)
     with session_scope() as session:
         assert all(v.id != added["id"] for v in schedules.list_schedules(session=session))
+
+
+def test_celery_beat_runs_the_task_every_minute_and_it_never_raises(monkeypatch) -> None:
+    from celery import Celery
+
+    app = Celery("icc-test", broker="memory://", set_as_current=False)
+    schedules.register_celery(app)
+    entry = app.conf.beat_schedule["send-due-briefings"]
+    assert entry == {"task": schedules.SEND_DUE_TASK, "schedule": schedules.BEAT_SECONDS}
+    task = app.tasks[schedules.SEND_DUE_TASK]
+    monkeypatch.setattr(schedules, "send_due", lambda: ["schedule 1: sent: ok"])
+    assert task.apply().get() == {"handled": ["schedule 1: sent: ok"]}
+
+    def broken():
+        raise RuntimeError("database restarting")
+
+    monkeypatch.setattr(schedules, "send_due", broken)
+    assert task.apply().get() == {"error": "RuntimeError"}
+
+
+def test_the_project_celery_app_carries_the_beat_entry(monkeypatch) -> None:
+    from services import jobs
+    from settings import get_settings
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/15")
+    get_settings.cache_clear()
+    try:
+        app = jobs.celery_app()
+        assert schedules.SEND_DUE_TASK in app.tasks
+        assert app.conf.beat_schedule["send-due-briefings"]["task"] == schedules.SEND_DUE_TASK
+    finally:
+        monkeypatch.delenv("REDIS_URL")
+        get_settings.cache_clear()
