@@ -9,6 +9,7 @@ import pytest
 
 from services import mailer, schedules
 from services.schedules import ScheduleError, is_due, latest_slot, next_slot, retry_delay
+from tests.unit.test_api import isolated  # noqa: F401  (fixture: a private copy of the demo database)
 
 MON_9 = dt.datetime(2026, 12, 7, 9, 0)  # a Monday
 
@@ -117,7 +118,7 @@ def test_the_card_shows_the_form_to_admins_only(demo_app) -> None:
     assert {"label": "Category Snacks", "value": "category=Snacks"} in ui.scope_choices(options)
 
 
-def test_an_admin_adds_and_deletes_a_schedule(demo_app) -> None:
+def test_an_admin_adds_and_deletes_a_schedule(isolated) -> None:  # noqa: F811
     from callbacks import briefing_schedules as cb
     from db.session import session_scope
 
