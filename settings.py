@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     session_cookie_secure: bool | None = Field(None, alias="SESSION_COOKIE_SECURE")
     trusted_proxy_hops: int = Field(0, alias="TRUSTED_PROXY_HOPS", ge=0, le=5)
     demo_seed_on_start: bool = Field(True, alias="DEMO_SEED_ON_START")
+    # e-mailed briefings (services/mailer.py); secrets only from the environment
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT", ge=1, le=65535)
+    smtp_user: str | None = Field(None, alias="SMTP_USER")
+    smtp_password: SecretStr | None = Field(None, alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(None, alias="SMTP_FROM")
+    smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
+    smtp_timeout_s: float = Field(20.0, alias="SMTP_TIMEOUT_S", gt=0)
+    smtp_attempts: int = Field(3, alias="SMTP_ATTEMPTS", ge=1, le=10)
+    smtp_retry_wait_s: float = Field(2.0, alias="SMTP_RETRY_WAIT_S", ge=0)
 
     @field_validator("database_url")
     @classmethod

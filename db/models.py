@@ -579,3 +579,114 @@ class Transfer(Base):
 
     from_sku: Mapped[Sku] = relationship(foreign_keys=[from_sku_id], lazy="joined")
     to_sku: Mapped[Sku] = relationship(foreign_keys=[to_sku_id], lazy="joined")
+# --- e-mailed briefings and S&OP cycles (issue 19, migration 0014) ---------------------------------------------------
+
+SEND_STATUSES = ("sent", "failed")
+
+
+class BriefingSchedule(Base):
+    """A weekly e-mailed briefing: on ``weekday`` (0 = Monday) at ``hour``:``minute`` UTC, the briefing of ``scope``
+    (a :class:`services.briefing.BriefingScope` key) to ``recipients`` (comma-separated addresses).
+
+    ``last_slot``: the weekly slot last handled (sent, or given up on); ``failures`` and ``retry_at``: a failed slot
+    is tried again at ``retry_at`` until it has failed ``services.schedules.MAX_SLOT_FAILURES`` times."""
+
+    __tablename__ = "briefing_schedule"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_valid"),
+        CheckConstraint("hour >= 0 AND hour <= 23", name="hour_valid"),
+        CheckConstraint("minute >= 0 AND minute <= 59", name="minute_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    weekday: Mapped[int] = mapped_column(Integer, nullable=False)
+    hour: Mapped[int] = mapped_column(Integer, nullable=False)
+    minute: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    scope: Mapped[str] = mapped_column(String(200), nullable=False)
+    recipients: Mapped[str] = mapped_column(Text, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    last_slot: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class BriefingSend(Base):
+    """One e-mailing of a briefing (from a schedule, or ``python cli.py send-briefing``): sent or failed, and why."""
+
+    __tablename__ = "briefing_send"
+    __table_args__ = (
+        CheckConstraint("status IN ('sent','failed')", name="status_valid"),
+        Index("ix_briefing_send_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("briefing_schedule.id", ondelete="SET NULL"))
+    scope: Mapped[str] = mapped_column(String(200), nullable=False)
+    recipients: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    error: Mapped[str | None] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(20), nullable=False, default="cli")
+
+
+class SopCycle(Base):
+    """A closed S&OP cycle: the consensus demand, supply response, projected inventory and money view of one moment,
+    frozen (services/cycles.py). ``totals``: the cycle's headline figures."""
+
+    __tablename__ = "sop_cycle"
+    __table_args__ = (UniqueConstraint("name", name="uq_sop_cycle_name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(255))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("recompute_run.id", ondelete="SET NULL"))
+    data_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    grain: Mapped[str | None] = mapped_column(String(10))
+    supply_source: Mapped[str] = mapped_column(String(40), nullable=False)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
+class SopCycleSku(Base):
+    """One SKU of a closed cycle: its master data then, and its totals over the cycle's horizon."""
+
+    __tablename__ = "sop_cycle_sku"
+    __table_args__ = (UniqueConstraint("cycle_id", "code", name="uq_sop_cycle_sku_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("sop_cycle.id", ondelete="CASCADE"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str | None] = mapped_column(String(100))
+    unit_cost: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    unit_price: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    demand: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    supply: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    ending_inventory: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    revenue: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    margin: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    inventory_value: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    open_orders_value: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    recommended_orders_value: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class SopCyclePeriod(Base):
+    """One SKU and period of a closed cycle: consensus demand, planned supply and projected inventory (units)."""
+
+    __tablename__ = "sop_cycle_period"
+    __table_args__ = (UniqueConstraint("cycle_id", "code", "period", name="uq_sop_cycle_period_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("sop_cycle.id", ondelete="CASCADE"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    demand: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    supply: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    projected_inventory: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)

@@ -19,6 +19,7 @@ NAV_ITEMS = [
     ("Profit optimizer", "/profit"),
     ("Orders", "/orders"),
     ("Supply", "/supply"),
+    ("Cycles", "/cycles"),
     ("Data", "/data"),
     ("Briefings", "/briefings"),
     ("Admin", "/admin"),

@@ -16,7 +16,9 @@ from dash import dcc, html
 
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts._briefing_schedules import schedules_card
 from layouts._charts import SECTION_CLASS, fmt_date, fmt_date_prose, fmt_datetime
+from layouts._components import allowed
 from services.briefing import (
     KEEP_BRIEFINGS,
     TOP_RISKS,
@@ -27,6 +29,7 @@ from services.briefing import (
     scope_options,
 )
 from services.runs import RunInfo, latest_run
+from services.schedules import list_schedules, recent_sends
 
 dash.register_page(__name__, path="/briefings", name="Briefings", order=6, title="Briefings · Inventory Command Center")
 
@@ -247,8 +250,15 @@ def _snapshot_note(run: RunInfo | None) -> Any:
 def layout(**query: Any) -> html.Div:
     with session_scope() as session:
         run = latest_run(session=session)
-        options = options_data(scope_options(session=session))
+        scopes = scope_options(session=session)
+        options = options_data(scopes)
         rows = grid_rows(list_briefings(session=session, limit=RECENT))
+        mailing = schedules_card(
+            admin=allowed("admin"),
+            options=scopes,
+            schedules=list_schedules(session=session),
+            sends=recent_sends(session=session),
+        )
     kind, value = _initial(query)
     return html.Div(
         [
@@ -298,5 +308,6 @@ def layout(**query: Any) -> html.Div:
                 ),
                 className="shadow-sm border-0",
             ),
+            mailing,
         ]
     )

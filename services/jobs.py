@@ -180,6 +180,9 @@ def _make_app(url: str) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
     )
     _register_tasks(app)
+    from services.schedules import register_celery  # e-mailed briefings: their task and the beat entry (issue 19)
+
+    register_celery(app)
     return app
 
 

@@ -87,7 +87,8 @@ def _kpis_with_counts(kpis: Mapping[str, Any], frame: pd.DataFrame) -> Portfolio
 def top_risk_rows(frame: pd.DataFrame, *, limit: int = TOP_RISKS) -> list[RiskRow]:
     """The ``limit`` SKUs with the highest value at risk (> 0), highest first, ties by code."""
     var = frame["value_at_risk"].fillna(0.0)
-    rows = frame[var > 0].assign(_var=var).sort_values(["_var", "code"], ascending=[False, True]).head(limit)
+    # assign before filtering: a Series assigned to an empty frame would bring its whole index back as NaN rows
+    rows = frame.assign(_var=var)[var > 0].sort_values(["_var", "code"], ascending=[False, True]).head(limit)
     return [
         RiskRow(
             code=r.code,

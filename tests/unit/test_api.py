@@ -76,6 +76,8 @@ ROUTES = [
     ("GET", "/api/v1/supply-plan", "viewer"),
     ("GET", "/api/v1/transfers", "viewer"),
     ("POST", "/api/v1/transfers/<int:transfer_id>/approve", "planner"),
+    ("GET", "/api/v1/cycles", "viewer"),
+    ("GET", "/api/v1/cycles/compare", "viewer"),
 ]
 
 
@@ -133,6 +135,9 @@ def fake_writes(monkeypatch):
     monkeypatch.setattr(routes.ingest, "import_file", fake_import)
     monkeypatch.setattr(routes.orders, "approve_order", fake_approve)
     monkeypatch.setattr(routes.recompute_service, "recompute", fake_recompute)
+    from services import cycles
+
+    monkeypatch.setattr(cycles, "compare", lambda **kwargs: {"a": kwargs["a"], "b": kwargs["b"]})
     return calls
 
 
@@ -164,6 +169,7 @@ def _call(client, method: str, rule: str, token: str | None, code: str):
     path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", str(_any_order_id()))
     path = path.replace("<int:run_id>", str(_any_run_id())).replace("<int:transfer_id>", str(_any_transfer_id()))
     path += f"?sku={code}&periods=13" if rule.endswith("/backtest") else ""  # one SKU: a quick replay
+    path += "?a=A&b=B" if rule.endswith("/cycles/compare") else ""
     if rule.endswith("<kind>"):
         data = {"file": (io.BytesIO(f"sku,on_hand\n{code},1\n".encode()), "stock.csv")}
         return client.post(path, headers=_auth(token), data=data, content_type="multipart/form-data")
