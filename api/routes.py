@@ -47,7 +47,7 @@ blueprint = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 
 @dataclass(frozen=True)
 class ApiUser:
-    """Who a valid token belongs to (read by :func:`auth.guard.current_role` / ``current_email``)."""
+    """Who a valid token belongs to (read by :func:`auth.identity.current_role` / ``current_email``)."""
 
     email: str
     role: str

@@ -13,7 +13,7 @@ from flask import Response, jsonify
 from api.errors import ApiError, invalid
 from api.routes import MAX_ID, _values, blueprint, requires
 from api.serialize import plain
-from auth.guard import current_email
+from auth.identity import current_email
 from db.models import TRANSFER_STATUSES
 from db.session import session_scope
 from services import transfers

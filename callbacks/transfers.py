@@ -10,7 +10,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from auth.guard import current_email, guarded_callback
+from auth.guard import guarded_callback
+from auth.identity import current_email
 from core import formats
 from db.session import session_scope
 from layouts import _ids as ids

@@ -67,6 +67,7 @@ def _send_due(_args: argparse.Namespace) -> int:
 
 
 def _beat(args: argparse.Namespace) -> int:
+    import services.schedules  # noqa: F401  (adds the e-mail task and its beat entry to the Celery app)
     from services.jobs import celery_app
     from settings import get_settings
 

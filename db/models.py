@@ -579,6 +579,8 @@ class Transfer(Base):
 
     from_sku: Mapped[Sku] = relationship(foreign_keys=[from_sku_id], lazy="joined")
     to_sku: Mapped[Sku] = relationship(foreign_keys=[to_sku_id], lazy="joined")
+
+
 # --- e-mailed briefings and S&OP cycles (issue 19, migration 0014) ---------------------------------------------------
 
 SEND_STATUSES = ("sent", "failed")

@@ -180,10 +180,25 @@ def _make_app(url: str) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
     )
     _register_tasks(app)
-    from services.schedules import register_celery  # e-mailed briefings: their task and the beat entry (issue 19)
-
-    register_celery(app)
+    for hook in list(_APP_HOOKS):
+        hook(app)
     return app
+
+
+_APP_HOOKS: list[Callable[[Celery], None]] = []
+
+
+def on_celery_app(hook: Callable[[Celery], None]) -> None:
+    """Call ``hook(app)`` on every Celery app of this process, made now or later: how a module above this one adds
+    its own tasks and beat entries (services.schedules: the e-mailed briefings, issue 19) without services.jobs
+    importing it (docs/architecture.md). A hook is added once."""
+    with _LOCK:
+        if hook in _APP_HOOKS:
+            return
+        _APP_HOOKS.append(hook)
+        made = list(_APPS.values())
+    for app in made:
+        hook(app)
 
 
 def _result_backend_class() -> type:

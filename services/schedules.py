@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from core import formats
 from db.models import BriefingSchedule, BriefingSend, Sku, utcnow
-from services import audit, mailer
+from services import audit, jobs, mailer
 from services.briefing import BriefingNotFoundError, BriefingScope, make_briefing, scope_label
 from services.errors import UserFacingError
 
@@ -449,3 +449,6 @@ def register_celery(app: Celery) -> None:
     schedule = dict(app.conf.beat_schedule or {})
     schedule["send-due-briefings"] = {"task": SEND_DUE_TASK, "schedule": BEAT_SECONDS}
     app.conf.beat_schedule = schedule
+
+
+jobs.on_celery_app(register_celery)  # the project's Celery app carries the task and the beat entry
