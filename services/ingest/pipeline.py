@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from services.ingest import columns as cols
 from services.ingest import names as nm
 from services.ingest import resources as res
 from services.ingest import validate as v
+from services.ingest import workbook as wb
 from services.ingest import write as w
 from services.ingest.coverage import Coverage, plan_changes
 from services.ingest.keys import SkuPlan, _duplicates, _mask_errors, _report_duplicates, resolve_skus
@@ -36,7 +39,7 @@ from services.ingest.names import NameMatch, NearDuplicate, match_names, names_s
 from services.ingest.parse import Parsed, WideParsed, parse_long, parse_wide, period_columns
 from services.ingest.read import CHUNK_ROWS
 from services.ingest.report import ErrorLog, FileRejectedError, RowError
-from services.ingest.sniff import Sniffed, sniff
+from services.ingest.sniff import Sniffed, check_size, sniff
 from services.ingest.stream import DemandStream
 from settings import get_settings
 
@@ -58,7 +61,7 @@ class ImportOptions:
     always accepted. full_extract: a demand file that lists every active SKU's sales in the periods it covers;
     an active SKU (or period) missing from it sold nothing and gets an explicit zero row. confirm_new_skus: create
     new SKUs even when their names are close to existing ones (near-duplicates); without it such an import is
-    refused (a check still runs and lists them).
+    refused (a check still runs and lists them). sheet: the sheet of a workbook (.xlsx, .xlsm, .ods) to read.
     """
 
     on_error: str = "reject"
@@ -67,6 +70,7 @@ class ImportOptions:
     max_bytes: int | None = None
     full_extract: bool = False
     confirm_new_skus: bool = False
+    sheet: str | None = None  # a workbook's sheet to read (default: the first whose header matches the kind)
 
     def __post_init__(self) -> None:
         if self.on_error not in ("reject", "skip"):
@@ -97,6 +101,8 @@ class DetectedFormat:
     columns: dict[str, str] = field(default_factory=dict)  # field -> header in the file
     ignored: list[str] = field(default_factory=list)
     size_bytes: int = 0
+    sheet: str | None = None  # a workbook: the sheet read
+    sheets: list[str] = field(default_factory=list)  # a workbook: all its worksheets (for the sheet picker)
 
     def describe(self) -> str:
         parts = [f"{self.layout} layout" if self.layout else "", self.encoding, f"{self.delimiter}-separated"]
@@ -191,6 +197,8 @@ class ImportResult:
                 "columns": self.format.columns,
                 "ignored": self.format.ignored,
                 "size_bytes": self.format.size_bytes,
+                "sheet": self.format.sheet,
+                "sheets": self.format.sheets,
             },
             "timings": self.timings,
             "recompute": self.recompute,
@@ -1000,24 +1008,53 @@ def _import_file(
     name = file_name or path.name
     result = ImportResult(kind=kind, file_name=name)
     started = time.perf_counter()
+    converted: wb.Converted | None = None
+    scratch: Path | None = None
     try:
-        sniffed = sniff(path, max_bytes=options.limit())
-        extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
-        plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
-    except FileRejectedError as exc:
-        result.errors.add_one(line=None, column=None, value="", reason=str(exc))
-        result.message = str(exc)
-        return _finish(session, result, user, dry_run, started)
-    return run_plan(
-        session=session,
-        plan=plan,
-        result=result,
-        options=options,
-        user=user,
-        progress=progress,
-        dry_run=dry_run,
-        started=started,
-    )
+        try:
+            if wb.is_workbook(path):
+                check_size(path, max_bytes=options.limit())
+                scratch = _scratch_file()
+                converted = wb.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
+                sniffed = converted.sniffed
+                result.errors.sheet = converted.sheet
+            else:
+                sniffed = sniff(path, max_bytes=options.limit())
+            extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
+            plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
+        except FileRejectedError as exc:
+            message = f"sheet '{converted.sheet}': {exc}" if converted is not None else str(exc)
+            result.errors.shift_lines(converted.line_offset if converted is not None else 0)
+            result.errors.add_one(line=None, column=None, value="", reason=message)
+            result.message = message
+            return _finish(session, result, user, dry_run, started)
+        if converted is not None:
+            result.errors.shift_lines(converted.line_offset)
+            plan.format.delimiter = ""
+            plan.format.size_bytes = path.stat().st_size
+            plan.format.sheet, plan.format.sheets = converted.sheet, converted.sheets
+        return run_plan(
+            session=session,
+            plan=plan,
+            result=result,
+            options=options,
+            user=user,
+            progress=progress,
+            dry_run=dry_run,
+            started=started,
+        )
+    finally:
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
+
+
+def _scratch_file() -> Path:
+    """A new private file for a workbook sheet written as CSV (removed when the import ends)."""
+    folder = get_settings().data_dir / "uploads" / "sheets"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(suffix=".csv", dir=folder)
+    os.close(handle)
+    return Path(name)
 
 
 def run_plan(
