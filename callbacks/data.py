@@ -28,6 +28,7 @@ from services import audit, datatables, users
 from services.errors import UserFacingError
 from services.ingest import ImportOptions, error_report_path, import_file, recompute_after_import, uploads
 from services.reset import factory_reset
+from services.xlsx_export import XLSX_TYPE
 
 PREVIEW_ROWS = 8
 SHOWN_ERRORS = 15
@@ -411,23 +412,27 @@ def _history_report(selected: list[dict] | None) -> dict:
     return dcc.send_file(str(path), filename=path.name)
 
 
-def _table_export(table: Any) -> dict:
-    """A table as CSV for a role allowed to export it (400 for an unknown table, 403 and audited below its role)."""
+def _table_export(table: Any, *, workbook: bool = False) -> dict:
+    """A table as CSV (or ``workbook``: .xlsx) for a role allowed to export it (400 for an unknown table, 403 and
+    audited below its role)."""
     needed = EXPORT_ROLES.get(table) if isinstance(table, str) else None
     if needed is None:
         abort(400, description=f"No table {str(table)[:40]!r} can be exported.")
     if has_request_context() and not users.has_role(current_role(), needed):
         record_denied(action="export.denied", target=f"export:{table}", required=needed)
         abort(403, description=f"Exporting {table} needs the {needed} role.")
+    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
+    if workbook:
+        binary = io.BytesIO()
+        with session_scope() as session:
+            rows = datatables.export_workbook(session=session, table=table, target=binary)
+        _audit_export(f"export:{table}", rows, format="xlsx")
+        return dcc.send_bytes(binary.getvalue(), filename=f"{table}-{stamp}.xlsx", type=XLSX_TYPE)
     buffer = io.StringIO()
     with session_scope() as session:
         rows = datatables.export_table(session=session, table=table, target=buffer)
     _audit_export(f"export:{table}", rows)
-    return {
-        "content": buffer.getvalue(),
-        "filename": f"{table}-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv",
-        "type": "text/csv",
-    }
+    return {"content": buffer.getvalue(), "filename": f"{table}-{stamp}.csv", "type": "text/csv"}
 
 
 @guarded_callback(
@@ -451,6 +456,22 @@ def export(_clicks: list[int | None], _history: int | None, selected: list[dict]
     if not isinstance(trigger, dict):
         raise PreventUpdate
     return _table_export(trigger.get("table"))
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_DOWNLOAD, "data", allow_duplicate=True),
+    Input({"type": ids.DATA_EXPORT_XLSX, "table": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_workbook(_clicks: list[int | None]) -> dict:
+    """A table as an Excel workbook (same columns, role check and audit as :func:`export`)."""
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not any(isinstance(t, dict) and t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    if not isinstance(trigger, dict):
+        raise PreventUpdate
+    return _table_export(trigger.get("table"), workbook=True)
 
 
 # --- edits (planner) ------------------------------------------------------------------------------------------------

@@ -401,7 +401,15 @@ def _toolbar(table: str, delete_id: str | None, can_edit: bool) -> html.Div:
             color="secondary",
             outline=True,
             className="me-2",
-        )
+        ),
+        dbc.Button(
+            "Export Excel",
+            id={"type": ids.DATA_EXPORT_XLSX, "table": table},
+            size="sm",
+            color="secondary",
+            outline=True,
+            className="me-2",
+        ),
     ]
     if table == "imports":
         buttons.append(

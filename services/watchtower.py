@@ -22,17 +22,19 @@ import importlib
 import io
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
 from services import audit, master_data
+from services.xlsx_export import workbook_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -580,16 +582,34 @@ def export_csv(
     *, session: Session, run_id: int, filters: GridFilters | None = None, sort: Sequence[tuple[str, str]] | None = None
 ) -> str:
     """Every SKU of the run that matches ``filters``, sorted like the grid, as CSV text (header row first)."""
-    filters = filters or GridFilters()
-    sort = list(sort) if sort else list(DEFAULT_SORT)
-    stmt = _base(run_id, filters, *_ROW_COLUMNS).order_by(*_order_by(sort))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([header for header, _ in EXPORT_COLUMNS])
-    for r in session.execute(stmt):
-        row = _row(r)
+    for row in _export_rows(session, run_id, filters, sort):
         writer.writerow([csv_safe(row[key]) if row[key] is not None else "" for _, key in EXPORT_COLUMNS])
     return buffer.getvalue()
+
+
+def export_xlsx(
+    *, session: Session, run_id: int, filters: GridFilters | None = None, sort: Sequence[tuple[str, str]] | None = None
+) -> bytes:
+    """The rows of :func:`export_csv` as an Excel workbook (numbers as numbers, frozen header; formula-safe text)."""
+    rows = [
+        [round(row[key], 4) if isinstance(row[key], float) else row[key] for _, key in EXPORT_COLUMNS]
+        for row in _export_rows(session, run_id, filters, sort)
+    ]
+    frame = pd.DataFrame(rows, columns=[header for header, _ in EXPORT_COLUMNS], dtype=object)
+    return workbook_bytes([(f"Watchtower run {run_id}", frame)])
+
+
+def _export_rows(
+    session: Session, run_id: int, filters: GridFilters | None, sort: Sequence[tuple[str, str]] | None
+) -> Iterator[dict[str, Any]]:
+    filters = filters or GridFilters()
+    sort = list(sort) if sort else list(DEFAULT_SORT)
+    stmt = _base(run_id, filters, *_ROW_COLUMNS).order_by(*_order_by(sort))
+    for r in session.execute(stmt):
+        yield _row(r)
 
 
 # --------------------------------------------------------------------------------------------------------------------

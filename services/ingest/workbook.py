@@ -176,9 +176,9 @@ def _date_cell_text(value: _Cell) -> str:
 
 
 def _header_text(value: _Cell) -> str:
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        if _HEADER_SERIALS[0] <= value <= _HEADER_SERIALS[1] and value == int(value):
-            return _serial_date(float(value)) or _cell_text(value)
+    number = isinstance(value, float | int) and not isinstance(value, bool)
+    if number and _HEADER_SERIALS[0] <= value <= _HEADER_SERIALS[1] and value == int(value):
+        return _serial_date(float(value)) or _cell_text(value)
     return _cell_text(value).strip()
 
 

@@ -73,6 +73,7 @@ def stored(session: Session) -> dict[str, list]:
             "FROM resource_capacity c JOIN resource r ON r.id = c.resource_id"
         ),
     }
+
     def plain(value: object) -> object:  # SQLite answers text for dates in raw SQL, PostgreSQL dates
         return value.isoformat()[:10] if isinstance(value, dt.date) else value
 
@@ -147,6 +148,7 @@ def test_a_workbook_of_each_kind_imports_like_the_same_csv(db_url: str, session:
     from_csv = run(session, csv_path, kind, **options)
     assert from_csv.status == "committed", from_csv.summary()
     expected = stored(session)
+    session.rollback()  # end the read transaction: PostgreSQL's TRUNCATE waits for it
     wipe(db_url)
     # several sheets: a notes sheet first, then the data; the importer picks the sheet whose header matches
     book = write_book(tmp_path / f"{kind}.xlsx", {"Notes": NOTES, "Data": rows, "Other": [["x", "y"], [1, 2]]})
