@@ -40,6 +40,7 @@ def _options(
     date_format: str | None,
     full_extract: bool | None = None,
     confirm: bool | None = None,
+    sheet: str | None = None,
 ) -> ImportOptions:
     return ImportOptions(
         on_error=on_error or "reject",
@@ -47,7 +48,17 @@ def _options(
         date_format=(date_format or "").strip() or None,
         full_extract=bool(full_extract),
         confirm_new_skus=bool(confirm),
+        sheet=sheet if isinstance(sheet, str) and sheet else None,
     )
+
+
+def _sheet_outputs(summary: dict[str, Any] | None) -> tuple:
+    """The sheet picker after a check: (options, value, row style, the sheet read); hidden for a CSV file."""
+    fmt = (summary or {}).get("format") or {}
+    sheets = fmt.get("sheets") or []
+    if not sheets:
+        return [], None, {"display": "none"}, None
+    return [{"label": s, "value": s} for s in sheets], fmt.get("sheet"), {"display": "block"}, fmt.get("sheet")
 
 
 def _error_dicts(result: Any) -> list[dict[str, Any]]:
@@ -188,6 +199,10 @@ def options_changed(
     Output(ids.DATA_CONFIRM_ROW, "style"),
     Output(ids.DATA_CONFIRM_NEW, "value"),
     Output(ids.DATA_NEEDS_CONFIRM, "data"),
+    Output(ids.DATA_SHEET, "options"),
+    Output(ids.DATA_SHEET, "value"),
+    Output(ids.DATA_SHEET_ROW, "style"),
+    Output(ids.DATA_SHEET_READ, "data"),
     Input(ids.DATA_STAGED, "data"),
     *_OPTION_STATES,
     State(ids.DATA_FULL_EXTRACT, "value"),
@@ -208,11 +223,12 @@ def check_upload(
     hidden = {"display": "none"}
     item = uploads.staged((staged or {}).get("token"))
     if item is None:
-        return None, True, "Import", no_update, no_update, hidden, False, None
+        return None, True, "Import", no_update, no_update, hidden, False, None, *_sheet_outputs(None)
+    sheet = (staged or {}).get("sheet")
     try:
-        options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False)
+        options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False, None, sheet)
     except ValueError as exc:
-        return _alert(str(exc)), True, "Import", None, None, hidden, False, None
+        return _alert(str(exc)), True, "Import", None, None, hidden, False, None, *_sheet_outputs(None)
     result = _import_staged(item, kind, options, _reporter(set_progress), dry_run=True)
     summary = result.as_dict()
     preview = page.preview_panel(summary, _error_dicts(result), _preview_rows(result))
@@ -222,7 +238,22 @@ def check_upload(
     label = f"Import {result.rows_accepted:,} rows" if can_import else "Import"
     state = {"can_import": can_import, "needs_confirm": needs}
     style = {"display": "block"} if needs else hidden
-    return preview, not can_import or needs, label, report, None, style, False, state
+    return preview, not can_import or needs, label, report, None, style, False, state, *_sheet_outputs(summary)
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_STAGED, "data", allow_duplicate=True),
+    Input(ids.DATA_SHEET, "value"),
+    State(ids.DATA_SHEET_READ, "data"),
+    State(ids.DATA_STAGED, "data"),
+    prevent_initial_call=True,
+)
+def sheet_changed(sheet: str | None, read: str | None, staged: dict | None) -> dict:
+    """Picking another sheet of the workbook checks the file again with that sheet (the import then reads it)."""
+    if not staged or not staged.get("token") or not sheet or sheet == read:
+        raise PreventUpdate
+    return {**staged, "sheet": str(sheet)[:100], "checked_at": time.time()}
 
 
 @guarded_callback(
@@ -273,7 +304,14 @@ def run_import(
     email = _email()
     if item is None or (item.user and email and item.user != email):
         return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
-    options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False, confirm)
+    options = _options(
+        on_error,
+        create_skus,
+        date_format,
+        full_extract if kind == "demand" else False,
+        confirm,
+        (staged or {}).get("sheet"),
+    )
     result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7), user=email)
     if result.status == "committed" and kind == "resources":  # capacities change the supply plan, not the snapshot
         uploads.discard(item.token)

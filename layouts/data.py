@@ -229,6 +229,23 @@ def format_help() -> html.Div:
     return html.Div(blocks)
 
 
+def sheet_picker() -> dbc.Row:
+    """The sheet of a dropped workbook to read (shown for workbooks only; the check picks the first sheet whose
+    header fits the kind, and picking another sheet checks the file again)."""
+    return dbc.Row(
+        dbc.Col(
+            [
+                dbc.Label("Sheet of the workbook", className="small fw-semibold", html_for=ids.DATA_SHEET),
+                dbc.Select(id=ids.DATA_SHEET, options=[], value=None, size="sm"),
+            ],
+            md=4,
+        ),
+        id=ids.DATA_SHEET_ROW,
+        className="mt-3",
+        style={"display": "none"},
+    )
+
+
 def import_card(can_import: bool) -> dbc.Card:
     limit_mb = limit_bytes() / (1024 * 1024)
     if not can_import:
@@ -298,7 +315,10 @@ def import_card(can_import: bool) -> dbc.Card:
             id=ids.DATA_UPLOAD,
             children=html.Div(
                 [
-                    html.Div("Drag and drop a CSV file here, or click to choose one", className="fw-semibold"),
+                    html.Div(
+                        "Drag and drop a CSV file or a workbook (.xlsx, .xlsm, .ods) here, or click to choose one",
+                        className="fw-semibold",
+                    ),
                     html.Div(
                         f"up to {limit_mb:,.0f} MB; nothing is written before you confirm the preview",
                         className="small text-muted",
@@ -354,6 +374,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     upload,
                     html.Div(id=ids.DATA_STAGE_MESSAGE, className="mt-2"),
                     progress,
+                    sheet_picker(),
                     html.Div(id=ids.DATA_PREVIEW, className="mt-3"),
                     confirm_row(),
                     html.Div(
@@ -371,6 +392,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     ),
                     html.Div(id=ids.DATA_RESULT, className="mt-3"),
                     dcc.Store(id=ids.DATA_STAGED),
+                    dcc.Store(id=ids.DATA_SHEET_READ),
                     dcc.Store(id=ids.DATA_NEEDS_CONFIRM),
                     dcc.Store(id=ids.DATA_REPORT),
                     dcc.Download(id=ids.DATA_REPORT_DOWNLOAD),
@@ -629,7 +651,9 @@ def format_table(result: dict[str, Any]) -> dbc.Table:
     mapping = ", ".join(f"{field} ← {header}" for field, header in (fmt.get("columns") or {}).items())
     rows = [
         ("File", f"{result['file_name']} ({_size(fmt.get('size_bytes'))})"),
-        ("Encoding · delimiter", f"{fmt.get('encoding') or '—'} · {fmt.get('delimiter') or '—'}"),
+        ("Encoding · delimiter", f"{fmt.get('encoding') or '—'} · {fmt.get('delimiter') or '—'}")
+        if not fmt.get("sheet")
+        else ("Workbook", fmt.get("encoding") or "—"),
         ("Layout · grain", f"{fmt.get('layout') or '—'} · {fmt.get('grain') or '—'}"),
         ("Dates", dates),
         ("SKUs", _fmt_int(fmt.get("sku_count"))),

@@ -1024,6 +1024,10 @@ def _import_file(
             plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
         except FileRejectedError as exc:
             message = f"sheet '{converted.sheet}': {exc}" if converted is not None else str(exc)
+            if converted is not None:
+                result.format.sheet, result.format.sheets = converted.sheet, converted.sheets
+            elif scratch is not None:  # the workbook opened: offer its sheets (e.g. a sheet name that is not there)
+                result.format.sheets = wb.sheets_or_none(path)
             result.errors.shift_lines(converted.line_offset if converted is not None else 0)
             result.errors.add_one(line=None, column=None, value="", reason=message)
             result.message = message

@@ -138,6 +138,14 @@ def sheet_names(path: str | Path) -> list[str]:
         return _worksheets(book)
 
 
+def sheets_or_none(path: str | Path) -> list[str]:
+    """:func:`sheet_names`, or an empty list when the workbook cannot be read."""
+    try:
+        return sheet_names(path)
+    except FileRejectedError:
+        return []
+
+
 # --- cells ---------------------------------------------------------------------------------------------------------
 
 
