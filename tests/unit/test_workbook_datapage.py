@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from db.models import AuditLog, Demand
 from db.session import session_scope
 from layouts import _ids as ids
+from tests.unit.test_api import _a_sku_code, _auth, isolated, tokens_isolated  # noqa: F401 - fixtures
 from tests.unit.test_ingest_datapage import cb, text_of, triggered  # noqa: F401 - the fixture
 
 
@@ -100,3 +101,35 @@ def test_excel_exports_keep_the_role_check_over_http(demo_app, client_as) -> Non
     assert payload["filename"].endswith(".xlsx") and payload["base64"] is True
     anonymous = demo_app.server.test_client().post("/_dash-update-component", json=_xlsx_body(demo_app, "skus"))
     assert anonymous.status_code in (401, 403)
+
+
+def test_import_a_workbook_through_the_api(isolated, tokens_isolated) -> None:  # noqa: F811
+    client = isolated.server.test_client()
+    planner = _auth(tokens_isolated["planner"])
+    code = _a_sku_code(client, tokens_isolated["viewer"])
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("Notes").write(0, 0, "counted on Friday")
+    for name, on_hand in (("Stock", 12), ("Stock B", 30)):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, ["sku", "on_hand"])
+        sheet.write_string(1, 0, code)
+        sheet.write_number(1, 1, on_hand)
+    book.close()
+
+    def post(**form: str):
+        data = {"file": (io.BytesIO(buffer.getvalue()), "count.xlsx"), "dry_run": "true", **form}
+        return client.post("/api/v1/imports/stock", headers=planner, data=data, content_type="multipart/form-data")
+
+    first = post().get_json()["data"]
+    assert first["status"] == "checked" and first["format"]["sheet"] == "Stock"
+    assert first["format"]["sheets"] == ["Notes", "Stock", "Stock B"]
+    assert post(sheet="Stock B").get_json()["data"]["format"]["sheet"] == "Stock B"
+    missing = post(sheet="Nope")
+    assert missing.status_code == 422
+    assert "the workbook has no sheet 'Nope'" in missing.get_json()["error"]["message"]
+    locked = {
+        "file": (io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le")), "x.xlsx")
+    }
+    refused = client.post("/api/v1/imports/stock", headers=planner, data=locked, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "password-protected" in refused.get_json()["error"]["message"]
