@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import python_calamine as calamine
 
 from services.ingest import columns as cols
@@ -190,28 +189,30 @@ def _header_text(value: _Cell) -> str:
     return _cell_text(value).strip()
 
 
-def _column_text(values: Sequence[_Cell], *, date: bool) -> list[str]:
-    """The cells of one column as text (vectorised for the common all-text / all-number columns)."""
-    types = set(map(type, values))
-    if types <= {str}:
-        return list(values)
-    if types == {float} and not date:
-        arr = np.asarray(values, dtype=float)
-        whole = np.isfinite(arr) & (arr == np.floor(arr)) & (np.abs(arr) < 1e15)
-        if whole.all():
-            return arr.astype(np.int64).astype(str).tolist()
-        return [_number_text(v) for v in values]
+def _fix_column(rows: list[list[_Cell]], j: int, *, date: bool) -> None:
+    """Make column ``j`` of ``rows`` what the CSV writer should print, in place (no copy of a million rows).
+
+    The writer prints text as is and dates (``datetime.date``) as ISO already; whole floats become ints (``12``,
+    not ``12.0``), datetimes their date, serial numbers in a date column dates, booleans ``true``/``false``.
+    """
+    types = {type(row[j]) for row in rows}
+    if types <= {str, dt.date}:
+        return
+    if types <= {str, float} and not date:
+        for row in rows:
+            value = row[j]
+            if type(value) is float and value.is_integer() and abs(value) < 1e15:
+                row[j] = int(value)
+        return
     convert = _date_cell_text if date else _cell_text
-    memo: dict[object, str] = {}
-    if types <= {dt.date, dt.datetime, str}:  # dates repeat: convert each distinct value once
-        out = []
-        for value in values:
-            text = memo.get(value)
-            if text is None:
-                text = memo[value] = convert(value)
-            out.append(text)
-        return out
-    return [convert(v) for v in values]
+    memo: dict[tuple[type, object], str] = {}  # dates and codes repeat: convert each distinct value once
+    for row in rows:
+        value = row[j]
+        key = (type(value), value)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = convert(value)
+        row[j] = text
 
 
 # --- sheets and headers --------------------------------------------------------------------------------------------
@@ -344,13 +345,15 @@ def convert(*, path: str | Path, kind: str, target: str | Path, sheet: str | Non
         width -= 1  # cells right of the header that are all empty
     headers = headers + [""] * (width - len(headers))
     dates = _date_positions(kind, headers)
-    padded = [row if len(row) == width else (list(row) + [""] * width)[:width] for row in data]
-    columns = [_column_text(column, date=i in dates) for i, column in enumerate(zip(*padded, strict=True))]
+    if any(len(row) != width for row in data):
+        data = [row if len(row) == width else (list(row) + [""] * width)[:width] for row in data]
+    for j in range(width):
+        _fix_column(data, j, date=j in dates)
     target = Path(target)
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows(zip(*columns, strict=True) if columns else ([] for _ in data))
+        writer.writerows(data)
     label = "OpenDocument spreadsheet (.ods)" if kind_of_file(path) == "ods" else f"Excel workbook ({_suffix(path)})"
     sniffed = Sniffed(
         path=target,
