@@ -1190,6 +1190,7 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
             "rejected": result.rows_rejected,
             "skus_created": result.skus_created,
             "full_extract": result.full_extract,
+            "sheet": result.format.sheet,
             "incomplete_periods": [str(p) for p in result.coverage.incomplete] if result.coverage else [],
             "message": result.message[:500],
         },

@@ -4,9 +4,10 @@ A workbook is turned into a UTF-8, comma-separated file with one record per spre
 on, and a :class:`~services.ingest.sniff.Sniffed` that describes it; everything after that (column detection,
 validation, preview, the one transaction, the import history) is the CSV path unchanged. Rules:
 
-- The sheet: the one the user names, else the first sheet (in workbook order) whose header matches the kind, else
-  the first sheet with data. The header row: the first of the first :data:`HEADER_SCAN_ROWS` rows that matches
-  the kind (title rows above it are skipped), else the first non-empty row. Header cells merged down from a row
+- The sheet: the one the user names, else the first sheet (in workbook order, visible sheets before hidden ones)
+  whose header matches the kind, else the first sheet with data. The header row: the first of the first
+  :data:`HEADER_SCAN_ROWS` rows that matches the kind (title rows above it are skipped), else the first non-empty
+  row. Header cells merged down from a row
   above take that row's text (a two-row header: ``SKU`` merged over A1:A2, ``date`` and ``qty`` in row 2).
 - Row numbers: errors name the row as the spreadsheet shows it (:attr:`Converted.line_offset`) and the sheet.
 - Cells: text stays text (codes keep their leading zeros); whole numbers are written without ``.0``; date cells
@@ -302,7 +303,8 @@ def _choose(
             raise FileRejectedError(f"sheet '{sheet}' is empty")
         return sheet, loaded, rows, r, headers
     fallback = None
-    for name in names:
+    hidden = {m.name for m in book.sheets_metadata if m.visible != calamine.SheetVisibleEnum.Visible}
+    for name in [n for n in names if n not in hidden] + [n for n in names if n in hidden]:  # visible sheets first
         loaded, rows = _load(book, name)
         r, headers, matches = _find_header(loaded, rows, kind)
         if matches:

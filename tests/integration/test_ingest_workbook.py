@@ -12,7 +12,7 @@ import xlsxwriter
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Demand, ImportBatch
+from db.models import AuditLog, Demand, ImportBatch
 from services.ingest import ImportOptions, ImportResult, import_file
 from tests.conftest import wipe
 
@@ -342,3 +342,22 @@ def test_a_workbook_over_the_size_limit_is_refused(session: Session, tmp_path: P
     book = write_book(tmp_path / "big.xlsx", {"Sales": CASES["demand"][1]})
     result = run(session, book, "demand", max_bytes=1000)
     assert result.status == "rejected" and "the limit is" in result.message
+
+
+def test_a_visible_sheet_is_preferred_to_a_hidden_one(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, qty in (("Old", 1), ("Current", 2)):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, ["date", "sku", "quantity"])
+        sheet.write_row(1, 0, ["2024-01-01", "00123", qty])
+        if name == "Old":
+            sheet.hide()
+        else:
+            sheet.activate()  # the active sheet cannot be hidden
+    book.close()
+    result = run(session, path, "demand", create_skus=True)
+    assert result.status == "committed" and result.format.sheet == "Current"
+    assert stored(session)["demand"] == [("00123", "2024-01-01", 2.0)]
+    audit = session.scalars(select(AuditLog).where(AuditLog.action == "data.import")).all()[-1]
+    assert audit.details["sheet"] == "Current"
