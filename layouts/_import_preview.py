@@ -180,11 +180,14 @@ def error_groups(groups: list[dict[str, Any]], total: int) -> html.Div | None:
     for g in groups:
         lines = g.get("lines") or []
         count = g["count"]
+        unit = "row" if g.get("sheet") else "line"  # a workbook: the rows its spreadsheet shows, on that sheet
         where = (
-            f"{count:,} rows: lines {', '.join(str(x) for x in lines)}{', …' if count > len(lines) else ''}"
+            f"{count:,} rows: {unit}s {', '.join(str(x) for x in lines)}{', …' if count > len(lines) else ''}"
             if count > 1
-            else (f"line {lines[0]}" if lines else "file")
+            else (f"{unit} {lines[0]}" if lines else "file")
         )
+        if g.get("sheet"):
+            where = f"sheet '{g['sheet']}', {where}"
         values = g.get("values") or []
         example = f" (e.g. {', '.join(values)})" if values and count > 1 else (f" ({values[0]})" if values else "")
         items.append(

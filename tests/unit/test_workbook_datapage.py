@@ -133,3 +133,20 @@ def test_import_a_workbook_through_the_api(isolated, tokens_isolated) -> None:  
     }
     refused = client.post("/api/v1/imports/stock", headers=planner, data=locked, content_type="multipart/form-data")
     assert refused.status_code == 422 and "password-protected" in refused.get_json()["error"]["message"]
+
+
+def test_problems_name_the_sheet_and_its_rows(cb) -> None:  # noqa: F811
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Week 3")
+    sheet.write(0, 0, "Sales, week 3")  # a title row: the header is row 2
+    sheet.write_row(1, 0, ["date", "sku", "quantity"])
+    sheet.write_row(2, 0, ["2024-01-15", "0101", 4])
+    sheet.write_row(3, 0, ["2024-01-15", "0202", "many"])
+    book.close()
+    url = "data:application/octet-stream;base64," + base64.b64encode(buffer.getvalue()).decode()
+    staged, *_ = cb.stage_upload(url, "week3.xlsx", "demand", None)
+    out = cb.check_upload(lambda *_: None, staged, "demand", "reject", True, None, False)
+    text = text_of(out[0])
+    assert "sheet 'Week 3', row 4" in text and "column 'quantity'" in text and "not a number" in text
+    assert out[1] is True  # nothing to import
