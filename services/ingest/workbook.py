@@ -277,9 +277,10 @@ def _find_header(sheet: calamine.CalamineSheet, rows: list[list[_Cell]], kind: s
 def _load(book: calamine.CalamineWorkbook, name: str) -> tuple[calamine.CalamineSheet, list[list[_Cell]]]:
     try:
         sheet = book.get_sheet_by_name(name)
-        if sheet.total_height > MAX_ROWS or sheet.total_width > MAX_SHEET_COLUMNS:
+        last_row, last_column = sheet.end or (-1, -1)  # 0-based position of the last cell
+        if last_row + 1 > MAX_ROWS or last_column + 1 > MAX_SHEET_COLUMNS:
             raise FileRejectedError(
-                f"sheet '{name}' has {sheet.total_height:,} rows and {sheet.total_width:,} columns; a sheet holds "
+                f"sheet '{name}' has {last_row + 1:,} rows and {last_column + 1:,} columns; a sheet holds "
                 f"at most {MAX_ROWS:,} rows and {MAX_SHEET_COLUMNS:,} columns"
             )
         return sheet, sheet.to_python(skip_empty_area=False)

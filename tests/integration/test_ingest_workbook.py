@@ -361,3 +361,14 @@ def test_a_visible_sheet_is_preferred_to_a_hidden_one(session: Session, tmp_path
     assert stored(session)["demand"] == [("00123", "2024-01-01", 2.0)]
     audit = session.scalars(select(AuditLog).where(AuditLog.action == "data.import")).all()[-1]
     assert audit.details["sheet"] == "Current"
+
+
+def test_a_sheet_beyond_the_limits_is_refused(session: Session, tmp_path: Path, monkeypatch) -> None:
+    from services.ingest import workbook
+
+    monkeypatch.setattr(workbook, "MAX_ROWS", 4)  # Excel's 1,048,576, made small enough to reach in a test
+    book = write_book(tmp_path / "long.xlsx", {"Sales": CASES["demand"][1]})  # 6 rows
+    result = run(session, book, "demand", create_skus=True)
+    assert result.status == "rejected"
+    assert result.message == "sheet 'Sales' has 6 rows and 3 columns; a sheet holds at most 4 rows and 16,384 columns"
+    assert stored(session)["demand"] == []
