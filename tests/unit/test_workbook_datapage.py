@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 
 import pytest
 import python_calamine as calamine
@@ -17,6 +18,8 @@ from sqlalchemy import func, select
 from db.models import AuditLog, Demand
 from db.session import session_scope
 from layouts import _ids as ids
+from services.ingest import uploads
+from settings import get_settings
 from tests.unit.test_api import _a_sku_code, _auth, isolated, tokens_isolated  # noqa: F401 - fixtures
 from tests.unit.test_ingest_datapage import cb, text_of, triggered  # noqa: F401 - the fixture
 
@@ -56,6 +59,13 @@ def test_the_sheet_picker_and_the_import_of_the_picked_sheet(cb) -> None:  # noq
     assert "2 inserted" in text_of(summary)
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Demand)) == 2
+    sheets = get_settings().data_dir / "uploads" / "sheets"
+    assert list(sheets.glob("*.csv")) == []  # each check and import removes the sheet it wrote
+    left = sheets / "killed-import.csv"
+    left.write_text("date,sku,quantity\n")
+    os.utime(left, (0, 0))
+    uploads.cleanup()
+    assert not left.exists()
 
 
 def test_a_csv_hides_the_sheet_picker(cb) -> None:  # noqa: F811
