@@ -229,6 +229,16 @@ def format_help() -> html.Div:
     return html.Div(blocks)
 
 
+UPLOAD_TEXT = "Drag and drop a CSV file or a workbook (.xlsx, .xlsm, .ods) here, or click to choose one"
+
+
+def preview_area() -> html.Div:
+    """The sheet picker (workbooks only) and the preview of the checked file."""
+    return html.Div(
+        [sheet_picker(), dcc.Store(id=ids.DATA_SHEET_READ), html.Div(id=ids.DATA_PREVIEW, className="mt-3")]
+    )
+
+
 def sheet_picker() -> dbc.Row:
     """The sheet of a dropped workbook to read (shown for workbooks only; the check picks the first sheet whose
     header fits the kind, and picking another sheet checks the file again)."""
@@ -315,10 +325,7 @@ def import_card(can_import: bool) -> dbc.Card:
             id=ids.DATA_UPLOAD,
             children=html.Div(
                 [
-                    html.Div(
-                        "Drag and drop a CSV file or a workbook (.xlsx, .xlsm, .ods) here, or click to choose one",
-                        className="fw-semibold",
-                    ),
+                    html.Div(UPLOAD_TEXT, className="fw-semibold"),
                     html.Div(
                         f"up to {limit_mb:,.0f} MB; nothing is written before you confirm the preview",
                         className="small text-muted",
@@ -374,8 +381,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     upload,
                     html.Div(id=ids.DATA_STAGE_MESSAGE, className="mt-2"),
                     progress,
-                    sheet_picker(),
-                    html.Div(id=ids.DATA_PREVIEW, className="mt-3"),
+                    preview_area(),
                     confirm_row(),
                     html.Div(
                         [
@@ -392,7 +398,6 @@ def import_card(can_import: bool) -> dbc.Card:
                     ),
                     html.Div(id=ids.DATA_RESULT, className="mt-3"),
                     dcc.Store(id=ids.DATA_STAGED),
-                    dcc.Store(id=ids.DATA_SHEET_READ),
                     dcc.Store(id=ids.DATA_NEEDS_CONFIRM),
                     dcc.Store(id=ids.DATA_REPORT),
                     dcc.Download(id=ids.DATA_REPORT_DOWNLOAD),

@@ -27,14 +27,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
-import pandas as pd
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
 from services import audit, master_data
-from services.xlsx_export import workbook_bytes
+from services.xlsx_export import rows_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -594,12 +593,8 @@ def export_xlsx(
     *, session: Session, run_id: int, filters: GridFilters | None = None, sort: Sequence[tuple[str, str]] | None = None
 ) -> bytes:
     """The rows of :func:`export_csv` as an Excel workbook (numbers as numbers, frozen header; formula-safe text)."""
-    rows = [
-        [round(row[key], 4) if isinstance(row[key], float) else row[key] for _, key in EXPORT_COLUMNS]
-        for row in _export_rows(session, run_id, filters, sort)
-    ]
-    frame = pd.DataFrame(rows, columns=[header for header, _ in EXPORT_COLUMNS], dtype=object)
-    return workbook_bytes([(f"Watchtower run {run_id}", frame)])
+    rows = [[csv_safe(row[key]) for _, key in EXPORT_COLUMNS] for row in _export_rows(session, run_id, filters, sort)]
+    return rows_workbook(f"Watchtower run {run_id}", [header for header, _ in EXPORT_COLUMNS], rows)
 
 
 def _export_rows(

@@ -176,6 +176,11 @@ def workbook_bytes(sheets: Iterable[tuple[str, pd.DataFrame]]) -> bytes:
     return buffer.getvalue()
 
 
+def rows_workbook(name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """One sheet ``name`` of ``rows`` (lists of cells in the order of ``headers``) as workbook bytes."""
+    return workbook_bytes([(name, pd.DataFrame(list(rows), columns=list(headers), dtype=object))])
+
+
 def is_xlsx_path(target: object) -> bool:
     """Whether an export target names an Excel file (``.xlsx``): exports choose their format by extension."""
     return isinstance(target, str | Path) and str(target).lower().endswith(".xlsx")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1014,7 +1012,7 @@ def _import_file(
         try:
             if wb.is_workbook(path):
                 check_size(path, max_bytes=options.limit())
-                scratch = _scratch_file()
+                scratch = wb.scratch_file()
                 converted = wb.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
                 sniffed = converted.sniffed
                 result.errors.sheet = converted.sheet
@@ -1050,15 +1048,6 @@ def _import_file(
     finally:
         if scratch is not None:
             scratch.unlink(missing_ok=True)
-
-
-def _scratch_file() -> Path:
-    """A new private file for a workbook sheet written as CSV (removed when the import ends)."""
-    folder = get_settings().data_dir / "uploads" / "sheets"
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(suffix=".csv", dir=folder)
-    os.close(handle)
-    return Path(name)
 
 
 def run_plan(

@@ -25,6 +25,8 @@ import csv
 import datetime as dt
 import gc
 import math
+import os
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from services.ingest import names as nm
 from services.ingest.parse import period_columns
 from services.ingest.report import FileRejectedError
 from services.ingest.sniff import MAX_COLUMNS, Sniffed
+from settings import get_settings
 
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
 MAX_ROWS = 1_048_576  # the sheet limits of Excel (and of LibreOffice Calc since 7.4)
@@ -381,6 +384,16 @@ def _convert(path: Path, kind: str, target: Path, sheet: str | None) -> Converte
         lines=len(data) + 1,
     )
     return Converted(sniffed=sniffed, sheet=name, sheets=names, line_offset=r, label=label)
+
+
+def scratch_file() -> Path:
+    """A new private file for a sheet written as CSV, under ``DATA_DIR/uploads/sheets`` (the import removes it;
+    :func:`services.ingest.uploads.cleanup` removes what a killed import left)."""
+    folder = get_settings().data_dir / "uploads" / "sheets"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(suffix=".csv", dir=folder)
+    os.close(handle)
+    return Path(name)
 
 
 def _suffix(path: Path) -> str:
