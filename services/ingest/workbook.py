@@ -68,6 +68,8 @@ class Converted:
 def kind_of_file(path: str | Path) -> str | None:
     """``"xlsx"`` / ``"ods"`` for a workbook, ``"ole"`` for an Office binary (encrypted or .xls), None otherwise
     (judged by content, not by name: uploads are stored under a neutral name)."""
+    if not Path(path).is_file():
+        return None  # the CSV path says "no such file"
     with Path(path).open("rb") as handle:
         head = handle.read(8)
     if head.startswith(_OLE):
