@@ -42,6 +42,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m bench.recompute
 	$(PY) -m bench.partial_recompute
 	$(PY) -m bench.ingest
+	$(PY) -m bench.excel_import
 	$(PY) -m bench.briefing
 	$(PY) -m bench.briefing_service
 	$(PY) -m bench.dashboard

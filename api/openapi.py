@@ -640,7 +640,8 @@ PATHS: dict[str, dict[str, Any]] = {
     "/imports/{kind}": {
         "post": {
             "operationId": "importCsv",
-            "summary": "Import a CSV file (same validation and errors as the Data page); does not recompute",
+            "summary": "Import a CSV file or a workbook (.xlsx, .xlsm, .ods; same validation and errors as the Data "
+            "page); does not recompute",
             "x-required-role": "planner",
             "parameters": [
                 {
@@ -681,6 +682,12 @@ PATHS: dict[str, dict[str, Any]] = {
                                     "missing from it in the periods it covers is recorded as zero sales",
                                 },
                                 "date_format": {"type": "string", "example": "%d/%m/%Y"},
+                                "sheet": {
+                                    "type": "string",
+                                    "maxLength": 100,
+                                    "description": "A workbook's sheet to read (default: the first sheet whose header "
+                                    "fits the kind); row numbers in errors are the spreadsheet's",
+                                },
                                 "dry_run": {
                                     "type": "boolean",
                                     "default": False,

@@ -424,14 +424,21 @@ def _upload() -> Any:
 @blueprint.post("/imports/<kind>")
 @requires("planner")
 def import_csv(kind: str) -> tuple[Response, int] | Response:
-    """Import a CSV (multipart field ``file``) with the same validation and errors as the Data page."""
+    """Import a CSV or a workbook (.xlsx, .xlsm, .ods; multipart field ``file``, optional ``sheet``) with the same
+    validation and errors as the Data page."""
     if kind not in ingest.KINDS:
         raise ApiError(404, "not_found", f"No import kind {kind[:40]!r}; use one of {', '.join(ingest.KINDS)}.")
     upload = _upload()
     if upload is None or not upload.filename:
         raise ApiError(
-            400, "missing_file", "Send the CSV as multipart/form-data in a field named 'file'.", [{"field": "file"}]
+            400,
+            "missing_file",
+            "Send the CSV or workbook as multipart/form-data in a field named 'file'.",
+            [{"field": "file"}],
         )
+    sheet = (request.form.get("sheet") or "").strip() or None
+    if sheet is not None and len(sheet) > 100:
+        raise invalid("sheet", "too long (a sheet name has at most 31 characters)")
     on_error = (request.form.get("on_error") or "reject").strip().lower()
     if on_error not in ("reject", "skip"):
         raise invalid("on_error", "must be 'reject' or 'skip'")
@@ -442,6 +449,7 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
             date_format=(request.form.get("date_format") or "").strip() or None,
             full_extract=_form_flag("full_extract") and kind == "demand",
             confirm_new_skus=_form_flag("confirm_new_skus"),
+            sheet=sheet,
         )
     except ValueError as exc:
         raise invalid("date_format", str(exc)) from None

@@ -29,6 +29,7 @@ from services import audit, datatables, users
 from services.errors import UserFacingError
 from services.ingest import ImportOptions, error_report_path, import_file, recompute_after_import, uploads
 from services.reset import factory_reset
+from services.xlsx_export import XLSX_TYPE
 
 PREVIEW_ROWS = 8
 SHOWN_ERRORS = 15
@@ -40,6 +41,7 @@ def _options(
     date_format: str | None,
     full_extract: bool | None = None,
     confirm: bool | None = None,
+    sheet: str | None = None,
 ) -> ImportOptions:
     return ImportOptions(
         on_error=on_error or "reject",
@@ -47,7 +49,17 @@ def _options(
         date_format=(date_format or "").strip() or None,
         full_extract=bool(full_extract),
         confirm_new_skus=bool(confirm),
+        sheet=sheet if isinstance(sheet, str) and sheet else None,
     )
+
+
+def _sheet_outputs(summary: dict[str, Any] | None) -> tuple:
+    """The sheet picker after a check: (options, value, row style, the sheet read); hidden for a CSV file."""
+    fmt = (summary or {}).get("format") or {}
+    sheets = fmt.get("sheets") or []
+    if not sheets:
+        return [], None, {"display": "none"}, None
+    return [{"label": s, "value": s} for s in sheets], fmt.get("sheet"), {"display": "block"}, fmt.get("sheet")
 
 
 def _error_dicts(result: Any) -> list[dict[str, Any]]:
@@ -188,6 +200,10 @@ def options_changed(
     Output(ids.DATA_CONFIRM_ROW, "style"),
     Output(ids.DATA_CONFIRM_NEW, "value"),
     Output(ids.DATA_NEEDS_CONFIRM, "data"),
+    Output(ids.DATA_SHEET, "options"),
+    Output(ids.DATA_SHEET, "value"),
+    Output(ids.DATA_SHEET_ROW, "style"),
+    Output(ids.DATA_SHEET_READ, "data"),
     Input(ids.DATA_STAGED, "data"),
     *_OPTION_STATES,
     State(ids.DATA_FULL_EXTRACT, "value"),
@@ -208,11 +224,12 @@ def check_upload(
     hidden = {"display": "none"}
     item = uploads.staged((staged or {}).get("token"))
     if item is None:
-        return None, True, "Import", no_update, no_update, hidden, False, None
+        return None, True, "Import", no_update, no_update, hidden, False, None, *_sheet_outputs(None)
+    sheet = (staged or {}).get("sheet")
     try:
-        options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False)
+        options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False, None, sheet)
     except ValueError as exc:
-        return _alert(str(exc)), True, "Import", None, None, hidden, False, None
+        return _alert(str(exc)), True, "Import", None, None, hidden, False, None, *_sheet_outputs(None)
     result = _import_staged(item, kind, options, _reporter(set_progress), dry_run=True)
     summary = result.as_dict()
     preview = page.preview_panel(summary, _error_dicts(result), _preview_rows(result))
@@ -222,7 +239,22 @@ def check_upload(
     label = f"Import {result.rows_accepted:,} rows" if can_import else "Import"
     state = {"can_import": can_import, "needs_confirm": needs}
     style = {"display": "block"} if needs else hidden
-    return preview, not can_import or needs, label, report, None, style, False, state
+    return preview, not can_import or needs, label, report, None, style, False, state, *_sheet_outputs(summary)
+
+
+@guarded_callback(
+    "planner",
+    Output(ids.DATA_STAGED, "data", allow_duplicate=True),
+    Input(ids.DATA_SHEET, "value"),
+    State(ids.DATA_SHEET_READ, "data"),
+    State(ids.DATA_STAGED, "data"),
+    prevent_initial_call=True,
+)
+def sheet_changed(sheet: str | None, read: str | None, staged: dict | None) -> dict:
+    """Picking another sheet of the workbook checks the file again with that sheet (the import then reads it)."""
+    if not staged or not staged.get("token") or not sheet or sheet == read:
+        raise PreventUpdate
+    return {**staged, "sheet": str(sheet)[:100], "checked_at": time.time()}
 
 
 @guarded_callback(
@@ -273,7 +305,14 @@ def run_import(
     email = _email()
     if item is None or (item.user and email and item.user != email):
         return _alert("The uploaded file is no longer available; drop it again."), no_update, None, None
-    options = _options(on_error, create_skus, date_format, full_extract if kind == "demand" else False, confirm)
+    options = _options(
+        on_error,
+        create_skus,
+        date_format,
+        full_extract if kind == "demand" else False,
+        confirm,
+        (staged or {}).get("sheet"),
+    )
     result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7), user=email)
     if result.status == "committed" and kind == "resources":  # capacities change the supply plan, not the snapshot
         uploads.discard(item.token)
@@ -412,23 +451,27 @@ def _history_report(selected: list[dict] | None) -> dict:
     return dcc.send_file(str(path), filename=path.name)
 
 
-def _table_export(table: Any) -> dict:
-    """A table as CSV for a role allowed to export it (400 for an unknown table, 403 and audited below its role)."""
+def _table_export(table: Any, *, workbook: bool = False) -> dict:
+    """A table as CSV (or ``workbook``: .xlsx) for a role allowed to export it (400 for an unknown table, 403 and
+    audited below its role)."""
     needed = EXPORT_ROLES.get(table) if isinstance(table, str) else None
     if needed is None:
         abort(400, description=f"No table {str(table)[:40]!r} can be exported.")
     if has_request_context() and not users.has_role(current_role(), needed):
         record_denied(action="export.denied", target=f"export:{table}", required=needed)
         abort(403, description=f"Exporting {table} needs the {needed} role.")
+    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
+    if workbook:
+        binary = io.BytesIO()
+        with session_scope() as session:
+            rows = datatables.export_workbook(session=session, table=table, target=binary)
+        _audit_export(f"export:{table}", rows, format="xlsx")
+        return dcc.send_bytes(binary.getvalue(), filename=f"{table}-{stamp}.xlsx", type=XLSX_TYPE)
     buffer = io.StringIO()
     with session_scope() as session:
         rows = datatables.export_table(session=session, table=table, target=buffer)
     _audit_export(f"export:{table}", rows)
-    return {
-        "content": buffer.getvalue(),
-        "filename": f"{table}-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv",
-        "type": "text/csv",
-    }
+    return {"content": buffer.getvalue(), "filename": f"{table}-{stamp}.csv", "type": "text/csv"}
 
 
 @guarded_callback(
@@ -452,6 +495,22 @@ def export(_clicks: list[int | None], _history: int | None, selected: list[dict]
     if not isinstance(trigger, dict):
         raise PreventUpdate
     return _table_export(trigger.get("table"))
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_DOWNLOAD, "data", allow_duplicate=True),
+    Input({"type": ids.DATA_EXPORT_XLSX, "table": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_workbook(_clicks: list[int | None]) -> dict:
+    """A table as an Excel workbook (same columns, role check and audit as :func:`export`)."""
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not any(isinstance(t, dict) and t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    if not isinstance(trigger, dict):
+        raise PreventUpdate
+    return _table_export(trigger.get("table"), workbook=True)
 
 
 # --- edits (planner) ------------------------------------------------------------------------------------------------

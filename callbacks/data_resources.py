@@ -5,9 +5,10 @@ Data page's shared message area and version store."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
-from dash import Input, Output, State, no_update
+from dash import Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.guard import guarded_callback
@@ -16,7 +17,9 @@ from callbacks.data import _EDIT_OUTPUTS, _alert, _changes, _edited, _new_value
 from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
+from services import datatables
 from services.supply import resources as svc
+from services.xlsx_export import XLSX_TYPE
 
 
 @guarded_callback(
@@ -46,6 +49,23 @@ def export_resources(n_clicks: int | None) -> dict:
         "filename": f"resources-{formats.file_stamp(dt.datetime.now(dt.UTC))}.csv",
         "type": "text/csv",
     }
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.DATA_RESOURCES_DOWNLOAD, "data", allow_duplicate=True),
+    Input(ids.DATA_RESOURCES_EXPORT_XLSX, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_resources_workbook(n_clicks: int | None) -> dict:
+    """The capacities as an Excel workbook (the import's columns; numbers and dates typed, formula-safe text)."""
+    if not n_clicks:
+        raise PreventUpdate
+    buffer = io.BytesIO()
+    with session_scope() as session:
+        datatables.export_workbook(session=session, table="resources", target=buffer)
+    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
+    return dcc.send_bytes(buffer.getvalue(), filename=f"resources-{stamp}.xlsx", type=XLSX_TYPE)
 
 
 @guarded_callback(

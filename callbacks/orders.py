@@ -230,6 +230,7 @@ def act(
     Output(ids.ORDERS_EXPORT_ZIP, "disabled"),
     Output(ids.ORDERS_GRID, "selectedRows"),
     Output(ids.ORDERS_APPROVED_GRID, "selectedRows"),
+    Output(ids.ORDERS_EXPORT_XLSX, "disabled"),
     Input(ids.ORDERS_REFRESH, "data"),
     Input(ids.ORDERS_SUPPLIER, "value"),
     prevent_initial_call=True,
@@ -250,6 +251,7 @@ def refresh(_counter: int | None, supplier: str | None) -> tuple[Any, ...]:
         none_approved,
         [],  # the grids changed: nothing stays ticked
         [],
+        none_approved,
     )
 
 
@@ -282,11 +284,15 @@ def pick_supplier(cell: dict[str, Any] | None) -> str:
     return str(supplier)
 
 
-def export_file(*, per_supplier_zip: bool) -> dict[str, Any] | None:
-    """The approved orders as a dcc.Download payload (None when there is none)."""
+def export_file(*, per_supplier_zip: bool, workbook: bool = False) -> dict[str, Any] | None:
+    """The approved orders as a dcc.Download payload (None when there is none): one CSV, a zip of one CSV per
+    supplier, or (``workbook``) one Excel workbook with a sheet per supplier."""
     try:
         with session_scope() as session:
-            name, content = svc.export_approved(session=session, per_supplier_zip=per_supplier_zip)
+            if workbook:
+                name, content = svc.export_approved_workbook(session=session)
+            else:
+                name, content = svc.export_approved(session=session, per_supplier_zip=per_supplier_zip)
     except UserFacingError:
         return None
     return dcc.send_bytes(content, name)
@@ -297,13 +303,17 @@ def export_file(*, per_supplier_zip: bool) -> dict[str, Any] | None:
     Output(ids.ORDERS_DOWNLOAD, "data"),
     Input(ids.ORDERS_EXPORT_CSV, "n_clicks"),
     Input(ids.ORDERS_EXPORT_ZIP, "n_clicks"),
+    Input(ids.ORDERS_EXPORT_XLSX, "n_clicks"),
     prevent_initial_call=True,
 )
-def export(_csv: int | None, _zip: int | None) -> Any:
-    """Download the approved orders: one CSV, or a zip with one CSV per supplier (formula-safe cells)."""
-    if ctx.triggered_id not in (ids.ORDERS_EXPORT_CSV, ids.ORDERS_EXPORT_ZIP):
+def export(_csv: int | None, _zip: int | None, _xlsx: int | None = None) -> Any:
+    """Download the approved orders: one CSV, a zip with one CSV per supplier, or a workbook with a sheet per
+    supplier (formula-safe cells)."""
+    if ctx.triggered_id not in (ids.ORDERS_EXPORT_CSV, ids.ORDERS_EXPORT_ZIP, ids.ORDERS_EXPORT_XLSX):
         raise PreventUpdate
-    payload = export_file(per_supplier_zip=ctx.triggered_id == ids.ORDERS_EXPORT_ZIP)
+    payload = export_file(
+        per_supplier_zip=ctx.triggered_id == ids.ORDERS_EXPORT_ZIP, workbook=ctx.triggered_id == ids.ORDERS_EXPORT_XLSX
+    )
     if payload is None:
         raise PreventUpdate
     return payload

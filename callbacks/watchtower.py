@@ -23,6 +23,7 @@ from layouts.watchtower import FILTER_CONTROLS, SCATTER_LIMIT, count_text, scatt
 from services import jobs
 from services import watchtower as svc
 from services.recompute import RecomputeError
+from services.xlsx_export import XLSX_TYPE
 
 FILTER_NAMES = list(FILTER_CONTROLS)
 CONTROL_IDS = [FILTER_CONTROLS[name][0] for name in FILTER_NAMES]
@@ -255,6 +256,31 @@ def export(
         text = svc.export_csv(session=session, run_id=run_id, filters=svc.GridFilters.from_mapping(filters), sort=sort)
     stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
     return dcc.send_string(text, filename=f"watchtower-run{run_id}-{stamp}.csv", type="text/csv")
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_DOWNLOAD, "data", allow_duplicate=True),
+    Input(ids.WATCHTOWER_EXPORT_XLSX, "n_clicks"),
+    State(ids.WATCHTOWER_FILTERS, "data"),
+    State(ids.WATCHTOWER_RUN, "data"),
+    State(ids.WATCHTOWER_GRID, "getRowsRequest"),
+    prevent_initial_call=True,
+)
+def export_workbook(
+    n_clicks: int | None, filters: dict[str, Any] | None, run: dict[str, Any] | None, request: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The rows of :func:`export` (current filters, the grid's sort) as an Excel workbook (formula-injection safe)."""
+    if not n_clicks:
+        raise PreventUpdate
+    run_id = _run_id(run)
+    sort = svc.parse_sort((request or {}).get("sortModel"))
+    with session_scope() as session:
+        content = svc.export_xlsx(
+            session=session, run_id=run_id, filters=svc.GridFilters.from_mapping(filters), sort=sort
+        )
+    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
+    return dcc.send_bytes(content, filename=f"watchtower-run{run_id}-{stamp}.xlsx", type=XLSX_TYPE)
 
 
 # --------------------------------------------------------------------------------------------------------------------

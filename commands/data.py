@@ -10,9 +10,14 @@ EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "lanes", "
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import a CSV file (demand, skus, stock, receipts, resources or lanes)")
+    p = subparsers.add_parser(
+        "import", help="import a CSV file or a workbook (demand, skus, stock, receipts, resources or lanes)"
+    )
     p.add_argument("kind", choices=KIND_CHOICES)
-    p.add_argument("file")
+    p.add_argument("file", help="a CSV file or a workbook (.xlsx, .xlsm, .ods)")
+    p.add_argument(
+        "--sheet", default=None, help="the workbook's sheet to read (default: the first whose header fits KIND)"
+    )
     p.add_argument(
         "--on-error",
         choices=["reject", "skip"],
@@ -41,9 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-recompute", action="store_true")
     p.set_defaults(func=_import_m5)
 
-    p = subparsers.add_parser("export", help="export a table as spreadsheet-safe CSV")
+    p = subparsers.add_parser("export", help="export a table as spreadsheet-safe CSV (or .xlsx: an Excel workbook)")
     p.add_argument("table", choices=EXPORT_CHOICES)
-    p.add_argument("file", help="output path ('-' for standard output)")
+    p.add_argument("file", help="output path ('-' for standard output); a name ending in .xlsx writes a workbook")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser("reset", help="factory reset: delete all planning data (users and audit log stay)")
@@ -129,6 +134,7 @@ def _import(args: argparse.Namespace) -> int:
         date_format=args.date_format,
         full_extract=args.full_extract,
         confirm_new_skus=args.yes,
+        sheet=args.sheet,
     )
     migrate_db()
     with session_scope() as session:
@@ -158,9 +164,14 @@ def _import_m5(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from db.session import session_scope
-    from services.datatables import export_table
+    from services.datatables import export_table, export_workbook
+    from services.xlsx_export import is_xlsx_path
 
     with session_scope() as session:
+        if is_xlsx_path(args.file):
+            rows = export_workbook(session=session, table=args.table, target=args.file)
+            print(f"exported {rows:,} rows of {args.table} to {args.file}")
+            return 0
         if args.file == "-":
             try:
                 export_table(session=session, table=args.table, target=sys.stdout)

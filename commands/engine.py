@@ -16,10 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_recompute)
 
     p = subparsers.add_parser(
-        "export-results", help="export the latest run's snapshot or forecasts as spreadsheet-safe CSV"
+        "export-results", help="export the latest run's snapshot or forecasts as spreadsheet-safe CSV (or .xlsx)"
     )
     p.add_argument("what", choices=["snapshot", "forecasts"], help="snapshot: one row per SKU; forecasts: per period")
-    p.add_argument("file", help="output path ('-' for standard output)")
+    p.add_argument("file", help="output path ('-' for standard output); a name ending in .xlsx writes a workbook")
     p.set_defaults(func=_export)
 
 

@@ -47,8 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--user", required=True)
     a.set_defaults(func=_cancel)
 
-    a = actions.add_parser("export", help="approved orders as CSV (or a zip of one CSV per supplier)")
-    a.add_argument("--zip", action="store_true", help="one CSV per supplier in a zip")
+    a = actions.add_parser("export", help="approved orders as CSV (or a zip of one CSV per supplier, or a workbook)")
+    group = a.add_mutually_exclusive_group()
+    group.add_argument("--zip", action="store_true", help="one CSV per supplier in a zip")
+    group.add_argument("--xlsx", action="store_true", help="one Excel workbook with a sheet per supplier")
     a.add_argument("--out", default=".", help="output folder or file path (default: current folder)")
     a.set_defaults(func=_export)
 
@@ -137,7 +139,10 @@ def _export(args: argparse.Namespace) -> int:
     from services import orders
 
     with session_scope() as session:
-        name, content = orders.export_approved(session=session, per_supplier_zip=args.zip)
+        if args.xlsx or str(args.out).lower().endswith(".xlsx"):
+            name, content = orders.export_approved_workbook(session=session)
+        else:
+            name, content = orders.export_approved(session=session, per_supplier_zip=args.zip)
     out = Path(args.out)
     target = out / name if out.is_dir() else out
     target.write_bytes(content)

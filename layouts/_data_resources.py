@@ -37,7 +37,15 @@ def resources_tab(can_edit: bool, grid: Any) -> list[Any]:
     buttons = [
         dbc.Button(
             "Export CSV", id=ids.DATA_RESOURCES_EXPORT, size="sm", color="secondary", outline=True, className="me-2"
-        )
+        ),
+        dbc.Button(
+            "Export Excel",
+            id=ids.DATA_RESOURCES_EXPORT_XLSX,
+            size="sm",
+            color="secondary",
+            outline=True,
+            className="me-2",
+        ),
     ]
     if can_edit:
         buttons.append(

@@ -180,11 +180,14 @@ def error_groups(groups: list[dict[str, Any]], total: int) -> html.Div | None:
     for g in groups:
         lines = g.get("lines") or []
         count = g["count"]
+        unit = "row" if g.get("sheet") else "line"  # a workbook: the rows its spreadsheet shows, on that sheet
         where = (
-            f"{count:,} rows: lines {', '.join(str(x) for x in lines)}{', …' if count > len(lines) else ''}"
+            f"{count:,} rows: {unit}s {', '.join(str(x) for x in lines)}{', …' if count > len(lines) else ''}"
             if count > 1
-            else (f"line {lines[0]}" if lines else "file")
+            else (f"{unit} {lines[0]}" if lines else "file")
         )
+        if g.get("sheet"):
+            where = f"sheet '{g['sheet']}', {where}"
         values = g.get("values") or []
         example = f" (e.g. {', '.join(values)})" if values and count > 1 else (f" ({values[0]})" if values else "")
         items.append(
@@ -223,7 +226,8 @@ def confirm_row() -> html.Div:
 
 
 def format_notes() -> list[html.P]:
-    """The File formats panel's notes on product names, coverage, full extracts and incomplete master data."""
+    """The File formats panel's notes on product names, coverage, full extracts, incomplete master data and
+    workbooks."""
     return [
         html.P(
             "Product names: in demand, stock and receipts files a product_name (or name) column instead of a SKU "
@@ -240,6 +244,14 @@ def format_notes() -> list[html.P]:
             "(or monthly) history is summed into its periods; a period the file covers only in part is flagged "
             "as incomplete. SKUs created with defaults (unit cost, category, lead time, supplier) are flagged as "
             "incomplete master data until the SKU master provides those fields.",
+            className="small text-muted mb-1",
+        ),
+        html.P(
+            "Workbooks (.xlsx, .xlsm, .ods): the first sheet whose header fits the kind is read (title rows above the "
+            "header are skipped); pick another in the Sheet of the workbook list after the check. Codes stored as "
+            "text keep their leading zeros, date cells and Excel serial dates in date columns become dates, formulas "
+            "give their saved values and macros never run; problems name the sheet and its row numbers. A "
+            "password-protected or damaged workbook is refused.",
             className="small text-muted mb-0",
         ),
     ]

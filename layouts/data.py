@@ -234,6 +234,33 @@ def format_help() -> html.Div:
     return html.Div(blocks)
 
 
+UPLOAD_TEXT = "Drag and drop a CSV file or a workbook (.xlsx, .xlsm, .ods) here, or click to choose one"
+
+
+def preview_area() -> html.Div:
+    """The sheet picker (workbooks only) and the preview of the checked file."""
+    return html.Div(
+        [sheet_picker(), dcc.Store(id=ids.DATA_SHEET_READ), html.Div(id=ids.DATA_PREVIEW, className="mt-3")]
+    )
+
+
+def sheet_picker() -> dbc.Row:
+    """The sheet of a dropped workbook to read (shown for workbooks only; the check picks the first sheet whose
+    header fits the kind, and picking another sheet checks the file again)."""
+    return dbc.Row(
+        dbc.Col(
+            [
+                dbc.Label("Sheet of the workbook", className="small fw-semibold", html_for=ids.DATA_SHEET),
+                dbc.Select(id=ids.DATA_SHEET, options=[], value=None, size="sm"),
+            ],
+            md=4,
+        ),
+        id=ids.DATA_SHEET_ROW,
+        className="mt-3",
+        style={"display": "none"},
+    )
+
+
 def import_card(can_import: bool) -> dbc.Card:
     limit_mb = limit_bytes() / (1024 * 1024)
     if not can_import:
@@ -303,7 +330,7 @@ def import_card(can_import: bool) -> dbc.Card:
             id=ids.DATA_UPLOAD,
             children=html.Div(
                 [
-                    html.Div("Drag and drop a CSV file here, or click to choose one", className="fw-semibold"),
+                    html.Div(UPLOAD_TEXT, className="fw-semibold"),
                     html.Div(
                         f"up to {limit_mb:,.0f} MB; nothing is written before you confirm the preview",
                         className="small text-muted",
@@ -359,7 +386,7 @@ def import_card(can_import: bool) -> dbc.Card:
                     upload,
                     html.Div(id=ids.DATA_STAGE_MESSAGE, className="mt-2"),
                     progress,
-                    html.Div(id=ids.DATA_PREVIEW, className="mt-3"),
+                    preview_area(),
                     confirm_row(),
                     html.Div(
                         [
@@ -412,7 +439,15 @@ def _toolbar(table: str, delete_id: str | None, can_edit: bool) -> html.Div:
             color="secondary",
             outline=True,
             className="me-2",
-        )
+        ),
+        dbc.Button(
+            "Export Excel",
+            id={"type": ids.DATA_EXPORT_XLSX, "table": table},
+            size="sm",
+            color="secondary",
+            outline=True,
+            className="me-2",
+        ),
     ]
     if table == "imports":
         buttons.append(
@@ -640,7 +675,9 @@ def format_table(result: dict[str, Any]) -> dbc.Table:
     mapping = ", ".join(f"{field} ← {header}" for field, header in (fmt.get("columns") or {}).items())
     rows = [
         ("File", f"{result['file_name']} ({_size(fmt.get('size_bytes'))})"),
-        ("Encoding · delimiter", f"{fmt.get('encoding') or '—'} · {fmt.get('delimiter') or '—'}"),
+        ("Encoding · delimiter", f"{fmt.get('encoding') or '—'} · {fmt.get('delimiter') or '—'}")
+        if not fmt.get("sheet")
+        else ("Workbook", fmt.get("encoding") or "—"),
         ("Layout · grain", f"{fmt.get('layout') or '—'} · {fmt.get('grain') or '—'}"),
         ("Dates", dates),
         ("SKUs", _fmt_int(fmt.get("sku_count"))),

@@ -275,6 +275,17 @@ def filter_bar(filters: GridFilters, options: dict[str, list[str]], *, count: st
                             ),
                             width="auto",
                         ),
+                        dbc.Col(
+                            dbc.Button(
+                                "Export Excel",
+                                id=ids.WATCHTOWER_EXPORT_XLSX,
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                                title="The same rows as an Excel workbook (.xlsx)",
+                            ),
+                            width="auto",
+                        ),
                     ],
                     className="g-2 mt-1 align-items-center",
                 ),

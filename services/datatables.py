@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from services.ingest import validate as v
 from services.ingest.lanes import lane_frame
 from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_resources
 from services.ingest.write import SKU_COLUMNS
+from services.xlsx_export import write_workbook
 
 EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit")
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
@@ -425,6 +426,17 @@ def _write_export(session: Session, table: str, handle: io.TextIOBase) -> int:
         safe_frame(frame).to_csv(handle, index=False, header=i == 0, lineterminator="\n")
         total += len(frame)
     return total
+
+
+def export_workbook(*, session: Session, table: str, target: str | Path | BinaryIO) -> int:
+    """Write ``table`` as an Excel workbook (one sheet named after the table; :mod:`services.xlsx_export`) to a path
+    or binary stream; returns the number of rows."""
+    if table not in EXPORT_TABLES:
+        raise ValueError(f"table must be one of {', '.join(EXPORT_TABLES)}, not {table!r}")
+    frames = list(_export_frames(session, table))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    write_workbook([(table, frame)], target)
+    return len(frame)
 
 
 def export_text(*, session: Session, table: str) -> str:

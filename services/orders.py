@@ -66,6 +66,7 @@ from services import audit, master_data
 from services.csv_safety import write_csv
 from services.errors import UserFacingError
 from services.runs import days_per_period
+from services.xlsx_export import workbook_bytes
 from settings import get_settings
 
 OPEN_STATUSES = ("recommended", "approved")
@@ -1060,6 +1061,16 @@ def export_approved(*, session: Session, per_supplier_zip: bool) -> tuple[str, b
             used.add(name.lower())
             archive.writestr(f"{name}.csv", (write_csv(part.reset_index(drop=True)) or "").encode("utf-8"))
     return f"approved-orders-{stamp}.zip", buffer.getvalue()
+
+
+def export_approved_workbook(*, session: Session) -> tuple[str, bytes]:
+    """Approved orders as one Excel workbook with a sheet per supplier (:mod:`services.xlsx_export`: numbers and
+    dates as such, frozen header, formula-safe text). Raises :class:`UserFacingError` when there is none."""
+    frame = approved_frame(session=session)
+    if frame.empty:
+        raise UserFacingError("there are no approved orders to export: approve recommended orders first")
+    sheets = [(str(supplier), part.reset_index(drop=True)) for supplier, part in frame.groupby("supplier", sort=True)]
+    return f"approved-orders-{formats.file_stamp(today())}.xlsx", workbook_bytes(sheets)
 
 
 # --------------------------------------------------------------------------------------------------------------------

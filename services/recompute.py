@@ -54,6 +54,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -90,6 +91,7 @@ from services.engine_inputs import (
 from services.errors import UserFacingError
 from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
 from services.transfers import propose_after_run
+from services.xlsx_export import is_xlsx_path, write_workbook
 from settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -899,7 +901,8 @@ def export_results(
     *, session: Session, what: str, target: str | os.PathLike[str] | io.TextIOBase, run_id: int | None = None
 ) -> int:
     """Write the latest finished run's ``snapshot`` (one row per SKU, with code, name, category, location, supplier)
-    or ``forecasts`` (``future`` and ``backtest`` rows) as spreadsheet-safe CSV to a path or text stream.
+    or ``forecasts`` (``future`` and ``backtest`` rows) as spreadsheet-safe CSV to a path or text stream (an Excel
+    workbook when the path ends in ``.xlsx``).
 
     Returns the number of data rows.
 
@@ -925,6 +928,9 @@ def export_results(
         frame = q.forecast_frame(connection, run_id=run_id)
         frame["period"] = pd.to_datetime(frame["period"]).dt.strftime(formats.DATE_FORMAT)
     frame.insert(0, "run_id", run_id)
+    if is_xlsx_path(target):  # FILE.xlsx: an Excel workbook (same neutralisation, numbers and dates typed)
+        write_workbook([(what, frame)], Path(target))
+        return len(frame)
     safe = neutralise_formulas(frame)
     if isinstance(target, io.TextIOBase):
         safe.to_csv(target, index=False, lineterminator="\n")

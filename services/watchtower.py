@@ -21,7 +21,7 @@ import datetime as dt
 import io
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +34,7 @@ from core.formats import fmt_date
 from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
 from services import audit, master_data, narrative
 from services.runs import RunInfo, previous_run, run_by_id, running_run
+from services.xlsx_export import rows_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -530,17 +531,31 @@ def export_csv(
     *, session: Session, run_id: int, filters: GridFilters | None = None, sort: Sequence[tuple[str, str]] | None = None
 ) -> str:
     """Every SKU of the run that matches ``filters``, sorted like the grid, as CSV text (header row first)."""
-    filters = filters or GridFilters()
-    sort = list(sort) if sort else list(DEFAULT_SORT)
-    stmt = _base(run_id, filters, *_ROW_COLUMNS).order_by(*_order_by(sort))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([header for header, _ in EXPORT_COLUMNS])
-    through = _through(session, run_id)
-    for r in session.execute(stmt):
-        row = _row(r, through)
+    for row in _export_rows(session, run_id, filters, sort):
         writer.writerow([csv_safe(row[key]) if row[key] is not None else "" for _, key in EXPORT_COLUMNS])
     return buffer.getvalue()
+
+
+def export_xlsx(
+    *, session: Session, run_id: int, filters: GridFilters | None = None, sort: Sequence[tuple[str, str]] | None = None
+) -> bytes:
+    """The rows of :func:`export_csv` as an Excel workbook (numbers as numbers, frozen header; formula-safe text)."""
+    rows = [[csv_safe(row[key]) for _, key in EXPORT_COLUMNS] for row in _export_rows(session, run_id, filters, sort)]
+    return rows_workbook(f"Watchtower run {run_id}", [header for header, _ in EXPORT_COLUMNS], rows)
+
+
+def _export_rows(
+    session: Session, run_id: int, filters: GridFilters | None, sort: Sequence[tuple[str, str]] | None
+) -> Iterator[dict[str, Any]]:
+    filters = filters or GridFilters()
+    sort = list(sort) if sort else list(DEFAULT_SORT)
+    stmt = _base(run_id, filters, *_ROW_COLUMNS).order_by(*_order_by(sort))
+    through = _through(session, run_id)
+    for r in session.execute(stmt):
+        yield _row(r, through)
 
 
 # --------------------------------------------------------------------------------------------------------------------

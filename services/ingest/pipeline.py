@@ -31,6 +31,7 @@ from services.ingest import lanes
 from services.ingest import names as nm
 from services.ingest import resources as res
 from services.ingest import validate as v
+from services.ingest import workbook as wb
 from services.ingest import write as w
 from services.ingest.coverage import Coverage, plan_changes
 from services.ingest.keys import SkuPlan, _duplicates, _mask_errors, _report_duplicates, resolve_skus
@@ -38,7 +39,7 @@ from services.ingest.names import NameMatch, NearDuplicate, match_names, names_s
 from services.ingest.parse import Parsed, WideParsed, parse_long, parse_wide, period_columns
 from services.ingest.read import CHUNK_ROWS
 from services.ingest.report import ErrorLog, FileRejectedError, RowError
-from services.ingest.sniff import Sniffed, sniff
+from services.ingest.sniff import Sniffed, check_size, sniff
 from services.ingest.stream import DemandStream
 from settings import get_settings
 
@@ -60,7 +61,7 @@ class ImportOptions:
     always accepted. full_extract: a demand file that lists every active SKU's sales in the periods it covers;
     an active SKU (or period) missing from it sold nothing and gets an explicit zero row. confirm_new_skus: create
     new SKUs even when their names are close to existing ones (near-duplicates); without it such an import is
-    refused (a check still runs and lists them).
+    refused (a check still runs and lists them). sheet: the sheet of a workbook (.xlsx, .xlsm, .ods) to read.
     """
 
     on_error: str = "reject"
@@ -69,6 +70,7 @@ class ImportOptions:
     max_bytes: int | None = None
     full_extract: bool = False
     confirm_new_skus: bool = False
+    sheet: str | None = None  # a workbook's sheet to read (default: the first whose header matches the kind)
 
     def __post_init__(self) -> None:
         if self.on_error not in ("reject", "skip"):
@@ -99,6 +101,8 @@ class DetectedFormat:
     columns: dict[str, str] = field(default_factory=dict)  # field -> header in the file
     ignored: list[str] = field(default_factory=list)
     size_bytes: int = 0
+    sheet: str | None = None  # a workbook: the sheet read
+    sheets: list[str] = field(default_factory=list)  # a workbook: all its worksheets (for the sheet picker)
 
     def describe(self) -> str:
         parts = [f"{self.layout} layout" if self.layout else "", self.encoding, f"{self.delimiter}-separated"]
@@ -193,6 +197,8 @@ class ImportResult:
                 "columns": self.format.columns,
                 "ignored": self.format.ignored,
                 "size_bytes": self.format.size_bytes,
+                "sheet": self.format.sheet,
+                "sheets": self.format.sheets,
             },
             "timings": self.timings,
             "recompute": self.recompute,
@@ -1027,24 +1033,48 @@ def _import_file(
     name = file_name or path.name
     result = ImportResult(kind=kind, file_name=name)
     started = time.perf_counter()
+    converted: wb.Converted | None = None
+    scratch: Path | None = None
     try:
-        sniffed = sniff(path, max_bytes=options.limit())
-        extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
-        plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
-    except FileRejectedError as exc:
-        result.errors.add_one(line=None, column=None, value="", reason=str(exc))
-        result.message = str(exc)
-        return _finish(session, result, user, dry_run, started)
-    return run_plan(
-        session=session,
-        plan=plan,
-        result=result,
-        options=options,
-        user=user,
-        progress=progress,
-        dry_run=dry_run,
-        started=started,
-    )
+        try:
+            if wb.is_workbook(path):
+                check_size(path, max_bytes=options.limit())
+                scratch = wb.scratch_file()
+                converted = wb.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
+                sniffed = converted.sniffed
+                result.errors.sheet = converted.sheet
+            else:
+                sniffed = sniff(path, max_bytes=options.limit())
+            extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
+            plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
+        except FileRejectedError as exc:
+            message = f"sheet '{converted.sheet}': {exc}" if converted is not None else str(exc)
+            if converted is not None:
+                result.format.sheet, result.format.sheets = converted.sheet, converted.sheets
+            elif scratch is not None:  # the workbook opened: offer its sheets (e.g. a sheet name that is not there)
+                result.format.sheets = wb.sheets_or_none(path)
+            result.errors.shift_lines(converted.line_offset if converted is not None else 0)
+            result.errors.add_one(line=None, column=None, value="", reason=message)
+            result.message = message
+            return _finish(session, result, user, dry_run, started)
+        if converted is not None:
+            result.errors.shift_lines(converted.line_offset)
+            plan.format.delimiter = ""
+            plan.format.size_bytes = path.stat().st_size
+            plan.format.sheet, plan.format.sheets = converted.sheet, converted.sheets
+        return run_plan(
+            session=session,
+            plan=plan,
+            result=result,
+            options=options,
+            user=user,
+            progress=progress,
+            dry_run=dry_run,
+            started=started,
+        )
+    finally:
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
 
 
 def run_plan(
@@ -1176,6 +1206,7 @@ def _finish(session: Session, result: ImportResult, user: str | None, dry_run: b
             "rejected": result.rows_rejected,
             "skus_created": result.skus_created,
             "full_extract": result.full_extract,
+            "sheet": result.format.sheet,
             "incomplete_periods": [str(p) for p in result.coverage.incomplete] if result.coverage else [],
             "message": result.message[:500],
         },

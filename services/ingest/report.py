@@ -28,9 +28,13 @@ class RowError:
     column: str | None
     value: str
     reason: str
+    sheet: str | None = None  # a workbook: the sheet, and ``line`` is the row number the spreadsheet shows
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line is not None else "file"
+        if self.sheet is not None:
+            where = f"sheet '{self.sheet}' row {self.line}" if self.line is not None else f"sheet '{self.sheet}'"
+        else:
+            where = f"line {self.line}" if self.line is not None else "file"
         column = f", column '{self.column}'" if self.column else ""
         value = f" ('{self.value}')" if self.value else ""
         return f"{where}{column}: {self.reason}{value}"
@@ -43,6 +47,15 @@ class ErrorLog:
         self._chunks: list[pd.DataFrame] = []
         self._count = 0
         self.rejected_lines: set[int] = set()
+        self.sheet: str | None = None  # a workbook's sheet: lines are then the rows the spreadsheet shows
+
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to every line number (a workbook's header below row 1: lines become spreadsheet rows)."""
+        if not offset:
+            return
+        for chunk in self._chunks:
+            chunk["line"] = chunk["line"] + offset
+        self.rejected_lines = {line + offset for line in self.rejected_lines}
 
     def add(
         self, *, lines: np.ndarray, column: str | np.ndarray | None, values: np.ndarray, reasons: np.ndarray | str
@@ -100,6 +113,7 @@ class ErrorLog:
                 column=None if r.column is None or (isinstance(r.column, float)) else str(r.column),
                 value=str(r.value),
                 reason=str(r.reason),
+                sheet=self.sheet,
             )
             for r in frame.itertuples(index=False)
         ]
@@ -126,6 +140,7 @@ class ErrorLog:
                     "count": len(group),
                     "lines": lines.head(GROUP_LINES).tolist(),
                     "values": values,
+                    "sheet": self.sheet,
                     "_first": int(lines.iloc[0]) if len(lines) else 0,
                 }
             )
@@ -137,10 +152,14 @@ class ErrorLog:
         return int(frame["line"].dropna().nunique())
 
     def write(self, target: str | Path) -> Path:
-        """Write the full report as CSV (spreadsheet-safe) to ``target``."""
+        """Write the full report as CSV (spreadsheet-safe) to ``target`` (a workbook's: with the sheet's name, and
+        ``line`` is the row number the spreadsheet shows)."""
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(self.frame(), path)
+        frame = self.frame()
+        if self.sheet is not None:
+            frame.insert(0, "sheet", self.sheet)
+        write_csv(frame, path)
         return path
 
 
@@ -149,10 +168,13 @@ def group_line(group: dict[str, object]) -> str:
     count = int(group["count"])  # type: ignore[arg-type]
     lines = list(group["lines"])  # type: ignore[call-overload]
     where = f"column '{group['column']}': " if group.get("column") else ""
+    if group.get("sheet"):
+        where = f"sheet '{group['sheet']}', {where}"
     if not lines:
         return f"{where}{group['reason']}"
     shown = ", ".join(str(x) for x in lines) + (", ..." if count > len(lines) else "")
-    noun = "line" if count == 1 else f"{count:,} rows, lines"
+    unit = "row" if group.get("sheet") else "line"
+    noun = unit if count == 1 else f"{count:,} rows, {unit}s"
     values = group.get("values") or []
     examples = (
         f"; e.g. {', '.join(repr(v) for v in values)}"

@@ -116,9 +116,8 @@ def _choose_delimiter(header: str) -> str:
     return ","
 
 
-def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
-    """Check the file at ``path`` and describe it; raises :class:`FileRejectedError` with a clear message."""
-    path = Path(path)
+def check_size(path: Path, *, max_bytes: int) -> int:
+    """The size of the file at ``path``; raises :class:`FileRejectedError` when it is missing or over the limit."""
     if not path.is_file():
         raise FileRejectedError(f"no such file: {path}")
     size = path.stat().st_size
@@ -126,13 +125,20 @@ def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
         raise FileRejectedError(
             f"the file is {size / MB:,.1f} MB; the limit is {max_bytes / MB:,.0f} MB (setting MAX_UPLOAD_MB)"
         )
+    return size
+
+
+def sniff(path: str | Path, *, max_bytes: int) -> Sniffed:
+    """Check the file at ``path`` and describe it; raises :class:`FileRejectedError` with a clear message."""
+    path = Path(path)
+    size = check_size(path, max_bytes=max_bytes)
     with path.open("rb") as handle:
         head = handle.read(65536)
     body = head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head
     if not body.strip():
         raise FileRejectedError("the file is empty")
     if head.startswith(b"PK\x03\x04"):
-        raise FileRejectedError("this is a zip file or an Excel workbook, not a CSV: save it as CSV (UTF-8) first")
+        raise FileRejectedError("this is a zip file, not a CSV file or a workbook (.xlsx, .xlsm, .ods)")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, label = "utf-16", "UTF-16"
         text = head.decode("utf-16", errors="replace")

@@ -106,6 +106,10 @@ def cleanup(max_age_s: float = MAX_AGE_S) -> int:
             path.unlink(missing_ok=True)
             path.with_suffix(".json").unlink(missing_ok=True)
             removed += 1
+    for path in (_folder() / "sheets").glob("*.csv"):  # workbook sheets left by an import that was killed
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
     reports = get_settings().data_dir / "import-errors"
     for path in reports.glob("check-*-errors.csv") if reports.is_dir() else []:
         if path.stat().st_mtime < cutoff:  # reports of previews; those of imports are kept with their batch

@@ -224,7 +224,7 @@ def test_near_duplicates_need_the_tick_and_full_extract_changes_the_preview(cb) 
     csv = "date,product_name,demand\n2026-11-23,LEMONADE 1.5 L,5\n2026-11-23,Orange juise,2\n"
     staged, *_ = cb.stage_upload(data_url(csv), "names.csv", "demand", None)
     out = cb.check_upload(lambda *_: None, staged, "demand", "reject", True, None, False)
-    preview, disabled, label, _report, _msg, style, confirm, state = out
+    preview, disabled, label, _report, _msg, style, confirm, state, *_sheet = out
     text = text_of(preview)
     assert disabled is True and style == {"display": "block"} and confirm is False
     assert state == {"can_import": True, "needs_confirm": True} and label == "Import 2 rows"

@@ -47,7 +47,7 @@ def test_encodings_and_delimiters(tmp_path: Path, data: bytes, encoding: str, de
         (codecs.BOM_UTF8, "empty"),
         (b"\x00\x01\x02binary\x00stuff", "binary"),
         (bytes(range(256)) * 4, "binary"),
-        (b"PK\x03\x04rest-of-a-workbook", "Excel"),
+        (b"PK\x03\x04rest-of-a-workbook", "zip file, not a CSV file or a workbook"),
         (b"a," * 30_000 + b"\n1\n", "columns"),
         (b"date,sku,qty\n" + b"x" * (MAX_LINE_BYTES + 10) + b"\n", "longer than"),
     ],

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+import python_calamine
 from sqlalchemy import select, update
 
 from db.models import STATUSES, Sku, SkuSnapshot, utcnow
@@ -300,3 +301,26 @@ def test_a_third_run_compares_with_the_second(sqlite_portfolio) -> None:
     with session_scope() as s:
         summary = w.kpi_summary(session=s)
     assert summary.run.id == newest and summary.previous.id == latest
+
+
+def test_excel_export_holds_the_csv_rows_as_numbers_and_is_formula_safe(portfolio) -> None:
+    latest, _ = portfolio
+    with session_scope() as s:
+        sku = s.scalars(select(Sku).order_by(Sku.id)).first()
+        sku.name = '=HYPERLINK("http://evil")'
+        s.flush()
+        filters = w.GridFilters(status=(s.scalar(select(SkuSnapshot.status).where(SkuSnapshot.sku_id == sku.id)),))
+        text = w.export_csv(session=s, run_id=latest, filters=filters, sort=[("code", "desc")])
+        content = w.export_xlsx(session=s, run_id=latest, filters=filters, sort=[("code", "desc")])
+        s.rollback()
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+    header, *cells = book.get_sheet_by_index(0).to_python()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert header == rows[0] and len(cells) == len(rows) - 1 > 0
+    for got, want in zip(cells, rows[1:], strict=True):
+        for value, expected in zip(got, want, strict=True):
+            if isinstance(value, float):
+                assert value == float(expected)  # a number cell, the CSV's value
+            else:
+                assert str(value) == expected
+    assert '\'=HYPERLINK("http://evil")' in [r[1] for r in cells]
