@@ -138,6 +138,13 @@ def _worksheets(book: calamine.CalamineWorkbook) -> list[str]:
     return [m.name for m in book.sheets_metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
 
 
+def sheet_order(book: calamine.CalamineWorkbook) -> list[str]:
+    """The worksheets in the order they are tried for a kind: visible sheets first, each group in workbook order."""
+    names = _worksheets(book)
+    hidden = {m.name for m in book.sheets_metadata if m.visible != calamine.SheetVisibleEnum.Visible}
+    return [n for n in names if n not in hidden] + [n for n in names if n in hidden]
+
+
 def sheet_names(path: str | Path) -> list[str]:
     """The worksheets of the workbook at ``path`` in workbook order (for the sheet picker)."""
     with _open(Path(path)) as book:
@@ -310,8 +317,7 @@ def _choose(
             raise FileRejectedError(f"sheet '{sheet}' is empty")
         return sheet, loaded, rows, r, headers
     fallback = None
-    hidden = {m.name for m in book.sheets_metadata if m.visible != calamine.SheetVisibleEnum.Visible}
-    for name in [n for n in names if n not in hidden] + [n for n in names if n in hidden]:  # visible sheets first
+    for name in sheet_order(book):
         loaded, rows = _load(book, name)
         r, headers, matches = _find_header(loaded, rows, kind)
         if matches:
