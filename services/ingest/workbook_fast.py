@@ -90,10 +90,17 @@ def _convert(path: Path, kind: str, target: Path, sheet: str | None) -> wb.Conve
     kept = np.flatnonzero(~blank)
     rows = int(kept[-1]) + 1 if len(kept) else 0  # empty trailing rows dropped, empty rows inside kept
     data = pa.table([c.slice(0, rows) for c in columns], names=[str(j) for j in range(len(columns))])
-    try:
-        _write(target, headers, data, quoting="none")  # Arrow's "needed" quotes every text: plain when it can
-    except pa.ArrowInvalid:
-        _write(target, headers, data, quoting="needed")  # a comma, quote or line break in a cell
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(headers)
+        handle.flush()
+        try:  # Arrow's writer quotes either nothing or every text: unquoted unless a cell needs quotes
+            pv.write_csv(data, handle.buffer, write_options=pv.WriteOptions(include_header=False, quoting_style="none"))
+        except pa.ArrowInvalid:  # a comma, quote or line break in a cell: quoted as the csv module quotes
+            handle.buffer.seek(0)
+            handle.buffer.truncate()
+            writer.writerow(headers)
+            writer.writerows(zip(*(column.to_pylist() for column in data.columns), strict=True))
     label = f"Excel workbook ({wb._suffix(path)})"
     sniffed = Sniffed(
         path=target,
@@ -105,13 +112,6 @@ def _convert(path: Path, kind: str, target: Path, sheet: str | None) -> wb.Conve
         lines=rows + 1,
     )
     return wb.Converted(sniffed=sniffed, sheet=name, sheets=names, line_offset=first + r, label=label)
-
-
-def _write(target: Path, headers: list[str], data: pa.Table, *, quoting: str) -> None:
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow(headers)
-    with target.open("ab") as handle:
-        pv.write_csv(data, handle, write_options=pv.WriteOptions(include_header=False, quoting_style=quoting))
 
 
 def _plain_sheet(
