@@ -24,8 +24,10 @@ refuses -- goes through :func:`services.ingest.workbook.convert`, which also wor
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -43,6 +45,7 @@ PEEK_BYTES = 8 << 20  # how much of a sheet's XML is searched for its first row 
 _DATETIME = r"^(\d{4}-\d\d-\d\d) \d\d:\d\d:\d\d(?:\.\d+)?$"
 _ODD = r"^-?\d{16,}$|^-0$|^-?0\.0000|^1899-12-3[01] "  # numbers and times Python writes otherwise
 _NUMBER = r"^-?\d+(?:\.\d+)?$"
+_FIRST_DAY = dt.date(1900, 1, 1)
 _ATTRS = re.compile(r"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(/?)>")
 _ROW_END = re.compile(rb"</(?:\w+:)?row>")
@@ -83,10 +86,7 @@ def _convert(path: Path, kind: str, target: Path, sheet: str | None) -> wb.Conve
             break
     else:
         raise _NotPlainError  # no sheet fits: the general path picks the first with data or words the error
-    table, first, r, headers = found
-    if len(headers) > MAX_COLUMNS:
-        raise _NotPlainError
-    columns, blank = _cells(table.slice(r + 1), wb._date_positions(kind, headers))
+    first, r, headers, columns, blank = found
     kept = np.flatnonzero(~blank)
     rows = int(kept[-1]) + 1 if len(kept) else 0  # empty trailing rows dropped, empty rows inside kept
     data = pa.table([c.slice(0, rows) for c in columns], names=[str(j) for j in range(len(columns))])
@@ -116,21 +116,122 @@ def _convert(path: Path, kind: str, target: Path, sheet: str | None) -> wb.Conve
 
 def _plain_sheet(
     path: Path, reader: fastexcel.ExcelReader, part: str | None, name: str, kind: str
-) -> tuple[pa.Table, int, int, list[str]] | None:
-    """(the sheet as text, its first row's index, the header's index in the table, the header) when the sheet
-    is plain and its header matches ``kind``; None when it does not match; :class:`_NotPlainError` when unsure."""
+) -> tuple[int, int, list[str], list[pa.Array], np.ndarray] | None:
+    """(the sheet's first row's index, the header's index below it, the header, the data columns as text, which
+    data rows are blank) when the sheet is plain and its header matches ``kind``; None when it does not match;
+    :class:`_NotPlainError` when unsure."""
     peek = _first_row(path, part) if part else None
     if peek is None:
         raise _NotPlainError
     first, valued = peek
+    typed = _typed_sheet(reader, name, kind, first, valued)
+    if typed is not None:
+        return (first, 0, *typed)
     table = pa.Table.from_batches([reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()])
-    if first + table.num_rows > wb.MAX_ROWS or table.num_columns > wb.MAX_SHEET_COLUMNS:
-        raise _NotPlainError  # the general path words the limit
+    _check_limits(first, table.num_rows, table.num_columns)
     head = [list(row) for row in zip(*(c.to_pylist() for c in table.slice(0, SCAN_ROWS).columns), strict=True)]
     if head and sum(c is not None for c in head[0]) != valued:
         raise _NotPlainError  # the first row fastexcel read is not the one found in the XML
     r = _find_header(head, kind, more=table.num_rows > SCAN_ROWS)
-    return None if r is None else (table, first, r, [_header_cell(c) for c in head[r]])
+    if r is None:
+        return None
+    headers = [_header_cell(c) for c in head[r]]
+    _check_limits(0, 0, len(headers))
+    return (first, r, headers, *_cells(table.slice(r + 1), wb._date_positions(kind, headers)))
+
+
+def _check_limits(first: int, rows: int, columns: int) -> None:
+    if first + rows > wb.MAX_ROWS or columns > min(wb.MAX_SHEET_COLUMNS, MAX_COLUMNS):
+        raise _NotPlainError  # the general path words the limit
+
+
+def _typed_sheet(
+    reader: fastexcel.ExcelReader, name: str, kind: str, first: int, valued: int
+) -> tuple[list[str], list[pa.Array], np.ndarray] | None:
+    """The common case read faster: the sheet's first row is the header and every column holds one type of cell
+    (text, numbers, dates or booleans, and empty cells). None when it is not so (the sheet is then read as text)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sheet = reader.load_sheet(name, header_row=0, dtype_coercion="strict", schema_sample_rows=None)
+    except fastexcel.FastExcelError:
+        return None  # a column mixes types of cells
+    infos = sheet.available_columns()
+    _check_limits(first, sheet.height + 1, len(infos))
+    named = [info.column_name_from == "looked_up" for info in infos]
+    if sum(named) != valued:
+        return None  # a header cell that is not text (a date, a number): no name from fastexcel
+    headers = [_header_cell(info.name) if ok else "" for info, ok in zip(infos, named, strict=True)]
+    stems = {re.sub(r"_\d+$", "", h) for h in headers if not re.search(r"_\d+$", h)}
+    if any(re.search(r"_\d+$", h) and re.sub(r"_\d+$", "", h) in stems for h in headers):
+        return None  # perhaps a name fastexcel made unique ("qty", "qty_1")
+    if not wb.header_matches(kind, headers):
+        return None
+    dates = wb._date_positions(kind, headers)
+    try:
+        table = sheet.to_arrow()
+    except fastexcel.FastExcelError:
+        return None
+    blank = np.ones(table.num_rows, dtype=bool)
+    columns = []
+    for j, column in enumerate(table.columns):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            texts, empty = _text_column(column, date=j in dates)
+            columns.append(texts)
+            blank &= empty
+            continue
+        texts = _typed_column(column, date=j in dates)
+        if texts is None:
+            return None
+        columns.append(texts)
+        blank &= pc.is_null(column).to_numpy(zero_copy_only=False)
+    return headers, columns, blank
+
+
+def _typed_column(column: pa.Array, *, date: bool) -> pa.Array | None:
+    """A column of numbers, dates or booleans as the general path writes it (None: another type)."""
+    if pa.types.is_null(column.type):
+        return pa.array([""] * len(column), pa.string())
+    encoded = pc.dictionary_encode(column)  # quantities and dates repeat: each distinct value converted once
+    texts = _typed_values(encoded.dictionary, date=date)
+    return None if texts is None else pc.fill_null(pc.take(texts, encoded.indices), "")
+
+
+def _typed_values(column: pa.Array, *, date: bool) -> pa.Array | None:
+    kind = column.type
+    if pa.types.is_floating(kind):
+        if date:
+            raise _NotPlainError  # serial dates: the general path converts them
+        size = pc.abs(column)
+        whole = pc.and_(pc.equal(column, pc.floor(column)), pc.less(size, 1e15))
+        fraction = pc.and_(pc.invert(whole), pc.is_valid(column))
+        odd = pc.and_(fraction, pc.or_(pc.less(size, 1e-4), pc.greater_equal(size, 1e9)))
+        if pc.any(odd).as_py():
+            raise _NotPlainError  # Arrow and Python write such numbers differently
+        integers = pc.cast(pc.if_else(whole, column, 0.0), pa.int64())
+        texts = pc.if_else(whole, pc.cast(integers, pa.string()), pc.cast(column, pa.string()))
+    elif pa.types.is_integer(kind) and not date:
+        texts = pc.cast(column, pa.string())
+    elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        days = pc.cast(pc.floor_temporal(column, unit="day"), pa.date32())
+        if pc.any(pc.less(days, pa.scalar(_FIRST_DAY, pa.date32()))).as_py():
+            raise _NotPlainError  # a time of day (day 0 of Excel's calendar)
+        texts = pc.cast(days, pa.string())
+    elif pa.types.is_boolean(kind) and not date:
+        texts = pc.cast(column, pa.string())
+    else:
+        return None
+    return texts
+
+
+def _text_column(column: pa.Array, *, date: bool) -> tuple[pa.Array, np.ndarray]:
+    encoded = pc.dictionary_encode(column)  # the checks run on each distinct text once
+    values = encoded.dictionary
+    if date and pc.any(pc.match_substring_regex(values, _NUMBER)).as_py():
+        raise _NotPlainError  # a text that looks like a serial date: the general path tells them apart
+    empty = pc.equal(pc.utf8_trim_whitespace(values), "")
+    blank = pc.fill_null(pc.take(empty, encoded.indices), True).to_numpy(zero_copy_only=False)
+    return pc.fill_null(column, ""), blank
 
 
 def _find_header(rows: list[list[str | None]], kind: str, *, more: bool) -> int | None:

@@ -118,3 +118,20 @@ def test_the_first_row_with_a_value_is_read_from_the_sheet_xml(tmp_path: Path) -
     assert parts == {"A": "xl/worksheets/sheet1.xml", "B": "xl/worksheets/sheet2.xml"}
     assert fast._first_row(path, parts["A"]) == (4, 2)
     assert fast._first_row(path, parts["B"]) is None
+
+
+def test_a_sheet_whose_first_row_is_the_header_is_read_with_cell_types(tmp_path: Path, monkeypatch) -> None:
+    rows = [
+        ["sku", "date", "quantity", "note", "flag", "", "price"],
+        ["00123", D1, 3, "a, b", True, None, 2.5],
+        ["00123", D1 + dt.timedelta(days=7, hours=23), 2.25, None, False, None, 1234567.125],
+        [None, None, None, None, None, None, None],
+        ["0042", D1, 0, "x", None, None, -3],
+        [None, None, None, "  ", None, None, None],
+    ]
+    path = _book(tmp_path / "typed.xlsx", {"Sales": _rows(2, 1, rows)})
+    monkeypatch.setattr(fast, "_cells", lambda *a: pytest.fail("read as text, not with cell types"))
+    general, quick, general_csv, fast_csv = _both(path, tmp_path)
+    assert fast_csv == general_csv
+    assert fast_csv.decode().splitlines()[1] == '00123,2024-01-01,3,"a, b",true,,2.5'
+    assert quick.line_offset == general.line_offset == 2 and quick.sniffed.lines == 5
