@@ -26,8 +26,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import logging
 import re
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -52,6 +52,10 @@ _ROW_END = re.compile(rb"</(?:\w+:)?row>")
 _CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?(?:/>|>.*?</(?:\w+:)?c>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|is\b)")
 _ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
+
+
+# fastexcel logs a warning for every column it cannot type (an empty one): the fast path judges types itself
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 
 class _NotPlainError(Exception):
@@ -151,9 +155,7 @@ def _typed_sheet(
     """The common case read faster: the sheet's first row is the header and every column holds one type of cell
     (text, numbers, dates or booleans, and empty cells). None when it is not so (the sheet is then read as text)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sheet = reader.load_sheet(name, header_row=0, dtype_coercion="strict", schema_sample_rows=None)
+        sheet = reader.load_sheet(name, header_row=0, dtype_coercion="strict", schema_sample_rows=None)
     except fastexcel.FastExcelError:
         return None  # a column mixes types of cells
     infos = sheet.available_columns()
