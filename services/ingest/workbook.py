@@ -2,7 +2,9 @@
 
 A workbook is turned into a UTF-8, comma-separated file with one record per spreadsheet row from the header row
 on, and a :class:`~services.ingest.sniff.Sniffed` that describes it; everything after that (column detection,
-validation, preview, the one transaction, the import history) is the CSV path unchanged. Rules:
+validation, preview, the one transaction, the import history) is the CSV path unchanged. The import goes
+through :func:`services.ingest.workbook_fast.convert`, which reads a plain ``.xlsx`` sheet with fastexcel to the
+same result and leaves every other sheet to :func:`convert`. Rules:
 
 - The sheet: the one the user names, else the first sheet (in workbook order, visible sheets before hidden ones)
   whose header matches the kind, else the first sheet with data. The header row: the first of the first
