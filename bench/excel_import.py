@@ -8,8 +8,9 @@ Generates once, into ``--cache`` (default ``/tmp/icc-bench-excel``; reused by la
 1,000,000 rows: as CSV, and as a workbook with the same rows (dates as date cells, SKU codes as text with leading
 zeros, quantities as numbers) on a second sheet after a notes sheet. Then, per round, imports the CSV and the
 workbook, each into an empty database (SKUs created by the import), and prints the seconds, rows/s, the ratio
-workbook / CSV, and how long reading the sheet (``services.ingest.workbook.convert``) takes alone. Not a test: it
-prints figures and exits 0.
+workbook / CSV, and how long reading the sheet takes alone, the fast way (``services.ingest.workbook_fast``, which
+the import uses) and the general way (``services.ingest.workbook.convert``). Not a test: it prints figures and exits
+0.
 """
 
 from __future__ import annotations
