@@ -27,7 +27,7 @@ from db.models import Demand, ImportBatch, Sku
 from db.session import session_scope
 from services import audit, jobs
 from services.ingest import columns as cols
-from services.ingest import lanes
+from services.ingest import lanes, workbook_fast
 from services.ingest import names as nm
 from services.ingest import resources as res
 from services.ingest import validate as v
@@ -1040,7 +1040,7 @@ def _import_file(
             if wb.is_workbook(path):
                 check_size(path, max_bytes=options.limit())
                 scratch = wb.scratch_file()
-                converted = wb.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
+                converted = workbook_fast.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
                 sniffed = converted.sniffed
                 result.errors.sheet = converted.sheet
             else:
