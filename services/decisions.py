@@ -146,7 +146,7 @@ class _Evidence:
         ids = {i for e in entries if (i := _order_id(e.target)) is not None}
         self.orders = {o.id: o for o in session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(ids)))}
         codes = {c for e in entries for c in _codes(e)}
-        self.sku_ids = dict(session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(codes))).tuples().all())
+        self.sku_ids = dict(session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(codes))).all())
         self.lead_time = dict(session.execute(select(Sku.id, Sku.lead_time_mean).where(Sku.code.in_(codes))).all())
         sku_ids = set(self.sku_ids.values()) | {o.sku_id for o in self.orders.values()}
         self.stockouts: dict[int, list[dt.date]] = defaultdict(list)
