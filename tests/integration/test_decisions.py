@@ -121,7 +121,7 @@ def test_override_fva_once_the_actual_arrives(portfolio) -> None:
     assert known[0].outcome.values["fva"] == pytest.approx(expected, abs=1e-6)
 
 
-def test_what_changed_since_a_chosen_cycle_and_the_filters(portfolio, capsys) -> None:
+def test_what_changed_since_a_chosen_cycle_and_the_filters(portfolio, capsys, tmp_path) -> None:
     _run(capsys, "cycle", "close", "--name", "Oct")
     _run(capsys, "cycle", "close", "--name", "Nov")
     _run(capsys, "cycle", "close", "--name", "Dec")
@@ -131,6 +131,13 @@ def test_what_changed_since_a_chosen_cycle_and_the_filters(portfolio, capsys) ->
     assert pack is not None and pack.changes_label.startswith("cycle Oct")
     assert "Compared with cycle Dec" in pack.changes[0]
     assert {d.kind for d in pack.decisions} == {"cycle closed"}
+    out = tmp_path / "pack.pdf"
+    _run(capsys, "briefing", "--out", str(out), "--since-cycle", "Oct", "--no-store")
+    text = _pdf_text(out.read_bytes())
+    assert "What changed since cycle Oct" in text and "Compared with cycle Dec" in text
+    assert "cycle closed" in text.split("Decisions since", 1)[1]
+    assert cli.main(["briefing", "--out", str(out), "--since-cycle", "Nope"]) == 2
+    assert "Nope" in capsys.readouterr().err
     with session_scope() as session:
         closed = decisions.list_decisions(session=session, kind="cycle.close")
         assert [d.outcome.state for d in closed] == ["none"] * 3
