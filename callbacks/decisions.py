@@ -68,8 +68,8 @@ def view(kind: Any, sku: Any, user: Any, start: Any, end: Any, outcome: Any) -> 
     Input(page.KIND, "value"),
     Input(page.SKU, "value"),
     Input(page.USER, "value"),
-    Input(page.DATES, "start_date"),
-    Input(page.DATES, "end_date"),
+    Input(page.DATE_FROM, "value"),
+    Input(page.DATE_TO, "value"),
     Input(page.OUTCOME, "value"),
 )
 def refresh(kind: Any, sku: Any, user: Any, start: Any, end: Any, outcome: Any) -> tuple[Any, ...]:
@@ -93,8 +93,8 @@ def export_text(rows: list[dict[str, Any]]) -> str:
     State(page.KIND, "value"),
     State(page.SKU, "value"),
     State(page.USER, "value"),
-    State(page.DATES, "start_date"),
-    State(page.DATES, "end_date"),
+    State(page.DATE_FROM, "value"),
+    State(page.DATE_TO, "value"),
     State(page.OUTCOME, "value"),
     prevent_initial_call=True,
 )

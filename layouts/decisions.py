@@ -22,7 +22,8 @@ dash.register_page(__name__, path="/decisions", name="Decisions", order=6, title
 KIND = "decisions-kind"
 SKU = "decisions-sku"
 USER = "decisions-user"
-DATES = "decisions-dates"
+DATE_FROM = "decisions-from"
+DATE_TO = "decisions-to"
 OUTCOME = "decisions-outcome"
 GRID = "decisions-grid"
 NOTE = "decisions-note"
@@ -81,7 +82,8 @@ def filters(people: list[str]) -> dbc.Card:
                         _field("Kind", dcc.Dropdown(id=KIND, options=kinds, placeholder="All kinds"), 3),
                         _field("SKU", dbc.Input(id=SKU, placeholder="SKU code", debounce=True, maxLength=64), 2),
                         _field("Who", dcc.Dropdown(id=USER, options=people, placeholder="Everyone"), 3),
-                        _field("Dates", dcc.DatePickerRange(id=DATES, display_format="YYYY-MM-DD", clearable=True), 4),
+                        _field("From", dbc.Input(id=DATE_FROM, type="date", debounce=True), 2),
+                        _field("To", dbc.Input(id=DATE_TO, type="date", debounce=True), 2),
                     ],
                     className="g-2",
                 ),
