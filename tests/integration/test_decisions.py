@@ -151,3 +151,71 @@ def test_what_changed_since_a_chosen_cycle_and_the_filters(portfolio, capsys, tm
         assert decisions.list_decisions(session=session, date_from=dt.date(2026, 1, 6)) == []
         with pytest.raises(Exception, match="kind must be one of"):
             decisions.list_decisions(session=session, kind="order.teleport")
+
+
+def test_policy_and_rejection_outcomes_from_demand_and_stock_rows(portfolio) -> None:
+    from db.models import Demand, StockPosition
+    from services import audit
+
+    with session_scope() as session:
+        sku = session.scalars(select(Sku).order_by(Sku.code)).first()
+        code, sku_id = sku.code, sku.id
+        last = max(session.scalars(select(Demand.period).where(Demand.sku_id == sku_id)))
+        applied = last - dt.timedelta(days=7 * 4)  # four weeks of demand after the decision
+        entry = audit.record(
+            session=session,
+            action="policy.apply",
+            user_email="planner@example.com",
+            target="portfolio",
+            details={
+                "scope": "portfolio",
+                "skus": 1,
+                "measure": "csl",
+                "target": 0.97,
+                "policy": "sQ",
+                "codes": [code],
+            },
+        )
+        session.flush()
+        entry.created_at = dt.datetime.combine(applied, dt.time(9))
+        # a zero stock count in the last period after the decision, one well before it
+        session.execute(StockPosition.__table__.delete().where(StockPosition.sku_id == sku_id))
+        session.add_all(
+            [
+                StockPosition(sku_id=sku_id, as_of=applied - dt.timedelta(days=14), on_hand=40.0),
+                StockPosition(sku_id=sku_id, as_of=applied + dt.timedelta(days=7), on_hand=30.0),
+                StockPosition(sku_id=sku_id, as_of=last, on_hand=0.0),
+            ]
+        )
+        demand = dict(
+            session.execute(
+                select(Demand.period, Demand.quantity).where(Demand.sku_id == sku_id, Demand.period >= applied)
+            ).all()
+        )
+    with session_scope() as session:
+        found = decisions.list_decisions(session=session, kind="policy applied", sku=code)
+    assert len(found) == 1 and found[0].sku == code and found[0].after == 0.97
+    out = found[0].outcome
+    assert out.state == "known" and out.values["periods"] == len(demand)
+    total = sum(demand.values())
+    expected = (total - demand[last]) / total if total else None
+    assert out.values["fill_after"] == pytest.approx(expected)
+    assert out.values["avg_on_hand_after"] == pytest.approx(15.0) and out.values["avg_on_hand_before"] == pytest.approx(
+        40.0
+    )
+
+    with session_scope() as session:  # a rejection: the zero count falls within the lead time after it
+        po = session.scalars(
+            select(PurchaseOrder).where(PurchaseOrder.status == "recommended", PurchaseOrder.sku_id == sku_id)
+        ).first()
+        if po is None:
+            po = PurchaseOrder(sku_id=sku_id, qty=10.0, status="recommended")
+            session.add(po)
+            session.flush()
+        orders.reject_order(session=session, order_id=po.id, user="planner@example.com", reason="enough stock")
+        mark = session.scalars(select(AuditLog).where(AuditLog.action == "order.reject")).one()
+        mark.created_at = dt.datetime.combine(last - dt.timedelta(days=1), dt.time(9))
+        session.get(Sku, sku_id).lead_time_mean = 10.0
+    with session_scope() as session:
+        (rejected,) = decisions.list_decisions(session=session, kind="order.reject")
+    assert rejected.sku == code and rejected.outcome.state == "known" and rejected.outcome.values["stocked_out"] is True
