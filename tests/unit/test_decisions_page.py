@@ -77,3 +77,26 @@ def test_filters_csv_and_api(isolated, tokens_isolated) -> None:  # noqa: F811
         assert response.status_code == 400, query
         assert response.get_json()["error"]["code"] == "invalid_parameter"
     assert client.get("/api/v1/decisions").status_code == 401
+
+
+def test_briefings_page_picks_the_cycle_what_changed_starts_from(isolated) -> None:  # noqa: F811
+    from pypdf import PdfReader
+
+    from callbacks import briefings as cb
+    from db.models import Briefing
+    from db.session import session_scope
+    from layouts import _ids as ids
+    from layouts import briefings as page
+    from services import cycles
+
+    for name in ("Sep 2026", "Oct 2026", "Nov 2026"):
+        with session_scope() as session:
+            cycles.close_cycle(session=session, name=name, user="planner@example.com", source="tests")
+    picker = str(page.since_cycle_picker(["Oct 2026"]))
+    assert ids.BRIEFINGS_SINCE_CYCLE in picker and "Oct 2026" in picker
+    current, *_ = cb.make(lambda _: None, 1, "portfolio", None, "Sep 2026")
+    with session_scope() as session:
+        pdf = session.get(Briefing, current["id"]).pdf
+    text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "What changed since cycle Sep 2026" in text and "Compared with cycle Nov 2026" in text
+    assert "Decisions since" in text and "cycle closed" in text
