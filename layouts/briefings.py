@@ -239,7 +239,8 @@ def maker_card(
                     [
                         "A portfolio briefing holds the KPIs against the previous run, the status mix, the top "
                         f"{TOP_RISKS} risks, the top movers, the commentary, the recommended purchase orders and a "
-                        "method note. "
+                        "method note, then the meeting pack: decisions needed, decisions since the last briefing with "
+                        "their outcomes, and what changed since a cycle. "
                         "A category, location or ABC briefing computes the same figures for that segment only. "
                         "A SKU briefing holds its demand and forecast band, projected stock and policy card.",
                     ],
