@@ -82,8 +82,10 @@ def filters(people: list[str]) -> dbc.Card:
                         _field("Kind", dcc.Dropdown(id=KIND, options=kinds, placeholder="All kinds"), 3),
                         _field("SKU", dbc.Input(id=SKU, placeholder="SKU code", debounce=True, maxLength=64), 2),
                         _field("Who", dcc.Dropdown(id=USER, options=people, placeholder="Everyone"), 3),
-                        _field("From", dbc.Input(id=DATE_FROM, type="date", debounce=True), 2),
-                        _field("To", dbc.Input(id=DATE_TO, type="date", debounce=True), 2),
+                        _field(
+                            "From", dbc.Input(id=DATE_FROM, placeholder="YYYY-MM-DD", debounce=True, maxLength=10), 2
+                        ),
+                        _field("To", dbc.Input(id=DATE_TO, placeholder="YYYY-MM-DD", debounce=True, maxLength=10), 2),
                     ],
                     className="g-2",
                 ),

@@ -61,6 +61,8 @@ def test_filters_csv_and_api(isolated, tokens_isolated) -> None:  # noqa: F811
     assert cb.view(None, None, None, None, None, "none")[0] == [r for r in rows if r["outcome_state"] == "none"]
     bad_rows, bad_note = cb.view(None, None, None, "2026-02-02", "2026-01-01", None)
     assert bad_rows == [] and "after the end" in str(bad_note)
+    typo_rows, typo_note = cb.view(None, None, None, "6/12/2026", None, None)
+    assert typo_rows == [] and "YYYY-MM-DD" in str(typo_note)
 
     text = cb.export_text(cb.find(None, None, None, None, None, None))
     parsed = list(csv.DictReader(io.StringIO(text)))
