@@ -7,6 +7,7 @@ from typing import Any
 
 from api.constants import DEFAULT_PER_PAGE, ENUM_FILTERS, MAX_PAGE, MAX_PER_PAGE, ORDER_STATUSES, PREFIX
 from api.openapi_cycles import CYCLE_PATHS
+from api.openapi_decisions import DECISION_PATHS
 from api.openapi_transfers import openapi_paths as transfer_paths
 from services import ingest, watchtower
 from services.master_data import TRACKED as MASTER_FIELDS
@@ -987,7 +988,7 @@ def document() -> dict[str, Any]:
             },
             "servers": [{"url": PREFIX}],
             "security": [{"bearerAuth": []}],
-            "paths": {**PATHS, **CYCLE_PATHS},
+            "paths": {**PATHS, **CYCLE_PATHS, **DECISION_PATHS},
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
                 "schemas": SCHEMAS,
