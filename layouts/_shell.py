@@ -14,9 +14,9 @@ from services.users import has_role
 
 NAV_ITEMS = [
     ("Watchtower", "/"),
-    ("SKU detail", "/sku"),
-    ("Risk engine", "/risk"),
-    ("Profit optimizer", "/profit"),
+    ("SKU", "/sku"),
+    ("Risk", "/risk"),
+    ("Profit", "/profit"),
     ("Orders", "/orders"),
     ("Supply", "/supply"),
     ("Cycles", "/cycles"),
@@ -27,7 +27,7 @@ NAV_ITEMS = [
 ]
 # the role a link needs to be shown (the page itself still checks it: /admin renders "needs the admin role")
 NAV_ROLES = {"/admin": "admin"}
-# links that stay highlighted on their sub-pages: "SKU detail" on /sku/<code> (Dash matches by prefix)
+# links that stay highlighted on their sub-pages: "SKU" on /sku/<code> (Dash matches by prefix)
 NAV_PARTIAL = {"/sku"}
 
 

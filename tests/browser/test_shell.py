@@ -8,7 +8,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-PAGES = ["/", "/sku", "/risk", "/profit", "/orders", "/supply", "/data", "/briefings", "/admin", "/account"]
+from tests.browser.conftest import PASSWORD, Page
+
+PAGES = [
+    "/",
+    "/sku",
+    "/risk",
+    "/profit",
+    "/orders",
+    "/supply",
+    "/cycles",
+    "/decisions",
+    "/data",
+    "/briefings",
+    "/admin",
+    "/account",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
@@ -63,7 +78,7 @@ def test_admin_sees_the_admin_link(page_as) -> None:
 
 
 def test_sku_detail_link_active_on_a_sku_page(page_as) -> None:
-    """ "SKU detail" was not highlighted on /sku/<code>; it must be, on a direct load and after in-app navigation."""
+    """ "SKU" was not highlighted on /sku/<code>; it must be, on a direct load and after in-app navigation."""
     from db.models import Sku
     from db.session import session_scope
 
@@ -72,11 +87,34 @@ def test_sku_detail_link_active_on_a_sku_page(page_as) -> None:
     page = page_as("viewer")
     page.goto(f"/sku/{code}")
     active = page.page.locator("#shell-nav .nav-link.active")
-    expect(active).to_have_text(["SKU detail"])
+    expect(active).to_have_text(["SKU"])
     page.page.click('#shell-nav a[href="/risk"]')  # client-side page change: the highlight follows
     page.page.wait_for_url("**/risk")
-    expect(active).to_have_text(["Risk engine"])
+    expect(active).to_have_text(["Risk"])
     page.page.click('#shell-nav a[href="/sku"]')
     page.page.wait_for_url("**/sku")
-    expect(active).to_have_text(["SKU detail"])
+    expect(active).to_have_text(["SKU"])
     page.assert_no_console_errors()
+
+
+@pytest.mark.parametrize("width", [1280, 1600])
+def test_the_navbar_stays_on_one_line(browser, live_server, width: int) -> None:
+    """Issue 23: at 1280 px the navbar wrapped to two lines. Every link, the brand and the user menu share one row at
+    1280 and 1600 px (the admin sees the most links)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = Page(context.new_page(), live_server)
+        page.goto("/login")
+        page.page.fill("#email", "admin@example.com")
+        page.page.fill("#password", PASSWORD)
+        page.page.click("button[type=submit]")
+        page.page.wait_for_load_state("networkidle")
+        tops = page.page.eval_on_selector_all(
+            "header .navbar-brand, #shell-nav .nav-link, header .dropdown-toggle",
+            "els => els.map(el => Math.round(el.getBoundingClientRect().top))",
+        )
+        assert len(tops) >= 12 and max(tops) - min(tops) <= 4, f"the navbar wraps at {width} px: tops {tops}"
+        height = page.page.eval_on_selector("header .navbar", "el => el.getBoundingClientRect().height")
+        assert height <= 64, f"the navbar is {height} px high at {width} px"
+    finally:
+        context.close()
