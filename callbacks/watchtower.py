@@ -248,14 +248,7 @@ def export(
     n_clicks: int | None, filters: dict[str, Any] | None, run: dict[str, Any] | None, request: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Every SKU that matches the filters, in the grid's sort order, as CSV (formula-injection safe)."""
-    if not n_clicks:
-        raise PreventUpdate
-    run_id = _run_id(run)
-    sort = svc.parse_sort((request or {}).get("sortModel"))
-    with session_scope() as session:
-        text = svc.export_csv(session=session, run_id=run_id, filters=svc.GridFilters.from_mapping(filters), sort=sort)
-    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
-    return dcc.send_string(text, filename=f"watchtower-run{run_id}-{stamp}.csv", type="text/csv")
+    return _grid_export(n_clicks, filters, run, request, workbook=False)
 
 
 @guarded_callback(
@@ -271,16 +264,29 @@ def export_workbook(
     n_clicks: int | None, filters: dict[str, Any] | None, run: dict[str, Any] | None, request: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The rows of :func:`export` (current filters, the grid's sort) as an Excel workbook (formula-injection safe)."""
+    return _grid_export(n_clicks, filters, run, request, workbook=True)
+
+
+def _grid_export(
+    n_clicks: int | None,
+    filters: dict[str, Any] | None,
+    run: dict[str, Any] | None,
+    request: dict[str, Any] | None,
+    *,
+    workbook: bool,
+) -> dict[str, Any]:
     if not n_clicks:
         raise PreventUpdate
     run_id = _run_id(run)
     sort = svc.parse_sort((request or {}).get("sortModel"))
+    grid_filters = svc.GridFilters.from_mapping(filters)
+    name = f"watchtower-run{run_id}-{formats.file_stamp(dt.datetime.now(dt.UTC))}"
     with session_scope() as session:
-        content = svc.export_xlsx(
-            session=session, run_id=run_id, filters=svc.GridFilters.from_mapping(filters), sort=sort
-        )
-    stamp = formats.file_stamp(dt.datetime.now(dt.UTC))
-    return dcc.send_bytes(content, filename=f"watchtower-run{run_id}-{stamp}.xlsx", type=XLSX_TYPE)
+        if workbook:
+            content = svc.export_xlsx(session=session, run_id=run_id, filters=grid_filters, sort=sort)
+            return dcc.send_bytes(content, filename=f"{name}.xlsx", type=XLSX_TYPE)
+        text = svc.export_csv(session=session, run_id=run_id, filters=grid_filters, sort=sort)
+    return dcc.send_string(text, filename=f"{name}.csv", type="text/csv")
 
 
 # --------------------------------------------------------------------------------------------------------------------

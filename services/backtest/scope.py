@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import RecomputeRun, Sku, SkuSnapshot
+from services import scope_text
 from services.errors import UserFacingError
+from services.scope_text import PORTFOLIO, SKU_PREFIX
 
 ABC_CLASSES: tuple[str, ...] = ("A", "B", "C")
 MAX_VALUE_LENGTH = 100
-SKU_PREFIX = "sku:"
-PORTFOLIO = "portfolio"
 
 
 class BacktestError(UserFacingError):
@@ -100,22 +100,12 @@ class BacktestScope:
     @property
     def key(self) -> str:
         """``portfolio``, ``portfolio?abc=A&category=Snacks`` or ``sku:<code>`` (stored with the result)."""
-        if self.sku is not None:
-            return SKU_PREFIX + self.sku
-        pairs = [(name, getattr(self, name)) for name in ("abc", "category") if getattr(self, name)]
-        return PORTFOLIO + ("?" + urlencode(pairs) if pairs else "")
+        return scope_text.scope_key(sku=self.sku, segment={"abc": self.abc, "category": self.category})
 
     @property
     def label(self) -> str:
         """``Whole portfolio``, ``Category Snacks · ABC class A`` or ``SKU BEV-00001``."""
-        if self.sku is not None:
-            return f"SKU {self.sku}"
-        parts = []
-        if self.category:
-            parts.append(f"Category {self.category}")
-        if self.abc:
-            parts.append(f"ABC class {self.abc}")
-        return " \u00b7 ".join(parts) if parts else "Whole portfolio"
+        return scope_text.scope_label(sku=self.sku, segment={"abc": self.abc, "category": self.category})
 
     def as_dict(self) -> dict[str, str | None]:
         return {"key": self.key, "label": self.label, "category": self.category, "abc": self.abc, "sku": self.sku}

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from sqlalchemy.orm import Session
 
+from services import scope_text
 from services.errors import UserFacingError
 from services.runs import latest_run
+from services.scope_text import PORTFOLIO, SKU_PREFIX
 from services.watchtower import GridFilters, filter_options
 
 TOP_RISKS = 10
@@ -22,8 +24,6 @@ MAX_HISTORY_POINTS = 156
 CURRENCY_SYMBOL = "$"
 ABC_CLASSES = ("A", "B", "C")
 MAX_VALUE_LEN = 100
-PORTFOLIO = "portfolio"
-SKU_PREFIX = "sku:"
 PORTFOLIO_TITLE = "Portfolio briefing"
 SKU_TITLE = "SKU briefing"
 
@@ -109,24 +109,16 @@ class BriefingScope:
     @property
     def key(self) -> str:
         """``portfolio``, ``portfolio?abc=A&category=Snacks`` or ``sku:<code>`` (stored in ``briefing.scope``)."""
-        if self.sku is not None:
-            return SKU_PREFIX + self.sku
-        pairs = [(name, getattr(self, name)) for name in ("abc", "category", "location") if getattr(self, name)]
-        return PORTFOLIO + ("?" + urlencode(pairs) if pairs else "")
+        return scope_text.scope_key(
+            sku=self.sku, segment={"abc": self.abc, "category": self.category, "location": self.location}
+        )
 
     @property
     def label(self) -> str:
         """``Whole portfolio``, ``Category Snacks · ABC class A`` or ``SKU BEV-00001``."""
-        if self.sku is not None:
-            return f"SKU {self.sku}"
-        parts = []
-        if self.category:
-            parts.append(f"Category {self.category}")
-        if self.location:
-            parts.append(f"Location {self.location}")
-        if self.abc:
-            parts.append(f"ABC class {self.abc}")
-        return " \u00b7 ".join(parts) if parts else "Whole portfolio"
+        return scope_text.scope_label(
+            sku=self.sku, segment={"abc": self.abc, "category": self.category, "location": self.location}
+        )
 
     def filters(self) -> GridFilters:
         """The Watchtower filters selecting this segment's snapshot rows."""
