@@ -673,6 +673,146 @@ def finish_partial(
 # --- the use case -------------------------------------------------------------------------------------------------
 
 
+def _partial_scope(
+    *, session: Session, sku_codes: list[str], engine_settings: EngineSettings, min_receipts: int
+) -> tuple[list[str] | None, dict[str, Any], int | None, RunContext | None]:
+    """The SKUs, scope, carry-from run and run context of a partial recompute of ``sku_codes`` (module docstring,
+    "Partial runs"): the active ones among them plus those edited since the latest finished run; every SKU (None)
+    when the carried rows would be on another grid. Raises :class:`RecomputeError` when none is an active SKU."""
+    codes = sorted({str(c).strip() for c in sku_codes if str(c).strip()})
+    known = list(session.scalars(select(Sku.code).where(Sku.active.is_(True), Sku.code.in_(codes))))
+    session.commit()  # end the read transaction (recompute commits the session it is given anyway)
+    if not known:
+        shown = ", ".join(codes[:5]) or "none given"
+        raise RecomputeError(f"none of the SKU codes is an active SKU ({shown})", run_id=None)
+    sku_codes = sorted(known)
+    carry_from, context, fallback = _partial_plan(
+        session=session,
+        horizon=engine_settings.horizon,
+        min_receipts=min_receipts,
+    )
+    edited: list[str] = []
+    if carry_from is not None:  # carried rows of SKUs edited since that run would be stale: recompute them too
+        edited = q.edited_since_run(session.connection(), run_id=carry_from, exclude=sku_codes)
+        sku_codes = sorted({*sku_codes, *edited})
+    session.commit()
+    scope = {
+        "partial": True,
+        "skus": sku_codes[:1000],
+        "sku_count": len(sku_codes),
+        "edited_skus": edited[:1000],
+        "edited_count": len(edited),
+        "carried_from": carry_from,
+        "carried_skus": 0,
+    }
+    if fallback is not None:  # the carried rows would be on another grid: compute everything
+        log.info("partial recompute of %s SKUs runs on every SKU: %s", len(sku_codes), fallback)
+        scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
+        sku_codes = None
+    return sku_codes, scope, carry_from, context
+
+
+def _compute_and_store(
+    *,
+    session: Session,
+    run_id: int,
+    summary: RunSummary,
+    sku_codes: list[str] | None,
+    context: RunContext | None,
+    carry_from: int | None,
+    scope: dict[str, Any] | None,
+    engine_settings: EngineSettings,
+    min_receipts: int,
+    size: int,
+    workers: int | None,
+    strategy: ComputeStrategy,
+    cancel: Callable[[], bool] | None,
+    say: Callable[[float, str], None],
+    check_cancel: Callable[[], None],
+    started: float,
+) -> None:
+    """The stages of one run: load the inputs, compute them with ``strategy``, store the snapshot (one transaction).
+    Fills ``summary`` and its ``timings``; raises :class:`RecomputeCancelledError` when ``cancel`` says so."""
+    timings = summary.timings
+    say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
+    mark, cpu = time.perf_counter(), time.process_time()
+    inputs = load_portfolio_inputs(
+        connection=session.connection(),
+        horizon=engine_settings.horizon,
+        min_receipts=min_receipts,
+        sku_codes=sku_codes,
+        context=context,
+    )
+    session.commit()  # end the read transaction: nothing is held open while the engine runs
+    timings["load"] = time.perf_counter() - mark
+    timings["load_cpu"] = time.process_time() - cpu
+    if inputs is not None:
+        summary.grain = inputs.context.grain
+        summary.data_as_of = inputs.context.data_as_of
+        summary.sku_count = len(inputs)
+        say(0.05, f"loaded {len(inputs):,} SKUs x {inputs.context.n_periods} {inputs.context.grain} periods")
+    check_cancel()
+
+    portfolio = None
+    if inputs is not None:
+        job = ComputeJob(
+            run_id=run_id,
+            inputs=inputs,
+            settings=engine_settings,
+            batch_size=size,
+            workers=workers,
+            progress=say,
+            cancel=cancel,
+            progress_span=(0.05, 0.85),
+        )
+        portfolio, engine_timings, used = strategy(job)
+        timings.update(engine_timings)
+        summary.workers = used
+        summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
+        say(0.88, "portfolio ABC and KPIs done")
+    check_cancel()
+
+    say(0.9, "writing the snapshot and forecasts")
+    mark, cpu = time.perf_counter(), time.process_time()
+    timings["total"] = time.perf_counter() - started
+    counts = store_run(
+        session=session,
+        run_id=run_id,
+        inputs=inputs,
+        portfolio=portfolio,
+        timings=timings,
+        carry_from=carry_from,
+        settings=engine_settings,
+        scope=scope,
+    )
+    check_cancel()
+    session.commit()
+    timings["write"] = time.perf_counter() - mark
+    timings["write_cpu"] = time.process_time() - cpu
+    summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
+    if "kpis" in counts:
+        summary.kpis = dict(counts["kpis"])  # type: ignore[call-overload]
+    summary.sku_count = counts["sku_snapshot"]
+
+
+def _finish_run(
+    *, session: Session, run_id: int, summary: RunSummary, keep_runs: int, scope: dict[str, Any] | None, started: float
+) -> None:
+    """Prune old runs (housekeeping never fails a finished run) and store the run's final timings."""
+    timings = summary.timings
+    mark = time.perf_counter()
+    try:
+        prune_runs(session=session, keep=keep_runs)
+    except Exception:  # housekeeping must not fail a finished run
+        session.rollback()
+        log.exception("pruning old runs failed")
+    timings["prune"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    session.execute(update(RecomputeRun).where(RecomputeRun.id == run_id).values(timings=_timings_json(timings, scope)))
+    session.commit()
+    summary.status, summary.seconds = "finished", timings["total"]
+
+
 def recompute(
     *,
     session: Session,
@@ -747,36 +887,12 @@ def recompute(
     carry_from: int | None = None
     context: RunContext | None = None
     if sku_codes is not None:
-        codes = sorted({str(c).strip() for c in sku_codes if str(c).strip()})
-        known = list(session.scalars(select(Sku.code).where(Sku.active.is_(True), Sku.code.in_(codes))))
-        session.commit()  # end the read transaction (recompute commits the session it is given anyway)
-        if not known:
-            shown = ", ".join(codes[:5]) or "none given"
-            raise RecomputeError(f"none of the SKU codes is an active SKU ({shown})", run_id=None)
-        sku_codes = sorted(known)
-        carry_from, context, fallback = _partial_plan(
+        sku_codes, scope, carry_from, context = _partial_scope(
             session=session,
-            horizon=engine_settings.horizon,
+            sku_codes=sku_codes,
+            engine_settings=engine_settings,
             min_receipts=app_settings.receipts_min_for_learned_lead_time,
         )
-        edited: list[str] = []
-        if carry_from is not None:  # carried rows of SKUs edited since that run would be stale: recompute them too
-            edited = q.edited_since_run(session.connection(), run_id=carry_from, exclude=sku_codes)
-            sku_codes = sorted({*sku_codes, *edited})
-        session.commit()
-        scope = {
-            "partial": True,
-            "skus": sku_codes[:1000],
-            "sku_count": len(sku_codes),
-            "edited_skus": edited[:1000],
-            "edited_count": len(edited),
-            "carried_from": carry_from,
-            "carried_skus": 0,
-        }
-        if fallback is not None:  # the carried rows would be on another grid: compute everything
-            log.info("partial recompute of %s SKUs runs on every SKU: %s", len(sku_codes), fallback)
-            scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
-            sku_codes = None
     if run_id is None:
         run_id = start_run(session=session, triggered_by=triggered_by, strategy=strategy)
     else:
@@ -784,65 +900,24 @@ def recompute(
         session.commit()
     summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings, scope=scope)
     try:
-        say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
-        mark, cpu = time.perf_counter(), time.process_time()
-        inputs = load_portfolio_inputs(
-            connection=session.connection(),
-            horizon=engine_settings.horizon,
-            min_receipts=app_settings.receipts_min_for_learned_lead_time,
-            sku_codes=sku_codes,
-            context=context,
-        )
-        session.commit()  # end the read transaction: nothing is held open while the engine runs
-        timings["load"] = time.perf_counter() - mark
-        timings["load_cpu"] = time.process_time() - cpu
-        if inputs is not None:
-            summary.grain = inputs.context.grain
-            summary.data_as_of = inputs.context.data_as_of
-            summary.sku_count = len(inputs)
-            say(0.05, f"loaded {len(inputs):,} SKUs x {inputs.context.n_periods} {inputs.context.grain} periods")
-        check_cancel()
-
-        portfolio = None
-        if inputs is not None:
-            job = ComputeJob(
-                run_id=run_id,
-                inputs=inputs,
-                settings=engine_settings,
-                batch_size=size,
-                workers=workers,
-                progress=say,
-                cancel=cancel,
-                progress_span=(0.05, 0.85),
-            )
-            portfolio, engine_timings, used = strategy(job)
-            timings.update(engine_timings)
-            summary.workers = used
-            summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
-            say(0.88, "portfolio ABC and KPIs done")
-        check_cancel()
-
-        say(0.9, "writing the snapshot and forecasts")
-        mark, cpu = time.perf_counter(), time.process_time()
-        timings["total"] = time.perf_counter() - started
-        counts = store_run(
+        _compute_and_store(
             session=session,
             run_id=run_id,
-            inputs=inputs,
-            portfolio=portfolio,
-            timings=timings,
+            summary=summary,
+            sku_codes=sku_codes,
+            context=context,
             carry_from=carry_from,
-            settings=engine_settings,
             scope=scope,
+            engine_settings=engine_settings,
+            min_receipts=app_settings.receipts_min_for_learned_lead_time,
+            size=size,
+            workers=workers,
+            strategy=strategy,
+            cancel=cancel,
+            say=say,
+            check_cancel=check_cancel,
+            started=started,
         )
-        check_cancel()
-        session.commit()
-        timings["write"] = time.perf_counter() - mark
-        timings["write_cpu"] = time.process_time() - cpu
-        summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
-        if "kpis" in counts:
-            summary.kpis = dict(counts["kpis"])  # type: ignore[call-overload]
-        summary.sku_count = counts["sku_snapshot"]
     except RecomputeCancelledError:
         session.rollback()
         timings["total"] = time.perf_counter() - started
@@ -865,17 +940,7 @@ def recompute(
         message = str(exc) if isinstance(exc, UserFacingError) else error
         raise RecomputeError(f"recompute failed (run {run_id}): {message}", run_id=run_id) from exc
 
-    mark = time.perf_counter()
-    try:
-        prune_runs(session=session, keep=keep_runs)
-    except Exception:  # housekeeping must not fail a finished run
-        session.rollback()
-        log.exception("pruning old runs failed")
-    timings["prune"] = time.perf_counter() - mark
-    timings["total"] = time.perf_counter() - started
-    session.execute(update(RecomputeRun).where(RecomputeRun.id == run_id).values(timings=_timings_json(timings, scope)))
-    session.commit()
-    summary.status, summary.seconds = "finished", timings["total"]
+    _finish_run(session=session, run_id=run_id, summary=summary, keep_runs=keep_runs, scope=scope, started=started)
     say(1.0, f"finished: {summary.sku_count:,} SKUs in {summary.seconds:.1f} s")
     return summary
 
