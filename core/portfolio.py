@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -577,6 +578,185 @@ def compute_batch(inputs: BatchInputs, *, settings: EngineSettings) -> BatchResu
     return compute_two_pass(inputs, settings=settings, compute_panel=compute_panel)
 
 
+@dataclass(frozen=True)
+class _HealthStage:
+    """What :func:`_health_stage` computes for the snapshot."""
+
+    health: health.HealthResult
+    demand_recent: np.ndarray
+    demand_baseline: np.ndarray
+    backtest: np.ndarray
+    inventory_value: np.ndarray
+    excess_value: np.ndarray
+    value_at_risk: np.ndarray
+    abc: np.ndarray
+
+
+def _health_stage(
+    *,
+    history: np.ndarray,
+    backtest: np.ndarray,
+    settings: EngineSettings,
+    pol: ReplenishmentPolicy,
+    quit_: health.StoppedSellers,
+    demand_mean: np.ndarray,
+    sigma: np.ndarray,
+    lead_time_periods: np.ndarray,
+    days_per_period: float,
+    one_shot: np.ndarray,
+    cost: np.ndarray,
+    price: np.ndarray,
+    on_hand: np.ndarray,
+    on_order: np.ndarray,
+) -> _HealthStage:
+    """Stage 4 of :func:`compute_panel`: the health status of each SKU (:func:`core.health.health_status`, recent
+    demand against its baseline and the backtest), its inventory and excess value, value at risk and ABC class."""
+    d, lt, days = demand_mean, lead_time_periods, days_per_period
+    n, n_periods = history.shape
+    r = float(settings.review_period)
+    lot, s_level, nv, mu_h = pol.lot, pol.order_up_to, pol.newsvendor_qty, pol.season_demand
+    cost0 = np.nan_to_num(cost)
+    position = on_hand + on_order
+    rp, bp = settings.recent_periods, settings.baseline_periods
+    demand_recent = _nanmean_rows(history[:, -rp:])
+    base_block = history[:, max(0, n_periods - rp - bp) : max(0, n_periods - rp)]
+    demand_baseline = _nanmean_rows(base_block) if base_block.shape[1] else np.full(n, np.nan)
+    expected_recent = _nanmean_rows(backtest[:, -rp:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cycle = np.where(d > 0, np.maximum(r, lot / np.where(d > 0, d, 1.0)), r)
+    hs = health.health_status(
+        on_hand=on_hand,
+        on_order=on_order,
+        reorder_point=pol.reorder_point,
+        safety_stock=pol.safety_stock,
+        forecast_per_period=d,
+        expected_recent=expected_recent,
+        demand_recent=demand_recent,
+        demand_baseline=demand_baseline,
+        sigma=sigma,
+        lead_time_periods=lt,
+        periods_since_last_sale=quit_.periods_since_last_sale,
+        days_per_period=days,
+        review_period=cycle,
+        recent_periods=rp,
+        baseline_periods=bp,
+        surge_z=settings.surge_z,
+        low_velocity_ratio=settings.low_velocity_ratio,
+        dead_after_periods=settings.dead_after_periods,
+        overstock_cover_multiple=settings.overstock_cover_multiple,
+        one_shot=one_shot,
+        newsvendor_qty=nv,
+        season_demand=mu_h,
+        season_periods=settings.horizon,
+        stopped=quit_,
+    )
+    inv_value = np.maximum(on_hand, 0.0) * cost
+    max_stock = np.where(d > 0, np.maximum(s_level, pol.reorder_point + lot), 0.0)
+    season_limited = one_shot & np.isfinite(hs.season_limit)
+    max_stock = np.where(season_limited, hs.season_limit, max_stock)  # one-shot: what the season can sell
+    excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
+    var = kpi.value_at_risk(
+        status=hs.status,
+        inventory_position=position,
+        lead_time_demand_mean=d * lt,
+        lead_time_demand_std=pol.lead_time_demand_std,
+        unit_price=price,
+        unit_cost=cost0,
+        excess_value=np.nan_to_num(excess),
+        on_hand_value=np.nan_to_num(inv_value),
+    )
+    abc = classify.abc_classes(value=pol.annual_demand * cost0, split=settings.abc_split)
+    return _HealthStage(
+        health=hs,
+        demand_recent=demand_recent,
+        demand_baseline=demand_baseline,
+        backtest=backtest,
+        inventory_value=inv_value,
+        excess_value=excess,
+        value_at_risk=var,
+        abc=abc,
+    )
+
+
+def _snapshot_frame(
+    *,
+    codes: list[str],
+    fr: Any,  # core.forecast's batch result (core.forecast is imported in compute_panel)
+    pattern: classify.DemandPattern,
+    xyz: np.ndarray,
+    h: _HealthStage,
+    pol: ReplenishmentPolicy,
+    quit_: health.StoppedSellers,
+    demand_mean: np.ndarray,
+    sigma: np.ndarray,
+    lead_time_periods: np.ndarray,
+    lead_time_std_periods: np.ndarray,
+    service_level: np.ndarray,
+    on_hand: np.ndarray,
+    on_order: np.ndarray,
+) -> pd.DataFrame:
+    """Stage 5 of :func:`compute_panel`: the snapshot row of each SKU (index: code) from the forecast ``fr``, the
+    demand ``pattern`` and XYZ class, the health stage ``h`` and the policy ``pol``."""
+    n = len(codes)
+    d, lt, lt_sd, sl = demand_mean, lead_time_periods, lead_time_std_periods, service_level
+    hs, demand_recent, demand_baseline = h.health, h.demand_recent, h.demand_baseline
+    inv_value, excess, var, abc = h.inventory_value, h.excess_value, h.value_at_risk, h.abc
+    annual, s_level, nv = pol.annual_demand, pol.order_up_to, pol.newsvendor_qty
+    position = on_hand + on_order
+    names = list(fr.model_names)
+    score_mat = (
+        np.column_stack([np.asarray(fr.scores.get(m, np.full(n, np.nan)), dtype=float) for m in names])
+        if names
+        else np.empty((n, 0))
+    )
+    model_scores = [{m: float(v) for m, v in zip(names, row, strict=True) if np.isfinite(v)} for row in score_mat]
+    return pd.DataFrame(
+        {
+            "status": hs.status,
+            "status_reason": hs.reason,
+            "demand_class": pattern.demand_class,
+            "adi": pattern.adi,
+            "cv2": pattern.cv2,
+            "abc": abc,
+            "xyz": xyz,
+            "forecast_model": np.asarray(fr.model, dtype=object),
+            "mase": np.asarray(fr.mase, dtype=float),
+            "wape": np.asarray(fr.wape, dtype=float),
+            "bias": np.asarray(fr.bias, dtype=float),
+            "model_scores": model_scores,
+            "demand_recent": demand_recent,
+            "demand_baseline": demand_baseline,
+            "forecast_per_period": d,
+            "sigma": sigma,
+            "lead_time_periods": lt,
+            "lead_time_std_periods": lt_sd,
+            "service_level": sl,
+            "safety_stock": pol.safety_stock,
+            "reorder_point": pol.reorder_point,
+            "order_up_to": s_level,
+            "eoq": np.where(np.isfinite(pol.eoq), pol.eoq, np.nan),
+            "newsvendor_qty": nv,
+            "rop_method": pol.method,
+            "rop_method_reason": pol.reason,
+            "on_hand": on_hand,
+            "on_order": on_order,
+            "inventory_position": position,
+            "recommended_qty": pol.recommended_qty,
+            "order_by_periods": pol.order_by_periods,
+            "days_of_cover": hs.days_of_cover,
+            "annual_demand": annual,
+            "inventory_value": inv_value,
+            "value_at_risk": var,
+            "excess_value": excess,
+            "surge_z": hs.surge_z,
+            "periods_since_last_sale": quit_.periods_since_last_sale,
+            "order_policy": pol.order_policy,
+            "critical_ratio": pol.critical_ratio,
+        },
+        index=pd.Index(codes, name="code"),
+    )
+
+
 def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     """One pass of :func:`compute_batch` on one panel (every period of ``inputs`` counts; ``inputs.through`` is
     not used). Also returns ``extras["allocated_fill"]``: the expected fill rate of the levels chosen for each SKU
@@ -635,7 +815,6 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     t0 = time.perf_counter()
     lt = col["lead_time_mean_days"] / days
     lt_sd = col["lead_time_std_days"] / days
-    r = float(settings.review_period)
     quit_ = stopped_seller_step(inputs, settings)
     pol = _policy_stage(
         history=demand,
@@ -650,122 +829,50 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
         settings=settings,
         phase_out=quit_.stopped,
     )
-    annual, lot, s_level, nv, mu_h = pol.annual_demand, pol.lot, pol.order_up_to, pol.newsvendor_qty, pol.season_demand
-    sigma_ltd = pol.lead_time_demand_std
+    lot = pol.lot
     cost = col["unit_cost"]
-    cost0 = np.nan_to_num(cost)
     price = col["unit_price"]
     on_hand, on_order = col["on_hand"], col["on_order"]
-    position = on_hand + on_order
     timings["policy"] = time.perf_counter() - t0
 
     # 4. health -------------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
-    rp, bp = settings.recent_periods, settings.baseline_periods
-    demand_recent = _nanmean_rows(history[:, -rp:])
-    base_block = history[:, max(0, n_periods - rp - bp) : max(0, n_periods - rp)]
-    demand_baseline = _nanmean_rows(base_block) if base_block.shape[1] else np.full(n, np.nan)
-    backtest = np.asarray(fr.backtest, dtype=float)
-    expected_recent = _nanmean_rows(backtest[:, -rp:])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cycle = np.where(d > 0, np.maximum(r, lot / np.where(d > 0, d, 1.0)), r)
-    hs = health.health_status(
-        on_hand=on_hand,
-        on_order=on_order,
-        reorder_point=pol.reorder_point,
-        safety_stock=pol.safety_stock,
-        forecast_per_period=d,
-        expected_recent=expected_recent,
-        demand_recent=demand_recent,
-        demand_baseline=demand_baseline,
+    h = _health_stage(
+        history=history,
+        backtest=np.asarray(fr.backtest, dtype=float),
+        settings=settings,
+        pol=pol,
+        quit_=quit_,
+        demand_mean=d,
         sigma=sigma,
         lead_time_periods=lt,
-        periods_since_last_sale=quit_.periods_since_last_sale,
         days_per_period=days,
-        review_period=cycle,
-        recent_periods=rp,
-        baseline_periods=bp,
-        surge_z=settings.surge_z,
-        low_velocity_ratio=settings.low_velocity_ratio,
-        dead_after_periods=settings.dead_after_periods,
-        overstock_cover_multiple=settings.overstock_cover_multiple,
         one_shot=one_shot,
-        newsvendor_qty=nv,
-        season_demand=mu_h,
-        season_periods=settings.horizon,
-        stopped=quit_,
+        cost=cost,
+        price=price,
+        on_hand=on_hand,
+        on_order=on_order,
     )
-    inv_value = np.maximum(on_hand, 0.0) * cost
-    max_stock = np.where(d > 0, np.maximum(s_level, pol.reorder_point + lot), 0.0)
-    season_limited = one_shot & np.isfinite(hs.season_limit)
-    max_stock = np.where(season_limited, hs.season_limit, max_stock)  # one-shot: what the season can sell
-    excess = kpi.excess_units(on_hand=on_hand, on_order=on_order, max_stock=max_stock) * cost
-    var = kpi.value_at_risk(
-        status=hs.status,
-        inventory_position=position,
-        lead_time_demand_mean=d * lt,
-        lead_time_demand_std=sigma_ltd,
-        unit_price=price,
-        unit_cost=cost0,
-        excess_value=np.nan_to_num(excess),
-        on_hand_value=np.nan_to_num(inv_value),
-    )
-    abc = classify.abc_classes(value=annual * cost0, split=settings.abc_split)
+    backtest = h.backtest
     timings["health"] = time.perf_counter() - t0
 
     # 5. snapshot -----------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
-    names = list(fr.model_names)
-    score_mat = (
-        np.column_stack([np.asarray(fr.scores.get(m, np.full(n, np.nan)), dtype=float) for m in names])
-        if names
-        else np.empty((n, 0))
-    )
-    model_scores = [{m: float(v) for m, v in zip(names, row, strict=True) if np.isfinite(v)} for row in score_mat]
-    snap = pd.DataFrame(
-        {
-            "status": hs.status,
-            "status_reason": hs.reason,
-            "demand_class": pattern.demand_class,
-            "adi": pattern.adi,
-            "cv2": pattern.cv2,
-            "abc": abc,
-            "xyz": xyz,
-            "forecast_model": np.asarray(fr.model, dtype=object),
-            "mase": np.asarray(fr.mase, dtype=float),
-            "wape": np.asarray(fr.wape, dtype=float),
-            "bias": np.asarray(fr.bias, dtype=float),
-            "model_scores": model_scores,
-            "demand_recent": demand_recent,
-            "demand_baseline": demand_baseline,
-            "forecast_per_period": d,
-            "sigma": sigma,
-            "lead_time_periods": lt,
-            "lead_time_std_periods": lt_sd,
-            "service_level": sl,
-            "safety_stock": pol.safety_stock,
-            "reorder_point": pol.reorder_point,
-            "order_up_to": s_level,
-            "eoq": np.where(np.isfinite(pol.eoq), pol.eoq, np.nan),
-            "newsvendor_qty": nv,
-            "rop_method": pol.method,
-            "rop_method_reason": pol.reason,
-            "on_hand": on_hand,
-            "on_order": on_order,
-            "inventory_position": position,
-            "recommended_qty": pol.recommended_qty,
-            "order_by_periods": pol.order_by_periods,
-            "days_of_cover": hs.days_of_cover,
-            "annual_demand": annual,
-            "inventory_value": inv_value,
-            "value_at_risk": var,
-            "excess_value": excess,
-            "surge_z": hs.surge_z,
-            "periods_since_last_sale": quit_.periods_since_last_sale,
-            "order_policy": pol.order_policy,
-            "critical_ratio": pol.critical_ratio,
-        },
-        index=pd.Index(codes, name="code"),
+    snap = _snapshot_frame(
+        codes=codes,
+        fr=fr,
+        pattern=pattern,
+        xyz=xyz,
+        h=h,
+        pol=pol,
+        quit_=quit_,
+        demand_mean=d,
+        sigma=sigma,
+        lead_time_periods=lt,
+        lead_time_std_periods=lt_sd,
+        service_level=sl,
+        on_hand=on_hand,
+        on_order=on_order,
     )
     timings["snapshot"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
