@@ -115,13 +115,16 @@ def pick_scope(
     Input(ids.BRIEFINGS_MAKE, "n_clicks"),
     State(ids.BRIEFINGS_KIND, "value"),
     State(ids.BRIEFINGS_VALUE, "value"),
+    State(ids.BRIEFINGS_SINCE_CYCLE, "value"),
     background=True,
     running=[(Output(ids.BRIEFINGS_MAKE, "disabled"), True, False)],
     progress=[Output(ids.BRIEFINGS_PROGRESS, "children")],
     progress_default=[""],
     prevent_initial_call=True,
 )
-def make(set_progress: Any, n_clicks: int | None, kind: str | None, value: str | None) -> tuple[Any, ...]:
+def make(
+    set_progress: Any, n_clicks: int | None, kind: str | None, value: str | None, since_cycle: str | None = None
+) -> tuple[Any, ...]:
     """Build and store the briefing of the chosen scope; show page 1, what was made, and refresh the recent list."""
     if not n_clicks:
         raise PreventUpdate
@@ -133,7 +136,14 @@ def make(set_progress: Any, n_clicks: int | None, kind: str | None, value: str |
     try:
         scope = scope_for(kind, value)
         with session_scope() as session:
-            made = svc.make_briefing(session=session, scope=scope, user=email, progress=progress, source="briefings")
+            made = svc.make_briefing(
+                session=session,
+                scope=scope,
+                user=email,
+                progress=progress,
+                source="briefings",
+                since_cycle=since_cycle or None,
+            )
     except UserFacingError as exc:
         return no_update, no_update, html.Div(str(exc), className="small text-danger"), no_update, no_update
     progress(0.95, "rendering the preview")

@@ -92,11 +92,16 @@ def _date(value: str | None) -> Any:
     Output(page.SKU_GRID, "rowData"),
     Output(page.PERIODS, "figure"),
     Output(page.NOTE, "children"),
+    Output(page.WATERFALL_BOX, "style"),
+    Output(page.PERIODS_BOX, "style"),
     Input(page.PICK_A, "value"),
     Input(page.PICK_B, "value"),
 )
 def compare(a: Any, b: Any) -> tuple[Any, ...]:
-    return view(a, b)
+    """The comparison; its charts are shown only when there is one (an empty chart stays hidden)."""
+    out = view(a, b)
+    shown = page.CHARTS_SHOWN if out[0].get("data") else page.CHARTS_HIDDEN
+    return (*out, shown, shown)
 
 
 def export_file(a: Any, b: Any) -> dict[str, Any] | None:

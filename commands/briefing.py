@@ -20,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--location", metavar="L", help="only the SKUs of this location")
     p.add_argument("--abc", metavar="A", help="only the SKUs of this ABC class (A, B or C)")
     p.add_argument("--no-store", action="store_true", help="do not keep a copy in the database")
+    p.add_argument(
+        "--since-cycle",
+        metavar="NAME",
+        help="the meeting pack's 'what changed since' starts from this cycle (default: the one before the latest)",
+    )
     p.set_defaults(func=_briefing)
 
 
@@ -37,7 +42,14 @@ def _briefing(args: argparse.Namespace) -> int:
         raise UserFacingError("--sku needs a SKU code")
     scope = briefing.BriefingScope.make(category=args.category, location=args.location, abc=args.abc, sku=args.sku)
     with session_scope() as session:
-        made = briefing.make_briefing(session=session, scope=scope, user=None, store=not args.no_store, source="cli")
+        made = briefing.make_briefing(
+            session=session,
+            scope=scope,
+            user=None,
+            store=not args.no_store,
+            source="cli",
+            since_cycle=args.since_cycle,
+        )
     out.write_bytes(made.pdf)
     stored = f", stored as briefing {made.id}" if made.id is not None else ""
     run = f"run {made.run_id}" if made.run_id is not None else "no finished run yet"

@@ -205,6 +205,7 @@ BRIEFINGS_VALUE = "briefings-value"
 BRIEFINGS_VALUE_WRAP = "briefings-value-wrap"
 BRIEFINGS_OPTIONS = "briefings-options"
 BRIEFINGS_MAKE = "briefings-make"
+BRIEFINGS_SINCE_CYCLE = "briefings-since-cycle"  # the meeting pack's "what changed since" cycle (issue 19)
 BRIEFINGS_PROGRESS = "briefings-progress"
 BRIEFINGS_RESULT = "briefings-result"
 BRIEFINGS_CURRENT = "briefings-current"

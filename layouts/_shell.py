@@ -20,6 +20,7 @@ NAV_ITEMS = [
     ("Orders", "/orders"),
     ("Supply", "/supply"),
     ("Cycles", "/cycles"),
+    ("Decisions", "/decisions"),
     ("Data", "/data"),
     ("Briefings", "/briefings"),
     ("Admin", "/admin"),

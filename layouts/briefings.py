@@ -28,6 +28,7 @@ from services.briefing import (
     list_briefings,
     scope_options,
 )
+from services.cycles import list_cycles
 from services.runs import RunInfo, latest_run
 from services.schedules import list_schedules, recent_sends
 
@@ -179,7 +180,27 @@ def _initial(query: dict[str, Any]) -> tuple[str, str | None]:
     return "portfolio", None
 
 
-def maker_card(*, kind: str, value: str | None, options: dict[str, list[dict[str, str]]]) -> dbc.Card:
+def since_cycle_picker(names: list[str]) -> html.Div:
+    """The cycle the portfolio briefing's "What changed since" starts from (default: the one before the latest)."""
+    return html.Div(
+        [
+            dbc.Label(
+                "What changed since (cycle)", html_for=ids.BRIEFINGS_SINCE_CYCLE, className="small fw-semibold mb-1"
+            ),
+            dcc.Dropdown(
+                id=ids.BRIEFINGS_SINCE_CYCLE,
+                options=[{"label": n, "value": n} for n in names],
+                placeholder="The cycle before the latest",
+                clearable=True,
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def maker_card(
+    *, kind: str, value: str | None, options: dict[str, list[dict[str, str]]], cycles: list[str] | None = None
+) -> dbc.Card:
     value_options = options.get(kind, []) if kind != "sku" else ([{"label": value, "value": value}] if value else [])
     return dbc.Card(
         dbc.CardBody(
@@ -206,6 +227,7 @@ def maker_card(*, kind: str, value: str | None, options: dict[str, list[dict[str
                     className="mb-3",
                     style=HIDDEN if kind == "portfolio" else SHOWN,
                 ),
+                since_cycle_picker(cycles or []),
                 dbc.Button("Make briefing", id=ids.BRIEFINGS_MAKE, color="primary", className="me-2"),
                 dbc.Button("Download PDF", id=ids.BRIEFINGS_DOWNLOAD, color="secondary", outline=True, disabled=True),
                 html.Div(
@@ -217,7 +239,8 @@ def maker_card(*, kind: str, value: str | None, options: dict[str, list[dict[str
                     [
                         "A portfolio briefing holds the KPIs against the previous run, the status mix, the top "
                         f"{TOP_RISKS} risks, the top movers, the commentary, the recommended purchase orders and a "
-                        "method note. "
+                        "method note, then the meeting pack: decisions needed, decisions since the last briefing with "
+                        "their outcomes, and what changed since a cycle. "
                         "A category, location or ABC briefing computes the same figures for that segment only. "
                         "A SKU briefing holds its demand and forecast band, projected stock and policy card.",
                     ],
@@ -253,6 +276,7 @@ def layout(**query: Any) -> html.Div:
         scopes = scope_options(session=session)
         options = options_data(scopes)
         rows = grid_rows(list_briefings(session=session, limit=RECENT))
+        cycles = [c.name for c in list_cycles(session=session)]
         mailing = schedules_card(
             admin=allowed("admin"),
             options=scopes,
@@ -269,7 +293,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Download(id=ids.BRIEFINGS_FILE),
             dbc.Row(
                 [
-                    dbc.Col(maker_card(kind=kind, value=value, options=options), lg=4, className="mb-3"),
+                    dbc.Col(maker_card(kind=kind, value=value, options=options, cycles=cycles), lg=4, className="mb-3"),
                     dbc.Col(
                         dbc.Card(
                             dbc.CardBody(

@@ -29,6 +29,10 @@ PICK_B = "cycles-pick-b"
 TOTALS = "cycles-totals"
 WATERFALL = "cycles-waterfall"
 PERIODS = "cycles-periods"
+CHARTS_SHOWN = {"display": "block"}
+CHARTS_HIDDEN = {"display": "none"}  # no comparison yet: an empty chart is hidden, not read as "no data"
+WATERFALL_BOX = "cycles-waterfall-box"
+PERIODS_BOX = "cycles-periods-box"
 SKU_GRID = "cycles-sku-grid"
 EXPORT = "cycles-export"
 EXPORT_FILE = "cycles-export-file"
@@ -209,14 +213,14 @@ def picker_card(found: list[CycleSummary]) -> dbc.Card:
                     [
                         dbc.Col(
                             [
-                                dbc.Label("Cycle A (earlier)", className="small fw-semibold mb-1"),
+                                dbc.Label("Cycle A (earlier)", html_for=PICK_A, className="small fw-semibold mb-1"),
                                 dcc.Dropdown(id=PICK_A, options=options, value=a, clearable=False),
                             ],
                             md=5,
                         ),
                         dbc.Col(
                             [
-                                dbc.Label("Cycle B (later)", className="small fw-semibold mb-1"),
+                                dbc.Label("Cycle B (later)", html_for=PICK_B, className="small fw-semibold mb-1"),
                                 dcc.Dropdown(id=PICK_B, options=options, value=b, clearable=False),
                             ],
                             md=5,
@@ -277,7 +281,11 @@ def layout(**_query: Any) -> html.Div:
                     dbc.Col(
                         _card(
                             "Demand change by category",
-                            dcc.Graph(id=WATERFALL, figure=blank_figure(), config=GRAPH_CONFIG),
+                            html.Div(
+                                dcc.Graph(id=WATERFALL, figure=blank_figure(), config=GRAPH_CONFIG),
+                                id=WATERFALL_BOX,
+                                style=CHARTS_HIDDEN,
+                            ),
                         ),
                         lg=7,
                     ),
@@ -287,7 +295,11 @@ def layout(**_query: Any) -> html.Div:
             _card(f"Largest SKU changes (top {TOP_SKUS} by absolute demand change)", grid),
             _card(
                 "Demand and projected inventory by period",
-                dcc.Graph(id=PERIODS, figure=blank_figure(), config=GRAPH_CONFIG),
+                html.Div(
+                    dcc.Graph(id=PERIODS, figure=blank_figure(), config=GRAPH_CONFIG),
+                    id=PERIODS_BOX,
+                    style=CHARTS_HIDDEN,
+                ),
             ),
         ]
     )

@@ -24,9 +24,12 @@ from typing import Any
 from reports.theme import STATUS_ORDER
 
 __all__ = [
+    "ApprovalNeeded",
     "Commentary",
+    "DecisionLine",
     "ForecastSeries",
     "FvaRow",
+    "MeetingPack",
     "MethodNotes",
     "Mover",
     "PolicyCard",
@@ -235,6 +238,54 @@ class FvaRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionLine:
+    """One decision of the log as the meeting pack prints it (issue 19): when, what kind, the SKU, who, what, and
+    its outcome (``outcome_state``: known / pending / none)."""
+
+    at: datetime
+    kind: str
+    sku: str
+    user: str
+    what: str
+    outcome: str
+    outcome_state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalNeeded:
+    """An at-risk SKU whose recommended order awaits approval: the risk and the order that answers it."""
+
+    code: str
+    name: str
+    status: str
+    value_at_risk: float | None
+    days_of_cover: float | None
+    qty: float
+    order_value: float | None
+    order_by: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPack:
+    """The S&OP meeting pack pages after the executive summary (issue 19 item 4).
+
+    ``decisions`` were made since ``since`` (the last briefing of the scope, or a look-back); ``outcomes`` are
+    earlier decisions whose outcome is now known; ``needed`` are recommended orders awaiting approval on at-risk
+    SKUs (:class:`PurchaseOrderLine`); ``changes`` are lines of "what changed since ``changes_label``" (cycle totals
+    and the largest SKU changes), empty when there is nothing to compare.
+    """
+
+    since: datetime | None
+    since_label: str
+    decisions: Sequence[DecisionLine] = ()
+    decisions_total: int = 0
+    outcomes: Sequence[DecisionLine] = ()
+    needed: Sequence[ApprovalNeeded] = ()
+    changes_label: str = ""
+    changes: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PortfolioBriefing:
     """Everything the portfolio briefing prints.
 
@@ -263,6 +314,7 @@ class PortfolioBriefing:
     policy_backtest: str | None = None
     """One line on the latest policy replay of this scope (fill rate and inventory against the target), or None."""
     capacity_alerts: Sequence[str] = ()  # resources short of capacity in the supply plan's horizon (issue 18)
+    meeting_pack: MeetingPack | None = None  # decisions, outcomes, decisions needed, what changed (issue 19)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_as_of", _to_date(self.data_as_of, name="data_as_of"))

@@ -17,6 +17,7 @@ from fpdf.enums import TableBordersLayout, TableCellFillMode, XPos, YPos
 
 from core import formats
 from reports import charts
+from reports.briefing_decisions import meeting_pack_section
 from reports.data import (
     FvaRow,
     MethodNotes,
@@ -143,6 +144,7 @@ def build_portfolio_briefing(
     if data.capacity_alerts:
         pdf.section("Capacity", keep_with=20)
         pdf.note_box(" ".join(data.capacity_alerts), color=BRAND["bad"])
+    meeting_pack_section(pdf, data.meeting_pack, symbol=sym)  # issue 19: the meeting pack, after page 1
     if data.method_notes is not None:
         _method_section(pdf, data.method_notes)
     return pdf_bytes(pdf)

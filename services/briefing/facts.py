@@ -40,6 +40,7 @@ from reports.formatting import fmt_money_compact, fmt_pct
 from services import narrative
 from services import sku_detail as detail_service
 from services.backtest.line import briefing_line
+from services.briefing.meeting import meeting_pack
 from services.briefing.scope import (
     CURRENCY_SYMBOL,
     MAX_HISTORY_POINTS,
@@ -296,10 +297,15 @@ def _now() -> dt.datetime:
 
 
 def portfolio_briefing_facts(
-    *, session: Session, scope: BriefingScope | None = None, now: dt.datetime | None = None
+    *,
+    session: Session,
+    scope: BriefingScope | None = None,
+    now: dt.datetime | None = None,
+    since_cycle: str | None = None,
 ) -> tuple[PortfolioBriefing, RunInfo | None]:
     """The facts of the portfolio (or segment) briefing of the latest finished run, and that run (None before the
-    first recompute: the briefing then says there is nothing to report)."""
+    first recompute: the briefing then says there is nothing to report). ``since_cycle``: the cycle the meeting
+    pack's "what changed" compares the latest closed cycle with (default: the one before it)."""
     scope = scope or BriefingScope()
     if scope.is_sku:
         raise ValueError("scope: a SKU scope needs sku_briefing_facts")
@@ -395,6 +401,9 @@ def portfolio_briefing_facts(
             pct=fmt_pct,
         ),
         capacity_alerts=() if scope.is_segment else capacity_lines(session=session),
+        meeting_pack=meeting_pack(
+            session=session, scope=scope, frame=frame, lines=lines, now=now, since_cycle=since_cycle
+        ),
     )
     return facts, run
 

@@ -126,9 +126,15 @@ def _cover_lines(facts: PortfolioBriefing | SkuBriefing) -> tuple[str, ...]:
 
 
 def build_briefing(
-    *, session: Session, scope: BriefingScope, progress: Progress | None = None, now: dt.datetime | None = None
+    *,
+    session: Session,
+    scope: BriefingScope,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+    since_cycle: str | None = None,
 ) -> BriefingFile:
-    """Gather the facts of ``scope`` and build the PDF (not stored: see :func:`make_briefing`)."""
+    """Gather the facts of ``scope`` and build the PDF (not stored: see :func:`make_briefing`); ``since_cycle``: the
+    cycle the portfolio briefing's "what changed" starts from (default: the one before the latest)."""
     say = progress or (lambda _f, _m: None)
     t0 = time.perf_counter()
     say(0.05, "reading the snapshot")
@@ -138,7 +144,7 @@ def build_briefing(
         run_id: int | None = run.id
         data_as_of = run.data_as_of
     else:
-        facts, run_info = portfolio_briefing_facts(session=session, scope=scope, now=now)
+        facts, run_info = portfolio_briefing_facts(session=session, scope=scope, now=now, since_cycle=since_cycle)
         run_id = run_info.id if run_info else None
         data_as_of = run_info.data_as_of if run_info else None
     t1 = time.perf_counter()
@@ -205,6 +211,7 @@ def make_briefing(
     store: bool = True,
     progress: Progress | None = None,
     source: str = "app",
+    since_cycle: str | None = None,
 ) -> BriefingFile:
     """Build the briefing of ``scope`` from the latest finished run, store it (unless ``store=False``) and
     audit-log it (action ``briefing.create``, ``source`` = app / api / cli).
@@ -217,7 +224,7 @@ def make_briefing(
         A SKU that is not in the latest finished run.
     """
     t0 = time.perf_counter()
-    built = build_briefing(session=session, scope=scope, progress=progress)
+    built = build_briefing(session=session, scope=scope, progress=progress, since_cycle=since_cycle)
     say = progress or (lambda _f, _m: None)
     timings = dict(built.timings)
     record = None

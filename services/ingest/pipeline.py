@@ -28,6 +28,7 @@ from services import audit, jobs
 from services.ingest import columns as cols
 from services.ingest import validate as v
 from services.ingest import workbook as wb
+from services.ingest import workbook_fast
 from services.ingest.names import NearDuplicate
 from services.ingest.plan import MAX_STORED_ERRORS, ImportOptions, ImportResult, Plan, Progress
 from services.ingest.prepare_demand import prepare_demand
@@ -127,7 +128,7 @@ def _import_file(
             if wb.is_workbook(path):
                 check_size(path, max_bytes=options.limit())
                 scratch = wb.scratch_file()
-                converted = wb.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
+                converted = workbook_fast.convert(path=path, kind=kind, target=scratch, sheet=options.sheet)
                 sniffed = converted.sniffed
                 result.errors.sheet = converted.sheet
             else:

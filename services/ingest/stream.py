@@ -219,6 +219,9 @@ def insert_new_skus(connection: Connection, *, codes: list[str]) -> dict[str, in
         if column == "name":
             continue
         columns.append(column)
+        if isinstance(default, dbi.StagingColumn):  # a default taken from another column (item = code, issue 21)
+            selects.append(f"u.{default.name}")
+            continue
         selects.append(f":d{i}")
         params[f"d{i}"] = default
     columns += ["active", "created_at", "updated_at", "defaulted_fields"]

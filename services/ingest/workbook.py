@@ -2,7 +2,9 @@
 
 A workbook is turned into a UTF-8, comma-separated file with one record per spreadsheet row from the header row
 on, and a :class:`~services.ingest.sniff.Sniffed` that describes it; everything after that (column detection,
-validation, preview, the one transaction, the import history) is the CSV path unchanged. Rules:
+validation, preview, the one transaction, the import history) is the CSV path unchanged. The import goes
+through :func:`services.ingest.workbook_fast.convert`, which reads a plain ``.xlsx`` sheet with fastexcel to the
+same result and leaves every other sheet to :func:`convert`. Rules:
 
 - The sheet: the one the user names, else the first sheet (in workbook order, visible sheets before hidden ones)
   whose header matches the kind, else the first sheet with data. The header row: the first of the first
@@ -136,6 +138,13 @@ def _short(exc: Exception) -> str:
 
 def _worksheets(book: calamine.CalamineWorkbook) -> list[str]:
     return [m.name for m in book.sheets_metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
+
+
+def sheet_order(book: calamine.CalamineWorkbook) -> list[str]:
+    """The worksheets in the order they are tried for a kind: visible sheets first, each group in workbook order."""
+    names = _worksheets(book)
+    hidden = {m.name for m in book.sheets_metadata if m.visible != calamine.SheetVisibleEnum.Visible}
+    return [n for n in names if n not in hidden] + [n for n in names if n in hidden]
 
 
 def sheet_names(path: str | Path) -> list[str]:
@@ -310,8 +319,7 @@ def _choose(
             raise FileRejectedError(f"sheet '{sheet}' is empty")
         return sheet, loaded, rows, r, headers
     fallback = None
-    hidden = {m.name for m in book.sheets_metadata if m.visible != calamine.SheetVisibleEnum.Visible}
-    for name in [n for n in names if n not in hidden] + [n for n in names if n in hidden]:  # visible sheets first
+    for name in sheet_order(book):
         loaded, rows = _load(book, name)
         r, headers, matches = _find_header(loaded, rows, kind)
         if matches:

@@ -83,9 +83,11 @@ def _blocking(axe: Axe, page) -> str:
 
 
 def _chart_labels(page) -> list[str | None]:
+    """The text alternatives of the charts on screen (a chart in a display:none box is not exposed to assistive
+    technology, e.g. the Cycles page's charts before two cycles exist)."""
     return page.eval_on_selector_all(
         ".js-plotly-plot",
-        "els => els.map(el => { const s = el.querySelector('svg[role=img]');"
+        "els => els.filter(el => el.offsetParent !== null).map(el => { const s = el.querySelector('svg[role=img]');"
         " return s ? s.getAttribute('aria-label') : null; })",
     )
 

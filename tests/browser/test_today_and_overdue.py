@@ -13,7 +13,7 @@ from db.models import PurchaseOrder, Sku, SkuSnapshot
 from db.session import session_scope
 from services import orders as orders_svc
 
-RED = "rgb(220, 53, 69)"  # layouts.orders.OVERDUE_STYLE = Bootstrap text-danger (the SKU page)
+RED = "rgb(176, 42, 55)"  # layouts.orders.OVERDUE_STYLE = text-danger (the SKU page), #b02a37 in assets/app.css
 
 
 def _late_order(days: int) -> tuple[int, str, dt.date | None]:

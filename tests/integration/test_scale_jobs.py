@@ -29,6 +29,7 @@ ALLOWED_STATE = {
     "db/session.py:_factory": "sessionmaker per database URL (no data)",
     "services/jobs.py:_APPS": "the Celery app per Redis URL (code and connection pools, no data)",
     "services/jobs.py:_REDIS": "the Redis connection pool per URL (no data)",
+    "services/jobs.py:_APP_HOOKS": "functions that add tasks to the Celery app, registered at import (code, not data)",
     "auth/guard.py:CALLBACK_ROLES": "callback output id -> role, filled when the callbacks are registered at import",
     "auth/guard.py:CALLBACK_KEY_ROLES": "callback key -> role, filled at import (code, the same in every process)",
     "auth/guard.py:PATTERN_KEYS": "pattern-matching callback ids, filled at import (code)",

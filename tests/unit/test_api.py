@@ -78,6 +78,7 @@ ROUTES = [
     ("POST", "/api/v1/transfers/<int:transfer_id>/approve", "planner"),
     ("GET", "/api/v1/cycles", "viewer"),
     ("GET", "/api/v1/cycles/compare", "viewer"),
+    ("GET", "/api/v1/decisions", "viewer"),
 ]
 
 
