@@ -122,7 +122,7 @@ class EngineSettings:
     random_state
         Seed of the forecast ML model and of the bootstrap.
     rop_normal_min_mean, rop_overdispersion_ratio, bootstrap_min_nonzero, bootstrap_samples
-        Reorder-point method rule (:func:`core.policy.choose_rop_method`): normal needs a lead-time demand mean
+        Reorder-point method rule (:func:`core.slow_movers.choose_rop_method`): normal needs a lead-time demand mean
         >= 10 and a smooth / erratic class; variance / mean above 1.1 -> negative binomial; bootstrap for lumpy
         items with >= 8 non-zero periods, 500 samples.
     periodic_review_rop

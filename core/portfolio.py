@@ -6,9 +6,9 @@ batches and runs the portfolio-wide steps (ABC by annual demand value, KPIs). In
 Per SKU (D = mean forecast per period over the horizon, after planner overrides; sigma = backtest error std per
 period; L, sigma_L = lead time mean / std in periods; R = review period; z = Phi^-1(service level)):
 
-- reorder_point / safety_stock / order_up_to: :func:`core.policy.reorder_point_auto` -- normal (with the review
+- reorder_point / safety_stock / order_up_to: :func:`core.slow_movers.reorder_point_auto` -- normal (with the review
   undershoot allowance of :func:`core.policy.reorder_point_periodic` when ``periodic_review_rop``), Poisson,
-  negative binomial or bootstrap as chosen by :func:`core.policy.choose_rop_method`; safety_stock = ROP - D L.
+  negative binomial or bootstrap as chosen by :func:`core.slow_movers.choose_rop_method`; safety_stock = ROP - D L.
 - eoq = sqrt(2 K D_year / h), h = unit_cost x holding_cost_rate (NaN where h = 0 and K D > 0). The lot used for
   ordering is the EOQ capped at ``max_order_cover_days`` of demand and rounded to MOQ / multiple by total cost.
 - recommended_qty: when the position (on hand + on order) is at or below the reorder point and D > 0, order
