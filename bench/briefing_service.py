@@ -48,6 +48,64 @@ def _point_at(url: str | None, folder: Path) -> str:
     return url
 
 
+def _snapshot_row(
+    *,
+    run_id: int,
+    sku_id: int,
+    i: int,
+    status: str,
+    abc: str,
+    d: float,
+    recent: float,
+    on_hand: float,
+    cost: float,
+    var: float,
+    rec: float,
+) -> dict:
+    """One synthetic ``sku_snapshot`` row: SKU ``i`` with forecast ``d`` per week and the drawn status and stock."""
+    return {
+        "run_id": run_id,
+        "sku_id": sku_id,
+        "status": status,
+        "status_reason": f"Cover {on_hand / max(recent, 1e-9) * 7:.1f} d vs lead time 14 d",
+        "abc": abc,
+        "xyz": "Y",
+        "demand_class": "smooth",
+        "forecast_model": "ets",
+        "model_scores": {"ets": 0.8, "seasonal_naive": 1.1},
+        "mase": 0.8,
+        "wape": 0.3,
+        "bias": 0.02,
+        "forecast_per_period": d,
+        "annual_demand": d * 52.18,
+        "sigma": d * 0.3,
+        "lead_time_periods": 2.0,
+        "lead_time_std_periods": 0.3,
+        "lead_time_source": "master",
+        "service_level": 0.95,
+        "safety_stock": d * 0.8,
+        "reorder_point": d * 2.8,
+        "order_up_to": d * 4,
+        "eoq": d * 5,
+        "newsvendor_qty": d * 13,
+        "rop_method": "normal",
+        "rop_method_reason": "Lead-time demand is large and smooth: normal approximation.",
+        "on_hand": float(on_hand),
+        "on_order": 0.0,
+        "inventory_position": float(on_hand),
+        "recommended_qty": float(rec),
+        "order_by_periods": float(i % 4),
+        "days_of_cover": float(on_hand / max(recent, 1e-9) * 7),
+        "inventory_value": float(on_hand * cost),
+        "value_at_risk": float(var),
+        "excess_value": 0.0,
+        "demand_recent": float(recent),
+        "demand_baseline": d,
+        "surge_z": 0.5,
+        "periods_since_last_sale": 0,
+    }
+
+
 def store_synthetic_portfolio(*, n: int, seed: int = 0, history_skus: int = 5) -> list[str]:
     """Write ``n`` SKUs, two finished runs of snapshot rows, recommended orders and, for ``history_skus`` SKUs,
     156 weeks of demand and a 13-week forecast. Returns the codes that have history."""
@@ -111,52 +169,22 @@ def store_synthetic_portfolio(*, n: int, seed: int = 0, history_skus: int = 5) -
             session.add(run)
             session.flush()
             run_ids.append(run.id)
-            rows = []
-            for i, code in enumerate(codes):
-                d = float(baseline[i])
-                rows.append(
-                    {
-                        "run_id": run.id,
-                        "sku_id": ids[code],
-                        "status": str(status[i]),
-                        "status_reason": f"Cover {on_hand[i] / max(recent[i], 1e-9) * 7:.1f} d vs lead time 14 d",
-                        "abc": str(abc[i]),
-                        "xyz": "Y",
-                        "demand_class": "smooth",
-                        "forecast_model": "ets",
-                        "model_scores": {"ets": 0.8, "seasonal_naive": 1.1},
-                        "mase": 0.8,
-                        "wape": 0.3,
-                        "bias": 0.02,
-                        "forecast_per_period": d,
-                        "annual_demand": d * 52.18,
-                        "sigma": d * 0.3,
-                        "lead_time_periods": 2.0,
-                        "lead_time_std_periods": 0.3,
-                        "lead_time_source": "master",
-                        "service_level": 0.95,
-                        "safety_stock": d * 0.8,
-                        "reorder_point": d * 2.8,
-                        "order_up_to": d * 4,
-                        "eoq": d * 5,
-                        "newsvendor_qty": d * 13,
-                        "rop_method": "normal",
-                        "rop_method_reason": "Lead-time demand is large and smooth: normal approximation.",
-                        "on_hand": float(on_hand[i]),
-                        "on_order": 0.0,
-                        "inventory_position": float(on_hand[i]),
-                        "recommended_qty": float(rec[i]),
-                        "order_by_periods": float(i % 4),
-                        "days_of_cover": float(on_hand[i] / max(recent[i], 1e-9) * 7),
-                        "inventory_value": float(on_hand[i] * cost[i]),
-                        "value_at_risk": float(var[i]),
-                        "excess_value": 0.0,
-                        "demand_recent": float(recent[i]),
-                        "demand_baseline": d,
-                        "surge_z": 0.5,
-                        "periods_since_last_sale": 0,
-                    }
+            rows = [
+                _snapshot_row(
+                    run_id=run.id,
+                    sku_id=ids[code],
+                    i=i,
+                    status=str(status[i]),
+                    abc=str(abc[i]),
+                    d=float(baseline[i]),
+                    recent=float(recent[i]),
+                    on_hand=float(on_hand[i]),
+                    cost=float(cost[i]),
+                    var=float(var[i]),
+                    rec=float(rec[i]),
                 )
+                for i, code in enumerate(codes)
+            ]
             session.execute(insert(SkuSnapshot), rows)
         latest = run_ids[-1]
         session.execute(

@@ -14,7 +14,9 @@ from auth.guard import guarded_callback
 from auth.identity import current_email
 from callbacks._user import request_email
 from db.session import session_scope
+from layouts import _fva_panel as fva
 from layouts import _ids as ids
+from layouts import _sku_panels as sku_panels
 from layouts import orders as view
 from layouts._charts import fmt_money, fmt_qty
 from services import orders as svc
@@ -321,7 +323,7 @@ def export(_csv: int | None, _zip: int | None, _xlsx: int | None = None) -> Any:
 
 # --- SKU page: forecast overrides -------------------------------------------------------------------------------------
 
-OVERRIDE_SAVE_LABEL = "Save override"  # the button's label in layouts.orders.override_card
+OVERRIDE_SAVE_LABEL = "Save override"  # the button's label in layouts._sku_panels.override_card
 OVERRIDE_RUNNING_LABEL = "Saving and recomputing SKU…"
 
 
@@ -362,11 +364,11 @@ def save_override(
             recomputed = f" The recompute failed ({exc}); the next recompute uses the override."
         with session_scope() as session:
             history = ovr.override_history(session=session, code=code)
-            options = view.override_options(ovr.override_periods(session=session, code=code))
+            options = sku_panels.override_options(ovr.override_periods(session=session, code=code))
     except UserFacingError as exc:
         return alert(str(exc), "danger"), no_update, no_update, no_update, no_update
     message = f"Saved {len(created):,} override(s) of {fmt_qty(created[0].qty)} units.{recomputed}"
-    return alert(message, "success"), view.override_history_table(history), options, [], ""
+    return alert(message, "success"), sku_panels.override_history_table(history), options, [], ""
 
 
 @guarded_callback(
@@ -415,4 +417,4 @@ def fva_by(by: str | None) -> Any:
     if by not in ("planner", "category", "sku"):
         raise PreventUpdate
     with session_scope() as session:
-        return view.fva_content(session=session, by=by)
+        return fva.fva_content(session=session, by=by)

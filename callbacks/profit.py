@@ -13,8 +13,9 @@ from auth.guard import guarded_callback
 from callbacks.risk import request_email, search
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts import _profit_figures as figures
+from layouts import _scope as shared
 from layouts import profit as page
-from layouts import risk as shared
 from services import whatif as svc
 from services import whatif_baseline as baseline
 
@@ -130,10 +131,10 @@ def compute_view(*args: Any) -> tuple[Any, ...]:
     return (
         shared.message([*baseline.model_notes(items, one_shot=False), *notes]),
         page.kpi_rows(nv, unit, today),
-        page.curve_figure(nv, unit),
-        page.heatmap_figure(heat),
-        page.sensitivity_figure(sens),
-        page.eoq_figure(eq),
+        figures.curve_figure(nv, unit),
+        figures.heatmap_figure(heat),
+        figures.sensitivity_figure(sens),
+        figures.eoq_figure(eq),
         page.eoq_table(eq, unit),
     )
 

@@ -17,6 +17,9 @@ from auth.guard import guarded_callback
 from callbacks._user import request_email
 from db.session import session_scope
 from layouts import _ids as ids
+from layouts import _risk_figures as figures
+from layouts import _risk_simulation as simulation
+from layouts import _scope as shared
 from layouts import _whatif_blocks as blocks
 from layouts import risk as page
 from layouts._charts import fmt_money
@@ -78,7 +81,7 @@ def controls_from(
 )
 def toggle_view(view: str | None) -> tuple[dict, dict]:
     """Show the SKU search or the segment list."""
-    return (page.SHOWN, page.HIDDEN) if view == "sku" else (page.HIDDEN, page.SHOWN)
+    return (shared.SHOWN, shared.HIDDEN) if view == "sku" else (shared.HIDDEN, shared.SHOWN)
 
 
 @guarded_callback(
@@ -89,7 +92,7 @@ def toggle_view(view: str | None) -> tuple[dict, dict]:
 )
 def toggle_policy(policy: str | None) -> tuple[dict, dict]:
     """(s, Q) needs the order quantity; (R, S) the review period."""
-    return (page.HIDDEN, page.SHOWN) if policy == "RS" else (page.SHOWN, page.HIDDEN)
+    return (shared.HIDDEN, shared.SHOWN) if policy == "RS" else (shared.SHOWN, shared.HIDDEN)
 
 
 def search(text: str | None, value: str | None, current: list[dict[str, str]] | None) -> list[dict[str, str]]:
@@ -98,7 +101,7 @@ def search(text: str | None, value: str | None, current: list[dict[str, str]] | 
         raise PreventUpdate
     with session_scope() as session:
         hits = svc.search_skus(session=session, text=text, limit=15)
-    options = [page.sku_option(h.code, h.name, h.category) for h in hits]
+    options = [shared.sku_option(h.code, h.name, h.category) for h in hits]
     if value and all(o["value"] != value for o in options):
         options += [o for o in current or [] if o.get("value") == value]
     return options
@@ -161,7 +164,7 @@ def load_scope(view: str | None, sku: str | None, segment: str | None, _reset: i
         d["policy"],
         d["review_period"],
         d["order_quantity"],
-        page.scope_note(items),
+        shared.scope_note(items),
         *page.set_hints(items, d),
     )
 
@@ -176,7 +179,7 @@ def compute_view(*args: Any) -> tuple[Any, ...]:
     with session_scope() as session:
         items = baseline.load_model(session=session, scope=scope)
         if items is None:
-            return (page.message([], error="This scope is no longer in the latest snapshot: reload the page."),) + (
+            return (shared.message([], error="This scope is no longer in the latest snapshot: reload the page."),) + (
                 no_update,
             ) * 6
         history = svc.demand_history(session=session, items=items) if items.n == 1 else None
@@ -186,14 +189,14 @@ def compute_view(*args: Any) -> tuple[Any, ...]:
         front = baseline.risk_frontier(items, controls, setting=result)
         own = baseline.uses_own_targets(items, controls)
     except svc.WhatIfError as exc:
-        return (page.message([], error=str(exc)),) + (no_update,) * 6
+        return (shared.message([], error=str(exc)),) + (no_update,) * 6
     return (
-        page.message([*baseline.model_notes(items), *result.notes]),
+        shared.message([*baseline.model_notes(items), *result.notes]),
         blocks.kpi_row(result, today, items),
-        page.decomposition_figure(result),
+        figures.decomposition_figure(result),
         blocks.detail_table(result, today, items, own_targets=own),
         blocks.method_note(result, items),
-        page.frontier_figure(front),
+        figures.frontier_figure(front),
         front.to_dict(),
     )
 
@@ -230,7 +233,7 @@ def lookup_text(budget: Any, service_pct: Any, data: dict[str, Any] | None, trig
     best = next((c for c in front.curves if c.kind == "best"), None)
     if main is None:
         return html.Span("No frontier for this scope.", className="text-secondary small")
-    what = page.MEASURE_LABEL[front.measure]
+    what = simulation.MEASURE_LABEL[front.measure]
     use_service = trigger == ids.RISK_SERVICE_READ or (budget is None and service_pct is not None)
     if use_service and service_pct is not None:
         try:
@@ -334,7 +337,7 @@ def run_simulation(set_progress: Any, *args: Any) -> Any:
         )
     except svc.WhatIfError as exc:
         return dbc.Alert(str(exc), color="danger", className="py-2 mb-0")
-    return page.simulation_block(view)
+    return simulation.simulation_block(view)
 
 
 SEGMENT_SIMULATED = 10
@@ -365,7 +368,7 @@ def run_segment_simulation(set_progress: Any, scope: svc.Scope, controls: svc.Ri
         )
     except svc.WhatIfError as exc:
         return dbc.Alert(str(exc), color="danger", className="py-2 mb-0")
-    return page.segment_simulation_block(view)
+    return simulation.segment_simulation_block(view)
 
 
 @guarded_callback(
@@ -377,7 +380,7 @@ def run_segment_simulation(set_progress: Any, scope: svc.Scope, controls: svc.Ri
     running=[
         (Output(ids.RISK_SIM_RUN, "disabled"), True, False),
         (Output(ids.RISK_SIM_CANCEL, "disabled"), False, True),
-        (Output(ids.RISK_SIM_PROGRESS_WRAP, "style"), page.SHOWN, page.HIDDEN),
+        (Output(ids.RISK_SIM_PROGRESS_WRAP, "style"), shared.SHOWN, shared.HIDDEN),
     ],
     progress=[Output(ids.RISK_SIM_PROGRESS, "value"), Output(ids.RISK_SIM_STAGE, "children")],
     progress_default=[0, "starting"],

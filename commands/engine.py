@@ -96,7 +96,7 @@ def _recompute(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from db.session import session_scope
-    from services.recompute import export_results
+    from services.run_export import export_results
 
     with session_scope() as session:
         if args.file == "-":

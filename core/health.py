@@ -282,6 +282,312 @@ def _stockout_reason(
     return f"Cover shorter than the lead time: {cover}, below {lead}; {position} is above the reorder point {f(rop)}"
 
 
+# --------------------------------------------------------------------------------------------------------------------
+# the stages of health_status: check, vectorise, measure, classify, explain
+
+
+def _check_parameters(
+    *,
+    season_periods: int | None,
+    days_per_period: float,
+    surge_z: float,
+    low_velocity_ratio: float,
+    overstock_cover_multiple: float,
+    recent_periods: int,
+) -> None:
+    """Raise ValueError naming the first scalar parameter of :func:`health_status` out of its range."""
+    if season_periods is not None and not season_periods > 0:
+        raise ValueError(f"season_periods must be > 0, got {season_periods!r}")
+    if not days_per_period > 0:
+        raise ValueError(f"days_per_period must be > 0, got {days_per_period!r}")
+    for name, val in (
+        ("surge_z", surge_z),
+        ("low_velocity_ratio", low_velocity_ratio),
+        ("overstock_cover_multiple", overstock_cover_multiple),
+        ("recent_periods", recent_periods),
+    ):
+        if not val > 0:
+            raise ValueError(f"{name} must be > 0, got {val!r}")
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """The per-SKU inputs of :func:`health_status` as float (bool) arrays of one length ``n``."""
+
+    n: int
+    oh: np.ndarray
+    oo: np.ndarray
+    rop: np.ndarray
+    ss: np.ndarray
+    d: np.ndarray
+    exp_recent: np.ndarray
+    recent: np.ndarray
+    base: np.ndarray
+    sig: np.ndarray
+    lt: np.ndarray
+    since: np.ndarray
+    shot: np.ndarray
+    nv: np.ndarray
+    mu_season: np.ndarray
+    quit_: np.ndarray
+
+
+def _vectors(
+    *,
+    on_hand: Any,
+    on_order: Any,
+    reorder_point: Any,
+    safety_stock: Any,
+    forecast_per_period: Any,
+    expected_recent: Any,
+    demand_recent: Any,
+    demand_baseline: Any,
+    sigma: Any,
+    lead_time_periods: Any,
+    periods_since_last_sale: Any,
+    one_shot: Any,
+    newsvendor_qty: Any,
+    season_demand: Any,
+    stopped: StoppedSellers | None,
+) -> _Vectors:
+    """Broadcast every per-SKU input to the length of ``on_hand``; ValueError naming an input of another length."""
+    oh = np.asarray(on_hand, dtype=float).ravel()
+    n = oh.size
+    per_sku = {
+        name: _vec(name, value, n)
+        for name, value in (
+            ("on_order", on_order),
+            ("reorder_point", reorder_point),
+            ("safety_stock", safety_stock),
+            ("forecast_per_period", forecast_per_period),
+            ("expected_recent", expected_recent),
+            ("demand_recent", demand_recent),
+            ("demand_baseline", demand_baseline),
+            ("sigma", sigma),
+            ("lead_time_periods", lead_time_periods),
+            ("periods_since_last_sale", periods_since_last_sale),
+        )
+    }
+    try:
+        shot = np.broadcast_to(np.asarray(one_shot, dtype=bool), (n,))
+    except ValueError:
+        raise ValueError(f"one_shot must have {n} values, got shape {np.shape(one_shot)}") from None
+    nv = _vec("newsvendor_qty", newsvendor_qty, n)
+    mu_season = _vec("season_demand", season_demand, n)
+    quit_ = np.zeros(n, dtype=bool) if stopped is None else np.asarray(stopped.stopped, dtype=bool)
+    if quit_.shape != (n,):
+        raise ValueError(f"stopped must describe {n} SKUs, got shape {quit_.shape}")
+    return _Vectors(
+        n=n,
+        oh=oh,
+        oo=per_sku["on_order"],
+        rop=per_sku["reorder_point"],
+        ss=per_sku["safety_stock"],
+        d=per_sku["forecast_per_period"],
+        exp_recent=per_sku["expected_recent"],
+        recent=per_sku["demand_recent"],
+        base=per_sku["demand_baseline"],
+        sig=per_sku["sigma"],
+        lt=per_sku["lead_time_periods"],
+        since=per_sku["periods_since_last_sale"],
+        shot=shot,
+        nv=nv,
+        mu_season=mu_season,
+        quit_=quit_,
+    )
+
+
+@dataclass(frozen=True)
+class _Measures:
+    """Position, cover and the surge z-score per SKU (the figures the rules compare)."""
+
+    position: np.ndarray
+    has_demand: np.ndarray
+    days_cover: np.ndarray
+    cover: np.ndarray
+    target: np.ndarray
+    ref: np.ndarray
+    z: np.ndarray
+    lt_days: np.ndarray
+
+
+def _measures(v: _Vectors, *, days_per_period: float, review_period: Any, recent_periods: int) -> _Measures:
+    """Position = on hand + on order; days of cover = on hand / daily forecast; cover = position / forecast per
+    period; target cover = L + R + SS / D; z = (recent - expected) / (max(sigma, sqrt(expected)) / sqrt(k))
+    (module docstring)."""
+    position = v.oh + v.oo
+    has_demand = v.d > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        daily = v.d / days_per_period
+        days_cover = np.where(has_demand, v.oh / np.where(has_demand, daily, 1.0), np.nan)
+        cover = np.where(has_demand, position / np.where(has_demand, v.d, 1.0), np.where(position > 0, np.inf, np.nan))
+        target = (
+            v.lt + review_period + np.where(has_demand, np.maximum(v.ss, 0.0) / np.where(has_demand, v.d, 1.0), 0.0)
+        )
+        ref = np.where(np.isfinite(v.exp_recent), v.exp_recent, v.base)
+        ref = np.where(np.isfinite(ref), np.maximum(ref, 0.0), 0.0)
+        s_eff = np.maximum(np.nan_to_num(v.sig, nan=0.0), np.sqrt(ref))
+        se = s_eff / np.sqrt(recent_periods)
+        z = np.where(se > 0, (v.recent - ref) / np.where(se > 0, se, 1.0), np.where(v.recent > ref, np.inf, 0.0))
+    z = np.where(np.isfinite(v.recent), z, np.nan)
+    return _Measures(
+        position=position,
+        has_demand=has_demand,
+        days_cover=days_cover,
+        cover=cover,
+        target=target,
+        ref=ref,
+        z=z,
+        lt_days=v.lt * days_per_period,
+    )
+
+
+@dataclass(frozen=True)
+class _Classes:
+    """The status per SKU, the stockout tests that fired and the one-shot season figures."""
+
+    status: np.ndarray
+    below_rop: np.ndarray
+    short_cover: np.ndarray
+    limit: np.ndarray
+    season_sd: np.ndarray
+
+
+def _classify(
+    v: _Vectors,
+    m: _Measures,
+    *,
+    surge_z: float,
+    low_velocity_ratio: float,
+    dead_after_periods: int,
+    overstock_cover_multiple: float,
+    season_periods: int | None,
+) -> _Classes:
+    """The rules of the module docstring, in their precedence: stockout risk, surge, dead stock, overstock, low
+    velocity, normal."""
+    shot, quit_, position, has_demand = v.shot, v.quit_, m.position, m.has_demand
+    below_rop = ~shot & has_demand & (v.rop > 0) & (position <= v.rop)
+    short_cover = ~shot & has_demand & (m.days_cover < m.lt_days)
+    season_need = np.fmin(v.nv, v.mu_season)  # NaN only when both are unknown
+    short_season = shot & has_demand & (season_need > 0) & (position < season_need)
+    c_stockout = (below_rop | short_cover | short_season) & ~quit_
+    c_surge = (v.recent > 0) & (m.z >= surge_z)
+    c_dead = ((v.since >= dead_after_periods) & (position > 0)) | quit_
+    if season_periods is not None:
+        h = np.full(v.n, float(season_periods))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(has_demand, v.mu_season / np.where(has_demand, v.d, 1.0), 0.0)
+    with np.errstate(invalid="ignore"):
+        season_sd = np.nan_to_num(v.sig, nan=0.0) * np.sqrt(h)
+    limit = np.where(
+        shot & ~quit_,  # a phased-out one-shot SKU sells nothing more this season: no season limit
+        one_shot_season_limit(
+            newsvendor_qty=v.nv,
+            season_demand=v.mu_season,
+            season_demand_std=season_sd,
+            overstock_cover_multiple=overstock_cover_multiple,
+        ),
+        np.nan,
+    )
+    with np.errstate(invalid="ignore"):
+        over_season = shot & (position > 0) & np.isfinite(limit) & (position > limit)
+    c_over = np.where(shot, over_season, (position > 0) & (m.cover > overstock_cover_multiple * m.target))
+    c_low = (v.base > 0) & (v.recent < low_velocity_ratio * v.base)
+    conds = [c_stockout, c_surge, c_dead, c_over, c_low]
+    status = np.select(conds, list(STATUSES[:-1]), default="normal").astype(object)
+    return _Classes(status=status, below_rop=below_rop, short_cover=short_cover, limit=limit, season_sd=season_sd)
+
+
+def _reasons(
+    v: _Vectors,
+    m: _Measures,
+    c: _Classes,
+    *,
+    stopped: StoppedSellers | None,
+    season_periods: int | None,
+    recent_periods: int,
+    baseline_periods: int,
+    surge_z: float,
+    dead_after_periods: int,
+    overstock_cover_multiple: float,
+    low_velocity_ratio: float,
+) -> np.ndarray:
+    """One sentence per SKU saying why it has its status, quoting the numbers the rule compared."""
+    n, status, quit_ = v.n, c.status, v.quit_
+    reasons = np.empty(n, dtype=object)
+    f = fmt_num
+    with np.errstate(invalid="ignore"):
+        quoted_sd = np.maximum(c.season_sd, np.sqrt(np.maximum(v.mu_season, 0.0)))  # the floored std the limit used
+    limit_l, season_sd_l = c.limit.tolist(), quoted_sd.tolist()
+    oh, oo, rop, d, recent, base, ref, z, position = (
+        a.tolist() for a in (v.oh, v.oo, v.rop, v.d, v.recent, v.base, m.ref, m.z, m.position)
+    )
+    cover, target, days_cover, lt_days, since = (
+        a.tolist() for a in (m.cover, m.target, m.days_cover, m.lt_days, v.since)
+    )
+    flag_rop, flag_cover, flag_demand = c.below_rop.tolist(), c.short_cover.tolist(), m.has_demand.tolist()
+    flag_shot, nv, mu_season = v.shot.tolist(), v.nv.tolist(), v.mu_season.tolist()
+    season = f"{season_periods}-period season" if season_periods else "season"
+    for i in range(n):
+        s = status[i]
+        if quit_[i] and stopped is not None:
+            reasons[i] = stopped_reason(stopped, i, on_hand=oh[i], on_order=oo[i])
+        elif s == "stockout_risk" and flag_shot[i]:
+            reasons[i] = (
+                f"One-shot buy: on hand {f(oh[i])} + on order {f(oo[i])} is below the {season}'s expected demand "
+                f"{f(mu_season[i])} and the newsvendor quantity {f(nv[i])}"
+            )
+        elif s == "stockout_risk":
+            reasons[i] = _stockout_reason(flag_rop[i], flag_cover[i], oh[i], oo[i], rop[i], days_cover[i], lt_days[i])
+        elif s == "surge":
+            reasons[i] = (
+                f"Last {recent_periods} periods averaged {f(recent[i])}/period vs forecast {f(ref[i])} "
+                f"(z = {z[i]:.1f} >= {surge_z:g})"
+            )
+        elif s == "dead_stock":
+            reasons[i] = (
+                f"No sales for {int(since[i])} periods (>= {dead_after_periods}); {f(oh[i])} on hand, "
+                f"{f(oo[i])} on order"
+            )
+        elif s == "overstock" and flag_shot[i]:
+            reasons[i] = (
+                f"One-shot buy: position {f(position[i])} is above the {f(limit_l[i])} units the {season} can sell: "
+                f"max(newsvendor quantity {f(nv[i])}, expected demand {f(mu_season[i])} + "
+                f"{overstock_cover_multiple:g} x std {f(season_sd_l[i])})"
+            )
+        elif s == "overstock":
+            if flag_demand[i]:
+                reasons[i] = (
+                    f"Position {f(position[i])} covers {f(cover[i])} periods of forecast {f(d[i])}/period, more than "
+                    f"{overstock_cover_multiple:g} x target {f(target[i])} periods (lead time + review + safety stock)"
+                )
+            else:
+                reasons[i] = f"Position {f(position[i])} with no forecast demand (forecast {f(d[i])}/period)"
+        elif s == "low_velocity":
+            pct = 100 * recent[i] / base[i]
+            reasons[i] = (
+                f"Last {recent_periods} periods averaged {f(recent[i])}/period, {pct:.0f}% of the "
+                f"{baseline_periods}-period baseline {f(base[i])} (< {100 * low_velocity_ratio:.0f}%)"
+            )
+        elif not flag_demand[i] and position[i] <= 0:
+            reasons[i] = (
+                f"No forecast demand ({f(d[i])}/period) and no stock (position {f(position[i])}); "
+                f"last sale {int(since[i])} periods ago"
+            )
+        elif flag_shot[i]:
+            reasons[i] = (
+                f"One-shot buy: position {f(position[i])} vs the {season}'s expected demand {f(mu_season[i])} and "
+                f"newsvendor quantity {f(nv[i])}; recent {f(recent[i])}/period vs forecast {f(ref[i])} (z = {z[i]:.1f})"
+            )
+        else:
+            reasons[i] = (
+                f"Position {f(position[i])} vs reorder point {f(rop[i])}; {f(days_cover[i])} days of cover; "
+                f"recent {f(recent[i])}/period vs forecast {f(ref[i])} (z = {z[i]:.1f})"
+            )
+    return reasons
+
+
 def health_status(
     *,
     on_hand: Any,
@@ -349,162 +655,60 @@ def health_status(
         forecast per period (inf with stock but no demand); ``target_cover_periods`` = L + R + SS / D;
         ``season_limit`` = the one-shot SKUs' overstock line in units (NaN for the others).
     """
-    oh = np.asarray(on_hand, dtype=float).ravel()
-    n = oh.size
-    oo = _vec("on_order", on_order, n)
-    rop = _vec("reorder_point", reorder_point, n)
-    ss = _vec("safety_stock", safety_stock, n)
-    d = _vec("forecast_per_period", forecast_per_period, n)
-    exp_recent = _vec("expected_recent", expected_recent, n)
-    recent = _vec("demand_recent", demand_recent, n)
-    base = _vec("demand_baseline", demand_baseline, n)
-    sig = _vec("sigma", sigma, n)
-    lt = _vec("lead_time_periods", lead_time_periods, n)
-    since = _vec("periods_since_last_sale", periods_since_last_sale, n)
-    try:
-        shot = np.broadcast_to(np.asarray(one_shot, dtype=bool), (n,))
-    except ValueError:
-        raise ValueError(f"one_shot must have {n} values, got shape {np.shape(one_shot)}") from None
-    nv = _vec("newsvendor_qty", newsvendor_qty, n)
-    mu_season = _vec("season_demand", season_demand, n)
-    quit_ = np.zeros(n, dtype=bool) if stopped is None else np.asarray(stopped.stopped, dtype=bool)
-    if quit_.shape != (n,):
-        raise ValueError(f"stopped must describe {n} SKUs, got shape {quit_.shape}")
-    if season_periods is not None and not season_periods > 0:
-        raise ValueError(f"season_periods must be > 0, got {season_periods!r}")
-    if not days_per_period > 0:
-        raise ValueError(f"days_per_period must be > 0, got {days_per_period!r}")
-    for name, val in (
-        ("surge_z", surge_z),
-        ("low_velocity_ratio", low_velocity_ratio),
-        ("overstock_cover_multiple", overstock_cover_multiple),
-        ("recent_periods", recent_periods),
-    ):
-        if not val > 0:
-            raise ValueError(f"{name} must be > 0, got {val!r}")
-
-    position = oh + oo
-    has_demand = d > 0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        daily = d / days_per_period
-        days_cover = np.where(has_demand, oh / np.where(has_demand, daily, 1.0), np.nan)
-        cover = np.where(has_demand, position / np.where(has_demand, d, 1.0), np.where(position > 0, np.inf, np.nan))
-        target = lt + review_period + np.where(has_demand, np.maximum(ss, 0.0) / np.where(has_demand, d, 1.0), 0.0)
-        ref = np.where(np.isfinite(exp_recent), exp_recent, base)
-        ref = np.where(np.isfinite(ref), np.maximum(ref, 0.0), 0.0)
-        s_eff = np.maximum(np.nan_to_num(sig, nan=0.0), np.sqrt(ref))
-        se = s_eff / np.sqrt(recent_periods)
-        z = np.where(se > 0, (recent - ref) / np.where(se > 0, se, 1.0), np.where(recent > ref, np.inf, 0.0))
-    z = np.where(np.isfinite(recent), z, np.nan)
-    lt_days = lt * days_per_period
-
-    below_rop = ~shot & has_demand & (rop > 0) & (position <= rop)
-    short_cover = ~shot & has_demand & (days_cover < lt_days)
-    season_need = np.fmin(nv, mu_season)  # NaN only when both are unknown
-    short_season = shot & has_demand & (season_need > 0) & (position < season_need)
-    c_stockout = (below_rop | short_cover | short_season) & ~quit_
-    c_surge = (recent > 0) & (z >= surge_z)
-    c_dead = ((since >= dead_after_periods) & (position > 0)) | quit_
-    if season_periods is not None:
-        h = np.full(n, float(season_periods))
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.where(has_demand, mu_season / np.where(has_demand, d, 1.0), 0.0)
-    with np.errstate(invalid="ignore"):
-        season_sd = np.nan_to_num(sig, nan=0.0) * np.sqrt(h)
-    limit = np.where(
-        shot & ~quit_,  # a phased-out one-shot SKU sells nothing more this season: no season limit
-        one_shot_season_limit(
-            newsvendor_qty=nv,
-            season_demand=mu_season,
-            season_demand_std=season_sd,
-            overstock_cover_multiple=overstock_cover_multiple,
-        ),
-        np.nan,
+    v = _vectors(
+        on_hand=on_hand,
+        on_order=on_order,
+        reorder_point=reorder_point,
+        safety_stock=safety_stock,
+        forecast_per_period=forecast_per_period,
+        expected_recent=expected_recent,
+        demand_recent=demand_recent,
+        demand_baseline=demand_baseline,
+        sigma=sigma,
+        lead_time_periods=lead_time_periods,
+        periods_since_last_sale=periods_since_last_sale,
+        one_shot=one_shot,
+        newsvendor_qty=newsvendor_qty,
+        season_demand=season_demand,
+        stopped=stopped,
     )
-    with np.errstate(invalid="ignore"):
-        over_season = shot & (position > 0) & np.isfinite(limit) & (position > limit)
-    c_over = np.where(shot, over_season, (position > 0) & (cover > overstock_cover_multiple * target))
-    c_low = (base > 0) & (recent < low_velocity_ratio * base)
-
-    conds = [c_stockout, c_surge, c_dead, c_over, c_low]
-    status = np.select(conds, list(STATUSES[:-1]), default="normal").astype(object)
-
-    reasons = np.empty(n, dtype=object)
-    f = fmt_num
-    out_arrays = (z, days_cover, cover, target, limit)
-    with np.errstate(invalid="ignore"):
-        quoted_sd = np.maximum(season_sd, np.sqrt(np.maximum(mu_season, 0.0)))  # the floored std the limit used
-    limit_l, season_sd_l = limit.tolist(), quoted_sd.tolist()
-    oh, oo, rop, d, recent, base, ref, z, position = (
-        a.tolist() for a in (oh, oo, rop, d, recent, base, ref, z, position)
+    _check_parameters(
+        season_periods=season_periods,
+        days_per_period=days_per_period,
+        surge_z=surge_z,
+        low_velocity_ratio=low_velocity_ratio,
+        overstock_cover_multiple=overstock_cover_multiple,
+        recent_periods=recent_periods,
     )
-    cover, target, days_cover, lt_days, since = (a.tolist() for a in (cover, target, days_cover, lt_days, since))
-    flag_rop, flag_cover, flag_demand = below_rop.tolist(), short_cover.tolist(), has_demand.tolist()
-    flag_shot, nv, mu_season = shot.tolist(), nv.tolist(), mu_season.tolist()
-    season = f"{season_periods}-period season" if season_periods else "season"
-    for i in range(n):
-        s = status[i]
-        if quit_[i] and stopped is not None:
-            reasons[i] = stopped_reason(stopped, i, on_hand=oh[i], on_order=oo[i])
-        elif s == "stockout_risk" and flag_shot[i]:
-            reasons[i] = (
-                f"One-shot buy: on hand {f(oh[i])} + on order {f(oo[i])} is below the {season}'s expected demand "
-                f"{f(mu_season[i])} and the newsvendor quantity {f(nv[i])}"
-            )
-        elif s == "stockout_risk":
-            reasons[i] = _stockout_reason(flag_rop[i], flag_cover[i], oh[i], oo[i], rop[i], days_cover[i], lt_days[i])
-        elif s == "surge":
-            reasons[i] = (
-                f"Last {recent_periods} periods averaged {f(recent[i])}/period vs forecast {f(ref[i])} "
-                f"(z = {z[i]:.1f} >= {surge_z:g})"
-            )
-        elif s == "dead_stock":
-            reasons[i] = (
-                f"No sales for {int(since[i])} periods (>= {dead_after_periods}); {f(oh[i])} on hand, "
-                f"{f(oo[i])} on order"
-            )
-        elif s == "overstock" and flag_shot[i]:
-            reasons[i] = (
-                f"One-shot buy: position {f(position[i])} is above the {f(limit_l[i])} units the {season} can sell: "
-                f"max(newsvendor quantity {f(nv[i])}, expected demand {f(mu_season[i])} + "
-                f"{overstock_cover_multiple:g} x std {f(season_sd_l[i])})"
-            )
-        elif s == "overstock":
-            if flag_demand[i]:
-                reasons[i] = (
-                    f"Position {f(position[i])} covers {f(cover[i])} periods of forecast {f(d[i])}/period, more than "
-                    f"{overstock_cover_multiple:g} x target {f(target[i])} periods (lead time + review + safety stock)"
-                )
-            else:
-                reasons[i] = f"Position {f(position[i])} with no forecast demand (forecast {f(d[i])}/period)"
-        elif s == "low_velocity":
-            pct = 100 * recent[i] / base[i]
-            reasons[i] = (
-                f"Last {recent_periods} periods averaged {f(recent[i])}/period, {pct:.0f}% of the "
-                f"{baseline_periods}-period baseline {f(base[i])} (< {100 * low_velocity_ratio:.0f}%)"
-            )
-        elif not flag_demand[i] and position[i] <= 0:
-            reasons[i] = (
-                f"No forecast demand ({f(d[i])}/period) and no stock (position {f(position[i])}); "
-                f"last sale {int(since[i])} periods ago"
-            )
-        elif flag_shot[i]:
-            reasons[i] = (
-                f"One-shot buy: position {f(position[i])} vs the {season}'s expected demand {f(mu_season[i])} and "
-                f"newsvendor quantity {f(nv[i])}; recent {f(recent[i])}/period vs forecast {f(ref[i])} (z = {z[i]:.1f})"
-            )
-        else:
-            reasons[i] = (
-                f"Position {f(position[i])} vs reorder point {f(rop[i])}; {f(days_cover[i])} days of cover; "
-                f"recent {f(recent[i])}/period vs forecast {f(ref[i])} (z = {z[i]:.1f})"
-            )
+    m = _measures(v, days_per_period=days_per_period, review_period=review_period, recent_periods=recent_periods)
+    c = _classify(
+        v,
+        m,
+        surge_z=surge_z,
+        low_velocity_ratio=low_velocity_ratio,
+        dead_after_periods=dead_after_periods,
+        overstock_cover_multiple=overstock_cover_multiple,
+        season_periods=season_periods,
+    )
+    reasons = _reasons(
+        v,
+        m,
+        c,
+        stopped=stopped,
+        season_periods=season_periods,
+        recent_periods=recent_periods,
+        baseline_periods=baseline_periods,
+        surge_z=surge_z,
+        dead_after_periods=dead_after_periods,
+        overstock_cover_multiple=overstock_cover_multiple,
+        low_velocity_ratio=low_velocity_ratio,
+    )
     return HealthResult(
-        status=status,
+        status=c.status,
         reason=reasons,
-        surge_z=out_arrays[0],
-        days_of_cover=out_arrays[1],
-        cover_periods=out_arrays[2],
-        target_cover_periods=out_arrays[3],
-        season_limit=out_arrays[4],
+        surge_z=m.z,
+        days_of_cover=m.days_cover,
+        cover_periods=m.cover,
+        target_cover_periods=m.target,
+        season_limit=c.limit,
     )

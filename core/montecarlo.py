@@ -100,13 +100,26 @@ def _samples(name: str, values: Any) -> np.ndarray | None:
     return arr
 
 
-def _simulate(
+@dataclass(frozen=True)
+class _Checked:
+    """The simulation's inputs after validation (the demand / lead-time parameters unused with samples are 0)."""
+
+    d_samples: np.ndarray | None
+    d_mean: float
+    d_std: float
+    l_samples: np.ndarray | None
+    lt: float
+    lt_std: float
+    lt_max: float
+    m: int
+    reps: int
+    n_per: int
+    warmup: int
+    n_paths: int
+
+
+def _checked(
     *,
-    policy: str,
-    rng: np.random.Generator,
-    level: float,
-    order_quantity: float,
-    review_period: int,
     demand_mean: float | None,
     demand_std: float | None,
     demand_samples: Any,
@@ -116,13 +129,13 @@ def _simulate(
     n_periods: int,
     n_replications: int,
     warmup: int | None,
-    backorders: bool,
+    review_period: int,
     steps_per_period: int,
-    initial_position: float | None,
     n_paths: int,
-) -> SimulationResult:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("rng must be a numpy.random.Generator")
+) -> _Checked:
+    """Validate :func:`_simulate`'s inputs (ValueError naming the bad one) and derive the warm-up (long enough for
+    the longest lead time and two reviews, at most half the run) and the longest lead time ``lt_max``."""
+    d_mean = d_std = lt = lt_std = 0.0
     d_samples = _samples("demand_samples", demand_samples)
     if d_samples is None:
         if demand_mean is None or demand_std is None:
@@ -153,6 +166,62 @@ def _simulate(
     if int(warmup) != warmup or not 0 <= warmup < n_per:
         raise ValueError(f"warmup must be an integer in [0, n_periods), got {warmup!r}")
     n_paths = max(0, min(int(n_paths), reps))
+    return _Checked(
+        d_samples=d_samples,
+        d_mean=d_mean,
+        d_std=d_std,
+        l_samples=l_samples,
+        lt=lt,
+        lt_std=lt_std,
+        lt_max=lt_max,
+        m=m,
+        reps=reps,
+        n_per=n_per,
+        warmup=int(warmup),
+        n_paths=n_paths,
+    )
+
+
+def _simulate(
+    *,
+    policy: str,
+    rng: np.random.Generator,
+    level: float,
+    order_quantity: float,
+    review_period: int,
+    demand_mean: float | None,
+    demand_std: float | None,
+    demand_samples: Any,
+    lead_time: float | None,
+    lead_time_std: float,
+    lead_time_samples: Any,
+    n_periods: int,
+    n_replications: int,
+    warmup: int | None,
+    backorders: bool,
+    steps_per_period: int,
+    initial_position: float | None,
+    n_paths: int,
+) -> SimulationResult:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator")
+    c = _checked(
+        demand_mean=demand_mean,
+        demand_std=demand_std,
+        demand_samples=demand_samples,
+        lead_time=lead_time,
+        lead_time_std=lead_time_std,
+        lead_time_samples=lead_time_samples,
+        n_periods=n_periods,
+        n_replications=n_replications,
+        warmup=warmup,
+        review_period=review_period,
+        steps_per_period=steps_per_period,
+        n_paths=n_paths,
+    )
+    d_samples, d_mean, d_std, l_samples = c.d_samples, c.d_mean, c.d_std, c.l_samples
+    lt, lt_std, lt_max = c.lt, c.lt_std, c.lt_max
+    m, reps, n_per, warmup, n_paths = c.m, c.reps, c.n_per, c.warmup, c.n_paths
 
     n_steps = n_per * m
     horizon = n_steps + int(np.ceil(lt_max * m)) + 2

@@ -3,7 +3,7 @@
 Two steps of the policy stage (:func:`core.replenishment.replenishment_policy`):
 
 1. :func:`protection_distributions` -- per SKU the distribution of demand over the lead time L (the reorder point
-   protects it) and over L + R (the order-up-to level), by the method :func:`core.policy.choose_rop_method` picks:
+   protects it) and over L + R (the order-up-to level), by the method :func:`core.slow_movers.choose_rop_method` picks:
 
    - normal / Poisson / negative binomial: mean D P and variance sigma_P^2 + D^2 sigma_L^2 (P = L or L + R periods,
      sigma_L the lead-time std), sigma_P = sigma_1 sqrt(P) (``protection_sigma="one_step"``, the default). Option
@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from core import policy
+from core import slow_movers
 from core.allocation import allocate_to_target
 from core.protection import ProtectionDemand, policy_average_stock, policy_fill_rate, protection_demand
 
@@ -157,7 +157,7 @@ def _bootstrap(
     n_samples: int,
     undershoot: bool,
 ) -> np.ndarray:
-    samples = policy.bootstrap_lead_time_demand(
+    samples = slow_movers.bootstrap_lead_time_demand(
         history=history, lead_time=periods, lead_time_std=lead_time_std, rng=rng, n_samples=n_samples
     )
     h = np.maximum(np.nan_to_num(history, nan=0.0), 0.0)

@@ -36,7 +36,7 @@ from scipy import stats
 from core.policy import normal_loss
 
 METHODS: tuple[str, ...] = ("normal", "poisson", "negative_binomial", "bootstrap")
-"""Distribution methods (the reorder-point methods of :func:`core.policy.choose_rop_method`)."""
+"""Distribution methods (the reorder-point methods of :func:`core.slow_movers.choose_rop_method`)."""
 
 
 @dataclass(frozen=True)

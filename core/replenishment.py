@@ -4,9 +4,9 @@ recommended order, order-by period, newsvendor quantity and expected fill rate o
 Per SKU (D = mean forecast per period over the horizon, after planner overrides; sigma = backtest error std per
 period; L, sigma_L = lead time mean / std in periods; R = review period):
 
-- reorder_point / safety_stock / order_up_to: :func:`core.policy.reorder_point_auto` -- normal (with the review
+- reorder_point / safety_stock / order_up_to: :func:`core.slow_movers.reorder_point_auto` -- normal (with the review
   undershoot allowance of :func:`core.policy.reorder_point_periodic` when ``periodic_review_rop``), Poisson,
-  negative binomial or bootstrap as chosen by :func:`core.policy.choose_rop_method`; safety_stock = ROP - D L.
+  negative binomial or bootstrap as chosen by :func:`core.slow_movers.choose_rop_method`; safety_stock = ROP - D L.
 - eoq = sqrt(2 K D_year / h), h = unit_cost x holding_cost_rate (NaN where h = 0 and K D > 0). The order lot is
   the EOQ capped at ``max_order_cover_days`` of demand and rounded to MOQ / multiple by total cost.
 - recommended_qty: when the position (on hand + on order) is at or below the reorder point and D > 0, order
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from core import policy
+from core import policy, slow_movers
 from core import policy_levels as levels
 from core.kpi import DAYS_PER_YEAR
 
@@ -204,16 +204,16 @@ def _rop_levels(
     backtest_cuts: np.ndarray | None,
     segment: np.ndarray | None,
     service_floor: np.ndarray | None,
-) -> tuple[policy.ReorderPointResult, np.ndarray, np.ndarray]:
+) -> tuple[slow_movers.ReorderPointResult, np.ndarray, np.ndarray]:
     """Reorder point and order-up-to level per SKU (:mod:`core.policy_levels`); returns the levels (as a
-    :class:`core.policy.ReorderPointResult`), the service probability they are set at and their expected fill."""
+    :class:`core.slow_movers.ReorderPointResult`), the service probability they are set at and their expected fill."""
     d, n = demand_mean, demand_mean.shape[0]
     r = float(settings.review_period)
     rng = np.random.default_rng(settings.random_state)
     bt = np.full(history.shape, np.nan) if backtest is None else np.asarray(backtest, dtype=float)
     sig = levels.level_scaled_sigma(sigma=sigma, demand_mean=d, backtest=bt, power=settings.level_scaling)
     nonzero = np.nansum(np.asarray(history, dtype=float) > 0, axis=1)
-    method, reason = policy.choose_rop_method(
+    method, reason = slow_movers.choose_rop_method(
         lead_time_demand_mean=d * lead_time,
         lead_time_demand_var=lead_time * sig * sig + d * d * lead_time_std**2,
         demand_class=demand_class,
@@ -267,7 +267,7 @@ def _rop_levels(
     )
     rop = np.where(d > 0, chosen.reorder_point, 0.0)
     s_level = np.where(d > 0, chosen.order_up_to, 0.0)
-    result = policy.ReorderPointResult(
+    result = slow_movers.ReorderPointResult(
         reorder_point=rop,
         order_up_to=np.maximum(s_level, rop),
         safety_stock=rop - d * lead_time,

@@ -38,7 +38,7 @@ from layouts._charts import (
 from layouts._components import group_label
 from layouts._locations import locations_panel
 from layouts._master_data import incomplete_note
-from layouts.orders import lead_time_panel, newest_per_period, override_panel
+from layouts._sku_panels import lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail
 from services.transfers import item_locations
 

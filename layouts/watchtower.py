@@ -26,8 +26,8 @@ from layouts._charts import (
     kpi_card,
 )
 from layouts._components import KEYBOARD_GRID_OPTIONS, OPEN_ON_ENTER, allowed, empty_state, group_label
+from layouts._fva_panel import fva_panel
 from layouts._locations import items_panel
-from layouts.orders import fva_panel
 from services.runs import RunInfo, running_run
 from services.transfers import item_groups
 from services.watchtower import (

@@ -18,7 +18,7 @@ OUTCOME_COLORS = {"known": BRAND["text"], "pending": BRAND["muted"], "none": BRA
 
 
 def meeting_pack_section(pdf: Any, pack: MeetingPack | None, *, symbol: str) -> None:
-    """Draw the meeting pack on ``pdf`` (a :class:`reports.briefing._BriefingPDF`), starting after page 1."""
+    """Draw the meeting pack on ``pdf`` (a :class:`reports.pdf_base.BriefingPDF`), starting after page 1."""
     if pack is None:
         return
     if pdf.page == 1:  # page 1 stays the executive summary

@@ -66,6 +66,51 @@ def last_complete_week(today: dt.date | None = None) -> dt.date:
     return today - dt.timedelta(days=today.weekday() + 7)
 
 
+def _stock_positions(
+    *,
+    rng: np.random.Generator,
+    quantity: np.ndarray,
+    lead_time: np.ndarray,
+    regular: np.ndarray,
+    patterns: dict[str, np.ndarray],
+    end: dt.date,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The demo's stock positions (one per SKU, dated the day after the last period ends) and each SKU's recent
+    demand rate; adds the ``short`` and ``overstocked`` patterns. Draws from ``rng`` in a fixed order, so the same
+    seed gives the same stock."""
+    skus, periods = quantity.shape
+    rows = np.arange(skus)
+    # Stock: cover in weeks of recent demand; some short (below lead time), some far too long.
+    # Stock as a planner would hold it: lead-time demand (at the rate ahead, seasonal SKUs included) plus a buffer
+    # for the spread of weekly demand, plus part of an order cycle; then a few SKUs short and a few overstocked.
+    recent_rate = np.maximum(quantity[:, -8:].mean(axis=1), quantity.mean(axis=1) * 0.2)
+    season_ahead = quantity[:, -52:-39].mean(axis=1) if periods >= 52 else recent_rate
+    rate = np.maximum(recent_rate, season_ahead)
+    weekly_std = quantity[:, -52:].std(axis=1)
+    lead_weeks = lead_time / 7.0
+    buffer_weeks = 2.5 * weekly_std * np.sqrt(lead_weeks + 1) / np.maximum(rate, 1e-9)
+    cover = lead_weeks + 1.0 + buffer_weeks + rng.uniform(0.5, 6.0, skus)
+    n_short = max(1, skus // 20)
+    short = rng.choice(regular, size=min(n_short, len(regular)), replace=False)
+    cover[short] = rng.uniform(0.0, 1.0, len(short))
+    over_pool = np.setdiff1d(regular, short)
+    over = rng.choice(over_pool, size=min(max(1, skus // 20), len(over_pool)), replace=False)
+    cover[over] = rng.uniform(30, 60, len(over))
+    patterns["short"] = np.sort(short)
+    patterns["overstocked"] = np.sort(over)
+    on_hand = np.floor(rate * cover)
+    on_hand[short] = np.floor(recent_rate[short] * cover[short])
+    on_order = np.where(rng.random(skus) < 0.25, np.ceil(recent_rate * rng.uniform(1, 4, skus)), 0.0)
+    on_order[short] = 0.0
+    # every other one-shot product has little left from last season, so the demo shows newsvendor buys next to
+    # one-shot products whose stock already covers the season (no random draw: the other data stays as it was)
+    buy_now = np.setdiff1d(patterns["one_shot"][::2], over)
+    on_hand[buy_now] = np.floor(recent_rate[buy_now] * 2.0)
+    on_order[buy_now] = 0.0
+    stock = pd.DataFrame({"sku": rows, "as_of": end + dt.timedelta(days=6), "on_hand": on_hand, "on_order": on_order})
+    return stock, recent_rate
+
+
 def generate(
     *, skus: int = 200, periods: int = 156, seed: int = 7, end: dt.date | None = None, multi_location: bool = False
 ) -> DemoPortfolio:
@@ -182,34 +227,9 @@ def generate(
         }
     )
 
-    # Stock: cover in weeks of recent demand; some short (below lead time), some far too long.
-    # Stock as a planner would hold it: lead-time demand (at the rate ahead, seasonal SKUs included) plus a buffer
-    # for the spread of weekly demand, plus part of an order cycle; then a few SKUs short and a few overstocked.
-    recent_rate = np.maximum(quantity[:, -8:].mean(axis=1), quantity.mean(axis=1) * 0.2)
-    season_ahead = quantity[:, -52:-39].mean(axis=1) if periods >= 52 else recent_rate
-    rate = np.maximum(recent_rate, season_ahead)
-    weekly_std = quantity[:, -52:].std(axis=1)
-    lead_weeks = lead_time / 7.0
-    buffer_weeks = 2.5 * weekly_std * np.sqrt(lead_weeks + 1) / np.maximum(rate, 1e-9)
-    cover = lead_weeks + 1.0 + buffer_weeks + rng.uniform(0.5, 6.0, skus)
-    n_short = max(1, skus // 20)
-    short = rng.choice(regular, size=min(n_short, len(regular)), replace=False)
-    cover[short] = rng.uniform(0.0, 1.0, len(short))
-    over_pool = np.setdiff1d(regular, short)
-    over = rng.choice(over_pool, size=min(max(1, skus // 20), len(over_pool)), replace=False)
-    cover[over] = rng.uniform(30, 60, len(over))
-    patterns["short"] = np.sort(short)
-    patterns["overstocked"] = np.sort(over)
-    on_hand = np.floor(rate * cover)
-    on_hand[short] = np.floor(recent_rate[short] * cover[short])
-    on_order = np.where(rng.random(skus) < 0.25, np.ceil(recent_rate * rng.uniform(1, 4, skus)), 0.0)
-    on_order[short] = 0.0
-    # every other one-shot product has little left from last season, so the demo shows newsvendor buys next to
-    # one-shot products whose stock already covers the season (no random draw: the other data stays as it was)
-    buy_now = np.setdiff1d(patterns["one_shot"][::2], over)
-    on_hand[buy_now] = np.floor(recent_rate[buy_now] * 2.0)
-    on_order[buy_now] = 0.0
-    stock = pd.DataFrame({"sku": rows, "as_of": end + dt.timedelta(days=6), "on_hand": on_hand, "on_order": on_order})
+    stock, recent_rate = _stock_positions(
+        rng=rng, quantity=quantity, lead_time=lead_time, regular=regular, patterns=patterns, end=end
+    )
 
     demand = pd.DataFrame(
         {

@@ -45,8 +45,6 @@ commits the session it is given (first the run row, then the results).
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import logging
 import multiprocessing
 import os
@@ -54,17 +52,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 import core.forecast  # noqa: F401  (loads scikit-learn's OpenMP runtime so compute_one's thread limit reaches it)
-from core import classify, formats
+from core import formats
 from core.coverage import last_reported
 from core.portfolio import (
     BatchInputs,
@@ -75,23 +72,17 @@ from core.portfolio import (
     finalize_portfolio,
 )
 from db import queries_recompute as q
-from db.models import Demand, Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
-from services import runs
-from services.csv_safety import safe_frame
+from db.models import Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services.engine_inputs import (
-    MAX_PERIODS,
     PortfolioInputs,
     RunContext,
     load_portfolio_inputs,
     period_dates,
-    period_index,
-    through_from_last_periods,
-    trailing_marked,
 )
 from services.errors import UserFacingError
 from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
+from services.partial_runs import _partial_plan, carry_forward, finish_partial
 from services.transfers import propose_after_run
-from services.xlsx_export import is_xlsx_path, write_workbook
 from settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -103,12 +94,10 @@ STALE_RUNNING = dt.timedelta(hours=1)
 POOL_MIN_SKUS = 1_000
 """Below this many SKUs the batches run in-process: starting worker processes (about 2-4 s each to import the
 engine) costs more than it saves."""
-_ABC_CHUNK = 900
-"""Ids per ``IN (...)`` list when :func:`finish_partial` updates changed ABC classes (under SQLite's old 999-variable
-limit)."""
+
+
 STAGES: tuple[str, ...] = ("load", "compute", "finalize", "write", "prune", "total")
 
-EXPORTS: tuple[str, ...] = ("snapshot", "forecasts")
 
 Progress = Callable[[float, str], None]
 
@@ -526,151 +515,147 @@ def _mark(
     session.commit()
 
 
-# --- partial runs -------------------------------------------------------------------------------------------------
+# --- the use case -------------------------------------------------------------------------------------------------
 
 
-def portfolio_context(*, session: Session, grain: str, horizon: int, min_receipts: int) -> RunContext | None:
-    """The period grid a full run would use now (every active SKU's demand), for the ``grain`` of the latest run.
-
-    Same rules as :func:`services.engine_inputs.load_context` (origin = first demand period, at most
-    ``MAX_PERIODS``), with one aggregate query instead of loading the demand. None without demand.
-    """
-    first, last = session.execute(
-        select(func.min(Demand.period), func.max(Demand.period))
-        .join(Sku, Sku.id == Demand.sku_id)
-        .where(Sku.active.is_(True))
-    ).one()
-    if first is None or grain not in MAX_PERIODS:
-        return None
-    origin = pd.Timestamp(first)
-    end = int(period_index(dates=[pd.Timestamp(last)], grain=grain, origin=origin)[0])
-    if end + 1 > MAX_PERIODS[grain]:
-        skip = end + 1 - MAX_PERIODS[grain]
-        origin = period_dates(origin=origin, grain=grain, start=skip, count=1)[0]
-        end -= skip
-    rows = session.execute(
-        select(Sku.id, func.max(Demand.period))
-        .join(Sku, Sku.id == Demand.sku_id)
-        .where(Sku.active.is_(True))
-        .group_by(Sku.id)
-    ).all()
-    ends = pd.Series([r[1] for r in rows], index=[int(r[0]) for r in rows], dtype=object)
-    through = through_from_last_periods(
-        last=ends.to_numpy(),
-        grain=grain,
-        origin=origin,
-        n_periods=end + 1,
-        partial=trailing_marked(ends=ends, marks=q.partial_rows(session.connection())),
+def _partial_scope(
+    *, session: Session, sku_codes: list[str], engine_settings: EngineSettings, min_receipts: int
+) -> tuple[list[str] | None, dict[str, Any], int | None, RunContext | None]:
+    """The SKUs, scope, carry-from run and run context of a partial recompute of ``sku_codes`` (module docstring,
+    "Partial runs"): the active ones among them plus those edited since the latest finished run; every SKU (None)
+    when the carried rows would be on another grid. Raises :class:`RecomputeError` when none is an active SKU."""
+    codes = sorted({str(c).strip() for c in sku_codes if str(c).strip()})
+    known = list(session.scalars(select(Sku.code).where(Sku.active.is_(True), Sku.code.in_(codes))))
+    session.commit()  # end the read transaction (recompute commits the session it is given anyway)
+    if not known:
+        shown = ", ".join(codes[:5]) or "none given"
+        raise RecomputeError(f"none of the SKU codes is an active SKU ({shown})", run_id=None)
+    sku_codes = sorted(known)
+    carry_from, context, fallback = _partial_plan(
+        session=session,
+        horizon=engine_settings.horizon,
+        min_receipts=min_receipts,
     )
-    return RunContext(
-        grain=grain, origin=origin, n_periods=end + 1, horizon=horizon, min_receipts=min_receipts, through=through
-    )
+    edited: list[str] = []
+    if carry_from is not None:  # carried rows of SKUs edited since that run would be stale: recompute them too
+        edited = q.edited_since_run(session.connection(), run_id=carry_from, exclude=sku_codes)
+        sku_codes = sorted({*sku_codes, *edited})
+    session.commit()
+    scope = {
+        "partial": True,
+        "skus": sku_codes[:1000],
+        "sku_count": len(sku_codes),
+        "edited_skus": edited[:1000],
+        "edited_count": len(edited),
+        "carried_from": carry_from,
+        "carried_skus": 0,
+    }
+    if fallback is not None:  # the carried rows would be on another grid: compute everything
+        log.info("partial recompute of %s SKUs runs on every SKU: %s", len(sku_codes), fallback)
+        scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
+        sku_codes = None
+    return sku_codes, scope, carry_from, context
 
 
-def _partial_plan(
-    *, session: Session, horizon: int, min_receipts: int
-) -> tuple[int | None, RunContext | None, str | None]:
-    """(run to carry from, the portfolio's grid, why a full run is needed instead) for a partial run.
-
-    (None, None, None): no finished run yet -- the partial run holds just its SKUs on their own grid.
-    """
-    previous = session.execute(
-        select(RecomputeRun.id, RecomputeRun.grain, RecomputeRun.data_as_of)
-        .where(RecomputeRun.status == "finished", RecomputeRun.sku_count > 0)
-        .order_by(RecomputeRun.id.desc())
-        .limit(1)
-    ).one_or_none()
-    if previous is None:
-        return None, None, None
-    run_id, grain, as_of = previous
-    context = portfolio_context(session=session, grain=grain or "", horizon=horizon, min_receipts=min_receipts)
-    if context is None:
-        return None, None, f"run {run_id} has no grain or there is no demand"
-    if context.data_as_of != as_of:
-        return None, None, f"the demand now ends {context.data_as_of}, run {run_id} was computed to {as_of}"
-    last_future = session.scalar(
-        select(func.max(Forecast.period)).where(Forecast.run_id == run_id, Forecast.kind == "future")
-    )
-    if last_future is not None and pd.Timestamp(last_future) != context.future_dates[-1]:
-        grid_end = formats.fmt_date(context.period_dates[-1])
-        return None, None, f"run {run_id} has another forecast horizon, or the demand grid now ends {grid_end}"
-    return int(run_id), context, None
-
-
-def carry_forward(*, session: Session, run_id: int, from_run: int) -> dict[str, int]:
-    """Copy the ``forecast`` and ``sku_snapshot`` rows of run ``from_run`` for the active SKUs that run ``run_id``
-    does not have yet into ``run_id`` (two ``INSERT ... SELECT`` statements; no row passes through Python).
-
-    Call it after the recomputed SKUs' rows are written (they are what "does not have yet" excludes), in the run's
-    transaction. Returns the rows copied per table.
-    """
-    snap = SkuSnapshot.__table__
-    fc = Forecast.__table__
-    new = snap.alias("new_rows")
-    active = select(Sku.id).where(Sku.active.is_(True))
-
-    def not_in_new(sku_column: Any) -> Any:
-        return ~exists().where(new.c.run_id == run_id, new.c.sku_id == sku_column)
-
-    def copy_rows(table: Any) -> int:
-        """INSERT ... SELECT the carried SKUs' rows of ``table`` from ``from_run`` under the new run id."""
-        columns = [c.name for c in table.columns if c.name not in ("id", "run_id")]
-        rows = select(literal(run_id, type_=table.c.run_id.type), *[table.c[c] for c in columns]).where(
-            table.c.run_id == from_run, table.c.sku_id.in_(active), not_in_new(table.c.sku_id)
-        )
-        return session.execute(insert(table).from_select(["run_id", *columns], rows)).rowcount
-
-    forecasts = copy_rows(fc)
-    snapshots = copy_rows(snap)
-    return {"sku_snapshot": int(snapshots or 0), "forecast": int(forecasts or 0)}
-
-
-def finish_partial(
+def _compute_and_store(
     *,
     session: Session,
     run_id: int,
-    computed_ids: np.ndarray,
-    computed_kpis: dict[str, Any],
-    settings: EngineSettings,
-) -> dict[str, Any]:
-    """Portfolio-wide steps over a partial run once the other SKUs are carried in: ABC re-ranked over every SKU of
-    the run (changed classes updated) and the KPIs recomputed over the whole run, the same as a full run states them
-    (:func:`services.runs.segment_kpis`: :func:`core.kpi.portfolio_kpis` with every SKU's expected fill rate
-    re-derived from its stored policy). ``computed_kpis`` (the recomputed SKUs' own KPIs) is not needed any more and
-    kept for callers. Returns the KPIs.
-    """
-    rows = session.execute(
-        select(SkuSnapshot.sku_id, Sku.unit_cost, SkuSnapshot.annual_demand, SkuSnapshot.abc)
-        .join(Sku, Sku.id == SkuSnapshot.sku_id)
-        .where(SkuSnapshot.run_id == run_id)
-        .order_by(Sku.code)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["sku_id", "unit_cost", "annual_demand", "abc"])
-    frame["annual_demand"] = pd.to_numeric(frame["annual_demand"], errors="coerce").astype(float)
-    cost = pd.to_numeric(frame["unit_cost"], errors="coerce").to_numpy(dtype=float)
-    annual = frame["annual_demand"].to_numpy(dtype=float)
-    abc = classify.abc_classes(value=annual * np.nan_to_num(cost), split=settings.abc_split)
-    changed = abc != frame["abc"].to_numpy(dtype=object)
-    snap = SkuSnapshot.__table__
-    # one UPDATE per new class and chunk of ids, not one per row (psycopg2's executemany is a round trip per row)
-    for cls in sorted({str(c) for c in abc[changed]}):
-        ids = [int(i) for i in frame["sku_id"].to_numpy()[changed & (abc == cls)]]
-        for start in range(0, len(ids), _ABC_CHUNK):
-            session.execute(
-                update(snap)
-                .where(snap.c.run_id == run_id, snap.c.sku_id.in_(ids[start : start + _ABC_CHUNK]))
-                .values(abc=cls)
-            )
-    # the KPIs over the whole run exactly as a full run states them: every SKU's expected fill rate re-derived from
-    # its stored policy (services.runs.segment_kpis, which the briefing tests hold equal to the engine's KPIs)
-    grain = session.scalar(select(RecomputeRun.grain).where(RecomputeRun.id == run_id))
-    kpis = runs.segment_kpis(
-        runs.snapshot_frame(session=session, run_id=run_id), days_per_period=runs.days_per_period(grain)
+    summary: RunSummary,
+    sku_codes: list[str] | None,
+    context: RunContext | None,
+    carry_from: int | None,
+    scope: dict[str, Any] | None,
+    engine_settings: EngineSettings,
+    min_receipts: int,
+    size: int,
+    workers: int | None,
+    strategy: ComputeStrategy,
+    cancel: Callable[[], bool] | None,
+    say: Callable[[float, str], None],
+    check_cancel: Callable[[], None],
+    started: float,
+) -> None:
+    """The stages of one run: load the inputs, compute them with ``strategy``, store the snapshot (one transaction).
+    Fills ``summary`` and its ``timings``; raises :class:`RecomputeCancelledError` when ``cancel`` says so."""
+    timings = summary.timings
+    say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
+    mark, cpu = time.perf_counter(), time.process_time()
+    inputs = load_portfolio_inputs(
+        connection=session.connection(),
+        horizon=engine_settings.horizon,
+        min_receipts=min_receipts,
+        sku_codes=sku_codes,
+        context=context,
     )
-    return q.json_safe(kpis)
+    session.commit()  # end the read transaction: nothing is held open while the engine runs
+    timings["load"] = time.perf_counter() - mark
+    timings["load_cpu"] = time.process_time() - cpu
+    if inputs is not None:
+        summary.grain = inputs.context.grain
+        summary.data_as_of = inputs.context.data_as_of
+        summary.sku_count = len(inputs)
+        say(0.05, f"loaded {len(inputs):,} SKUs x {inputs.context.n_periods} {inputs.context.grain} periods")
+    check_cancel()
+
+    portfolio = None
+    if inputs is not None:
+        job = ComputeJob(
+            run_id=run_id,
+            inputs=inputs,
+            settings=engine_settings,
+            batch_size=size,
+            workers=workers,
+            progress=say,
+            cancel=cancel,
+            progress_span=(0.05, 0.85),
+        )
+        portfolio, engine_timings, used = strategy(job)
+        timings.update(engine_timings)
+        summary.workers = used
+        summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
+        say(0.88, "portfolio ABC and KPIs done")
+    check_cancel()
+
+    say(0.9, "writing the snapshot and forecasts")
+    mark, cpu = time.perf_counter(), time.process_time()
+    timings["total"] = time.perf_counter() - started
+    counts = store_run(
+        session=session,
+        run_id=run_id,
+        inputs=inputs,
+        portfolio=portfolio,
+        timings=timings,
+        carry_from=carry_from,
+        settings=engine_settings,
+        scope=scope,
+    )
+    check_cancel()
+    session.commit()
+    timings["write"] = time.perf_counter() - mark
+    timings["write_cpu"] = time.process_time() - cpu
+    summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
+    if "kpis" in counts:
+        summary.kpis = dict(counts["kpis"])  # type: ignore[call-overload]
+    summary.sku_count = counts["sku_snapshot"]
 
 
-# --- the use case -------------------------------------------------------------------------------------------------
+def _finish_run(
+    *, session: Session, run_id: int, summary: RunSummary, keep_runs: int, scope: dict[str, Any] | None, started: float
+) -> None:
+    """Prune old runs (housekeeping never fails a finished run) and store the run's final timings."""
+    timings = summary.timings
+    mark = time.perf_counter()
+    try:
+        prune_runs(session=session, keep=keep_runs)
+    except Exception:  # housekeeping must not fail a finished run
+        session.rollback()
+        log.exception("pruning old runs failed")
+    timings["prune"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    session.execute(update(RecomputeRun).where(RecomputeRun.id == run_id).values(timings=_timings_json(timings, scope)))
+    session.commit()
+    summary.status, summary.seconds = "finished", timings["total"]
 
 
 def recompute(
@@ -747,36 +732,12 @@ def recompute(
     carry_from: int | None = None
     context: RunContext | None = None
     if sku_codes is not None:
-        codes = sorted({str(c).strip() for c in sku_codes if str(c).strip()})
-        known = list(session.scalars(select(Sku.code).where(Sku.active.is_(True), Sku.code.in_(codes))))
-        session.commit()  # end the read transaction (recompute commits the session it is given anyway)
-        if not known:
-            shown = ", ".join(codes[:5]) or "none given"
-            raise RecomputeError(f"none of the SKU codes is an active SKU ({shown})", run_id=None)
-        sku_codes = sorted(known)
-        carry_from, context, fallback = _partial_plan(
+        sku_codes, scope, carry_from, context = _partial_scope(
             session=session,
-            horizon=engine_settings.horizon,
+            sku_codes=sku_codes,
+            engine_settings=engine_settings,
             min_receipts=app_settings.receipts_min_for_learned_lead_time,
         )
-        edited: list[str] = []
-        if carry_from is not None:  # carried rows of SKUs edited since that run would be stale: recompute them too
-            edited = q.edited_since_run(session.connection(), run_id=carry_from, exclude=sku_codes)
-            sku_codes = sorted({*sku_codes, *edited})
-        session.commit()
-        scope = {
-            "partial": True,
-            "skus": sku_codes[:1000],
-            "sku_count": len(sku_codes),
-            "edited_skus": edited[:1000],
-            "edited_count": len(edited),
-            "carried_from": carry_from,
-            "carried_skus": 0,
-        }
-        if fallback is not None:  # the carried rows would be on another grid: compute everything
-            log.info("partial recompute of %s SKUs runs on every SKU: %s", len(sku_codes), fallback)
-            scope = {"partial": False, "requested_skus": sku_codes[:1000], "fallback": fallback}
-            sku_codes = None
     if run_id is None:
         run_id = start_run(session=session, triggered_by=triggered_by, strategy=strategy)
     else:
@@ -784,65 +745,24 @@ def recompute(
         session.commit()
     summary = RunSummary(run_id=run_id, status="running", sku_count=0, seconds=0.0, timings=timings, scope=scope)
     try:
-        say(0.0, "loading demand, SKUs, stock, orders, receipts and overrides")
-        mark, cpu = time.perf_counter(), time.process_time()
-        inputs = load_portfolio_inputs(
-            connection=session.connection(),
-            horizon=engine_settings.horizon,
-            min_receipts=app_settings.receipts_min_for_learned_lead_time,
-            sku_codes=sku_codes,
-            context=context,
-        )
-        session.commit()  # end the read transaction: nothing is held open while the engine runs
-        timings["load"] = time.perf_counter() - mark
-        timings["load_cpu"] = time.process_time() - cpu
-        if inputs is not None:
-            summary.grain = inputs.context.grain
-            summary.data_as_of = inputs.context.data_as_of
-            summary.sku_count = len(inputs)
-            say(0.05, f"loaded {len(inputs):,} SKUs x {inputs.context.n_periods} {inputs.context.grain} periods")
-        check_cancel()
-
-        portfolio = None
-        if inputs is not None:
-            job = ComputeJob(
-                run_id=run_id,
-                inputs=inputs,
-                settings=engine_settings,
-                batch_size=size,
-                workers=workers,
-                progress=say,
-                cancel=cancel,
-                progress_span=(0.05, 0.85),
-            )
-            portfolio, engine_timings, used = strategy(job)
-            timings.update(engine_timings)
-            summary.workers = used
-            summary.batches = len(plan_batches(count=len(inputs), batch_size=size))
-            say(0.88, "portfolio ABC and KPIs done")
-        check_cancel()
-
-        say(0.9, "writing the snapshot and forecasts")
-        mark, cpu = time.perf_counter(), time.process_time()
-        timings["total"] = time.perf_counter() - started
-        counts = store_run(
+        _compute_and_store(
             session=session,
             run_id=run_id,
-            inputs=inputs,
-            portfolio=portfolio,
-            timings=timings,
+            summary=summary,
+            sku_codes=sku_codes,
+            context=context,
             carry_from=carry_from,
-            settings=engine_settings,
             scope=scope,
+            engine_settings=engine_settings,
+            min_receipts=app_settings.receipts_min_for_learned_lead_time,
+            size=size,
+            workers=workers,
+            strategy=strategy,
+            cancel=cancel,
+            say=say,
+            check_cancel=check_cancel,
+            started=started,
         )
-        check_cancel()
-        session.commit()
-        timings["write"] = time.perf_counter() - mark
-        timings["write_cpu"] = time.process_time() - cpu
-        summary.kpis = q.json_safe(dict(portfolio.kpis)) if portfolio is not None else {"sku_count": 0}
-        if "kpis" in counts:
-            summary.kpis = dict(counts["kpis"])  # type: ignore[call-overload]
-        summary.sku_count = counts["sku_snapshot"]
     except RecomputeCancelledError:
         session.rollback()
         timings["total"] = time.perf_counter() - started
@@ -865,17 +785,7 @@ def recompute(
         message = str(exc) if isinstance(exc, UserFacingError) else error
         raise RecomputeError(f"recompute failed (run {run_id}): {message}", run_id=run_id) from exc
 
-    mark = time.perf_counter()
-    try:
-        prune_runs(session=session, keep=keep_runs)
-    except Exception:  # housekeeping must not fail a finished run
-        session.rollback()
-        log.exception("pruning old runs failed")
-    timings["prune"] = time.perf_counter() - mark
-    timings["total"] = time.perf_counter() - started
-    session.execute(update(RecomputeRun).where(RecomputeRun.id == run_id).values(timings=_timings_json(timings, scope)))
-    session.commit()
-    summary.status, summary.seconds = "finished", timings["total"]
+    _finish_run(session=session, run_id=run_id, summary=summary, keep_runs=keep_runs, scope=scope, started=started)
     say(1.0, f"finished: {summary.sku_count:,} SKUs in {summary.seconds:.1f} s")
     return summary
 
@@ -886,54 +796,3 @@ def recompute(
 def fail_run(*, session: Session, run_id: int, error: str) -> None:
     """Mark a run that never started (e.g. it could not be queued) as failed with ``error``; commits."""
     _mark(session, int(run_id), "failed", error, {})
-
-
-# --- exports ------------------------------------------------------------------------------------------------------
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading
-    apostrophe (OWASP "CSV injection"; the project's one rule: :func:`services.csv_safety.safe_frame`)."""
-    return safe_frame(frame)
-
-
-def export_results(
-    *, session: Session, what: str, target: str | os.PathLike[str] | io.TextIOBase, run_id: int | None = None
-) -> int:
-    """Write the latest finished run's ``snapshot`` (one row per SKU, with code, name, category, location, supplier)
-    or ``forecasts`` (``future`` and ``backtest`` rows) as spreadsheet-safe CSV to a path or text stream (an Excel
-    workbook when the path ends in ``.xlsx``).
-
-    Returns the number of data rows.
-
-    Raises
-    ------
-    UserFacingError
-        Unknown ``what`` or no finished run yet.
-    """
-    if what not in EXPORTS:
-        raise UserFacingError(f"what must be one of {', '.join(EXPORTS)}, got {what!r}")
-    if run_id is None:
-        run = runs.latest_run(session=session)
-        if run is None:
-            raise UserFacingError("there is no finished recompute yet: run `python cli.py recompute` first")
-        run_id = run.id
-    connection = session.connection()
-    if what == "snapshot":
-        frame = q.snapshot_frame(connection, run_id=run_id)
-        frame["model_scores"] = [
-            json.dumps(q.json_safe(v), sort_keys=True) if v is not None else "" for v in frame["model_scores"]
-        ]
-    else:
-        frame = q.forecast_frame(connection, run_id=run_id)
-        frame["period"] = pd.to_datetime(frame["period"]).dt.strftime(formats.DATE_FORMAT)
-    frame.insert(0, "run_id", run_id)
-    if is_xlsx_path(target):  # FILE.xlsx: an Excel workbook (same neutralisation, numbers and dates typed)
-        write_workbook([(what, frame)], Path(target))
-        return len(frame)
-    safe = neutralise_formulas(frame)
-    if isinstance(target, io.TextIOBase):
-        safe.to_csv(target, index=False, lineterminator="\n")
-    else:
-        safe.to_csv(target, index=False, lineterminator="\n", encoding="utf-8")
-    return len(frame)

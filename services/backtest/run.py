@@ -39,7 +39,7 @@ from services.backtest.results import BacktestResult, Replayed
 from services.backtest.scope import BacktestError, BacktestScope, scope_codes
 from services.engine_inputs import PortfolioInputs, RunContext, load_context, load_portfolio_inputs
 from services.errors import UserFacingError
-from services.recompute import portfolio_context
+from services.partial_runs import portfolio_context
 from services.runs import latest_run
 from settings import get_settings
 

@@ -14,16 +14,8 @@ Data page.
 
 from services.ingest.columns import FIELDS, KINDS
 from services.ingest.m5 import import_m5
-from services.ingest.pipeline import (
-    DetectedFormat,
-    ImportOptions,
-    ImportResult,
-    database_grain,
-    detect_grain,
-    error_report_path,
-    import_file,
-    recompute_after_import,
-)
+from services.ingest.pipeline import error_report_path, import_file, recompute_after_import
+from services.ingest.plan import DetectedFormat, ImportOptions, ImportResult, database_grain, detect_grain
 from services.ingest.report import ErrorLog, FileRejectedError, RowError
 
 __all__ = [

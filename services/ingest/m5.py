@@ -17,16 +17,9 @@ from sqlalchemy.orm import Session
 
 from services.ingest import columns as cols
 from services.ingest.parse import parse_wide
-from services.ingest.pipeline import (
-    ImportOptions,
-    ImportResult,
-    Progress,
-    _finish,
-    _from_wide,
-    _prepare_demand,
-    _stage,
-    run_plan,
-)
+from services.ingest.pipeline import _finish, _stage, run_plan
+from services.ingest.plan import ImportOptions, ImportResult, Progress
+from services.ingest.prepare_demand import from_wide, prepare_demand
 from services.ingest.report import FileRejectedError
 from services.ingest.sniff import sniff
 from services.ingest.validate import Field
@@ -114,7 +107,7 @@ def import_m5(
             attributes["unit_price"] = merged["sell_price"].to_numpy(dtype=float)
             attributes["_ok_unit_price"] = True
         parsed.attributes = attributes
-        records = _from_wide(parsed, resolved, key_location=False)
+        records = from_wide(parsed, resolved, key_location=False)
         records.layout = "m5"
         fmt_columns = {
             "sku": "id",
@@ -125,7 +118,7 @@ def import_m5(
         }
         if prices is not None:
             fmt_columns["unit_price"] = f"{prices.name} (latest sell_price)"
-        plan = _prepare_demand(
+        plan = prepare_demand(
             session,
             sniffed,
             options,

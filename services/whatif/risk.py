@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from core import allocation, policy
+from core import allocation, policy, slow_movers
 from services.whatif.controls import RISK_FIELDS, adjust, parse_number, risk_bases, risk_defaults, weighted_mean
 from services.whatif.scope import (
     ABC_CLASSES,
@@ -334,11 +334,11 @@ def risk_summary(items: Items, inputs: PolicyInputs, lv: PolicyLevels, *, quanti
 def quantile_check(
     items: Items, inputs: PolicyInputs, levels: PolicyLevels, *, history: np.ndarray | None = None
 ) -> QuantileCheck:
-    """For one SKU: the reorder-point method :func:`core.policy.reorder_point_auto` picks at the equivalent cycle
+    """For one SKU: the reorder-point method :func:`core.slow_movers.reorder_point_auto` picks at the equivalent cycle
     service level (normal, Poisson, negative binomial or bootstrap) and the level it gives."""
     rng = np.random.default_rng(MC_SEED)
     hist = None if history is None or history.size == 0 else np.atleast_2d(history)
-    res = policy.reorder_point_auto(
+    res = slow_movers.reorder_point_auto(
         service_level=clip_csl(levels.cycle_service_level),
         demand_mean=inputs.demand_mean,
         demand_std=inputs.sigma,

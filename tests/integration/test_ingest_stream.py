@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from db.models import Demand, ImportBatch, Sku
-from services.ingest import ImportOptions, import_file, pipeline
+from services.ingest import ImportOptions, import_file, prepare_demand
 from services.ingest import stream as stream_module
 
 
@@ -25,7 +25,7 @@ def small_stream(monkeypatch: pytest.MonkeyPatch) -> list:
     from db import ingest as dbi
 
     monkeypatch.setattr(dbi, "BULK_MIN_ROWS", 5)
-    monkeypatch.setattr(pipeline, "STREAM_CHUNK_ROWS", 4)
+    monkeypatch.setattr(prepare_demand, "STREAM_CHUNK_ROWS", 4)
     started: list = []
     real = stream_module.DemandStream.start.__func__
 

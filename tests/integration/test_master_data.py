@@ -14,7 +14,8 @@ from services import datatables as dtab
 from services import orders as order_svc
 from services import watchtower as wt
 from services.narrative import sku_facts_for_run
-from services.recompute import export_results, recompute
+from services.recompute import recompute
+from services.run_export import export_results
 from services.runs import latest_run
 from services.sku_detail import sku_detail
 from tests.conftest import make_user

@@ -1,8 +1,8 @@
 """Overdue order-by dates and whole order quantities on both engines (issue 15 item 7): the Orders service, the SKU
 page's detail, the API's JSON (api.serialize, what the routes return), the CLI list and the approved-orders CSV.
 
-"Today" is pinned: services.orders.today (orders) and services.sku_detail.utcnow (the SKU page) are patched so the
-order-by dates of the seeded run fall before it."""
+"Today" is pinned: services.orders.queries.today (orders) and services.sku_detail.utcnow (the SKU page) are patched so
+the order-by dates of the seeded run fall before it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("fast_forecast")
 
 
 def _pin_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
-    monkeypatch.setattr(svc, "today", lambda: day)
+    monkeypatch.setattr(svc.queries, "today", lambda: day)  # the package's one clock
     monkeypatch.setattr(detail_svc, "utcnow", lambda: dt.datetime.combine(day, dt.time(9, 30)))
 
 

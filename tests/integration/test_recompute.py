@@ -21,7 +21,7 @@ from db.models import (
     SkuSnapshot,
     StockPosition,
 )
-from services import demo, runs
+from services import demo, run_export, runs
 from services import recompute as rc
 from services.engine_inputs import load_portfolio_inputs
 
@@ -314,14 +314,14 @@ def test_export_results_neutralises_formulas(session, portfolio, tmp_path) -> No
     session.execute(update(Sku).where(Sku.code == code).values(name='=HYPERLINK("http://x")'))
     session.commit()
     with pytest.raises(Exception, match="no finished recompute"):
-        rc.export_results(session=session, what="snapshot", target=tmp_path / "none.csv")
+        run_export.export_results(session=session, what="snapshot", target=tmp_path / "none.csv")
     rc.recompute(session=session, sku_codes=[code])
-    rows = rc.export_results(session=session, what="snapshot", target=tmp_path / "snap.csv")
+    rows = run_export.export_results(session=session, what="snapshot", target=tmp_path / "snap.csv")
     assert rows == 1
     frame = pd.read_csv(tmp_path / "snap.csv")
     assert frame.loc[0, "name"].startswith("'=HYPERLINK")
     assert frame.loc[0, "code"] == code and "status" in frame and "model_scores" in frame
-    rows = rc.export_results(session=session, what="forecasts", target=tmp_path / "fc.csv")
+    rows = run_export.export_results(session=session, what="forecasts", target=tmp_path / "fc.csv")
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert rows == len(fc) and set(fc["kind"]) == {"future", "backtest"}
     assert np.isfinite(fc["mean"]).all()

@@ -33,7 +33,7 @@ ALLOWED_STATE = {
     "auth/guard.py:CALLBACK_ROLES": "callback output id -> role, filled when the callbacks are registered at import",
     "auth/guard.py:CALLBACK_KEY_ROLES": "callback key -> role, filled at import (code, the same in every process)",
     "auth/guard.py:PATTERN_KEYS": "pattern-matching callback ids, filled at import (code)",
-    "layouts/risk.py:SHOWN": "an empty CSS style constant (never mutated)",
+    "layouts/_scope.py:SHOWN": "an empty CSS style constant (never mutated)",
     "ai/prompts/__init__.py:load_template": "prompt templates read from files shipped with the code",
     "ai/providers/base.py:_REGISTRY": "provider classes registered at import (code, not data)",
     "ai/providers/base.py:_DISCOVERED": "whether the provider modules were imported (code, not data)",

@@ -9,7 +9,7 @@ import pytest
 from services.csv_safety import neutralise, restore, safe_frame, write_csv
 from services.ingest import columns as cols
 from services.ingest import validate as v
-from services.ingest.pipeline import ImportOptions, detect_grain
+from services.ingest.plan import ImportOptions, detect_grain
 from services.ingest.report import ErrorLog, FileRejectedError
 
 QTY = v.Field("quantity", "number")
@@ -153,7 +153,7 @@ def test_error_log_orders_and_limits() -> None:
 
 
 def test_duplicate_keys_fast_and_general_paths_agree() -> None:
-    from services.ingest.pipeline import _duplicates
+    from services.ingest.keys import _duplicates
 
     sku = np.array([0, 0, 1, 1, 2], dtype=np.int64)
     day = np.array([10, 17, 10, 17, 10], dtype=np.int64)
@@ -171,7 +171,7 @@ def test_duplicate_keys_fast_and_general_paths_agree() -> None:
 
 
 def test_sku_resolution_with_locations() -> None:
-    from services.ingest.pipeline import resolve_skus
+    from services.ingest.keys import resolve_skus
 
     existing = pd.DataFrame(
         {"id": [1, 2], "code": ["A", "B@Paris"], "location": ["Berlin", "Paris"], "supplier": ["s", "s"]}

@@ -205,7 +205,7 @@ def test_refresh_selection_supplier_and_export(cb) -> None:
 
 
 def test_override_form_saves_and_reports_errors(cb, monkeypatch) -> None:
-    from layouts import orders as view
+    from layouts import _sku_panels as view
 
     monkeypatch.setattr(view, "allowed", lambda role: True)
     panel = view.override_panel("A-NEED")
@@ -229,16 +229,18 @@ def test_override_form_saves_and_reports_errors(cb, monkeypatch) -> None:
 
 
 def test_override_form_hidden_for_viewers_and_lead_time_panel(page) -> None:
-    panel = page.override_panel("A-NEED")
+    from layouts import _sku_panels as panels
+
+    panel = panels.override_panel("A-NEED")
     assert "needs the planner role" in text_of(panel)
-    lead = page.lead_time_panel("A-NEED")
+    lead = panels.lead_time_panel("A-NEED")
     text = text_of(lead)
     assert "master-data lead time" in text and "0 of the 5 receipts" in text
     assert "PO-" in text  # its open recommended order
 
 
 def test_fva_panel_and_callback(cb) -> None:
-    from layouts import orders as view
+    from layouts import _fva_panel as view
 
     panel = view.fva_panel()
     assert by_id(panel, ids.WATCHTOWER_FVA_BY).value == "planner"
@@ -291,7 +293,7 @@ def test_order_by_date_and_pack_warnings() -> None:
 
 
 def test_newest_override_per_period_for_the_chart() -> None:
-    from layouts.orders import newest_per_period
+    from layouts._sku_panels import newest_per_period
 
     t0 = dt.datetime(2026, 1, 1)
     rows = [

@@ -41,7 +41,7 @@ def test_order_history_labels_are_unambiguous_and_the_reason_is_in_view(sqlite_d
 def test_override_card_says_saving_recomputes_the_sku(sqlite_db) -> None:
     """Saving an override now recomputes that SKU at once (partial run); the card still said "the next recompute"."""
     ensure_app()
-    from layouts.orders import override_card
+    from layouts._sku_panels import override_card
     from tests.unit.test_ingest_datapage import text_of
 
     text = text_of(override_card(code="A-1", periods=[], history=[]))

@@ -17,7 +17,8 @@ from services.engine_inputs import (
     period_index,
     through_from_last_periods,
 )
-from services.recompute import neutralise_formulas, plan_batches
+from services.recompute import plan_batches
+from services.run_export import neutralise_formulas
 
 
 def _ctx(grain: str, origin: str, n_periods: int, horizon: int = 3) -> RunContext:

@@ -609,14 +609,14 @@ def test_page_without_a_snapshot(sqlite_db) -> None:
 
 
 def test_figures_handle_empty_results(cb, svc) -> None:
-    from layouts import risk
+    from layouts import _risk_figures as figures
 
     items = items_for(svc, "sku:G-ZERO")
     result = svc.risk_result(items, controls(svc, items))
-    fig = risk.decomposition_figure(result)
+    fig = figures.decomposition_figure(result)
     assert fig["data"] == [] and "No safety stock" in fig["layout"]["annotations"][0]["text"]
     front = svc.frontier(items, controls(svc, items))
-    assert risk.frontier_figure(front)["data"]
+    assert figures.frontier_figure(front)["data"]
 
 
 def test_scope_parsing(svc) -> None:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from core import policy
+from core import policy, slow_movers
 
 stockpyl = pytest.importorskip("stockpyl", reason="stockpyl (test dependency) is not installed")
 from stockpyl import eoq as sp_eoq  # noqa: E402
@@ -179,7 +179,7 @@ def _ours(name: str, args: list, kwargs: dict, output: str) -> float | None:
     if name == "newsvendor_poisson" and output == "base_stock_level" and "base_stock_level" not in kwargs:
         h, p, mean = args[:3]
         periods = (args[3] if len(args) > 3 else kwargs.get("lead_time", 0)) + 1
-        return policy.poisson_quantile(service_level=p / (p + h), mean=mean * periods)
+        return slow_movers.poisson_quantile(service_level=p / (p + h), mean=mean * periods)
     return None
 
 
@@ -271,7 +271,7 @@ def test_zero_demand_and_zero_variance() -> None:
     assert policy.eoq(annual_demand=100, order_cost=10, holding_cost=0) == math.inf
     res = policy.newsvendor_normal(underage_cost=3, overage_cost=1, demand_mean=0, demand_std=0)
     assert res.quantity == 0 and res.expected_cost == 0
-    r = policy.reorder_point_auto(
+    r = slow_movers.reorder_point_auto(
         service_level=0.95, demand_mean=0.0, demand_std=0.0, lead_time=4, demand_class="no_demand"
     )
     assert r.reorder_point[0] == 0 and r.order_up_to[0] == 0 and r.method[0] == "poisson"
@@ -409,7 +409,7 @@ def test_newsvendor_quantity_minimises_expected_cost(cu: float, co: float, mu: f
 # slow movers
 # --------------------------------------------------------------------------------------------------------------------
 def test_rop_method_rule_and_reasons() -> None:
-    method, reason = policy.choose_rop_method(
+    method, reason = slow_movers.choose_rop_method(
         lead_time_demand_mean=[50.0, 4.0, 4.0, 30.0, 6.0, 0.0],
         lead_time_demand_var=[100.0, 4.0, 20.0, 90.0, 30.0, 0.0],
         demand_class=["smooth", "smooth", "intermittent", "lumpy", "lumpy", "no_demand"],
@@ -423,28 +423,28 @@ def test_rop_method_rule_and_reasons() -> None:
 
 
 def test_discrete_quantiles() -> None:
-    assert policy.poisson_quantile(service_level=0.95, mean=4.0) == stats.poisson.ppf(0.95, 4.0)
-    q = policy.negative_binomial_quantile(service_level=0.9, mean=5.0, var=15.0)
+    assert slow_movers.poisson_quantile(service_level=0.95, mean=4.0) == stats.poisson.ppf(0.95, 4.0)
+    q = slow_movers.negative_binomial_quantile(service_level=0.9, mean=5.0, var=15.0)
     n, p = 5.0**2 / 10.0, 5.0 / 15.0
     assert q == stats.nbinom.ppf(0.9, n, p)
     assert stats.nbinom.mean(n, p) == pytest.approx(5.0) and stats.nbinom.var(n, p) == pytest.approx(15.0)
     # var <= mean falls back to Poisson
-    assert policy.negative_binomial_quantile(service_level=0.9, mean=5.0, var=4.0) == stats.poisson.ppf(0.9, 5.0)
+    assert slow_movers.negative_binomial_quantile(service_level=0.9, mean=5.0, var=4.0) == stats.poisson.ppf(0.9, 5.0)
 
 
 def test_bootstrap_lead_time_demand_matches_the_history_distribution() -> None:
     rng = np.random.default_rng(5)
     hist = np.where(rng.random((2, 300)) < 0.3, rng.integers(1, 20, (2, 300)), 0).astype(float)
     hist[1, :50] = np.nan  # not observed yet
-    samples = policy.bootstrap_lead_time_demand(history=hist, lead_time=[4.0, 2.5], rng=rng, n_samples=20000)
+    samples = slow_movers.bootstrap_lead_time_demand(history=hist, lead_time=[4.0, 2.5], rng=rng, n_samples=20000)
     assert samples.shape == (2, 20000)
     assert samples[0].mean() == pytest.approx(4 * np.nanmean(hist[0]), rel=0.03)
     assert samples[1].mean() == pytest.approx(2.5 * np.nanmean(hist[1]), rel=0.03)
     assert samples[0].var() == pytest.approx(4 * np.nanvar(hist[0]), rel=0.08)
-    again = policy.bootstrap_lead_time_demand(
+    again = slow_movers.bootstrap_lead_time_demand(
         history=hist, lead_time=[4.0, 2.5], rng=np.random.default_rng(1), n_samples=50
     )
-    same = policy.bootstrap_lead_time_demand(
+    same = slow_movers.bootstrap_lead_time_demand(
         history=hist, lead_time=[4.0, 2.5], rng=np.random.default_rng(1), n_samples=50
     )
     np.testing.assert_array_equal(again, same)
@@ -456,7 +456,7 @@ def test_reorder_point_auto_per_method() -> None:
     hist[0] = rng.normal(50, 10, 104).clip(0)
     hist[1] = rng.poisson(0.5, 104)
     hist[2] = np.where(rng.random(104) < 0.3, rng.integers(1, 40, 104), 0)
-    res = policy.reorder_point_auto(
+    res = slow_movers.reorder_point_auto(
         service_level=0.95,
         demand_mean=[50.0, 0.5, hist[2].mean(), 0.0],
         demand_std=[10.0, 0.7, hist[2].std(), 0.0],
@@ -475,12 +475,12 @@ def test_reorder_point_auto_per_method() -> None:
         policy.order_up_to_level(service_level=0.95, demand_mean=50, demand_std=10, lead_time=4, review_period=1)
     )
     var1 = 4 * 0.7**2
-    assert res.reorder_point[1] == policy.negative_binomial_quantile(service_level=0.95, mean=2.0, var=var1)
+    assert res.reorder_point[1] == slow_movers.negative_binomial_quantile(service_level=0.95, mean=2.0, var=var1)
     assert res.reorder_point[2] == np.round(res.reorder_point[2])  # sums of integer demands
     assert res.reorder_point[3] == 0
     assert np.all(res.order_up_to >= res.reorder_point)
     np.testing.assert_allclose(res.safety_stock, res.reorder_point - np.array([50, 0.5, hist[2].mean(), 0]) * 4)
-    periodic = policy.reorder_point_auto(
+    periodic = slow_movers.reorder_point_auto(
         service_level=0.95, demand_mean=50.0, demand_std=10.0, lead_time=4.0, review_period=1.0
     )
     assert periodic.reorder_point[0] == pytest.approx(

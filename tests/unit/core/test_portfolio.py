@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import policy
+from core import policy, slow_movers
 from core import portfolio as pf
 
 MODELS = ("seasonal_naive", "ets", "croston_sba", "tsb", "ml_gbm")
@@ -138,7 +138,7 @@ def test_snapshot_columns_index_and_types(stubbed: None) -> None:
     assert snap["periods_since_last_sale"].dtype.kind == "i"
     assert all(isinstance(v, dict) for v in snap["model_scores"])
     assert snap.loc["NORMAL", "model_scores"] == {"seasonal_naive": 1.0, "ets": 1.1, "croston_sba": 1.2, "tsb": 1.3}
-    assert set(snap["rop_method"]) <= set(policy.ROP_METHODS)
+    assert set(snap["rop_method"]) <= set(slow_movers.ROP_METHODS)
     assert res.mean.shape == res.p10.shape == (len(snap), 13) and res.backtest.shape == (len(snap), T)
     assert list(res.forecast_dates) == list(pd.date_range(DATES[-1], periods=14, freq="W-MON")[1:])
     assert {"forecast", "classify", "policy", "health", "snapshot", "total"} <= set(res.timings)

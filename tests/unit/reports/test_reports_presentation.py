@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 
 from reports import build_portfolio_briefing, build_sku_briefing
-from reports.briefing import KPI_ROWS, MARGIN, _change_color
 from reports.data import PortfolioKpis
 from reports.formatting import NO_CHANGE, fmt_change, fmt_signed_pct, rounds_to_zero, signed_change
+from reports.pdf_base import MARGIN
+from reports.portfolio_doc import KPI_ROWS, _change_color
 from reports.samples import sample_portfolio_briefing, sample_sku_briefing
 from reports.theme import BRAND, hex_to_rgb
 from tests.unit.reports._pdf import page_texts, render_pages
