@@ -1,9 +1,10 @@
 """Gemini through the ``google-genai`` SDK (not the deprecated ``google-generativeai``).
 
-Retries are ours, not the SDK's ``HttpRetryOptions`` (the client is built without retry options, which in
-google-genai 3.x means one attempt per call). Reasons, checked against the SDK's source: its tenacity loop sleeps
-with ``time.sleep`` (tests could not inject a sleep), it also retries read timeouts (with a 20 s timeout and 4 retries
-a page would wait minutes) and it ignores the ``RetryInfo.retryDelay`` a 429 quota answer carries. Here:
+Retries are a ``tenacity.Retrying`` of ours, not the SDK's ``HttpRetryOptions`` (the client is built without retry
+options, which in google-genai 3.x means one attempt per call). Reasons, checked against the SDK's source: its own
+tenacity loop sleeps with ``time.sleep`` (tests could not inject a sleep), it also retries read timeouts (with a 20 s
+timeout and 4 retries a page would wait minutes) and it ignores the ``RetryInfo.retryDelay`` a 429 quota answer
+carries. Here:
 
 - retried: HTTP 408 / 429 / 500 / 502 / 503 / 504 and connection errors, at most ``max_retries`` times;
 - delay before retry k (0-based) = min(backoff_max_s, backoff_initial_s x 2**k); on a 429 that names a retry delay
@@ -21,6 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import tenacity
+
 from ..prompts import Prompt
 from .base import ProviderError, register_provider
 
@@ -28,6 +31,14 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/"
 API_VERSION = "v1beta"
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class _RetryableError(Exception):
+    """One failed attempt that may be retried: ``failure`` words it, ``hint`` is the wait the server asked for."""
+
+    def __init__(self, failure: str, cause: BaseException, hint: float | None = None) -> None:
+        super().__init__(failure)
+        self.failure, self.cause, self.hint = failure, cause, hint
 
 
 def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
@@ -164,37 +175,48 @@ class GeminiProvider:
         from google.genai import errors
 
         config = self._types.GenerateContentConfig(system_instruction=prompt.system, **self._config_options)
-        attempt = 0
-        while True:
-            delay = 0.0
-            try:
-                response = self._client.models.generate_content(model=self.model, contents=prompt.user, config=config)
-                return self._text_of(response)
-            except (errors.UnknownApiResponseError, json.JSONDecodeError) as exc:  # e.g. a proxy's HTML error page
-                raise ProviderError("gemini answer is not valid JSON") from exc
-            except errors.APIError as exc:
-                failure = f"gemini HTTP {exc.code} {exc.status or ''}".strip()
-                if exc.code not in RETRYABLE_STATUS:
-                    raise ProviderError(failure) from exc
-                delay = self._backoff(attempt)
-                hint = _retry_delay_hint(exc) if exc.code == 429 else None
-                if hint is not None:
-                    if hint > self.backoff_max_s:
-                        raise ProviderError(f"{failure}: server asks to retry after {hint:g} s") from exc
-                    delay = max(delay, hint)
-                error: BaseException = exc
-            except self._timeouts as exc:
-                failure = f"gemini timeout after {self.timeout_s:g} s"
-                if not self.retry_timeouts:
-                    raise ProviderError(failure) from exc
-                delay, error = self._backoff(attempt), exc
-            except self._connect_errors as exc:
-                failure = f"gemini connection error: {type(exc).__name__}"
-                delay, error = self._backoff(attempt), exc
-            if attempt >= self.max_retries:
-                raise ProviderError(f"{failure} (after {attempt + 1} attempts)") from error
-            self._sleep(delay)
-            attempt += 1
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_RetryableError),
+            stop=tenacity.stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, prompt, config, errors)
+        except _RetryableError as last:
+            attempts = retrying.statistics.get("attempt_number", self.max_retries + 1)
+            raise ProviderError(f"{last.failure} (after {attempts} attempts)") from last.cause
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Before retry k (0-based): min(backoff_max_s, backoff_initial_s x 2**k), at least a 429's retry delay."""
+        delay = self._backoff(state.attempt_number - 1)
+        error = state.outcome.exception() if state.outcome is not None else None
+        hint = error.hint if isinstance(error, _RetryableError) else None
+        return max(delay, hint) if hint is not None else delay
+
+    def _attempt(self, prompt: Prompt, config: Any, errors: Any) -> str:
+        """One call: the answer's text, :class:`_RetryableError` for what may be retried, ProviderError for the rest."""
+        try:
+            response = self._client.models.generate_content(model=self.model, contents=prompt.user, config=config)
+        except (errors.UnknownApiResponseError, json.JSONDecodeError) as exc:  # e.g. a proxy's HTML error page
+            raise ProviderError("gemini answer is not valid JSON") from exc
+        except errors.APIError as exc:
+            failure = f"gemini HTTP {exc.code} {exc.status or ''}".strip()
+            if exc.code not in RETRYABLE_STATUS:
+                raise ProviderError(failure) from exc
+            hint = _retry_delay_hint(exc) if exc.code == 429 else None
+            if hint is not None and hint > self.backoff_max_s:
+                raise ProviderError(f"{failure}: server asks to retry after {hint:g} s") from exc
+            raise _RetryableError(failure, exc, hint) from exc
+        except self._timeouts as exc:
+            failure = f"gemini timeout after {self.timeout_s:g} s"
+            if not self.retry_timeouts:
+                raise ProviderError(failure) from exc
+            raise _RetryableError(failure, exc) from exc
+        except self._connect_errors as exc:
+            raise _RetryableError(f"gemini connection error: {type(exc).__name__}", exc) from exc
+        return self._text_of(response)
 
     @staticmethod
     def _text_of(response: Any) -> str:
