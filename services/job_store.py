@@ -2,15 +2,14 @@
 :class:`RunStore` (inputs, claims, heartbeats, results and the abort flag of each batch).
 
 Every key is under ``icc:jobs:<namespace>:run:<id>:`` (the namespace a hash of the database URL, so several databases
-can share one Redis). Values are pickles signed with an HMAC of the app's ``SECRET_KEY`` (web and workers must share
-it); an unsigned or forged blob is refused before it is unpickled.
+can share one Redis). Values are pickles signed (itsdangerous, HMAC-SHA256) with the app's ``SECRET_KEY`` (web and
+workers must share it); an unsigned or forged blob is refused before it is unpickled.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import logging
 import math
 import os
@@ -19,6 +18,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+from itsdangerous import BadSignature, Signer
 
 from services.errors import UserFacingError
 from settings import Settings, get_settings
@@ -38,21 +39,22 @@ class RunAbortedError(UserFacingError):
 # --- signed blobs ----------------------------------------------------------------------------------------------------
 
 
-def _signing_key() -> bytes:
-    return hashlib.sha256(b"icc-jobs:" + get_settings().resolved_secret_key().encode()).digest()
+def _signer() -> Signer:
+    """itsdangerous' HMAC-SHA256 signer keyed by ``SECRET_KEY`` (salt ``icc-jobs``: not valid as any other token)."""
+    return Signer(get_settings().resolved_secret_key(), salt="icc-jobs", digest_method=hashlib.sha256)
 
 
 def dumps(value: Any) -> bytes:
-    """Pickle ``value`` and prefix an HMAC-SHA256 of it (key derived from ``SECRET_KEY``)."""
-    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return hmac.new(_signing_key(), blob, hashlib.sha256).digest() + blob
+    """Pickle ``value`` and sign it (``itsdangerous.Signer``: the pickle, a separator, its HMAC-SHA256)."""
+    return _signer().sign(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def loads(data: bytes) -> Any:
     """The value :func:`dumps` stored; ``ValueError`` when the signature does not match (never unpickled)."""
-    signature, blob = data[:32], data[32:]
-    if len(data) < 32 or not hmac.compare_digest(signature, hmac.new(_signing_key(), blob, hashlib.sha256).digest()):
-        raise ValueError("data: signature mismatch (is SECRET_KEY the same on the web tier and the workers?)")
+    try:
+        blob = _signer().unsign(data)
+    except BadSignature:
+        raise ValueError("data: signature mismatch (is SECRET_KEY the same on the web tier and the workers?)") from None
     return pickle.loads(blob)  # noqa: S301 - signed by us above
 
 

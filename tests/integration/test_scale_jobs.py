@@ -108,9 +108,10 @@ def test_signed_blobs_round_trip_and_refuse_tampering(sqlite_db: str, monkeypatc
 
     blob = job_store.dumps({"codes": ["A", "B"], "x": 1.5})
     assert job_store.loads(blob) == {"codes": ["A", "B"], "x": 1.5}
-    tampered = blob[:-1] + bytes([blob[-1] ^ 1])
-    with pytest.raises(ValueError, match="signature"):
-        job_store.loads(tampered)
+    for at in (0, len(blob) // 2, len(blob) - 10):  # the pickle, and the signature after it
+        tampered = blob[:at] + bytes([blob[at] ^ 1]) + blob[at + 1 :]
+        with pytest.raises(ValueError, match="signature"):
+            job_store.loads(tampered)
     with pytest.raises(ValueError, match="signature"):
         job_store.loads(b"short")
     monkeypatch.setenv("SECRET_KEY", "another key")
