@@ -25,6 +25,7 @@ from layouts._charts import (
     fmt_money,
     fmt_pct,
     fmt_qty,
+    inset_legend,
 )
 from services import backtest as bt
 
@@ -442,17 +443,7 @@ def frontier_figure(document: dict[str, Any]) -> dict[str, Any]:
         "layout": base_layout(
             height=FRONTIER_HEIGHT,
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
-            legend={
-                "orientation": "v",
-                "y": 0.02,
-                "yanchor": "bottom",
-                "x": 0.99,
-                "xanchor": "right",
-                "font": {"size": 11},
-                "bgcolor": "rgba(255,255,255,0.85)",
-                "bordercolor": "#dee2e6",
-                "borderwidth": 1,
-            },
+            legend=inset_legend(),
             hovermode="closest",
             xaxis={
                 "title": {"text": "Average inventory value over the replay"},

@@ -313,6 +313,21 @@ def base_layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
+def inset_legend() -> dict[str, Any]:
+    """A legend inside the plot's lower right corner (the frontier charts of the Risk page and the policy backtest)."""
+    return {
+        "orientation": "v",
+        "y": 0.02,
+        "yanchor": "bottom",
+        "x": 0.99,
+        "xanchor": "right",
+        "font": {"size": 11},
+        "bgcolor": "rgba(255,255,255,0.85)",
+        "bordercolor": "#dee2e6",
+        "borderwidth": 1,
+    }
+
+
 def blank_figure() -> dict[str, Any]:
     """No axes and no text: the frame a chart callback fills in."""
     return {"data": [], "layout": base_layout(xaxis={"visible": False}, yaxis={"visible": False})}

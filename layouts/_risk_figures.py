@@ -11,6 +11,7 @@ from layouts._charts import (
     base_layout,
     empty_figure,
     fmt_qty,
+    inset_legend,
 )
 from layouts._scope import GRID
 from layouts._whatif_blocks import (
@@ -169,17 +170,7 @@ def frontier_figure(frontier: svc.Frontier) -> dict[str, Any]:
         "layout": base_layout(
             height=FRONTIER_HEIGHT,
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
-            legend={
-                "orientation": "v",
-                "y": 0.02,
-                "yanchor": "bottom",
-                "x": 0.99,
-                "xanchor": "right",
-                "font": {"size": 11},
-                "bgcolor": "rgba(255,255,255,0.85)",
-                "bordercolor": "#dee2e6",
-                "borderwidth": 1,
-            },
+            legend=inset_legend(),
             hovermode="closest",
             xaxis={
                 "title": {"text": "Capital tied in safety stock"},
