@@ -114,6 +114,11 @@ def test_the_navbar_stays_on_one_line(browser, live_server, width: int) -> None:
             "els => els.map(el => Math.round(el.getBoundingClientRect().top))",
         )
         assert len(tops) >= 12 and max(tops) - min(tops) <= 4, f"the navbar wraps at {width} px: tops {tops}"
+        right = page.page.eval_on_selector_all(
+            "header .navbar-brand, #shell-nav .nav-link, header .dropdown-toggle",
+            "els => Math.max(...els.map(el => el.getBoundingClientRect().right))",
+        )
+        assert right <= width, f"the navbar runs {right - width:.0f} px past the right edge at {width} px"
         height = page.page.eval_on_selector("header .navbar", "el => el.getBoundingClientRect().height")
         assert height <= 64, f"the navbar is {height} px high at {width} px"
     finally:
