@@ -132,6 +132,7 @@ def _import_file(
                 sniffed = converted.sniffed
                 result.errors.sheet = converted.sheet
             else:
+                wb.refuse_misnamed(name)
                 sniffed = sniff(path, max_bytes=options.limit())
             extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
             plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)

@@ -94,6 +94,19 @@ def is_workbook(path: str | Path) -> bool:
     return kind_of_file(path) in ("xlsx", "ods", "ole")
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
+
+
+def refuse_misnamed(file_name: str) -> None:
+    """A file that is not a workbook by its content (:func:`is_workbook` False) but named like one is refused, not
+    read as CSV (its bytes would come back as one odd column name)."""
+    if Path(file_name).suffix.lower() in WORKBOOK_SUFFIXES:
+        raise FileRejectedError(
+            f"'{Path(file_name).name}' is named like a workbook but is not one (damaged, or another format renamed): "
+            "open it in Excel and save it as .xlsx, or save it as CSV"
+        )
+
+
 def _refuse_ole(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(1 << 16)

@@ -321,6 +321,11 @@ def _bomb(path: Path) -> Path:
             "the workbook is damaged and cannot be read",
         ),
         ("bomb.xlsx", lambda p, t: _bomb(p), "the workbook unpacks to"),
+        (
+            "renamed.xlsx",
+            lambda p, t: p.write_bytes(b"not a zip") and p,
+            "'renamed.xlsx' is named like a workbook but is not one",
+        ),
     ],
 )
 def test_bad_workbooks_are_refused_with_one_line_and_nothing_written(
