@@ -211,6 +211,9 @@ def test_portfolio_briefing_text_matches_the_snapshot(session) -> None:
         assert fmt_qty(qty) in orders
     assert "777" not in orders
     assert fmt_date(AS_OF + dt.timedelta(days=7)) in orders
+    # the method notes say how many are printed, as the section does (issue 23: "25 most urgent" over 15 lines)
+    notes = " ".join(text[text.index("Method notes") :].split())
+    assert "all 3 are printed, the most urgent first" in notes and "25 most urgent" not in notes
 
     # stored, listed, downloadable again, audit-logged
     assert made.id is not None and made.run_id == data["runs"]["latest"].id
