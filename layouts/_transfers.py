@@ -182,7 +182,7 @@ def transfers_tab(*, session: Any, planner: bool) -> html.Div:
                         id=ids.TRANSFERS_GRID,
                         columnDefs=COLUMNS,
                         rowData=rows(session=session),
-                        getRowId="params.data.id",
+                        getRowId="params.data.id + ''",
                         defaultColDef={"sortable": True, "resizable": True, "filter": True},
                         dashGridOptions={
                             "animateRows": False,

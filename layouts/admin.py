@@ -31,7 +31,7 @@ def _grid(
     columns: list[dict[str, Any]],
     rows: list[dict[str, Any]],
     height: int | None,
-    row_id: str = "params.data.key",
+    row_id: str = "params.data.key + ''",
     **options: Any,
 ) -> Any:
     """An AG Grid; ``height=None`` grows with its rows (users and tokens are few); rows keep their ids across
@@ -42,8 +42,8 @@ def _grid(
         id=grid_id,
         columnDefs=columns,
         rowData=rows,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        columnSize="responsiveSizeToFit",
+        # the columns share the width by flex: no sizeColumnsToFit while a tab is hidden (AG Grid warning #29)
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1},
         dashGridOptions={"animateRows": False, **options},
         style={"height": f"{height}px"} if height else {},
         getRowId=row_id,

@@ -295,7 +295,7 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
         id=grid_id,
         columnDefs=columns,
         rowData=rows,
-        getRowId="params.data.id",
+        getRowId="params.data.id + ''",
         defaultColDef={"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True},
         dashGridOptions={
             "animateRows": False,
