@@ -111,6 +111,8 @@ def test_page_layout_at_width(tabs, path: str, width: int) -> None:
     # no AG Grid warning (#25, #29) and no console error
     warnings = ag_grid_warnings(tab.messages)
     assert warnings == [], f"{path}: AG Grid warnings in the console:\n" + "\n".join(warnings)
+    # Chromium's "[DOM] Password field is not contained in a form" (a verbose message): every password is in a form
+    assert not [m for m in tab.messages if "not contained in a form" in m], f"{path}: a password outside a form"
     errors = [m for m in tab.messages if m.startswith(("error", "pageerror"))]
     assert errors == [], f"{path}: console errors:\n" + "\n".join(errors)
     if os.environ.get("SCREENSHOTS") == "1" and width == WIDTHS[0] and "<code>" not in path:
