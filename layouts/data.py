@@ -51,7 +51,15 @@ TABLE_LABELS = {
     "imports": "Import history",
 }
 _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": True}
-_NUMBER = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
+# numbers with thousands separators (12,500; 0.95 stays 0.95); the cell editor still edits the raw value
+_NUMBER = {
+    "type": "rightAligned",
+    "filter": "agNumberColumnFilter",
+    "valueFormatter": {
+        "function": "params.value == null || params.value === '' ? '' : "
+        "Number(params.value).toLocaleString('en-US', {maximumFractionDigits: 4})"
+    },
+}
 SKU_GRID_HEIGHT = "max(520px, calc(100vh - 150px))"
 _MULTI_ROW = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
 _SINGLE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
