@@ -70,6 +70,8 @@ def test_viewer_sees_orders_but_cannot_approve(page_as) -> None:
     # the "Why" column says it in words with the numbers; the full arithmetic is the tooltip
     why = pw.locator("#orders-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='why']")
     assert why.inner_text().startswith(("Below the reorder point", "One-shot season buy"))
+    pw.click("text=Transfers")
+    expect(pw.locator("text=Planners can approve, edit, reject and receive transfers")).to_be_visible()
     assert pw.evaluate("dash_ag_grid.getApi('orders-grid').getDisplayedRowCount()") == len(recommended)
     page.assert_no_console_errors()
 
