@@ -325,3 +325,13 @@ def test_only_the_newest_briefings_are_kept(session, monkeypatch) -> None:
     ids = sorted(session.scalars(select(Briefing.id)).all())
     assert ids == [m.id for m in made[-3:]]
     assert session.scalar(select(func.count()).select_from(Briefing)) == 3
+
+
+def test_the_orders_method_note_counts_what_is_printed() -> None:
+    """Issue 23: the note said "the 25 most urgent are printed" over a list of 15."""
+    from services.briefing.facts import _orders_note
+
+    assert "the 25 most urgent of 140 " in _orders_note(25, 140)
+    assert "all 15 are printed, the most urgent first" in _orders_note(15, 15) and "25 most urgent" not in _orders_note(
+        15, 15
+    )
