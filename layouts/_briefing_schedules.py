@@ -27,7 +27,7 @@ SCHEDULE_MESSAGE = "briefings-schedule-message"
 ADMIN_ONLY = "Adding and deleting e-mail schedules needs the admin role."
 
 SCHEDULE_COLUMNS: list[dict[str, Any]] = [
-    {"field": "when", "headerName": "When", "width": 200, "checkboxSelection": True},
+    {"field": "when", "headerName": "When", "width": 200},  # the tick boxes: rowSelection (admins)
     {"field": "scope_label", "headerName": "Scope", "width": 190, "tooltipField": "scope_label"},
     {"field": "recipients", "headerName": "Recipients", "flex": 1, "minWidth": 200, "tooltipField": "recipients"},
     {"field": "last_status", "headerName": "Last send", "width": 110},
