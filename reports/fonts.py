@@ -3,11 +3,12 @@
 DejaVu Sans ships inside matplotlib (always present with the app). It covers Latin, Greek, Cyrillic and many
 symbols but no CJK. For Chinese / Japanese / Korean text the builder adds fpdf2 fallback fonts, tried per glyph:
 
-1. an installed CJK font, when there is one. Preferred: the Debian package ``fonts-wqy-microhei`` (5 MB); also
-   recognised: Noto Sans CJK (``fonts-noto-cjk``), WenQuanYi Zen Hei (``fonts-wqy-zenhei``), Droid Sans Fallback
-   (``fonts-droid-fallback``). Another font file can be passed to the builders (``cjk_font_path``);
-2. the subset shipped with the app (:data:`BUNDLED_CJK_FONT`, 1.2 MB: the common hanzi, kanji, Hangul and kana;
-   reports/font_data/README.md), so a fresh machine without a CJK font and without network prints CJK names too.
+1. the subset shipped with the app (:data:`BUNDLED_CJK_FONT`, 1.2 MB: the common hanzi, kanji, Hangul and kana;
+   reports/font_data/README.md), so a fresh machine without a CJK font and without network prints CJK names too;
+2. an installed CJK font for the characters the subset lacks (loaded only then). Preferred: the Debian package
+   ``fonts-wqy-microhei`` (5 MB, the subset's source); also recognised: Noto Sans CJK (``fonts-noto-cjk``),
+   WenQuanYi Zen Hei (``fonts-wqy-zenhei``), Droid Sans Fallback (``fonts-droid-fallback``). A font file passed to
+   the builders (``cjk_font_path``) is tried first.
 
 A character no embedded font covers prints as the replacement character (U+FFFD) and nothing crashes.
 """

@@ -79,8 +79,14 @@ class BriefingPDF(FPDF):
         self.add_font(FONT, "B", fonts.bold)
         covered = set(self.fonts[FONT].cmap)
         missing = sorted({ord(ch) for text in texts if not text.isascii() for ch in text} - covered - {10, 13, 9})
-        fallbacks = []  # per glyph: the installed CJK font first, then the shipped subset (reports.fonts)
-        for name, path, index in ((CJK_FONT, fonts.cjk, fonts.cjk_index), (BUNDLED_CJK, fonts.bundled, 0)):
+        # per glyph: the shipped CJK subset, then the installed CJK font for what the subset lacks (loaded only
+        # then: parsing a 5 MB font costs time); a font the caller names (cjk_font_path) comes first (reports.fonts)
+        candidates = [(BUNDLED_CJK, fonts.bundled, 0), (CJK_FONT, fonts.cjk, fonts.cjk_index)]
+        if cjk_font_path is not None:
+            candidates.reverse()
+        fallbacks = []
+        for name, path, index in candidates:
+            missing = [c for c in missing if c not in covered]
             if not missing or path is None:
                 continue
             try:  # only the code points the document needs: faster to load and to subset

@@ -265,6 +265,22 @@ def test_without_an_installed_cjk_font_the_shipped_subset_prints_cjk_names(monke
     assert fonts_module.BUNDLED_CJK_FONT.stat().st_size < 1_500_000  # a subset, not the 5 MB font
 
 
+def _embedded_fonts(pdf: bytes) -> list[str]:
+    """The base font names of the document's fonts, one per font resource (two subsets may share a name)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {key: str(f["/BaseFont"]) for p in reader.pages for key, f in (p["/Resources"].get("/Font") or {}).items()}
+    return list(fonts.values())
+
+
+def test_the_installed_cjk_font_is_loaded_only_for_what_the_subset_lacks(needs_cjk_font: None) -> None:
+    common = build_portfolio_briefing(make_briefing())  # 東京: in the subset
+    rare = build_portfolio_briefing(make_briefing(top_risks=(replace(RISKS[0], name="Tea 龘"),) + RISKS[1:]))
+    assert len([f for f in _embedded_fonts(common) if "Micro" in f or "WenQuanYi" in f]) == 1
+    assert len([f for f in _embedded_fonts(rare) if "Micro" in f or "WenQuanYi" in f]) == 2
+    text = " ".join(page_texts(rare))
+    assert "Tea 龘" in text and "\ufffd" not in text
+
+
 def test_without_cjk_font_degrades_to_replacement_glyph(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts_module, "CJK_FONT_CANDIDATES", ())
     monkeypatch.setattr(fonts_module, "BUNDLED_CJK_FONT", fonts_module.BUNDLED_CJK_FONT.with_name("missing.ttf"))
