@@ -51,10 +51,21 @@ TABLE_LABELS = {
     "imports": "Import history",
 }
 _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": True}
-_NUMBER = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
+# numbers with thousands separators (12,500; 0.95 stays 0.95); the cell editor still edits the raw value
+_NUMBER = {
+    "type": "rightAligned",
+    "filter": "agNumberColumnFilter",
+    "valueFormatter": {
+        "function": "params.value == null || params.value === '' ? '' : "
+        "Number(params.value).toLocaleString('en-US', {maximumFractionDigits: 4})"
+    },
+}
+SKU_GRID_HEIGHT = "max(520px, calc(100vh - 150px))"
 _MULTI_ROW = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
 _SINGLE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
-_HIDDEN_TAB_SIZE = "responsiveSizeToFit"  # refits when the tab is shown (the grid's size changes from zero)
+# a grid on a tab hidden at load fills its width by flex (defaultColDef), never by sizeColumnsToFit: that runs while
+# the tab is hidden, zero wide, and logs AG Grid warning #29 (issue 23); autoSize would leave the columns a few px wide
+_HIDDEN_TAB_SIZE = "flex"
 
 
 def _number_column(field: str, header: str, editable: bool, **extra: Any) -> dict[str, Any]:
@@ -134,12 +145,14 @@ def grid(
     grid_id: str,
     columns: list[dict[str, Any]],
     *,
-    height: int = 420,
+    height: int | str = 420,
     selectable: bool = False,
     column_size: str = "autoSize",
 ) -> dag.AgGrid:
-    """A Data-page table. A grid on a tab hidden when the page loads must use ``column_size="responsiveSizeToFit"``:
-    "autoSize" measures the cells once, while the tab is hidden, and leaves every column a few pixels wide."""
+    """A Data-page table. A grid on a tab hidden when the page loads must use ``column_size="flex"`` (the columns
+    share the width by flex, within their min / max widths): "autoSize" measures the cells once, while the tab is
+    hidden, and leaves every column a few pixels wide; "responsiveSizeToFit" sizes them while the grid is zero wide
+    (AG Grid warning #29). ``height``: pixels, or a CSS length (the SKU grid takes the window's height)."""
     options: dict[str, Any] = {
         "animateRows": False,
         "pagination": True,
@@ -155,11 +168,11 @@ def grid(
         id=grid_id,
         columnDefs=columns,
         rowData=[],
-        getRowId="params.data.id",
-        defaultColDef=_GRID_DEFAULTS,
-        columnSize=column_size,
+        getRowId="params.data.id + ''",  # a string, always (AG Grid warning #25)
+        defaultColDef={**_GRID_DEFAULTS, "flex": 1} if column_size == "flex" else _GRID_DEFAULTS,
+        columnSize=None if column_size == "flex" else column_size,
         dashGridOptions=options,
-        style={"height": f"{height}px"},
+        style={"height": f"{height}px" if isinstance(height, int) else height},
         className="ag-theme-alpine",
     )
 
@@ -487,7 +500,8 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
         )
         if can_edit
         else None,
-        grid(ids.DATA_SKU_GRID, sku_columns(can_edit), selectable=can_edit),
+        # the window's height less the page's header and the tabs (issue 23: it showed about six rows)
+        grid(ids.DATA_SKU_GRID, sku_columns(can_edit), selectable=can_edit, height=SKU_GRID_HEIGHT),
     ]
     sku_options = [{"label": c, "value": c} for c in codes[:1]]
     stock_tab = [
