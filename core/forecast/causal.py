@@ -10,7 +10,8 @@ Features of a row (series i, origin o = periods observed, target period t), each
 
 - price: ``price[t] / regular[o]`` and ``price[o-1] / regular[o]``, where the regular price is the rolling median of
   the (forward-filled) prices over the ``regular_window`` periods before the origin (a price cut of 20 % reads 0.8
-  on any currency or price level; the median ignores short promotional cuts);
+  on any currency or price level; the median ignores short promotional cuts); a horizon period without a planned
+  price is at the regular price (ratio 1);
 - promotion: flag at t, label code at t (categorical), flag at o-1 and the share of promoted periods over the
   regular window before the origin (so the model knows when the recent level, its scale, was inflated);
 - named causal columns (feature, display, TPR ...): their value at t and at o-1;
@@ -49,7 +50,8 @@ class CausalInputs:
     Attributes
     ----------
     price
-        Selling price per period; NaN where unknown (forward-filled from the last known price).
+        Selling price per period; NaN where unknown (in the history forward-filled from the last known price; in
+        the horizon the regular price).
     promotion
         Promotion label code per period: 0 none, k >= 1 label k (1 for a plain 0/1 flag); None = no promotion data.
     features
@@ -75,7 +77,27 @@ class CausalInputs:
             if arr is not None and np.shape(arr) != (n, length):
                 raise ValueError(f"causal {name} must have shape {(n, length)}, got {np.shape(arr)}")
 
-    def subset(self, rows: np.ndarray) -> CausalInputs:
+    def span(self, stop: int) -> CausalInputs:
+        """The first ``stop`` periods of every array (a panel of T periods plus its horizon); periods beyond the
+        arrays are unknown (NaN price, no promotion, no event)."""
+
+        def cut(arr: np.ndarray | None, fill: float) -> np.ndarray | None:
+            if arr is None:
+                return None
+            arr = np.asarray(arr)[:, :stop]
+            short = stop - arr.shape[1]
+            if short > 0:
+                arr = np.concatenate([arr, np.full((arr.shape[0], short), fill, dtype=arr.dtype)], axis=1)
+            return arr
+
+        return CausalInputs(
+            price=cut(self.price, np.nan),
+            promotion=cut(self.promotion, 0),
+            features={k: cut(v, 0) for k, v in self.features.items()},
+            events={k: cut(v, False) for k, v in self.events.items()},
+        )
+
+    def subset(self, rows: np.ndarray | slice) -> CausalInputs:
         """The same inputs for a subset of the series (rows of every array)."""
         return CausalInputs(
             price=None if self.price is None else self.price[rows],
@@ -131,7 +153,9 @@ class CausalFeatures:
         self.categorical: list[int] = []  # positions within the causal block
         self.price = self.regular = None
         if causal.price is not None and np.isfinite(causal.price).any():
-            price = _ffill(np.where(np.asarray(causal.price, dtype=np.float64) > 0, causal.price, np.nan))
+            given = np.where(np.asarray(causal.price, dtype=np.float64) > 0, causal.price, np.nan)
+            # the history is forward-filled; a horizon period without a planned price is at the regular price
+            price = np.concatenate([_ffill(given[:, :t_len]), given[:, t_len:]], axis=1)
             # regular[o] = median of the prices of periods o - window .. o - 1 (known at origin o)
             med = pd.DataFrame(price.T).rolling(self.window, min_periods=1).median().to_numpy().T
             regular = np.concatenate([np.full((price.shape[0], 1), np.nan), med[:, :-1]], axis=1)
@@ -192,7 +216,8 @@ class CausalFeatures:
         if self.price is not None:
             reg = self.regular[i, o]
             reg = np.where(reg > 0, reg, np.nan)
-            rel = np.where(future, 1.0, self.price[i, target] / reg)
+            rel = self.price[i, target] / reg
+            rel = np.where(future | ((target - self.pad >= self.t_len) & np.isnan(rel)), 1.0, rel)
             cols += [rel, self.price[i, o - 1] / reg]
         if self.promo is not None:
             code = np.where(future, 0.0, self.promo[i, target])

@@ -1,0 +1,85 @@
+"""Issue 20 on SQLite and PostgreSQL: a planned promotion raises the SKU's forecast in its periods (with the uplift
+stored) and, through the policy, its recommended order; the recompute loads the causal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select, update
+
+from db import queries_recompute as q
+from db.models import Forecast, Promotion, Sku, StockPosition
+from services import demo
+from services import recompute as rc
+
+END = dt.date(2026, 1, 5)  # a Monday
+PERIODS = 104
+PLAN = (END + dt.timedelta(days=7), END + dt.timedelta(days=14))  # the first two weeks of the horizon
+
+
+def _store_with_promotions(session) -> tuple[str, str]:
+    """A demo portfolio whose SKUs sold 3x in promoted weeks (price -25 %); two twins A and B with the same
+    history, of which only A has the plan. Returns (A, B)."""
+    portfolio = demo.generate(skus=40, periods=PERIODS, end=END)
+    rng = np.random.default_rng(3)
+    demand = portfolio.demand.copy()
+    weeks = pd.DatetimeIndex(portfolio.periods)
+    promoted = {i: set(rng.choice(len(weeks), size=12, replace=False)) for i in range(len(portfolio.skus))}
+    week_no = {d: k for k, d in enumerate(weeks)}
+    k = pd.to_datetime(demand["period"]).map(week_no).to_numpy()
+    hit = np.array([kk in promoted[i] for i, kk in zip(demand["sku"], k, strict=True)])
+    demand.loc[hit, "quantity"] = demand.loc[hit, "quantity"] * 3 + 5
+    twin_a, twin_b = 0, 1
+    a_rows = demand[demand["sku"] == twin_a].copy()
+    demand = pd.concat([demand[demand["sku"] != twin_b], a_rows.assign(sku=twin_b)], ignore_index=True)
+    promoted[twin_b] = promoted[twin_a]
+    portfolio = demo.DemoPortfolio(
+        skus=portfolio.skus,
+        demand=demand,
+        stock=portfolio.stock,
+        receipts=portfolio.receipts.iloc[0:0],
+        periods=portfolio.periods,
+    )
+    demo.store(session=session, portfolio=portfolio)
+    ids = dict(session.execute(select(Sku.code, Sku.id)).all())
+    codes = portfolio.skus["code"].tolist()
+    rows = []
+    for i, code in enumerate(codes):
+        for kk, day in enumerate(weeks):
+            on = kk in promoted[i]
+            rows.append({"sku_id": ids[code], "period": day.date(), "price": 7.5 if on else 10.0, "promoted": on})
+        planned = i == twin_a
+        for day in PLAN:
+            rows.append({"sku_id": ids[code], "period": day, "price": 7.5 if planned else 10.0, "promoted": planned})
+    session.execute(insert(Promotion), [{**r, "updated_at": dt.datetime(2026, 1, 1)} for r in rows])
+    a, b = codes[twin_a], codes[twin_b]
+    same = {"on_hand": 0.0, "on_order": 0.0}
+    session.execute(update(StockPosition).where(StockPosition.sku_id.in_([ids[a], ids[b]])).values(**same))
+    session.execute(update(Sku).where(Sku.id.in_([ids[a], ids[b]])).values(lead_time_mean=14.0, lead_time_std=0.0))
+    session.commit()
+    return a, b
+
+
+def test_planned_promotion_raises_forecast_and_order(session) -> None:
+    a, b = _store_with_promotions(session)
+    summary = rc.recompute(session=session, triggered_by="tests", batch_size=40)
+    assert summary.status == "finished"
+    ids = dict(session.execute(select(Sku.code, Sku.id)).all())
+    rows = session.execute(
+        select(Forecast.sku_id, Forecast.period, Forecast.mean, Forecast.uplift).where(
+            Forecast.run_id == summary.run_id, Forecast.kind == "future"
+        )
+    ).all()
+    fc = pd.DataFrame(rows, columns=["sku_id", "period", "mean", "uplift"])
+    fa = fc[fc["sku_id"] == ids[a]].sort_values("period").reset_index(drop=True)
+    fb = fc[fc["sku_id"] == ids[b]].sort_values("period").reset_index(drop=True)
+    planned = fa["period"].isin(PLAN)
+    assert planned.sum() == 2
+    assert (fa.loc[planned, "mean"].to_numpy() > 1.5 * fb.loc[planned, "mean"].to_numpy()).all()
+    assert (fa.loc[planned, "uplift"] > 0).all()
+    assert np.allclose(fa.loc[~planned, "mean"], fb.loc[~planned, "mean"], rtol=0.05)
+    assert np.allclose(fb["uplift"].fillna(0), 0, atol=1e-9)
+    snap = q.snapshot_frame(session.connection(), run_id=summary.run_id).set_index("code")
+    assert snap.loc[a, "recommended_qty"] > snap.loc[b, "recommended_qty"]
