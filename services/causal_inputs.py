@@ -15,7 +15,7 @@ Rules (the engine sees only their result, :class:`core.forecast.causal.CausalInp
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,7 @@ from sqlalchemy import Connection, select
 from core.forecast.causal import CausalInputs
 from db.models import CalendarEvent, Promotion, Sku
 
-if TYPE_CHECKING:
-    from services.engine_inputs import RunContext
+RunContext = Any  # services.engine_inputs.RunContext (not imported: that module loads this one)
 
 _CHUNK = 5_000
 Columns = Callable[..., np.ndarray]  # services.engine_inputs.period_index (passed in: that module loads this one)
