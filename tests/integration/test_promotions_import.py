@@ -84,3 +84,25 @@ def test_events_import_and_export(db_url, tmp_path) -> None:
         export = datatables.export_text(session=session, table="events")
     assert stored == [("Christmas", ""), ("SNAP", "CA")]
     assert export.splitlines()[0] == "date,event,location"
+
+
+def test_promotions_table_edit_and_delete(db_url, tmp_path) -> None:
+    import pytest
+
+    from services import promotions as svc
+    from services.datatables import RecordError
+
+    _setup(tmp_path)
+    plan = "date,sku,price,promotion\n2026-02-09,COLA,0.8,feature\n2026-02-16,COLA,1.0,0\n"
+    assert imported(tmp_path, "promotions", plan).status == "committed"
+    with session_scope() as session:
+        rows = svc.promotion_rows(session=session)
+        assert [(r["sku"], r["promotion"], r["price"]) for r in rows] == [("COLA", "feature", 0.8), ("COLA", "no", 1.0)]
+        with pytest.raises(RecordError, match="price"):
+            svc.save_promotion(session=session, row_id=rows[1]["id"], values={"price": "-1"}, user="p@x")
+        with pytest.raises(RecordError, match="only price, promotion"):
+            svc.save_promotion(session=session, row_id=rows[1]["id"], values={"period": "2026-01-01"}, user="p@x")
+        svc.save_promotion(session=session, row_id=rows[1]["id"], values={"promotion": "yes"}, user="p@x")
+        assert svc.promotion_rows(session=session)[1]["promotion"] == "yes"
+        assert svc.delete_promotions(session=session, ids=[rows[0]["id"]], user="p@x") == 1
+        assert len(svc.promotion_rows(session=session)) == 1
