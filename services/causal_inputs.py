@@ -14,12 +14,13 @@ Rules (the engine sees only their result, :class:`core.forecast.causal.CausalInp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Text, cast, select
 
 from core.forecast.causal import CausalInputs
 from db.models import CalendarEvent, Promotion, Sku
@@ -31,12 +32,14 @@ Columns = Callable[..., np.ndarray]  # services.engine_inputs.period_index (pass
 
 
 def _promotion_rows(connection: Connection, sku_ids: np.ndarray) -> pd.DataFrame:
+    """Promotion rows of ``sku_ids``; ``features`` as raw JSON text (parsed only where a row has some)."""
     ids = [int(x) for x in sku_ids]
-    columns = [Promotion.sku_id, Promotion.period, Promotion.price, Promotion.promoted, Promotion.label]
+    features = cast(Promotion.features, Text)
+    columns = [Promotion.sku_id, Promotion.period, Promotion.price, Promotion.promoted, Promotion.label, features]
     parts = []
     for start in range(0, len(ids), _CHUNK):
-        query = select(*columns, Promotion.features).where(Promotion.sku_id.in_(ids[start : start + _CHUNK]))
-        parts.extend(connection.execute(query).all())
+        query = select(*columns).where(Promotion.sku_id.in_(ids[start : start + _CHUNK]))
+        parts.extend(connection.execute(query).tuples())
     return pd.DataFrame(parts, columns=["sku_id", "period", "price", "promoted", "label", "features"])
 
 
@@ -51,6 +54,23 @@ def _grid(
     return np.nan_to_num(row).astype(np.int64), col, keep
 
 
+def _features(frame: pd.DataFrame, n: int, width: int) -> dict[str, np.ndarray]:
+    """Named causal columns: the mean per SKU and period (rows without a value count 0)."""
+    raw = frame["features"]
+    has = raw.notna() & ~raw.isin(["null", "{}", ""])
+    if not has.any():
+        return {}
+    parsed = pd.DataFrame.from_records([json.loads(x) for x in raw[has]], index=raw.index[has])
+    out: dict[str, np.ndarray] = {}
+    for name in parsed.columns:
+        values = pd.to_numeric(parsed[name], errors="coerce").reindex(frame.index).fillna(0.0)
+        means = values.groupby([frame["row"], frame["col"]]).mean()
+        arr = np.zeros((n, width))
+        arr[means.index.get_level_values(0), means.index.get_level_values(1)] = means.to_numpy()
+        out[str(name)] = arr
+    return out
+
+
 def _promotions(frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext, period_index: Columns) -> dict[str, Any]:
     n, width = len(sku_ids), context.n_periods + context.horizon
     row, col, keep = _grid(frame, sku_ids, context, period_index)
@@ -58,29 +78,20 @@ def _promotions(frame: pd.DataFrame, sku_ids: np.ndarray, context: RunContext, p
     if frame.empty:
         return {}
     labels = sorted({str(x) for x in frame["label"].dropna()})
-    codes = {label: k for k, label in enumerate(labels, start=2)}
-    frame = frame.assign(
-        code=[codes.get(lab, 1) if p else 0 for p, lab in zip(frame["promoted"], frame["label"], strict=True)]
-    )
-    group = frame.groupby(["row", "col"], sort=False)
-    first = group.agg(price=("price", "mean"), code=("code", "max"))
+    codes = pd.Series(np.arange(2, len(labels) + 2, dtype=float), index=labels)
+    promoted = frame["promoted"].astype(bool).to_numpy()
+    label_code = frame["label"].map(codes).fillna(1.0).to_numpy(dtype=float)
+    frame = frame.assign(code=np.where(promoted, label_code, 0.0), price=pd.to_numeric(frame["price"]))
+    first = frame.groupby(["row", "col"], sort=False).agg(price=("price", "mean"), code=("code", "max"))
     r, c = first.index.get_level_values(0).to_numpy(), first.index.get_level_values(1).to_numpy()
     price = np.full((n, width), np.nan)
     price[r, c] = first["price"].to_numpy(dtype=float)
     promotion = np.zeros((n, width))
     promotion[r, c] = first["code"].to_numpy(dtype=float)
-    feats = pd.DataFrame(list(frame["features"].map(lambda f: f or {})), index=frame.index)
-    features: dict[str, np.ndarray] = {}
-    for name in feats.columns:
-        values = pd.to_numeric(feats[name], errors="coerce").fillna(0.0)
-        means = values.groupby([frame["row"], frame["col"]]).mean()
-        arr = np.zeros((n, width))
-        arr[means.index.get_level_values(0), means.index.get_level_values(1)] = means.to_numpy()
-        features[str(name)] = arr
     return {
         "price": price if np.isfinite(price).any() else None,
         "promotion": promotion if (promotion > 0).any() else None,
-        "features": features,
+        "features": _features(frame, n, width),
     }
 
 
