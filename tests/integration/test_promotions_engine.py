@@ -83,3 +83,5 @@ def test_planned_promotion_raises_forecast_and_order(session) -> None:
     assert np.allclose(fb["uplift"].fillna(0), 0, atol=1e-9)
     snap = q.snapshot_frame(session.connection(), run_id=summary.run_id).set_index("code")
     assert snap.loc[a, "recommended_qty"] > snap.loc[b, "recommended_qty"]
+    exported = q.forecast_frame(session.connection(), run_id=summary.run_id, kind="future")  # the forecast export
+    assert exported.loc[exported["code"] == a, "uplift"].max() > 0
