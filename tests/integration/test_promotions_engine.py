@@ -85,3 +85,18 @@ def test_planned_promotion_raises_forecast_and_order(session) -> None:
     assert snap.loc[a, "recommended_qty"] > snap.loc[b, "recommended_qty"]
     exported = q.forecast_frame(session.connection(), run_id=summary.run_id, kind="future")  # the forecast export
     assert exported.loc[exported["code"] == a, "uplift"].max() > 0
+
+
+def test_sku_chart_shades_promotions_and_shows_the_uplift(session) -> None:
+    from layouts._promotions import PLANNED_FILL, add_promotions
+    from services.sku_detail import sku_detail
+
+    a, _ = _store_with_promotions(session)
+    assert rc.recompute(session=session, triggered_by="tests", batch_size=40).status == "finished"
+    detail = sku_detail(session=session, code=a)
+    figure = add_promotions({"data": [], "layout": {}}, code=a, forecast=detail.forecast, step_days=7.0)
+    fills = [s["fillcolor"] for s in figure["layout"]["shapes"]]
+    assert fills.count(PLANNED_FILL) == 1 and len(fills) > 5  # the plan's two weeks are one span
+    names = [t["name"] for t in figure["data"]]
+    assert names == ["Price", "Promotion uplift"]
+    assert len(figure["data"][1]["x"]) == 2
