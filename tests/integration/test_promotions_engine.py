@@ -100,3 +100,16 @@ def test_sku_chart_shades_promotions_and_shows_the_uplift(session) -> None:
     names = [t["name"] for t in figure["data"]]
     assert names == ["Price", "Promotion uplift"]
     assert len(figure["data"][1]["x"]) == 2
+
+
+def test_watchtower_filter_promotion_planned(session) -> None:
+    from services import watchtower
+
+    a, b = _store_with_promotions(session)
+    summary = rc.recompute(session=session, triggered_by="tests", batch_size=40)
+    planned = watchtower.GridFilters.from_mapping({"promotion": ["planned"]})
+    page = watchtower.query_skus(session=session, run_id=summary.run_id, filters=planned, start=0, limit=100)
+    assert [row["code"] for row in page.rows] == [a]
+    none = watchtower.GridFilters.from_mapping({"promotion": "none"})
+    assert watchtower.count_skus(session=session, run_id=summary.run_id, filters=none) == 39
+    assert "promotion=planned" in planned.to_query()
