@@ -11,16 +11,17 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core import formats
-from db.models import Promotion, Sku
+from db.models import Forecast, Promotion, Sku
 from services import audit
-from services.datatables import RecordError
-from services.ingest.promotions import FALSE_LABELS, TRUE_LABELS
+from services.errors import UserFacingError as RecordError  # not services.datatables: the orders import this module
 
 EDITABLE = ("price", "promotion")
+FALSE_LABELS = frozenset({"0", "false", "no", "n", "none", ""})  # promotion cells meaning "no promotion"
+TRUE_LABELS = frozenset({"1", "true", "yes", "y"})  # a promotion without a label
 
 
 def _shown(promoted: bool, label: str | None) -> str:
@@ -115,3 +116,18 @@ def delete_promotions(*, session: Session, ids: list[int], user: str | None) -> 
         details={"ids": clean[:500], "count": removed},
     )
     return removed
+
+
+def uplift_notes(*, session: Session, run_id: int) -> dict[int, str]:
+    """SKU id -> a sentence on what planned promotions add to the run's forecast (for the order reasons), for the
+    SKUs whose planned uplift totals at least half a unit."""
+    rows = session.execute(
+        select(Forecast.sku_id, func.sum(Forecast.uplift), func.min(Forecast.period))
+        .where(Forecast.run_id == run_id, Forecast.kind == "future", Forecast.uplift > 0.05)
+        .group_by(Forecast.sku_id)
+    ).all()
+    return {
+        int(sku_id): f"planned promotions add {total:,.0f} units to the forecast (from {formats.fmt_date(first)})"
+        for sku_id, total, first in rows
+        if total is not None and total >= 0.5
+    }

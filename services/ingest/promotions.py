@@ -37,10 +37,9 @@ from services.ingest.plan import ImportOptions, Plan, Progress
 from services.ingest.prepare_stock import long_format
 from services.ingest.report import ErrorLog, FileRejectedError
 from services.ingest.sniff import Sniffed
+from services.promotions import FALSE_LABELS, TRUE_LABELS
 
 OUTSIDE = "date outside the demand history and the forecast horizon"
-FALSE_LABELS = frozenset({"0", "false", "no", "n", "none", ""})
-TRUE_LABELS = frozenset({"1", "true", "yes", "y"})
 MAX_FEATURES = 20
 
 FIELDS = cols.PROMOTIONS

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 
 from db import queries_recompute as q
-from db.models import Forecast, Promotion, Sku, StockPosition
+from db.models import Forecast, Promotion, PurchaseOrder, Sku, StockPosition
 from services import demo
 from services import recompute as rc
 
@@ -85,6 +85,12 @@ def test_planned_promotion_raises_forecast_and_order(session) -> None:
     assert snap.loc[a, "recommended_qty"] > snap.loc[b, "recommended_qty"]
     exported = q.forecast_frame(session.connection(), run_id=summary.run_id, kind="future")  # the forecast export
     assert exported.loc[exported["code"] == a, "uplift"].max() > 0
+    reasons = dict(
+        session.execute(
+            select(Sku.code, PurchaseOrder.reason).join(Sku, Sku.id == PurchaseOrder.sku_id).where(Sku.code.in_([a, b]))
+        ).all()
+    )
+    assert "planned promotions add" in reasons[a] and "promotion" not in reasons[b]
 
 
 def test_sku_chart_shades_promotions_and_shows_the_uplift(session) -> None:

@@ -90,7 +90,7 @@ def test_promotions_table_edit_and_delete(db_url, tmp_path) -> None:
     import pytest
 
     from services import promotions as svc
-    from services.datatables import RecordError
+    from services.errors import UserFacingError as RecordError
 
     _setup(tmp_path)
     plan = "date,sku,price,promotion\n2026-02-09,COLA,0.8,feature\n2026-02-16,COLA,1.0,0\n"
