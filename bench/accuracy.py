@@ -253,6 +253,7 @@ def main() -> None:
     with_sf = not args.skip_statsforecast
     if args.causal:
         accuracy_causal.m5_causal(with_statsforecast=with_sf, seed=args.seed, series=args.series)
+        accuracy_causal.m5_weekly_causal(seed=args.seed)
         accuracy_causal.synthetic_promotions(seed=args.seed)
         return
     if args.only in (None, "m5"):
