@@ -20,27 +20,48 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Text, cast, select
+from sqlalchemy import Connection, select
 
 from core.forecast.causal import CausalInputs
-from db.models import CalendarEvent, Promotion, Sku
+from db import queries_recompute as q
+from db.models import CalendarEvent, Sku
 
 RunContext = Any  # services.engine_inputs.RunContext (not imported: that module loads this one)
 
-_CHUNK = 5_000
 Columns = Callable[..., np.ndarray]  # services.engine_inputs.period_index (passed in: that module loads this one)
 
 
+_PROMOTION_SQL = "SELECT sku_id, period, price, promoted, label, CAST(features AS TEXT) FROM promotion"
+_PROMOTION_COLUMNS = ["sku_id", "period", "price", "promoted", "label", "features"]
+
+
 def _promotion_rows(connection: Connection, sku_ids: np.ndarray) -> pd.DataFrame:
-    """Promotion rows of ``sku_ids``; ``features`` as raw JSON text (parsed only where a row has some)."""
-    ids = [int(x) for x in sku_ids]
-    features = cast(Promotion.features, Text)
-    columns = [Promotion.sku_id, Promotion.period, Promotion.price, Promotion.promoted, Promotion.label, features]
-    parts = []
-    for start in range(0, len(ids), _CHUNK):
-        query = select(*columns).where(Promotion.sku_id.in_(ids[start : start + _CHUNK]))
-        parts.extend(connection.execute(query).tuples())
-    return pd.DataFrame(parts, columns=["sku_id", "period", "price", "promoted", "label", "features"])
+    """Promotion rows of ``sku_ids``; ``features`` as raw JSON text (parsed only where a row has some).
+
+    Read in bulk, as the demand is (``db.queries_recompute``): COPY on PostgreSQL, plain DB-API tuples on SQLite
+    (a million ORM rows cost seconds); rows of other SKUs are dropped here.
+    """
+    if connection.dialect.name == "postgresql":
+        buffer = q._copy_out(connection, _PROMOTION_SQL)
+        frame = pd.read_csv(
+            buffer,
+            header=None,
+            names=_PROMOTION_COLUMNS,
+            dtype={"sku_id": "int64", "period": str, "price": float, "promoted": str, "label": object},
+            keep_default_na=False,
+            na_values={"price": [""], "label": [""], "features": [""]},
+        )
+        frame["promoted"] = frame["promoted"].isin(["t", "true", "1"])
+    else:
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            rows = cursor.execute(_PROMOTION_SQL).fetchall()
+        finally:
+            cursor.close()
+        frame = pd.DataFrame.from_records(rows, columns=_PROMOTION_COLUMNS)
+        frame["promoted"] = frame["promoted"].astype(bool)
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame[frame["sku_id"].isin(np.asarray(sku_ids, dtype=np.int64))].reset_index(drop=True)
 
 
 def _grid(

@@ -49,10 +49,28 @@ def _store_with_promotions(session) -> tuple[str, str]:
     for i, code in enumerate(codes):
         for kk, day in enumerate(weeks):
             on = kk in promoted[i]
-            rows.append({"sku_id": ids[code], "period": day.date(), "price": 7.5 if on else 10.0, "promoted": on})
+            feats = {"display": 1.0} if on else None
+            rows.append(
+                {
+                    "sku_id": ids[code],
+                    "period": day.date(),
+                    "price": 7.5 if on else 10.0,
+                    "promoted": on,
+                    "features": feats,
+                }
+            )
         planned = i == twin_a
         for day in PLAN:
-            rows.append({"sku_id": ids[code], "period": day, "price": 7.5 if planned else 10.0, "promoted": planned})
+            feats = {"display": 1.0} if planned else None
+            rows.append(
+                {
+                    "sku_id": ids[code],
+                    "period": day,
+                    "price": 7.5 if planned else 10.0,
+                    "promoted": planned,
+                    "features": feats,
+                }
+            )
     session.execute(insert(Promotion), [{**r, "updated_at": dt.datetime(2026, 1, 1)} for r in rows])
     a, b = codes[twin_a], codes[twin_b]
     same = {"on_hand": 0.0, "on_order": 0.0}
@@ -60,6 +78,19 @@ def _store_with_promotions(session) -> tuple[str, str]:
     session.execute(update(Sku).where(Sku.id.in_([ids[a], ids[b]])).values(lead_time_mean=14.0, lead_time_std=0.0))
     session.commit()
     return a, b
+
+
+def test_causal_inputs_are_loaded_on_the_grid(session) -> None:
+    from services.engine_inputs import load_portfolio_inputs
+
+    a, _ = _store_with_promotions(session)
+    inputs = load_portfolio_inputs(connection=session.connection(), horizon=13, min_receipts=3)
+    causal = inputs.causal
+    row = inputs.codes.index(a)
+    t = inputs.context.n_periods
+    assert causal.price.shape == (40, t + 13) and causal.promotion[row, t : t + 2].tolist() == [1.0, 1.0]
+    assert causal.features["display"][row, t : t + 3].tolist() == [1.0, 1.0, 0.0]
+    assert np.nanmin(causal.price[row, :t]) == 7.5
 
 
 def test_planned_promotion_raises_forecast_and_order(session) -> None:
