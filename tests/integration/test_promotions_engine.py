@@ -122,6 +122,12 @@ def test_planned_promotion_raises_forecast_and_order(session) -> None:
         ).all()
     )
     assert "planned promotions add" in reasons[a] and "promotion" not in reasons[b]
+    from services import narrative, runs
+
+    run = runs.run_by_id(session=session, run_id=summary.run_id)
+    facts_a = narrative.sku_facts_for_run(session=session, run=run, code=a)
+    assert facts_a.planned_promotion_units > 0 and facts_a.planned_promotion_from == PLAN[0]
+    assert narrative.sku_facts_for_run(session=session, run=run, code=b).planned_promotion_units is None
 
 
 def test_sku_chart_shades_promotions_and_shows_the_uplift(session) -> None:
