@@ -377,3 +377,10 @@ TRANSFERS_MESSAGE = "transfers-message"
 TRANSFERS_VERSION = "transfers-version"
 TRANSFERS_STATUS = "transfers-status"
 WATCHTOWER_ITEMS = "watchtower-items"
+
+# --- promotions, prices and events (issue 20): Data page Promotions tab, SKU page promotions, Watchtower filter -----
+DATA_PROMOTIONS_GRID = "data-promotions-grid"
+DATA_PROMOTIONS_EXPORT = "data-promotions-export"
+DATA_PROMOTIONS_DOWNLOAD = "data-promotions-download"
+DATA_PROMOTIONS_DELETE = "data-promotions-delete"
+WATCHTOWER_PROMOTION = "watchtower-promotion"

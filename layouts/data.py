@@ -17,6 +17,7 @@ from db.session import session_scope
 from layouts import _ids as ids
 from layouts._components import allowed, page_header
 from layouts._data_lanes import LANE_COLUMNS, lanes_tab
+from layouts._data_promotions import promotions_tab_item
 from layouts._data_resources import resource_columns, resources_tab
 from layouts._import_preview import confirm_row, coverage_section, error_groups, format_notes, names_section
 from services import datatables
@@ -32,6 +33,8 @@ KIND_LABELS = {
     "receipts": "Receipts",
     "resources": "Resources",
     "lanes": "Lanes",
+    "promotions": "Promotions and prices",
+    "events": "Events",
 }
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
@@ -41,6 +44,9 @@ KIND_HELP = {
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
     "resources": "capacity of production lines and suppliers per month or week, with overtime and its cost",
     "lanes": "routes between two locations: lead time in days, cost per unit and the minimum quantity to move",
+    "promotions": "date, SKU, price and promotion (0/1 or a label) per period, further numeric columns as causal "
+    "features; rows after the last demand period are the plan",
+    "events": "date and event name (holidays, company events), optionally the location it applies to",
 }
 TABLE_LABELS = {
     "skus": "SKUs",
@@ -48,6 +54,7 @@ TABLE_LABELS = {
     "demand": "Demand",
     "resources": "Resources",
     "lanes": "Lanes",
+    "promotions": "Promotions",
     "imports": "Import history",
 }
 _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": True}
@@ -599,6 +606,7 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
                 label=TABLE_LABELS["lanes"],
                 tab_id="lanes",
             ),
+            promotions_tab_item(can_edit, grid, _HIDDEN_TAB_SIZE),
             dbc.Tab(html.Div(imports_tab, className="pt-3"), label=TABLE_LABELS["imports"], tab_id="imports"),
         ],
         id=ids.DATA_TABS,

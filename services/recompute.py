@@ -373,6 +373,8 @@ def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
             "p90": np.asarray(portfolio.p90, dtype=float)[ok],
         }
     )
+    if getattr(portfolio, "uplift", None) is not None:  # issue 20: units planned promotions add (NULL: no plan)
+        future["uplift"] = np.asarray(portfolio.uplift, dtype=float)[ok]
     backtest = np.asarray(portfolio.backtest, dtype=float)
     rows, cols = np.nonzero(np.isfinite(backtest))
     past_dates = np.array([d.strftime(formats.DATE_FORMAT) for d in inputs.context.period_dates], dtype=object)

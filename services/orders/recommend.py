@@ -27,6 +27,7 @@ from db.models import (
     SkuSnapshot,
     utcnow,
 )
+from services import promotions
 from services.errors import UserFacingError
 from services.runs import days_per_period
 
@@ -314,6 +315,7 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
     _one_shot_terms(session, run_id=run_id, grain=run.grain, rows=[r for r in rows if r["one_shot"]])
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(run.grain or "", "period")
     now = utcnow()
+    promoted = promotions.uplift_notes(session=session, run_id=run_id)  # issue 20: say when a promotion raised it
     new: list[dict[str, Any]] = []
     kept = skipped = 0
     for row in rows:
@@ -334,7 +336,8 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
                 "recommended_qty": qty,
                 "unit_cost": float(row["unit_cost"] or 0.0),
                 "status": "recommended",
-                "reason": recommendation_reason(row, unit=unit),
+                "reason": recommendation_reason(row, unit=unit)
+                + (f" Includes the plan: {promoted[sku_id]}." if sku_id in promoted else ""),
                 "order_by": order_by_date(
                     data_as_of=run.data_as_of,
                     order_by_periods=row["order_by_periods"],
