@@ -20,16 +20,13 @@ from werkzeug.utils import secure_filename
 
 from api import openapi, serialize
 from api.constants import (
-    DEFAULT_PER_PAGE,
-    ENUM_FILTERS,
     MAX_ID,
-    MAX_PAGE,
-    MAX_PER_PAGE,
-    ORDER_STATUSES,
     PREFIX,
-    TEXT_FILTERS,
 )
+from api.contract import BAD_PARAMETER, NO_SNAPSHOT, operation
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
+from api.models_orders import ListMeta, OrderPage, OrderQuery, PurchaseOrder
+from api.models_skus import PageMeta, Sku, SkuDetail, SkuPage, SkuQuery, Summary
 from auth.audit import record_denied
 from auth.identity import current_email
 from auth.refusals import record_refusal
@@ -193,39 +190,6 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _filters() -> watchtower.GridFilters:
-    data: dict[str, Any] = {}
-    for name, allowed in ENUM_FILTERS.items():
-        values = _values(name)
-        bad = [v for v in values if v not in allowed]
-        if bad:
-            raise invalid(name, f"unknown value {bad[0][:40]!r}; use one of {', '.join(allowed)}")
-        data[name] = values
-    for name in TEXT_FILTERS:
-        values = _values(name)
-        if any(len(v) > 100 for v in values):
-            raise invalid(name, "values are at most 100 characters")
-        data[name] = values
-    search = (request.args.get("q") or "").strip()
-    if len(search) > watchtower.MAX_SEARCH:
-        raise invalid("q", f"at most {watchtower.MAX_SEARCH} characters")
-    data["search"] = search
-    return watchtower.GridFilters.from_mapping(data)
-
-
-def _sort() -> list[tuple[str, str]] | None:
-    values = _values("sort")
-    if not values:
-        return None
-    out: list[tuple[str, str]] = []
-    for value in values:
-        column, direction = (value[1:], "desc") if value.startswith("-") else (value, "asc")
-        if column not in watchtower.SORT_COLUMNS:
-            raise invalid("sort", f"unknown column {column[:40]!r}; use one of {', '.join(watchtower.SORT_COLUMNS)}")
-        out.append((column, direction))
-    return out
-
-
 def _latest_run(session: Any) -> runs.RunInfo:
     run = runs.latest_run(session=session)
     if run is None:
@@ -238,62 +202,84 @@ def _latest_run(session: Any) -> runs.RunInfo:
 
 
 @blueprint.get("/openapi.json")
+@operation("openapi", "This document", description="The OpenAPI 3.1 document", public=True)
 def openapi_document() -> Response:
-    """The OpenAPI 3 description of this API (no token needed)."""
+    """The OpenAPI 3 description of this API (no token needed), generated from the routes' contracts."""
     return jsonify(openapi.document())
 
 
 @blueprint.get("/skus")
 @requires("viewer")
-def list_skus() -> Response:
+@operation(
+    "listSkus",
+    "SKUs of the latest snapshot, filtered and paged",
+    query=SkuQuery,
+    response=SkuPage,
+    envelope=False,
+    description="One page of SKUs",
+    errors={400: BAD_PARAMETER, 409: NO_SNAPSHOT},
+)
+def list_skus(query: SkuQuery) -> SkuPage:
     """SKUs of the latest snapshot, filtered like the Watchtower, one page at a time."""
-    filters = _filters()
-    sort = _sort()
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    page, per_page = query.page, query.per_page
     with session_scope() as session:
         run = _latest_run(session)
         result = watchtower.query_skus(
-            session=session, run_id=run.id, filters=filters, sort=sort, start=(page - 1) * per_page, limit=per_page
+            session=session,
+            run_id=run.id,
+            filters=query.filters(),
+            sort=query.sort_order(),
+            start=(page - 1) * per_page,
+            limit=per_page,
         )
         summaries = sku_detail.sku_summaries(session=session, run_id=run.id, codes=[row["code"] for row in result.rows])
-    data = [serialize.sku(summary) for summary in summaries]
-    return jsonify(
-        {
-            "data": data,
-            "meta": {
-                "page": page,
-                "per_page": per_page,
-                "total": result.total,
-                "pages": -(-result.total // per_page),
-                "run_id": run.id,
-                "data_as_of": serialize.iso(run.data_as_of),
-            },
-        }
+    meta = PageMeta(
+        page=page,
+        per_page=per_page,
+        total=result.total,
+        pages=-(-result.total // per_page),
+        run_id=run.id,
+        data_as_of=run.data_as_of,
     )
+    return SkuPage(data=[Sku.of(summary) for summary in summaries], meta=meta)
 
 
 @blueprint.get("/skus/<code>")
 @requires("viewer")
-def get_sku(code: str) -> Response:
+@operation(
+    "getSku",
+    "One SKU with its forecast (mean, p10, p50, p90) and demand history",
+    response=SkuDetail,
+    description="The SKU",
+    path={"code": {"type": "string", "minLength": 1, "maxLength": 64, "description": "SKU code"}},
+    errors={404: "No SKU has that code"},
+)
+def get_sku(code: str) -> SkuDetail:
     """One SKU with its forecast (mean, p10, p50, p90 per period) and demand history."""
     with session_scope() as session:
         detail = sku_detail.sku_detail(session=session, code=code)
     if detail is None:
         raise ApiError(404, "not_found", f"No SKU {code[:64]!r}.")
-    return jsonify({"data": serialize.sku_full(detail)})
+    return SkuDetail.of(detail)
 
 
 @blueprint.get("/summary")
 @requires("viewer")
-def summary() -> Response:
+@operation(
+    "getSummary",
+    "The Watchtower KPIs: SKUs per status and portfolio KPIs, with the previous run's values",
+    response=Summary,
+    description="KPIs of the latest snapshot",
+    errors={409: NO_SNAPSHOT},
+)
+def summary() -> Summary:
     """The Watchtower KPIs of the latest snapshot, with the previous run's values."""
     with session_scope() as session:
         _latest_run(session)
         result = watchtower.kpi_summary(session=session)
     if result is None:
         raise ApiError(409, "no_snapshot", "No recompute has finished yet; POST /api/v1/recompute first.")
-    return jsonify({"data": serialize.summary(result)})
+    return Summary.of(result)
 
 
 RUN_FIELDS = ("status", "grain", "sku_count", "triggered_by", "error")
@@ -482,34 +468,43 @@ def import_csv(kind: str) -> tuple[Response, int] | Response:
 
 @blueprint.get("/purchase-orders")
 @requires("viewer")
-def list_purchase_orders() -> Response:
+@operation(
+    "listPurchaseOrders",
+    "Purchase orders (default: recommended and approved), by supplier, then order-by date",
+    query=OrderQuery,
+    response=OrderPage,
+    envelope=False,
+    description="One page of orders",
+    errors={400: BAD_PARAMETER},
+)
+def list_purchase_orders(query: OrderQuery) -> OrderPage:
     """Purchase orders (default: the open ones, recommended and approved), optionally by status, supplier or SKU."""
-    statuses = _values("status")
-    bad = [v for v in statuses if v not in ORDER_STATUSES]
-    if bad:
-        raise invalid("status", f"unknown value {bad[0][:40]!r}; use one of {', '.join(ORDER_STATUSES)}")
-    supplier = (request.args.get("supplier") or "").strip()
-    code = (request.args.get("sku") or "").strip()
-    if len(supplier) > 100 or len(code) > 64:
-        raise invalid("supplier" if len(supplier) > 100 else "sku", "too long")
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    page, per_page = query.page, query.per_page
     with session_scope() as session:
         rows = orders.list_orders(
-            session=session, status=statuses or list(orders.OPEN_STATUSES), supplier=supplier or None, sku=code or None
+            session=session,
+            status=list(query.status) or list(orders.OPEN_STATUSES),
+            supplier=query.supplier or None,
+            sku=query.sku or None,
         )
     start = (page - 1) * per_page
-    return jsonify(
-        {
-            "data": [serialize.order(view) for view in rows[start : start + per_page]],
-            "meta": {"page": page, "per_page": per_page, "total": len(rows), "pages": -(-len(rows) // per_page)},
-        }
-    )
+    meta = ListMeta(page=page, per_page=per_page, total=len(rows), pages=-(-len(rows) // per_page))
+    return OrderPage(data=[PurchaseOrder.of(view) for view in rows[start : start + per_page]], meta=meta)
 
 
 @blueprint.post("/purchase-orders/<int:order_id>/approve")
 @requires("planner")
-def approve_purchase_order(order_id: int) -> Response:
+@operation(
+    "approvePurchaseOrder",
+    "Approve a recommended order: it becomes on order (order date today, promised date + lead time)",
+    response=PurchaseOrder,
+    description="The approved order",
+    errors={
+        404: "No such order",
+        409: "The order is not recommended (already approved, received...) or its quantity is 0",
+    },
+)
+def approve_purchase_order(order_id: int) -> PurchaseOrder:
     """Approve a recommended order (it becomes on order); 409 when it is not recommended or its quantity is 0."""
     if order_id > MAX_ID:
         raise ApiError(404, "not_found", f"No purchase order {order_id}.")
@@ -522,7 +517,7 @@ def approve_purchase_order(order_id: int) -> Response:
             view = orders.approve_order(session=session, order_id=order_id, user=current_email() or "api")
         except UserFacingError as exc:
             raise ApiError(409, "conflict", str(exc)) from None
-    return jsonify({"data": serialize.order(view)})
+    return PurchaseOrder.of(view)
 
 
 BRIEFING_FILTERS = ("category", "location", "abc")
