@@ -94,16 +94,17 @@ def test_sku_page_policy_card_says_one_shot_newsvendor(flagged) -> None:
 
 
 def test_api_sku_detail_exposes_one_shot(flagged) -> None:
-    from api import openapi, serialize
+    from api.models_orders import PurchaseOrder
+    from api.models_skus import SkuDetail
     from services.sku_detail import sku_detail
 
     one_shot, plain = flagged
     with session_scope() as s:
-        assert serialize.sku_full(sku_detail(session=s, code=one_shot))["one_shot"] is True
-        assert serialize.sku_full(sku_detail(session=s, code=plain))["one_shot"] is False
-    detail_schema = openapi.SCHEMAS["SkuDetail"]["allOf"][1]["properties"]
+        assert SkuDetail.of(sku_detail(session=s, code=one_shot)).one_shot is True
+        assert SkuDetail.of(sku_detail(session=s, code=plain)).one_shot is False
+    detail_schema = SkuDetail.model_json_schema(mode="serialization")["properties"]
     assert detail_schema["one_shot"]["type"] == "boolean"
-    assert "status_reason" in openapi.SCHEMAS["PurchaseOrder"]["properties"]
+    assert "status_reason" in PurchaseOrder.model_fields
 
 
 def test_data_grid_has_an_editable_one_shot_checkbox_and_the_format_help_lists_it(sqlite_db) -> None:
