@@ -19,11 +19,9 @@ from pydantic.json_schema import models_json_schema
 from api import openapi_backtest, openapi_briefings, openapi_imports, openapi_runs, openapi_supply
 from api.constants import PREFIX
 from api.contract import AUTH_ERRORS, Operation
-from api.openapi_common import AUTH_ERRORS as LEGACY_AUTH_ERRORS
-from api.openapi_common import ERROR_SCHEMA, array_param, error_response, json_response
+from api.openapi_common import ERROR_SCHEMA
 from api.openapi_cycles import CYCLE_PATHS
 from api.openapi_decisions import DECISION_PATHS
-from api.openapi_transfers import openapi_paths as transfer_paths
 
 REF = "#/components/schemas/{model}"
 
@@ -40,7 +38,6 @@ LEGACY_PATHS: dict[str, dict[str, Any]] = {
     **openapi_runs.PATHS,
     **openapi_supply.PATHS,
     **openapi_backtest.PATHS,
-    **transfer_paths(error=error_response, json=json_response, array_param=array_param, auth_errors=LEGACY_AUTH_ERRORS),
     **CYCLE_PATHS,
     **DECISION_PATHS,
 }

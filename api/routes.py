@@ -166,17 +166,6 @@ def _unknown_api_route() -> tuple[Response, int] | None:
 # parameters
 
 
-def _values(name: str) -> list[str]:
-    """A filter's values: repeated parameters and/or comma-separated (``?status=surge,normal&status=dead_stock``)."""
-    out: list[str] = []
-    for raw in request.args.getlist(name):
-        for part in raw.split(","):
-            part = part.strip()
-            if part and part not in out:
-                out.append(part)
-    return out
-
-
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
