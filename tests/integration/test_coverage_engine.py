@@ -19,7 +19,7 @@ from db.models import DemandPartial, Sku
 from services import demo, sku_detail, watchtower
 from services.recompute import RunSummary, recompute
 from tests.integration.test_ingest import run
-from tests.unit.test_watchtower_data import ensure_app
+from tests.integration.test_watchtower_data import ensure_app
 
 COMPARED = ("forecast_per_period", "sigma", "safety_stock", "reorder_point", "periods_since_last_sale")
 END = dt.date(2026, 6, 1)  # a Monday well in the past: the next week is complete

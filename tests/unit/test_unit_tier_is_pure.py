@@ -18,9 +18,8 @@ def test_no_engine_and_no_session_in_the_unit_tier() -> None:
         sqlalchemy.create_engine("sqlite://")
     with pytest.raises(DatabaseInUnitTest):
         db_session.engine_for("sqlite:///unit-tier-never-built.db")
-    with pytest.raises(DatabaseInUnitTest):
-        with db_session.session_scope() as session:
-            session.execute(sqlalchemy.text("select 1"))
+    with pytest.raises(DatabaseInUnitTest), db_session.session_scope() as session:
+        session.execute(sqlalchemy.text("select 1"))
     assert time.perf_counter() - started < 1.0
 
 

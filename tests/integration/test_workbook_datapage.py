@@ -20,8 +20,8 @@ from db.session import session_scope
 from layouts import _ids as ids
 from services.ingest import uploads
 from settings import get_settings
-from tests.unit.test_api import _a_sku_code, _auth, isolated, tokens_isolated  # noqa: F401 - fixtures
-from tests.unit.test_ingest_datapage import cb, text_of, triggered  # noqa: F401 - the fixture
+from tests.integration.test_api import _a_sku_code, _auth, isolated, tokens_isolated  # noqa: F401 - fixtures
+from tests.integration.test_ingest_datapage import cb, text_of, triggered  # noqa: F401 - the fixture
 
 
 def workbook_url() -> str:

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from core import policy
-from tests.unit.test_risk import ensure_app, items_for, store_whatif, text_of, walk
+from tests.integration.test_risk import ensure_app, items_for, store_whatif, text_of, walk
 
 PPY = 365.25 / 7.0
 

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.unit.test_api import _auth, isolated, tokens_isolated  # noqa: F401  (fixtures)
+from tests.integration.test_api import _auth, isolated, tokens_isolated  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize("role", ["viewer", "planner", "admin"])
@@ -23,7 +23,7 @@ def test_the_page_and_its_link_are_there_for_everyone(client_as, role: str) -> N
 def test_only_planners_see_and_may_use_the_close_button(client_as, monkeypatch) -> None:
     from auth.guard import CALLBACK_KEY_ROLES
     from layouts import cycles as page
-    from tests.unit.test_security_callbacks import body_for
+    from tests.integration.test_security_callbacks import body_for
 
     assert page.CLOSE_BUTTON in str(page.close_card(True))
     assert page.CLOSE_BUTTON not in str(page.close_card(False)) and page.PLANNER_ONLY in str(page.close_card(False))

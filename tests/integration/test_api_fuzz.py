@@ -21,7 +21,7 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from tests.unit.test_api import _token_for, isolated  # noqa: E402, F401  (fixture re-used)
+from tests.integration.test_api import _token_for, isolated  # noqa: E402, F401  (fixture re-used)
 
 SELF = {"GET /openapi.json"}  # schemathesis leaves out the document's own route
 

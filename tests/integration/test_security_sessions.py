@@ -140,7 +140,7 @@ def test_the_navbar_signs_out_with_a_post_form(demo_app) -> None:
 
 
 def test_a_password_change_ends_every_session_and_renews_this_one(demo_app) -> None:
-    from tests.unit.test_auth import _account_body
+    from tests.integration.test_auth import _account_body
 
     client = _client(demo_app)
     email = _new_user()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 
 from layouts import _ids as ids
-from tests.unit.test_ingest_datapage import by_id, ensure_app
+from tests.integration.test_ingest_datapage import by_id, ensure_app
 
 
 def test_data_grids_on_hidden_tabs_fit_their_columns_when_shown(sqlite_db) -> None:
@@ -42,7 +42,7 @@ def test_override_card_says_saving_recomputes_the_sku(sqlite_db) -> None:
     """Saving an override now recomputes that SKU at once (partial run); the card still said "the next recompute"."""
     ensure_app()
     from layouts._sku_panels import override_card
-    from tests.unit.test_ingest_datapage import text_of
+    from tests.integration.test_ingest_datapage import text_of
 
     text = text_of(override_card(code="A-1", periods=[], history=[]))
     assert "the next recompute uses the newest" not in text and "recomputes this SKU at once" in text
@@ -53,8 +53,8 @@ def test_risk_apply_confirmation_does_not_promise_a_portfolio_recompute(sqlite_d
     portfolio"."""
     from dash import dcc
 
-    from tests.unit.test_ingest_datapage import walk
-    from tests.unit.test_watchtower_data import store_portfolio
+    from tests.integration.test_ingest_datapage import walk
+    from tests.integration.test_watchtower_data import store_portfolio
 
     store_portfolio()
     ensure_app()
@@ -78,7 +78,7 @@ def test_sku_page_flags_a_master_edit_made_after_the_sku_was_computed(sqlite_db)
     from db.models import RecomputeRun, Sku, SkuSnapshot
     from db.session import session_scope
     from services.sku_detail import computed_by, sku_detail
-    from tests.unit.test_watchtower_data import store_portfolio
+    from tests.integration.test_watchtower_data import store_portfolio
 
     latest, _previous = store_portfolio()
     ensure_app()
@@ -124,7 +124,7 @@ def test_kpi_changes_below_display_precision_read_no_change() -> None:
     "▲ +0.0" in green for turns."""
     from layouts._charts import delta_line, fmt_delta
     from services.watchtower import Kpi
-    from tests.unit.test_ingest_datapage import text_of
+    from tests.integration.test_ingest_datapage import text_of
 
     fill = Kpi(key="fill_rate", label="Fill rate", value=0.99925, previous=0.99932, kind="fraction", good_when="up")
     turns = Kpi(key="turns", label="Turns", value=3.4123, previous=3.4101, kind="number", good_when="up")

@@ -15,7 +15,7 @@ import pytest
 
 from auth.guard import CALLBACK_KEY_ROLES
 from tests.conftest import login
-from tests.unit.test_security_callbacks import body_for
+from tests.integration.test_security_callbacks import body_for
 
 GARBAGE: list[Any] = [None, 0, -1, 3.5, True, "", "x", "../../x", [], [1, 2], {}, {"id": None}, "x" * 5000]
 

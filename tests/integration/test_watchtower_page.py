@@ -17,7 +17,7 @@ from sqlalchemy import select
 from db.models import STATUSES, AuditLog
 from db.session import session_scope
 from layouts import _ids as ids
-from tests.unit.test_watchtower_data import ensure_app, store_portfolio
+from tests.integration.test_watchtower_data import ensure_app, store_portfolio
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tests.unit.test_api import _auth, isolated, tokens_isolated  # noqa: F401  (fixtures)
+from tests.integration.test_api import _auth, isolated, tokens_isolated  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize("role", ["viewer", "planner", "admin"])

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import ROOT
-from tests.unit.test_api import _auth, _token_for, isolated, tokens  # noqa: F401  (fixtures re-used)
+from tests.integration.test_api import _auth, _token_for, isolated, tokens  # noqa: F401  (fixtures re-used)
 
 MB = 1024 * 1024
 BOUNDARY_X = "multipart/form-data; boundary=x"

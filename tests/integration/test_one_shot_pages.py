@@ -14,8 +14,8 @@ from layouts import _ids as ids
 from services import orders as svc
 from services.ingest import validate as v
 from services.ingest.columns import SKU_MASTER
-from tests.unit.test_watchtower_data import ensure_app, store_portfolio
-from tests.unit.test_watchtower_page import has_id, text_of
+from tests.integration.test_watchtower_data import ensure_app, store_portfolio
+from tests.integration.test_watchtower_page import has_id, text_of
 
 ONE_SHOT = next(f for f in SKU_MASTER if f.name == "one_shot")
 

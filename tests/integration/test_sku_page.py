@@ -12,8 +12,8 @@ from sqlalchemy import select
 from db.models import ForecastOverride, Sku, SkuSnapshot
 from db.session import session_scope
 from layouts import _ids as ids
-from tests.unit.test_watchtower_data import ensure_app, store_portfolio
-from tests.unit.test_watchtower_page import by_id, has_id, text_of, walk
+from tests.integration.test_watchtower_data import ensure_app, store_portfolio
+from tests.integration.test_watchtower_page import by_id, has_id, text_of, walk
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from core import policy
-from tests.unit.test_risk import args, ensure_app, store_whatif, text_of
+from tests.integration.test_risk import args, ensure_app, store_whatif, text_of
 
 H = 13
 POOL = {"d": 40.0, "sigma": 12.0, "cost": 8.0, "price": 20.0, "salvage": 2.0}

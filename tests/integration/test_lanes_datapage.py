@@ -8,7 +8,7 @@ from typing import Any
 from db.models import Sku
 from db.session import session_scope
 from layouts import _ids as ids
-from tests.unit.test_ingest_datapage import by_id, cb, data_url, page, text_of  # noqa: F401  (fixtures)
+from tests.integration.test_ingest_datapage import by_id, cb, data_url, page, text_of  # noqa: F401  (fixtures)
 
 LANES = "from_location,to_location,lead_time_days,cost_per_unit,min_qty\nBerlin,Paris,2,0.2,12\nParis,Berlin,3,-1,\n"
 

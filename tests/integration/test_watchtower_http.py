@@ -81,7 +81,7 @@ def test_viewer_cannot_start_a_recompute(client_as) -> None:
 
 
 def test_viewer_page_has_no_recompute_button(client_as) -> None:
-    from tests.unit.test_app_pages import _render
+    from tests.integration.test_app_pages import _render
 
     viewer = _render(client_as("viewer"), "/")
     planner = _render(client_as("planner"), "/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.unit.test_api import _auth, isolated, tokens, tokens_isolated  # noqa: F401  (fixtures)
+from tests.integration.test_api import _auth, isolated, tokens, tokens_isolated  # noqa: F401  (fixtures)
 
 FIELDS = {"id", "item", "from_location", "to_location", "from_sku", "to_sku", "quantity", "cost", "reason", "status"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from layouts import _ids as ids
-from tests.unit.test_api import _auth, isolated, tokens, tokens_isolated  # noqa: F401  (fixtures)
+from tests.integration.test_api import _auth, isolated, tokens, tokens_isolated  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.unit.test_api import _auth, tokens  # noqa: F401
+from tests.integration.test_api import _auth, tokens  # noqa: F401
 
 
 def test_orders_and_skus_say_overdue_and_quantities_are_whole(demo_app, tokens) -> None:  # noqa: F811
