@@ -113,6 +113,10 @@ def _message(model: type[QueryModel], name: str, error: dict[str, Any], raw: Any
         return f"must be between {low} and {high}, got {raw}"
     if kind == "literal_error":
         return f"unknown value {str(error.get('input'))[:40]!r}; {error['msg'].lower()}"
+    if kind == "missing":
+        return "required"
+    if kind.startswith("date_"):
+        return f"must be a date YYYY-MM-DD, got {shown}"
     if kind == "string_too_long":
         return f"at most {ctx.get('max_length')} characters"
     return error["msg"]
@@ -152,7 +156,7 @@ class Operation:
     operation_id: str
     summary: str
     query: type[QueryModel] | None = None
-    response: type[BaseModel] | None = None
+    response: Any = None  # a model or list[model]
     envelope: bool = True
     errors: dict[int, str] = field(default_factory=dict)
     path: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -167,7 +171,7 @@ def operation(
     summary: str,
     *,
     query: type[QueryModel] | None = None,
-    response: type[BaseModel] | None = None,
+    response: Any = None,
     envelope: bool = True,
     errors: dict[int, str] | None = None,
     path: dict[str, dict[str, Any]] | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+import typing
 from typing import Any
 
 from apispec import APISpec
@@ -20,8 +21,6 @@ from api import openapi_backtest, openapi_briefings, openapi_imports, openapi_ru
 from api.constants import PREFIX
 from api.contract import AUTH_ERRORS, Operation
 from api.openapi_common import ERROR_SCHEMA
-from api.openapi_cycles import CYCLE_PATHS
-from api.openapi_decisions import DECISION_PATHS
 
 REF = "#/components/schemas/{model}"
 
@@ -38,8 +37,6 @@ LEGACY_PATHS: dict[str, dict[str, Any]] = {
     **openapi_runs.PATHS,
     **openapi_supply.PATHS,
     **openapi_backtest.PATHS,
-    **CYCLE_PATHS,
-    **DECISION_PATHS,
 }
 
 DESCRIPTION = (
@@ -84,6 +81,17 @@ def _path_parameters(rule: Any, spec: Operation) -> list[dict[str, Any]]:
     return out
 
 
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without its ``null`` branch (a query string has no null: absent is the default)."""
+    out = {key: value for key, value in prop.items() if key != "title" and not (key == "default" and value is None)}
+    options = [option for option in out.pop("anyOf", []) if option != {"type": "null"}]
+    if len(options) == 1:
+        out = {**options[0], **out}
+    elif options:
+        out["anyOf"] = options
+    return out
+
+
 def _query_parameters(spec: Operation) -> list[dict[str, Any]]:
     if spec.query is None:
         return []
@@ -91,7 +99,7 @@ def _query_parameters(spec: Operation) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     out = []
     for name, prop in schema["properties"].items():
-        prop = {key: value for key, value in prop.items() if key != "title"}
+        prop = _not_null(prop)
         parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if "description" in prop:
             parameter["description"] = prop.pop("description")
@@ -104,11 +112,24 @@ def _query_parameters(spec: Operation) -> list[dict[str, Any]]:
     return out
 
 
+def _model_of(response: Any) -> Any:
+    """The model of a response type (``Model`` or ``list[Model]``)."""
+    return typing.get_args(response)[0] if typing.get_origin(response) is list else response
+
+
+def _schema_of(response: Any, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
+    if response is None:
+        return {"type": "object"}
+    if typing.get_origin(response) is list:
+        return {"type": "array", "items": refs[_model_of(response)]}
+    return refs[response]
+
+
 def _responses(spec: Operation, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
     if spec.content is not None:
         ok: dict[str, Any] = {"description": spec.description, "content": spec.content}
     else:
-        schema: dict[str, Any] = refs[spec.response] if spec.response is not None else {"type": "object"}
+        schema = _schema_of(spec.response, refs)
         if spec.envelope:
             schema = {"type": "object", "required": ["data"], "properties": {"data": schema}}
         ok = {"description": spec.description, "content": {"application/json": {"schema": schema}}}
@@ -145,7 +166,8 @@ def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the running app's /api/v1 routes (a fresh copy each call)."""
     views = _api_views()
     specs = [getattr(view, "api_operation", None) for _, _, view in views]
-    models = sorted({s.response for s in specs if s is not None and s.response is not None}, key=lambda m: m.__name__)
+    responses = {_model_of(s.response) for s in specs if s is not None and s.response is not None}
+    models = sorted(responses, key=lambda m: m.__name__)
     refs_by_key, defs = models_json_schema([(m, "serialization") for m in models], ref_template=REF)
     refs = {model: refs_by_key[(model, "serialization")] for model in models}
     spec = APISpec(
