@@ -164,6 +164,9 @@ class Operation:
     status: int = 200
     description: str = "OK"
     public: bool = False
+    also: dict[int, tuple[Any, str, dict[str, Any]]] = field(
+        default_factory=dict
+    )  # other answers: model, text, headers
 
 
 def operation(
@@ -178,6 +181,7 @@ def operation(
     content: dict[str, Any] | None = None,
     description: str = "OK",
     public: bool = False,
+    also: dict[int, tuple[Any, str, dict[str, Any]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a route its contract (see the module docstring); put it below ``@requires`` so auth runs first."""
     spec = Operation(
@@ -191,6 +195,7 @@ def operation(
         content=content,
         description=description,
         public=public,
+        also=also or {},
     )
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -17,7 +17,7 @@ from apispec import APISpec
 from flask import current_app
 from pydantic.json_schema import models_json_schema
 
-from api import openapi_backtest, openapi_briefings, openapi_imports, openapi_runs, openapi_supply
+from api import openapi_backtest, openapi_briefings, openapi_imports, openapi_supply
 from api.constants import PREFIX
 from api.contract import AUTH_ERRORS, Operation
 from api.openapi_common import ERROR_SCHEMA
@@ -27,14 +27,12 @@ REF = "#/components/schemas/{model}"
 #: the hand-written schemas and path items of the routes that have no contract yet (OpenAPI 3.0 style)
 LEGACY_SCHEMAS: dict[str, Any] = {
     **openapi_imports.SCHEMAS,
-    **openapi_runs.SCHEMAS,
     **openapi_supply.SCHEMAS,
     **openapi_backtest.SCHEMAS,
 }
 LEGACY_PATHS: dict[str, dict[str, Any]] = {
     **openapi_imports.PATHS,
     **openapi_briefings.PATHS,
-    **openapi_runs.PATHS,
     **openapi_supply.PATHS,
     **openapi_backtest.PATHS,
 }
@@ -125,16 +123,26 @@ def _schema_of(response: Any, refs: dict[type, dict[str, Any]]) -> dict[str, Any
     return refs[response]
 
 
+def _json(response: Any, description: str, envelope: bool, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
+    schema = _schema_of(response, refs)
+    if envelope:
+        schema = {"type": "object", "required": ["data"], "properties": {"data": schema}}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 def _responses(spec: Operation, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
     if spec.content is not None:
         ok: dict[str, Any] = {"description": spec.description, "content": spec.content}
     else:
-        schema = _schema_of(spec.response, refs)
-        if spec.envelope:
-            schema = {"type": "object", "required": ["data"], "properties": {"data": schema}}
-        ok = {"description": spec.description, "content": {"application/json": {"schema": schema}}}
+        ok = _json(spec.response, spec.description, spec.envelope, refs)
+    out = {str(spec.status): ok}
+    for status, (response, description, headers) in spec.also.items():
+        out[str(status)] = {
+            **_json(response, description, spec.envelope, refs),
+            **({"headers": headers} if headers else {}),
+        }
     errors = {**spec.errors, **({} if spec.public else AUTH_ERRORS)}
-    return {str(spec.status): ok, **{str(status): _error(text) for status, text in sorted(errors.items())}}
+    return {**out, **{str(status): _error(text) for status, text in sorted(errors.items())}}
 
 
 def _operation(rule: Any, spec: Operation, role: str | None, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
@@ -166,7 +174,8 @@ def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the running app's /api/v1 routes (a fresh copy each call)."""
     views = _api_views()
     specs = [getattr(view, "api_operation", None) for _, _, view in views]
-    responses = {_model_of(s.response) for s in specs if s is not None and s.response is not None}
+    responses = {_model_of(r) for s in specs if s is not None for r in (s.response, *(a[0] for a in s.also.values()))}
+    responses.discard(None)
     models = sorted(responses, key=lambda m: m.__name__)
     refs_by_key, defs = models_json_schema([(m, "serialization") for m in models], ref_template=REF)
     refs = {model: refs_by_key[(model, "serialization")] for model in models}

@@ -23,9 +23,10 @@ from api.constants import (
     MAX_ID,
     PREFIX,
 )
-from api.contract import BAD_PARAMETER, NO_SNAPSHOT, operation
+from api.contract import BAD_PARAMETER, NO_SNAPSHOT, answer, operation
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
 from api.models_orders import ListMeta, OrderPage, OrderQuery, PurchaseOrder
+from api.models_runs import RunQueued, RunStatus, RunSummary
 from api.models_skus import PageMeta, Sku, SkuDetail, SkuPage, SkuQuery, Summary
 from auth.audit import record_denied
 from auth.identity import current_email
@@ -40,6 +41,11 @@ from settings import get_settings
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("api_v1", __name__, url_prefix=PREFIX)
+
+RUN_ID = "Run id (from the 202 answer of POST /recompute)"
+LOCATION_HEADER = {
+    "Location": {"description": "Where to poll the run: /api/v1/recompute/{run_id}", "schema": {"type": "string"}}
+}
 
 
 @dataclass(frozen=True)
@@ -271,22 +277,6 @@ def summary() -> Summary:
     return Summary.of(result)
 
 
-RUN_FIELDS = ("status", "grain", "sku_count", "triggered_by", "error")
-
-
-def run_status(run: Any) -> dict[str, Any]:
-    """A ``recompute_run`` row as the poll answer of ``GET /recompute/<id>``."""
-    data: dict[str, Any] = {"run_id": run.id, **{name: getattr(run, name) for name in RUN_FIELDS}}
-    data.update(
-        started_at=serialize.iso(run.started_at),
-        finished_at=serialize.iso(run.finished_at),
-        data_as_of=serialize.iso(run.data_as_of),
-        kpis=serialize.plain(run.kpis or {}) if run.status == "finished" else None,
-        scope=serialize.plain(runs.run_scope(run)),
-    )
-    return data
-
-
 def _enqueue_recompute(email: str | None) -> tuple[Response, int]:
     """Record the run, queue it on the Celery workers, answer 202 with where to poll it."""
     with session_scope() as session:
@@ -307,14 +297,25 @@ def _enqueue_recompute(email: str | None) -> tuple[Response, int]:
             details={"run_id": run_id, "status": "queued", "job_id": job_id},
         )
     location = f"{PREFIX}/recompute/{run_id}"
-    response = jsonify({"data": {"run_id": run_id, "job_id": job_id, "status": "queued", "location": location}})
+    response = answer(RunQueued(run_id=run_id, job_id=job_id, status="queued", location=location))
     response.headers["Location"] = location
     return response, 202
 
 
 @blueprint.post("/recompute")
 @requires("planner")
-def recompute() -> Response | tuple[Response, int]:
+@operation(
+    "recompute",
+    "Recompute the portfolio: queued on the job workers when the server has Redis (202), else now",
+    response=RunSummary,
+    description="No job backend: the run, finished",
+    also={202: (RunQueued, "Job backend: the run is queued; poll the Location header", LOCATION_HEADER)},
+    errors={
+        409: "A recompute is already running (code recompute_running)",
+        503: "The job queue (Redis) cannot be reached (code jobs_unavailable)",
+    },
+)
+def recompute() -> RunSummary | tuple[Response, int]:
     """Recompute the portfolio: queued on the workers (202 + Location) with Redis, else synchronously (200)."""
     email = current_email()
     with session_scope() as session:
@@ -337,20 +338,30 @@ def recompute() -> Response | tuple[Response, int]:
             target="api",
             details={"run_id": result.run_id, "status": result.status},
         )
-    return jsonify({"data": serialize.run_summary(result)})
+    return RunSummary.of(result)
 
 
 @blueprint.get("/recompute/<int:run_id>")
 @requires("viewer")
+@operation(
+    "recomputeStatus",
+    "One recompute run: running (or queued), finished with its KPIs, failed or cancelled",
+    response=RunStatus,
+    description="The run (header Retry-After: 5 while it is running)",
+    path={
+        "run_id": {"type": "integer", "minimum": 0, "description": "Run id (from the 202 answer of POST /recompute)"}
+    },
+    errors={404: "No run has that id"},
+)
 def recompute_status(run_id: int) -> Response:
     """One recompute run: running (or queued), finished (with its KPIs), failed or cancelled (with the error)."""
     with session_scope() as session:
         run = runs.get_run(session=session, run_id=run_id) if run_id <= MAX_ID else None
         if run is None:
             raise ApiError(404, "not_found", f"No recompute run {run_id}.")
-        data = run_status(run)
-    response = jsonify({"data": data})
-    if data["status"] == "running":
+        status = RunStatus.of(run)
+    response = answer(status)
+    if status.status == "running":
         response.headers["Retry-After"] = "5"
     return response
 

@@ -46,16 +46,3 @@ def plain(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return plain(value.item())
     return str(value)
-
-
-def run_summary(result: Any) -> dict[str, Any]:
-    """A :class:`services.recompute.RunSummary` as JSON."""
-    return {
-        "run_id": result.run_id,
-        "status": result.status,
-        "sku_count": result.sku_count,
-        "seconds": number(result.seconds),
-        "grain": result.grain,
-        "data_as_of": iso(result.data_as_of),
-        "kpis": plain(result.kpis),
-    }
