@@ -17,7 +17,7 @@ from apispec import APISpec
 from flask import current_app
 from pydantic.json_schema import models_json_schema
 
-from api import openapi_backtest, openapi_briefings, openapi_imports, openapi_supply
+from api import openapi_backtest, openapi_imports, openapi_supply
 from api.constants import PREFIX
 from api.contract import AUTH_ERRORS, Operation
 from api.openapi_common import ERROR_SCHEMA
@@ -32,7 +32,6 @@ LEGACY_SCHEMAS: dict[str, Any] = {
 }
 LEGACY_PATHS: dict[str, dict[str, Any]] = {
     **openapi_imports.PATHS,
-    **openapi_briefings.PATHS,
     **openapi_supply.PATHS,
     **openapi_backtest.PATHS,
 }

@@ -15,19 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from pydantic import Field
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from api import openapi, serialize
 from api.constants import (
+    ENUM_FILTERS,
     MAX_ID,
     PREFIX,
 )
-from api.contract import BAD_PARAMETER, NO_SNAPSHOT, answer, operation
+from api.contract import BAD_PARAMETER, NO_SNAPSHOT, QueryModel, answer, operation
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
 from api.models_orders import ListMeta, OrderPage, OrderQuery, PurchaseOrder
 from api.models_runs import RunQueued, RunStatus, RunSummary
-from api.models_skus import PageMeta, Sku, SkuDetail, SkuPage, SkuQuery, Summary
+from api.models_skus import PageMeta, Sku, SkuDetail, SkuPage, SkuQuery, Summary, Text100
 from auth.audit import record_denied
 from auth.identity import current_email
 from auth.refusals import record_refusal
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 blueprint = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 
+CODE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "description": "SKU code"}
 RUN_ID = "Run id (from the 202 answer of POST /recompute)"
 LOCATION_HEADER = {
     "Location": {"description": "Where to poll the run: /api/v1/recompute/{run_id}", "schema": {"type": "string"}}
@@ -246,7 +249,7 @@ def list_skus(query: SkuQuery) -> SkuPage:
     "One SKU with its forecast (mean, p10, p50, p90) and demand history",
     response=SkuDetail,
     description="The SKU",
-    path={"code": {"type": "string", "minLength": 1, "maxLength": 64, "description": "SKU code"}},
+    path={"code": CODE_SCHEMA},
     errors={404: "No SKU has that code"},
 )
 def get_sku(code: str) -> SkuDetail:
@@ -520,7 +523,10 @@ def approve_purchase_order(order_id: int) -> PurchaseOrder:
     return PurchaseOrder.of(view)
 
 
-BRIEFING_FILTERS = ("category", "location", "abc")
+SEGMENT = "Only the SKUs of this {} (KPIs computed for the segment)"
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+PDF_DESCRIPTION = "The PDF (Content-Disposition: attachment; X-Briefing-Id: the stored copy's id)"
+ABC_CLASSES = ENUM_FILTERS["abc"]
 
 
 def _pdf(made: briefing.BriefingFile) -> Response:
@@ -532,20 +538,32 @@ def _pdf(made: briefing.BriefingFile) -> Response:
     return response
 
 
+class BriefingQuery(QueryModel):
+    """The segment of ``GET /briefings/portfolio.pdf`` (blank or absent: the whole portfolio)."""
+
+    category: Text100 | None = Field(default=None, description=SEGMENT.format("category"))
+    location: Text100 | None = Field(default=None, description=SEGMENT.format("location"))
+    abc: Text100 | None = Field(
+        default=None, description=SEGMENT.format("ABC class"), json_schema_extra={"enum": list(ABC_CLASSES)}
+    )
+
+
 @blueprint.get("/briefings/portfolio.pdf")
 @requires("viewer")
-def portfolio_briefing() -> Response:
+@operation(
+    "portfolioBriefing",
+    "The portfolio (or one segment's) briefing PDF of the latest snapshot, kept for download again",
+    query=BriefingQuery,
+    content=PDF_CONTENT,
+    description=PDF_DESCRIPTION,
+    errors={400: BAD_PARAMETER, 422: "No SKU of the latest snapshot is in the segment (code validation_failed)"},
+)
+def portfolio_briefing(query: BriefingQuery) -> Response:
     """The portfolio briefing PDF of the latest snapshot; ``category``, ``location``, ``abc`` narrow it to a segment."""
-    values: dict[str, str | None] = {}
-    for name in BRIEFING_FILTERS:
-        given = request.args.getlist(name)
-        if len(given) > 1:
-            raise invalid(name, "give one value")
-        values[name] = given[0] if given else None
     try:
-        scope = briefing.BriefingScope.make(**values)
+        scope = briefing.BriefingScope.make(**query.model_dump())
     except UserFacingError as exc:
-        field = next((n for n in BRIEFING_FILTERS if str(exc).startswith(n)), "abc")
+        field = next((n for n in BriefingQuery.model_fields if str(exc).startswith(n)), "abc")
         raise invalid(field, str(exc)) from None
     with session_scope() as session:
         made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
@@ -554,6 +572,14 @@ def portfolio_briefing() -> Response:
 
 @blueprint.get("/briefings/sku/<code>.pdf")
 @requires("viewer")
+@operation(
+    "skuBriefing",
+    "One SKU's briefing PDF: history and forecast band, projected stock, policy card, commentary",
+    content=PDF_CONTENT,
+    description=PDF_DESCRIPTION,
+    path={"code": CODE_SCHEMA},
+    errors={404: "No SKU has that code", 409: "The SKU is not in the latest finished recompute (code no_snapshot)"},
+)
 def sku_briefing(code: str) -> Response:
     """One SKU's briefing PDF (latest snapshot); 404 for an unknown code, 409 when the SKU is not in the snapshot."""
     try:
