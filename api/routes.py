@@ -15,26 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import Field
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from api import openapi, serialize
 from api.constants import (
-    ENUM_FILTERS,
     MAX_ID,
     PREFIX,
 )
-from api.contract import BAD_PARAMETER, NO_SNAPSHOT, QueryModel, answer, operation
+from api.contract import BAD_PARAMETER, NO_SNAPSHOT, answer, operation
 from api.errors import HTTP_CODES, ApiError, error_response, invalid
 from api.models_orders import ListMeta, OrderPage, OrderQuery, PurchaseOrder
 from api.models_runs import RunQueued, RunStatus, RunSummary
-from api.models_skus import PageMeta, Sku, SkuDetail, SkuPage, SkuQuery, Summary, Text100
+from api.models_skus import PageMeta, Sku, SkuDetail, SkuPage, SkuQuery, Summary
 from auth.audit import record_denied
 from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, briefing, ingest, jobs, orders, runs, sku_detail, supply, users, watchtower
+from services import audit, ingest, jobs, orders, runs, sku_detail, supply, users, watchtower
 from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
@@ -521,76 +519,6 @@ def approve_purchase_order(order_id: int) -> PurchaseOrder:
         except UserFacingError as exc:
             raise ApiError(409, "conflict", str(exc)) from None
     return PurchaseOrder.of(view)
-
-
-SEGMENT = "Only the SKUs of this {} (KPIs computed for the segment)"
-PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
-PDF_DESCRIPTION = "The PDF (Content-Disposition: attachment; X-Briefing-Id: the stored copy's id)"
-ABC_CLASSES = ENUM_FILTERS["abc"]
-
-
-def _pdf(made: briefing.BriefingFile) -> Response:
-    response = Response(made.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{made.file_name}"'
-    response.headers["Cache-Control"] = "no-store"
-    if made.id is not None:
-        response.headers["X-Briefing-Id"] = str(made.id)
-    return response
-
-
-class BriefingQuery(QueryModel):
-    """The segment of ``GET /briefings/portfolio.pdf`` (blank or absent: the whole portfolio)."""
-
-    category: Text100 | None = Field(default=None, description=SEGMENT.format("category"))
-    location: Text100 | None = Field(default=None, description=SEGMENT.format("location"))
-    abc: Text100 | None = Field(
-        default=None, description=SEGMENT.format("ABC class"), json_schema_extra={"enum": list(ABC_CLASSES)}
-    )
-
-
-@blueprint.get("/briefings/portfolio.pdf")
-@requires("viewer")
-@operation(
-    "portfolioBriefing",
-    "The portfolio (or one segment's) briefing PDF of the latest snapshot, kept for download again",
-    query=BriefingQuery,
-    content=PDF_CONTENT,
-    description=PDF_DESCRIPTION,
-    errors={400: BAD_PARAMETER, 422: "No SKU of the latest snapshot is in the segment (code validation_failed)"},
-)
-def portfolio_briefing(query: BriefingQuery) -> Response:
-    """The portfolio briefing PDF of the latest snapshot; ``category``, ``location``, ``abc`` narrow it to a segment."""
-    try:
-        scope = briefing.BriefingScope.make(**query.model_dump())
-    except UserFacingError as exc:
-        field = next((n for n in BriefingQuery.model_fields if str(exc).startswith(n)), "abc")
-        raise invalid(field, str(exc)) from None
-    with session_scope() as session:
-        made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
-    return _pdf(made)
-
-
-@blueprint.get("/briefings/sku/<code>.pdf")
-@requires("viewer")
-@operation(
-    "skuBriefing",
-    "One SKU's briefing PDF: history and forecast band, projected stock, policy card, commentary",
-    content=PDF_CONTENT,
-    description=PDF_DESCRIPTION,
-    path={"code": CODE_SCHEMA},
-    errors={404: "No SKU has that code", 409: "The SKU is not in the latest finished recompute (code no_snapshot)"},
-)
-def sku_briefing(code: str) -> Response:
-    """One SKU's briefing PDF (latest snapshot); 404 for an unknown code, 409 when the SKU is not in the snapshot."""
-    try:
-        scope = briefing.BriefingScope.make(sku=code)
-        with session_scope() as session:
-            made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
-    except briefing.BriefingNotFoundError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
-    except UserFacingError as exc:
-        raise ApiError(409, "no_snapshot", str(exc)) from None
-    return _pdf(made)
 
 
 # --------------------------------------------------------------------------------------------------------------------
