@@ -239,3 +239,35 @@ def test_download_over_http_needs_a_signed_in_viewer(client_as, demo_app) -> Non
     refused = _post(anonymous, _dependency(viewer, f"{ids.BRIEFINGS_FILE}.data"), values, changed)
     assert refused.status_code in (302, 401, 403)
     assert b"%PDF" not in refused.data and made.file_name.encode() not in refused.data
+
+
+# the callbacks' scope rules and the preview fallback (they import the pages: the app must exist)
+
+
+def test_scope_for(demo_app) -> None:
+    from callbacks import briefings as cb
+    from services.errors import UserFacingError
+
+    assert cb.scope_for("portfolio", "ignored").key == "portfolio"
+    assert cb.scope_for("abc", "b").key == "portfolio?abc=B"
+    assert cb.scope_for("sku", " X-1 ").key == "sku:X-1"
+    for kind in ("category", "sku"):
+        with pytest.raises(UserFacingError, match="first"):
+            cb.scope_for(kind, "  ")
+    with pytest.raises(UserFacingError):
+        cb.scope_for("supplier", "x")
+
+
+def test_preview_without_any_renderer(demo_app, monkeypatch) -> None:
+    from layouts.briefings import preview_view
+    from reports import build_portfolio_briefing
+    from reports.samples import sample_portfolio_briefing
+    from services import briefing as svc
+
+    pdf = build_portfolio_briefing(sample_portfolio_briefing())
+    monkeypatch.setattr(svc.preview.shutil, "which", lambda _name: None)  # no pdftoppm
+    monkeypatch.setitem(__import__("sys").modules, "pypdfium2", None)  # import fails
+    preview = svc.render_preview(pdf=pdf, cover_lines=("Portfolio briefing", "Whole portfolio"))
+    assert preview.png is None and preview.method == "text" and preview.page_count == svc.pdf_page_count(pdf) > 1
+    text = text_of(preview_view(preview))
+    assert f"{preview.page_count} pages" in text and "Portfolio briefing" in text and "Whole portfolio" in text
