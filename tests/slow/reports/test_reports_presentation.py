@@ -16,7 +16,7 @@ from reports.pdf_base import MARGIN
 from reports.portfolio_doc import KPI_ROWS, _change_color
 from reports.samples import sample_portfolio_briefing, sample_sku_briefing
 from reports.theme import BRAND, hex_to_rgb
-from tests.unit.reports._pdf import page_texts, render_pages
+from tests.slow.reports._pdf import page_texts, render_pages
 
 # a partial run: every KPI moved by less than the briefing prints (fill rate 99.93% -> 99.92% printed "-0.0 pp" in red)
 TINY = {

@@ -24,7 +24,7 @@ from reports.data import (
 )
 from reports.formatting import fmt_date, fmt_money, fmt_qty
 from reports.samples import empty_portfolio_briefing
-from tests.unit.reports._pdf import assert_not_blank, page_texts, render_pages
+from tests.slow.reports._pdf import assert_not_blank, page_texts, render_pages
 
 UNICODE_NAME = "Café crème 東京"
 

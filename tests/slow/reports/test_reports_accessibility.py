@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from reports import build_portfolio_briefing, build_sku_briefing
 from reports.samples import sample_portfolio_briefing, sample_sku_briefing
-from tests.unit.reports._pdf import page_texts
+from tests.slow.reports._pdf import page_texts
 
 
 def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:

@@ -9,7 +9,7 @@ import pytest
 from reports import build_sku_briefing
 from reports.data import ForecastSeries, PolicyCard, SkuBriefing, TimeSeries
 from reports.samples import sample_sku_briefing
-from tests.unit.reports._pdf import assert_not_blank, page_texts, render_pages
+from tests.slow.reports._pdf import assert_not_blank, page_texts, render_pages
 
 
 @pytest.fixture(scope="module")
