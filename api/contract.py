@@ -113,6 +113,8 @@ def _message(model: type[QueryModel], name: str, error: dict[str, Any], raw: Any
         return f"must be between {low} and {high}, got {raw}"
     if kind == "literal_error":
         return f"unknown value {str(error.get('input'))[:40]!r}; {error['msg'].lower()}"
+    if kind == "bool_parsing":
+        return f"must be true or false, got {shown}"
     if kind == "missing":
         return "required"
     if kind.startswith("date_"):
@@ -122,17 +124,19 @@ def _message(model: type[QueryModel], name: str, error: dict[str, Any], raw: Any
     return error["msg"]
 
 
-def parse_query(model: type[QueryModel]) -> QueryModel:
-    """``request.args`` as ``model``; a bad value -> :func:`api.errors.invalid` (400) naming the parameter."""
+def parse_query(model: type[QueryModel], source: Any = None) -> QueryModel:
+    """``request.args`` (or ``source``, e.g. ``request.form``) as ``model``; a bad value ->
+    :func:`api.errors.invalid` (400) naming the parameter."""
+    args = request.args if source is None else source
     data: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
         if _is_list(info.annotation):
-            values = _split(request.args.getlist(key))
+            values = _split(args.getlist(key))
             if values:
                 data[key] = values
         else:
-            given = request.args.getlist(key)
+            given = args.getlist(key)
             if len(given) > 1:
                 raise invalid(key, "give one value")
             if given and given[0].strip() != "":
@@ -164,9 +168,11 @@ class Operation:
     status: int = 200
     description: str = "OK"
     public: bool = False
-    also: dict[int, tuple[Any, str, dict[str, Any]]] = field(
-        default_factory=dict
-    )  # other answers: model, text, headers
+    #: other answers: status -> (model, description, headers)
+    also: dict[int, tuple[Any, str, dict[str, Any]]] = field(default_factory=dict)
+    #: a multipart form (documented only: the route parses it with ``parse_query(model, request.form)`` once it may
+    #: read the body)
+    form: type[QueryModel] | None = None
 
 
 def operation(
@@ -182,6 +188,7 @@ def operation(
     description: str = "OK",
     public: bool = False,
     also: dict[int, tuple[Any, str, dict[str, Any]]] | None = None,
+    form: type[QueryModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a route its contract (see the module docstring); put it below ``@requires`` so auth runs first."""
     spec = Operation(
@@ -196,6 +203,7 @@ def operation(
         description=description,
         public=public,
         also=also or {},
+        form=form,
     )
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -17,7 +17,7 @@ from apispec import APISpec
 from flask import current_app
 from pydantic.json_schema import models_json_schema
 
-from api import openapi_backtest, openapi_imports, openapi_supply
+from api import openapi_backtest, openapi_supply
 from api.constants import PREFIX
 from api.contract import AUTH_ERRORS, Operation
 from api.openapi_common import ERROR_SCHEMA
@@ -26,12 +26,10 @@ REF = "#/components/schemas/{model}"
 
 #: the hand-written schemas and path items of the routes that have no contract yet (OpenAPI 3.0 style)
 LEGACY_SCHEMAS: dict[str, Any] = {
-    **openapi_imports.SCHEMAS,
     **openapi_supply.SCHEMAS,
     **openapi_backtest.SCHEMAS,
 }
 LEGACY_PATHS: dict[str, dict[str, Any]] = {
-    **openapi_imports.PATHS,
     **openapi_supply.PATHS,
     **openapi_backtest.PATHS,
 }
@@ -153,8 +151,19 @@ def _operation(rule: Any, spec: Operation, role: str | None, refs: dict[type, di
     parameters = _path_parameters(rule, spec) + _query_parameters(spec)
     if parameters:
         out["parameters"] = parameters
+    if spec.form is not None:
+        out["requestBody"] = _form_body(spec.form)
     out["responses"] = _responses(spec, refs)
     return out
+
+
+def _form_body(form: Any) -> dict[str, Any]:
+    """A multipart body: the form model's fields and the uploaded ``file``."""
+    schema = form.model_json_schema(mode="validation", ref_template=REF)
+    properties = {"file": {"type": "string", "format": "binary"}}
+    properties.update({name: _not_null(prop) for name, prop in schema["properties"].items()})
+    body = {"type": "object", "required": ["file"], "properties": properties}
+    return {"required": True, "content": {"multipart/form-data": {"schema": body}}}
 
 
 def _api_views() -> list[tuple[Any, str, Any]]:

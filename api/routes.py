@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
-from werkzeug.utils import secure_filename
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from api import openapi, serialize
+from api import openapi
 from api.constants import (
     MAX_ID,
     PREFIX,
@@ -32,7 +29,7 @@ from auth.audit import record_denied
 from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, ingest, jobs, orders, runs, sku_detail, supply, users, watchtower
+from services import audit, jobs, orders, runs, sku_detail, supply, users, watchtower
 from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
@@ -369,102 +366,6 @@ def recompute_status(run_id: int) -> Response:
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off", "")
-MAX_ERROR_DETAILS = 100
-
-
-def _form_flag(name: str) -> bool:
-    raw = (request.form.get(name) or "").strip().lower()
-    if raw in TRUE:
-        return True
-    if raw in FALSE:
-        return False
-    raise invalid(name, f"must be true or false, got {raw[:20]!r}")
-
-
-def _row_errors(result: ingest.ImportResult) -> list[dict[str, Any]]:
-    return [
-        {"line": e.line, "column": e.column, "value": e.value, "reason": e.reason}
-        for e in result.first_errors(MAX_ERROR_DETAILS)
-    ]
-
-
-MB = 1024 * 1024
-MULTIPART_OVERHEAD = 64 * 1024  # room for the form's other fields and part headers around the file
-
-
-def _upload() -> Any:
-    """The multipart ``file``, refused with 413 before it is read when the body is over the limit: at once from
-    ``Content-Length``; for a chunked body, as soon as the limit is passed."""
-    limit_mb = get_settings().max_upload_mb
-    ceiling = min(limit_mb * MB + MULTIPART_OVERHEAD, current_app.config.get("MAX_CONTENT_LENGTH") or 1 << 62)
-    too_large = f"The upload is larger than the limit of {limit_mb:,} MB (setting MAX_UPLOAD_MB)."
-    if request.content_length is not None and request.content_length > ceiling:
-        size = f"The upload is {request.content_length / MB:,.1f} MB; the limit is {limit_mb:,} MB"
-        raise ApiError(413, "payload_too_large", f"{size} (setting MAX_UPLOAD_MB).")
-    request.max_content_length = ceiling
-    try:
-        return request.files.get("file")
-    except RequestEntityTooLarge:
-        raise ApiError(413, "payload_too_large", too_large) from None
-
-
-@blueprint.post("/imports/<kind>")
-@requires("planner")
-def import_csv(kind: str) -> tuple[Response, int] | Response:
-    """Import a CSV or a workbook (.xlsx, .xlsm, .ods; multipart field ``file``, optional ``sheet``) with the same
-    validation and errors as the Data page."""
-    if kind not in ingest.KINDS:
-        raise ApiError(404, "not_found", f"No import kind {kind[:40]!r}; use one of {', '.join(ingest.KINDS)}.")
-    upload = _upload()
-    if upload is None or not upload.filename:
-        raise ApiError(
-            400,
-            "missing_file",
-            "Send the CSV or workbook as multipart/form-data in a field named 'file'.",
-            [{"field": "file"}],
-        )
-    sheet = (request.form.get("sheet") or "").strip() or None
-    if sheet is not None and len(sheet) > 100:
-        raise invalid("sheet", "too long (a sheet name has at most 31 characters)")
-    on_error = (request.form.get("on_error") or "reject").strip().lower()
-    if on_error not in ("reject", "skip"):
-        raise invalid("on_error", "must be 'reject' or 'skip'")
-    try:
-        options = ingest.ImportOptions(
-            on_error=on_error,
-            create_skus=_form_flag("create_skus"),
-            date_format=(request.form.get("date_format") or "").strip() or None,
-            full_extract=_form_flag("full_extract") and kind == "demand",
-            confirm_new_skus=_form_flag("confirm_new_skus"),
-            sheet=sheet,
-        )
-    except ValueError as exc:
-        raise invalid("date_format", str(exc)) from None
-    dry_run = _form_flag("dry_run")
-    file_name = secure_filename(upload.filename)[:200] or f"{kind}.csv"
-    folder = Path(get_settings().data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"api-{secrets.token_hex(8)}.csv"
-    try:
-        upload.save(path)
-        with session_scope() as session:
-            result = ingest.import_file(
-                session=session,
-                path=path,
-                kind=kind,
-                file_name=file_name,
-                options=options,
-                user=current_email(),
-                dry_run=dry_run,
-            )
-    finally:
-        path.unlink(missing_ok=True)
-    if result.status == "rejected":
-        raise ApiError(422, "import_rejected", result.summary(), _row_errors(result))
-    data = {k: v for k, v in result.as_dict().items() if k not in ("error_report", "timings", "recompute")}
-    data["errors"] = _row_errors(result)
-    data["summary"] = result.summary()
-    return jsonify({"data": serialize.plain(data)})
 
 
 @blueprint.get("/purchase-orders")

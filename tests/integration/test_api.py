@@ -130,10 +130,11 @@ def fake_writes(monkeypatch):
         calls.append(f"approve-transfer:{kwargs['transfer_id']}:{kwargs['user']}")
         return transfers.list_transfers(session=kwargs["session"])[0]
 
+    from api import imports as import_routes
     from api import transfers as transfer_routes
 
     monkeypatch.setattr(transfer_routes.transfers, "approve_transfer", fake_approve_transfer)
-    monkeypatch.setattr(routes.ingest, "import_file", fake_import)
+    monkeypatch.setattr(import_routes.ingest, "import_file", fake_import)
     monkeypatch.setattr(routes.orders, "approve_order", fake_approve)
     monkeypatch.setattr(routes.recompute_service, "recompute", fake_recompute)
     from services import cycles
