@@ -17,7 +17,7 @@ from apispec import APISpec
 from flask import current_app
 from pydantic.json_schema import models_json_schema
 
-from api import openapi_backtest, openapi_supply
+from api import openapi_backtest
 from api.constants import PREFIX
 from api.contract import AUTH_ERRORS, Operation
 from api.openapi_common import ERROR_SCHEMA
@@ -26,11 +26,9 @@ REF = "#/components/schemas/{model}"
 
 #: the hand-written schemas and path items of the routes that have no contract yet (OpenAPI 3.0 style)
 LEGACY_SCHEMAS: dict[str, Any] = {
-    **openapi_supply.SCHEMAS,
     **openapi_backtest.SCHEMAS,
 }
 LEGACY_PATHS: dict[str, dict[str, Any]] = {
-    **openapi_supply.PATHS,
     **openapi_backtest.PATHS,
 }
 

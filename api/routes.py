@@ -29,7 +29,7 @@ from auth.audit import record_denied
 from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
-from services import audit, jobs, orders, runs, sku_detail, supply, users, watchtower
+from services import audit, jobs, orders, runs, sku_detail, users, watchtower
 from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
@@ -364,10 +364,6 @@ def recompute_status(run_id: int) -> Response:
     return response
 
 
-TRUE = ("1", "true", "yes", "on")
-FALSE = ("0", "false", "no", "off", "")
-
-
 @blueprint.get("/purchase-orders")
 @requires("viewer")
 @operation(
@@ -456,35 +452,3 @@ def policy_backtest() -> Response:
             raise invalid(exc.field, str(exc)) from None
         raise ApiError(422, "validation_failed", str(exc)) from None
     return jsonify({"data": result.document})
-
-
-SUPPLY_STRATEGIES = ("chase", "level", "optimal")
-
-
-def _supply_request() -> supply.PlanRequest:
-    """The supply-plan knobs from the query string (400 naming the bad one)."""
-    strategy = (request.args.get("strategy") or "chase").strip().lower()
-    if strategy not in SUPPLY_STRATEGIES:
-        raise invalid("strategy", f"unknown value {strategy[:40]!r}; use one of {', '.join(SUPPLY_STRATEGIES)}")
-    horizon = _int_arg("horizon", 12, 3, 18)
-    raw = (request.args.get("overtime_pct") or "").strip()
-    try:
-        return supply.PlanRequest.parse(horizon=horizon, strategy=strategy, overtime_pct=raw or None)
-    except supply.SupplyPlanError as exc:
-        raise invalid("overtime_pct", str(exc)) from None
-
-
-@blueprint.get("/supply-plan")
-@requires("viewer")
-def supply_plan() -> Response:
-    """The supply plan against resource capacities (chase, level or optimal), the CLI's JSON document."""
-    plan_request = _supply_request()
-    skus = (request.args.get("skus") or "true").strip().lower()
-    if skus not in TRUE + FALSE:
-        raise invalid("skus", f"must be true or false, got {skus[:20]!r}")
-    with session_scope() as session:
-        try:
-            result = supply.make_plan(session=session, request=plan_request)
-        except supply.SupplyPlanError as exc:
-            raise ApiError(409, "no_snapshot", str(exc)) from None
-    return jsonify({"data": supply.document(result, include_skus=skus in TRUE)})
