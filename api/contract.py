@@ -57,6 +57,18 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
+class ErrorBody(ApiModel):
+    code: str = Field(examples=["invalid_parameter"])
+    message: str
+    details: list[dict[str, Any]]
+
+
+class Error(ApiModel):
+    """The one error shape of the API (:func:`api.errors.error_response`)."""
+
+    error: ErrorBody
+
+
 class QueryModel(BaseModel):
     """The query parameters of one route (unknown parameters are ignored, as before)."""
 

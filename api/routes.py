@@ -30,7 +30,6 @@ from auth.identity import current_email
 from auth.refusals import record_refusal
 from db.session import session_scope
 from services import audit, jobs, orders, runs, sku_detail, users, watchtower
-from services import backtest as backtest_service
 from services import recompute as recompute_service
 from services.errors import UserFacingError
 from settings import get_settings
@@ -416,39 +415,3 @@ def approve_purchase_order(order_id: int) -> PurchaseOrder:
         except UserFacingError as exc:
             raise ApiError(409, "conflict", str(exc)) from None
     return PurchaseOrder.of(view)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# policy backtest (issue 24)
-
-BACKTEST_FILTERS = ("sku", "category", "abc")
-MAX_BACKTEST_PERIODS = 1200
-
-
-@blueprint.get("/backtest")
-@requires("viewer")
-def policy_backtest() -> Response:
-    """Replay the engine's policies and the textbook's through the last ``periods`` periods of real demand (``sku`` or
-    ``category`` / ``abc`` narrow the scope); answers the backtest document when done (runs in the request)."""
-    values: dict[str, str | None] = {}
-    for name in BACKTEST_FILTERS:
-        given = request.args.getlist(name)
-        if len(given) > 1:
-            raise invalid(name, "give one value")
-        values[name] = given[0] if given else None
-    periods = None
-    if request.args.get("periods") not in (None, ""):
-        periods = _int_arg("periods", 0, 1, MAX_BACKTEST_PERIODS)
-    try:
-        scope = backtest_service.BacktestScope.make(**values)
-        with session_scope() as session:
-            result = backtest_service.run_backtest(
-                session=session, scope=scope, periods=periods, triggered_by=current_email() or "api"
-            )
-    except backtest_service.BacktestError as exc:
-        if exc.kind == "not_found":
-            raise ApiError(404, "not_found", str(exc)) from None
-        if exc.kind == "invalid" and exc.field:
-            raise invalid(exc.field, str(exc)) from None
-        raise ApiError(422, "validation_failed", str(exc)) from None
-    return jsonify({"data": result.document})
