@@ -13,9 +13,9 @@ from db.models import AuditLog, Transfer
 from db.session import session_scope
 from layouts import _ids as ids
 from tests.integration.test_orders import fast_forecast  # noqa: F401  (fixture)
+from tests.integration.test_orders_page import by_id, text_of, walk
 from tests.integration.test_transfers import run, seed
 from tests.integration.test_watchtower_data import ensure_app
-from tests.integration.test_orders_page import by_id, text_of, walk
 
 PLANNER = "planner@example.com"
 
