@@ -1,5 +1,5 @@
-"""The constants of the /api/v1 contract that the routes (:mod:`api.routes`) and the OpenAPI document
-(:mod:`api.openapi`) share: the path prefix, the paging limits and the values an enum filter takes."""
+"""The constants of the /api/v1 contract that the routes and their models (:mod:`api.contract`,
+``api/models_*.py``) share: the path prefix, the paging limits and the values an enum filter takes."""
 
 from __future__ import annotations
 
@@ -17,6 +17,5 @@ ENUM_FILTERS: dict[str, tuple[str, ...]] = {
     "demand_class": watchtower.DEMAND_CLASSES,
     "master_data": watchtower.MASTER_DATA_VALUES,
 }
-TEXT_FILTERS = ("category", "location", "supplier")
 MAX_ID = 2**63 - 1
 ORDER_STATUSES = ("recommended", "approved", "received", "cancelled", "rejected")

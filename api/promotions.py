@@ -1,38 +1,58 @@
-"""API route for promotions and prices (issue 20), on the /api/v1 blueprint.
+"""API route for promotions and prices (issue 20), on the /api/v1 blueprint, with its contract (:mod:`api.contract`:
+the models below are the OpenAPI document's).
 
 ``GET /promotions`` (viewer): the stored promotion rows (history and plan), optionally of one SKU (``sku``) and from
 a date (``since``, YYYY-MM-DD). Rows are imported with ``POST /imports/promotions`` (and events with
-``POST /imports/events``). OpenAPI entries: :mod:`api.openapi_promotions`.
+``POST /imports/events``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, jsonify, request
+from pydantic import Field
 
-from api.errors import invalid
+from api.contract import BAD_PARAMETER, ApiModel, Number, QueryModel, operation
 from api.routes import blueprint, requires
-from api.serialize import plain
 from db.session import session_scope
 from services import promotions
 
 MAX_ROWS = 100_000
 
 
+class PromotionQuery(QueryModel):
+    sku: str | None = Field(default=None, max_length=64, description="only this SKU code")
+    since: dt.date | None = Field(default=None, description="only periods from this date (YYYY-MM-DD)")
+
+
+class PromotionRow(ApiModel):
+    """One SKU and period of the causal data (history or plan)."""
+
+    sku: str
+    date: str = Field(description="The period (history or plan)", json_schema_extra={"format": "date"})
+    price: Number = Field(description="Selling price that period")
+    promoted: bool
+    promotion: str = Field(description="The label, or yes / no")
+    features: str = Field(description="Named causal columns, e.g. 'display 1, feature 1'")
+
+
+class PromotionList(ApiModel):
+    promotions: list[PromotionRow]
+
+
 @blueprint.get("/promotions")
 @requires("viewer")
-def list_promotions() -> Response:
+@operation(
+    "listPromotions",
+    "Prices and promotions per SKU and period (history and plan), by SKU then period",
+    query=PromotionQuery,
+    response=PromotionList,
+    envelope=False,
+    description="The promotion rows",
+    errors={400: BAD_PARAMETER},
+)
+def list_promotions(query: PromotionQuery) -> PromotionList:
     """Promotion rows by SKU then period."""
-    sku = (request.args.get("sku") or "").strip() or None
-    since_text = (request.args.get("since") or "").strip()
-    since = None
-    if since_text:
-        try:
-            since = dt.date.fromisoformat(since_text)
-        except ValueError:
-            raise invalid("since", f"not a date (YYYY-MM-DD): {since_text[:40]!r}") from None
     with session_scope() as session:
-        rows = promotions.promotion_rows(session=session, sku_code=sku, since=since, limit=MAX_ROWS)
-    keys = ("sku", "date", "price", "promoted", "promotion", "features")
-    return jsonify({"promotions": [plain({k: row[k] for k in keys}) for row in rows]})
+        rows = promotions.promotion_rows(session=session, sku_code=query.sku or None, since=query.since, limit=MAX_ROWS)
+    return PromotionList(promotions=[PromotionRow.model_validate(row) for row in rows])

@@ -148,7 +148,7 @@ def _snapshot(kind: str) -> dict[str, Any]:
             if kind == "recompute":
                 raise
             print(f"recompute unavailable ({type(exc).__name__}: {exc}); writing a synthetic snapshot", flush=True)
-    from tests.unit.test_watchtower_data import write_synthetic_run
+    from tests.integration.test_watchtower_data import write_synthetic_run
 
     with session_scope() as s:
         write_synthetic_run(s, seed=3, triggered_by="bench-synthetic")

@@ -89,7 +89,7 @@ def _prepare(*, skus: int, periods: int, snapshot: str) -> dict[str, Any]:
             with session_scope() as s:
                 recompute(session=s, triggered_by="bench-load")
         else:
-            from tests.unit.test_watchtower_data import write_synthetic_run
+            from tests.integration.test_watchtower_data import write_synthetic_run
 
             with session_scope() as s:
                 write_synthetic_run(s, seed=3, triggered_by="bench-load-synthetic")

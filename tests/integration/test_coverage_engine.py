@@ -12,14 +12,14 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api import serialize
+from api.models_skus import Sku as ApiSku
 from core.formats import fmt_date_prose
 from db import queries_recompute as q
 from db.models import DemandPartial, Sku
 from services import demo, sku_detail, watchtower
 from services.recompute import RunSummary, recompute
 from tests.integration.test_ingest import run
-from tests.unit.test_watchtower_data import ensure_app
+from tests.integration.test_watchtower_data import ensure_app
 
 COMPARED = ("forecast_per_period", "sigma", "safety_stock", "reorder_point", "periods_since_last_sale")
 END = dt.date(2026, 6, 1)  # a Monday well in the past: the next week is complete
@@ -102,7 +102,7 @@ def test_a_three_sku_file_for_a_new_week_leaves_every_other_sku_unchanged(sessio
     up_to_date = sku_detail.sku_detail(session=session, code=reporting[0])
     assert up_to_date is not None and "last reported" not in str(sku_layout.header(up_to_date))
     summary = sku_detail.sku_summaries(session=session, run_id=third.run_id, codes=[behind[0], reporting[0]])
-    assert [serialize.sku(s)["last_reported"] for s in summary] == [END.isoformat(), None]
+    assert [ApiSku.of(s).model_dump(mode="json")["last_reported"] for s in summary] == [END.isoformat(), None]
 
 
 def test_a_full_extract_for_3_skus_records_zero_sales_for_the_others(session: Session, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Overdue order-by dates and whole order quantities on both engines (issue 15 item 7): the Orders service, the SKU
-page's detail, the API's JSON (api.serialize, what the routes return), the CLI list and the approved-orders CSV.
+page's detail, the API's JSON (api.models_*, what the routes return), the CLI list and the approved-orders CSV.
 
 "Today" is pinned: services.orders.queries.today (orders) and services.sku_detail.utcnow (the SKU page) are patched so
 the order-by dates of the seeded run fall before it."""
@@ -15,7 +15,8 @@ import zipfile
 
 import pytest
 
-from api import serialize
+from api.models_orders import PurchaseOrder
+from api.models_skus import SkuDetail
 from db.session import session_scope
 from services import orders as svc
 from services import sku_detail as detail_svc
@@ -52,10 +53,10 @@ def test_overdue_on_orders_sku_detail_api_and_cli(db_url, monkeypatch: pytest.Mo
     assert detail.order_by_date == due and detail.overdue_days == 6 and one.overdue_days == 6
     assert totals.overdue >= 1
     # the API's JSON: overdue_days, an integer quantity (order multiple 1), ISO dates
-    body = json.loads(json.dumps(serialize.order(order)))
+    body = json.loads(json.dumps(PurchaseOrder.of(order).model_dump(mode="json")))
     assert body["overdue_days"] == 6 and body["order_by"] == due.isoformat()
     assert isinstance(body["qty"], int) and body["qty"] == order.qty
-    sku_body = json.loads(json.dumps(serialize.sku_full(detail)))
+    sku_body = json.loads(json.dumps(SkuDetail.of(detail).model_dump(mode="json")))
     assert sku_body["overdue_days"] == 6 and sku_body["order_by_date"] == due.isoformat()
     assert isinstance(sku_body["recommended_qty"], int) and sku_body["order_policy"] == "reorder_point"
     # an approved order is placed: never overdue

@@ -21,7 +21,7 @@ from services import recompute as rc
 from services.orders import sync_recommendations
 from services.sku_detail import sku_detail
 from tests.integration.test_orders import DATES, SPECS, fast_forecast, orders_by_sku, run, seed, snapshot  # noqa: F401
-from tests.unit.test_watchtower_data import ensure_app
+from tests.integration.test_watchtower_data import ensure_app
 
 pytestmark = pytest.mark.usefixtures("fast_forecast")
 PLANNER = "planner@example.com"

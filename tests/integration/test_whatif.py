@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from db.models import AuditLog, RecomputeRun, Scenario, Sku, SkuSnapshot
 from services import runs
 from services import whatif as w
-from tests.unit.test_risk import store_whatif
+from tests.integration.test_risk import store_whatif
 
 
 @pytest.fixture

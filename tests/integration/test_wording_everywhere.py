@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from ai import wording
-from tests.unit.test_risk import text_of
+from tests.integration.test_risk import text_of
 
 
 def test_sku_page_pdf_and_commentary_use_one_word(demo_app) -> None:
