@@ -385,8 +385,13 @@ def _planner_floor(ds: DataSet, ev, c, hist: np.ndarray) -> dict:
         curve = engine_curve(ev, min_stock=floor)
         at = _read_curve(curve, c.fill_rate)
         p95 = next(p for p in curve if p.service_target == 0.95).summary
-        print(f"  [planner floor = company's min, {label}] engine curve: " + "  ".join(
-            f"{p.service_target:g}:{p.summary.fill_rate:.3f}/{p.summary.average_inventory_value:,.0f}" for p in curve))
+        print(
+            f"  [planner floor = company's min, {label}] engine curve: "
+            + "  ".join(
+                f"{p.service_target:g}:{p.summary.fill_rate:.3f}/{p.summary.average_inventory_value:,.0f}"
+                for p in curve
+            )
+        )
         print(f"  [planner floor = company's min, {label}] at 0.95: fill {p95.fill_rate:.4f} inventory "
               f"{p95.average_inventory_value:,.0f}; inventory at the company's fill {at:,.0f} "
               f"({at / c.average_inventory_value:.3f}x)")  # fmt: skip

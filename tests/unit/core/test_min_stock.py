@@ -14,26 +14,26 @@ from core.replenishment import ReplenishmentPolicy
 
 def _pol(n: int, **over: object) -> ReplenishmentPolicy:
     z = np.zeros(n)
-    base = dict(
-        reorder_point=np.array([5.0, 0.0, 8.0])[:n],
-        order_up_to=np.array([9.0, 0.0, 12.0])[:n],
-        safety_stock=z,
-        method=np.array(["normal"] * n, dtype=object),
-        reason=np.array(["rop reason"] * n, dtype=object),
-        eoq=z,
-        lot=np.array([4.0, 0.0, 4.0])[:n],
-        recommended_qty=z,
-        order_by_periods=np.full(n, np.nan),
-        newsvendor_qty=np.full(n, np.nan),
-        critical_ratio=np.full(n, np.nan),
-        order_policy=np.array(["reorder_point"] * n, dtype=object),
-        lead_time_demand_std=z,
-        expected_fill_rate=np.full(n, np.nan),
-        annual_demand=z,
-        season_demand=z,
-        service_probability=z,
-        model_fill_rate=z,
-    )
+    base = {
+        "reorder_point": np.array([5.0, 0.0, 8.0])[:n],
+        "order_up_to": np.array([9.0, 0.0, 12.0])[:n],
+        "safety_stock": z,
+        "method": np.array(["normal"] * n, dtype=object),
+        "reason": np.array(["rop reason"] * n, dtype=object),
+        "eoq": z,
+        "lot": np.array([4.0, 0.0, 4.0])[:n],
+        "recommended_qty": z,
+        "order_by_periods": np.full(n, np.nan),
+        "newsvendor_qty": np.full(n, np.nan),
+        "critical_ratio": np.full(n, np.nan),
+        "order_policy": np.array(["reorder_point"] * n, dtype=object),
+        "lead_time_demand_std": z,
+        "expected_fill_rate": np.full(n, np.nan),
+        "annual_demand": z,
+        "season_demand": z,
+        "service_probability": z,
+        "model_fill_rate": z,
+    }
     base.update(over)
     return ReplenishmentPolicy(**base)
 
@@ -54,7 +54,7 @@ def test_floor_lifts_levels_orders_an_insurance_spare_and_says_so() -> None:
 def test_no_floor_is_a_no_op_and_bad_shapes_are_refused() -> None:
     pol = _pol(3)
     assert np.isnan(min_stock_floor([np.nan, 0.0, -1.0], 3)).all()
-    kw = dict(on_hand=np.zeros(3), on_order=np.zeros(3), moq=np.zeros(3), order_multiple=np.ones(3))
+    kw = {"on_hand": np.zeros(3), "on_order": np.zeros(3), "moq": np.zeros(3), "order_multiple": np.ones(3)}
     assert apply_min_stock(min_stock_floor(None, 3), pol, **kw) is pol
     with pytest.raises(ValueError, match="min_stock"):
         min_stock_floor([1.0, 2.0], 3)

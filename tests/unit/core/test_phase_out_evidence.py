@@ -1,6 +1,7 @@
 """Issue 24: a seller is phased out only when its silence is strong evidence at its own sales rate
 (core.health.silence_p_value < EngineSettings.phase_out_alpha), so slow spare parts are not phased out on a gap
-their own rhythm explains, while the demo's stopped sellers (B-00147: 121 a week, then 21 weeks of nothing) still are."""
+their own rhythm explains, while the demo's stopped sellers (B-00147: 121 a week, then 21 weeks of nothing)
+still are."""
 
 from __future__ import annotations
 
