@@ -31,7 +31,8 @@ def test_no_stopped_seller_of_the_demo_is_ordered(session: Session) -> None:
     wide = wide.sort_index(axis=1)
     alpha = EngineSettings().phase_out_alpha  # issue 24: the silence must be strong evidence at the SKU's own rate
     stopped_ids = set(wide.index[reference_stopped(wide.to_numpy(dtype=float), alpha=alpha)])
-    assert len(stopped_ids) >= 3, "the demo has its dying and dead SKUs"
+    # the two dead SKUs (p ~ 1e-25); a spare part silent for 22 periods at a 7-period interval (p = 0.065) is kept
+    assert len(stopped_ids) >= 2, "the demo has its dead SKUs"
     dead = set(portfolio.skus.iloc[portfolio.patterns["dead"]]["code"])  # 20 weeks without demand by construction
 
     run_id = session.scalar(select(RecomputeRun.id).where(RecomputeRun.status == "finished"))
