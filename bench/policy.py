@@ -17,6 +17,9 @@ Sets (../shared/data; a set whose files are absent is skipped with a message):
   delivery time as the lead time, their price as the unit cost; stated: holding 20 %/year and order cost 5 (the
   manufacturer's real figures). 1997-11 (unreliable) is left out (NaN), blanks are 0, returns (negatives) count
   as 0. N = 12 months. The company's point: s = min_reorder_point, S = max_stock_level, same start rule.
+  Separate, labelled points "[planner floor = company's min, ...]": the engine with the company's min as the
+  planner's minimum stock (core.min_stock) on every SKU, and on the SKUs without fit demand only (insurance spares):
+  the planner's knowledge, not the engine's.
 - ``carparts``: 2,674 car parts x 51 months, no costs in the data: stated lead time 2 months (61 days), unit cost 1
   (inventory value = units), holding 20 %/year, order cost 5. N = 12 months.
 - ``m5``: the 290 M5 store x item series summed to Walmart weeks (wm_yr_wk, Saturday to Friday; the last, partial
@@ -27,7 +30,8 @@ Sets (../shared/data; a set whose files are absent is skipped with a message):
 Every SKU has the product's default service target 0.95 (the sets carry none).
 
 Run: ``.venv/bin/python -m bench.policy [--sets manufacturer,oil,carparts,m5] [--max-skus N] [--seed S]
-[--periods N]`` (``--max-skus``: a seeded random subsample of each set). Record ``uptime`` beside the figures.
+[--periods N] [--phase-out-alpha A]`` (``--max-skus``: a seeded random subsample of each set; ``--phase-out-alpha 1``:
+the issue-15 gap rule alone, without the evidence test). Record ``uptime`` beside the figures.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from core.backtest import summarise
+from core.health import stopped_sellers
 from core.policy_eval import engine_curve, evaluate_policies, frontier_comparison, replay_point
 from core.portfolio import EngineSettings
 
@@ -363,6 +368,11 @@ def _company(ds: DataSet, ev, n_per: int, settings: EngineSettings, inv: list, f
     print(f"  SKUs with demand in the fit periods ({int(hist.sum()):,}): company fill {ch.fill_rate:.4f} inventory "
           f"{ch.average_inventory_value:,.0f}; engine {eh.fill_rate:.4f} / {eh.average_inventory_value:,.0f}; engine "
           f"at the company's fill {at_hist:,.0f} ({at_hist / ch.average_inventory_value:.3f}x)")  # fmt: skip
+    gap_rule = stopped_sellers(history=ds.history[:, :-n_per], min_gap_periods=settings.dead_after_periods).stopped
+    cg, eg = summarise(comp.replay, mask=gap_rule), summarise(ev.engine.replay, mask=gap_rule)
+    print(f"  SKUs the gap rule alone (issue 15) phases out ({int(gap_rule.sum()):,}, {cg.demand / c.demand:.1%} of "
+          f"the replayed demand): company {cg.fill_rate:.4f} / {cg.average_inventory_value:,.0f}; engine (phase-out "
+          f"alpha {settings.phase_out_alpha:g}) {eg.fill_rate:.4f} / {eg.average_inventory_value:,.0f}")  # fmt: skip
     test = np.nan_to_num(ev.test_demand)
     lo, hi = ds.company["reorder_point"][:, None], ds.company["order_up_to"][:, None]
     for label, m in (("without", ~hist), ("with", hist)):
