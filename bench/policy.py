@@ -17,6 +17,9 @@ Sets (../shared/data; a set whose files are absent is skipped with a message):
   delivery time as the lead time, their price as the unit cost; stated: holding 20 %/year and order cost 5 (the
   manufacturer's real figures). 1997-11 (unreliable) is left out (NaN), blanks are 0, returns (negatives) count
   as 0. N = 12 months. The company's point: s = min_reorder_point, S = max_stock_level, same start rule.
+  Separate, labelled points "[planner floor = company's min, ...]": the engine with the company's min as the
+  planner's minimum stock (core.min_stock) on every SKU, and on the SKUs without fit demand only (insurance spares):
+  the planner's knowledge, not the engine's.
 - ``carparts``: 2,674 car parts x 51 months, no costs in the data: stated lead time 2 months (61 days), unit cost 1
   (inventory value = units), holding 20 %/year, order cost 5. N = 12 months.
 - ``m5``: the 290 M5 store x item series summed to Walmart weeks (wm_yr_wk, Saturday to Friday; the last, partial
@@ -27,7 +30,8 @@ Sets (../shared/data; a set whose files are absent is skipped with a message):
 Every SKU has the product's default service target 0.95 (the sets carry none).
 
 Run: ``.venv/bin/python -m bench.policy [--sets manufacturer,oil,carparts,m5] [--max-skus N] [--seed S]
-[--periods N]`` (``--max-skus``: a seeded random subsample of each set). Record ``uptime`` beside the figures.
+[--periods N] [--phase-out-alpha A]`` (``--max-skus``: a seeded random subsample of each set; ``--phase-out-alpha 1``:
+the issue-15 gap rule alone, without the evidence test). Record ``uptime`` beside the figures.
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.backtest import summarise
+from core.health import stopped_sellers
 from core.policy_eval import engine_curve, evaluate_policies, frontier_comparison, replay_point
 from core.portfolio import EngineSettings
 
@@ -363,15 +368,45 @@ def _company(ds: DataSet, ev, n_per: int, settings: EngineSettings, inv: list, f
     print(f"  SKUs with demand in the fit periods ({int(hist.sum()):,}): company fill {ch.fill_rate:.4f} inventory "
           f"{ch.average_inventory_value:,.0f}; engine {eh.fill_rate:.4f} / {eh.average_inventory_value:,.0f}; engine "
           f"at the company's fill {at_hist:,.0f} ({at_hist / ch.average_inventory_value:.3f}x)")  # fmt: skip
+    gap_rule = stopped_sellers(history=ds.history[:, :-n_per], min_gap_periods=settings.dead_after_periods).stopped
+    cg, eg = summarise(comp.replay, mask=gap_rule), summarise(ev.engine.replay, mask=gap_rule)
+    print(f"  SKUs the gap rule alone (issue 15) phases out ({int(gap_rule.sum()):,}, {cg.demand / c.demand:.1%} of "
+          f"the replayed demand): company {cg.fill_rate:.4f} / {cg.average_inventory_value:,.0f}; engine (phase-out "
+          f"alpha {settings.phase_out_alpha:g}) {eg.fill_rate:.4f} / {eg.average_inventory_value:,.0f}")  # fmt: skip
     test = np.nan_to_num(ev.test_demand)
     lo, hi = ds.company["reorder_point"][:, None], ds.company["order_up_to"][:, None]
     for label, m in (("without", ~hist), ("with", hist)):
         rate = [float((((x == lo) | (x == hi)) & (x > 0))[m].mean()) for x in (test, fit)]
         print(f"  SKUs {label} fit demand: a month's demand equals the company's min or max in {rate[0]:.2%} of the "
               f"replayed months vs {rate[1]:.2%} of the fit months")  # fmt: skip
+    floors = _planner_floor(ds, ev, c, hist)
     beats = ok and inv_ratio < 1 and e.fill_rate >= c.fill_rate
     return {"company_fill": c.fill_rate, "company_inv": c.average_inventory_value, "engine_vs_company": inv_ratio,
-            "engine_at_company_fill": at_fill, "beats": beats}  # fmt: skip
+            "engine_at_company_fill": at_fill, "beats": beats, **floors}  # fmt: skip
+
+
+def _planner_floor(ds: DataSet, ev, c, hist: np.ndarray) -> dict:
+    """Separate, labelled points: the engine with the company's stated min (min_reorder_point) as the planner's
+    minimum stock (core.min_stock) -- on every SKU, and on the SKUs without fit demand only (the insurance spares
+    the engine cannot see). Honest label: this is the planner's knowledge, not the engine's."""
+    out = {}
+    lo = ds.company["reorder_point"]
+    for label, floor in (("all SKUs", lo), ("SKUs without fit demand", np.where(hist, np.nan, lo))):
+        curve = engine_curve(ev, min_stock=floor)
+        at = _read_curve(curve, c.fill_rate)
+        p95 = next(p for p in curve if p.service_target == 0.95).summary
+        print(
+            f"  [planner floor = company's min, {label}] engine curve: "
+            + "  ".join(
+                f"{p.service_target:g}:{p.summary.fill_rate:.3f}/{p.summary.average_inventory_value:,.0f}"
+                for p in curve
+            )
+        )
+        print(f"  [planner floor = company's min, {label}] at 0.95: fill {p95.fill_rate:.4f} inventory "
+              f"{p95.average_inventory_value:,.0f}; inventory at the company's fill {at:,.0f} "
+              f"({at / c.average_inventory_value:.3f}x)")  # fmt: skip
+        out[f"floor_{'all' if label == 'all SKUs' else 'nofit'}_at_company_fill"] = at
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--periods", type=int, default=None, help="periods replayed (default per set)")
     ap.add_argument("--frontier", action="store_true", help="print every frontier point")
+    ap.add_argument("--phase-out-alpha", type=float, default=None,
+                    help="EngineSettings.phase_out_alpha (default the engine's; 1 = the gap rule alone)")  # fmt: skip
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     bad = [s for s in names if s not in LOADERS]
@@ -388,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown set(s) {bad}; choose from {', '.join(SETS)}")
     print(f"uptime load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     settings = EngineSettings()
+    if args.phase_out_alpha is not None:
+        settings = replace(settings, phase_out_alpha=args.phase_out_alpha)
+    print(f"phase-out evidence: alpha {settings.phase_out_alpha:g}")
     rows = []
     for name in names:
         ds = LOADERS[name]()

@@ -118,6 +118,9 @@ class EngineSettings:
         Low velocity when recent < ratio x baseline (30 %).
     dead_after_periods
         Dead stock after this many periods without a sale (13 weeks).
+    phase_out_alpha
+        A seller is stopped (phase-out) only when its silence is strong evidence at its own sales rate:
+        :func:`core.health.silence_p_value` below this (0.01; 1 = the gap rule alone). Issue 24.
     overstock_cover_multiple
         Overstock when the position covers more than this multiple of the target cover (lead time + order cycle
         max(R, lot / D) + safety stock cover).
@@ -162,6 +165,7 @@ class EngineSettings:
     baseline_periods: int = 26
     low_velocity_ratio: float = 0.3
     dead_after_periods: int = 13
+    phase_out_alpha: float = 0.01
     overstock_cover_multiple: float = 3.0
     random_state: int = 0
     rop_normal_min_mean: float = 10.0
@@ -213,6 +217,8 @@ class EngineSettings:
             raise ValueError(f"protection_sigma must be 'one_step' or 'cumulative', got {self.protection_sigma!r}")
         if not (isinstance(self.service_floor, int | float) and 0 <= self.service_floor < 1):
             raise ValueError(f"service_floor must be in [0, 1), got {self.service_floor!r}")
+        if not (isinstance(self.phase_out_alpha, int | float) and 0 < self.phase_out_alpha <= 1):
+            raise ValueError(f"phase_out_alpha must be in (0, 1], got {self.phase_out_alpha!r}")
         if not (isinstance(self.level_scaling, int | float) and self.level_scaling >= 0):
             raise ValueError(f"level_scaling must be >= 0, got {self.level_scaling!r}")
 

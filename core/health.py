@@ -28,8 +28,11 @@ Statuses and rules (thresholds come from :class:`core.portfolio.EngineSettings`)
   SKU no longer sells at; the stock on hand is dead stock (its value is at risk). It is never ``stockout_risk``:
   a stockout of an item that does not sell costs no margin. Why 3 x the mean interval: an intermittent item's
   gaps scale with its interval, so a fixed 13 periods would phase out spare parts that sell every 8 periods; three
-  mean intervals without a sale has probability about e^-3 = 5 % for a Poisson seller at its old rate. A planner's
-  forecast override with a positive quantity says the SKU will sell again and lifts the phase-out.
+  mean intervals without a sale has probability about e^-3 = 5 % for a Poisson seller at its old rate. The gap must
+  also be strong evidence (:func:`silence_p_value` < ``phase_out_alpha``, 0.01): a slow spare part with 2 sales in
+  44 months, the second 3 months after the first, has a mean interval of 3 but a 30-month silence after it is not
+  unusual for its own rate (p = 0.09). A planner's forecast override with a positive quantity says the SKU will
+  sell again and lifts the phase-out.
 - ``overstock``: the position covers more than ``overstock_cover_multiple`` x (lead time + review period + safety
   stock cover) periods of forecast demand, or there is stock but no forecast demand. The engine passes the order
   cycle max(R, lot / D) as the review period, so a freshly received economic lot is not called overstock.
@@ -61,6 +64,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import gammaln
 
 STATUSES: tuple[str, ...] = ("stockout_risk", "surge", "dead_stock", "overstock", "low_velocity", "normal")
 """All statuses in precedence order."""
@@ -97,6 +101,32 @@ class StoppedSellers:
     """Mean demand per period over the ``level_periods`` periods up to and including the last sale (NaN if none)."""
     min_gap_periods: int = 13
     interval_multiple: float = 3.0
+    p_value: np.ndarray | None = None
+    """:func:`silence_p_value` of the trailing gap (1 if never sold); None: the evidence test was not applied."""
+    alpha: float = 1.0
+    """A gap is strong evidence of a stop when its p-value is below alpha (1: the gap rule alone)."""
+
+
+def silence_p_value(*, reported_periods: Any, sale_periods: Any, gap: Any) -> np.ndarray:
+    """Probability that a SKU selling at a constant rate shows a trailing silence of ``gap`` periods, arrays.
+
+    p = C(W - g, k) / C(W, k) = prod_{j<k} (W - g - j) / (W - j), with W the periods from the first to the last
+    reported one, k the periods with a sale among them and g the periods after the last sale. Under a constant
+    occurrence probability (a Bernoulli / Poisson demand-occurrence process, the model of Croston, SBA and TSB),
+    given k occurrences in W periods every k-subset of the W periods is equally likely, so p is the exact chance
+    that none of the k falls in the last g periods: a conditional (permutation) test that needs no estimate of
+    the rate. Source: the conditional uniformity of event times given their count (Cox & Lewis 1966, The
+    Statistical Analysis of Series of Events, section 2.3; Ross, Stochastic Processes, theorem 2.3.1). A single
+    sale gives p = (W - g) / W: an item sold once, early in a long history, is still phased out. k = 0 gives 1.
+    Computed through log-gamma: ln p = lnG(W-g+1) - lnG(W-g-k+1) - lnG(W+1) + lnG(W-k+1).
+    """
+    w = np.asarray(reported_periods, dtype=float)
+    k = np.asarray(sale_periods, dtype=float)
+    g = np.asarray(gap, dtype=float)
+    ok = (k >= 1) & (w - g >= k)
+    ws, ks, gs = np.where(ok, w, 1.0), np.where(ok, k, 0.0), np.where(ok, g, 0.0)
+    lp = gammaln(ws - gs + 1) - gammaln(ws - gs - ks + 1) - gammaln(ws + 1) + gammaln(ws - ks + 1)
+    return np.where(ok, np.exp(np.minimum(lp, 0.0)), 1.0)
 
 
 def stopped_sellers(
@@ -106,6 +136,7 @@ def stopped_sellers(
     interval_multiple: float = 3.0,
     level_periods: int = 26,
     overrides: Any = None,
+    alpha: float = 1.0,
 ) -> StoppedSellers:
     """Find the stopped sellers (phase-out candidates, module docstring): sales in the history and none since.
 
@@ -116,6 +147,8 @@ def stopped_sellers(
     with a positive quantity (a planner's forecast: it will sell again) is never stopped. Source: the rule of
     issue 15 item 5; the gap test is the "no sales for N periods" dead-stock rule of docs/architecture.md (The maths)
     scaled by the Syntetos-Boylan inter-demand interval (ADI) so intermittent items are judged on their own rhythm.
+    With ``alpha`` < 1 the gap must also be strong evidence: :func:`silence_p_value` < alpha (issue 24; the
+    engine passes ``EngineSettings.phase_out_alpha``).
 
     Parameters
     ----------
@@ -129,6 +162,8 @@ def stopped_sellers(
         Periods (>= 1) up to the last sale whose mean is the level it sold at before it stopped.
     overrides
         Optional (n, h) planner forecast overrides, NaN where none.
+    alpha
+        In (0, 1]: the p-value below which a gap is strong evidence (1: the gap rule alone).
 
     Returns
     -------
@@ -148,6 +183,8 @@ def stopped_sellers(
         raise ValueError(f"interval_multiple must be > 0, got {interval_multiple!r}")
     if int(level_periods) != level_periods or level_periods < 1:
         raise ValueError(f"level_periods must be a positive integer, got {level_periods!r}")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
     n, t = hist.shape
     reported = np.isfinite(hist)
     sold = reported & (hist > 0)
@@ -160,7 +197,9 @@ def stopped_sellers(
     with np.errstate(divide="ignore", invalid="ignore"):
         interval = np.where(count >= 2, (last - first) / np.maximum(count - 1, 1), np.nan)
     limit = np.fmax(float(min_gap_periods), interval_multiple * interval)
-    stopped = any_sold & (since >= limit)
+    begin = np.where(reported.any(axis=1), np.argmax(reported, axis=1), 0)  # first reported
+    p_value = silence_p_value(reported_periods=end - begin + 1, sale_periods=count, gap=np.where(any_sold, since, 0))
+    stopped = any_sold & (since >= limit) & (p_value < alpha if alpha < 1 else True)
     if overrides is not None:
         ovr = np.asarray(overrides, dtype=float)
         if ovr.ndim != 2 or ovr.shape[0] != n:
@@ -180,6 +219,8 @@ def stopped_sellers(
         level_before=np.where(any_sold, level, np.nan),
         min_gap_periods=int(min_gap_periods),
         interval_multiple=float(interval_multiple),
+        p_value=p_value,
+        alpha=float(alpha),
     )
 
 
@@ -196,11 +237,21 @@ def stopped_reason(stopped: StoppedSellers, i: int, *, on_hand: float, on_order:
         if math.isfinite(interval)
         else f"{stopped.min_gap_periods}, a single sale in the history"
     )
+    evidence = (
+        f", a silence with chance {_fmt_p(float(stopped.p_value[i]))} (< {stopped.alpha:g}) at its own sales rate"
+        if stopped.p_value is not None and stopped.alpha < 1
+        else ""
+    )
     return (
-        f"Phase-out: no sale for {int(stopped.periods_since_last_sale[i])} periods (>= {rule}); it sold "
+        f"Phase-out: no sale for {int(stopped.periods_since_last_sale[i])} periods (>= {rule}){evidence}; it sold "
         f"{fmt_num(float(stopped.level_before[i]))}/period before; not replenished (no order, no safety stock; a "
         f"forecast override lifts it); {fmt_num(on_hand)} on hand, {fmt_num(on_order)} on order"
     )
+
+
+def _fmt_p(p: float) -> str:
+    """A p-value for a reason: 0.0031, 2e-06, < 1e-12."""
+    return "< 1e-12" if p < 1e-12 else (f"{p:.2g}" if p < 1e-3 else f"{p:.4f}".rstrip("0"))
 
 
 def fmt_num(x: float) -> str:

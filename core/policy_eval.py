@@ -32,7 +32,7 @@ aggregate service against aggregate inventory investment as a policy parameter i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -206,8 +206,9 @@ def textbook_policy(
 def engine_replay_policy(batch: BatchResult) -> dict[str, np.ndarray]:
     """The engine's policy as replay arguments: s = reorder_point, S = order_up_to, Q = the order lot.
 
-    SKUs without forecast demand never order (the engine recommends nothing for them: s = NaN); one-shot SKUs are
-    bought once (start at the newsvendor quantity, s = NaN).
+    SKUs without forecast demand never order (the engine recommends nothing for them: s = NaN) unless their reorder
+    point is > 0 (the planner's minimum stock, :mod:`core.min_stock`); one-shot SKUs are bought once (start at the
+    newsvendor quantity, s = NaN).
     """
     snap = batch.snapshot
     return _engine_arrays(
@@ -225,7 +226,8 @@ def _engine_arrays(
 ) -> dict[str, np.ndarray]:
     d = np.asarray(demand_mean, dtype=float)
     one = np.asarray(one_shot, dtype=bool)
-    never = ~(d > 0) | one
+    floored = np.nan_to_num(np.asarray(reorder_point, dtype=float)) > 0  # no forecast, a planner's minimum stock
+    never = ~((d > 0) | floored) | one
     return {
         "reorder_point": np.where(never, np.nan, np.asarray(reorder_point, dtype=float)),
         "order_up_to": np.where(one, np.nan, np.asarray(order_up_to, dtype=float)),
@@ -427,10 +429,13 @@ ENGINE_TARGETS: tuple[float, ...] = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.
 """Uniform service targets of :func:`engine_curve` (the engine's own exchange curve)."""
 
 
-def engine_curve(evaluation: PolicyEvaluation, *, targets: tuple[float, ...] = ENGINE_TARGETS) -> list[PolicyPoint]:
+def engine_curve(
+    evaluation: PolicyEvaluation, *, targets: tuple[float, ...] = ENGINE_TARGETS, min_stock: Any = None
+) -> list[PolicyPoint]:
     """The engine replayed with every SKU's target set to each of ``targets`` (its forecast fitted once: the policy
     stage alone runs again, :func:`core.portfolio.recompute_policy`): the engine's own exchange curve, e.g. to read
-    its inventory at another policy's fill rate.
+    its inventory at another policy's fill rate. ``min_stock`` (n,): the planner's minimum stock of each SKU
+    (:mod:`core.min_stock`, NaN = none) in place of the SKU master's.
 
     Raises
     ------
@@ -441,6 +446,9 @@ def engine_curve(evaluation: PolicyEvaluation, *, targets: tuple[float, ...] = E
         raise ValueError("evaluation must come from evaluate_policies (it carries the fit inputs)")
     settings = evaluation.settings or EngineSettings()
     snap = evaluation.engine_batch.snapshot
+    inputs = evaluation.fit_inputs
+    if min_stock is not None:
+        inputs = replace(inputs, sku=inputs.sku.assign(min_stock=np.asarray(min_stock, dtype=float)))
     kwargs = dict(evaluation.replay_kwargs)
     if np.any(np.asarray(kwargs.get("lead_time_std", 0.0)) > 0):  # drawn lead times: a generator of their own
         kwargs["rng"] = np.random.default_rng(settings.random_state)
@@ -448,7 +456,7 @@ def engine_curve(evaluation: PolicyEvaluation, *, targets: tuple[float, ...] = E
     for t in targets:
         if not 0 < float(t) < 1:
             raise ValueError("targets must be service levels strictly between 0 and 1")
-        pol = recompute_policy(evaluation.fit_inputs, evaluation.engine_batch, settings=settings, service_level=t)
+        pol = recompute_policy(inputs, evaluation.engine_batch, settings=settings, service_level=t)
         arrays = _engine_arrays(
             reorder_point=pol.reorder_point,
             order_up_to=pol.order_up_to,

@@ -63,6 +63,7 @@ from core.engine_types import (
     demand_history,
 )
 from core.forecast.engine import plan_cuts
+from core.min_stock import apply_min_stock, min_stock_floor
 from core.replenishment import (
     ReplenishmentPolicy,
     newsvendor_critical_ratio,
@@ -193,7 +194,10 @@ def stopped_seller_step(inputs: BatchInputs, settings: EngineSettings) -> health
     3 x mean interval), a positive forecast override lifts it); :func:`compute_batch` finds them before its policy
     stage, which phases them out (:func:`phase_out_stopped_sellers`)."""
     return health.stopped_sellers(
-        history=inputs.history, min_gap_periods=settings.dead_after_periods, overrides=inputs.overrides
+        history=inputs.history,
+        min_gap_periods=settings.dead_after_periods,
+        overrides=inputs.overrides,
+        alpha=settings.phase_out_alpha,
     )
 
 
@@ -217,9 +221,13 @@ def _policy_stage(
     """Step 3 of :func:`compute_batch` (:func:`core.replenishment.replenishment_policy`), then the phase-out of the
     stopped sellers in ``phase_out`` (:func:`phase_out_stopped_sellers`). Stopped sellers are allocated in a segment
     of their own, so the fill-rate target of their category is met by the SKUs that still sell (otherwise a stopped
-    seller's old level would take a share of the category's target and leave its neighbours short)."""
+    seller's old level would take a share of the category's target and leave its neighbours short). Last, the
+    planner's minimum stock (``min_stock`` column, :mod:`core.min_stock`) floors the levels; it also keeps a stopped
+    seller from the phase-out."""
     segment = sku["category"].to_numpy(dtype=object) if "category" in sku.columns else np.full(len(codes), None)
+    floor = min_stock_floor(_sku_column(sku, "min_stock", codes) if "min_stock" in sku.columns else None, len(codes))
     mask = np.zeros(len(codes), dtype=bool) if phase_out is None else np.asarray(phase_out, dtype=bool)
+    mask = mask & ~np.isfinite(floor)  # the planner's minimum stock keeps a stopped seller (core.min_stock)
     if mask.any():
         segment = np.where(mask, _PHASE_OUT_SEGMENT, segment)
     pol = replenishment_policy(
@@ -236,7 +244,15 @@ def _policy_stage(
         segment=segment,
         service_floor=_sku_column(sku, "service_floor", codes) if "service_floor" in sku.columns else None,
     )
-    return phase_out_stopped_sellers(mask, pol)
+    pol = phase_out_stopped_sellers(mask, pol)
+    return apply_min_stock(
+        floor,
+        pol,
+        on_hand=columns["on_hand"],
+        on_order=columns["on_order"],
+        moq=columns["moq"],
+        order_multiple=columns["order_multiple"],
+    )
 
 
 def recompute_policy(

@@ -92,6 +92,9 @@ class Sku(Base):
     capacity_per_unit: Mapped[float] = mapped_column(Float, nullable=False, server_default="1")
     # multi-location (migration 0013): the product shared across locations; NULL reads as the SKU's own code
     item: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # the planner's minimum stock (migration 0017, issue 24): a floor on the reorder point and order-up-to level
+    # (core.min_stock); NULL or 0: none
+    min_stock: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Demand(Base):

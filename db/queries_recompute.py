@@ -48,6 +48,7 @@ SKU_COLUMNS: tuple[str, ...] = (
     "service_level_target",
     "supplier",
     "one_shot",
+    "min_stock",
 )
 _IN_LIST_MAX = 500  # above this many ids, filter in pandas instead of an IN (...) list
 ADVISORY_LOCK_KEY = 4_711_001  # pg_advisory_xact_lock key that serialises the write phase of recomputes

@@ -115,6 +115,7 @@ def sku_columns(editable: bool) -> list[dict[str, Any]]:
         },
         {"field": "resource", "headerName": "Resource", "headerTooltip": "Blank: unconstrained", **text},
         _number_column("capacity_per_unit", "Capacity / unit", editable),
+        _number_column("min_stock", "Min stock", editable, headerTooltip="Planner's minimum stock (blank: none)"),
     ]
 
 

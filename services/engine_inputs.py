@@ -447,6 +447,9 @@ def load_portfolio_inputs(
             "on_hand": on_hand,
             "on_order": on_order,
             "one_shot": skus["one_shot"].eq(True).to_numpy(dtype=bool),  # None (not given) -> False
+            "min_stock": pd.to_numeric(skus["min_stock"], errors="coerce").to_numpy(dtype=float)
+            if "min_stock" in skus.columns
+            else np.nan,  # the planner's floor (core.min_stock); NULL: none
         }
     )
     overrides = override_matrix(

@@ -227,6 +227,16 @@ SKU_MASTER = (
         default=1.0,
         help="capacity units one unit of the SKU uses on its resource (> 0)",
     ),
+    # issue 24: the planner's minimum stock (insurance spares), a floor on the reorder point and order-up-to level
+    Field(
+        "min_stock",
+        "number",
+        blank="null",
+        minimum=0.0,
+        aliases=("min_stock", "minimum_stock", "min_stock_level", "insurance_stock"),
+        default=None,
+        help="units the policy keeps at least: a floor on the reorder point and order-up-to (blank: none; 0 clears)",
+    ),
     # multi-location (issue 21): the product shared across locations; last, so the SKU column claims its aliases first
     Field(
         "item",

@@ -33,6 +33,7 @@ SKU_COLUMNS: dict[str, str] = {
     "resource": "resource",
     "capacity_per_unit": "capacity_per_unit",
     "item": "item",
+    "min_stock": "min_stock",
 }
 SKU_DEFAULTS: dict[str, object] = {
     "name": dbi.StagingColumn("code"),
@@ -53,6 +54,7 @@ SKU_DEFAULTS: dict[str, object] = {
     "resource": None,
     "capacity_per_unit": 1.0,
     "item": dbi.StagingColumn("code"),  # a new SKU's item is its own code (issue 21)
+    "min_stock": None,  # no floor (core.min_stock)
 }
 _TEXT_COLUMNS = {"code", "name", "category", "location", "supplier", "defaulted_fields", "resource", "item"}
 _BOOL_COLUMNS = {"one_shot"}

@@ -90,9 +90,11 @@ def test_record_editor_and_export_round_trip(session: Session, tmp_path: Path) -
     path = tmp_path / "export.csv"
     dtab.export_table(session=session, table="skus", target=path)
     header, *lines = path.read_text(encoding="utf-8").splitlines()
-    # the supply columns follow one_shot in the SKU master, then the item (issue 21); the incomplete-master-data
-    # note comes last
-    assert header.split(",")[-5:] == ["one_shot", "resource", "capacity_per_unit", "item", "incomplete_master_data"]
+    # the supply columns follow one_shot in the SKU master, then the planner's minimum stock (issue 24) and the item
+    # (issue 21); the incomplete-master-data note comes last
+    assert header.split(",")[-6:] == [
+        "one_shot", "resource", "capacity_per_unit", "min_stock", "item", "incomplete_master_data"
+    ]  # fmt: skip
     session.execute(Sku.__table__.update().values(one_shot=False))  # forget the flags, then import the export back
     session.commit()
     result = import_file(session=session, path=path, kind="skus")

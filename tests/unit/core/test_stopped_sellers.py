@@ -6,6 +6,7 @@ so the guard, not the forecast, has to keep the order at zero. The shared-data t
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -19,8 +20,11 @@ from core import portfolio as pf
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 
 
-def reference_stopped(history: np.ndarray, *, min_gap: int = 13, multiple: float = 3.0) -> np.ndarray:
-    """The issue's definition written out plainly, one row at a time (an independent check of the vectorised one)."""
+def reference_stopped(
+    history: np.ndarray, *, min_gap: int = 13, multiple: float = 3.0, alpha: float = 1.0
+) -> np.ndarray:
+    """The issue's definition written out plainly, one row at a time (an independent check of the vectorised one);
+    with alpha < 1 also issue 24's evidence test: C(W - g, k) / C(W, k) < alpha (math.comb)."""
     out = []
     for row in np.asarray(history, dtype=float):
         reported = np.flatnonzero(np.isfinite(row))
@@ -30,7 +34,9 @@ def reference_stopped(history: np.ndarray, *, min_gap: int = 13, multiple: float
             continue
         gap = reported[-1] - sales[-1]
         interval = (sales[-1] - sales[0]) / (len(sales) - 1) if len(sales) > 1 else 0.0
-        out.append(bool(gap >= max(min_gap, multiple * interval)))
+        w, k = reported[-1] - reported[0] + 1, len(sales)
+        p = math.comb(int(w - gap), k) / math.comb(int(w), k)
+        out.append(bool(gap >= max(min_gap, multiple * interval)) and (alpha >= 1 or p < alpha))
     return np.array(out, dtype=bool)
 
 
@@ -325,7 +331,7 @@ def test_no_stopped_seller_is_ordered_on_the_shared_data(old_level: None) -> Non
     checked = 0
     for name, history in _shared_sets().items():
         history = history[:1500]
-        expected = reference_stopped(history)
+        expected = reference_stopped(history, alpha=pf.EngineSettings().phase_out_alpha)
         assert expected.any(), f"{name}: the slice has no stopped seller to check"
         grain = "weekly" if history.shape[1] > 60 else "monthly"
         codes = [f"{name}-{i}" for i in range(len(history))]
