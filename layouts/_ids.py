@@ -375,3 +375,6 @@ TRANSFERS_MESSAGE = "transfers-message"
 TRANSFERS_VERSION = "transfers-version"
 TRANSFERS_STATUS = "transfers-status"
 WATCHTOWER_ITEMS = "watchtower-items"
+# watchtower (issue 23): the KPI tiles' comparison base and change lines
+WATCHTOWER_COMPARE = "watchtower-compare"
+WATCHTOWER_KPI_DELTA = "watchtower-kpi-delta"
