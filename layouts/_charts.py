@@ -565,7 +565,6 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
     return {
         "data": data,
         "layout": base_layout(
-            height=PROJECTION_HEIGHT,
             margin={"l": 10, "r": 10, "t": 36, "b": 10},
             legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
             hovermode="x unified",

@@ -378,3 +378,6 @@ WATCHTOWER_ITEMS = "watchtower-items"
 # watchtower (issue 23): the KPI tiles' comparison base and change lines
 WATCHTOWER_COMPARE = "watchtower-compare"
 WATCHTOWER_KPI_DELTA = "watchtower-kpi-delta"
+# sku (issue 23): why the chosen forecast model is not the table's lowest MASE; scroll to the top on open
+SKU_MODEL_WHY = "sku-model-why"
+SKU_SCROLL = "sku-scroll"
