@@ -19,6 +19,7 @@ from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import STATUS_COLORS, commentary_card
 from layouts._components import allowed
+from layouts._locations import items_panel
 from layouts._watchtower_figures import (
     category_status_figure,
     clicked_segment,
@@ -30,6 +31,7 @@ from layouts.watchtower import FILTER_CONTROLS, SCATTER_LIMIT, count_text, scatt
 from services import jobs
 from services import watchtower as svc
 from services.recompute import RecomputeError
+from services.transfers import item_groups
 from services.xlsx_export import XLSX_TYPE
 
 FILTER_NAMES = list(FILTER_CONTROLS)
@@ -382,6 +384,21 @@ def commentary(_charts_done: Any, run: dict[str, Any] | None, shown: Any = None)
         empty="No SKU has value at risk in this snapshot.",
         can_regenerate=allowed("planner"),
     )
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_ITEMS_SLOT, "children"),
+    Input(ids.WATCHTOWER_SCATTER_NOTE, "children"),
+    State(ids.WATCHTOWER_FILTERS, "data"),
+    prevent_initial_call=True,
+)
+def items(_charts_done: Any, filters: dict[str, Any] | None) -> Any:
+    """The items held at several locations (issue 21), once the charts are drawn: off the path of the first grid
+    rows (issue 23); it follows the location filter."""
+    with session_scope() as session:
+        groups = item_groups(session=session, locations=svc.GridFilters.from_mapping(filters).location)
+    return items_panel(groups)
 
 
 # --------------------------------------------------------------------------------------------------------------------

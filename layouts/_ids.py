@@ -381,3 +381,4 @@ WATCHTOWER_KPI_DELTA = "watchtower-kpi-delta"
 # sku (issue 23): why the chosen forecast model is not the table's lowest MASE; scroll to the top on open
 SKU_MODEL_WHY = "sku-model-why"
 SKU_SCROLL = "sku-scroll"
+WATCHTOWER_ITEMS_SLOT = "watchtower-items-slot"  # issue 23: the items panel, filled after the first rows

@@ -26,11 +26,9 @@ from layouts._charts import (
 )
 from layouts._components import KEYBOARD_GRID_OPTIONS, OPEN_ON_ENTER, allowed, empty_state, group_label
 from layouts._fva_panel import fva_panel
-from layouts._locations import items_panel
 from layouts._watchtower_figures import kpi_card
 from services import kpi_bases
 from services.runs import RunInfo, running_run
-from services.transfers import item_groups
 from services.watchtower import (
     DEMAND_CLASSES,
     FILTER_COLUMNS,
@@ -548,7 +546,6 @@ def layout(**query: Any) -> html.Div:
                 "search": filters.search,
             }
         )
-        items = item_groups(session=session, locations=kept.location)  # issue 21: one row per item
         bases = kpi_bases.options(session=session, run=summary.run)
         matched = summary.sku_count if kept.is_empty else count_skus(session=session, run_id=run_id, filters=kept)
     return html.Div(
@@ -572,7 +569,8 @@ def layout(**query: Any) -> html.Div:
                 " header (Ctrl-click to sort by several).",
                 className="small text-secondary mt-2",
             ),
-            items_panel(items),
+            # issue 21's one row per item: filled after the charts (callbacks/watchtower.py), off the first rows' path
+            html.Div(id=ids.WATCHTOWER_ITEMS_SLOT),
             fva_panel(),
         ]
     )
