@@ -71,6 +71,7 @@ from core.portfolio import (
     compute_batch,
     finalize_portfolio,
 )
+from core.progress import batch_share, reporting
 from db import queries_recompute as q
 from db.models import Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services.engine_inputs import (
@@ -284,7 +285,8 @@ def compute(
     if n_workers <= 1:
         for i, part in enumerate(parts):
             check_cancel()
-            results[i] = compute_one(inputs.batch(part), settings)
+            with reporting(batch_share(progress, span=(lo, hi), batch=i, parts=parts)):
+                results[i] = compute_one(inputs.batch(part), settings)
             report(i + 1)
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded server process

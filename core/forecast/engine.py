@@ -19,6 +19,7 @@ from core.forecast.intermittent import croston_sba, tsb
 from core.forecast.ml import gbm_forecast
 from core.forecast.naive import seasonal_naive
 from core.forecast.smoothing import exponential_smoothing
+from core.progress import step
 
 MODEL_NAMES: tuple[str, ...] = (
     "seasonal_naive",
@@ -304,22 +305,31 @@ def _candidates_and_recipe(
     random_state: int,
 ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
     inter = intermittent_mask(data)
+    step(0.0, "forecast: temporal aggregation (ADIDA, IMAPA)")
     adida, imapa = temporal_aggregation(data=data, cuts=cuts, horizon=horizon, rows=np.flatnonzero(inter))
+    step(0.05, "forecast: seasonal naive and exponential smoothing")
+    naive = seasonal_naive(data=data, cuts=cuts, horizon=horizon, season_length=season_length)
+    ets = exponential_smoothing(data=data, cuts=cuts, horizon=horizon, season_length=season_length)[0]
+    step(0.35, "forecast: Croston and TSB")
+    croston, tsb_fc = croston_sba(data=data, cuts=cuts, horizon=horizon), tsb(data=data, cuts=cuts, horizon=horizon)
+    step(0.42, "forecast: gradient boosting across the batch")
+    ml = gbm_forecast(
+        data=data,
+        cuts=cuts,
+        horizon=horizon,
+        season_length=season_length,
+        calendar=calendar,
+        random_state=random_state,
+    )
+    step(0.8, "forecast: ensemble and model choice")
     out = {
-        "seasonal_naive": seasonal_naive(data=data, cuts=cuts, horizon=horizon, season_length=season_length),
-        "ets": exponential_smoothing(data=data, cuts=cuts, horizon=horizon, season_length=season_length)[0],
-        "croston_sba": croston_sba(data=data, cuts=cuts, horizon=horizon),
-        "tsb": tsb(data=data, cuts=cuts, horizon=horizon),
+        "seasonal_naive": naive,
+        "ets": ets,
+        "croston_sba": croston,
+        "tsb": tsb_fc,
         "adida": adida,
         "imapa": imapa,
-        "ml_gbm": gbm_forecast(
-            data=data,
-            cuts=cuts,
-            horizon=horizon,
-            season_length=season_length,
-            calendar=calendar,
-            random_state=random_state,
-        ),
+        "ml_gbm": ml,
     }
     actual, valid = backtest_targets(data=data, bt_cuts=np.asarray(cuts)[:-1], horizon=horizon)
     scale = squared_scale(y=data.y, observed=data.observed, start=data.start)
