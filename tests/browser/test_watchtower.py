@@ -48,7 +48,9 @@ def test_watchtower_filters_and_opens_a_sku(page_as) -> None:
     page.click(f'[id*=\'"status":"{status}"\']')
     page.wait_for_url(re.compile(rf"status={status}"))
     page.wait_for_function(
-        "n => document.querySelectorAll('.ag-pinned-left-cols-container .ag-row').length <= n", arg=counts[status]
+        "n => { const k = document.querySelectorAll('.ag-pinned-left-cols-container .ag-row').length;"
+        " return k > 0 && k <= n; }",
+        arg=counts[status],
     )
     page.wait_for_timeout(300)
     assert page.locator(f"#watchtower-count:has-text('{counts[status]:,} of')").count() == 1 or counts[status] == (
