@@ -455,7 +455,7 @@ def page(
                             graph(empty_figure(""), HEAT_HEIGHT, graph_id=ids.PROFIT_HEATMAP),
                             note="realised profit by order quantity and how demand turns out; the frame marks Q*",
                         ),
-                        lg=7,
+                        lg=12,  # the whole row: 15 columns of 12 px money labels need the width (issue 23)
                     ),
                     dbc.Col(
                         section(
@@ -463,7 +463,7 @@ def page(
                             graph(empty_figure(""), SENS_HEIGHT, graph_id=ids.PROFIT_SENSITIVITY),
                             note="one input at a time, −30% to +30%",
                         ),
-                        lg=5,
+                        lg=12,
                     ),
                 ],
                 className="g-3 mb-3",

@@ -87,6 +87,13 @@ def test_formatted_inputs_readable_heatmap_no_empty_column_and_pick_a_sku(page_a
         ".map(t => parseFloat(getComputedStyle(t).fontSize))"
     )
     assert sizes and min(sizes) >= 12, sizes
+    # and each label fits its cell (15 columns: the heatmap has the whole row)
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('#profit-heatmap .heatmaplayer text')].map(t => t.getBBox().width)"
+    )
+    plot = page.locator("#profit-heatmap .nsewdrag").first.bounding_box()
+    columns = len(page.locator("#profit-heatmap .xtick").all())
+    assert max(widths) < plot["width"] / max(columns, 1), (max(widths), plot["width"], columns)
     inputs = page.locator("#profit-price").locator("xpath=ancestor::div[contains(@class,'card')][1]").bounding_box()
     curve = page.locator("#profit-curve").locator("xpath=ancestor::div[contains(@class,'card')][1]").bounding_box()
     graph = page.locator("#profit-curve .main-svg").first.bounding_box()
