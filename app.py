@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import dash
 from dash import Dash
@@ -21,9 +22,54 @@ def _background_manager(settings: Settings):
         return dash.CeleryManager(celery_app(settings))
     import diskcache
 
+    from background_jobs import ForkserverManager
+
     cache_dir = settings.data_dir / "callback-cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    return dash.DiskcacheManager(diskcache.Cache(str(cache_dir)))
+    return ForkserverManager(diskcache.Cache(str(cache_dir)), runner=run_background_job)
+
+
+_BUILT: list[Dash] = []
+"""The app this process built (Dash pages and callbacks are process-global: one app per process)."""
+
+
+def app_is_built() -> bool:
+    return bool(_BUILT)
+
+
+def run_background_job(
+    fn_key: str,
+    progress: bool,
+    cache_dir: str,
+    result_key: str,
+    progress_key: str,
+    args: object,
+    context: dict,
+    environ: dict[str, str],
+) -> None:
+    """Run one Dash background callback in a job process (``background_jobs.ForkserverManager``): the settings of
+    the click, the app's callbacks (built by the forkserver's preload, else here), Dash's own job function around
+    the shared cache folder. A failure before the callback runs is stored as the job's error, never a hung page."""
+    import diskcache
+    from dash.background_callback.managers import BaseBackgroundCallbackManager
+    from dash.background_callback.managers.diskcache_manager import _make_job_fn
+
+    from db.session import reset_engines
+
+    cache = diskcache.Cache(cache_dir)
+    try:
+        os.environ.clear()
+        os.environ.update(environ)  # the web process's settings when the job was started
+        get_settings.cache_clear()
+        reset_engines()
+        if not app_is_built():
+            create_app(migrate=False)
+        fn = next(f for key, f, _ in BaseBackgroundCallbackManager.functions if key == fn_key)
+    except Exception:  # the error goes to the log and the page, never a silent hang
+        log.exception("background job %s could not start", fn_key[:12])
+        cache.set(result_key, {"background_callback_error": {"msg": "The job could not start.", "tb": ""}})
+        return
+    _make_job_fn(fn, cache, progress)(result_key, progress_key, args, context)
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Dash:
@@ -63,6 +109,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Das
     _outage_handlers(server, api_blueprint)
     server.register_blueprint(api_blueprint)
     _health_routes(server)
+    _BUILT.append(app)
     return app
 
 

@@ -190,6 +190,10 @@ class SkuFacts(_Facts):
         description="master-data fields still at their defaults (unit cost, category, lead time, supplier); with the "
         "unit cost among them every money value of this SKU is unknown (null), never $0",
     )
+    planned_promotion_units: Number | None = Field(
+        None, description="units the planned promotions add to the forecast over the horizon (none planned: null)"
+    )
+    planned_promotion_from: date | None = Field(None, description="the first forecast period a promotion raises")
 
 
 class PortfolioFacts(_Facts):

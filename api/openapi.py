@@ -25,6 +25,7 @@ from api.constants import PREFIX
 from api.openapi_common import AUTH_ERRORS, ERROR_SCHEMA, array_param, error_response, json_response
 from api.openapi_cycles import CYCLE_PATHS
 from api.openapi_decisions import DECISION_PATHS
+from api.openapi_promotions import PROMOTION_PATHS
 from api.openapi_transfers import openapi_paths as transfer_paths
 
 SCHEMAS: dict[str, Any] = {
@@ -74,7 +75,7 @@ def document() -> dict[str, Any]:
             },
             "servers": [{"url": PREFIX}],
             "security": [{"bearerAuth": []}],
-            "paths": {**PATHS, **CYCLE_PATHS, **DECISION_PATHS},
+            "paths": {**PATHS, **CYCLE_PATHS, **DECISION_PATHS, **PROMOTION_PATHS},
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
                 "schemas": SCHEMAS,

@@ -12,7 +12,9 @@
 
 The intermittent sets (RMSSE and bias against CrostonSBA, TSB, ADIDA, IMAPA) are in ``bench.accuracy_intermittent``.
 
-Run: ``.venv/bin/python -m bench.accuracy [--skip-statsforecast] [--speed] [--only m5|m5_weekly|carparts]``.
+Run: ``.venv/bin/python -m bench.accuracy [--skip-statsforecast] [--speed] [--only m5|m5_weekly|carparts]``;
+``--causal [--series N]``: the engine with vs without causal data (prices, events, SNAP) on M5, see
+``bench.accuracy_causal``.
 Data are read from ../shared/data (sections are skipped with a message when absent). ``--speed`` also runs
 bench.forecast_speed (10k x 156 weeks).
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench import accuracy_causal
 from core.forecast import mase, rmsse
 from core.forecast.engine import forecast_batch_with_candidates
 
@@ -244,8 +247,15 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="also time 10,000 x 156 weekly series")
     parser.add_argument("--only", choices=["m5", "m5_weekly", "carparts"], help="run one section")
     parser.add_argument("--seed", type=int, default=0, help="random_state of forecast_batch")
+    parser.add_argument("--causal", action="store_true", help="only the engine with vs without causal data (M5)")
+    parser.add_argument("--series", type=int, help="with --causal: an evenly spaced subset of the M5 series")
     args = parser.parse_args()
     with_sf = not args.skip_statsforecast
+    if args.causal:
+        accuracy_causal.m5_causal(with_statsforecast=with_sf, seed=args.seed, series=args.series)
+        accuracy_causal.m5_weekly_causal(seed=args.seed)
+        accuracy_causal.synthetic_promotions(seed=args.seed)
+        return
     if args.only in (None, "m5"):
         m5(with_statsforecast=with_sf, seed=args.seed)
     if args.only in (None, "m5_weekly"):

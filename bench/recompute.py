@@ -8,7 +8,8 @@ process tree (the parent plus its worker processes, sampled every 0.1 s) and the
 ``--sqlite`` runs the same on a temporary SQLite file instead.
 
 Run: ``.venv/bin/python bench/recompute.py [--skus 10000] [--periods 156] [--sqlite] [--workers N] [--batch-size N]
-[--repeat N --keep-runs K]`` (``--repeat 2 --keep-runs 1``: the second run also deletes the first, timing the prune).
+[--repeat N --keep-runs K] [--causal]`` (``--repeat 2 --keep-runs 1``: the second run also deletes the first, timing
+the prune; ``--causal``: promotions for every SKU and week plus events, issue 20).
 Not a test: it prints figures and exits 0 (1 when the run did not finish).
 """
 
@@ -135,6 +136,7 @@ def run(
     batch_size: int | None,
     repeat: int = 1,
     keep_runs: int | None = None,
+    causal: bool = False,
 ) -> bool:
     """Seed the database at ``url`` and time ``repeat`` recomputes (the later ones prune the older runs when
     ``keep_runs`` is small)."""
@@ -156,6 +158,11 @@ def run(
     with session_scope() as session:
         counts = demo.store(session=session, portfolio=portfolio)
     t_store = time.perf_counter() - t0
+    if causal:
+        t0 = time.perf_counter()
+        with session_scope() as session:
+            counts["promotions"] = seed_causal(session=session, periods=pd_periods(portfolio))
+        print(f"{label}: seeded {counts['promotions']:,} promotion rows and events ({time.perf_counter() - t0:.1f} s)")
     del portfolio
     print(
         f"{label}: seeded {counts['skus']:,} SKUs, {counts['demand']:,} demand rows, {counts['receipts']:,} receipts "
@@ -167,6 +174,44 @@ def run(
         tag = label if repeat == 1 else f"{label} #{i + 1}"
         ok &= _measure(url=url, label=tag, periods=periods, workers=workers, batch_size=batch_size, keep_runs=keep_runs)
     return ok
+
+
+def pd_periods(portfolio: object) -> list:
+    """The demo's weeks plus a 13-week plan."""
+    import pandas as pd
+
+    weeks = pd.DatetimeIndex(portfolio.periods)
+    return list(weeks) + [weeks[-1] + pd.Timedelta(days=7 * k) for k in range(1, 14)]
+
+
+def seed_causal(*, session: object, periods: list) -> int:
+    """Promotions for every SKU and week (history and a 13-week plan: price cut 25 % in ~10 % of the weeks, a
+    ``display`` column) and two events a year (issue 20: recompute speed with causal data)."""
+    import numpy as np
+    import pandas as pd
+    from sqlalchemy import select
+
+    from db import queries_recompute as q
+    from db.models import CalendarEvent, Promotion, Sku, utcnow
+
+    ids = np.array(session.scalars(select(Sku.id).order_by(Sku.id)).all(), dtype=np.int64)
+    rng = np.random.default_rng(0)
+    on = rng.random((len(ids), len(periods))) < 0.1
+    frame = pd.DataFrame(
+        {
+            "sku_id": np.repeat(ids, len(periods)),
+            "period": np.tile(pd.DatetimeIndex(periods).date, len(ids)),
+            "price": np.where(on, 7.5, 10.0).ravel(),
+            "promoted": on.ravel(),
+            "label": None,
+            "features": [{"display": 1.0} if x else None for x in on.ravel()],
+            "updated_at": utcnow(),
+        }
+    )
+    rows = q.insert_frame(session.connection(), Promotion.__table__, frame, json_columns=("features",))
+    events = [{"period": d.date(), "name": "Holiday", "location": ""} for d in periods[::26]]
+    session.execute(CalendarEvent.__table__.insert(), events)
+    return rows
 
 
 def _measure(
@@ -273,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="SKUs per batch (default RECOMPUTE_BATCH_SIZE)")
     parser.add_argument("--repeat", type=int, default=1, help="recomputes in a row on the same data (default 1)")
     parser.add_argument("--keep-runs", type=int, default=None, help="finished runs kept (1: every run prunes)")
+    parser.add_argument("--causal", action="store_true", help="also seed promotions for every SKU and week + events")
     args = parser.parse_args(argv)
     os.environ.setdefault("APP_ENV", "test")
     ok = True
@@ -299,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                         batch_size=args.batch_size,
                         repeat=args.repeat,
                         keep_runs=args.keep_runs,
+                        causal=args.causal,
                     )
                 finally:
                     if created:
@@ -315,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 batch_size=args.batch_size,
                 repeat=args.repeat,
                 keep_runs=args.keep_runs,
+                causal=args.causal,
             )
     return 0 if ok else 1
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes"]
-EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes", "promotions", "events"]
+EXPORT_CHOICES = [
+    "skus",
+    "demand",
+    "stock",
+    "receipts",
+    "resources",
+    "lanes",
+    "promotions",
+    "events",
+    "imports",
+    "audit",
+]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "import", help="import a CSV file or a workbook (demand, skus, stock, receipts, resources or lanes)"
+        "import",
+        help="import a CSV file or a workbook (demand, skus, stock, receipts, resources, lanes, promotions or events)",
     )
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file", help="a CSV file or a workbook (.xlsx, .xlsm, .ods)")

@@ -113,6 +113,7 @@ def _window(inputs: BatchInputs, *, rows: np.ndarray | None, end: int, through: 
         overrides=overrides,
         stockout=None if inputs.stockout is None else np.asarray(inputs.stockout, dtype=bool)[pick][:, :end],
         through=None,
+        causal=None if inputs.causal is None else inputs.causal.subset(pick),  # grid columns: the panel cuts them
     )
 
 

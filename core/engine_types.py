@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.forecast.causal import CausalInputs
+
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "status",
     "status_reason",
@@ -230,6 +232,9 @@ class BatchInputs:
     """Periods up to and including the portfolio's "data through" period (:func:`core.coverage.data_through`);
     None: all T. With through < T the batch is computed in two passes (:func:`core.coverage.compute_two_pass`) and
     ``overrides`` has shape (n, T - through + horizon): the periods after data through, then the horizon."""
+    causal: CausalInputs | None = None
+    """Prices, promotions, named causal columns and events on the batch's period grid, (n, T + horizon) arrays
+    (column j = period j; issue 20); None: none. Each panel passes its first T_panel + horizon columns."""
 
 
 def demand_history(inputs: BatchInputs) -> np.ndarray:
@@ -281,3 +286,5 @@ class PortfolioResult:
     timings: dict[str, float]
     forecast_shift: np.ndarray | None = None
     """(n,) periods between data through and each SKU's own forecast start (:mod:`core.coverage`); None: all 0."""
+    uplift: np.ndarray | None = None
+    """(n, horizon) units the planned promotions add to ``mean`` (issue 20); None without causal plan data."""

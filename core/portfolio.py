@@ -526,6 +526,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     # 1. forecast -----------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
     demand = demand_history(inputs)
+    causal = {} if inputs.causal is None else {"causal": inputs.causal.span(n_periods + settings.horizon)}
     fr = fc.forecast_batch(
         history=demand,
         horizon=settings.horizon,
@@ -533,6 +534,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
         n_origins=settings.n_origins,
         period_dates=pd.DatetimeIndex(inputs.period_dates),
         random_state=settings.random_state,
+        **causal,  # issue 20: sigma, hence safety stock, are then the errors of the causal forecast
     )
     timings["forecast"] = time.perf_counter() - t0
 
@@ -636,6 +638,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
             "order_lot": lot,
             "allocated_fill": pol.model_fill_rate,
             "service_probability": pol.service_probability,
+            **({} if getattr(fr, "uplift", None) is None else {"uplift": np.asarray(fr.uplift, dtype=float)}),
         },
     )
 
@@ -698,7 +701,15 @@ def finalize_portfolio(batches: list[BatchResult], *, settings: EngineSettings) 
         kpis=kpis,
         timings=timings,
         forecast_shift=np.nan_to_num(extra("forecast_shift")).astype(np.int64),
+        uplift=_uplift(batches),
     )
+
+
+def _uplift(batches: list[BatchResult]) -> np.ndarray | None:
+    """(n, horizon) units planned promotions add (issue 20), 0 for batches without; None when no batch has any."""
+    if all(b.extras.get("uplift") is None for b in batches):
+        return None
+    return np.concatenate([np.asarray(b.extras.get("uplift", np.zeros_like(b.mean)), dtype=float) for b in batches])
 
 
 __all__ = [

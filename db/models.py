@@ -270,6 +270,7 @@ class Forecast(Base):
     p10: Mapped[float | None] = mapped_column(Float)
     p50: Mapped[float | None] = mapped_column(Float)
     p90: Mapped[float | None] = mapped_column(Float)
+    uplift: Mapped[float | None] = mapped_column(Float)  # units added by planned promotions (migration 0016)
 
 
 class ForecastOverride(Base):
@@ -692,3 +693,34 @@ class SopCyclePeriod(Base):
     demand: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     supply: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     projected_inventory: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class Promotion(Base):
+    """Causal data of one SKU in one period (history or plan): price, promotion and named causal columns (0016)."""
+
+    __tablename__ = "promotion"
+    __table_args__ = (
+        UniqueConstraint("sku_id", "period", name="uq_promotion_key"),
+        CheckConstraint("price IS NULL OR price >= 0", name="price_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    price: Mapped[float | None] = mapped_column(Float)
+    promoted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    label: Mapped[str | None] = mapped_column(String(100))
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CalendarEvent(Base):
+    """A holiday or company event on one period, for one location ('' = every location) (migration 0016)."""
+
+    __tablename__ = "calendar_event"
+    __table_args__ = (UniqueConstraint("period", "name", "location", name="uq_calendar_event_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    location: Mapped[str] = mapped_column(String(100), nullable=False, default="", server_default="")

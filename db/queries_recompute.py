@@ -356,9 +356,19 @@ def snapshot_frame(connection: Connection, *, run_id: int) -> pd.DataFrame:
 
 
 def forecast_frame(connection: Connection, *, run_id: int, kind: str | None = None) -> pd.DataFrame:
-    """Forecast rows of a run with the SKU code (ordered by code, kind, period)."""
+    """Forecast rows of a run with the SKU code (ordered by code, kind, period); ``uplift``: units planned
+    promotions add (issue 20; empty without a plan)."""
     query = (
-        select(Sku.code, Forecast.kind, Forecast.period, Forecast.mean, Forecast.p10, Forecast.p50, Forecast.p90)
+        select(
+            Sku.code,
+            Forecast.kind,
+            Forecast.period,
+            Forecast.mean,
+            Forecast.p10,
+            Forecast.p50,
+            Forecast.p90,
+            Forecast.uplift,
+        )
         .join(Sku, Sku.id == Forecast.sku_id)
         .where(Forecast.run_id == run_id)
         .order_by(Sku.code, Forecast.kind, Forecast.period)

@@ -27,7 +27,7 @@ SCHEDULE_MESSAGE = "briefings-schedule-message"
 ADMIN_ONLY = "Adding and deleting e-mail schedules needs the admin role."
 
 SCHEDULE_COLUMNS: list[dict[str, Any]] = [
-    {"field": "when", "headerName": "When", "width": 200, "checkboxSelection": True},
+    {"field": "when", "headerName": "When", "width": 200},  # the tick boxes: rowSelection (admins)
     {"field": "scope_label", "headerName": "Scope", "width": 190, "tooltipField": "scope_label"},
     {"field": "recipients", "headerName": "Recipients", "flex": 1, "minWidth": 200, "tooltipField": "recipients"},
     {"field": "last_status", "headerName": "Last send", "width": 110},
@@ -71,7 +71,7 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
         id=grid_id,
         columnDefs=columns,
         rowData=rows,
-        getRowId="params.data.id",
+        getRowId="params.data.id + ''",
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={
             "rowHeight": 34,
@@ -165,7 +165,7 @@ def schedules_card(
                     SCHEDULE_COLUMNS,
                     schedule_rows(schedules),
                     "No e-mail schedule yet.",
-                    **({"rowSelection": "multiple"} if admin else {}),
+                    **({"rowSelection": {"mode": "multiRow", "enableClickSelection": True}} if admin else {}),
                 ),
                 html.Div("Recent e-mails", className=SECTION_CLASS + " mt-3"),
                 _grid(SENDS_GRID, SEND_COLUMNS, sends, "No briefing has been e-mailed yet."),

@@ -168,6 +168,12 @@ def transfers_tab(*, session: Any, planner: bool) -> html.Div:
                 className="small text-secondary mb-2",
             ),
             _actions(planner=planner),
+            None  # the faded buttons say why (issue 23)
+            if planner
+            else html.Div(
+                "Planners can approve, edit, reject and receive transfers; you are signed in as a viewer.",
+                className="small text-secondary mb-2",
+            ),
             html.Div(id=ids.TRANSFERS_MESSAGE),
             dbc.Row(
                 dbc.Col(
@@ -182,7 +188,7 @@ def transfers_tab(*, session: Any, planner: bool) -> html.Div:
                         id=ids.TRANSFERS_GRID,
                         columnDefs=COLUMNS,
                         rowData=rows(session=session),
-                        getRowId="params.data.id",
+                        getRowId="params.data.id + ''",
                         defaultColDef={"sortable": True, "resizable": True, "filter": True},
                         dashGridOptions={
                             "animateRows": False,

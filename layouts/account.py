@@ -25,16 +25,19 @@ def layout(**_kwargs: object) -> html.Div:
             ),
             dbc.Card(
                 dbc.CardBody(
-                    [
-                        dbc.Label("Current password", html_for=ids.ACCOUNT_CURRENT),
-                        dbc.Input(id=ids.ACCOUNT_CURRENT, type="password", autocomplete="current-password"),
-                        dbc.Label("New password", html_for=ids.ACCOUNT_NEW, className="mt-2"),
-                        dbc.Input(id=ids.ACCOUNT_NEW, type="password", autocomplete="new-password"),
-                        dbc.Label("Repeat the new password", html_for=ids.ACCOUNT_REPEAT, className="mt-2"),
-                        dbc.Input(id=ids.ACCOUNT_REPEAT, type="password", autocomplete="new-password"),
-                        dbc.Button("Change password", id=ids.ACCOUNT_SUBMIT, color="primary", className="mt-3"),
-                        html.Div(id=ids.ACCOUNT_RESULT, className="mt-3"),
-                    ]
+                    dbc.Form(  # password fields belong in a form (the browser warns otherwise); nothing is posted
+                        [
+                            dbc.Label("Current password", html_for=ids.ACCOUNT_CURRENT),
+                            dbc.Input(id=ids.ACCOUNT_CURRENT, type="password", autocomplete="current-password"),
+                            dbc.Label("New password", html_for=ids.ACCOUNT_NEW, className="mt-2"),
+                            dbc.Input(id=ids.ACCOUNT_NEW, type="password", autocomplete="new-password"),
+                            dbc.Label("Repeat the new password", html_for=ids.ACCOUNT_REPEAT, className="mt-2"),
+                            dbc.Input(id=ids.ACCOUNT_REPEAT, type="password", autocomplete="new-password"),
+                            dbc.Button("Change password", id=ids.ACCOUNT_SUBMIT, color="primary", className="mt-3"),
+                            html.Div(id=ids.ACCOUNT_RESULT, className="mt-3"),
+                        ],
+                        prevent_default_on_submit=True,
+                    )
                 ),
                 style={"maxWidth": "460px"},
             ),

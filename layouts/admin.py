@@ -31,7 +31,7 @@ def _grid(
     columns: list[dict[str, Any]],
     rows: list[dict[str, Any]],
     height: int | None,
-    row_id: str = "params.data.key",
+    row_id: str = "params.data.key + ''",
     **options: Any,
 ) -> Any:
     """An AG Grid; ``height=None`` grows with its rows (users and tokens are few); rows keep their ids across
@@ -42,8 +42,8 @@ def _grid(
         id=grid_id,
         columnDefs=columns,
         rowData=rows,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        columnSize="responsiveSizeToFit",
+        # the columns share the width by flex: no sizeColumnsToFit while a tab is hidden (AG Grid warning #29)
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1},
         dashGridOptions={"animateRows": False, **options},
         style={"height": f"{height}px"} if height else {},
         getRowId=row_id,
@@ -74,7 +74,7 @@ AUDIT_COLUMNS = [
     {"field": "outcome", "headerName": "Outcome", "maxWidth": 120},
     {"field": "target", "headerName": "Target", "minWidth": 180},
     {"field": "address", "headerName": "Address", "maxWidth": 140},
-    {"field": "details", "headerName": "Details", "minWidth": 220},
+    {"field": "details", "headerName": "Details", "minWidth": 320, "flex": 3, "tooltipField": "details"},
 ]
 
 
@@ -103,20 +103,25 @@ def audit_count_text(shown: int, limit: int = AUDIT_LIMIT) -> str:
 def _users_tab(user_rows: list[dict[str, Any]]) -> dbc.Tab:
     add_form = dbc.Card(
         dbc.CardBody(
-            [
-                html.H2("Add a user", className="h6"),
-                dbc.Label("E-mail", html_for=ids.ADMIN_USER_EMAIL),
-                dbc.Input(id=ids.ADMIN_USER_EMAIL, type="email", autocomplete="off", placeholder="name@company.com"),
-                dbc.Label("Role", html_for=ids.ADMIN_USER_ROLE, className="mt-2"),
-                dbc.Select(id=ids.ADMIN_USER_ROLE, options=role_options(), value="viewer"),
-                role_help(),
-                dbc.Label("Password", html_for=ids.ADMIN_USER_PASSWORD, className="mt-2"),
-                dbc.Input(id=ids.ADMIN_USER_PASSWORD, type="password", autocomplete="new-password"),
-                dbc.FormText(
-                    f"At least {users.MIN_PASSWORD_LENGTH} characters. Leave empty to generate one (shown once)."
-                ),
-                html.Div(dbc.Button("Add user", id=ids.ADMIN_USER_ADD, color="primary"), className="mt-3"),
-            ]
+            dbc.Form(  # the password field in a form (the browser warns otherwise); nothing is posted
+                [
+                    html.H2("Add a user", className="h6"),
+                    dbc.Label("E-mail", html_for=ids.ADMIN_USER_EMAIL),
+                    dbc.Input(
+                        id=ids.ADMIN_USER_EMAIL, type="email", autocomplete="off", placeholder="name@company.com"
+                    ),
+                    dbc.Label("Role", html_for=ids.ADMIN_USER_ROLE, className="mt-2"),
+                    dbc.Select(id=ids.ADMIN_USER_ROLE, options=role_options(), value="viewer"),
+                    role_help(),
+                    dbc.Label("Password", html_for=ids.ADMIN_USER_PASSWORD, className="mt-2"),
+                    dbc.Input(id=ids.ADMIN_USER_PASSWORD, type="password", autocomplete="new-password"),
+                    dbc.FormText(
+                        f"At least {users.MIN_PASSWORD_LENGTH} characters. Leave empty to generate one (shown once)."
+                    ),
+                    html.Div(dbc.Button("Add user", id=ids.ADMIN_USER_ADD, color="primary"), className="mt-3"),
+                ],
+                prevent_default_on_submit=True,
+            )
         ),
     )
     selected = dbc.Card(

@@ -108,7 +108,7 @@ def recent_grid(rows: list[dict[str, Any]]) -> dag.AgGrid:
         id=ids.BRIEFINGS_GRID,
         columnDefs=COLUMN_DEFS,
         rowData=rows,
-        getRowId="params.data.id",
+        getRowId="params.data.id + ''",
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={
             "rowHeight": 34,

@@ -254,7 +254,7 @@ def layout(**_query: Any) -> html.Div:
         id=SKU_GRID,
         columnDefs=SKU_COLUMNS,
         rowData=[],
-        getRowId="params.data.code",
+        getRowId="params.data.code + ''",
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={
             "rowHeight": 32,

@@ -17,6 +17,7 @@ from db.session import session_scope
 from layouts import _ids as ids
 from layouts._components import allowed, page_header
 from layouts._data_lanes import LANE_COLUMNS, lanes_tab
+from layouts._data_promotions import promotions_tab_item
 from layouts._data_resources import resource_columns, resources_tab
 from layouts._import_preview import confirm_row, coverage_section, error_groups, format_notes, names_section
 from services import datatables
@@ -32,6 +33,8 @@ KIND_LABELS = {
     "receipts": "Receipts",
     "resources": "Resources",
     "lanes": "Lanes",
+    "promotions": "Promotions and prices",
+    "events": "Events",
 }
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
@@ -41,6 +44,9 @@ KIND_HELP = {
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
     "resources": "capacity of production lines and suppliers per month or week, with overtime and its cost",
     "lanes": "routes between two locations: lead time in days, cost per unit and the minimum quantity to move",
+    "promotions": "date, SKU, price and promotion (0/1 or a label) per period, further numeric columns as causal "
+    "features; rows after the last demand period are the plan",
+    "events": "date and event name (holidays, company events), optionally the location it applies to",
 }
 TABLE_LABELS = {
     "skus": "SKUs",
@@ -48,13 +54,25 @@ TABLE_LABELS = {
     "demand": "Demand",
     "resources": "Resources",
     "lanes": "Lanes",
+    "promotions": "Promotions",
     "imports": "Import history",
 }
 _GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": True}
-_NUMBER = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
+# numbers with thousands separators (12,500; 0.95 stays 0.95); the cell editor still edits the raw value
+_NUMBER = {
+    "type": "rightAligned",
+    "filter": "agNumberColumnFilter",
+    "valueFormatter": {
+        "function": "params.value == null || params.value === '' ? '' : "
+        "Number(params.value).toLocaleString('en-US', {maximumFractionDigits: 4})"
+    },
+}
+SKU_GRID_HEIGHT = "max(520px, calc(100vh - 150px))"
 _MULTI_ROW = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
 _SINGLE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
-_HIDDEN_TAB_SIZE = "responsiveSizeToFit"  # refits when the tab is shown (the grid's size changes from zero)
+# a grid on a tab hidden at load fills its width by flex (defaultColDef), never by sizeColumnsToFit: that runs while
+# the tab is hidden, zero wide, and logs AG Grid warning #29 (issue 23); autoSize would leave the columns a few px wide
+_HIDDEN_TAB_SIZE = "flex"
 
 
 def _number_column(field: str, header: str, editable: bool, **extra: Any) -> dict[str, Any]:
@@ -134,12 +152,14 @@ def grid(
     grid_id: str,
     columns: list[dict[str, Any]],
     *,
-    height: int = 420,
+    height: int | str = 420,
     selectable: bool = False,
     column_size: str = "autoSize",
 ) -> dag.AgGrid:
-    """A Data-page table. A grid on a tab hidden when the page loads must use ``column_size="responsiveSizeToFit"``:
-    "autoSize" measures the cells once, while the tab is hidden, and leaves every column a few pixels wide."""
+    """A Data-page table. A grid on a tab hidden when the page loads must use ``column_size="flex"`` (the columns
+    share the width by flex, within their min / max widths): "autoSize" measures the cells once, while the tab is
+    hidden, and leaves every column a few pixels wide; "responsiveSizeToFit" sizes them while the grid is zero wide
+    (AG Grid warning #29). ``height``: pixels, or a CSS length (the SKU grid takes the window's height)."""
     options: dict[str, Any] = {
         "animateRows": False,
         "pagination": True,
@@ -155,11 +175,11 @@ def grid(
         id=grid_id,
         columnDefs=columns,
         rowData=[],
-        getRowId="params.data.id",
-        defaultColDef=_GRID_DEFAULTS,
-        columnSize=column_size,
+        getRowId="params.data.id + ''",  # a string, always (AG Grid warning #25)
+        defaultColDef={**_GRID_DEFAULTS, "flex": 1} if column_size == "flex" else _GRID_DEFAULTS,
+        columnSize=None if column_size == "flex" else column_size,
         dashGridOptions=options,
-        style={"height": f"{height}px"},
+        style={"height": f"{height}px" if isinstance(height, int) else height},
         className="ag-theme-alpine",
     )
 
@@ -487,7 +507,8 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
         )
         if can_edit
         else None,
-        grid(ids.DATA_SKU_GRID, sku_columns(can_edit), selectable=can_edit),
+        # the window's height less the page's header and the tabs (issue 23: it showed about six rows)
+        grid(ids.DATA_SKU_GRID, sku_columns(can_edit), selectable=can_edit, height=SKU_GRID_HEIGHT),
     ]
     sku_options = [{"label": c, "value": c} for c in codes[:1]]
     stock_tab = [
@@ -585,6 +606,7 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
                 label=TABLE_LABELS["lanes"],
                 tab_id="lanes",
             ),
+            promotions_tab_item(can_edit, grid, _HIDDEN_TAB_SIZE),
             dbc.Tab(html.Div(imports_tab, className="pt-3"), label=TABLE_LABELS["imports"], tab_id="imports"),
         ],
         id=ids.DATA_TABS,

@@ -124,7 +124,7 @@ def layout(**_query: Any) -> html.Div:
         id=GRID,
         columnDefs=COLUMNS,
         rowData=[],
-        getRowId="params.data.id",
+        getRowId="params.data.id + ''",
         defaultColDef={"sortable": True, "resizable": True, "filter": True},
         dashGridOptions={
             "rowHeight": 32,

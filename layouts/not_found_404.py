@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-dash.register_page(__name__, path="/404", name="Not found", order=99)
+dash.register_page(__name__, path="/404", name="Not found", order=99, title="Not found · Inventory Command Center")
 
 
 def layout(**_kwargs: object) -> html.Div:

@@ -17,7 +17,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from core.formats import order_quantity
+from core.formats import fmt_date, order_quantity
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import (
@@ -36,6 +36,11 @@ dash.register_page(__name__, path="/orders", name="Orders", order=4, title="Orde
 
 HISTORY_LIMIT = 1000
 PLANNER_ONLY = "Needs the planner role"
+# what a viewer reads instead of faded action buttons (issue 23): the actions are hidden, the note says who can
+VIEWER_NOTE = "Planners can approve, reject and change the quantity of these orders; you are signed in as a viewer."
+VIEWER_RECEIVE_NOTE = "Planners can mark orders received or cancel them; you are signed in as a viewer."
+# the export buttons are faded while nothing is approved: their tooltip says why
+EXPORT_TITLE = "Exports the approved orders (on order); enabled once an order is approved"
 
 _NUM = "params.value == null ? '\u2013' : d3.format(',.0f')(params.value)"
 _MONEY = "params.value == null ? '\u2013' : '$' + d3.format(',.2f')(params.value)"
@@ -93,7 +98,14 @@ RECOMMENDED_COLUMNS: list[dict[str, Any]] = [
         "cellStyle": OVERDUE_STYLE,
         "headerTooltip": "days the order-by date is before today: the order is late",
     },
-    {"field": "reason", "headerName": "Why (policy)", "width": 420, "tooltipField": "reason"},
+    # the reason in words with its numbers; the full policy arithmetic in the tooltip (services.orders.reason_summary)
+    {
+        "field": "why",
+        "headerName": "Why",
+        "width": 420,
+        "tooltipField": "reason",
+        "headerTooltip": "hover a row for the full policy arithmetic",
+    },
     {"field": "edit_note", "headerName": "Planner edit", "width": 220, "tooltipField": "edit_note"},
 ]
 APPROVED_COLUMNS: list[dict[str, Any]] = [
@@ -152,7 +164,7 @@ SUPPLIER_COLUMNS: list[dict[str, Any]] = [
 
 
 def _iso(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
+    return fmt_date(value, missing="")  # the one table date format (core.formats): ISO
 
 
 def _md(text: str) -> str:
@@ -185,6 +197,7 @@ def order_row(order: svc.OrderView) -> dict[str, Any]:
         "order_by": _iso(order.order_by),
         "overdue_days": order.overdue_days,
         "reason": order.reason,
+        "why": svc.reason_summary(order.reason),
         "edit_note": edit,
         "order_date": _iso(order.order_date),
         "promised_date": _iso(order.promised_date),
@@ -282,7 +295,7 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
         id=grid_id,
         columnDefs=columns,
         rowData=rows,
-        getRowId="params.data.id",
+        getRowId="params.data.id + ''",
         defaultColDef={"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True},
         dashGridOptions={
             "animateRows": False,
@@ -334,6 +347,7 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
                         outline=True,
                         size="sm",
                         disabled=totals.counts["approved"] == 0,
+                        title=EXPORT_TITLE,
                     ),
                     dbc.Button(
                         "Export per supplier (ZIP)",
@@ -342,6 +356,7 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
                         outline=True,
                         size="sm",
                         disabled=totals.counts["approved"] == 0,
+                        title=EXPORT_TITLE,
                     ),
                     dbc.Button(
                         "Export per supplier (Excel)",
@@ -350,7 +365,7 @@ def header(totals: svc.OrderTotals, *, planner: bool) -> html.Div:
                         outline=True,
                         size="sm",
                         disabled=totals.counts["approved"] == 0,
-                        title="One workbook, a sheet per supplier",
+                        title=f"One workbook, a sheet per supplier. {EXPORT_TITLE}",
                     ),
                 ],
                 className="d-flex gap-2 ms-auto flex-wrap",
@@ -440,8 +455,10 @@ def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                 style={"width": "480px"},
             ),
         ],
-        className="d-flex flex-wrap gap-2 align-items-center mb-2",
+        # kept in the tree (the callbacks' inputs), hidden from viewers (d-none: d-flex is display !important)
+        className="d-flex flex-wrap gap-2 align-items-center mb-2" if planner else "d-none",
     )
+    viewer_note = None if planner else viewer_hint(VIEWER_NOTE, ids.ORDERS_VIEWER_NOTE)
     supplier_card = dbc.Card(
         dbc.CardBody(
             [
@@ -480,6 +497,7 @@ def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
                     className="g-2 mb-2 align-items-center",
                 ),
                 actions,
+                viewer_note,
                 _grid(ids.ORDERS_GRID, RECOMMENDED_COLUMNS, data["recommended"], 440, **_MULTI),
             ]
         ),
@@ -491,10 +509,19 @@ def recommended_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
     return dbc.Row([dbc.Col(supplier_card, lg=3), dbc.Col(orders_card, lg=9)], className="g-2")
 
 
+def viewer_hint(text: str, element_id: str) -> html.Div:
+    """The line a viewer reads where a planner has action buttons."""
+    return html.Div(
+        text,
+        id=element_id,
+        className="small text-secondary mb-2",
+    )
+
+
 def selection_text(rows: list[dict[str, Any]] | None) -> str:
     rows = rows or []
     if not rows:
-        return "Tick orders to approve or reject them; tick one to change its quantity."
+        return "Tick orders to approve or reject them; tick one to change its quantity."  # a viewer: VIEWER_NOTE
     value = sum(float(r.get("value") or 0.0) for r in rows)
     return f"{len(rows):,} selected · {fmt_money(value)}"
 
@@ -564,11 +591,12 @@ def approved_tab(data: dict[str, Any], *, planner: bool) -> html.Div:
             ),
             className="py-2",
         ),
-        className="shadow-sm border-0 mb-2",
+        className="shadow-sm border-0 mb-2" if planner else "d-none",  # hidden from viewers, kept for the callbacks
     )
     return html.Div(
         [
             receive,
+            None if planner else viewer_hint(VIEWER_RECEIVE_NOTE, ids.ORDERS_VIEWER_RECEIVE_NOTE),
             dbc.Card(
                 dbc.CardBody(_grid(ids.ORDERS_APPROVED_GRID, APPROVED_COLUMNS, data["approved"], 460, **_MULTI)),
                 className="shadow-sm border-0",

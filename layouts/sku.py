@@ -38,6 +38,7 @@ from layouts._charts import (
 from layouts._components import group_label
 from layouts._locations import locations_panel
 from layouts._master_data import incomplete_note
+from layouts._promotions import add_promotions
 from layouts._sku_panels import choice_note, lead_time_panel, newest_per_period, override_panel
 from services.sku_detail import Projection, SkuDetail, sku_detail, sku_name
 from services.transfers import item_locations
@@ -528,6 +529,7 @@ def detail_page(detail: SkuDetail) -> html.Div:
         backtest=detail.backtest,
         overrides=newest_per_period(detail.overrides),
     )
+    history = add_promotions(history, code=detail.code, forecast=detail.forecast, step_days=detail.days_per_period)
     if detail.snapshot is None:
         return html.Div(
             [

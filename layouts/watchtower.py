@@ -52,6 +52,7 @@ FILTER_CONTROLS: dict[str, tuple[str, str]] = {
     "xyz": (ids.WATCHTOWER_XYZ, "XYZ"),
     "demand_class": (ids.WATCHTOWER_DEMAND_CLASS, "Demand pattern"),
     "master_data": (ids.WATCHTOWER_MASTER_DATA, "Master data"),
+    "promotion": (ids.WATCHTOWER_PROMOTION, "Promotion"),
 }
 assert set(FILTER_CONTROLS) == set(FILTER_COLUMNS)
 SCATTER_LIMIT = 1000
@@ -195,6 +196,9 @@ def _options(name: str, values: list[str]) -> list[dict[str, str]]:
         return [{"label": v.replace("_", " ").capitalize(), "value": v} for v in values]
     if name == "master_data":
         return [{"label": f"{v.capitalize()} master data", "value": v} for v in values]
+    if name == "promotion":
+        labels = {"planned": "Promotion planned in the horizon", "none": "No promotion planned"}
+        return [{"label": labels.get(v, v), "value": v} for v in values]
     return [{"label": v, "value": v} for v in values]
 
 
@@ -210,6 +214,7 @@ def filter_bar(filters: GridFilters, options: dict[str, list[str]], *, count: st
         "xyz": 1,
         "demand_class": 2,
         "master_data": 2,
+        "promotion": 2,
     }
     for name, (component_id, placeholder) in FILTER_CONTROLS.items():
         allowed_values = options.get(name, [])

@@ -1,11 +1,16 @@
-"""Fonts for the briefings: DejaVu Sans from matplotlib, plus an optional CJK fallback font.
+"""Fonts for the briefings: DejaVu Sans from matplotlib, plus CJK fallback fonts (per glyph).
 
 DejaVu Sans ships inside matplotlib (always present with the app). It covers Latin, Greek, Cyrillic and many
-symbols but no CJK. For Chinese / Japanese / Korean text the builder adds a CJK font as an fpdf2 fallback font
-when one is installed. Preferred: the Debian package ``fonts-wqy-microhei`` (5 MB); also recognised: Noto Sans CJK
-(``fonts-noto-cjk``), WenQuanYi Zen Hei (``fonts-wqy-zenhei``), Droid Sans Fallback (``fonts-droid-fallback``).
-Another font file can be passed to the builders (``cjk_font_path``).
-Without a CJK font, characters DejaVu lacks print as the replacement character (U+FFFD) and nothing crashes.
+symbols but no CJK. For Chinese / Japanese / Korean text the builder adds fpdf2 fallback fonts, tried per glyph:
+
+1. the subset shipped with the app (:data:`BUNDLED_CJK_FONT`, 1.2 MB: the common hanzi, kanji, Hangul and kana;
+   reports/font_data/README.md), so a fresh machine without a CJK font and without network prints CJK names too;
+2. an installed CJK font for the characters the subset lacks (loaded only then). Preferred: the Debian package
+   ``fonts-wqy-microhei`` (5 MB, the subset's source); also recognised: Noto Sans CJK (``fonts-noto-cjk``),
+   WenQuanYi Zen Hei (``fonts-wqy-zenhei``), Droid Sans Fallback (``fonts-droid-fallback``). A font file passed to
+   the builders (``cjk_font_path``) is tried first.
+
+A character no embedded font covers prints as the replacement character (U+FFFD) and nothing crashes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ CJK_FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
 )
 
+#: The CJK subset shipped with the app (scripts/make_cjk_font_subset.py; Apache-2.0, reports/font_data/README.md).
+BUNDLED_CJK_FONT = Path(__file__).resolve().parent / "font_data" / "cjk-subset.ttf"
+
 #: Replacement for characters no embedded font can draw.
 REPLACEMENT_CHAR = "\ufffd"
 
@@ -37,6 +45,7 @@ class FontSet:
     bold: Path
     cjk: Path | None
     cjk_index: int = 0
+    bundled: Path | None = None  # the shipped subset (BUNDLED_CJK_FONT), the last fallback
 
 
 def dejavu_dir() -> Path:
@@ -62,7 +71,8 @@ def find_cjk_font(path: str | Path | None = None) -> tuple[Path, int] | None:
 
 
 def font_set(cjk_font_path: str | Path | None = None) -> FontSet:
-    """The fonts to embed: DejaVu Sans (regular and bold) and the CJK fallback when one is installed."""
+    """The fonts to embed: DejaVu Sans (regular and bold), the installed CJK font when there is one, and the
+    shipped CJK subset (when its file is there)."""
     folder = dejavu_dir()
     cjk = find_cjk_font(cjk_font_path)
     return FontSet(
@@ -70,6 +80,7 @@ def font_set(cjk_font_path: str | Path | None = None) -> FontSet:
         bold=folder / "DejaVuSans-Bold.ttf",
         cjk=cjk[0] if cjk else None,
         cjk_index=cjk[1] if cjk else 0,
+        bundled=BUNDLED_CJK_FONT if BUNDLED_CJK_FONT.is_file() else None,
     )
 
 

@@ -2,8 +2,8 @@
 and drawing helpers (:class:`BriefingPDF`), light-Markdown text, and :func:`make_pdf`, which opens a document with
 its metadata. :mod:`reports.portfolio_doc` and :mod:`reports.sku_doc` draw on it.
 
-Text is set in DejaVu Sans (shipped with matplotlib) with a CJK fallback font when one is installed
-(see :mod:`reports.fonts`); characters no embedded font can draw print as U+FFFD instead of failing.
+Text is set in DejaVu Sans (shipped with matplotlib) with CJK fallback fonts: the installed one if any, then the
+shipped subset (see :mod:`reports.fonts`); characters no embedded font can draw print as U+FFFD instead of failing.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from reports.theme import BRAND, hex_to_rgb, status_color, status_label, tint
 
 FONT = "dejavu"
 CJK_FONT = "cjkfallback"
+BUNDLED_CJK = "cjksubset"
 PRODUCT = "Inventory Command Center"
 
 MARGIN = 15.0  # mm, left / right
@@ -78,13 +79,24 @@ class BriefingPDF(FPDF):
         self.add_font(FONT, "B", fonts.bold)
         covered = set(self.fonts[FONT].cmap)
         missing = sorted({ord(ch) for text in texts if not text.isascii() for ch in text} - covered - {10, 13, 9})
-        if missing and fonts.cjk is not None:
+        # per glyph: the shipped CJK subset, then the installed CJK font for what the subset lacks (loaded only
+        # then: parsing a 5 MB font costs time); a font the caller names (cjk_font_path) comes first (reports.fonts)
+        candidates = [(BUNDLED_CJK, fonts.bundled, 0), (CJK_FONT, fonts.cjk, fonts.cjk_index)]
+        if cjk_font_path is not None:
+            candidates.reverse()
+        fallbacks = []
+        for name, path, index in candidates:
+            missing = [c for c in missing if c not in covered]
+            if not missing or path is None:
+                continue
             try:  # only the code points the document needs: faster to load and to subset
-                self.add_font(CJK_FONT, "", fonts.cjk, collection_font_number=fonts.cjk_index, unicode_range=missing)
-                self.set_fallback_fonts([CJK_FONT], exact_match=False)
-                covered |= set(self.fonts[CJK_FONT].cmap)
-            except Exception:  # noqa: BLE001 - an unreadable fallback font must not break the briefing
-                pass
+                self.add_font(name, "", path, collection_font_number=index, unicode_range=missing)
+            except Exception:  # noqa: BLE001, S112 - an unreadable fallback font must not break the briefing
+                continue
+            fallbacks.append(name)
+            covered |= set(self.fonts[name].cmap)
+        if fallbacks:
+            self.set_fallback_fonts(fallbacks, exact_match=False)
         self._covered = frozenset(covered)
         self._normalized: dict[str, str] = {}
         self.set_text_color(*rgb(BRAND["text"]))

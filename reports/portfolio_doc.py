@@ -28,6 +28,7 @@ from reports.data import (
     RiskRow,
     is_missing,
 )
+from reports.exec_summary import executive_summary
 from reports.formatting import (
     MISSING,
     NO_CHANGE,
@@ -123,6 +124,7 @@ def build_portfolio_briefing(
             pdf.commentary(data.commentary, empty_text="")
         return pdf_bytes(pdf)
 
+    executive_summary(pdf, data)  # page 1: decisions needed and top risks (reports.exec_summary, issue 23)
     if data.policy_backtest:
         pdf.ln(2)
         pdf.note_box(data.policy_backtest)

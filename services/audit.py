@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -92,7 +91,7 @@ def actions(*, session: Session) -> list[str]:
 
 
 def rows(entries: list[AuditLog]) -> list[dict[str, Any]]:
-    """Audit entries as plain rows for a grid (details as compact JSON text)."""
+    """Audit entries as plain rows for a grid (details as readable fields: :func:`details_text`)."""
     return [
         {
             "id": entry.id,
@@ -103,7 +102,39 @@ def rows(entries: list[AuditLog]) -> list[dict[str, Any]]:
             "target": entry.target or "",
             "outcome": entry.outcome,
             "address": entry.address or "",
-            "details": json.dumps(entry.details, sort_keys=True, default=str) if entry.details else "",
+            "details": details_text(entry.details),
         }
         for entry in entries
     ]
+
+
+MAX_LIST_ITEMS = 10
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "":
+        return formats.MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple):
+        items = [_value_text(v) for v in value[:MAX_LIST_ITEMS]]
+        more = len(value) - MAX_LIST_ITEMS
+        return ", ".join(items) + (f" (+{more:,} more)" if more > 0 else "")
+    if isinstance(value, dict):
+        return "{" + details_text(value) + "}"
+    return str(value)
+
+
+def details_text(details: Any) -> str:
+    """An entry's details as readable fields, ``rows: 1,250 · file: sales.csv · skus: A-1, B-2`` (issue 23: raw JSON
+    before): keys in order with underscores as spaces, numbers with thousands separators, lists joined (at most
+    :data:`MAX_LIST_ITEMS`), nested fields in braces; '' for none. Text that is not a mapping is shown as is."""
+    if not details:
+        return ""
+    if not isinstance(details, dict):
+        return _value_text(details)
+    return " \u00b7 ".join(f"{str(key).replace('_', ' ')}: {_value_text(value)}" for key, value in details.items())

@@ -25,12 +25,25 @@ from services.csv_safety import safe_frame
 from services.errors import UserFacingError
 from services.ingest import columns as cols
 from services.ingest import validate as v
+from services.ingest.events import event_frame
 from services.ingest.lanes import lane_frame
+from services.ingest.promotions import promotion_frame
 from services.ingest.resources import UNKNOWN_RESOURCE, capacity_frame, known_resources
 from services.ingest.write import SKU_COLUMNS
 from services.xlsx_export import write_workbook
 
-EXPORT_TABLES = ("skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit")
+EXPORT_TABLES = (
+    "skus",
+    "demand",
+    "stock",
+    "receipts",
+    "resources",
+    "lanes",
+    "promotions",
+    "events",
+    "imports",
+    "audit",
+)
 SKU_FIELDS = [f.name for f in cols.SKU_MASTER]  # sku, name, ..., supplier (import names)
 _TABLE_COLUMN = {"sku": "code", **SKU_COLUMNS}
 
@@ -386,6 +399,10 @@ def _export_frames(session: Session, table: str) -> Iterator[pd.DataFrame]:
         yield capacity_frame(session)
     elif table == "lanes":
         yield lane_frame(session)
+    elif table == "promotions":
+        yield promotion_frame(session)
+    elif table == "events":
+        yield event_frame(session)
     elif table == "imports":
         yield pd.DataFrame(import_rows(session=session, limit=1_000_000))
     elif table == "audit":

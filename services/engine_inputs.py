@@ -51,8 +51,10 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from core.coverage import data_through, last_reported
+from core.forecast.causal import CausalInputs
 from core.leadtime import choose_lead_time, learn_lead_times
 from db import queries_recompute as q
+from services.causal_inputs import load_causal
 
 if TYPE_CHECKING:
     from core.portfolio import BatchInputs
@@ -181,6 +183,7 @@ class PortfolioInputs:
     overrides: np.ndarray | None  # (n, T - through + horizon) NaN where none; None when there is no override at all
     timings: dict[str, float] = field(default_factory=dict)
     partial: np.ndarray | None = None  # (n, T) bool: rows covering their period only in part; None: none
+    causal: CausalInputs | None = None  # (n, T + horizon) prices, promotions, events (services.causal_inputs)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -202,6 +205,7 @@ class PortfolioInputs:
             overrides=overrides,
             stockout=None if self.partial is None or not self.partial[part].any() else self.partial[part],
             through=self.context.through_periods,
+            causal=None if self.causal is None else self.causal.subset(part),
         )
 
 
@@ -449,6 +453,9 @@ def load_portfolio_inputs(
         frame=q.overrides(connection, since=context.origin.date()), sku_ids=sku_ids, context=context
     )
     timings["load_master"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    causal = load_causal(connection=connection, sku_ids=sku_ids, context=context, period_index=period_index)
+    timings["load_causal"] = time.perf_counter() - mark
     return PortfolioInputs(
         context=context,
         codes=skus["code"].astype(str).tolist(),
@@ -459,4 +466,5 @@ def load_portfolio_inputs(
         overrides=overrides,
         timings=timings,
         partial=partial,
+        causal=causal,
     )

@@ -41,6 +41,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,7 @@ from sqlalchemy.orm import Session
 from core.portfolio import EngineSettings, PortfolioResult, finalize_portfolio
 from db.models import RecomputeRun, utcnow
 from db.session import session_scope
+from services import audit
 from services.engine_inputs import PortfolioInputs
 from services.errors import UserFacingError
 from services.job_store import RunAbortedError, RunStore, run_key, worker_name
@@ -512,8 +514,38 @@ def recompute_portfolio(*, distributed: bool | DistributedOptions | None = None,
     """:func:`services.recompute.recompute` (same keyword arguments) with the compute strategy this deployment
     has: the Celery workers when ``distributed`` says so (:class:`WorkerCompute`; by default when ``REDIS_URL`` is
     set, there are several batches and a worker listens), else this process. What the app, the CLI and the API
-    call."""
-    return recompute(strategy=WorkerCompute(distributed), **kwargs)
+    call.
+
+    A recompute a person started (``triggered_by`` is an e-mail address: "Recompute now" on the Watchtower, the
+    Risk page's apply) is written to the audit log as ``recompute.run``: who, when, the run, its outcome and size
+    (issue 23); automatic ones (an import, an override, a retry: "who (reason)") are audited by their own action."""
+    summary = recompute(strategy=WorkerCompute(distributed), **kwargs)
+    who = kwargs.get("triggered_by")
+    if isinstance(who, str) and _EMAIL.fullmatch(who):
+        _audit_run(who, summary)
+    return summary
+
+
+_EMAIL = re.compile(r"[^@\s()]+@[^@\s()]+")
+
+
+def _audit_run(who: str, summary: RunSummary) -> None:
+    """The audit entry of a recompute a person started (its own transaction: the run is already committed)."""
+    details: dict[str, Any] = {"status": summary.status, "skus": summary.sku_count}
+    details["seconds"] = round(summary.seconds, 1)
+    if summary.scope and summary.scope.get("partial"):
+        details["partial"] = True
+    if summary.error:
+        details["error"] = summary.error[:200]
+    with session_scope() as session:
+        audit.record(
+            session=session,
+            action="recompute.run",
+            user_email=who,
+            target=f"run:{summary.run_id}" if summary.run_id is not None else None,
+            outcome="error" if summary.status == "failed" else "ok",
+            details=details,
+        )
 
 
 # --- runs: enqueue, watchdog, retry ----------------------------------------------------------------------------------

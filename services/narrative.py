@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ai import PROMPT_VERSION, Commentary, PortfolioFacts, SkuFacts, facts_hash, portfolio_facts, sku_facts
@@ -49,7 +49,7 @@ from ai.narrative import provider_from_settings, write_commentary
 from ai.prompts import prompt_version_for
 from ai.providers.base import Provider, ProviderError
 from core import formats
-from db.models import Narrative, Sku, SkuSnapshot, utcnow
+from db.models import Forecast, Narrative, Sku, SkuSnapshot, utcnow
 from services import master_data
 from services.runs import RunInfo, known_grain, latest_run, previous_run
 from settings import Settings, get_settings
@@ -269,7 +269,7 @@ def sku_facts_for_run(*, session: Session, run: RunInfo, code: str) -> SkuFacts 
         return None
     before = previous_run(session=session, run_id=run.id)
     previous = _snapshot_row(session, run_id=before.id, sku_id=sku.id) if before is not None else None
-    return sku_facts(
+    facts = sku_facts(
         row=row,
         previous=previous,
         code=sku.code,
@@ -278,6 +278,16 @@ def sku_facts_for_run(*, session: Session, run: RunInfo, code: str) -> SkuFacts 
         grain=_grain(run),
         defaulted_fields=[master_data.LABELS[f] for f in master_data.parse(sku.defaulted_fields)],
     )
+    units, first = session.execute(  # issue 20: the planned promotions, as facts
+        select(func.sum(Forecast.uplift), func.min(Forecast.period)).where(
+            Forecast.run_id == run.id, Forecast.sku_id == sku.id, Forecast.kind == "future", Forecast.uplift > 0.05
+        )
+    ).one()
+    if units is not None and units >= 0.5:
+        facts = facts.model_copy(
+            update={"planned_promotion_units": round(float(units)), "planned_promotion_from": first}
+        )
+    return facts
 
 
 # --------------------------------------------------------------------------------------------------------------------

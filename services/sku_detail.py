@@ -383,11 +383,13 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
     backtest: list[tuple[dt.date, float]] = []
     if run is not None and snapshot is not None:
         rows = session.execute(
-            select(Forecast.period, Forecast.kind, Forecast.mean, Forecast.p10, Forecast.p50, Forecast.p90)
+            select(
+                Forecast.period, Forecast.kind, Forecast.mean, Forecast.p10, Forecast.p50, Forecast.p90, Forecast.uplift
+            )
             .where(Forecast.run_id == run.id, Forecast.sku_id == sku.id)
             .order_by(Forecast.period)
         )
-        for period, kind, mean, p10, p50, p90 in rows:
+        for period, kind, mean, p10, p50, p90, uplift in rows:
             if kind == "backtest":
                 value = clean_number(mean)
                 if value is not None:
@@ -400,6 +402,7 @@ def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> Sku
                         "p10": clean_number(p10),
                         "p50": clean_number(p50),
                         "p90": clean_number(p90),
+                        "uplift": clean_number(uplift),  # units planned promotions add (issue 20)
                     }
                 )
     overrides = [

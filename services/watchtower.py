@@ -26,12 +26,12 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.formats import fmt_date
-from db.models import STATUSES, AuditLog, RecomputeRun, Sku, SkuSnapshot
+from db.models import STATUSES, AuditLog, Promotion, RecomputeRun, Sku, SkuSnapshot
 from services import audit, kpi_bases, master_data, narrative
 from services.runs import RunInfo, run_by_id, running_run
 from services.xlsx_export import rows_workbook
@@ -53,6 +53,25 @@ MASTER_DATA_VALUES = ("incomplete", "complete")
 MASTER_DATA = case(
     (and_(Sku.defaulted_fields.is_not(None), Sku.defaulted_fields != ""), "incomplete"), else_="complete"
 )
+PROMOTION_VALUES = ("planned", "none")
+#: "planned" when the SKU has a promotion after the run's data through (the plan, issue 20)
+PROMOTION_PLANNED = case(
+    (
+        exists()
+        .where(
+            Promotion.sku_id == Sku.id,
+            Promotion.promoted.is_(True),
+            Promotion.period
+            > select(RecomputeRun.data_as_of)
+            .where(RecomputeRun.id == SkuSnapshot.run_id)
+            .correlate(SkuSnapshot)
+            .scalar_subquery(),
+        )
+        .correlate(Sku, SkuSnapshot),
+        "planned",
+    ),
+    else_="none",
+)
 
 #: filter name -> the column it compares (``IN``).
 FILTER_COLUMNS: dict[str, Any] = {
@@ -64,6 +83,7 @@ FILTER_COLUMNS: dict[str, Any] = {
     "demand_class": SkuSnapshot.demand_class,
     "supplier": Sku.supplier,
     "master_data": MASTER_DATA,
+    "promotion": PROMOTION_PLANNED,
 }
 MAX_SEARCH = 100
 MAX_PAGE = 1000
@@ -115,6 +135,7 @@ class GridFilters:
     demand_class: tuple[str, ...] = ()
     supplier: tuple[str, ...] = ()
     master_data: tuple[str, ...] = ()
+    promotion: tuple[str, ...] = ()
     search: str = ""
 
     @classmethod
@@ -312,6 +333,7 @@ FIXED_OPTIONS: dict[str, tuple[str, ...]] = {
     "xyz": ("X", "Y", "Z"),
     "demand_class": DEMAND_CLASSES,
     "master_data": MASTER_DATA_VALUES,
+    "promotion": PROMOTION_VALUES,
 }
 
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from core.forecast._prep import Prepared, prepare_history
 from core.forecast.aggregation import temporal_aggregation
+from core.forecast.causal import CausalInputs, plan_ratio
 from core.forecast.combination import (
     choose_intermittent_recipe,
     ensemble_forecast,
     squared_scale,
 )
 from core.forecast.intermittent import croston_sba, tsb
-from core.forecast.ml import gbm_forecast
+from core.forecast.ml import gbm_forecast_causal
 from core.forecast.naive import seasonal_naive
 from core.forecast.smoothing import exponential_smoothing
 from core.progress import step
@@ -61,6 +62,9 @@ class ForecastResult:
         model -> (n,) backtest MASE; NaN where the model was not a candidate or there was no backtest.
     backtest
         (n, T) backtest predictions of the chosen model aligned with the history, NaN outside the backtest windows.
+    uplift
+        (n, h) units the causal plan (planned prices, promotions, named causal columns) adds to ``mean``:
+        mean - mean / plan multiplier (``core.forecast.causal.plan_ratio``); None without causal plan data.
     """
 
     model_names: tuple[str, ...]
@@ -75,6 +79,7 @@ class ForecastResult:
     bias: np.ndarray
     scores: dict[str, np.ndarray]
     backtest: np.ndarray
+    uplift: np.ndarray | None = None
 
 
 def plan_cuts(*, n_periods: int, horizon: int, n_origins: int) -> np.ndarray:
@@ -134,6 +139,7 @@ def forecast_batch(
     n_origins: int = 3,
     period_dates: pd.DatetimeIndex | None = None,
     random_state: int = 0,
+    causal: CausalInputs | None = None,
 ) -> ForecastResult:
     """Forecast a batch of series, choosing the model per series by rolling-origin backtest.
 
@@ -183,6 +189,12 @@ def forecast_batch(
         T period start dates; enable calendar features of the ML model.
     random_state
         Seed of the ML model's row sampling and trees; the result is deterministic for given inputs and seed.
+    causal
+        Known drivers over the history and the horizon, arrays (n, T + horizon) (``core.forecast.causal``):
+        prices, promotions, named causal columns, events. They become features of the ML model, which forecasts
+        with their planned future values; when they hold a plan (price, promotion or named columns), the other
+        candidates are multiplied by the plan's multiplier (ML forecast with the plan / without it) in every window,
+        so the backtest compares plan-aware candidates and ``uplift`` reports the plan's units.
 
     Returns
     -------
@@ -200,6 +212,7 @@ def forecast_batch(
         n_origins=n_origins,
         period_dates=period_dates,
         random_state=random_state,
+        causal=causal,
     )[0]
 
 
@@ -211,6 +224,7 @@ def forecast_batch_with_candidates(
     n_origins: int = 3,
     period_dates: pd.DatetimeIndex | None = None,
     random_state: int = 0,
+    causal: CausalInputs | None = None,
 ) -> tuple[ForecastResult, dict[str, np.ndarray]]:
     """``forecast_batch`` that also returns every candidate's forecasts, (n, C + 1, h) from each backtest cut
     and, last, from the end of the history (for benchmarks and diagnostics)."""
@@ -232,6 +246,8 @@ def forecast_batch_with_candidates(
         if len(period_dates) != t_len:
             raise ValueError(f"period_dates must have T={t_len} dates, got {len(period_dates)}")
         calendar = calendar_features(period_dates=pd.DatetimeIndex(period_dates), horizon=horizon)
+    if causal is not None:
+        causal.check(n=n, length=t_len + horizon)
 
     if n == 0:
         return _empty_result(t_len=t_len, horizon=horizon), {}
@@ -239,15 +255,18 @@ def forecast_batch_with_candidates(
     bt_cuts = plan_cuts(n_periods=t_len, horizon=horizon, n_origins=n_origins)
     cuts = np.append(bt_cuts, t_len)
 
-    forecasts, recipe = _candidates_and_recipe(
+    forecasts, recipe, ratio = _candidates_and_recipe(
         data=data,
         cuts=cuts,
         horizon=horizon,
         season_length=season_length,
         calendar=calendar,
         random_state=random_state,
+        causal=causal,
     )
     result = _select(data=data, forecasts=forecasts, bt_cuts=bt_cuts, horizon=horizon, recipe=recipe)
+    if ratio is not None:
+        result = replace(result, uplift=result.mean - result.mean / ratio[:, -1, :])
     return result, forecasts
 
 
@@ -278,6 +297,7 @@ def candidate_forecasts(
     season_length: int,
     calendar: np.ndarray | None,
     random_state: int,
+    causal: CausalInputs | None = None,
 ) -> dict[str, np.ndarray]:
     """Forecasts (n, len(cuts), horizon) of every candidate in ``MODEL_NAMES`` from every cut.
 
@@ -292,6 +312,7 @@ def candidate_forecasts(
         season_length=season_length,
         calendar=calendar,
         random_state=random_state,
+        causal=causal,
     )[0]
 
 
@@ -303,24 +324,27 @@ def _candidates_and_recipe(
     season_length: int,
     calendar: np.ndarray | None,
     random_state: int,
-) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    causal: CausalInputs | None = None,
+) -> tuple[dict[str, np.ndarray], tuple[str, ...], np.ndarray | None]:
+    """Candidates, the intermittent recipe and the plan's multiplier (n, C + 1, h) (None without a plan)."""
     inter = intermittent_mask(data)
-    step(0.0, "forecast: temporal aggregation (ADIDA, IMAPA)")
-    adida, imapa = temporal_aggregation(data=data, cuts=cuts, horizon=horizon, rows=np.flatnonzero(inter))
-    step(0.05, "forecast: seasonal naive and exponential smoothing")
-    naive = seasonal_naive(data=data, cuts=cuts, horizon=horizon, season_length=season_length)
-    ets = exponential_smoothing(data=data, cuts=cuts, horizon=horizon, season_length=season_length)[0]
-    step(0.35, "forecast: Croston and TSB")
-    croston, tsb_fc = croston_sba(data=data, cuts=cuts, horizon=horizon), tsb(data=data, cuts=cuts, horizon=horizon)
-    step(0.42, "forecast: gradient boosting across the batch")
-    ml = gbm_forecast(
+    step(0.0, "forecast: gradient boosting across the batch")
+    gbm, gbm_base = gbm_forecast_causal(
         data=data,
         cuts=cuts,
         horizon=horizon,
         season_length=season_length,
         calendar=calendar,
         random_state=random_state,
+        causal=causal,
     )
+    step(0.4, "forecast: temporal aggregation (ADIDA, IMAPA)")
+    adida, imapa = temporal_aggregation(data=data, cuts=cuts, horizon=horizon, rows=np.flatnonzero(inter))
+    step(0.45, "forecast: seasonal naive and exponential smoothing")
+    naive = seasonal_naive(data=data, cuts=cuts, horizon=horizon, season_length=season_length)
+    ets = exponential_smoothing(data=data, cuts=cuts, horizon=horizon, season_length=season_length)[0]
+    step(0.75, "forecast: Croston and TSB")
+    croston, tsb_fc = croston_sba(data=data, cuts=cuts, horizon=horizon), tsb(data=data, cuts=cuts, horizon=horizon)
     step(0.8, "forecast: ensemble and model choice")
     out = {
         "seasonal_naive": naive,
@@ -329,13 +353,20 @@ def _candidates_and_recipe(
         "tsb": tsb_fc,
         "adida": adida,
         "imapa": imapa,
-        "ml_gbm": ml,
+        "ml_gbm": gbm,
     }
+    ratio = None
+    if gbm_base is not None:
+        ratio = plan_ratio(gbm, gbm_base)
+        for name in list(out):
+            if name != "ml_gbm":
+                out[name] = out[name] * ratio
+
     actual, valid = backtest_targets(data=data, bt_cuts=np.asarray(cuts)[:-1], horizon=horizon)
     scale = squared_scale(y=data.y, observed=data.observed, start=data.start)
     recipe = choose_intermittent_recipe(forecasts=out, actual=actual, valid=valid, scale=scale, intermittent=inter)
     out["ensemble"] = ensemble_forecast(forecasts=out, intermittent=inter, recipe=recipe)
-    return out, recipe
+    return out, recipe, ratio
 
 
 def backtest_targets(*, data: Prepared, bt_cuts: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,13 +19,21 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from core.forecast._prep import Prepared
+from core.forecast.causal import CausalFeatures, CausalInputs
 
 _LONG_SEASONS = 12
 OPENMP_THREADS = 1  # threads of the boosting fit / predict, see _threads
 
 
 class _Features:
-    def __init__(self, data: Prepared, season_length: int, horizon: int, calendar: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        data: Prepared,
+        season_length: int,
+        horizon: int,
+        calendar: np.ndarray | None,
+        causal: CausalInputs | None = None,
+    ) -> None:
         y = data.y
         n, t_len = y.shape
         self.m = max(int(season_length), 1)
@@ -49,6 +57,9 @@ class _Features:
         self.start = data.start + self.pad
         self.calendar = calendar
         self.categorical: list[int] = []
+        self.causal = None
+        if causal is not None and not causal.is_empty():
+            self.causal = CausalFeatures(causal, pad=self.pad, t_len=t_len, season_length=self.m)
 
     def _mean(self, i: np.ndarray, o: np.ndarray, w: int | np.ndarray) -> np.ndarray:
         lo = np.maximum(o - w, self.start[i])
@@ -58,10 +69,23 @@ class _Features:
         """Mean of each series from its first demand up to the origin."""
         return self._mean(i, origin + self.pad, 10**9)
 
-    def build(self, i: np.ndarray, origin: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Feature matrix and scale for rows (series i, origin, step); origin counts observed periods."""
+    def build(
+        self,
+        i: np.ndarray,
+        origin: np.ndarray,
+        step: np.ndarray,
+        *,
+        with_plan: bool = True,
+        plan_from: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Feature matrix and scale for rows (series i, origin, step); origin counts observed periods.
+
+        ``with_plan=False``: the causal plan (price, promotion, named columns) of the periods from ``plan_from`` on
+        (default: the forecast horizon) is replaced by the regular price and no promotion (``core.forecast.causal``).
+        """
         o = origin + self.pad
         m = self.m
+        self.categorical = []
         scale = self._mean(i, o, self.scale_window)
         longer = self._mean(i, o, 10**9)
         scale = np.where(scale > 0, scale, longer)
@@ -102,6 +126,10 @@ class _Features:
         if self.calendar is not None:
             cal = self.calendar[target - self.pad]
             cols.extend(cal.T.astype(np.float64))
+        if self.causal is not None:
+            extra = self.causal.columns(i, o, target, with_plan=with_plan, plan_from=plan_from)
+            self.categorical = self.categorical + [len(cols) + k for k in self.causal.categorical]
+            cols.extend(extra)
         x = np.empty((i.size, len(cols)), dtype=np.float32)
         for j, col in enumerate(cols):
             x[:, j] = col
@@ -132,6 +160,7 @@ def gbm_forecast(
     random_state: int = 0,
     max_train_rows: int = 50_000,
     refit_each_cut: bool = False,
+    causal: CausalInputs | None = None,
 ) -> np.ndarray:
     """Forecast (n, len(cuts), horizon) with a gradient-boosting model trained across the series.
 
@@ -145,12 +174,42 @@ def gbm_forecast(
         (T + horizon, F) numeric calendar features per period (history then future), or None.
     max_train_rows
         Rows sampled (seeded by ``random_state``) for each fit.
+    causal
+        Known drivers over history and horizon (``core.forecast.causal``), or None.
     """
-    y = data.y
-    n, t_len = y.shape
+    return gbm_forecast_causal(
+        data=data,
+        cuts=cuts,
+        horizon=horizon,
+        season_length=season_length,
+        calendar=calendar,
+        random_state=random_state,
+        max_train_rows=max_train_rows,
+        refit_each_cut=refit_each_cut,
+        causal=causal,
+    )[0]
+
+
+def gbm_forecast_causal(
+    *,
+    data: Prepared,
+    cuts: np.ndarray,
+    horizon: int,
+    season_length: int,
+    calendar: np.ndarray | None = None,
+    random_state: int = 0,
+    max_train_rows: int = 50_000,
+    refit_each_cut: bool = False,
+    causal: CausalInputs | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``gbm_forecast`` and, when the causal inputs hold a plan (price, promotion or named columns), the forecast
+    (n, len(cuts), horizon) of the same models without the plan in each cut's window (regular price, no promotion):
+    the plan's uplift is their ratio. None without a plan."""
+    n = data.y.shape[0]
     cuts = np.asarray(cuts, dtype=np.int64)
     out = np.zeros((n, len(cuts), horizon))
-    feats = _Features(data, season_length, horizon, calendar)
+    feats = _Features(data, season_length, horizon, calendar, causal)
+    base = np.zeros_like(out) if feats.causal is not None and feats.causal.has_plan else None
     rng = np.random.default_rng(random_state)
     if refit_each_cut or len(cuts) == 1:
         groups = [(int(c), [ci]) for ci, c in enumerate(cuts)]
@@ -165,14 +224,29 @@ def gbm_forecast(
                 continue
             i = np.repeat(alive, horizon)
             step = np.tile(np.arange(1, horizon + 1), alive.size)
-            x, scale = feats.build(i, np.full(i.size, cut), step)
-            if model is None:
-                pred = feats.mean_since_start(i, np.full(i.size, cut)) / scale
-            else:
-                with _threads():
-                    pred = model.predict(x)
-            out[alive, ci, :] = (np.maximum(pred, 0.0) * scale).reshape(alive.size, horizon)
-    return out
+            out[alive, ci, :] = _predict(model, feats, i, cut, step, True).reshape(alive.size, horizon)
+            if base is not None:
+                base[alive, ci, :] = _predict(model, feats, i, cut, step, False).reshape(alive.size, horizon)
+    return out, base
+
+
+def _predict(
+    model: HistGradientBoostingRegressor | None,
+    feats: _Features,
+    i: np.ndarray,
+    cut: int,
+    step: np.ndarray,
+    with_plan: bool,
+) -> np.ndarray:
+    """Forecast for rows (i, step) from origin ``cut``; the plan of the periods from ``cut`` on is left out when
+    ``with_plan`` is False (the backtest cuts too, so an uplift can be measured in the backtest)."""
+    origin = np.full(i.size, cut)
+    x, scale = feats.build(i, origin, step, with_plan=with_plan, plan_from=cut)
+    if model is None:
+        return feats.mean_since_start(i, origin)
+    with _threads():
+        pred = model.predict(x)
+    return np.maximum(pred, 0.0) * scale
 
 
 def _fit(

@@ -271,11 +271,27 @@ def _service_level_policy(frame: pd.DataFrame) -> str:
     )
 
 
-def _method_notes(frame: pd.DataFrame, *, scope: BriefingScope, run: RunInfo | None) -> MethodNotes:
+def _orders_note(printed: int, total: int) -> str:
+    """What the purchase-order section lists, with the numbers it really lists (issue 23: the note said 25 of 15)."""
+    head = "Recommended purchase orders are the open recommendations of the purchase-order list"
+    if total > printed:
+        return (
+            f"{head}; the {printed:,} most urgent of {total:,} (earliest order-by date, then highest value) are "
+            "printed, the totals cover all of them."
+        )
+    return (
+        f"{head}; all {total:,} are printed, the most urgent first (earliest order-by date, then highest value; "
+        f"a briefing lists at most {MAX_PO_LINES:,})."
+    )
+
+
+def _method_notes(
+    frame: pd.DataFrame, *, scope: BriefingScope, run: RunInfo | None, orders: tuple[int, int] = (0, 0)
+) -> MethodNotes:
+    """``orders``: (printed, total) recommended order lines."""
     base = default_method_notes(service_level_policy=_service_level_policy(frame))
     notes = [
-        f"Recommended purchase orders are the open recommendations of the purchase-order list; the {MAX_PO_LINES} "
-        "most urgent (earliest order-by date, then highest value) are printed, the totals cover all of them.",
+        _orders_note(*orders),
         "Top movers rank SKUs by the absolute change of recent demand against the baseline, in units per period.",
     ]
     if scope.is_segment:
@@ -389,7 +405,7 @@ def portfolio_briefing_facts(
         purchase_orders_total_count=len(lines),
         purchase_orders_total_value=float(sum(o.value for o in lines)),
         fva=tuple(_fva_rows(session=session, codes=codes if scope.is_segment else None)) if len(frame) else (),
-        method_notes=_method_notes(frame, scope=scope, run=run),
+        method_notes=_method_notes(frame, scope=scope, run=run, orders=(len(printed), len(lines))),
         currency_symbol=CURRENCY_SYMBOL,
         policy_backtest=briefing_line(
             session=session,

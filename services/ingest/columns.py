@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from services.ingest.report import FileRejectedError
 from services.ingest.validate import Field
 
-KINDS = ("demand", "skus", "stock", "receipts", "resources", "lanes")
+KINDS = ("demand", "skus", "stock", "receipts", "resources", "lanes", "promotions", "events")
 _CURRENCIES = ("eur", "usd", "gbp", "chf", "sek", "nok", "dkk", "pln", "jpy", "cny", "inr", "aud", "cad")
 
 SKU = Field(
@@ -406,6 +406,57 @@ LANES = (
     ),
 )
 
+PROMOTIONS = (  # issue 20, services.ingest.promotions
+    Field(
+        "date",
+        "date",
+        required=True,
+        aliases=("date", "period", "week", "day", "month", "ds", "period_start"),
+        help="the period the price and promotion apply to (history or plan)",
+    ),
+    SKU,
+    Field(
+        "price",
+        "number",
+        blank="null",
+        aliases=("price", "sell_price", "selling_price", "unit_price", "shelf_price"),
+        help="the selling price that period (>= 0; blank: unknown)",
+    ),
+    Field(
+        "promotion",
+        "text",
+        blank="null",
+        max_length=100,
+        aliases=("promotion", "promo", "on_promotion", "promotion_flag", "promo_flag", "promotion_type"),
+        help="0/1, yes/no, or a label (blank: no promotion)",
+    ),
+)
+EVENTS = (  # issue 20, services.ingest.events
+    Field(
+        "date",
+        "date",
+        required=True,
+        aliases=("date", "period", "day", "week", "ds"),
+        help="the day (or period) of the event",
+    ),
+    Field(
+        "event",
+        "text",
+        required=True,
+        max_length=100,
+        aliases=("event", "event_name", "name", "holiday", "event_type"),
+        help="the event's name (events of one name are learned together)",
+    ),
+    Field(
+        "location",
+        "text",
+        blank="null",
+        max_length=100,
+        aliases=LOCATION.aliases + ("state", "region"),
+        help="blank: every location; else only the SKUs of this location",
+    ),
+)
+
 FIELDS: dict[str, tuple[Field, ...]] = {
     "demand": DEMAND,
     "skus": SKU_MASTER,
@@ -413,6 +464,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "receipts": RECEIPTS,
     "resources": RESOURCES,
     "lanes": LANES,
+    "promotions": PROMOTIONS,
+    "events": EVENTS,
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "demand": ("sku", "date"),
@@ -421,6 +474,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "receipts": ("sku", "order_date", "received_date"),
     "resources": ("resource", "period"),
     "lanes": ("from_location", "to_location"),
+    "promotions": ("sku", "date"),
+    "events": ("date", "event", "location"),
 }
 
 

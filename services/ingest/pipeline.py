@@ -29,11 +29,13 @@ from services.ingest import columns as cols
 from services.ingest import validate as v
 from services.ingest import workbook as wb
 from services.ingest import workbook_fast
+from services.ingest.events import prepare_events
 from services.ingest.names import NearDuplicate
 from services.ingest.plan import MAX_STORED_ERRORS, ImportOptions, ImportResult, Plan, Progress
 from services.ingest.prepare_demand import prepare_demand
 from services.ingest.prepare_skus import prepare_lanes, prepare_resources, prepare_skus
 from services.ingest.prepare_stock import prepare_receipts, prepare_stock
+from services.ingest.promotions import prepare_promotions
 from services.ingest.report import FileRejectedError
 from services.ingest.sniff import check_size, sniff
 from settings import get_settings
@@ -48,6 +50,8 @@ PREPARERS = {
     "receipts": prepare_receipts,
     "resources": prepare_resources,
     "lanes": prepare_lanes,
+    "promotions": prepare_promotions,
+    "events": prepare_events,
 }
 
 

@@ -69,6 +69,7 @@ from services.orders.recommend import (
     SyncResult,
     one_shot_reason,
     order_by_date,
+    reason_summary,
     recommendation_reason,
     sync_recommendations,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "order_by_date",
     "order_totals",
     "pack_warnings",
+    "reason_summary",
     "receive_order",
     "recommendation_reason",
     "reject_order",

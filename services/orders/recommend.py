@@ -1,6 +1,6 @@
 """Recommended purchase orders from a recompute run (:func:`sync_recommendations`) and the reason each quotes
-(:func:`recommendation_reason`, :func:`one_shot_reason`); :func:`order_by_date`, the one definition of the
-order-by date.
+(:func:`recommendation_reason`, :func:`one_shot_reason`) and its words for the grid (:func:`reason_summary`);
+:func:`order_by_date`, the one definition of the order-by date.
 
 Part of :mod:`services.orders` (the lifecycle and rules are in its docstring)."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from db.models import (
     SkuSnapshot,
     utcnow,
 )
+from services import promotions
 from services.errors import UserFacingError
 from services.runs import days_per_period
 
@@ -131,6 +133,45 @@ def recommendation_reason(row: dict[str, Any], *, unit: str = "period") -> str:
     if demand is not None:
         parts.append(f"forecast {qty_text(demand)} per {unit}")
     return "; ".join(parts) + "."
+
+
+_N = r"(-?[\d,]+(?:\.\d+)?|n/a)"
+_ROP = re.compile(r"^Position " + _N + r" is at or below the reorder point " + _N + ";")
+_UP_TO = re.compile(r"order-up-to: level " + _N + r" - position " + _N + r" = " + _N)
+_LOT = re.compile(r"reorder point with EOQ: lot " + _N)
+_GAP = re.compile(r"order-up-to gap " + _N + ";")
+_ONE_SHOT = re.compile(r"^Newsvendor one-shot buy: .*horizon demand " + _N + r" over ([^;]+);.* position " + _N)
+_FINAL = re.compile(r"-> " + _N + r"[;.]")
+_PACKED = re.compile(r"rounded to (MOQ [\d,.]+(?: and multiple [\d,.]+)?|multiple [\d,.]+)")
+
+
+def reason_summary(reason: str | None) -> str:
+    """The reason in a few plain words with its numbers, for the Orders grid's "Why" column (the full text stays in
+    the tooltip): "Below the reorder point 198: order the lot of 696". Parses the text :func:`recommendation_reason`
+    and :func:`one_shot_reason` write (stored on the order, so older orders read the same); any other text (a
+    planner's order, an older wording) comes back as its first clause."""
+    text = (reason or "").strip()
+    final = _FINAL.search(text)
+    qty = final.group(1) if final else None
+    packed = _PACKED.search(text)
+    pack = f", rounded to {qty} for the {packed.group(1)}" if packed and qty else ""
+    shot = _ONE_SHOT.search(text)
+    if shot and qty:
+        demand, span, pos = shot.groups()
+        return f"One-shot season buy: {demand} expected over {span}, {pos} in hand: order {qty}"
+    rop = _ROP.search(text)
+    if rop:
+        head = f"Below the reorder point {rop.group(2)}"
+        if up_to := _UP_TO.search(text):
+            level, _, gap = up_to.groups()
+            return f"{head}: order {gap} to bring stock up to {level}{pack}"
+        if lot := _LOT.search(text):
+            return f"{head}: order the lot of {lot.group(1)}{pack}"
+        if (gap := _GAP.search(text)) and gap.group(1) != "n/a":
+            return f"{head}: order {gap.group(1)}{pack}"
+        if qty:
+            return f"{head}: order {qty}"
+    return text.split(";")[0].rstrip(".")
 
 
 def order_by_date(
@@ -274,6 +315,7 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
     _one_shot_terms(session, run_id=run_id, grain=run.grain, rows=[r for r in rows if r["one_shot"]])
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(run.grain or "", "period")
     now = utcnow()
+    promoted = promotions.uplift_notes(session=session, run_id=run_id)  # issue 20: say when a promotion raised it
     new: list[dict[str, Any]] = []
     kept = skipped = 0
     for row in rows:
@@ -294,7 +336,8 @@ def sync_recommendations(*, session: Session, run_id: int) -> SyncResult:
                 "recommended_qty": qty,
                 "unit_cost": float(row["unit_cost"] or 0.0),
                 "status": "recommended",
-                "reason": recommendation_reason(row, unit=unit),
+                "reason": recommendation_reason(row, unit=unit)
+                + (f" Includes the plan: {promoted[sku_id]}." if sku_id in promoted else ""),
                 "order_by": order_by_date(
                     data_as_of=run.data_as_of,
                     order_by_periods=row["order_by_periods"],

@@ -42,10 +42,9 @@ def live_server(demo_sqlite, tmp_path_factory) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     app = use_demo_app(demo_sqlite, tmp_path_factory)
-    # Single-threaded on purpose: Dash's diskcache manager forks background jobs from the request thread, and a fork
-    # while another server thread is inside SQLite can deadlock the child (seen once). One request at a time means
-    # no other thread holds SQLite when a job forks.
-    server = make_server("127.0.0.1", 0, app.server, threaded=False)
+    # Threaded, as gunicorn's threads and the dev server serve: background jobs start from a forkserver
+    # (background_jobs.py), so a job never inherits a lock another request thread holds (with fork it could hang).
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

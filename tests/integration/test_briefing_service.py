@@ -211,6 +211,9 @@ def test_portfolio_briefing_text_matches_the_snapshot(session) -> None:
         assert fmt_qty(qty) in orders
     assert "777" not in orders
     assert fmt_date(AS_OF + dt.timedelta(days=7)) in orders
+    # the method notes say how many are printed, as the section does (issue 23: "25 most urgent" over 15 lines)
+    notes = " ".join(text[text.index("Method notes") :].split())
+    assert "all 3 are printed, the most urgent first" in notes and "25 most urgent" not in notes
 
     # stored, listed, downloadable again, audit-logged
     assert made.id is not None and made.run_id == data["runs"]["latest"].id
@@ -322,3 +325,13 @@ def test_only_the_newest_briefings_are_kept(session, monkeypatch) -> None:
     ids = sorted(session.scalars(select(Briefing.id)).all())
     assert ids == [m.id for m in made[-3:]]
     assert session.scalar(select(func.count()).select_from(Briefing)) == 3
+
+
+def test_the_orders_method_note_counts_what_is_printed() -> None:
+    """Issue 23: the note said "the 25 most urgent are printed" over a list of 15."""
+    from services.briefing.facts import _orders_note
+
+    assert "the 25 most urgent of 140 " in _orders_note(25, 140)
+    assert "all 15 are printed, the most urgent first" in _orders_note(15, 15) and "25 most urgent" not in _orders_note(
+        15, 15
+    )

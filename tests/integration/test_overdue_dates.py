@@ -10,6 +10,8 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+import zipfile
 
 import pytest
 
@@ -82,3 +84,14 @@ def test_exports_and_api_write_whole_quantities(db_url) -> None:
     assert rows["G-MULT"]["quantity"] == f"{orders['G-MULT'][0].qty:.0f}" and int(rows["G-MULT"]["quantity"]) % 24 == 0
     assert all("." not in r["quantity"] for r in rows.values())
     assert rows["A-NEED"]["order_date"] == svc.today().isoformat()  # ISO in exports
+    # the per-supplier zip and the workbook too (issue 23): whole quantities, never "348.0"
+    with session_scope() as s:
+        _, zipped = svc.export_approved(session=s, per_supplier_zip=True)
+        _, book = svc.export_approved_workbook(session=s)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        parts = [csv.DictReader(io.StringIO(archive.read(n).decode("utf-8"))) for n in archive.namelist()]
+        assert sorted(r["quantity"] for part in parts for r in part) == sorted(r["quantity"] for r in rows.values())
+    with zipfile.ZipFile(io.BytesIO(book)) as archive:  # xlsx = zipped XML: quantity cells
+        sheets = [archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+    cells = [v for sheet in sheets for v in re.findall(r'<c r="E\d+"(?: s="\d+")?><v>([^<]*)</v>', sheet)]
+    assert sorted(cells) == sorted(r["quantity"] for r in rows.values())

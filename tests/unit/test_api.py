@@ -79,6 +79,7 @@ ROUTES = [
     ("GET", "/api/v1/cycles", "viewer"),
     ("GET", "/api/v1/cycles/compare", "viewer"),
     ("GET", "/api/v1/decisions", "viewer"),
+    ("GET", "/api/v1/promotions", "viewer"),
 ]
 
 

@@ -109,6 +109,15 @@ def test_layout_shows_the_recommendations_grouped_by_supplier(page) -> None:
     assert by_id(tree, ids.ORDERS_APPROVE).disabled is True
     assert by_id(tree, ids.ORDERS_EXPORT_CSV).disabled is True
     assert by_id(tree, ids.ORDERS_RECEIVE).disabled is True
+    # ... and hidden, with a line that says who can act (no faded buttons without an explanation, issue 23)
+    assert "Planners can approve" in text_of(by_id(tree, ids.ORDERS_VIEWER_NOTE))
+    assert "Planners can mark orders received" in text_of(by_id(tree, ids.ORDERS_VIEWER_RECEIVE_NOTE))
+    assert by_id(tree, ids.ORDERS_EXPORT_CSV).title == page.EXPORT_TITLE  # a faded export says why
+    # the "Why" column: the reason in words with its numbers, the full arithmetic as the tooltip
+    why = next(c for c in page.RECOMMENDED_COLUMNS if c["field"] == "why")
+    assert why["tooltipField"] == "reason"
+    assert all(r["why"] == svc.reason_summary(r["reason"]) for r in grid.rowData)
+    assert any(r["why"].startswith("Below the reorder point ") for r in grid.rowData)
 
 
 def test_layout_enables_actions_for_planners(page, monkeypatch) -> None:
@@ -116,6 +125,7 @@ def test_layout_enables_actions_for_planners(page, monkeypatch) -> None:
     tree = page.layout()
     for control in (ids.ORDERS_APPROVE, ids.ORDERS_REJECT, ids.ORDERS_EDIT_SAVE, ids.ORDERS_RECEIVE, ids.ORDERS_CANCEL):
         assert not by_id(tree, control).disabled
+    assert not [c for c in walk(tree) if getattr(c, "id", None) == ids.ORDERS_VIEWER_NOTE]
 
 
 def test_order_row_formats_links_and_edits(page) -> None:
@@ -271,6 +281,31 @@ def test_recommendation_reason_quotes_the_policy_numbers() -> None:
     )
     eoq_text = svc.recommendation_reason(row | {"eoq": 300, "recommended_qty": 300, "moq": 0, "order_multiple": 1})
     assert "reorder point with EOQ: lot 300 (above the order-up-to gap 110); -> 300" in eoq_text
+
+
+def test_reason_summary_says_the_reason_in_words_with_its_numbers() -> None:
+    row = {"recommended_qty": 696, "inventory_position": 150, "reorder_point": 198, "order_up_to": 400, "eoq": 696}
+    assert svc.reason_summary(svc.recommendation_reason(row)) == "Below the reorder point 198: order the lot of 696"
+    up_to = row | {"eoq": 60, "recommended_qty": 348, "order_up_to": 490, "moq": 0, "order_multiple": 12}
+    assert svc.reason_summary(svc.recommendation_reason(up_to, unit="week")) == (
+        "Below the reorder point 198: order 340 to bring stock up to 490, rounded to 348 for the multiple 12"
+    )
+    one_shot = {
+        "one_shot": True,
+        "recommended_qty": 348.0,
+        "newsvendor_qty": 559.6,
+        "inventory_position": 210.0,
+        "forecast_per_period": 40.0,
+        "critical_ratio": 0.625,
+        "horizon_periods": 13,
+        "moq": 24.0,
+        "order_multiple": 12.0,
+    }
+    assert svc.reason_summary(svc.recommendation_reason(one_shot, unit="week")) == (
+        "One-shot season buy: 520 expected over 13 weeks, 210 in hand: order 348"
+    )
+    assert svc.reason_summary("Planner's own order; see the note.") == "Planner's own order"  # other text: 1st clause
+    assert svc.reason_summary(None) == ""
 
 
 def test_order_by_date_and_pack_warnings() -> None:

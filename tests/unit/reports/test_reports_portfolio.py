@@ -246,8 +246,44 @@ def test_unicode_sku_name_is_extractable(needs_cjk_font: None, text: str) -> Non
     assert f"AA-100 {UNICODE_NAME} Beverages Surge" in text
 
 
+CJK_NAMES = ("東京 绿茶 500 ml", "抹茶ラテ 350 ml", "보리차 1 L")  # Chinese, Japanese, Korean
+
+
+def test_without_an_installed_cjk_font_the_shipped_subset_prints_cjk_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine (no CJK font installed, no network): the names print from the shipped subset (issue 23)."""
+    monkeypatch.setattr(fonts_module, "CJK_FONT_CANDIDATES", ())
+    assert fonts_module.find_cjk_font() is None and fonts_module.font_set().bundled == fonts_module.BUNDLED_CJK_FONT
+    risks = tuple(replace(r, name=n) for r, n in zip(RISKS, CJK_NAMES, strict=False))
+    pdf = build_portfolio_briefing(make_briefing(top_risks=risks + RISKS[3:]))
+    text = " ".join(page_texts(pdf))
+    for name in CJK_NAMES:
+        assert name in text
+    assert "\ufffd" not in text  # no replacement glyph
+    reader = PdfReader(io.BytesIO(pdf))
+    embedded = {str(f["/BaseFont"]) for p in reader.pages for f in (p["/Resources"].get("/Font") or {}).values()}
+    assert any("WenQuanYi" in name or "Micro" in name for name in embedded), embedded
+    assert fonts_module.BUNDLED_CJK_FONT.stat().st_size < 1_500_000  # a subset, not the 5 MB font
+
+
+def _embedded_fonts(pdf: bytes) -> list[str]:
+    """The base font names of the document's fonts, one per font resource (two subsets may share a name)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {key: str(f["/BaseFont"]) for p in reader.pages for key, f in (p["/Resources"].get("/Font") or {}).items()}
+    return list(fonts.values())
+
+
+def test_the_installed_cjk_font_is_loaded_only_for_what_the_subset_lacks(needs_cjk_font: None) -> None:
+    common = build_portfolio_briefing(make_briefing())  # 東京: in the subset
+    rare = build_portfolio_briefing(make_briefing(top_risks=(replace(RISKS[0], name="Tea 龘"),) + RISKS[1:]))
+    assert len([f for f in _embedded_fonts(common) if "Micro" in f or "WenQuanYi" in f]) == 1
+    assert len([f for f in _embedded_fonts(rare) if "Micro" in f or "WenQuanYi" in f]) == 2
+    text = " ".join(page_texts(rare))
+    assert "Tea 龘" in text and "\ufffd" not in text
+
+
 def test_without_cjk_font_degrades_to_replacement_glyph(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts_module, "CJK_FONT_CANDIDATES", ())
+    monkeypatch.setattr(fonts_module, "BUNDLED_CJK_FONT", fonts_module.BUNDLED_CJK_FONT.with_name("missing.ttf"))
     pdf = build_portfolio_briefing(make_briefing(), cjk_font_path="/nonexistent/font.ttf")
     text = " ".join(page_texts(pdf))
     assert "Café crème \ufffd\ufffd" in text
@@ -267,7 +303,7 @@ def test_long_purchase_order_table_repeats_headers() -> None:
         make_briefing(purchase_orders=pos, purchase_orders_total_count=300, purchase_orders_total_value=99_999.0)
     )
     pages = page_texts(pdf)
-    po_pages = [p for p in pages if "LONG-" in p]
+    po_pages = [p for p in pages[1:] if "LONG-" in p]  # page 1's executive summary names the first few
     assert len(po_pages) >= 3
     for page in po_pages:
         assert "Supplier SKU Name Qty Order by Value" in page
@@ -364,3 +400,18 @@ def test_more_than_ten_risks_are_all_listed() -> None:
     assert positions == sorted(positions)
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
+
+
+def test_page_one_holds_the_executive_summary(briefing_pdf: bytes) -> None:
+    """Page 1 is not 40 % blank (issue 23): the decisions needed and the top risks are on it, under the key figures."""
+    first = page_texts(briefing_pdf)[0]
+    assert "Decisions needed" in first and "Top risks" in first
+    assert first.index("Key figures") < first.index("Decisions needed") < first.index("Commentary")
+    assert "6 recommended order lines" in first and "await approval" in first
+    assert "ZZ-900 Sparkling water 1.5 L" in first and "$18,450 at risk" in first  # the first-ranked risk
+    image = render_pages(briefing_pdf)[0]
+    assert_not_blank(image)
+    width, height = image.size
+    body = image.crop((0, 0, width, int(height * 0.9)))  # above the footer
+    rows = [y for y in range(body.height) if min(body.crop((0, y, width, y + 1)).getdata()) < 200]
+    assert rows[-1] > 0.6 * height, f"page 1 ends at {rows[-1] / height:.0%} of its height"
