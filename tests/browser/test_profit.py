@@ -80,6 +80,8 @@ def test_formatted_inputs_readable_heatmap_no_empty_column_and_pick_a_sku(page_a
     wrapped.goto("/profit")
     page.wait_for_selector(f"{KPIS} .kpi-card", timeout=20000)
     page.wait_for_selector("#profit-heatmap .heatmaplayer text", timeout=20000)
+    page.wait_for_load_state("networkidle")  # the figures settled (the heatmap is drawn once more on load)
+    page.wait_for_function("() => document.querySelectorAll('#profit-heatmap .heatmaplayer text').length > 0")
     demand = page.input_value("#profit-demand-mean")
     assert "," in demand or float(demand) < 1000, demand
     sizes = page.evaluate(
