@@ -50,6 +50,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m bench.policy
 	$(PY) -m bench.backtest
 	$(PY) -m bench.supply
+	$(PY) -m bench.browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -222,12 +222,18 @@ def _callback_body(dep: dict[str, Any], values: dict[str, Any], changed: str) ->
     """The ``/_dash-update-component`` request for callback ``dep`` (from ``/_dash-dependencies``) with ``values``."""
     spec = dep["output"]
     parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
-    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+    outputs: list[Any] = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+    # a pattern-matching (ALL) id: no such component in a request made without the page, so an empty list
+    outputs = [[] if o["id"].startswith("{") else o for o in outputs]
+
+    def item(i: dict[str, Any]) -> Any:
+        return [] if i["id"].startswith("{") else dict(i, value=values.get(f"{i['id']}.{i['property']}"))
+
     return {
         "output": spec,
         "outputs": outputs if spec.startswith("..") else outputs[0],
-        "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in dep["inputs"]],
-        "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in dep.get("state", [])],
+        "inputs": [item(i) for i in dep["inputs"]],
+        "state": [item(s) for s in dep.get("state", [])],
         "changedPropIds": [changed],
     }
 
@@ -413,7 +419,7 @@ def watchtower_callbacks(client: Dash, run: dict[str, Any], calls: int, rng: ran
         return values
 
     def change(f: dict[str, Any], changed: str) -> None:
-        """A filter change as the browser makes it: controls -> store and URL, then store -> charts and count."""
+        """A filter change as the browser makes it: controls -> store, URL and count, then store -> charts."""
         response = client.call(filters_dep, values_of(f), changed=changed)
         store = response["watchtower-filters"]["data"]
         client.call(charts_dep, {"watchtower-filters.data": store, "watchtower-run.data": run})

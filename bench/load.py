@@ -13,7 +13,7 @@ Run: ``.venv/bin/python -m bench.load [--users 50] [--seconds 60] [--skus 10000]
 3. ``--users`` viewers, each a thread with its own signed-in session, for ``--seconds`` (after a short warm-up that
    is not counted), at most ``--max-requests`` requests in all. Each repeats, with a random think time of 0 to
    2 x ``--think`` seconds between actions (0: no pause at all, a stress test):
-   - a Watchtower filter change: the controls -> store callback, then the store -> charts and count callback;
+   - a Watchtower filter change: the controls -> store, URL and count callback, then the store -> charts one;
    - a Watchtower grid block (sort, filter, offset: the infinite row model's request);
    - a SKU page: the page render (pages router) and the order-quantity what-if callback;
    - the API: ``GET /api/v1/skus`` (a filtered page of 20), ``/skus/<code>`` and ``/summary``.

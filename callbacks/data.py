@@ -72,8 +72,11 @@ def _preview_rows(result: Any) -> list[dict[str, Any]]:
     return [{str(k): ("" if v is None else str(v)) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _reporter(set_progress: Any, start: float = 0.0, end: float = 1.0) -> Any:
+def _reporter(set_progress: Any, start: float = 0.0, end: float = 1.0, stage: str = "") -> Any:
+    """Progress of a stage drawn on ``start``..``end`` of the bar; ``stage`` ("Step 2 of 2 · recompute") names it,
+    so an import followed by a recompute shows both stages (issue 23)."""
     last = {"t": 0.0}
+    prefix = f"{stage} · " if stage else ""
 
     def report(fraction: float, message: str) -> None:
         now = time.monotonic()
@@ -81,7 +84,7 @@ def _reporter(set_progress: Any, start: float = 0.0, end: float = 1.0) -> Any:
             return
         last["t"] = now
         value = start + (end - start) * max(0.0, min(1.0, fraction))
-        set_progress((round(value * 100), f"{value:.0%} · {message}"))
+        set_progress((round(value * 100), f"{value:.0%} · {prefix}{message}"))
 
     return report
 
@@ -313,14 +316,18 @@ def run_import(
         confirm,
         (staged or {}).get("sheet"),
     )
-    result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7), user=email)
+    import_stage = "Step 1 of 2 · import" if kind != "resources" else ""  # capacities do not recompute
+    result = _import_staged(item, kind, options, _reporter(set_progress, 0.0, 0.7, import_stage), user=email)
     if result.status == "committed" and kind == "resources":  # capacities change the supply plan, not the snapshot
         uploads.discard(item.token)
     elif result.status == "committed":
         uploads.discard(item.token)
-        set_progress((70, "70% · recomputing the portfolio"))
+        recompute_stage = "Step 2 of 2 · recompute"
+        set_progress((70, f"70% · {recompute_stage} · starting"))
         try:
-            result.recompute = recompute_after_import(triggered_by=email, progress=_reporter(set_progress, 0.7, 1.0))
+            result.recompute = recompute_after_import(
+                triggered_by=email, progress=_reporter(set_progress, 0.7, 1.0, recompute_stage)
+            )
         except UserFacingError as exc:
             result.recompute = f"The portfolio was not recomputed: {exc}"
     summary = page.summary_alert(result.as_dict(), _error_dicts(result))

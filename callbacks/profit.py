@@ -16,6 +16,7 @@ from layouts import _ids as ids
 from layouts import _profit_figures as figures
 from layouts import _scope as shared
 from layouts import profit as page
+from layouts._components import fmt_input
 from services import whatif as svc
 from services import whatif_baseline as baseline
 
@@ -66,7 +67,6 @@ def sku_options(text: str | None, value: str | None, current: list[dict[str, str
     Output(ids.PROFIT_MOQ, "disabled"),
     Output(ids.PROFIT_MULTIPLE, "disabled"),
     Output(ids.PROFIT_SCOPE_NOTE, "children"),
-    *[Output(page.HINT_IDS[name], "children") for name in FIELDS],
     Input(ids.PROFIT_VIEW, "value"),
     Input(ids.PROFIT_SKU, "value"),
     Input(ids.PROFIT_SEGMENT, "value"),
@@ -74,24 +74,37 @@ def sku_options(text: str | None, value: str | None, current: list[dict[str, str
     prevent_initial_call=True,
 )
 def load_scope(view: str | None, sku: str | None, segment: str | None, _reset: int | None) -> tuple[Any, ...]:
-    """A new scope (or "Reset to today"): the unit economics and forecast from the master and the snapshot."""
+    """A new scope (or "Reset to today"): the unit economics and forecast from the master and the snapshot
+    (formatted); "One SKU" with no SKU picked asks for one instead of keeping the portfolio's figures."""
     if view == "sku" and not sku:
-        raise PreventUpdate
+        return ({"scope": None, "pick": True}, *[no_update] * (len(FIELDS) + 2), shared.PICK_A_SKU)
     scope = svc.Scope.parse(f"sku:{sku}" if view == "sku" else (segment or "portfolio"))
     with session_scope() as session:
         items = baseline.load_model(session=session, scope=scope)
     if items is None:
         raise PreventUpdate
     d = svc.profit_defaults(items)
-    h = page.hints(items, d)
     return (
-        {"scope": scope.key, "baseline": d},
-        *[d[name] for name in FIELDS],
+        {"scope": scope.key, "baseline": d, "hints": page.hints(items, d)},
+        *[fmt_input(d[name]) for name in FIELDS],
         items.n > 1,
         items.n > 1,
         shared.scope_note(items),
-        *[h[name] for name in FIELDS],
     )
+
+
+@guarded_callback(
+    "viewer",
+    *[Output(page.HINT_IDS[name], "children") for name in FIELDS],
+    *INPUTS,
+    Input(ids.PROFIT_SCOPE, "data"),
+)
+def hints(*args: Any) -> list[Any]:
+    """Where each input's value comes from ("from the SKU master" ...), or "edited · today X" once it was changed."""
+    *values, data = args
+    if not data or not data.get("hints"):
+        raise PreventUpdate
+    return shared.edited_hints(values, FIELDS, data)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -112,6 +125,8 @@ def evaluate(
 def compute_view(*args: Any) -> tuple[Any, ...]:
     """Parse the inputs, ask the service, format every figure (the function the callback wraps)."""
     values, scope_data = args[:-1], args[-1]
+    if shared.picking(scope_data):
+        return shared.pick_outputs(["children", "figure", "figure", "figure", "figure", "children"])
     try:
         with session_scope() as session:
             found = evaluate(session, values, scope_data)
@@ -160,10 +175,20 @@ def update(*args: Any) -> tuple[Any, ...]:
 # scenarios
 
 
+def _stored(value: Any) -> Any:
+    """An input's value as a scenario keeps it: a number where it reads as one ("8,696.3" -> 8696.3)."""
+    try:
+        return float(svc.number_text(value))
+    except (TypeError, ValueError):
+        return value
+
+
 def save(
     name: str | None, values: tuple[Any, ...], scope_data: dict[str, Any] | None, user: str | None
 ) -> tuple[Any, bool]:
     """Recompute the figures from the inputs (never trust figures sent by the browser) and store them."""
+    if shared.picking(scope_data):
+        return html.Span(shared.PICK_A_SKU, className="text-warning"), False
     try:
         with session_scope() as session:
             found = evaluate(session, values, scope_data)
@@ -171,7 +196,7 @@ def save(
                 return html.Span("This scope is no longer in the latest snapshot.", className="text-warning"), False
             items, econ, _notes = found
             results = svc.scenario_results(baseline.newsvendor_view(items, econ), svc.eoq_view(items, econ))
-            inputs = {k: (float(v) if isinstance(v, int | float) else v) for k, v in zip(FIELDS, values, strict=True)}
+            inputs = {k: _stored(v) for k, v in zip(FIELDS, values, strict=True)}
             inputs["scope"] = items.scope.key
             row = svc.save_scenario(
                 session=session, name=name or "", scope=items.scope, inputs=inputs, results=results, user=user

@@ -23,6 +23,7 @@ from layouts import _scope as shared
 from layouts import _whatif_blocks as blocks
 from layouts import risk as page
 from layouts._charts import fmt_money
+from layouts._components import fmt_input
 from services import jobs
 from services import whatif as svc
 from services import whatif_baseline as baseline
@@ -120,10 +121,9 @@ def sku_options(text: str | None, value: str | None, current: list[dict[str, str
 
 
 def scope_key(view: str | None, sku: str | None, segment: str | None) -> str:
+    """The scope the picker names; "" while "One SKU" is chosen and no SKU is picked."""
     if view == "sku":
-        if not sku:
-            raise PreventUpdate
-        return f"sku:{sku}"
+        return f"sku:{sku}" if sku else ""
     return segment or "portfolio"
 
 
@@ -139,7 +139,6 @@ def scope_key(view: str | None, sku: str | None, segment: str | None) -> str:
     Output(ids.RISK_REVIEW, "value"),
     Output(ids.RISK_ORDER_QTY, "value"),
     Output(ids.RISK_SCOPE_NOTE, "children"),
-    *[Output(h, "children") for h in page.HINT_IDS],
     Input(ids.RISK_VIEW, "value"),
     Input(ids.RISK_SKU, "value"),
     Input(ids.RISK_SEGMENT, "value"),
@@ -147,26 +146,43 @@ def scope_key(view: str | None, sku: str | None, segment: str | None) -> str:
     prevent_initial_call=True,
 )
 def load_scope(view: str | None, sku: str | None, segment: str | None, _reset: int | None) -> tuple[Any, ...]:
-    """A new scope (or "Reset to today"): today's values from the latest snapshot into the controls."""
-    scope = svc.Scope.parse(scope_key(view, sku, segment))
+    """A new scope (or "Reset to today"): today's values from the latest snapshot into the controls (formatted);
+    "One SKU" with no SKU picked asks for one instead of keeping the portfolio's figures."""
+    key = scope_key(view, sku, segment)
+    if not key:
+        return ({"scope": None, "pick": True}, *[no_update] * 8, shared.PICK_A_SKU)
+    scope = svc.Scope.parse(key)
     with session_scope() as session:
         items = baseline.load_model(session=session, scope=scope)
     if items is None:
         raise PreventUpdate
     d = svc.risk_defaults(items)
     return (
-        {"scope": scope.key, "baseline": d},
+        {"scope": scope.key, "baseline": d, "hints": page.hints(items, d)},
         d["measure"],
-        d["target_pct"],
-        d["lead_time_days"],
-        d["lead_time_std_days"],
-        d["sigma"],
+        fmt_input(d["target_pct"]),
+        fmt_input(d["lead_time_days"]),
+        fmt_input(d["lead_time_std_days"]),
+        fmt_input(d["sigma"]),
         d["policy"],
-        d["review_period"],
-        d["order_quantity"],
+        fmt_input(d["review_period"]),
+        fmt_input(d["order_quantity"]),
         shared.scope_note(items),
-        *page.set_hints(items, d),
     )
+
+
+@guarded_callback(
+    "viewer",
+    *[Output(h, "children") for h in page.HINT_IDS],
+    *[Input(page.CONTROL_IDS[name], "value") for name in page.HINT_ID],
+    Input(ids.RISK_SCOPE, "data"),
+)
+def hints(*args: Any) -> list[Any]:
+    """Today's hint under each control, or "edited · today X" once its value was changed."""
+    *values, data = args
+    if not data or not data.get("hints"):
+        raise PreventUpdate
+    return shared.edited_hints(values, list(page.HINT_ID), data, keys=page.DEFAULT_KEYS)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -175,6 +191,8 @@ def load_scope(view: str | None, sku: str | None, segment: str | None, _reset: i
 
 def compute_view(*args: Any) -> tuple[Any, ...]:
     """Parse the controls, ask the service, format the page's figures (the function the callback wraps)."""
+    if shared.picking(args[-1]):
+        return shared.pick_outputs(["children", "figure", "children", "children", "figure", "data"])
     scope, controls = controls_from(*args)
     with session_scope() as session:
         items = baseline.load_model(session=session, scope=scope)
@@ -237,7 +255,7 @@ def lookup_text(budget: Any, service_pct: Any, data: dict[str, Any] | None, trig
     use_service = trigger == ids.RISK_SERVICE_READ or (budget is None and service_pct is not None)
     if use_service and service_pct is not None:
         try:
-            pct = float(service_pct)
+            pct = float(svc.number_text(service_pct))
         except (TypeError, ValueError):
             return dbc.Alert("Enter the service level as a number of percent.", color="danger", className="py-1 small")
         if not 0 < pct < 100:
@@ -265,7 +283,7 @@ def lookup_text(budget: Any, service_pct: Any, data: dict[str, Any] | None, trig
             className="small text-secondary",
         )
     try:
-        money = float(budget)
+        money = float(svc.number_text(budget))
     except (TypeError, ValueError):
         return dbc.Alert("Enter the budget as an amount of money.", color="danger", className="py-1 small")
     if money < 0 or not math.isfinite(money):
@@ -309,6 +327,8 @@ def lookup(budget: Any, service_pct: Any, data: dict[str, Any] | None) -> Any:
 
 
 def run_simulation(set_progress: Any, *args: Any) -> Any:
+    if shared.picking(args[-1]):
+        return dbc.Alert(shared.PICK_A_SKU, color="info", className="py-2 mb-0")
     scope, controls = controls_from(*args)
     if scope.kind != "sku":
         return run_segment_simulation(set_progress, scope, controls)
@@ -420,6 +440,8 @@ def recompute_message(summary: Any) -> str:
 
 
 def run_apply(set_progress: Any, *args: Any) -> Any:
+    if shared.picking(args[-1]):  # never the portfolio when "One SKU" is chosen without a SKU
+        return dbc.Alert(shared.PICK_A_SKU, color="info", className="py-1")
     scope, controls = controls_from(*args)
     email = request_email()
     set_progress("writing the policy to the SKU master")

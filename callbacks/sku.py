@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import dash
 from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
@@ -107,3 +108,17 @@ def what_if(order_qty: float | None, data: dict[str, Any] | None) -> tuple[dict,
         raise PreventUpdate
     projection = svc.projection_for(detail, order_qty=qty)
     return projection_figure(projection), projection_note(detail, projection)
+
+
+# Opening a SKU from the Watchtower's grid kept the grid's scroll position, with the headline off screen (issue 23):
+# the page starts at the top whenever it opens (its code store is created).
+dash.clientside_callback(
+    """
+    function(data) {
+        window.scrollTo(0, 0);
+        return data ? data.code : null;
+    }
+    """,
+    Output(ids.SKU_SCROLL, "data"),
+    Input(ids.SKU_CODE, "data"),
+)

@@ -257,10 +257,13 @@ def compare(picked: list | None) -> Any:
 @guarded_callback(
     "viewer",
     Output(ids.WATCHTOWER_CAPACITY, "children"),
-    Input(ids.WATCHTOWER_RUN, "data"),
+    Input(ids.WATCHTOWER_COMMENTARY, "children"),
+    prevent_initial_call=True,
 )
-def watchtower_capacity(_run: dict | None) -> Any:
-    """Resources short of capacity + overtime in the next 12 periods of the chase plan (after the page loads)."""
+def watchtower_capacity(_commentary: Any) -> Any:
+    """Resources short of capacity + overtime in the next 12 periods of the chase plan, once per page after the
+    commentary (itself after the charts): the chase plan takes most of a second of CPU at 2,000 SKUs, and on the
+    page's first load it competed with the grid's first rows (issue 23)."""
     with session_scope() as session:
         alerts, unit = capacity_alerts(session=session, horizon=12)
     return page.capacity_alert([alert.sentence(unit) + "." for alert in alerts])

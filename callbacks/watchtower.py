@@ -17,12 +17,21 @@ from callbacks._user import request_email as _request_email
 from core import formats
 from db.session import session_scope
 from layouts import _ids as ids
-from layouts._charts import category_status_figure, commentary_card, risk_scatter_figure
+from layouts._charts import STATUS_COLORS, commentary_card
 from layouts._components import allowed
+from layouts._locations import items_panel
+from layouts._watchtower_figures import (
+    category_status_figure,
+    clicked_segment,
+    delta_line,
+    risk_scatter_figure,
+    tile_style,
+)
 from layouts.watchtower import FILTER_CONTROLS, SCATTER_LIMIT, count_text, scatter_note
 from services import jobs
 from services import watchtower as svc
 from services.recompute import RecomputeError
+from services.transfers import item_groups
 from services.xlsx_export import XLSX_TYPE
 
 FILTER_NAMES = list(FILTER_CONTROLS)
@@ -36,14 +45,9 @@ def _run_id(run: dict[str, Any] | None) -> int:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# controls: reset, chart clicks and status tiles set the filter controls
-
-
-def _clicked_category(click: dict[str, Any] | None) -> str | None:
-    try:
-        return str(click["points"][0]["y"])
-    except (KeyError, IndexError, TypeError):
-        return None
+# filters: one callback round from a click (reset, chart, status tile) or a control to the controls, the store (the
+# grid and charts follow), the URL, the count and the tiles' pressed state (issue 23: the chain of two server
+# callbacks before the count moved is gone)
 
 
 def _clicked_code(click: dict[str, Any] | None) -> str | None:
@@ -58,6 +62,58 @@ def _toggle(values: list[str] | None, value: str) -> list[str]:
     return [v for v in values if v != value] if value in values else values + [value]
 
 
+def filters_from_controls(values: list[Any], search: str | None) -> svc.GridFilters:
+    return svc.GridFilters.from_mapping({**dict(zip(FILTER_NAMES, values, strict=True)), "search": search or ""})
+
+
+def _segment_filter(values: list[Any], click: dict[str, Any] | None) -> list[Any]:
+    """A click on a category bar: its coloured (status) segment filters by that status and category (again: off);
+    the grey "Other SKUs" segment toggles the category alone."""
+    category, status = clicked_segment(click)
+    if category is None:
+        raise PreventUpdate
+    index = {name: i for i, name in enumerate(FILTER_NAMES)}
+    values = list(values)
+    categories, statuses = list(values[index["category"]] or []), list(values[index["status"]] or [])
+    if status is None:
+        values[index["category"]] = _toggle(categories, category)
+    elif categories == [category] and statuses == [status]:
+        values[index["category"]], values[index["status"]] = [], []
+    else:
+        values[index["category"]], values[index["status"]] = [category], [status]
+    return values
+
+
+def _controls_after(trigger: Any, values: list[Any], search: str | None, clicks: dict[str, Any]) -> tuple:
+    """The filter controls' values (and search) after ``trigger``; the chart click to clear (None) or no_update."""
+    values = [list(v or []) for v in values]
+    status_index = FILTER_NAMES.index("status")
+    if trigger == ids.WATCHTOWER_RESET:
+        if not clicks["reset"]:
+            raise PreventUpdate
+        return [[] for _ in values], "", no_update, no_update
+    if trigger == ids.WATCHTOWER_CATEGORY_CHART:
+        return _segment_filter(values, clicks["category"]), search, None, no_update
+    if trigger == ids.WATCHTOWER_SCATTER:
+        code = _clicked_code(clicks["scatter"])
+        if code is None:
+            raise PreventUpdate
+        return values, code, no_update, None
+    if isinstance(trigger, dict) and trigger.get("type") == ids.WATCHTOWER_STATUS_CARD:
+        if not any(clicks["status"] or []):
+            raise PreventUpdate
+        values[status_index] = _toggle(values[status_index], str(trigger["status"]))
+        return values, search, no_update, no_update
+    return values, search, no_update, no_update  # a control or the search box itself
+
+
+def tile_states(card_ids: list[dict[str, Any]], statuses: tuple[str, ...]) -> tuple[list[str], list[dict]]:
+    """aria-pressed and style of each status tile for the selected ``statuses``."""
+    pressed = [str(c.get("status")) in statuses for c in card_ids]
+    styles = [tile_style(p, STATUS_COLORS.get(str(c.get("status")))) for p, c in zip(pressed, card_ids, strict=True)]
+    return ["true" if p else "false" for p in pressed], styles
+
+
 @guarded_callback(
     "viewer",
     output=[Output(cid, "value") for cid in CONTROL_IDS]
@@ -65,76 +121,60 @@ def _toggle(values: list[str] | None, value: str) -> list[str]:
         Output(ids.WATCHTOWER_SEARCH, "value"),
         Output(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
         Output(ids.WATCHTOWER_SCATTER, "clickData"),
+        Output(ids.WATCHTOWER_FILTERS, "data"),
+        Output(ids.WATCHTOWER_URL, "search"),
+        Output(ids.WATCHTOWER_COUNT, "children"),
+        Output({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "aria-pressed"),
+        Output({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "style"),
     ],
     inputs=[
         Input(ids.WATCHTOWER_RESET, "n_clicks"),
         Input(ids.WATCHTOWER_CATEGORY_CHART, "clickData"),
         Input(ids.WATCHTOWER_SCATTER, "clickData"),
         Input({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "n_clicks"),
+        Input(ids.WATCHTOWER_SEARCH, "value"),
+        *[Input(cid, "value") for cid in CONTROL_IDS],
     ],
-    state=[State(ids.WATCHTOWER_STATUS, "value"), State(ids.WATCHTOWER_CATEGORY, "value")],
+    state=[
+        State(ids.WATCHTOWER_FILTERS, "data"),
+        State(ids.WATCHTOWER_RUN, "data"),
+        State({"type": ids.WATCHTOWER_STATUS_CARD, "status": ALL}, "id"),
+    ],
     prevent_initial_call=True,
 )
-def drive_controls(
+def drive_filters(
     reset: int | None,
     category_click: dict[str, Any] | None,
     scatter_click: dict[str, Any] | None,
     status_clicks: list[int | None],
-    statuses: list[str] | None,
-    categories: list[str] | None,
+    search: str | None,
+    *rest: Any,
 ) -> list[Any]:
-    """Clear filters; a category bar toggles that category; a scatter point searches its SKU; a status tile toggles
-    that status."""
-    trigger = ctx.triggered_id
-    out: list[Any] = [no_update] * (len(CONTROL_IDS) + 3)
-    index = {name: i for i, name in enumerate(FILTER_NAMES)}
-    if trigger == ids.WATCHTOWER_RESET:
-        if not reset:
-            raise PreventUpdate
-        out[: len(CONTROL_IDS)] = [[] for _ in CONTROL_IDS]
-        out[len(CONTROL_IDS)] = ""
-    elif trigger == ids.WATCHTOWER_CATEGORY_CHART:
-        category = _clicked_category(category_click)
-        if category is None:
-            raise PreventUpdate
-        out[index["category"]] = _toggle(categories, category)
-        out[-2] = None
-    elif trigger == ids.WATCHTOWER_SCATTER:
-        code = _clicked_code(scatter_click)
-        if code is None:
-            raise PreventUpdate
-        out[len(CONTROL_IDS)] = code
-        out[-1] = None
-    elif isinstance(trigger, dict) and trigger.get("type") == ids.WATCHTOWER_STATUS_CARD:
-        if not any(status_clicks or []):
-            raise PreventUpdate
-        out[index["status"]] = _toggle(statuses, str(trigger["status"]))
-    else:
+    """Clear filters; a category bar segment filters by its status and category; a scatter point searches its SKU;
+    a status tile toggles its status; a control or the search box sets its filter. Then, in the same round: the
+    store (the grid and charts follow), the URL (a link can be shared), the count and the tiles' pressed state."""
+    *values, current, run, card_ids = rest
+    clicks = {"reset": reset, "category": category_click, "scatter": scatter_click, "status": status_clicks}
+    new_values, new_search, category_reset, scatter_reset = _controls_after(ctx.triggered_id, values, search, clicks)
+    filters = filters_from_controls(new_values, new_search)
+    if current is not None and svc.GridFilters.from_mapping(current) == filters and category_reset is no_update:
         raise PreventUpdate
-    return out
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# filters -> URL, store (the grid refreshes from it), charts and count
-
-
-def filters_from_controls(values: list[Any], search: str | None) -> svc.GridFilters:
-    return svc.GridFilters.from_mapping({**dict(zip(FILTER_NAMES, values, strict=True)), "search": search or ""})
-
-
-@guarded_callback(
-    "viewer",
-    output=[Output(ids.WATCHTOWER_FILTERS, "data"), Output(ids.WATCHTOWER_URL, "search")],
-    inputs={"values": [Input(cid, "value") for cid in CONTROL_IDS], "search": Input(ids.WATCHTOWER_SEARCH, "value")},
-    state={"current": State(ids.WATCHTOWER_FILTERS, "data")},
-    prevent_initial_call=True,
-)
-def apply_filters(values: list[Any], search: str | None, current: dict[str, Any] | None) -> tuple[Any, str]:
-    """New filters: keep them in the URL (a link can be shared) and in the store (the grid and charts follow)."""
-    filters = filters_from_controls(values, search)
-    if current is not None and svc.GridFilters.from_mapping(current) == filters:
-        raise PreventUpdate
-    return filters.to_dict(), filters.to_query()
+    run_id = _run_id(run)
+    with session_scope() as session:
+        matched = svc.count_skus(session=session, run_id=run_id, filters=filters)
+    pressed, styles = tile_states(list(card_ids or []), filters.status)
+    controls = [v if v != list(old or []) else no_update for v, old in zip(new_values, values, strict=True)]
+    return [
+        *controls,
+        new_search if new_search != search else no_update,
+        category_reset,
+        scatter_reset,
+        filters.to_dict(),
+        filters.to_query(),
+        count_text(matched, int((run or {}).get("sku_count") or matched)),
+        pressed,
+        styles,
+    ]
 
 
 @guarded_callback(
@@ -142,16 +182,17 @@ def apply_filters(values: list[Any], search: str | None, current: dict[str, Any]
     Output(ids.WATCHTOWER_CATEGORY_CHART, "figure"),
     Output(ids.WATCHTOWER_SCATTER, "figure"),
     Output(ids.WATCHTOWER_SCATTER_NOTE, "children"),
-    Output(ids.WATCHTOWER_COUNT, "children"),
     Input(ids.WATCHTOWER_FILTERS, "data"),
     State(ids.WATCHTOWER_RUN, "data"),
 )
 def refresh_charts(filters_data: dict[str, Any] | None, run: dict[str, Any] | None) -> tuple[Any, ...]:
-    """The charts and the count of matching SKUs for the current filters (also on the page's first load)."""
+    """The charts for the current filters (also on the page's first load); with a filter on, the category chart
+    keeps every category (:func:`layouts._watchtower_figures.category_status_figure`)."""
     run_id = _run_id(run)
     filters = svc.GridFilters.from_mapping(filters_data)
     with session_scope() as session:
         rows = svc.status_by_category(session=session, run_id=run_id, filters=filters)
+        overall = None if filters.is_empty else svc.status_by_category(session=session, run_id=run_id)
         points = svc.risk_points(
             session=session,
             run_id=run_id,
@@ -159,13 +200,36 @@ def refresh_charts(filters_data: dict[str, Any] | None, run: dict[str, Any] | No
             limit=SCATTER_LIMIT,
             total_at_risk=sum(r.at_risk for r in rows),
         )
-    matched = sum(r.skus for r in rows)
     return (
-        category_status_figure(rows),
+        category_status_figure(rows, overall),
         risk_scatter_figure(points),
         scatter_note(points.total_at_risk, len(points.rows)),
-        count_text(matched, int(run.get("sku_count") or matched)),
     )
+
+
+@guarded_callback(
+    "viewer",
+    Output({"type": ids.WATCHTOWER_KPI_DELTA, "key": ALL}, "children"),
+    Input(ids.WATCHTOWER_COMPARE, "value"),
+    State({"type": ids.WATCHTOWER_KPI_DELTA, "key": ALL}, "id"),
+    State(ids.WATCHTOWER_RUN, "data"),
+    prevent_initial_call=True,
+)
+def compare_kpis(base: str | None, line_ids: list[dict[str, Any]], run: dict[str, Any] | None) -> list[Any]:
+    """The tiles' change lines against the chosen base (previous run, last week, a closed cycle)."""
+    run_id = _run_id(run)
+    with session_scope() as session:
+        summary = svc.kpi_summary(session=session, run_id=run_id, base=base)
+    if summary is None:
+        raise PreventUpdate
+    kpis = {k.key: k for k in (*summary.status_counts, *summary.portfolio)}
+    has_previous = summary.previous is not None
+    return [
+        delta_line(kpis[i["key"]], has_previous=has_previous, caption=summary.caption).children
+        if i.get("key") in kpis
+        else []
+        for i in line_ids or []
+    ]
 
 
 # AG Grid keeps the infinite model's blocks: when the filters change, drop them so the grid asks again.
@@ -320,6 +384,21 @@ def commentary(_charts_done: Any, run: dict[str, Any] | None, shown: Any = None)
         empty="No SKU has value at risk in this snapshot.",
         can_regenerate=allowed("planner"),
     )
+
+
+@guarded_callback(
+    "viewer",
+    Output(ids.WATCHTOWER_ITEMS_SLOT, "children"),
+    Input(ids.WATCHTOWER_SCATTER_NOTE, "children"),
+    State(ids.WATCHTOWER_FILTERS, "data"),
+    prevent_initial_call=True,
+)
+def items(_charts_done: Any, filters: dict[str, Any] | None) -> Any:
+    """The items held at several locations (issue 21), once the charts are drawn: off the path of the first grid
+    rows (issue 23); it follows the location filter."""
+    with session_scope() as session:
+        groups = item_groups(session=session, locations=svc.GridFilters.from_mapping(filters).location)
+    return items_panel(groups)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ from core.engine_types import (
 )
 from core.forecast.engine import plan_cuts
 from core.min_stock import apply_min_stock, min_stock_floor
+from core.progress import step
 from core.replenishment import (
     ReplenishmentPolicy,
     newsvendor_critical_ratio,
@@ -564,6 +565,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     d = np.maximum(np.nan_to_num(mean.mean(axis=1)), 0.0)
     sigma = np.maximum(np.nan_to_num(np.asarray(fr.sigma, dtype=float)), 0.0)
 
+    step(0.85, "demand classes and policies")
     # 2. classify -----------------------------------------------------------------------------------------------
     pattern = classify.demand_pattern(history=demand)
     xyz = classify.xyz_classes(cv=classify.forecast_error_cv(sigma=sigma, demand_mean=d), limits=settings.xyz_cv_limits)
@@ -593,6 +595,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     on_hand, on_order = col["on_hand"], col["on_order"]
     timings["policy"] = time.perf_counter() - t0
 
+    step(0.93, "health statuses")
     # 4. health -------------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
     h = _health_stage(
@@ -614,6 +617,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     backtest = h.backtest
     timings["health"] = time.perf_counter() - t0
 
+    step(0.97, "snapshot rows")
     # 5. snapshot -----------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
     snap = _snapshot_frame(

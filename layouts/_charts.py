@@ -20,8 +20,8 @@ from dash import dcc, html
 from core import formats
 from layouts import _ids as ids
 from layouts._commentary import commentary_panel
-from reports.formatting import NO_CHANGE, signed_change
-from services.watchtower import STATUS_LABELS, CategoryStatus, Commentary, Kpi, RiskPoints, status_label
+from reports.formatting import signed_change
+from services.watchtower import Commentary, Kpi, status_label
 
 STATUS_ORDER = ("stockout_risk", "surge", "low_velocity", "dead_stock", "overstock", "normal")
 # status colours meet 4.5:1 on white (as text, and white text on them as badges) and differ in lightness and hue;
@@ -161,46 +161,6 @@ def fmt_delta(kpi: Kpi) -> str:
 # --------------------------------------------------------------------------------------------------------------------
 # cards and panels
 
-TONE_CLASS = {"good": "text-success", "bad": "text-danger", "neutral": "text-secondary"}
-
-
-def delta_line(kpi: Kpi, *, has_previous: bool) -> html.Div:
-    if not has_previous:
-        return html.Div("first run", className="small text-secondary")
-    text = fmt_delta(kpi)
-    if not text:
-        return html.Div(MISSING, className="small text-secondary")
-    arrow = "" if text == NO_CHANGE else ("\u25b2 " if (kpi.delta or 0) > 0 else "\u25bc ")
-    tone = "neutral" if text == NO_CHANGE else kpi.tone
-    return html.Div(
-        [html.Span(arrow + text, className=TONE_CLASS[tone] + " fw-semibold"), " vs previous run"],
-        className="small text-secondary text-nowrap",
-    )
-
-
-def kpi_card(kpi: Kpi, *, has_previous: bool, accent: str | None = None, card_id: Any = None) -> dbc.Card:
-    """A KPI tile: label, big value, change since the previous run (green when better, red when worse)."""
-    body = dbc.CardBody(
-        [
-            html.Div(style={"height": "4px", "background": accent, "margin": "-0.5rem -1rem 0.5rem"})
-            if accent
-            else None,
-            html.Div(kpi.label, className="kpi-label text-truncate"),
-            html.Div(fmt_kpi(kpi.kind, kpi.value), className="kpi-value"),
-            delta_line(kpi, has_previous=has_previous),
-        ],
-        className="py-2 px-3",
-    )
-    props: dict[str, Any] = {"className": "kpi-card h-100 shadow-sm border-0", "style": {"overflow": "hidden"}}
-    if card_id is not None:
-        return dbc.Card(
-            html.Div(
-                body, id=card_id, n_clicks=0, role="button", tabIndex=0, title=f"Show only {kpi.label.lower()} SKUs"
-            ),
-            **props,
-        )
-    return dbc.Card(html.Div(body, title=kpi.hint) if kpi.hint else body, **props)
-
 
 def status_badge(status: str | None, *, label: str | None = None, class_name: str = "") -> html.Span:
     return html.Span(
@@ -289,6 +249,8 @@ def search_box() -> html.Div:
     )
 
 
+PROJECTION_HEIGHT = 460
+
 # --------------------------------------------------------------------------------------------------------------------
 # figures
 
@@ -350,124 +312,6 @@ def empty_figure(message: str) -> dict[str, Any]:
                     "font": {"color": "#6c757d"},
                 }
             ],
-        ),
-    }
-
-
-def category_status_figure(rows: Sequence[CategoryStatus]) -> dict[str, Any]:
-    """Horizontal stacked bars: SKUs per status in each category (largest category on top); click a bar to filter."""
-    if not rows:
-        return empty_figure("No SKU matches the filters")
-    totals: dict[str, int] = {}
-    for r in rows:
-        totals[r.category] = totals.get(r.category, 0) + r.skus
-    categories = sorted(totals, key=lambda c: (totals[c], c))  # plotly draws the first category at the bottom
-    by_key = {(r.category, r.status): r for r in rows}
-    statuses = [s for s in STATUS_ORDER if any(r.status == s for r in rows)]
-    statuses += sorted({r.status for r in rows} - set(statuses))
-    data = []
-    for status in statuses:
-        counts = [by_key[(c, status)].skus if (c, status) in by_key else 0 for c in categories]
-        value = [by_key[(c, status)].value_at_risk if (c, status) in by_key else 0.0 for c in categories]
-        data.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": STATUS_LABELS.get(status, status_label(status)),
-                "y": categories,
-                "x": counts,
-                "customdata": [[fmt_money(v)] for v in value],
-                "marker": {
-                    "color": status_color(status),
-                    "pattern": {"shape": STATUS_PATTERNS.get(status, "."), "fgcolor": "#ffffff", "fgopacity": 0.55},
-                },
-                "hovertemplate": "%{y}<br>%{x:,} SKUs "
-                + status_label(status).lower()
-                + "<br>%{customdata[0]} at risk<extra></extra>",
-            }
-        )
-    return {
-        "data": data,
-        "layout": base_layout(
-            barmode="stack",
-            bargap=0.28,
-            margin={"l": 10, "r": 10, "t": 10, "b": 10},
-            legend={
-                "orientation": "h",
-                "y": -0.08,
-                "yanchor": "top",
-                "x": 0,
-                "font": {"size": 11},
-                "traceorder": "normal",
-            },
-            xaxis={"gridcolor": "#eef0f3", "zeroline": False},
-            yaxis={"automargin": True, "ticksuffix": "  "},
-            clickmode="event",
-        ),
-    }
-
-
-COVER_FLOOR, COVER_CAP, VAR_FLOOR = 0.5, 3650.0, 1.0
-PROJECTION_HEIGHT = 460
-
-
-def risk_scatter_figure(points: RiskPoints) -> dict[str, Any]:
-    """Value at risk (log) against days of cover (log), one colour per status; click a point to find that SKU."""
-    if not points.rows:
-        return empty_figure("No value at risk among the filtered SKUs")
-    data = []
-    for status in STATUS_ORDER + tuple(sorted({r["status"] for r in points.rows} - set(STATUS_ORDER))):
-        rows = [r for r in points.rows if r["status"] == status]
-        if not rows:
-            continue
-        x = [
-            COVER_CAP if r["days_of_cover"] is None else min(COVER_CAP, max(COVER_FLOOR, r["days_of_cover"]))
-            for r in rows
-        ]
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": status_label(status),
-                "x": x,
-                "y": [max(VAR_FLOOR, r["value_at_risk"]) for r in rows],
-                "customdata": [
-                    [r["code"], r["name"], fmt_days(r["days_of_cover"]), fmt_money(r["value_at_risk"])] for r in rows
-                ],
-                "marker": {
-                    "color": status_color(status),
-                    "symbol": STATUS_SYMBOLS.get(status, "star"),
-                    "size": 8,
-                    "opacity": 0.8,
-                    "line": {"width": 0},
-                },
-                "hovertemplate": "<b>%{customdata[0]}</b> %{customdata[1]}<br>cover %{customdata[2]}"
-                " · %{customdata[3]} at risk<extra></extra>",
-            }
-        )
-    return {
-        "data": data,
-        "layout": base_layout(
-            height=330,
-            margin={"l": 10, "r": 10, "t": 30, "b": 40},
-            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
-            xaxis={
-                "type": "log",
-                "dtick": 1,
-                "title": {"text": "Days of cover (log)"},
-                "gridcolor": "#eef0f3",
-                "zeroline": False,
-            },
-            yaxis={
-                "type": "log",
-                "dtick": 1,
-                "tickformat": "~s",
-                "title": {"text": "Value at risk (log)"},
-                "tickprefix": CURRENCY,
-                "gridcolor": "#eef0f3",
-                "automargin": True,
-            },
-            clickmode="event",
         ),
     }
 
@@ -721,7 +565,6 @@ def projection_figure(projection: Any, *, period_label: str = "period") -> dict[
     return {
         "data": data,
         "layout": base_layout(
-            height=PROJECTION_HEIGHT,
             margin={"l": 10, "r": 10, "t": 36, "b": 10},
             legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
             hovermode="x unified",

@@ -52,6 +52,18 @@ def empty_state(message: str, href: str | None = None, link_text: str | None = N
     return dbc.Alert(children, color="light", className="border")
 
 
+def fmt_input(value: Any, *, decimals: int = 4) -> Any:
+    """A control's value as shown in its (text) input: thousands separators, no trailing zeros (``8696.3`` ->
+    ``"8,696.3"``, ``223427.0`` -> ``"223,427"``); None and text unchanged. The what-if services read it back
+    (:func:`services.whatif.number_text`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if value != value or value in (float("inf"), float("-inf")):
+        return ""
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def number_row(
     label: str,
     control_id: str,
@@ -63,16 +75,17 @@ def number_row(
     hint: str | None = None,
     disabled: bool = False,
 ) -> html.Div:
-    """A labelled number input (debounced) with an optional unit and a hint line below."""
+    """A labelled number input (debounced) with an optional unit and a hint line below. A text input, so the value
+    reads with thousands separators (:func:`fmt_input`); ``step`` is kept for the signature (text has none)."""
     group: list[Any] = [
         dbc.Input(
             id=control_id,
-            type="number",
-            value=value,
-            step=step,
+            type="text",
+            value=fmt_input(value),
             debounce=0.4,
             inputMode="decimal",
             disabled=disabled,
+            autoComplete="off",
         )
     ]
     if unit:

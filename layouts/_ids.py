@@ -384,3 +384,10 @@ DATA_PROMOTIONS_EXPORT = "data-promotions-export"
 DATA_PROMOTIONS_DOWNLOAD = "data-promotions-download"
 DATA_PROMOTIONS_DELETE = "data-promotions-delete"
 WATCHTOWER_PROMOTION = "watchtower-promotion"
+# watchtower (issue 23): the KPI tiles' comparison base and change lines
+WATCHTOWER_COMPARE = "watchtower-compare"
+WATCHTOWER_KPI_DELTA = "watchtower-kpi-delta"
+# sku (issue 23): why the chosen forecast model is not the table's lowest MASE; scroll to the top on open
+SKU_MODEL_WHY = "sku-model-why"
+SKU_SCROLL = "sku-scroll"
+WATCHTOWER_ITEMS_SLOT = "watchtower-items-slot"  # issue 23: the items panel, filled after the first rows

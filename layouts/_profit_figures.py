@@ -83,7 +83,7 @@ def curve_figure(nv: svc.NewsvendorView, unit: str) -> dict[str, Any]:
     return {
         "data": data,
         "layout": base_layout(
-            height=CURVE_HEIGHT,
+            # no fixed height: the graph fills its card down to the inputs card's height (layouts/profit.py)
             margin={"l": 10, "r": 10, "t": 10, "b": 40},
             showlegend=False,
             shapes=shapes,
@@ -135,7 +135,7 @@ def heatmap_figure(heat: svc.Heatmap) -> dict[str, Any]:
                 "z": heat.profit,
                 "text": text,
                 "texttemplate": "%{text}",
-                "textfont": {"size": 10},
+                "textfont": {"size": 12},  # readable (issue 23: was 10 px)
                 "zmin": low,
                 "zmax": high,
                 "colorscale": HEAT_SCALE,

@@ -18,10 +18,11 @@ from layouts._charts import (
     GRAPH_CONFIG,
     MISSING,
     SECTION_CLASS,
+    empty_figure,
     fmt_date_prose,
     fmt_datetime,
 )
-from layouts._components import empty_state
+from layouts._components import empty_state, fmt_input
 from services import whatif as svc
 from services import whatif_baseline
 
@@ -178,6 +179,45 @@ def message(notes: Sequence[str], *, error: str | None = None) -> list[Any]:
             )
         )
     out += [dbc.Alert(n, color="light", className="border py-2 mb-2 small") for n in notes]
+    return out
+
+
+PICK_A_SKU = "Pick a SKU: type its code or name in the box above to see its figures."
+
+
+def picking(scope_data: dict[str, Any] | None) -> bool:
+    """True while "One SKU" is chosen and no SKU is picked yet (the scope store says ``pick``)."""
+    return bool((scope_data or {}).get("pick"))
+
+
+def pick_outputs(kinds: Sequence[str]) -> tuple[Any, ...]:
+    """The figures' outputs while no SKU is picked: the message, then per output kind ("children", "figure",
+    "data") an empty value, so no portfolio figure stays on screen under "One SKU"."""
+    empty = {"children": [], "figure": empty_figure("Pick a SKU"), "data": None}
+    return (message([PICK_A_SKU]), *[empty[k] for k in kinds])
+
+
+def edited_hints(
+    values: Sequence[Any],
+    names: Sequence[str],
+    scope_data: dict[str, Any] | None,
+    *,
+    keys: dict[str, str] | None = None,
+) -> list[Any]:
+    """The hint under each control: today's hint while the value is today's; once edited, "edited · today X", so a
+    hint never claims an edited value comes from the SKU master. ``keys``: control name -> its key in the
+    baseline (default: the same name)."""
+    data = scope_data or {}
+    hints, base = data.get("hints") or {}, data.get("baseline") or {}
+    out: list[Any] = []
+    for name, value in zip(names, values, strict=True):
+        today = base.get((keys or {}).get(name, name))
+        entered = svc.number_text(value)
+        try:
+            same = today is None or abs(float(entered) - float(today)) <= 1e-9 * max(1.0, abs(float(today)))
+        except (TypeError, ValueError):
+            same = True  # not a number: the message says so; the hint stays
+        out.append(hints.get(name, "") if same else f"edited · today {fmt_input(today)}")
     return out
 
 

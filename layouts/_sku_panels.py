@@ -11,6 +11,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from core.forecast.engine import DEFAULT_MODEL, SWITCH_MARGIN
 from core.formats import fmt_order_qty, overdue_text
 from db.session import session_scope
 from layouts import _ids as ids
@@ -260,3 +261,30 @@ def newest_per_period(overrides: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in sorted(overrides, key=lambda r: r.get("created_at") or dt.datetime.min):
         newest[row["period"]] = row
     return [newest[p] for p in sorted(newest)]
+
+
+def choice_note(scores: list[Any], *, model_name: Any) -> str:
+    """One sentence, with the numbers, on why the chosen model is not the lowest backtest MASE of the table (empty
+    when it is). The rule is the engine's (:func:`core.forecast.engine` model choice): a smooth series keeps the
+    ensemble unless another candidate's MASE is at least ``SWITCH_MARGIN`` lower; an intermittent series keeps the
+    batch's recipe with no per-series switch."""
+    chosen = next((s for s in scores if s.chosen), None)
+    scored = [s for s in scores if s.mase is not None]
+    if chosen is None or chosen.mase is None or not scored:
+        return ""
+    best = min(scored, key=lambda s: s.mase)
+    if best.chosen or best.mase >= chosen.mase or chosen.mase <= 0:
+        return ""
+    below = 1.0 - best.mase / chosen.mase
+    margin = f"{SWITCH_MARGIN:.0%}"
+    if chosen.model == DEFAULT_MODEL and below < SWITCH_MARGIN:
+        return (
+            f"Why not {model_name(best.model)}: its MASE {best.mase:.2f} is {below:.0%} below the "
+            f"{model_name(chosen.model)}'s {chosen.mase:.2f}, short of the {margin} margin a model needs to replace "
+            "the ensemble (the best of a few noisy backtest scores is mostly noise; combinations are steadier)."
+        )
+    return (
+        f"Why not {model_name(best.model)} (MASE {best.mase:.2f}, {below:.0%} below {chosen.mase:.2f}): intermittent "
+        "demand keeps the batch's recipe with no per-series switch, as a few backtest windows hold too few demands "
+        "to choose on."
+    )

@@ -16,6 +16,7 @@ from dash import dcc, html
 from db.session import session_scope
 from layouts import _ids as ids
 from layouts._components import allowed, page_header
+from layouts._data_danger import danger_zone
 from layouts._data_lanes import LANE_COLUMNS, lanes_tab
 from layouts._data_promotions import promotions_tab_item
 from layouts._data_resources import resource_columns, resources_tab
@@ -624,39 +625,6 @@ def tables_section(can_edit: bool, codes: list[str]) -> html.Div:
             dcc.Download(id=ids.DATA_DOWNLOAD),
         ],
         className="mb-4",
-    )
-
-
-def danger_zone() -> dbc.Card:
-    return dbc.Card(
-        [
-            dbc.CardHeader("Danger zone", className="fw-semibold text-danger"),
-            dbc.CardBody(
-                [
-                    html.P(
-                        "Factory reset deletes every SKU, demand row, stock position, receipt, order, forecast, run, "
-                        "briefing, scenario and import record. Users, API tokens and the audit log stay. "
-                        "It cannot be undone.",
-                        className="small",
-                    ),
-                    dbc.InputGroup(
-                        [
-                            dbc.Input(
-                                id=ids.DATA_RESET_CONFIRM,
-                                placeholder="type RESET to confirm",
-                                size="sm",
-                                autocomplete="off",
-                            ),
-                            dbc.Button("Factory reset", id=ids.DATA_RESET, color="danger", size="sm"),
-                        ],
-                        style={"maxWidth": "420px"},
-                    ),
-                    html.Div(id=ids.DATA_RESET_RESULT, className="mt-2"),
-                    dcc.Location(id=ids.DATA_RESET_RELOAD, refresh=True),
-                ]
-            ),
-        ],
-        className="border-danger mb-4",
     )
 
 

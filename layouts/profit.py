@@ -20,6 +20,7 @@ from db.session import session_scope
 from layouts import _ids as ids
 from layouts._charts import (
     CURRENCY,
+    GRAPH_CONFIG,
     MISSING,
     SECTION_CLASS,
     empty_figure,
@@ -408,7 +409,10 @@ def page(
     unit = items.run.period_unit
     return html.Div(
         [
-            dcc.Store(id=ids.PROFIT_SCOPE, data={"scope": items.scope.key, "baseline": defaults}),
+            dcc.Store(
+                id=ids.PROFIT_SCOPE,
+                data={"scope": items.scope.key, "baseline": defaults, "hints": hints(items, defaults)},
+            ),
             dcc.Store(id=ids.PROFIT_SCENARIO_VERSION, data=0),
             page_intro(
                 "Profit optimizer",
@@ -435,14 +439,10 @@ def page(
                         [
                             html.Div(id=ids.PROFIT_MESSAGE),
                             html.Div(id=ids.PROFIT_KPIS),
-                            section(
-                                "Newsvendor: expected profit by order quantity",
-                                graph(empty_figure(""), CURVE_HEIGHT, graph_id=ids.PROFIT_CURVE),
-                                note=f"one order for the selling season; demand normal around the forecast per {unit}",
-                                fill=False,
-                            ),
+                            curve_card(unit),
                         ],
                         lg=9,
+                        className="d-flex flex-column",  # the curve's card takes the height the inputs card gives
                     ),
                 ],
                 className="g-3 mb-3",
@@ -455,7 +455,7 @@ def page(
                             graph(empty_figure(""), HEAT_HEIGHT, graph_id=ids.PROFIT_HEATMAP),
                             note="realised profit by order quantity and how demand turns out; the frame marks Q*",
                         ),
-                        lg=7,
+                        lg=12,  # the whole row: 15 columns of 12 px money labels need the width (issue 23)
                     ),
                     dbc.Col(
                         section(
@@ -463,7 +463,7 @@ def page(
                             graph(empty_figure(""), SENS_HEIGHT, graph_id=ids.PROFIT_SENSITIVITY),
                             note="one input at a time, −30% to +30%",
                         ),
-                        lg=5,
+                        lg=12,
                     ),
                 ],
                 className="g-3 mb-3",
@@ -485,6 +485,34 @@ def page(
             scenarios_card(scenarios),
             html.Div(style=HIDDEN),
         ]
+    )
+
+
+def curve_card(unit: str) -> dbc.Card:
+    """The newsvendor curve, growing to the bottom of the inputs card beside it (no tall empty column under it)."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.Span("Newsvendor: expected profit by order quantity", className=SECTION_CLASS),
+                        html.Span(
+                            f"one order for the selling season; demand normal around the forecast per {unit}",
+                            className="small text-secondary ms-2",
+                        ),
+                    ],
+                    className="mb-1",
+                ),
+                dcc.Graph(
+                    id=ids.PROFIT_CURVE,
+                    figure=empty_figure(""),
+                    config=GRAPH_CONFIG,
+                    style={"minHeight": f"{CURVE_HEIGHT}px", "flex": "1 1 auto"},
+                ),
+            ],
+            className="d-flex flex-column",
+        ),
+        className="shadow-sm border-0 flex-grow-1",
     )
 
 

@@ -167,16 +167,14 @@ def controls_card(items: svc.Items, defaults: dict[str, Any]) -> dbc.Card:
     )
 
 
-def set_hints(items: svc.Items, defaults: dict[str, Any]) -> list[str]:
-    h = hints(items, defaults)
-    return [h[name] for name in HINT_ID]
-
-
 def page(items: svc.Items, options: svc.ScopeOptions, warning: Any = None) -> html.Div:
     defaults = svc.risk_defaults(items)
     return html.Div(
         [
-            dcc.Store(id=ids.RISK_SCOPE, data={"scope": items.scope.key, "baseline": defaults}),
+            dcc.Store(
+                id=ids.RISK_SCOPE,
+                data={"scope": items.scope.key, "baseline": defaults, "hints": hints(items, defaults)},
+            ),
             dcc.Store(id=ids.RISK_FRONTIER_DATA),
             page_intro(
                 "Risk engine",

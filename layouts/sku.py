@@ -39,15 +39,26 @@ from layouts._components import group_label
 from layouts._locations import locations_panel
 from layouts._master_data import incomplete_note
 from layouts._promotions import add_promotions
-from layouts._sku_panels import lead_time_panel, newest_per_period, override_panel
-from services.sku_detail import Projection, SkuDetail, sku_detail
+from layouts._sku_panels import choice_note, lead_time_panel, newest_per_period, override_panel
+from services.sku_detail import Projection, SkuDetail, sku_detail, sku_name
 from services.transfers import item_locations
 
 
 def page_title(code: str | None = None) -> str:
-    """The browser tab names the SKU ("B-00147 · SKU · Inventory Command Center"), so several SKU tabs differ."""
+    """The browser tab names the SKU by its name and code ("Iced coffee 330 ml (B-00147) · SKU · Inventory Command
+    Center"), so several SKU tabs differ; the code alone when the SKU has no other name or is unknown."""
     code = unquote(code or "").strip()
-    return f"{code} · SKU · Inventory Command Center" if code else "SKU · Inventory Command Center"
+    if not code:
+        return "SKU · Inventory Command Center"
+    with session_scope() as session:
+        name = sku_name(session=session, code=code)
+    return f"{heading_text(code, name)} · SKU · Inventory Command Center"
+
+
+def heading_text(code: str, name: str | None) -> str:
+    """ "name (code)", or the code alone when the name is empty or the code itself (no "X X" repeat)."""
+    name = (name or "").strip()
+    return f"{name} ({code})" if name and name.casefold() != code.casefold() else code
 
 
 dash.register_page(__name__, path_template="/sku/<code>", name="SKU", order=10, title=page_title)
@@ -252,6 +263,7 @@ def models_card(detail: SkuDetail) -> dbc.Card:
         else html.P("No backtest scores in this snapshot.", className="small text-secondary")
     )
     bias = v("bias")
+    why = choice_note(scores, model_name=model_name)
     summary = html.Div(
         [
             html.Span("Chosen: ", className="text-secondary"),
@@ -269,6 +281,7 @@ def models_card(detail: SkuDetail) -> dbc.Card:
                 html.Div("Forecast model (rolling-origin backtest)", className=SECTION_CLASS),
                 summary,
                 table,
+                html.P(why, id=ids.SKU_MODEL_WHY, className="small mb-2") if why else None,
                 html.Div(
                     "Mean absolute scaled error over the backtest windows: below 1 beats the naive forecast.",
                     className="small text-secondary",
@@ -442,6 +455,15 @@ def briefing_controls(detail: SkuDetail) -> list[Any]:
     ]
 
 
+def heading(detail: SkuDetail) -> list[Any]:
+    """The page's one heading: the code, then the name unless it repeats the code."""
+    parts: list[Any] = [html.Span(detail.code, className="me-2")]
+    name = (detail.name or "").strip()
+    if name and name.casefold() != detail.code.casefold():
+        parts.append(html.Span(name, className="fw-normal text-secondary"))
+    return parts
+
+
 def header(detail: SkuDetail) -> html.Div:
     code = quote(detail.code, safe="")
     meta = [detail.category, detail.location, detail.supplier]
@@ -462,13 +484,7 @@ def header(detail: SkuDetail) -> html.Div:
                         className="small text-secondary",
                         **{"aria-label": "Breadcrumb"},
                     ),
-                    html.H1(
-                        [
-                            html.Span(detail.code, className="me-2"),
-                            html.Span(detail.name, className="fw-normal text-secondary"),
-                        ],
-                        className="h4 mb-0",
-                    ),
+                    html.H1(heading(detail), className="h4 mb-0"),
                     html.Div(" · ".join(m for m in meta if m) + " · " + snapshot, className="small text-secondary"),
                 ]
             ),
@@ -488,16 +504,25 @@ def header(detail: SkuDetail) -> html.Div:
     )
 
 
-def _card(title: str, *children: Any, note: Any = None) -> dbc.Card:
+def _card(title: str, *children: Any, note: Any = None, fill: bool = False) -> dbc.Card:
+    """A titled card; ``fill``: a flex column, so a chart with ``flex: 1`` takes the height the row gives."""
     head = [html.Span(title, className=SECTION_CLASS)]
     if note:
         head.append(html.Span(note, className="small text-secondary ms-2"))
-    return dbc.Card(dbc.CardBody([html.Div(head), *children]), className="shadow-sm border-0 h-100")
+    body_class = "d-flex flex-column" if fill else None
+    return dbc.Card(
+        dbc.CardBody([html.Div(head), *children], className=body_class), className="shadow-sm border-0 h-100"
+    )
 
 
 def detail_page(detail: SkuDetail) -> html.Div:
     unit = period_unit(detail)
-    store = dcc.Store(id=ids.SKU_CODE, data={"code": detail.code, "run_id": detail.run.id if detail.run else None})
+    store = html.Div(
+        [
+            dcc.Store(id=ids.SKU_CODE, data={"code": detail.code, "run_id": detail.run.id if detail.run else None}),
+            dcc.Store(id=ids.SKU_SCROLL),  # callbacks/sku.py scrolls to the top when the page opens
+        ]
+    )
     history = history_figure(
         history=detail.history,
         forecast=detail.forecast,
@@ -589,9 +614,11 @@ def detail_page(detail: SkuDetail) -> html.Div:
                                 id=ids.SKU_PROJECTION_CHART,
                                 figure=projection_figure(projection),
                                 config=GRAPH_CONFIG,
-                                style={"height": f"{PROJECTION_HEIGHT}px"},
+                                # fills the card down to the policy card's height: no empty band under the chart
+                                style={"minHeight": f"{PROJECTION_HEIGHT}px", "flex": "1 1 auto"},
                             ),
                             note="inventory position less forecast demand; change the quantity to test another order",
+                            fill=True,
                         ),
                         lg=8,
                     ),

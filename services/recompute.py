@@ -71,6 +71,7 @@ from core.portfolio import (
     compute_batch,
     finalize_portfolio,
 )
+from core.progress import batch_share, reporting
 from db import queries_recompute as q
 from db.models import Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
 from services.engine_inputs import (
@@ -224,8 +225,7 @@ def compute_one(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
 
     BLAS and OpenMP are limited to one thread: the parallelism is the process pool. Measured on the 2-core box under
     load, scikit-learn's OpenMP gradient boosting spent 7x the CPU time spin-waiting with 2 threads (2,000 series:
-    44.6 s CPU with 2 threads vs 6.7 s with 1), and a 10-series batch took 110 s instead of 2.5 s.
-    """
+    44.6 s CPU with 2 threads vs 6.7 s with 1), and a 10-series batch took 110 s instead of 2.5 s."""
     cpu = time.process_time()
     with threadpool_limits(limits=1):
         result = compute_batch(inputs, settings=settings)
@@ -259,10 +259,9 @@ def compute(
 ) -> tuple[PortfolioResult, dict[str, float], int]:
     """Run the engine on ``inputs`` in fixed batches and finalize the portfolio.
 
-    Returns the portfolio result, timings (``compute`` wall time, the engine stages summed over batches, and
-    ``finalize``) and the number of worker processes used. Results are in code order and identical for any number of
-    workers.
-    """
+    Returns the portfolio result, timings (``compute`` wall time, the engine stages summed over batches, ``finalize``)
+    and the number of worker processes used. Results are in code order and identical for any number of workers; in
+    one process the engine's stages move ``progress`` inside each batch (:func:`core.progress.batch_share`)."""
     parts = plan_batches(count=len(inputs), batch_size=batch_size)
     n_workers = default_workers(len(parts), len(inputs)) if workers is None else max(1, min(int(workers), len(parts)))
     lo, hi = progress_span
@@ -284,7 +283,8 @@ def compute(
     if n_workers <= 1:
         for i, part in enumerate(parts):
             check_cancel()
-            results[i] = compute_one(inputs.batch(part), settings)
+            with reporting(batch_share(progress, span=(lo, hi), batch=i, parts=parts)):
+                results[i] = compute_one(inputs.batch(part), settings)
             report(i + 1)
     else:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded server process

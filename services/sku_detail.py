@@ -349,6 +349,11 @@ def _master_edited_at(session: Session, sku: Sku, run: RunInfo | None) -> dt.dat
     return sku.updated_at if started is not None and sku.updated_at > started else None
 
 
+def sku_name(*, session: Session, code: str) -> str | None:
+    """The name of SKU ``code`` (None when there is no such SKU): the SKU page's browser-tab title."""
+    return session.scalar(select(Sku.name).where(Sku.code == (code or "").strip()).limit(1))
+
+
 def sku_detail(*, session: Session, code: str, run_id: int | None = None) -> SkuDetail | None:
     """Everything the SKU page shows for ``code`` (None when no SKU has that code).
 

@@ -32,8 +32,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.formats import fmt_date
 from db.models import STATUSES, AuditLog, Promotion, RecomputeRun, Sku, SkuSnapshot
-from services import audit, master_data, narrative
-from services.runs import RunInfo, previous_run, run_by_id, running_run
+from services import audit, kpi_bases, master_data, narrative
+from services.runs import RunInfo, run_by_id, running_run
 from services.xlsx_export import rows_workbook
 
 logger = logging.getLogger(__name__)
@@ -232,6 +232,8 @@ class KpiSummary:
     status_counts: tuple[Kpi, ...]
     portfolio: tuple[Kpi, ...]
     sku_count: int
+    base: str = "previous"  # services.kpi_bases key of what the changes compare with
+    caption: str = "previous run"  # the words after "vs" on the tiles
 
 
 def status_counts(*, session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -272,12 +274,14 @@ def _kpi_value(kpis: Mapping[str, Any], key: str) -> float | None:
     return clean_number(kpis.get(key))
 
 
-def kpi_summary(*, session: Session, run_id: int | None = None) -> KpiSummary | None:
-    """SKUs per status and portfolio KPIs of a run (default: latest) with the previous finished run's values."""
+def kpi_summary(*, session: Session, run_id: int | None = None, base: str | None = None) -> KpiSummary | None:
+    """SKUs per status and portfolio KPIs of a run (default: latest) with the values of the comparison ``base``
+    (:mod:`services.kpi_bases`: the previous finished run by default, last week, a closed cycle)."""
     run = run_by_id(session=session, run_id=run_id)
     if run is None:
         return None
-    previous = previous_run(session=session, run_id=run.id)
+    chosen = kpi_bases.resolve(session=session, run=run, key=base)
+    previous = chosen.run
     counts = status_counts(session=session, run_ids=[run.id] + ([previous.id] if previous else []))
     now = counts[run.id]
     before = counts.get(previous.id) if previous else None
@@ -308,7 +312,13 @@ def kpi_summary(*, session: Session, run_id: int | None = None) -> KpiSummary | 
         for key, label, kind, good, hint in PORTFOLIO_KPIS
     )
     return KpiSummary(
-        run=run, previous=previous, status_counts=status_kpis, portfolio=portfolio, sku_count=sum(now.values())
+        run=run,
+        previous=previous,
+        status_counts=status_kpis,
+        portfolio=portfolio,
+        sku_count=sum(now.values()),
+        base=chosen.key,
+        caption=chosen.caption,
     )
 
 

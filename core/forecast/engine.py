@@ -20,6 +20,7 @@ from core.forecast.intermittent import croston_sba, tsb
 from core.forecast.ml import gbm_forecast_causal
 from core.forecast.naive import seasonal_naive
 from core.forecast.smoothing import exponential_smoothing
+from core.progress import step
 
 MODEL_NAMES: tuple[str, ...] = (
     "seasonal_naive",
@@ -327,6 +328,7 @@ def _candidates_and_recipe(
 ) -> tuple[dict[str, np.ndarray], tuple[str, ...], np.ndarray | None]:
     """Candidates, the intermittent recipe and the plan's multiplier (n, C + 1, h) (None without a plan)."""
     inter = intermittent_mask(data)
+    step(0.0, "forecast: gradient boosting across the batch")
     gbm, gbm_base = gbm_forecast_causal(
         data=data,
         cuts=cuts,
@@ -336,12 +338,19 @@ def _candidates_and_recipe(
         random_state=random_state,
         causal=causal,
     )
+    step(0.4, "forecast: temporal aggregation (ADIDA, IMAPA)")
     adida, imapa = temporal_aggregation(data=data, cuts=cuts, horizon=horizon, rows=np.flatnonzero(inter))
+    step(0.45, "forecast: seasonal naive and exponential smoothing")
+    naive = seasonal_naive(data=data, cuts=cuts, horizon=horizon, season_length=season_length)
+    ets = exponential_smoothing(data=data, cuts=cuts, horizon=horizon, season_length=season_length)[0]
+    step(0.75, "forecast: Croston and TSB")
+    croston, tsb_fc = croston_sba(data=data, cuts=cuts, horizon=horizon), tsb(data=data, cuts=cuts, horizon=horizon)
+    step(0.8, "forecast: ensemble and model choice")
     out = {
-        "seasonal_naive": seasonal_naive(data=data, cuts=cuts, horizon=horizon, season_length=season_length),
-        "ets": exponential_smoothing(data=data, cuts=cuts, horizon=horizon, season_length=season_length)[0],
-        "croston_sba": croston_sba(data=data, cuts=cuts, horizon=horizon),
-        "tsb": tsb(data=data, cuts=cuts, horizon=horizon),
+        "seasonal_naive": naive,
+        "ets": ets,
+        "croston_sba": croston,
+        "tsb": tsb_fc,
         "adida": adida,
         "imapa": imapa,
         "ml_gbm": gbm,

@@ -116,7 +116,16 @@ def profit_defaults(items: Items) -> dict[str, Any]:
     return out
 
 
+def number_text(value: Any) -> Any:
+    """A number as typed in a formatted input ("8,696.3", "$223,427", "97.5 %") without its thousands separators,
+    currency sign, percent sign and spaces; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    return value.replace(",", "").replace("$", "").replace("%", "").replace("\u00a0", "").replace(" ", "").strip()
+
+
 def parse_number(label: str, value: Any) -> float:
+    value = number_text(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise WhatIfError(f"{label}: enter a number")
     try:

@@ -22,7 +22,7 @@ def test_price_moves_the_optimum_and_bad_costs_say_so(page_as) -> None:
     before = page.inner_text(KPIS)
     for chart in ("#profit-curve", "#profit-heatmap", "#profit-sensitivity", "#profit-eoq-chart"):
         assert page.locator(f"{chart} .js-plotly-plot").count() == 1, chart
-    price = float(page.input_value("#profit-price"))
+    price = float(page.input_value("#profit-price").replace(",", ""))
     set_value(page, "#profit-price", f"{price * 1.5:.2f}")
     after = wait_changed(page, KPIS, before)
     assert after != before
@@ -49,7 +49,7 @@ def test_planner_saves_and_compares_scenarios(page_as) -> None:
         "(name) => document.querySelector('#profit-scenario-result').innerText.includes(name)", arg=base
     )
     before = page.inner_text(KPIS)
-    price = float(page.input_value("#profit-price"))
+    price = float(page.input_value("#profit-price").replace(",", ""))
     set_value(page, "#profit-price", f"{price * 1.2:.2f}")
     wait_changed(page, KPIS, before)
     page.fill("#profit-scenario-name", dearer)
@@ -66,4 +66,48 @@ def test_planner_saves_and_compares_scenarios(page_as) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(800)
         page.screenshot(path=str(SHOTS / "profit.png"), full_page=True)
+    wrapped.assert_no_console_errors()
+
+
+def test_formatted_inputs_readable_heatmap_no_empty_column_and_pick_a_sku(page_as) -> None:
+    """Issue 23: inputs read with thousands separators; heatmap cell text >= 12 px; no tall empty column under the
+    profit curve; an edited price's hint no longer says "from the SKU master"; "One SKU" without a SKU asks for
+    one instead of showing the portfolio's figures."""
+    code = pick_sku()
+    wrapped = page_as("viewer")
+    page = wrapped.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    wrapped.goto("/profit")
+    page.wait_for_selector(f"{KPIS} .kpi-card", timeout=20000)
+    page.wait_for_selector("#profit-heatmap .heatmaplayer text", timeout=20000)
+    page.wait_for_load_state("networkidle")  # the figures settled (the heatmap is drawn once more on load)
+    page.wait_for_function("() => document.querySelectorAll('#profit-heatmap .heatmaplayer text').length > 0")
+    demand = page.input_value("#profit-demand-mean")
+    assert "," in demand or float(demand) < 1000, demand
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('#profit-heatmap .heatmaplayer text')]"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize))"
+    )
+    assert sizes and min(sizes) >= 12, sizes
+    # and each label fits its cell (15 columns: the heatmap has the whole row)
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('#profit-heatmap .heatmaplayer text')].map(t => t.getBBox().width)"
+    )
+    plot = page.locator("#profit-heatmap .nsewdrag").first.bounding_box()
+    columns = len(page.locator("#profit-heatmap .xtick").all())
+    assert max(widths) < plot["width"] / max(columns, 1), (max(widths), plot["width"], columns)
+    inputs = page.locator("#profit-price").locator("xpath=ancestor::div[contains(@class,'card')][1]").bounding_box()
+    curve = page.locator("#profit-curve").locator("xpath=ancestor::div[contains(@class,'card')][1]").bounding_box()
+    graph = page.locator("#profit-curve .main-svg").first.bounding_box()
+    assert abs((curve["y"] + curve["height"]) - (inputs["y"] + inputs["height"])) < 4  # bottoms aligned
+    assert curve["y"] + curve["height"] - (graph["y"] + graph["height"]) < 40  # the chart fills its card
+    page.get_by_label("One SKU").check()  # no SKU picked yet: no portfolio figures under "One SKU"
+    page.wait_for_selector("#profit-message:has-text('Pick a SKU')")
+    page.wait_for_function(f"() => !document.querySelector('{KPIS} .kpi-card')")
+    wrapped.goto(f"/profit?sku={code}")
+    page.wait_for_selector(f"{KPIS} .kpi-card", timeout=20000)
+    assert page.inner_text("#profit-hints-price") == "from the SKU master"
+    price = float(page.input_value("#profit-price").replace(",", ""))
+    set_value(page, "#profit-price", f"{price * 1.5:,.2f}")
+    page.wait_for_function("() => document.querySelector('#profit-hints-price').innerText.startsWith('edited')")
     wrapped.assert_no_console_errors()

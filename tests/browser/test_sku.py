@@ -106,3 +106,42 @@ def test_planner_saves_an_override_in_a_background_job(page_as) -> None:
     expect(save).to_be_enabled()
     expect(save).to_have_text("Save override")
     p.assert_no_console_errors()
+
+
+def test_opening_from_the_grid_starts_at_the_top_titles_and_no_gap_under_the_projection(page_as) -> None:
+    """Issue 23: a SKU opened from a scrolled Watchtower grid shows its headline (scroll at the top); the heading
+    does not repeat the name; the tab names the SKU; the projection chart fills its card (no empty band)."""
+    p = page_as("viewer")
+    page = p.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    p.goto("/")
+    rows = ".ag-pinned-left-cols-container .ag-row"
+    page.wait_for_selector(rows)
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.querySelector('#watchtower-grid').scrollIntoView()")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.scrollY") > 300
+    row = page.locator(rows).nth(2)
+    code = row.inner_text().strip()
+    row.click()
+    page.wait_for_url(re.compile(rf"/sku/{re.escape(code)}$"))
+    page.wait_for_selector("#sku-projection-chart .main-svg")
+    page.wait_for_function("() => window.scrollY === 0")
+    h1 = page.locator("h1")
+    assert h1.count() == 1 and h1.is_visible()
+    words = h1.inner_text().split()
+    half = len(words) // 2
+    assert not (len(words) % 2 == 0 and half and words[:half] == words[half:]), h1.inner_text()
+    page.wait_for_function("c => document.title.includes(c) && document.title.includes('· SKU ·')", arg=code)
+    from db.session import session_scope
+    from services.sku_detail import sku_name
+
+    with session_scope() as s:
+        name = sku_name(session=s, code=code)
+    assert name in page.title()
+    page.wait_for_timeout(300)
+    card = page.locator("#sku-projection-chart").locator("xpath=ancestor::div[contains(@class,'card-body')][1]")
+    body, graph = card.bounding_box(), page.locator("#sku-projection-chart .main-svg").first.bounding_box()
+    gap = body["y"] + body["height"] - (graph["y"] + graph["height"])
+    assert gap < 40, f"{gap:.0f} px of empty space under the projection chart"
+    p.assert_no_console_errors()

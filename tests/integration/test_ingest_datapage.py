@@ -133,8 +133,14 @@ def test_upload_check_then_import(cb) -> None:
     assert disabled is False and label == "Import 3 rows" and "Ready to import" in text_of(preview)
     assert "weekly" in text_of(preview) and "2024-01-01 to 2024-01-08" in text_of(preview)
     assert progress and progress[-1][0] <= 60
+    progress.clear()
     summary, version, next_staged, report = cb.run_import(progress.append, 1, staged, "demand", "skip", True, None, 4)
     assert version == 5 and next_staged is None and report.startswith("batch-")
+    # issue 23: an import followed by its recompute shows both stages, in order
+    stages = [text for _, text in progress]
+    assert any("Step 1 of 2 · import" in t for t in stages) and any("Step 2 of 2 · recompute" in t for t in stages)
+    first_recompute = next(i for i, t in enumerate(stages) if "Step 2 of 2" in t)
+    assert all("Step 1 of 2" in t for t in stages[:first_recompute])
     assert "3 inserted" in text_of(summary) and "2 SKUs created" in text_of(summary)
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Demand)) == 3

@@ -277,7 +277,27 @@ def test_load_scope_fills_the_inputs(cb, svc) -> None:
     moq_disabled = out[1 + len(cb.FIELDS)]
     assert moq_disabled is True
     out = cb.load_scope("sku", "T-SMOOTH", "portfolio", None)
-    assert out[1] == 20.0 and out[1 + len(cb.FIELDS)] is False
+    assert out[1] == "20" and out[1 + len(cb.FIELDS)] is False
+    assert out[0]["hints"]["price"] == "from the SKU master"
+
+
+def test_one_sku_without_a_sku_and_edited_hints(cb, svc) -> None:
+    """Issue 23: "One SKU" with no SKU asks for one (no portfolio figures, no scenario of the portfolio); a price
+    typed over today's no longer says "from the SKU master"; "1,234.5" reads as a number."""
+    out = cb.load_scope("sku", None, "portfolio", None)
+    assert out[0] == {"scope": None, "pick": True} and "Pick a SKU" in out[-1]
+    shown_today = values(scope_data(svc, "sku:T-SMOOTH"))
+    view = cb.compute_view(*shown_today, out[0])
+    assert "Pick a SKU" in text_of(view[0]) and view[1] == [] and view[2]["data"] == []
+    message, ok = cb.save("x", tuple(shown_today), out[0], "planner@example.com")
+    assert not ok and "Pick a SKU" in text_of(message)
+    loaded = cb.load_scope("sku", "T-SMOOTH", "portfolio", None)
+    data = loaded[0]
+    shown = list(loaded[1 : 1 + len(cb.FIELDS)])
+    assert cb.hints(*shown, data)[0] == "from the SKU master"
+    shown[0] = "1,234.5"
+    assert cb.hints(*shown, data)[0] == "edited · today 20"
+    assert cb._stored("1,234.5") == 1234.5
 
 
 def test_scenarios_save_list_compare_delete(cb, svc) -> None:

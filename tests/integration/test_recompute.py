@@ -66,7 +66,11 @@ def test_recompute_writes_one_run_snapshot_and_forecasts(session, portfolio) -> 
     assert {"load", "compute", "forecast", "finalize", "write", "total"} <= set(summary.timings)
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert sum("batch" in m for _, m in seen) == 3
+    assert sum(m.startswith("forecast and policies: batch") for _, m in seen) == 3
+    # issue 23: inside a batch the bar moves with the engine's stages and says which one runs
+    inside = [(f, m) for f, m in seen if m.startswith("batch 2 of 3 (10 SKUs): ")]
+    assert any("gradient boosting" in m for _, m in inside) and any("policies" in m for _, m in inside)
+    assert len({f for f, _ in inside}) >= 4
 
     run = runs.latest_run(session=session)
     assert run.id == summary.run_id and run.status == "finished" and run.triggered_by == "tests"

@@ -526,11 +526,42 @@ def test_lookup_reads_budget_and_service(cb, svc) -> None:
 def test_load_scope_prefills_today_values(cb, svc) -> None:
     out = cb.load_scope("segment", None, "category:Tools", None)
     assert out[0]["scope"] == "category:Tools"
-    assert out[3] == pytest.approx(21.0)  # mean lead time of 14 and 28 days
+    assert out[3] == "21"  # mean lead time of 14 and 28 days, as the input shows it
     out = cb.load_scope("sku", "T-SMOOTH", "portfolio", None)
-    assert out[0]["scope"] == "sku:T-SMOOTH" and out[2] == 95.0 and out[5] == 20.0
-    with pytest.raises(Exception):  # PreventUpdate without a SKU
-        cb.load_scope("sku", None, "portfolio", None)
+    assert out[0]["scope"] == "sku:T-SMOOTH" and out[2] == "95" and out[5] == "20"
+    assert out[0]["hints"]["target"].startswith("today 95.0%")
+
+
+def test_one_sku_without_a_sku_asks_for_one(cb, svc) -> None:
+    """Issue 23: "One SKU" with no SKU picked showed the portfolio's figures."""
+    from dash import no_update
+
+    out = cb.load_scope("sku", None, "portfolio", None)
+    assert out[0] == {"scope": None, "pick": True} and out[1] is no_update and "Pick a SKU" in out[-1]
+    picking = [*args(scope_data(svc, "sku:T-SMOOTH"))[:-1], out[0]]
+    view = cb.compute_view(*picking)
+    assert "Pick a SKU" in text_of(view[0]) and view[1] == [] and view[2]["data"] == [] and view[6] is None
+    assert "Pick a SKU" in text_of(cb.run_simulation(lambda *_: None, *picking))
+    assert "Pick a SKU" in text_of(cb.run_apply(lambda *_: None, *picking))
+
+
+def test_formatted_inputs_are_read_and_edited_hints_say_so(cb, svc) -> None:
+    """Issue 23: inputs read "8,696.3"; the hint of an edited control no longer claims today's source."""
+    from layouts._components import fmt_input
+
+    assert fmt_input(8696.3) == "8,696.3" and fmt_input(223427.0) == "223,427" and fmt_input(None) is None
+    assert svc.parse_number("Budget", "$223,427") == 223427.0 and svc.parse_number("Target", "97.5 %") == 97.5
+    data = scope_data(svc, "sku:T-SMOOTH")
+    loaded = cb.load_scope("sku", "T-SMOOTH", "portfolio", None)
+    data = dict(data, hints=loaded[0]["hints"])
+    names = list(cb.page.HINT_ID)
+    today = [loaded[2], loaded[3], loaded[4], loaded[5], loaded[8]]
+    same = cb.hints(*today, data)
+    assert same == [data["hints"][n] for n in names]
+    edited = cb.hints("97", *today[1:], data)
+    assert edited[0] == "edited · today 95" and edited[1:] == same[1:]
+    frontier = cb.update(*args(data))[6]
+    assert "$" in text_of(cb.lookup_text("$1,000", None, frontier, "risk-budget"))
 
 
 def test_simulation_callback_body(cb, svc) -> None:

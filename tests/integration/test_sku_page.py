@@ -171,3 +171,33 @@ def test_what_if_reprojects_with_another_quantity(cb) -> None:
             cb.what_if(bad, data)
     with pytest.raises(PreventUpdate):
         cb.what_if(5, {"code": "NO-SUCH"})
+
+
+def test_choice_note_says_why_the_chosen_model_is_not_the_lowest() -> None:
+    """Issue 23: the ensemble 14% worse than seasonal naive, with no explanation; now one sentence with the numbers
+    and the engine's own rule (core.forecast.engine.SWITCH_MARGIN)."""
+    from core.forecast.engine import SWITCH_MARGIN
+    from layouts._sku_panels import choice_note
+    from layouts.sku import model_name
+    from services.sku_detail import ModelScore
+
+    scores = [
+        ModelScore("ensemble", 0.93, True),
+        ModelScore("seasonal_naive", 0.82, False),
+        ModelScore("ets", 1.1, False),
+    ]
+    note = choice_note(scores, model_name=model_name)
+    assert "Seasonal naive" in note and "0.82" in note and "0.93" in note and "12%" in note
+    assert f"{SWITCH_MARGIN:.0%} margin" in note
+    assert choice_note([ModelScore("ets", 0.8, True), ModelScore("ensemble", 0.9, False)], model_name=model_name) == ""
+    intermittent = [ModelScore("tsb", 1.0, True), ModelScore("ets", 0.7, False)]
+    assert "intermittent" in choice_note(intermittent, model_name=model_name)
+    assert choice_note([ModelScore("ensemble", None, True)], model_name=model_name) == ""
+
+
+def test_heading_and_tab_title_do_not_repeat_the_name() -> None:
+    from layouts.sku import heading_text
+
+    assert heading_text("B-1", "Iced coffee 330 ml") == "Iced coffee 330 ml (B-1)"
+    assert heading_text("Iced coffee 330 ml", "Iced coffee 330 ml") == "Iced coffee 330 ml"
+    assert heading_text("B-1", None) == "B-1"

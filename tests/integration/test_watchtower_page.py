@@ -105,7 +105,9 @@ def test_layout_has_kpis_filters_charts_and_the_infinite_grid(page) -> None:
     text = text_of(tree)
     for label in ("Inventory value", "Value at risk", "Fill rate", "Turns", "Days of supply", "Forecast accuracy"):
         assert label in text
-    assert "vs previous run" in text and "Snapshot " in text and "run #" in text
+    assert "Changes vs" in text and "Snapshot " in text and "run #" in text
+    assert by_id(tree, ids.WATCHTOWER_COMPARE).value == "previous"
+    assert by_id(tree, ids.WATCHTOWER_COUNT).children == "All 40 SKUs"
     for cid, _ in page.FILTER_CONTROLS.values():
         assert by_id(tree, cid).value == []
     assert by_id(tree, ids.WATCHTOWER_CATEGORY_CHART).figure["data"] == []  # filled by refresh_charts
@@ -145,28 +147,67 @@ def _run(page) -> dict:
     return by_id(tree, ids.WATCHTOWER_RUN).data
 
 
-def test_apply_filters_keeps_them_in_the_url_and_the_store(cb) -> None:
+CARDS = [{"type": ids.WATCHTOWER_STATUS_CARD, "status": s} for s in STATUSES]
+
+
+def _drive(cb, run, prop_id, *, reset=None, category=None, scatter=None, clicks=None, search="", values=None, cur=None):
+    values = values or [[] for _ in cb.CONTROL_IDS]
+    clicks = clicks or [0 for _ in CARDS]
+    args = (reset, category, scatter, clicks, search, *values, cur, run, CARDS)
+    return with_trigger(prop_id, cb.drive_filters, *args)
+
+
+def _named(cb, out) -> dict:
+    n = len(cb.CONTROL_IDS)
+    named = dict(zip(cb.FILTER_NAMES, out[:n], strict=True))
+    keys = ("search", "category_click", "scatter_click", "store", "url", "count", "pressed", "styles")
+    return {**named, **dict(zip(keys, out[n:], strict=True))}
+
+
+def test_one_round_sets_store_url_count_and_pressed_tiles(page, cb) -> None:
+    """Issue 23: a status tile click gives the store, the URL, the count and the tiles' pressed state in one callback
+    round (it used to take two server callbacks before the count moved)."""
+    run = _run(page)
+    card = json.dumps({"status": "stockout_risk", "type": ids.WATCHTOWER_STATUS_CARD}, separators=(",", ":"))
+    clicks = [1 if c["status"] == "stockout_risk" else 0 for c in CARDS]
+    out = _named(cb, _drive(cb, run, f"{card}.n_clicks", clicks=clicks))
+    assert out["status"] == ["stockout_risk"] and out["store"]["status"] == ["stockout_risk"]
+    assert out["url"] == "?status=stockout_risk" and "of 40 SKUs match" in out["count"]
+    assert out["pressed"] == ["true" if c["status"] == "stockout_risk" else "false" for c in CARDS]
+    assert "boxShadow" in out["styles"][0] and "boxShadow" not in out["styles"][1]
+    # the control itself changing: same round, the control is not written back
     values = [[] for _ in cb.CONTROL_IDS]
     values[cb.FILTER_NAMES.index("status")] = ["stockout_risk"]
-    store, search = cb.apply_filters(values=values, search="", current=None)
-    assert store["status"] == ["stockout_risk"] and search == "?status=stockout_risk"
+    out2 = _named(cb, _drive(cb, run, f"{ids.WATCHTOWER_STATUS}.value", values=values))
+    assert out2["store"] == out["store"] and out2["status"] is dash_no_update()
     with pytest.raises(PreventUpdate):  # unchanged filters: nothing to do
-        cb.apply_filters(values=values, search="", current=store)
-    store2, search2 = cb.apply_filters(values=[[] for _ in cb.CONTROL_IDS], search=" zzz ", current=store)
-    assert search2 == "?q=zzz" and store2["search"] == "zzz" and store2["status"] == []
+        _drive(cb, run, f"{ids.WATCHTOWER_STATUS}.value", values=values, cur=out["store"])
+    out3 = _named(cb, _drive(cb, run, f"{ids.WATCHTOWER_SEARCH}.value", search=" zzz ", cur=out["store"]))
+    assert out3["url"] == "?q=zzz" and out3["store"]["search"] == "zzz" and out3["count"] == "0 of 40 SKUs match"
+
+
+def dash_no_update():
+    from dash import no_update
+
+    return no_update
 
 
 def test_refresh_charts_follows_the_filters(page, cb) -> None:
     run = _run(page)
-    bars, scatter, note, count = cb.refresh_charts({}, run)
-    assert count == "All 40 SKUs" and bars["data"] and scatter["data"] and "at risk" in note
+    bars, scatter, note = cb.refresh_charts({}, run)
+    assert bars["data"] and scatter["data"] and "at risk" in note
     assert sum(sum(t["x"]) for t in bars["data"]) == 40
-    bars, scatter, note, count = cb.refresh_charts({"status": ["stockout_risk"]}, run)
-    assert [t["name"] for t in bars["data"]] == ["Stockout risk"]
+    categories = set(bars["data"][0]["y"])
+    bars, scatter, note = cb.refresh_charts({"status": ["stockout_risk"]}, run)
+    # issue 23: every category keeps its bar and the scale; the SKUs outside the filter are one grey segment
+    assert [t["name"] for t in bars["data"]] == ["Stockout risk", "Other SKUs"]
+    assert set(bars["data"][0]["y"]) == categories and sum(sum(t["x"]) for t in bars["data"]) == 40
     assert all(t["name"] == "Stockout risk" for t in scatter["data"])
-    assert "of 40 SKUs match" in count
-    bars, scatter, note, count = cb.refresh_charts({"search": "zzz-no-such-sku"}, run)
-    assert count == "0 of 40 SKUs match" and bars["data"] == []
+    for axis in ("xaxis", "yaxis"):  # at least a decade: tick labels stay
+        low, high = scatter["layout"][axis]["range"]
+        assert high - low >= 1
+    bars, scatter, note = cb.refresh_charts({"search": "zzz-no-such-sku"}, run)
+    assert [t["name"] for t in bars["data"]] == ["Other SKUs"]
     with pytest.raises(PreventUpdate):
         cb.refresh_charts({}, None)
 
@@ -210,25 +251,62 @@ def test_row_click_opens_the_sku(cb) -> None:
         cb.open_sku({"colId": "name"})
 
 
-def test_controls_reset_chart_clicks_and_status_tiles(cb) -> None:
-    n = len(cb.CONTROL_IDS)
-    out = with_trigger(f"{ids.WATCHTOWER_RESET}.n_clicks", cb.drive_controls, 1, None, None, [], ["surge"], ["Snacks"])
-    assert out[:n] == [[]] * n and out[n] == ""
-    click = {"points": [{"y": "Snacks", "x": 3}]}
-    out = with_trigger(f"{ids.WATCHTOWER_CATEGORY_CHART}.clickData", cb.drive_controls, 0, click, None, [], [], [])
-    assert out[cb.FILTER_NAMES.index("category")] == ["Snacks"] and out[-2] is None
-    out = with_trigger(
-        f"{ids.WATCHTOWER_CATEGORY_CHART}.clickData", cb.drive_controls, 0, click, None, [], [], ["Snacks", "Household"]
-    )
-    assert out[cb.FILTER_NAMES.index("category")] == ["Household"]  # a second click removes it
+def test_controls_reset_chart_clicks_and_status_tiles(page, cb) -> None:
+    run = _run(page)
+    values = [[] for _ in cb.CONTROL_IDS]
+    values[cb.FILTER_NAMES.index("status")] = ["surge"]
+    values[cb.FILTER_NAMES.index("category")] = ["Snacks"]
+    out = _named(cb, _drive(cb, run, f"{ids.WATCHTOWER_RESET}.n_clicks", reset=1, values=values))
+    assert out["status"] == [] and out["category"] == [] and out["search"] is dash_no_update()
+    # a status segment of a category bar: that status AND that category (issue 23); the same click again clears
+    click = {"points": [{"y": "Snacks", "x": 3, "customdata": ["$10", "stockout_risk"]}]}
+    prop = f"{ids.WATCHTOWER_CATEGORY_CHART}.clickData"
+    out = _named(cb, _drive(cb, run, prop, category=click))
+    assert out["category"] == ["Snacks"] and out["status"] == ["stockout_risk"] and out["category_click"] is None
+    values = [[] for _ in cb.CONTROL_IDS]
+    values[cb.FILTER_NAMES.index("status")] = ["stockout_risk"]
+    values[cb.FILTER_NAMES.index("category")] = ["Snacks"]
+    out = _named(cb, _drive(cb, run, prop, category=click, values=values))
+    assert out["category"] == [] and out["status"] == []
+    # the grey "Other SKUs" segment toggles the category only
+    grey = {"points": [{"y": "Snacks", "x": 3, "customdata": ["", ""]}]}
+    values = [[] for _ in cb.CONTROL_IDS]
+    values[cb.FILTER_NAMES.index("category")] = ["Snacks", "Household"]
+    out = _named(cb, _drive(cb, run, prop, category=grey, values=values))
+    assert out["category"] == ["Household"] and out["status"] is dash_no_update()
     point = {"points": [{"customdata": ["B-00001", "Cola", "3 d", "$10"]}]}
-    out = with_trigger(f"{ids.WATCHTOWER_SCATTER}.clickData", cb.drive_controls, 0, None, point, [], [], [])
-    assert out[n] == "B-00001" and out[-1] is None
+    out = _named(cb, _drive(cb, run, f"{ids.WATCHTOWER_SCATTER}.clickData", scatter=point))
+    assert out["search"] == "B-00001" and out["scatter_click"] is None
     card = json.dumps({"status": "surge", "type": ids.WATCHTOWER_STATUS_CARD}, separators=(",", ":"))
-    out = with_trigger(f"{card}.n_clicks", cb.drive_controls, 0, None, None, [0, 1], ["normal"], [])
-    assert out[cb.FILTER_NAMES.index("status")] == ["normal", "surge"]
+    values = [[] for _ in cb.CONTROL_IDS]
+    values[cb.FILTER_NAMES.index("status")] = ["normal"]
+    out = _named(cb, _drive(cb, run, f"{card}.n_clicks", clicks=[0, 1, 0, 0, 0, 0], values=values))
+    assert out["status"] == ["normal", "surge"]
     with pytest.raises(PreventUpdate):
-        with_trigger(f"{ids.WATCHTOWER_SCATTER}.clickData", cb.drive_controls, 0, None, {"points": []}, [], [], [])
+        _drive(cb, run, f"{ids.WATCHTOWER_SCATTER}.clickData", scatter={"points": []})
+
+
+def test_compare_base_changes_the_change_lines(page, cb) -> None:
+    run = _run(page)
+    line_ids = [{"type": ids.WATCHTOWER_KPI_DELTA, "key": s} for s in ("stockout_risk", "fill_rate")]
+    lines = cb.compare_kpis("previous", line_ids, run)
+    assert len(lines) == 2
+    for children in lines:  # a change worth reading, or nothing: never "no change"
+        assert children == [] or "vs previous run" in children[-1]
+    from db.session import session_scope
+    from services import kpi_bases, runs
+
+    with session_scope() as s:
+        latest = runs.latest_run(session=s)
+        week = kpi_bases.resolve(session=s, run=latest, key="week")
+        cycle = kpi_bases.resolve(session=s, run=latest, key="cycle:999999")
+    assert cycle.run is None  # an unknown cycle: no base, so no change lines
+    weekly = cb.compare_kpis("week", line_ids, run)
+    if week.run is None:
+        assert weekly == [[], []]
+    else:
+        assert (latest.finished_at - week.run.finished_at).days >= 7
+        assert all(c == [] or c[-1] == " vs last week" for c in weekly)
 
 
 def test_commentary_panel_shows_top_risks_without_the_narrative(page, cb, monkeypatch) -> None:
