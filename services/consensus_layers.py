@@ -12,7 +12,7 @@ weights that share an adjustment's units, and the forecast layers of record each
   last forecast made for it before its actual arrived -- what :func:`services.consensus.fva_frame` judges. Periods
   the SKU's run does not forecast (past ones) are left as they are.
 
-Imports only ``core`` and ``db`` (``services.engine_inputs`` and ``services.recompute`` call it).
+Imports only ``core``, ``db`` and ``services.runs`` (``services.engine_inputs`` and ``services.recompute`` call it).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy.orm import Session
 
 from db import queries_recompute as q
-from db.models import ConsensusLayer, DemandAdjustment, Forecast, RecomputeRun, Sku, utcnow
+from db.models import ConsensusLayer, Demand, DemandAdjustment, Forecast, RecomputeRun, Sku, utcnow
+from services.runs import days_per_period, latest_run
 
 ADJUSTMENT_COLUMNS = ["id", "scope_kind", "scope", "period", "change_pct", "change_units", "user_email", "created_at"]
 LAYER_TOLERANCE = 1e-9
@@ -179,3 +181,51 @@ def touched_cells(*, overrides: Any, statistical: np.ndarray, overridden: np.nda
     if overrides is not None:
         out |= np.isfinite(np.asarray(overrides, dtype=float))
     return out
+
+
+def period_end(start: pd.Series, grain: str) -> pd.Series:
+    """The next period start after each ``start`` on ``grain``."""
+    if grain == "monthly":
+        return start + pd.DateOffset(months=1)
+    return start + pd.to_timedelta(days_per_period(grain), unit="D")
+
+
+def period_actuals(*, session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (``sku_id``, ``period``: a period start on the latest run's grain) whose actuals have
+    fully arrived, with ``actual``: the SKU's demand from the period start to the next period start (0 when the data
+    reaches past the period without a row: missing periods are zero demand). Shared by the overrides' and the
+    consensus layers' forecast value added (:mod:`services.consensus`)."""
+    if frame.empty:
+        return frame.assign(actual=pd.Series(dtype=float))
+    run = latest_run(session=session)
+    grain = (run.grain if run else None) or "weekly"
+    out = frame.reset_index(drop=True).copy()
+    out["_key"] = np.arange(len(out))
+    out["start"] = pd.to_datetime(out["period"])
+    out["end"] = period_end(out["start"], grain)
+    last = session.scalar(select(func.max(Demand.period)))
+    if last is None:
+        return out.iloc[0:0].assign(actual=pd.Series(dtype=float))
+    data_end = period_end(pd.Series(pd.to_datetime([last])), grain).iloc[0]  # the data covers up to here
+    out = out[out["end"] <= data_end]  # only periods whose actuals have fully arrived
+    if out.empty:
+        return out.assign(actual=pd.Series(dtype=float))
+    sku_ids = [int(i) for i in out["sku_id"].unique()]
+    demand = pd.DataFrame(
+        session.execute(
+            select(Demand.sku_id, Demand.period, Demand.quantity).where(
+                Demand.sku_id.in_(sku_ids),
+                Demand.period >= out["start"].min().date(),
+                Demand.period < out["end"].max().date(),
+            )
+        ).all(),
+        columns=["sku_id", "day", "quantity"],
+    )
+    actual = np.zeros(len(out))
+    if not demand.empty:
+        demand["day"] = pd.to_datetime(demand["day"])
+        merged = out[["_key", "sku_id", "start", "end"]].merge(demand, on="sku_id")
+        inside = merged[(merged["day"] >= merged["start"]) & (merged["day"] < merged["end"])]
+        sums = inside.groupby("_key")["quantity"].sum()
+        actual = sums.reindex(out["_key"]).fillna(0.0).to_numpy(dtype=float)
+    return out.drop(columns=["_key"]).assign(actual=actual)

@@ -1,0 +1,155 @@
+"""Consensus demand on both engines: commercial adjustments (validation, supersede, delete, audit), the engine
+applying them once on top of the overrides, the layers of record, their forecast value added once actuals arrive,
+and the decision log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import AuditLog, ConsensusLayer, Demand, DemandAdjustment, Sku
+from db.session import session_scope
+from services import consensus as cs
+from services import decisions
+from services import overrides as ovr
+from services.errors import UserFacingError
+from tests.integration.test_orders import LAST, fast_forecast, run, seed, snapshot  # noqa: F401  (fixture)
+from tests.integration.test_overrides import future_mean
+
+pytestmark = pytest.mark.usefixtures("fast_forecast")
+PLANNER = "planner@example.com"
+SALES = "sales.lead@example.com"
+MARCH = dt.date(2026, 3, 1)  # the forecast starts on Monday 2026-03-09 (weekly)
+APRIL = dt.date(2026, 4, 1)
+
+
+def in_month(values: dict[dt.date, float], month: dt.date) -> dict[dt.date, float]:
+    return {p: v for p, v in values.items() if (p.year, p.month) == (month.year, month.month)}
+
+
+def layers(code: str) -> dict[dt.date, tuple[float, float, float]]:
+    with session_scope() as s:
+        rows = s.execute(
+            select(
+                ConsensusLayer.period, ConsensusLayer.statistical, ConsensusLayer.overridden, ConsensusLayer.consensus
+            )
+            .join(Sku, Sku.id == ConsensusLayer.sku_id)
+            .where(Sku.code == code)
+        ).all()
+    return {p: (a, b, c) for p, a, b, c in rows}
+
+
+def test_layers_apply_once_and_drive_the_policy(db_url) -> None:
+    seed()
+    first = run()
+    stat = future_mean(first, "A-NEED")
+    march = sorted(in_month(stat, MARCH))
+    p0 = march[0]
+    with session_scope() as s:
+        ovr.add_override(session=s, code="A-NEED", periods=[p0], qty=100, reason="promotion", user=PLANNER)
+        cs.add_adjustment(session=s, scope="A-NEED", period="2026-03", change_pct=50, reason="listing", user=SALES)
+        cs.add_adjustment(session=s, scope="Tools", period="2026-04-15", change_units=120, reason="tender", user=SALES)
+    second = run()
+    mean = future_mean(second, "A-NEED")
+    assert mean[p0] == pytest.approx(150)  # the override, then +50 %: each layer once
+    for p in march[1:]:
+        assert mean[p] == pytest.approx(stat[p] * 1.5)
+    got = layers("A-NEED")
+    assert got[p0] == pytest.approx((stat[p0], 100, 150))
+    assert snapshot(second, "A-NEED").forecast_per_period > snapshot(first, "A-NEED").forecast_per_period
+    # the category's 120 units are shared among its SKUs and April periods (A-NEED's own March pct is not April)
+    with session_scope() as s:
+        tools = s.scalars(select(Sku.code).where(Sku.category == "Tools")).all()
+    added = sum(
+        sum(in_month(future_mean(second, c), APRIL).values()) - sum(in_month(future_mean(first, c), APRIL).values())
+        for c in tools
+    )
+    assert added == pytest.approx(120)
+    # run again: the same consensus (not applied twice)
+    third = run()
+    assert future_mean(third, "A-NEED") == pytest.approx(mean)
+    # a SKU's own adjustment replaces its category's for that month
+    with session_scope() as s:
+        cs.add_adjustment(session=s, scope="A-NEED", period=APRIL, change_pct=0, reason="no tender here", user=SALES)
+    fourth = run()
+    assert in_month(future_mean(fourth, "A-NEED"), APRIL) == pytest.approx(in_month(stat, APRIL))
+
+
+def test_adjustments_supersede_delete_and_audit(db_url) -> None:
+    seed()
+    run()
+    with session_scope() as s:
+        a = cs.add_adjustment(
+            session=s, scope="category:Tools", period="2026-04", change_pct=10, reason="a", user=SALES
+        )
+        b = cs.add_adjustment(session=s, scope="Tools", period="2026-04-30", change_units=-5, reason="b", user=PLANNER)
+        active = cs.list_adjustments(session=s)
+        every = cs.list_adjustments(session=s, include_deleted=True)
+    assert [v.id for v in active] == [b.id] and {v.id for v in every} == {a.id, b.id}
+    assert (b.scope_kind, b.scope, b.period, b.change_units) == ("category", "Tools", APRIL, -5)
+    with session_scope() as s:
+        cs.delete_adjustment(session=s, adjustment_id=b.id, user=PLANNER)
+        assert cs.list_adjustments(session=s) == []
+        with pytest.raises(UserFacingError, match="no adjustment"):
+            cs.delete_adjustment(session=s, adjustment_id=b.id, user=PLANNER)
+        actions = s.scalars(select(AuditLog.action).where(AuditLog.action.like("consensus.%"))).all()
+        found = decisions.list_decisions(session=s, kind="adjustment saved")
+    assert sorted(actions) == ["consensus.adjustment", "consensus.adjustment", "consensus.adjustment_delete"]
+    assert len(found) == 2 and "Tools" in found[0].what
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"scope": "NOPE"}, "unknown SKU or category"),
+        ({"scope": "category:Toys"}, "unknown category"),
+        ({"change_units": 5}, "not both"),
+        ({"change_pct": None}, "give a change"),
+        ({"change_pct": "ten"}, "must be a number"),
+        ({"change_pct": -150}, "from -100"),
+        ({"period": "2031-01"}, "outside the forecast"),
+        ({"period": "2025-12"}, "outside the forecast"),
+        ({"period": "March"}, "month like 2027-01"),
+        ({"reason": "  "}, "reason is required"),
+    ],
+)
+def test_bad_adjustments_write_nothing(db_url, kwargs, match) -> None:
+    seed()
+    run()
+    args = {"scope": "A-NEED", "period": "2026-04", "change_pct": 5, "reason": "why", "user": SALES, **kwargs}
+    with session_scope() as s:
+        with pytest.raises(UserFacingError, match=match):
+            cs.add_adjustment(session=s, **args)
+        assert s.scalar(select(func.count()).select_from(DemandAdjustment)) == 0
+
+
+def test_forecast_value_added_per_layer_and_decision_outcome(db_url) -> None:
+    seed()
+    first = run()
+    stat = future_mean(first, "A-NEED")
+    p0 = min(stat)
+    with session_scope() as s:
+        ovr.add_override(session=s, code="A-NEED", periods=[p0], qty=30, reason="promo", user=PLANNER)
+        cs.add_adjustment(session=s, scope="A-NEED", period=p0, change_pct=-50, reason="delisting", user=SALES)
+    run()
+    with session_scope() as s:
+        assert cs.fva_report(session=s) == []  # no actual yet
+        for sku in s.scalars(select(Sku)):  # the week's actuals arrive for every SKU
+            s.add(Demand(sku_id=sku.id, period=p0, quantity=20.0 if sku.code == "A-NEED" else 30.0))
+    with session_scope() as s:
+        by_layer = {r["layer"]: r for r in cs.fva_report(session=s, by="layer")}
+        by_who = {(r["layer"], r["key"]): r for r in cs.fva_report(session=s, by="who")}
+        outcome = decisions.list_decisions(session=s, kind="consensus.adjustment")[0].outcome
+    # statistical s, overridden 30, consensus 15, actual 20
+    s0 = stat[p0]
+    assert by_layer["overrides"]["mae_before"] == pytest.approx(abs(s0 - 20))
+    assert by_layer["overrides"]["mae_after"] == pytest.approx(10)
+    assert by_layer["commercial"]["mae_before"] == pytest.approx(10) and by_layer["commercial"]["mae_after"] == 5
+    assert by_layer["commercial"]["fva_mae"] == pytest.approx(5) and by_layer["commercial"]["fva_wape"] == 0.25
+    assert by_layer["consensus"]["fva_mae"] == pytest.approx(abs(s0 - 20) - 5)
+    assert by_who[("commercial", SALES)]["periods"] == 1 and ("overrides", PLANNER) in by_who
+    # the adjustment set every March week; one week's actual is in: its outcome waits for the others
+    assert outcome.state == "pending" and "actuals in for 1 of" in outcome.summary
+    assert p0 > LAST
