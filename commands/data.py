@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes", "adjustments"]
 EXPORT_CHOICES = ["skus", "demand", "stock", "receipts", "resources", "lanes", "imports", "audit"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "import", help="import a CSV file or a workbook (demand, skus, stock, receipts, resources or lanes)"
+        "import",
+        help="import a CSV file or a workbook (demand, skus, stock, receipts, resources, lanes or adjustments)",
     )
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file", help="a CSV file or a workbook (.xlsx, .xlsm, .ods)")

@@ -31,6 +31,7 @@ from services.ingest import workbook as wb
 from services.ingest import workbook_fast
 from services.ingest.names import NearDuplicate
 from services.ingest.plan import MAX_STORED_ERRORS, ImportOptions, ImportResult, Plan, Progress
+from services.ingest.prepare_adjustments import prepare_adjustments
 from services.ingest.prepare_demand import prepare_demand
 from services.ingest.prepare_skus import prepare_lanes, prepare_resources, prepare_skus
 from services.ingest.prepare_stock import prepare_receipts, prepare_stock
@@ -48,6 +49,7 @@ PREPARERS = {
     "receipts": prepare_receipts,
     "resources": prepare_resources,
     "lanes": prepare_lanes,
+    "adjustments": prepare_adjustments,
 }
 
 
@@ -134,7 +136,9 @@ def _import_file(
             else:
                 wb.refuse_misnamed(name)
                 sniffed = sniff(path, max_bytes=options.limit())
-            extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
+            extra: dict[str, Any] = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
+            if kind == "adjustments":
+                extra["user"] = user  # who made each adjustment
             plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
         except FileRejectedError as exc:
             message = f"sheet '{converted.sheet}': {exc}" if converted is not None else str(exc)
