@@ -153,3 +153,44 @@ def test_forecast_value_added_per_layer_and_decision_outcome(db_url) -> None:
     # the adjustment set every March week; one week's actual is in: its outcome waits for the others
     assert outcome.state == "pending" and "actuals in for 1 of" in outcome.summary
     assert p0 > LAST
+
+
+def _import(tmp_path, text: str, **kw):
+    from services.ingest import import_file
+
+    path = tmp_path / "adjustments.csv"
+    path.write_text(text, encoding="utf-8")
+    with session_scope() as s:
+        return import_file(session=s, path=path, kind="adjustments", user=SALES, **kw)
+
+
+def test_import_adjustments_rows_errors_and_nothing_written(db_url, tmp_path) -> None:
+    seed()
+    run()
+    bad = _import(
+        tmp_path,
+        "scope,period,change_pct,change_units,reason\n"
+        "A-NEED,2026-04,10,,listing\n"  # good
+        "NOPE,2026-04,10,,x\n"  # unknown scope
+        "A-NEED,2026-05,10,5,x\n"  # both
+        "A-NEED,2026-05,,,x\n"  # neither
+        "A-NEED,2026-05,ten,,x\n"  # not a number
+        "A-NEED,2031-01,10,,x\n"  # out of range
+        "category:Tools,2026-04-20,,50,\n"  # no reason
+        "A-NEED,2026-04-30,5,,again\n",  # same scope and month as line 2
+    )
+    assert bad.status == "rejected"
+    errors = bad.errors.frame()
+    assert sorted(errors["line"].dropna().astype(int)) == [3, 4, 5, 6, 7, 8, 9]
+    reasons = " | ".join(errors["reason"].astype(str))
+    for text in ("unknown SKU or category", "not both", "give a change", "must be a number", "outside", "duplicate"):
+        assert text in reasons
+    assert set(errors["column"]) >= {"scope", "change_pct", "period", "reason"}
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(DemandAdjustment)) == 0
+    good = _import(tmp_path, "sku,month,units,why\nTools,2026-04,120,tender\ncategory:Food,2026-05-03,-10,strike\n")
+    assert good.status == "committed" and good.inserted == 2
+    with session_scope() as s:
+        made = {(a.scope_kind, a.scope): a for a in cs.list_adjustments(session=s)}
+    assert made[("category", "Tools")].change_units == 120 and made[("category", "Food")].period == dt.date(2026, 5, 1)
+    assert made[("category", "Tools")].user_email == SALES
