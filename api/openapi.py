@@ -22,6 +22,7 @@ from api import (
     openapi_supply,
 )
 from api.constants import PREFIX
+from api.openapi_adjustments import ADJUSTMENT_PATHS
 from api.openapi_common import AUTH_ERRORS, ERROR_SCHEMA, array_param, error_response, json_response
 from api.openapi_cycles import CYCLE_PATHS
 from api.openapi_decisions import DECISION_PATHS
@@ -74,7 +75,7 @@ def document() -> dict[str, Any]:
             },
             "servers": [{"url": PREFIX}],
             "security": [{"bearerAuth": []}],
-            "paths": {**PATHS, **CYCLE_PATHS, **DECISION_PATHS},
+            "paths": {**PATHS, **CYCLE_PATHS, **DECISION_PATHS, **ADJUSTMENT_PATHS},
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
                 "schemas": SCHEMAS,

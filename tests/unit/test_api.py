@@ -79,6 +79,10 @@ ROUTES = [
     ("GET", "/api/v1/cycles", "viewer"),
     ("GET", "/api/v1/cycles/compare", "viewer"),
     ("GET", "/api/v1/decisions", "viewer"),
+    ("GET", "/api/v1/adjustments", "viewer"),
+    ("POST", "/api/v1/adjustments", "planner"),
+    ("GET", "/api/v1/adjustments/fva", "viewer"),
+    ("DELETE", "/api/v1/adjustments/<int:adjustment_id>", "planner"),
 ]
 
 
@@ -98,7 +102,9 @@ def test_matrix_lists_every_api_route(demo_app) -> None:
 def test_required_roles_match_the_routes(demo_app) -> None:
     views = demo_app.server.view_functions
     for method, rule, role in ROUTES:
-        endpoint = next(r.endpoint for r in demo_app.server.url_map.iter_rules() if r.rule == rule)
+        endpoint = next(
+            r.endpoint for r in demo_app.server.url_map.iter_rules() if r.rule == rule and method in r.methods
+        )
         assert getattr(views[endpoint], "required_role", None) == role, (method, rule)
 
 
