@@ -28,7 +28,7 @@ def list_adjustments() -> Response:
 
 @blueprint.post("/adjustments")
 @requires("planner")
-def add_adjustment() -> tuple[Response, int]:
+def add_adjustment() -> Response:
     """Save one adjustment (JSON: scope, period, change_pct or change_units, reason) and recompute its SKUs; 400 naming
     the field for bad input."""
     body: Any = request.get_json(silent=True)
@@ -47,7 +47,7 @@ def add_adjustment() -> tuple[Response, int]:
             raise invalid(exc.column or "body", str(exc)) from None
     with session_scope() as session:
         run = consensus.recompute_after_adjustments(session=session, scopes=[(made.scope_kind, made.scope)], user=user)
-    return jsonify({"data": {**made.as_dict(), "run_id": getattr(run, "run_id", None)}}), 201
+    return jsonify({"data": {**made.as_dict(), "run_id": getattr(run, "run_id", None)}})
 
 
 @blueprint.get("/adjustments/fva")

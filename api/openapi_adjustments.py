@@ -79,18 +79,18 @@ ADJUSTMENT_PATHS: dict[str, Any] = {
             "x-required-role": "planner",
             "requestBody": {"required": True, "content": {"application/json": {"schema": NEW_ADJUSTMENT}}},
             "responses": {
-                "201": _data("The adjustment saved, with the recompute's run_id", ADJUSTMENT),
+                "200": _data("The adjustment saved, with the recompute's run_id", ADJUSTMENT),
                 "400": _error("A bad field: unknown scope, month outside the forecast, both or no change, no reason"),
                 **AUTH,
             },
         },
     },
-    "/adjustments/{id}": {
+    "/adjustments/{adjustment_id}": {
         "delete": {
             "operationId": "deleteAdjustment",
             "summary": "Delete an adjustment in force; recomputes its SKUs",
             "x-required-role": "planner",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "adjustment_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "responses": {
                 "200": _data("The adjustment deleted", ADJUSTMENT),
                 "404": _error("No such adjustment"),
