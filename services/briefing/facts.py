@@ -302,10 +302,13 @@ def portfolio_briefing_facts(
     scope: BriefingScope | None = None,
     now: dt.datetime | None = None,
     since_cycle: str | None = None,
+    since_run: int | None = None,
+    since_date: dt.date | None = None,
 ) -> tuple[PortfolioBriefing, RunInfo | None]:
     """The facts of the portfolio (or segment) briefing of the latest finished run, and that run (None before the
     first recompute: the briefing then says there is nothing to report). ``since_cycle``: the cycle the meeting
-    pack's "what changed" compares the latest closed cycle with (default: the one before it)."""
+    pack's "what changed" compares the latest closed cycle with (default: the one before it); ``since_run`` /
+    ``since_date``: compare the latest run with that run / the latest run finished by that date instead."""
     scope = scope or BriefingScope()
     if scope.is_sku:
         raise ValueError("scope: a SKU scope needs sku_briefing_facts")
@@ -402,7 +405,14 @@ def portfolio_briefing_facts(
         ),
         capacity_alerts=() if scope.is_segment else capacity_lines(session=session),
         meeting_pack=meeting_pack(
-            session=session, scope=scope, frame=frame, lines=lines, now=now, since_cycle=since_cycle
+            session=session,
+            scope=scope,
+            frame=frame,
+            lines=lines,
+            now=now,
+            since_cycle=since_cycle,
+            since_run_id=since_run,
+            since_date=since_date,
         ),
     )
     return facts, run
