@@ -30,6 +30,24 @@ PATHS: dict[str, Any] = {
                     },
                 }
                 for name, label in (("category", "category"), ("location", "location"), ("abc", "ABC class"))
+            ]
+            + [
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": f"The meeting pack's 'what changed since' starts from {text} (give at most one)",
+                    "schema": schema,
+                }
+                for name, text, schema in (
+                    ("since_cycle", "this closed cycle (name or id)", {"type": "string", "maxLength": 120}),
+                    ("since_run", "this finished run", {"type": "integer", "minimum": 1}),
+                    (
+                        "since_date",
+                        "the latest run finished on or before this date",
+                        {"type": "string", "format": "date"},
+                    ),
+                )
             ],
             "responses": {
                 "200": PDF_RESPONSE,

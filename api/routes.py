@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.utils import secure_filename
 
 from api import openapi, serialize
+from api.briefing_since import since_arguments
 from api.constants import (
     DEFAULT_PER_PAGE,
     ENUM_FILTERS,
@@ -553,7 +554,8 @@ def portfolio_briefing() -> Response:
         field = next((n for n in BRIEFING_FILTERS if str(exc).startswith(n)), "abc")
         raise invalid(field, str(exc)) from None
     with session_scope() as session:
-        made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
+        since = since_arguments(session)  # issue 19 item 4: what changed since a cycle, a run or a date
+        made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api", **since)
     return _pdf(made)
 
 
