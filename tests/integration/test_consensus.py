@@ -194,3 +194,26 @@ def test_import_adjustments_rows_errors_and_nothing_written(db_url, tmp_path) ->
         made = {(a.scope_kind, a.scope): a for a in cs.list_adjustments(session=s)}
     assert made[("category", "Tools")].change_units == 120 and made[("category", "Food")].period == dt.date(2026, 5, 1)
     assert made[("category", "Tools")].user_email == SALES
+
+
+def test_a_closed_cycle_freezes_the_consensus(db_url) -> None:
+    from db.models import SopCycleSku
+    from services import cycles
+
+    seed()
+    run()
+    with session_scope() as s:
+        before = cycles.close_cycle(session=s, name="before", user=PLANNER, source="tests")
+        months = cs.month_range(s)
+        cs.add_adjustment(session=s, scope="A-NEED", period=months[0], change_pct=100, reason="x", user=SALES)
+    run()
+    with session_scope() as s:
+        after = cycles.close_cycle(session=s, name="after", user=PLANNER, source="tests")
+        demand = dict(
+            s.execute(select(SopCycleSku.cycle_id, SopCycleSku.demand).where(SopCycleSku.code == "A-NEED")).all()
+        )
+        other = dict(
+            s.execute(select(SopCycleSku.cycle_id, SopCycleSku.demand).where(SopCycleSku.code == "B-NEED")).all()
+        )
+    assert demand[after.id] > demand[before.id] * 1.05  # the first month doubled
+    assert other[after.id] == pytest.approx(other[before.id])
