@@ -32,6 +32,7 @@ KIND_LABELS = {
     "receipts": "Receipts",
     "resources": "Resources",
     "lanes": "Lanes",
+    "adjustments": "Commercial adjustments",
 }
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
@@ -41,6 +42,8 @@ KIND_HELP = {
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
     "resources": "capacity of production lines and suppliers per month or week, with overtime and its cost",
     "lanes": "routes between two locations: lead time in days, cost per unit and the minimum quantity to move",
+    "adjustments": "the consensus demand's commercial layer: a percentage or units by SKU or category and month, with "
+    "why (they are listed on the Cycles page)",
 }
 TABLE_LABELS = {
     "skus": "SKUs",
