@@ -217,3 +217,38 @@ def test_a_closed_cycle_freezes_the_consensus(db_url) -> None:
         )
     assert demand[after.id] > demand[before.id] * 1.05  # the first month doubled
     assert other[after.id] == pytest.approx(other[before.id])
+
+
+def test_the_command_line(db_url, tmp_path, capsys) -> None:
+    import json
+
+    import cli
+
+    seed()
+    run()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("scope,period,change_pct,reason\nNOPE,2026-04,5,x\n", encoding="utf-8")
+    assert cli.main(["import", "adjustments", str(bad), "--no-recompute"]) == 1
+    out = capsys.readouterr()
+    assert "rejected" in out.err and "unknown SKU or category" in out.out  # line 2, column scope, the reason
+    good = tmp_path / "good.csv"
+    good.write_text("scope,period,change_units,reason\ncategory:Tools,2026-04,60,tender\n", encoding="utf-8")
+    assert cli.main(["import", "adjustments", str(good)]) == 0
+    assert "1 inserted" in capsys.readouterr().out
+    assert cli.main(["consensus", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["data"]
+    assert [(a["scope"], a["period"], a["change_units"], a["user_email"]) for a in listed] == [
+        ("Tools", "2026-04", 60.0, "cli")
+    ]
+    assert (
+        cli.main(["consensus", "add", "--scope", "A-NEED", "--period", "2026-05", "--pct", "5", "--reason", "r"]) == 0
+    )
+    assert "recomputed 1 SKUs" in capsys.readouterr().out
+    assert (
+        cli.main(["consensus", "add", "--scope", "A-NEED", "--period", "2030-05", "--pct", "5", "--reason", "r"]) != 0
+    )
+    assert "outside the forecast" in capsys.readouterr().err
+    assert cli.main(["consensus", "fva", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"by": "layer", "data": []}
+    assert cli.main(["consensus", "delete", str(listed[0]["id"]), "--no-recompute"]) == 0
+    assert "deleted adjustment" in capsys.readouterr().out
