@@ -252,3 +252,30 @@ def test_the_command_line(db_url, tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out) == {"by": "layer", "data": []}
     assert cli.main(["consensus", "delete", str(listed[0]["id"]), "--no-recompute"]) == 0
     assert "deleted adjustment" in capsys.readouterr().out
+
+
+def test_a_workbook_of_adjustments(db_url, tmp_path) -> None:
+    import xlsxwriter
+
+    from services.ingest import import_file
+
+    seed()
+    run()
+    path = tmp_path / "adjustments.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    sheet = book.add_worksheet("Commercial")
+    rows = (
+        ("Scope", "Month", "Change pct", "Reason"),
+        ("A-NEED", "2026-04", 12, "listing"),
+        ("Food", "2026-05", -3, "x"),
+    )
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.close()
+    with session_scope() as s:
+        result = import_file(session=s, path=path, kind="adjustments", user=SALES)
+    assert result.status == "committed" and result.inserted == 2, result.message
+    with session_scope() as s:
+        made = {a.scope: a for a in cs.list_adjustments(session=s)}
+    assert made["A-NEED"].change_pct == 12 and made["Food"].scope_kind == "category"
