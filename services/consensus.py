@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.consensus import layer_fva
-from db.models import DemandAdjustment, Forecast, ForecastOverride, Sku, utcnow
+from db.models import DemandAdjustment, Forecast, Sku, utcnow
 from services import audit, jobs
 from services import consensus_layers as cl
 from services.errors import UserFacingError
@@ -367,29 +367,8 @@ def layer_table(*, session: Session, future_only: bool = True) -> pd.DataFrame:
 
 
 def fva_frame(*, session: Session) -> pd.DataFrame:
-    """The layers of record whose periods' actuals have arrived, with ``actual``, ``override_by`` (who made the newest
-    override of the period; ``statistical`` where none) and ``adjusted_by`` (who made the adjustment in force)."""
-    rows = cl.layer_rows(session.connection())
-    rows = cl.period_actuals(session=session, frame=rows)
-    if rows.empty:
-        return rows
-    overrides = pd.DataFrame(
-        session.execute(
-            select(
-                ForecastOverride.sku_id,
-                ForecastOverride.period,
-                ForecastOverride.user_email,
-            ).order_by(ForecastOverride.created_at, ForecastOverride.id)
-        ).all(),
-        columns=["sku_id", "period", "override_by"],
-    ).drop_duplicates(["sku_id", "period"], keep="last")
-    rows = rows.merge(overrides[["sku_id", "period", "override_by"]], on=["sku_id", "period"], how="left")
-    users = dict(session.execute(select(DemandAdjustment.id, DemandAdjustment.user_email)).all())
-    rows["override_by"] = rows["override_by"].fillna("no override")
-    rows["adjusted_by"] = [
-        users.get(int(a), "no adjustment") if pd.notna(a) else "no adjustment" for a in rows["adjustment_id"]
-    ]
-    return rows
+    """The layers of record whose actuals have arrived (:func:`services.consensus_layers.fva_frame`)."""
+    return cl.fva_frame(session=session)
 
 
 def fva_report(*, session: Session, by: str = "layer") -> list[dict[str, Any]]:

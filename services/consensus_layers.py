@@ -26,7 +26,16 @@ from sqlalchemy import Connection, and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from db import queries_recompute as q
-from db.models import ConsensusLayer, Demand, DemandAdjustment, Forecast, RecomputeRun, Sku, utcnow
+from db.models import (
+    ConsensusLayer,
+    Demand,
+    DemandAdjustment,
+    Forecast,
+    ForecastOverride,
+    RecomputeRun,
+    Sku,
+    utcnow,
+)
 from services.runs import days_per_period, latest_run
 
 ADJUSTMENT_COLUMNS = ["id", "scope_kind", "scope", "period", "change_pct", "change_units", "user_email", "created_at"]
@@ -231,3 +240,29 @@ def period_actuals(*, session: Session, frame: pd.DataFrame) -> pd.DataFrame:
         sums = inside.groupby("_key")["quantity"].sum()
         actual = sums.reindex(out["_key"]).fillna(0.0).to_numpy(dtype=float)
     return out.drop(columns=["_key"]).assign(actual=actual)
+
+
+def fva_frame(*, session: Session) -> pd.DataFrame:
+    """The layers of record whose periods' actuals have arrived, with ``actual``, ``override_by`` (who made the newest
+    override of the period; ``statistical`` where none) and ``adjusted_by`` (who made the adjustment in force)."""
+    rows = layer_rows(session.connection())
+    rows = period_actuals(session=session, frame=rows)
+    if rows.empty:
+        return rows
+    overrides = pd.DataFrame(
+        session.execute(
+            select(
+                ForecastOverride.sku_id,
+                ForecastOverride.period,
+                ForecastOverride.user_email,
+            ).order_by(ForecastOverride.created_at, ForecastOverride.id)
+        ).all(),
+        columns=["sku_id", "period", "override_by"],
+    ).drop_duplicates(["sku_id", "period"], keep="last")
+    rows = rows.merge(overrides[["sku_id", "period", "override_by"]], on=["sku_id", "period"], how="left")
+    users = dict(session.execute(select(DemandAdjustment.id, DemandAdjustment.user_email)).all())
+    rows["override_by"] = rows["override_by"].fillna("no override")
+    rows["adjusted_by"] = [
+        users.get(int(a), "no adjustment") if pd.notna(a) else "no adjustment" for a in rows["adjustment_id"]
+    ]
+    return rows

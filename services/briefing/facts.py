@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ai import OfflineWriter, portfolio_facts, wording, write_commentary
 from core.accuracy import forecast_value_added
+from core.consensus import layer_fva
 from db.models import PurchaseOrder, Sku
 from reports.data import (
     Commentary,
@@ -52,6 +53,7 @@ from services.briefing.scope import (
     BriefingNotFoundError,
     BriefingScope,
 )
+from services.consensus_layers import fva_frame as layer_fva_frame
 from services.errors import UserFacingError
 from services.narrative import PROVIDER_LABELS
 from services.orders import list_orders
@@ -201,7 +203,34 @@ def _fva_rows(*, session: Session, codes: set[str] | None) -> list[FvaRow]:
                     fva_points=None if fva is None else fva * 100.0,
                 )
             )
-    return rows
+    return rows + _layer_fva_rows(session=session, codes=codes)
+
+
+LAYER_LABELS = {"commercial": "Commercial adjustments (vs after overrides)", "consensus": "Consensus (vs statistical)"}
+
+
+def _layer_fva_rows(*, session: Session, codes: set[str] | None) -> list[FvaRow]:
+    """The consensus layers' forecast value added (:mod:`core.consensus`): the commercial layer against the forecast
+    after overrides and the whole consensus against the statistical forecast, over the periods with actuals."""
+    try:
+        frame = layer_fva_frame(session=session)
+        if codes is not None and not frame.empty:
+            frame = frame[frame["code"].isin(codes)]
+        table = layer_fva(frame=frame, by=dict.fromkeys(LAYER_LABELS)) if not frame.empty else None
+    except Exception:  # FVA is an extra: a failure must not stop the briefing
+        logger.exception("briefing: forecast value added of the consensus layers failed; left out")
+        return []
+    if table is None:
+        return []
+    return [
+        FvaRow(
+            group=LAYER_LABELS[r["layer"]],
+            stat_wape=clean_number(r["wape_before"]),
+            override_wape=clean_number(r["wape_after"]),
+            fva_points=None if clean_number(r["fva_wape"]) is None else float(r["fva_wape"]) * 100.0,
+        )
+        for r in table.to_dict(orient="records")
+    ]
 
 
 def _commentary_of(view: Any) -> Commentary | None:

@@ -150,6 +150,13 @@ def test_forecast_value_added_per_layer_and_decision_outcome(db_url) -> None:
     assert by_layer["commercial"]["fva_mae"] == pytest.approx(5) and by_layer["commercial"]["fva_wape"] == 0.25
     assert by_layer["consensus"]["fva_mae"] == pytest.approx(abs(s0 - 20) - 5)
     assert by_who[("commercial", SALES)]["periods"] == 1 and ("overrides", PLANNER) in by_who
+    with session_scope() as s:  # the briefing's forecast value added has the consensus layers too
+        from services import briefing
+
+        facts, _ = briefing.portfolio_briefing_facts(session=s)
+    groups = {r.group: r for r in facts.fva}
+    assert groups["Commercial adjustments (vs after overrides)"].fva_points == pytest.approx(25.0)
+    assert "Consensus (vs statistical)" in groups
     # the adjustment set every March week; one week's actual is in: its outcome waits for the others
     assert outcome.state == "pending" and "actuals in for 1 of" in outcome.summary
     assert p0 > LAST
