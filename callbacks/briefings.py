@@ -111,9 +111,9 @@ def _since_date(value: str | None) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(str(value)[:10])
+        return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise UserFacingError(f"the date to compare with must be a date, got {str(value)[:20]!r}") from None
+        raise UserFacingError(f"the date to compare with must be a date YYYY-MM-DD, got {str(value)[:20]!r}") from None
 
 
 @guarded_callback(
@@ -128,7 +128,7 @@ def _since_date(value: str | None) -> dt.date | None:
     State(ids.BRIEFINGS_VALUE, "value"),
     State(ids.BRIEFINGS_SINCE_CYCLE, "value"),
     State(ids.BRIEFINGS_SINCE_RUN, "value"),
-    State(ids.BRIEFINGS_SINCE_DATE, "date"),
+    State(ids.BRIEFINGS_SINCE_DATE, "value"),
     background=True,
     running=[(Output(ids.BRIEFINGS_MAKE, "disabled"), True, False)],
     progress=[Output(ids.BRIEFINGS_PROGRESS, "children")],

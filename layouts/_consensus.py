@@ -160,6 +160,7 @@ def _form(months: list[dict[str, str]]) -> Any:
                     dbc.Col(
                         [
                             dbc.Label("Change", html_for=VALUE, className="small fw-semibold mb-1"),
+                            dbc.Label("Change in", html_for=KIND, className="visually-hidden"),
                             dbc.InputGroup(
                                 [
                                     dbc.Input(id=VALUE, type="number", placeholder="10", size="sm"),

@@ -211,12 +211,12 @@ def since_cycle_picker(names: list[str], runs: list[RunInfo] | None = None) -> h
                     html.Div(
                         [
                             dbc.Label("... or a date", html_for=ids.BRIEFINGS_SINCE_DATE, className="small mb-1"),
-                            dcc.DatePickerSingle(  # ISO like every date (core.formats), not the locale's
+                            dbc.Input(  # typed as ISO like every date (core.formats), checked on the server
                                 id=ids.BRIEFINGS_SINCE_DATE,
-                                display_format="YYYY-MM-DD",
-                                first_day_of_week=1,
-                                clearable=True,
-                                placeholder="A date",
+                                placeholder="YYYY-MM-DD",
+                                maxLength=10,
+                                size="sm",
+                                style={"width": "8.5rem"},
                             ),
                         ]
                     ),
