@@ -32,7 +32,6 @@ KIND_LABELS = {
     "receipts": "Receipts",
     "resources": "Resources",
     "lanes": "Lanes",
-    "adjustments": "Commercial adjustments",
 }
 KIND_HELP = {
     "demand": "date, SKU and quantity per period (long), or one row per SKU with one column per period (wide)",
@@ -42,8 +41,6 @@ KIND_HELP = {
     "receipts": "received purchase orders: order, promised and received dates teach the real lead times",
     "resources": "capacity of production lines and suppliers per month or week, with overtime and its cost",
     "lanes": "routes between two locations: lead time in days, cost per unit and the minimum quantity to move",
-    "adjustments": "the consensus demand's commercial layer: a percentage or units by SKU or category and month, with "
-    "why (they are listed on the Cycles page)",
 }
 TABLE_LABELS = {
     "skus": "SKUs",
@@ -188,7 +185,7 @@ def _counts_badges(counts: dict[str, int]) -> html.Div:
 def format_help() -> html.Div:
     """The accepted columns of each kind, from the importer's own definitions."""
     blocks = []
-    for kind, fields in cols.FIELDS.items():
+    for kind, fields in ((k, cols.FIELDS[k]) for k in KIND_LABELS):  # adjustments: the Cycles page
         rows = []
         for spec in fields:
             also = ", ".join(spec.aliases[1:5])
