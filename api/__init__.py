@@ -1,5 +1,6 @@
 """REST API under /api/v1 (JSON, bearer-token auth) on the same Flask server."""
 
+from api import adjustments as _adjustments  # noqa: F401  (registers the /adjustments routes, issue 19 item 1)
 from api import backtest as _backtest  # noqa: F401  (registers GET /backtest on the blueprint, issue 24)
 from api import briefings as _briefings  # noqa: F401  (registers the briefing downloads on the blueprint)
 from api import cycles as _cycles  # noqa: F401  (registers the /cycles routes on the blueprint)

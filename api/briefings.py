@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Response
 from pydantic import Field
 
+from api.briefing_since import since_arguments
 from api.constants import ENUM_FILTERS
 from api.contract import BAD_PARAMETER, QueryModel, operation
 from api.errors import ApiError, invalid
@@ -39,6 +42,13 @@ class BriefingQuery(QueryModel):
     abc: Text100 | None = Field(
         default=None, description=SEGMENT.format("ABC class"), json_schema_extra={"enum": list(ABC_CLASSES)}
     )
+    since_cycle: str | None = Field(
+        default=None, max_length=120, description="'What changed since' starts from this closed cycle (name or id)"
+    )
+    since_run: int | None = Field(default=None, ge=1, description="... from this finished run (give at most one)")
+    since_date: dt.date | None = Field(
+        default=None, description="... from the latest run finished on or before this date (give at most one)"
+    )
 
 
 @blueprint.get("/briefings/portfolio.pdf")
@@ -54,12 +64,13 @@ class BriefingQuery(QueryModel):
 def portfolio_briefing(query: BriefingQuery) -> Response:
     """The portfolio briefing PDF of the latest snapshot; ``category``, ``location``, ``abc`` narrow it to a segment."""
     try:
-        scope = briefing.BriefingScope.make(**query.model_dump())
+        scope = briefing.BriefingScope.make(**query.model_dump(include={"category", "location", "abc"}))
     except UserFacingError as exc:
-        field = next((n for n in BriefingQuery.model_fields if str(exc).startswith(n)), "abc")
+        field = next((n for n in ("category", "location", "abc") if str(exc).startswith(n)), "abc")
         raise invalid(field, str(exc)) from None
     with session_scope() as session:
-        made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api")
+        since = since_arguments(session, query)  # issue 19 item 4: what changed since a cycle, a run or a date
+        made = briefing.make_briefing(session=session, scope=scope, user=current_email(), source="api", **since)
     return _pdf(made)
 
 

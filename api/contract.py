@@ -185,6 +185,8 @@ class Operation:
     #: a multipart form (documented only: the route parses it with ``parse_query(model, request.form)`` once it may
     #: read the body)
     form: type[QueryModel] | None = None
+    #: a JSON body (documented only: the route reads ``request.get_json`` itself and answers 400 naming the field)
+    body: type[BaseModel] | None = None
 
 
 def operation(
@@ -201,6 +203,7 @@ def operation(
     public: bool = False,
     also: dict[int, tuple[Any, str, dict[str, Any]]] | None = None,
     form: type[QueryModel] | None = None,
+    body: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a route its contract (see the module docstring); put it below ``@requires`` so auth runs first."""
     spec = Operation(
@@ -216,6 +219,7 @@ def operation(
         public=public,
         also=also or {},
         form=form,
+        body=body,
     )
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -126,6 +126,10 @@ def _operation(rule: Any, spec: Operation, role: str | None, refs: dict[type, di
         out["parameters"] = parameters
     if spec.form is not None:
         out["requestBody"] = _form_body(spec.form)
+    if spec.body is not None:
+        schema = spec.body.model_json_schema(mode="validation", ref_template=REF)
+        schema["properties"] = {name: _not_null(prop) for name, prop in schema["properties"].items()}
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     out["responses"] = _responses(spec, refs)
     return out
 

@@ -7,6 +7,7 @@ in background jobs with a progress label; the user's e-mail travels to the job t
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
@@ -105,6 +106,16 @@ def pick_scope(
 # make, preview, download
 
 
+def _since_date(value: str | None) -> dt.date | None:
+    """The date picker's ISO date (None when cleared)."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UserFacingError(f"the date to compare with must be a date YYYY-MM-DD, got {str(value)[:20]!r}") from None
+
+
 @guarded_callback(
     "viewer",
     Output(ids.BRIEFINGS_CURRENT, "data"),
@@ -116,6 +127,8 @@ def pick_scope(
     State(ids.BRIEFINGS_KIND, "value"),
     State(ids.BRIEFINGS_VALUE, "value"),
     State(ids.BRIEFINGS_SINCE_CYCLE, "value"),
+    State(ids.BRIEFINGS_SINCE_RUN, "value"),
+    State(ids.BRIEFINGS_SINCE_DATE, "value"),
     background=True,
     running=[(Output(ids.BRIEFINGS_MAKE, "disabled"), True, False)],
     progress=[Output(ids.BRIEFINGS_PROGRESS, "children")],
@@ -123,7 +136,13 @@ def pick_scope(
     prevent_initial_call=True,
 )
 def make(
-    set_progress: Any, n_clicks: int | None, kind: str | None, value: str | None, since_cycle: str | None = None
+    set_progress: Any,
+    n_clicks: int | None,
+    kind: str | None,
+    value: str | None,
+    since_cycle: str | None = None,
+    since_run: int | None = None,
+    since_date: str | None = None,
 ) -> tuple[Any, ...]:
     """Build and store the briefing of the chosen scope; show page 1, what was made, and refresh the recent list."""
     if not n_clicks:
@@ -135,6 +154,7 @@ def make(
 
     try:
         scope = scope_for(kind, value)
+        since = _since_date(since_date)
         with session_scope() as session:
             made = svc.make_briefing(
                 session=session,
@@ -143,6 +163,8 @@ def make(
                 progress=progress,
                 source="briefings",
                 since_cycle=since_cycle or None,
+                since_run=int(since_run) if since_run not in (None, "") else None,
+                since_date=since,
             )
     except UserFacingError as exc:
         return no_update, no_update, html.Div(str(exc), className="small text-danger"), no_update, no_update

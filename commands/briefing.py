@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 
@@ -25,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="the meeting pack's 'what changed since' starts from this cycle (default: the one before the latest)",
     )
+    p.add_argument("--since-run", type=int, metavar="ID", help="'what changed since' starts from this finished run")
+    p.add_argument(
+        "--since-date",
+        metavar="YYYY-MM-DD",
+        help="'what changed since' starts from the latest run finished on or before this date",
+    )
     p.set_defaults(func=_briefing)
 
 
@@ -40,6 +47,19 @@ def _briefing(args: argparse.Namespace) -> int:
         raise UserFacingError(f"--out: folder {out.parent} does not exist")
     if args.sku is not None and not args.sku.strip():
         raise UserFacingError("--sku needs a SKU code")
+    since_date = None
+    if args.since_date:
+        try:
+            since_date = dt.date.fromisoformat(args.since_date.strip())
+        except ValueError:
+            raise UserFacingError(f"--since-date must be a date YYYY-MM-DD, got {args.since_date!r}") from None
+    given = [
+        n
+        for n, v in (("--since-cycle", args.since_cycle), ("--since-run", args.since_run), ("--since-date", since_date))
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise UserFacingError(f"choose one of {', '.join(given)}")
     scope = briefing.BriefingScope.make(category=args.category, location=args.location, abc=args.abc, sku=args.sku)
     with session_scope() as session:
         made = briefing.make_briefing(
@@ -49,6 +69,8 @@ def _briefing(args: argparse.Namespace) -> int:
             store=not args.no_store,
             source="cli",
             since_cycle=args.since_cycle,
+            since_run=args.since_run,
+            since_date=since_date,
         )
     out.write_bytes(made.pdf)
     stored = f", stored as briefing {made.id}" if made.id is not None else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes", "promotions", "events"]
+KIND_CHOICES = ["demand", "skus", "stock", "receipts", "resources", "lanes", "promotions", "events", "adjustments"]
 EXPORT_CHOICES = [
     "skus",
     "demand",
@@ -23,7 +23,10 @@ EXPORT_CHOICES = [
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "import",
-        help="import a CSV file or a workbook (demand, skus, stock, receipts, resources, lanes, promotions or events)",
+        help=(
+            "import a CSV file or a workbook (demand, skus, stock, receipts, resources, lanes, promotions, events or "
+            "adjustments)"
+        ),
     )
     p.add_argument("kind", choices=KIND_CHOICES)
     p.add_argument("file", help="a CSV file or a workbook (.xlsx, .xlsm, .ods)")

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.engine_types import LAYER_KEYS
+
 # core.portfolio's BatchInputs, BatchResult and EngineSettings: core.portfolio.compute_batch calls this module, so it
 # names them without importing them (no import cycle, docs/architecture.md)
 BatchInputs = Any
@@ -103,6 +105,12 @@ def _window(inputs: BatchInputs, *, rows: np.ndarray | None, end: int, through: 
         horizon = ovr.shape[1] - (np.asarray(inputs.history).shape[1] - through)
         chunk = ovr[:, end - through : end - through + horizon]
         overrides = chunk if np.isfinite(chunk).any() else None
+    commercial = None
+    if inputs.commercial is not None:  # (n, width, 2): the same columns as the overrides
+        com = np.asarray(inputs.commercial, dtype=float)[pick]
+        horizon = com.shape[1] - (np.asarray(inputs.history).shape[1] - through)
+        part = com[:, end - through : end - through + horizon]
+        commercial = part if np.isfinite(part).any() else None
     sku = inputs.sku if rows is None else inputs.sku.iloc[np.asarray(rows)].reset_index(drop=True)
     return replace(
         inputs,
@@ -111,6 +119,7 @@ def _window(inputs: BatchInputs, *, rows: np.ndarray | None, end: int, through: 
         period_dates=pd.DatetimeIndex(inputs.period_dates)[:end],
         sku=sku,
         overrides=overrides,
+        commercial=commercial,
         stockout=None if inputs.stockout is None else np.asarray(inputs.stockout, dtype=bool)[pick][:, :end],
         through=None,
         causal=None if inputs.causal is None else inputs.causal.subset(pick),  # grid columns: the panel cuts them
@@ -218,6 +227,11 @@ def compute_two_pass(
         backtest[rows, :] = np.nan
         backtest[rows, : int(end) + 1] = res.backtest
         shift[rows] = int(end) + 1 - through
+        for key in LAYER_KEYS:  # forecast layers: a group without them has all layers equal to its mean
+            if key in res.extras and key not in extras:
+                extras[key] = arrays["mean"].copy()  # rows replaced so far had no layers either
+            elif key in extras and key not in res.extras:
+                extras[key][rows] = np.asarray(res.mean, dtype=float)
         for key, values in res.extras.items():
             if key in extras:
                 extras[key][rows] = np.asarray(values)

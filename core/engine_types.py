@@ -58,6 +58,9 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
 SKUs, issue 10)."""
 
 ORDER_POLICIES: tuple[str, ...] = ("reorder_point", "newsvendor", "phase_out")
+LAYER_KEYS: tuple[str, ...] = ("layer_statistical", "layer_overridden")
+"""``BatchResult.extras`` keys of the (n, H) forecast layers (:mod:`core.consensus`), present when the batch had
+overrides or commercial adjustments; the mean is the consensus."""
 """Values of the snapshot's ``order_policy``: replenishment (reorder point with the EOQ lot or order-up-to), the
 newsvendor one-shot buy, or the phase-out of a stopped seller (no replenishment, :func:`phase_out_stopped_sellers`)."""
 
@@ -234,6 +237,9 @@ class BatchInputs:
     sku: pd.DataFrame
     overrides: np.ndarray | None = None
     stockout: np.ndarray | None = None
+    commercial: np.ndarray | None = None
+    """(n, width, 2) commercial adjustments on the overrides' columns: factor and units added
+    (:func:`core.consensus.consensus_layers`); NaN where none, None: none at all."""
     through: int | None = None
     """Periods up to and including the portfolio's "data through" period (:func:`core.coverage.data_through`);
     None: all T. With through < T the batch is computed in two passes (:func:`core.coverage.compute_two_pass`) and
@@ -291,6 +297,9 @@ class PortfolioResult:
     kpis: dict[str, float]
     timings: dict[str, float]
     forecast_shift: np.ndarray | None = None
+    layers: dict[str, np.ndarray] | None = None
+    """:data:`LAYER_KEYS` -> (n, H) statistical forecast and forecast after overrides (``mean`` is the consensus);
+    None when no SKU had an override or an adjustment."""
     """(n,) periods between data through and each SKU's own forecast start (:mod:`core.coverage`); None: all 0."""
     uplift: np.ndarray | None = None
     """(n, horizon) units the planned promotions add to ``mean`` (issue 20); None without causal plan data."""

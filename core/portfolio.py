@@ -49,10 +49,12 @@ import numpy as np
 import pandas as pd
 
 from core import classify, health, kpi
+from core.consensus import consensus_layers
 from core.coverage import compute_two_pass
 from core.engine_types import (
     _FLAG_COLUMNS,
     _SKU_DEFAULTS,
+    LAYER_KEYS,
     ORDER_POLICIES,
     SKU_COLUMNS,
     SNAPSHOT_COLUMNS,
@@ -148,6 +150,8 @@ def _validate(inputs: BatchInputs, settings: EngineSettings) -> tuple[np.ndarray
     width = settings.horizon + (t - inputs.through if inputs.through is not None else 0)
     if inputs.overrides is not None and np.shape(inputs.overrides) != (n, width):
         raise ValueError(f"overrides must have shape {(n, width)}, got {np.shape(inputs.overrides)}")
+    if inputs.commercial is not None and np.shape(inputs.commercial) != (n, width, 2):
+        raise ValueError(f"commercial must have shape {(n, width, 2)}, got {np.shape(inputs.commercial)}")
     return history, n, t
 
 
@@ -557,9 +561,13 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
     t0 = time.perf_counter()
     mean = np.asarray(fr.mean, dtype=float).copy()
     p10, p50, p90 = (np.asarray(a, dtype=float).copy() for a in (fr.p10, fr.p50, fr.p90))
-    if inputs.overrides is not None:
-        ovr = np.asarray(inputs.overrides, dtype=float)
-        delta = np.where(np.isfinite(ovr), np.maximum(ovr, 0.0) - mean, 0.0)
+    layers: dict[str, np.ndarray] = {}
+    if inputs.overrides is not None or inputs.commercial is not None:  # core.consensus: each layer applied once
+        overridden, consensus = consensus_layers(
+            statistical=mean, overrides=inputs.overrides, commercial=inputs.commercial
+        )
+        layers = {"layer_statistical": mean.copy(), "layer_overridden": overridden}
+        delta = np.where(np.isfinite(consensus) & np.isfinite(mean), consensus - mean, 0.0)
         mean = mean + delta
         p10, p50, p90 = (np.maximum(a + delta, 0.0) for a in (p10, p50, p90))
     d = np.maximum(np.nan_to_num(mean.mean(axis=1)), 0.0)
@@ -655,6 +663,7 @@ def compute_panel(inputs: BatchInputs, settings: EngineSettings) -> BatchResult:
             "allocated_fill": pol.model_fill_rate,
             "service_probability": pol.service_probability,
             **({} if getattr(fr, "uplift", None) is None else {"uplift": np.asarray(fr.uplift, dtype=float)}),
+            **layers,
         },
     )
 
@@ -714,6 +723,7 @@ def finalize_portfolio(batches: list[BatchResult], *, settings: EngineSettings) 
         p50=np.concatenate([b.p50 for b in batches]),
         p90=np.concatenate([b.p90 for b in batches]),
         backtest=np.concatenate([b.backtest for b in batches]),
+        layers=_layers(batches),
         kpis=kpis,
         timings=timings,
         forecast_shift=np.nan_to_num(extra("forecast_shift")).astype(np.int64),
@@ -726,6 +736,16 @@ def _uplift(batches: list[BatchResult]) -> np.ndarray | None:
     if all(b.extras.get("uplift") is None for b in batches):
         return None
     return np.concatenate([np.asarray(b.extras.get("uplift", np.zeros_like(b.mean)), dtype=float) for b in batches])
+
+
+def _layers(batches: list[BatchResult]) -> dict[str, np.ndarray] | None:
+    """The forecast layers of the batches that had overrides or adjustments (:data:`LAYER_KEYS`), a batch without
+    them contributing its mean (all layers equal); None when no batch had any."""
+    if not any(LAYER_KEYS[0] in b.extras for b in batches):
+        return None
+    return {
+        key: np.concatenate([np.asarray(b.extras.get(key, b.mean), dtype=float) for b in batches]) for key in LAYER_KEYS
+    }
 
 
 __all__ = [

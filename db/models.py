@@ -727,3 +727,48 @@ class CalendarEvent(Base):
     period: Mapped[dt.date] = mapped_column(Date, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     location: Mapped[str] = mapped_column(String(100), nullable=False, default="", server_default="")
+
+
+class DemandAdjustment(Base):
+    """A commercial adjustment of the forecast (issue 19 item 1): ``change_pct`` (percent) or ``change_units`` (units
+    over the month, shared by the scope's SKUs and periods) for one SKU or category (``scope_kind``) and one month
+    (``period``: the month's first day), with who and why. Superseded or deleted rows stay with ``deleted_at``
+    (services/consensus.py)."""
+
+    __tablename__ = "demand_adjustment"
+    __table_args__ = (
+        CheckConstraint("scope_kind IN ('sku','category')", name="scope_kind_valid"),
+        CheckConstraint("(change_pct IS NULL) <> (change_units IS NULL)", name="one_change"),
+        Index("ix_demand_adjustment_scope", "scope_kind", "scope", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    scope_kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    scope: Mapped[str] = mapped_column(String(100), nullable=False)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    change_pct: Mapped[float | None] = mapped_column(Float)
+    change_units: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    user_email: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    deleted_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class ConsensusLayer(Base):
+    """The forecast of record of one SKU and period touched by an override or a commercial adjustment: the
+    statistical forecast, after the planner overrides, and the consensus (after the commercial adjustments), as the
+    latest recompute that forecast the period computed them (services/consensus_layers.py)."""
+
+    __tablename__ = "consensus_layer"
+    __table_args__ = (UniqueConstraint("sku_id", "period", name="uq_consensus_layer_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), nullable=False)
+    period: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    run_id: Mapped[int | None] = mapped_column(Id)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    statistical: Mapped[float] = mapped_column(Float, nullable=False)
+    overridden: Mapped[float] = mapped_column(Float, nullable=False)
+    consensus: Mapped[float] = mapped_column(Float, nullable=False)
+    adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("demand_adjustment.id", ondelete="SET NULL"))

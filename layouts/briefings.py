@@ -29,7 +29,7 @@ from services.briefing import (
     scope_options,
 )
 from services.cycles import list_cycles
-from services.runs import RunInfo, latest_run
+from services.runs import RunInfo, latest_run, recent_runs
 from services.schedules import list_schedules, recent_sends
 
 dash.register_page(__name__, path="/briefings", name="Briefings", order=6, title="Briefings · Inventory Command Center")
@@ -180,8 +180,12 @@ def _initial(query: dict[str, Any]) -> tuple[str, str | None]:
     return "portfolio", None
 
 
-def since_cycle_picker(names: list[str]) -> html.Div:
-    """The cycle the portfolio briefing's "What changed since" starts from (default: the one before the latest)."""
+def since_cycle_picker(names: list[str], runs: list[RunInfo] | None = None) -> html.Div:
+    """Where the portfolio briefing's "What changed since" starts from: a cycle (default: the one before the
+    latest), an earlier run, or a date (the latest run finished by then); one of the three."""
+    run_options = [
+        {"label": f"run {r.id} · {fmt_datetime(r.finished_at)}", "value": r.id} for r in (runs or []) if r.finished_at
+    ]
     return html.Div(
         [
             dbc.Label(
@@ -193,13 +197,44 @@ def since_cycle_picker(names: list[str]) -> html.Div:
                 placeholder="The cycle before the latest",
                 clearable=True,
             ),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            dbc.Label("... or since a run", html_for=ids.BRIEFINGS_SINCE_RUN, className="small mb-1"),
+                            dcc.Dropdown(
+                                id=ids.BRIEFINGS_SINCE_RUN, options=run_options, placeholder="A run", clearable=True
+                            ),
+                        ],
+                        className="flex-grow-1",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label("... or a date", html_for=ids.BRIEFINGS_SINCE_DATE, className="small mb-1"),
+                            dbc.Input(  # typed as ISO like every date (core.formats), checked on the server
+                                id=ids.BRIEFINGS_SINCE_DATE,
+                                placeholder="YYYY-MM-DD",
+                                maxLength=10,
+                                size="sm",
+                                style={"width": "8.5rem"},
+                            ),
+                        ]
+                    ),
+                ],
+                className="d-flex gap-2 mt-2",
+            ),
         ],
         className="mb-3",
     )
 
 
 def maker_card(
-    *, kind: str, value: str | None, options: dict[str, list[dict[str, str]]], cycles: list[str] | None = None
+    *,
+    kind: str,
+    value: str | None,
+    options: dict[str, list[dict[str, str]]],
+    cycles: list[str] | None = None,
+    runs: list[RunInfo] | None = None,
 ) -> dbc.Card:
     value_options = options.get(kind, []) if kind != "sku" else ([{"label": value, "value": value}] if value else [])
     return dbc.Card(
@@ -227,7 +262,7 @@ def maker_card(
                     className="mb-3",
                     style=HIDDEN if kind == "portfolio" else SHOWN,
                 ),
-                since_cycle_picker(cycles or []),
+                since_cycle_picker(cycles or [], runs),
                 dbc.Button("Make briefing", id=ids.BRIEFINGS_MAKE, color="primary", className="me-2"),
                 dbc.Button("Download PDF", id=ids.BRIEFINGS_DOWNLOAD, color="secondary", outline=True, disabled=True),
                 html.Div(
@@ -277,6 +312,7 @@ def layout(**query: Any) -> html.Div:
         options = options_data(scopes)
         rows = grid_rows(list_briefings(session=session, limit=RECENT))
         cycles = [c.name for c in list_cycles(session=session)]
+        runs = [r for r in recent_runs(session=session, limit=RECENT) if r.status == "finished"]
         mailing = schedules_card(
             admin=allowed("admin"),
             options=scopes,
@@ -293,7 +329,11 @@ def layout(**query: Any) -> html.Div:
             dcc.Download(id=ids.BRIEFINGS_FILE),
             dbc.Row(
                 [
-                    dbc.Col(maker_card(kind=kind, value=value, options=options, cycles=cycles), lg=4, className="mb-3"),
+                    dbc.Col(
+                        maker_card(kind=kind, value=value, options=options, cycles=cycles, runs=runs),
+                        lg=4,
+                        className="mb-3",
+                    ),
                     dbc.Col(
                         dbc.Card(
                             dbc.CardBody(

@@ -17,6 +17,7 @@ from core import formats
 from db.session import session_scope
 from layouts._charts import GRAPH_CONFIG, SECTION_CLASS, base_layout, blank_figure, fmt_money, fmt_pct, fmt_qty
 from layouts._components import allowed, page_header
+from layouts._consensus import consensus_section
 from services.cycles import CycleSummary, list_cycles
 
 dash.register_page(__name__, path="/cycles", name="Cycles", order=5, title="Cycles · Inventory Command Center")
@@ -190,8 +191,8 @@ def close_card(can_close: bool) -> dbc.Card:
             [
                 html.Div("Close a cycle", className=SECTION_CLASS),
                 html.P(
-                    "Freezes the consensus demand (forecast after overrides), the supply plan, projected inventory "
-                    "and the money view of the latest recompute under a name.",
+                    "Freezes the consensus demand (forecast after overrides and commercial adjustments), the "
+                    "supply plan, projected inventory and the money view of the latest recompute under a name.",
                     className="small text-secondary",
                 ),
                 body,
@@ -250,6 +251,7 @@ def _card(title: str, child: Any) -> dbc.Card:
 def layout(**_query: Any) -> html.Div:
     with session_scope() as session:
         found = list_cycles(session=session)
+        consensus = consensus_section(session=session, can_edit=allowed("planner"))  # issue 19 item 1
     grid = dag.AgGrid(
         id=SKU_GRID,
         columnDefs=SKU_COLUMNS,
@@ -270,6 +272,7 @@ def layout(**_query: Any) -> html.Div:
         [
             page_header("S&OP cycles", "The monthly plan frozen under a name, and two cycles side by side"),
             dcc.Download(id=EXPORT_FILE),
+            consensus,
             dbc.Row(
                 [
                     dbc.Col(close_card(allowed("planner")), lg=4, className="mb-3"),

@@ -2,8 +2,8 @@
 
 Closing a cycle (:func:`close_cycle`) freezes, per SKU and plan period, from the latest finished recompute:
 
-- **consensus demand**: the statistical forecast after planner overrides -- the run's stored ``future`` forecast rows,
-  in which the engine replaced the statistical mean by the latest override of each period -- bucketed into the
+- **consensus demand**: the statistical forecast after planner overrides and commercial adjustments -- the run's
+  stored ``future`` forecast rows, which are the consensus (:mod:`services.consensus`) -- bucketed into the
   supply plan's periods (past the forecast's own periods, last season scaled to the forecast's level), exactly the
   demand the supply plan answers (:mod:`services.supply.demand`);
 - **supply response**: the chase plan's planned supply against the resource capacities (:mod:`services.supply`;

@@ -10,7 +10,9 @@ the database through the pure rules of :mod:`core.decisions`:
 - an override: its forecast value added once its periods' actuals have arrived;
 - a policy applied from the Risk page: realised fill and average on-hand of its SKUs since, against the same span
   before;
-- a supply scenario saved, a cycle closed: no outcome to follow.
+- a commercial adjustment (:mod:`services.consensus`): the forecast value added of the consensus over the
+  forecast after overrides in the periods it set, once their actuals have arrived;
+- a supply scenario saved, a cycle closed, an adjustment deleted: no outcome to follow.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 from core import decisions as rules
 from core import formats
 from db.models import AuditLog, Demand, PurchaseOrder, Receipt, Sku, StockPosition, utcnow
+from services import consensus_layers as cl
 from services.errors import UserFacingError
 from services.runs import days_per_period, latest_run
 
@@ -41,6 +44,8 @@ KINDS: dict[str, str] = {
     "policy.apply": "policy applied",
     "supply.scenario.save": "scenario saved",
     "cycle.close": "cycle closed",
+    "consensus.adjustment": "adjustment saved",
+    "consensus.adjustment_delete": "adjustment deleted",
 }
 """Audit action -> the decision's kind as shown."""
 OUTCOME_FILTERS = ("known", "pending", "none")
@@ -130,6 +135,8 @@ def sku_of(entry: AuditLog) -> str | None:
         return str(details["sku"])
     if entry.action == "forecast.override" and (entry.target or "").startswith("sku:"):
         return entry.target[4:]
+    if entry.action.startswith("consensus.") and (entry.target or "").startswith("sku:"):
+        return entry.target[4:]
     if entry.action == "policy.apply" and details.get("skus") == 1 and details.get("codes"):
         return str(details["codes"][0])
     return None
@@ -171,6 +178,7 @@ class _Evidence:
         last = session.scalar(select(func.max(Demand.period)))
         self.demand_through = _period_end(last, self.grain) if last is not None else None
         self._demand: dict[int, list[tuple[dt.date, float]]] | None = None
+        self.layers, self.actuals = _adjustment_evidence(session, entries)
         self._sku_ids = sku_ids
 
     def demand(self, sku_id: int) -> list[tuple[dt.date, float]]:
@@ -181,6 +189,16 @@ class _Evidence:
             ):
                 self._demand[sku_id_].append((period, float(qty)))
         return self._demand.get(sku_id, [])
+
+
+def _adjustment_evidence(session: Session, entries: list[AuditLog]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The layers of record of the adjustments among ``entries`` and the actuals of their arrived periods."""
+    ids = {(e.details or {}).get("id") for e in entries if e.action == "consensus.adjustment"} - {None}
+    rows = cl.layer_rows(session.connection()) if ids else pd.DataFrame(columns=["adjustment_id"])
+    rows = rows[rows["adjustment_id"].isin(list(ids))] if ids else rows
+    if rows.empty:
+        return rows, pd.DataFrame(columns=["sku_id", "period", "actual"])
+    return rows, cl.period_actuals(session=session, frame=rows)[["sku_id", "period", "actual"]]
 
 
 def _codes(entry: AuditLog) -> list[str]:
@@ -288,7 +306,27 @@ def _outcome(entry: AuditLog, ev: _Evidence) -> rules.Outcome:
         return _override(entry, ev)
     if entry.action == "policy.apply":
         return _policy(entry, ev)
+    if entry.action == "consensus.adjustment":
+        return _adjustment(entry, ev)
     return rules.NO_OUTCOME
+
+
+def _adjustment(entry: AuditLog, ev: _Evidence) -> rules.Outcome:
+    """A commercial adjustment's forecast value added over the periods it set (its layers of record): the consensus
+    against the forecast after overrides, pending until every period's actual has arrived."""
+    adjustment_id = (entry.details or {}).get("id")
+    cells = ev.layers[ev.layers["adjustment_id"] == adjustment_id] if adjustment_id is not None else ev.layers[:0]
+    if cells.empty:
+        return rules.Outcome(rules.PENDING, "waits for a recompute of its periods")
+    keys = zip(ev.actuals["sku_id"], ev.actuals["period"], strict=True)
+    arrived = dict(zip(keys, ev.actuals["actual"], strict=True))
+    actuals = [arrived.get((k, p)) for k, p in zip(cells["sku_id"], cells["period"], strict=True)]
+    out = rules.override_outcome(
+        actuals=[None if a is None else float(a) for a in actuals],
+        statistical=cells["overridden"].astype(float).tolist(),
+        override=cells["consensus"].astype(float).tolist(),
+    )
+    return rules.Outcome(out.state, out.summary.replace("the override", "the adjustment"), out.values)
 
 
 # --- what was decided ---------------------------------------------------------------------------------------------
@@ -325,6 +363,10 @@ def _what(entry: AuditLog, ev: _Evidence) -> tuple[str, Any, Any]:
         return f"applied {aim} ({d.get('policy')}) to {d.get('skus')} SKU(s) in {d.get('scope')}", None, target
     if entry.action == "supply.scenario.save":
         return f"saved supply scenario {entry.target!r} ({d.get('strategy')}, {d.get('horizon')} periods)", None, None
+    if entry.action.startswith("consensus."):
+        verb = "deleted" if entry.action.endswith("_delete") else "adjusted"
+        text = f"{verb} {entry.target} {str(d.get('period'))[:7]}: {d.get('change')} ({d.get('reason')})"
+        return text, None, d.get("change_pct") if d.get("change_pct") is not None else d.get("change_units")
     if entry.action == "cycle.close":
         return f"closed cycle {entry.target!r} ({d.get('skus')} SKUs, run {d.get('run_id')})", None, None
     return entry.action, None, None

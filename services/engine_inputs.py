@@ -50,10 +50,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from core.consensus import months_of, spread_units
 from core.coverage import data_through, last_reported
 from core.forecast.causal import CausalInputs
 from core.leadtime import choose_lead_time, learn_lead_times
 from db import queries_recompute as q
+from services import consensus_layers as cl
 from services.causal_inputs import load_causal
 
 if TYPE_CHECKING:
@@ -184,6 +186,8 @@ class PortfolioInputs:
     timings: dict[str, float] = field(default_factory=dict)
     partial: np.ndarray | None = None  # (n, T) bool: rows covering their period only in part; None: none
     causal: CausalInputs | None = None  # (n, T + horizon) prices, promotions, events (services.causal_inputs)
+    commercial: np.ndarray | None = None  # (n, T - through + horizon, 2) factor, units added; None: no adjustment
+    commercial_ids: np.ndarray | None = None  # (n, T - through + horizon) the adjustment in force (0: none)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -196,6 +200,10 @@ class PortfolioInputs:
         if self.overrides is not None:
             chunk = self.overrides[part]
             overrides = chunk if np.isfinite(chunk).any() else None
+        commercial = None
+        if self.commercial is not None:
+            part_com = self.commercial[part]
+            commercial = part_com if np.isfinite(part_com).any() else None
         return BatchInputs(
             codes=self.codes[part],
             history=self.history[part],
@@ -203,6 +211,7 @@ class PortfolioInputs:
             grain=self.context.grain,
             sku=self.sku.iloc[part].reset_index(drop=True),
             overrides=overrides,
+            commercial=commercial,
             stockout=None if self.partial is None or not self.partial[part].any() else self.partial[part],
             through=self.context.through_periods,
             causal=None if self.causal is None else self.causal.subset(part),
@@ -343,6 +352,65 @@ def override_matrix(*, frame: pd.DataFrame, sku_ids: np.ndarray, context: RunCon
     return out
 
 
+def commercial_matrix(
+    *, connection: Connection, sku_ids: np.ndarray, context: RunContext
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The commercial adjustments in force on the overrides' columns (periods after data through, then the horizon):
+    ((n, width, 2) factor and units added, NaN where none; (n, width) adjustment id, 0 where none), or (None, None).
+
+    A forecast period belongs to the month it starts in. A category's adjustment applies to its active SKUs; a SKU's
+    own adjustment for a month replaces its category's. ``change_pct`` gives the factor 1 + pct / 100 in every period
+    of the month; ``change_units`` is shared among the scope's SKUs and periods of the month in proportion to their
+    forecast after overrides in the latest run (:func:`services.consensus_layers.latest_weights`; evenly without
+    one), so a partial run gives a SKU the share a full run would (:func:`core.consensus.spread_units`).
+    """
+    adjustments = cl.active_adjustments(connection)
+    if adjustments.empty or context.horizon < 1 or len(sku_ids) == 0:
+        return None, None
+    members = cl.scope_members(connection, adjustments=adjustments)
+    if members.empty:
+        return None, None
+    width = context.n_periods - context.through_periods + context.horizon
+    dates = period_dates(origin=context.origin, grain=context.grain, start=context.through_periods, count=width)
+    column_month = months_of(dates)
+    member_ids = np.unique(members["sku_id"].to_numpy(dtype=np.int64))
+    rows_of = pd.Index(member_ids)
+    weights = np.zeros((len(member_ids), width))
+    latest = cl.latest_weights(connection, sku_ids=member_ids.tolist())
+    if not latest.empty:
+        step = period_index(dates=latest["period"].to_numpy(), grain=context.grain, origin=context.origin)
+        step = step - context.through_periods
+        ok = (step >= 0) & (step < width)
+        rows = rows_of.get_indexer(latest["sku_id"].to_numpy())
+        weights[rows[ok], step[ok]] = np.maximum(np.nan_to_num(latest["weight"].to_numpy(dtype=float)[ok]), 0.0)
+    here = pd.Index(sku_ids)
+    out = np.full((len(sku_ids), width, 2), np.nan)
+    ids = np.zeros((len(sku_ids), width), dtype=np.int64)
+    order = adjustments.assign(rank=(adjustments["scope_kind"] == "sku").astype(int)).sort_values(["rank", "id"])
+    for adj in order.itertuples(index=False):  # categories first: a SKU's own adjustment overwrites its category's
+        cols = np.flatnonzero(column_month == np.datetime64(pd.Timestamp(adj.period).date(), "M"))
+        scope_ids = members.loc[members["adjustment_id"] == adj.id, "sku_id"].to_numpy(dtype=np.int64)
+        if len(cols) == 0 or len(scope_ids) == 0:
+            continue
+        local = here.get_indexer(scope_ids)
+        mine = local >= 0
+        if not mine.any():
+            continue
+        block = np.ix_(local[mine], cols)
+        if pd.notna(adj.change_pct):
+            out[..., 0][block] = 1.0 + float(adj.change_pct) / 100.0
+            out[..., 1][block] = 0.0
+        else:
+            w = weights[np.ix_(rows_of.get_indexer(scope_ids), cols)]
+            shares = spread_units(weights=w, total=float(adj.change_units)).reshape(w.shape)
+            out[..., 0][block] = 1.0
+            out[..., 1][block] = shares[mine]
+        ids[block] = int(adj.id)
+    if not (ids > 0).any():
+        return None, None
+    return out, ids
+
+
 def load_portfolio_inputs(
     *,
     connection: Connection,
@@ -455,6 +523,7 @@ def load_portfolio_inputs(
     overrides = override_matrix(
         frame=q.overrides(connection, since=context.origin.date()), sku_ids=sku_ids, context=context
     )
+    commercial, commercial_ids = commercial_matrix(connection=connection, sku_ids=sku_ids, context=context)
     timings["load_master"] = time.perf_counter() - mark
     mark = time.perf_counter()
     causal = load_causal(connection=connection, sku_ids=sku_ids, context=context, period_index=period_index)
@@ -470,4 +539,6 @@ def load_portfolio_inputs(
         timings=timings,
         partial=partial,
         causal=causal,
+        commercial=commercial,
+        commercial_ids=commercial_ids,
     )

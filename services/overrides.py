@@ -20,16 +20,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.accuracy import forecast_value_added
-from db.models import Demand, Forecast, ForecastOverride, Sku, utcnow
+from db.models import Forecast, ForecastOverride, Sku, utcnow
 from services import audit, jobs
+from services.consensus_layers import period_actuals
 from services.errors import UserFacingError
-from services.runs import days_per_period, latest_run
+from services.runs import latest_run
 
 MAX_REASON = 500
 MAX_QTY = 1e12
@@ -280,12 +280,6 @@ def latest_accuracy(*, session: Session) -> dict[str, float]:
     return {k: float(kpis[k]) for k in ("wape", "mase", "bias") if _clean(kpis.get(k)) is not None}
 
 
-def _period_end(start: pd.Series, grain: str) -> pd.Series:
-    if grain == "monthly":
-        return start + pd.DateOffset(months=1)
-    return start + pd.to_timedelta(days_per_period(grain), unit="D")
-
-
 def fva_frame(*, session: Session) -> pd.DataFrame:
     """One row per SKU and overridden period whose actual has arrived: ``sku``, ``category``, ``user_email`` (who
     made the newest override), ``period``, ``actual``, ``statistical``, ``override``, ``total`` (a constant key).
@@ -314,35 +308,10 @@ def fva_frame(*, session: Session) -> pd.DataFrame:
     )
     ovr = ovr.sort_values(["created_at", "id"]).drop_duplicates(["sku_id", "period"], keep="last")
     ovr = ovr[ovr["statistical"].notna()]
-    run = latest_run(session=session)
-    grain = (run.grain if run else None) or "weekly"
-    ovr["start"] = pd.to_datetime(ovr["period"])
-    ovr["end"] = _period_end(ovr["start"], grain)
-    sku_ids = [int(i) for i in ovr["sku_id"].unique()]
-    last = session.scalar(select(func.max(Demand.period)))
-    if last is None or ovr.empty:
-        return pd.DataFrame(columns=columns)
-    data_end = _period_end(pd.Series(pd.to_datetime([last])), grain).iloc[0]  # the data covers up to here
-    ovr = ovr[ovr["end"] <= data_end]  # only periods whose actuals have fully arrived
+    ovr = period_actuals(session=session, frame=ovr)
     if ovr.empty:
         return pd.DataFrame(columns=columns)
-    demand = pd.DataFrame(
-        session.execute(
-            select(Demand.sku_id, Demand.period, Demand.quantity).where(
-                Demand.sku_id.in_(sku_ids),
-                Demand.period >= ovr["start"].min().date(),
-                Demand.period < ovr["end"].max().date(),
-            )
-        ).all(),
-        columns=["sku_id", "day", "quantity"],
-    )
-    actual = np.zeros(len(ovr))
-    if not demand.empty:
-        demand["day"] = pd.to_datetime(demand["day"])
-        merged = ovr[["id", "sku_id", "start", "end"]].merge(demand, on="sku_id")
-        inside = merged[(merged["day"] >= merged["start"]) & (merged["day"] < merged["end"])]
-        sums = inside.groupby("id")["quantity"].sum()
-        actual = sums.reindex(ovr["id"]).fillna(0.0).to_numpy(dtype=float)
+    actual = ovr["actual"].to_numpy(dtype=float)
     out = pd.DataFrame(
         {
             "sku": ovr["sku"].astype(str).to_numpy(),

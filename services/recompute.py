@@ -74,11 +74,11 @@ from core.portfolio import (
 from core.progress import batch_share, reporting
 from db import queries_recompute as q
 from db.models import Forecast, RecomputeRun, Sku, SkuSnapshot, utcnow
+from services.consensus_record import future_grid, record_run_layers
 from services.engine_inputs import (
     PortfolioInputs,
     RunContext,
     load_portfolio_inputs,
-    period_dates,
 )
 from services.errors import UserFacingError
 from services.orders import sync_recommendations  # recommendations -> recommended purchase orders (issue 10)
@@ -344,23 +344,9 @@ def _snapshot_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: Portfolio
 
 
 def _forecast_rows(*, run_id: int, inputs: PortfolioInputs, portfolio: PortfolioResult) -> pd.DataFrame:
-    n = len(inputs)
     mean = np.asarray(portfolio.mean, dtype=float)
-    horizon = mean.shape[1] if mean.ndim == 2 else 0
-    shift = portfolio.forecast_shift
     ok = np.isfinite(mean)
-    sku_f = np.repeat(inputs.sku_ids, horizon).reshape(n, horizon)
-    if shift is not None and horizon and np.any(shift > 0):  # SKUs ahead of data through start after their own end
-        ctx = inputs.context
-        count = horizon + int(shift.max())
-        dates = period_dates(origin=ctx.origin, grain=ctx.grain, start=ctx.through_periods, count=count)
-        labels = np.array([d.strftime(formats.DATE_FORMAT) for d in dates], dtype=object)
-        period_f = labels[np.asarray(shift, dtype=np.int64)[:, None] + np.arange(horizon)[None, :]]
-    else:
-        future_dates = np.array(
-            [d.strftime(formats.DATE_FORMAT) for d in pd.DatetimeIndex(portfolio.forecast_dates)], dtype=object
-        )
-        period_f = np.tile(future_dates, (n, 1)) if horizon else np.empty((n, 0), dtype=object)
+    sku_f, period_f = future_grid(inputs=inputs, portfolio=portfolio)
     future = pd.DataFrame(
         {
             "run_id": run_id,
@@ -433,6 +419,11 @@ def store_run(
         mark = time.perf_counter()
         counts["forecast"] = q.insert_frame(connection, Forecast.__table__, rows)
         timings["write_forecast_insert"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        counts["consensus_layer"] = record_run_layers(
+            connection=connection, run_id=run_id, inputs=inputs, portfolio=portfolio
+        )
+        timings["write_consensus_layers"] = time.perf_counter() - mark
         kpis = q.json_safe(dict(portfolio.kpis))
     finished = session.execute(
         update(RecomputeRun)

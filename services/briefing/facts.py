@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ai import OfflineWriter, portfolio_facts, wording, write_commentary
 from core.accuracy import forecast_value_added
+from core.consensus import layer_fva
 from db.models import PurchaseOrder, Sku
 from reports.data import (
     Commentary,
@@ -52,6 +53,7 @@ from services.briefing.scope import (
     BriefingNotFoundError,
     BriefingScope,
 )
+from services.consensus_layers import fva_frame as layer_fva_frame
 from services.errors import UserFacingError
 from services.narrative import PROVIDER_LABELS
 from services.orders import list_orders
@@ -201,7 +203,34 @@ def _fva_rows(*, session: Session, codes: set[str] | None) -> list[FvaRow]:
                     fva_points=None if fva is None else fva * 100.0,
                 )
             )
-    return rows
+    return rows + _layer_fva_rows(session=session, codes=codes)
+
+
+LAYER_LABELS = {"commercial": "Commercial adjustments (vs after overrides)", "consensus": "Consensus (vs statistical)"}
+
+
+def _layer_fva_rows(*, session: Session, codes: set[str] | None) -> list[FvaRow]:
+    """The consensus layers' forecast value added (:mod:`core.consensus`): the commercial layer against the forecast
+    after overrides and the whole consensus against the statistical forecast, over the periods with actuals."""
+    try:
+        frame = layer_fva_frame(session=session)
+        if codes is not None and not frame.empty:
+            frame = frame[frame["code"].isin(codes)]
+        table = layer_fva(frame=frame, by=dict.fromkeys(LAYER_LABELS)) if not frame.empty else None
+    except Exception:  # FVA is an extra: a failure must not stop the briefing
+        logger.exception("briefing: forecast value added of the consensus layers failed; left out")
+        return []
+    if table is None:
+        return []
+    return [
+        FvaRow(
+            group=LAYER_LABELS[r["layer"]],
+            stat_wape=clean_number(r["wape_before"]),
+            override_wape=clean_number(r["wape_after"]),
+            fva_points=None if clean_number(r["fva_wape"]) is None else float(r["fva_wape"]) * 100.0,
+        )
+        for r in table.to_dict(orient="records")
+    ]
 
 
 def _commentary_of(view: Any) -> Commentary | None:
@@ -318,10 +347,13 @@ def portfolio_briefing_facts(
     scope: BriefingScope | None = None,
     now: dt.datetime | None = None,
     since_cycle: str | None = None,
+    since_run: int | None = None,
+    since_date: dt.date | None = None,
 ) -> tuple[PortfolioBriefing, RunInfo | None]:
     """The facts of the portfolio (or segment) briefing of the latest finished run, and that run (None before the
     first recompute: the briefing then says there is nothing to report). ``since_cycle``: the cycle the meeting
-    pack's "what changed" compares the latest closed cycle with (default: the one before it)."""
+    pack's "what changed" compares the latest closed cycle with (default: the one before it); ``since_run`` /
+    ``since_date``: compare the latest run with that run / the latest run finished by that date instead."""
     scope = scope or BriefingScope()
     if scope.is_sku:
         raise ValueError("scope: a SKU scope needs sku_briefing_facts")
@@ -418,7 +450,14 @@ def portfolio_briefing_facts(
         ),
         capacity_alerts=() if scope.is_segment else capacity_lines(session=session),
         meeting_pack=meeting_pack(
-            session=session, scope=scope, frame=frame, lines=lines, now=now, since_cycle=since_cycle
+            session=session,
+            scope=scope,
+            frame=frame,
+            lines=lines,
+            now=now,
+            since_cycle=since_cycle,
+            since_run_id=since_run,
+            since_date=since_date,
         ),
     )
     return facts, run

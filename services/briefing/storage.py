@@ -132,6 +132,8 @@ def build_briefing(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     since_cycle: str | None = None,
+    since_run: int | None = None,
+    since_date: dt.date | None = None,
 ) -> BriefingFile:
     """Gather the facts of ``scope`` and build the PDF (not stored: see :func:`make_briefing`); ``since_cycle``: the
     cycle the portfolio briefing's "what changed" starts from (default: the one before the latest)."""
@@ -144,7 +146,14 @@ def build_briefing(
         run_id: int | None = run.id
         data_as_of = run.data_as_of
     else:
-        facts, run_info = portfolio_briefing_facts(session=session, scope=scope, now=now, since_cycle=since_cycle)
+        facts, run_info = portfolio_briefing_facts(
+            session=session,
+            scope=scope,
+            now=now,
+            since_cycle=since_cycle,
+            since_run=since_run,
+            since_date=since_date,
+        )
         run_id = run_info.id if run_info else None
         data_as_of = run_info.data_as_of if run_info else None
     t1 = time.perf_counter()
@@ -212,6 +221,8 @@ def make_briefing(
     progress: Progress | None = None,
     source: str = "app",
     since_cycle: str | None = None,
+    since_run: int | None = None,
+    since_date: dt.date | None = None,
 ) -> BriefingFile:
     """Build the briefing of ``scope`` from the latest finished run, store it (unless ``store=False``) and
     audit-log it (action ``briefing.create``, ``source`` = app / api / cli).
@@ -224,7 +235,14 @@ def make_briefing(
         A SKU that is not in the latest finished run.
     """
     t0 = time.perf_counter()
-    built = build_briefing(session=session, scope=scope, progress=progress, since_cycle=since_cycle)
+    built = build_briefing(
+        session=session,
+        scope=scope,
+        progress=progress,
+        since_cycle=since_cycle,
+        since_run=since_run,
+        since_date=since_date,
+    )
     say = progress or (lambda _f, _m: None)
     timings = dict(built.timings)
     record = None

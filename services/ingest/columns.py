@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from services.ingest.report import FileRejectedError
 from services.ingest.validate import Field
 
-KINDS = ("demand", "skus", "stock", "receipts", "resources", "lanes", "promotions", "events")
+KINDS = ("demand", "skus", "stock", "receipts", "resources", "lanes", "promotions", "events", "adjustments")
 _CURRENCIES = ("eur", "usd", "gbp", "chf", "sek", "nok", "dkk", "pln", "jpy", "cny", "inr", "aud", "cad")
 
 SKU = Field(
@@ -466,6 +466,48 @@ EVENTS = (  # issue 20, services.ingest.events
         help="blank: every location; else only the SKUs of this location",
     ),
 )
+ADJUSTMENTS = (  # issue 19: commercial adjustments; the rules are services.consensus's (numbers checked there)
+    Field(
+        "scope",
+        "text",
+        required=True,
+        max_length=110,
+        aliases=("scope", "sku_or_category", "sku", "category", "code", "item"),
+        help="a SKU code, category:NAME, or a category name (a SKU code wins over a category of the same name)",
+    ),
+    Field(
+        "period",
+        "text",
+        required=True,
+        max_length=32,
+        aliases=("period", "month", "date", "period_start"),
+        help="a month (2027-01) or a date within it; inside the latest run's forecast",
+    ),
+    Field(
+        "change_pct",
+        "text",
+        blank="null",
+        max_length=32,
+        aliases=("change_pct", "pct", "percent", "change_percent", "uplift_pct"),
+        help="percent change of the forecast after overrides (-100 to 1000); or change_units",
+    ),
+    Field(
+        "change_units",
+        "text",
+        blank="null",
+        max_length=32,
+        aliases=("change_units", "units", "change_qty", "qty", "quantity"),
+        help="units added over the month for the whole scope (negative: fewer); or change_pct",
+    ),
+    Field(
+        "reason",
+        "text",
+        required=True,
+        max_length=500,
+        aliases=("reason", "why", "comment", "note", "notes"),
+        help="why (at most 500 characters)",
+    ),
+)
 
 FIELDS: dict[str, tuple[Field, ...]] = {
     "demand": DEMAND,
@@ -476,6 +518,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "lanes": LANES,
     "promotions": PROMOTIONS,
     "events": EVENTS,
+    "adjustments": ADJUSTMENTS,
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "demand": ("sku", "date"),
@@ -486,6 +529,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "lanes": ("from_location", "to_location"),
     "promotions": ("sku", "date"),
     "events": ("date", "event", "location"),
+    "adjustments": ("scope", "period"),
 }
 
 

@@ -32,6 +32,7 @@ from services.ingest import workbook_fast
 from services.ingest.events import prepare_events
 from services.ingest.names import NearDuplicate
 from services.ingest.plan import MAX_STORED_ERRORS, ImportOptions, ImportResult, Plan, Progress
+from services.ingest.prepare_adjustments import prepare_adjustments
 from services.ingest.prepare_demand import prepare_demand
 from services.ingest.prepare_skus import prepare_lanes, prepare_resources, prepare_skus
 from services.ingest.prepare_stock import prepare_receipts, prepare_stock
@@ -52,6 +53,7 @@ PREPARERS = {
     "lanes": prepare_lanes,
     "promotions": prepare_promotions,
     "events": prepare_events,
+    "adjustments": prepare_adjustments,
 }
 
 
@@ -138,7 +140,9 @@ def _import_file(
             else:
                 wb.refuse_misnamed(name)
                 sniffed = sniff(path, max_bytes=options.limit())
-            extra = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
+            extra: dict[str, Any] = {"stream": not dry_run, "writing": not dry_run} if kind == "demand" else {}
+            if kind == "adjustments":
+                extra["user"] = user  # who made each adjustment
             plan = PREPARERS[kind](session, sniffed, options, result.errors, _stage(progress, 0.0, 0.6), **extra)
         except FileRejectedError as exc:
             message = f"sheet '{converted.sheet}': {exc}" if converted is not None else str(exc)

@@ -86,3 +86,25 @@ def test_sku_page_download_briefing_button(page_as) -> None:
     page.wait_for_selector("#sku-briefing:not([disabled])")
     assert page.locator("#sku-briefing").inner_text() == "Download briefing"
     p.assert_no_console_errors()
+
+
+def test_what_changed_since_a_run_or_a_date(page_as) -> None:
+    """The meeting pack's "since" pickers: a bad date is a one-line message; an earlier run makes the briefing."""
+    p = page_as("viewer")
+    p.goto("/briefings")
+    page = p.page
+    page.wait_for_selector("#briefings-since-date")
+    page.fill("#briefings-since-date", "31/12/2026")
+    page.click("#briefings-make")
+    page.wait_for_selector("#briefings-result .text-danger", timeout=BUILD_TIMEOUT)
+    assert "YYYY-MM-DD" in page.locator("#briefings-result").inner_text()
+    page.fill("#briefings-since-date", "")
+    page.click("#briefings-since-run")
+    options = page.locator(".dash-dropdown-option")
+    if options.count() == 0:
+        pytest.skip("the demo database has no finished run to pick")
+    options.first.click()
+    page.click("#briefings-make")
+    page.wait_for_selector("#briefings-preview img, #briefings-preview .bg-light", timeout=BUILD_TIMEOUT)
+    assert "briefing-" in page.locator("#briefings-result").inner_text()
+    p.assert_no_console_errors()

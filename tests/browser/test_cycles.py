@@ -74,3 +74,61 @@ def test_viewer_reads_but_cannot_close(page_as) -> None:
     expect(pw.locator(f"#{ui.NOTE}")).not_to_be_empty(timeout=30_000)
     page.assert_no_console_errors()
     _cleanup()
+
+
+def _a_sku_and_month() -> tuple[str, str]:
+    from core import formats
+    from db.models import Sku
+    from services import consensus
+
+    with session_scope() as session:
+        code = session.scalar(select(Sku.code).where(Sku.active.is_(True)).order_by(Sku.code).limit(1))
+        month = consensus.month_range(session)[-1]
+    return code, formats.fmt_month(month)
+
+
+def _cleanup_adjustments() -> None:
+    from db.models import DemandAdjustment
+
+    with session_scope() as session:
+        session.execute(delete(DemandAdjustment).where(DemandAdjustment.reason == "browser test"))
+
+
+def test_planner_adds_and_deletes_a_commercial_adjustment(page_as) -> None:
+    from layouts import _consensus as ui
+
+    code, month = _a_sku_and_month()
+    page = page_as("planner")
+    page.goto("/cycles")
+    pw = page.page
+    pw.wait_for_selector(f"#{ui.SAVE}", timeout=30_000)
+    pw.fill(f"#{ui.SCOPE}", "NOPE-NOT-A-SKU")
+    pw.click(f"#{ui.PERIOD}")
+    pw.locator(".dash-dropdown-option", has_text=month).first.click()
+    pw.fill(f"#{ui.VALUE}", "1")
+    pw.fill(f"#{ui.REASON}", "browser test")
+    pw.click(f"#{ui.SAVE}")
+    expect(pw.locator(f"#{ui.MESSAGE}")).to_contain_text("unknown SKU or category", timeout=60_000)
+    pw.fill(f"#{ui.SCOPE}", code)
+    pw.click(f"#{ui.SAVE}")
+    expect(pw.locator(f"#{ui.MESSAGE}")).to_contain_text("Saved", timeout=120_000)
+    row = pw.locator(f"#{ui.GRID} .ag-row", has_text="browser test").first
+    expect(row).to_be_visible(timeout=20_000)
+    row.click()
+    pw.click(f"#{ui.DELETE}")
+    expect(pw.locator(f"#{ui.MESSAGE}")).to_contain_text("Deleted adjustment", timeout=120_000)
+    expect(pw.locator(f"#{ui.GRID} .ag-row", has_text="browser test")).to_have_count(0)
+    page.assert_no_console_errors()
+    _cleanup_adjustments()
+
+
+def test_viewer_reads_the_consensus_but_cannot_adjust(page_as) -> None:
+    from layouts import _consensus as ui
+
+    page = page_as("viewer")
+    page.goto("/cycles")
+    pw = page.page
+    expect(pw.locator(f"#{ui.SECTION}")).to_contain_text(ui.PLANNER_ONLY, timeout=30_000)
+    expect(pw.locator(f"#{ui.SECTION}")).to_contain_text("Forecast value added")
+    assert pw.locator(f"#{ui.SAVE}").count() == 0
+    page.assert_no_console_errors()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 import re
@@ -80,6 +81,10 @@ ROUTES = [
     ("GET", "/api/v1/cycles/compare", "viewer"),
     ("GET", "/api/v1/decisions", "viewer"),
     ("GET", "/api/v1/promotions", "viewer"),
+    ("GET", "/api/v1/adjustments", "viewer"),
+    ("POST", "/api/v1/adjustments", "planner"),
+    ("GET", "/api/v1/adjustments/fva", "viewer"),
+    ("DELETE", "/api/v1/adjustments/<int:adjustment_id>", "planner"),
 ]
 
 
@@ -99,7 +104,9 @@ def test_matrix_lists_every_api_route(demo_app) -> None:
 def test_required_roles_match_the_routes(demo_app) -> None:
     views = demo_app.server.view_functions
     for method, rule, role in ROUTES:
-        endpoint = next(r.endpoint for r in demo_app.server.url_map.iter_rules() if r.rule == rule)
+        endpoint = next(
+            r.endpoint for r in demo_app.server.url_map.iter_rules() if r.rule == rule and method in r.methods
+        )
         assert getattr(views[endpoint], "required_role", None) == role, (method, rule)
 
 
@@ -149,6 +156,17 @@ def fake_writes(monkeypatch):
         return {"a": cycle(kwargs["a"]), "b": cycle(kwargs["b"]), **empty}
 
     monkeypatch.setattr(cycles, "compare", fake_compare)
+    from api import adjustments as adjustment_routes
+    from services.consensus import AdjustmentView
+
+    def fake_adjustment(**kwargs):
+        calls.append(f"adjust:{kwargs['user']}")
+        when = dt.datetime(2026, 1, 1)
+        return AdjustmentView(1, "sku", "X", when.date(), 5.0, None, "why", kwargs["user"], when, True)
+
+    monkeypatch.setattr(adjustment_routes.consensus, "add_adjustment", fake_adjustment)
+    monkeypatch.setattr(adjustment_routes.consensus, "delete_adjustment", fake_adjustment)
+    monkeypatch.setattr(adjustment_routes.consensus, "recompute_after_adjustments", lambda **kwargs: None)
     return calls
 
 
@@ -179,8 +197,12 @@ def _any_run_id() -> int:
 def _call(client, method: str, rule: str, token: str | None, code: str):
     path = rule.replace("<code>", code).replace("<kind>", "stock").replace("<int:order_id>", str(_any_order_id()))
     path = path.replace("<int:run_id>", str(_any_run_id())).replace("<int:transfer_id>", str(_any_transfer_id()))
+    path = path.replace("<int:adjustment_id>", "1")
     path += f"?sku={code}&periods=13" if rule.endswith("/backtest") else ""  # one SKU: a quick replay
     path += "?a=A&b=B" if rule.endswith("/cycles/compare") else ""
+    if rule.endswith("/adjustments") and method == "POST":
+        body = {"scope": code, "period": "2030-01", "change_pct": 5, "reason": "matrix"}
+        return client.post(path, headers=_auth(token), json=body)
     if rule.endswith("<kind>"):
         data = {"file": (io.BytesIO(f"sku,on_hand\n{code},1\n".encode()), "stock.csv")}
         return client.post(path, headers=_auth(token), data=data, content_type="multipart/form-data")
