@@ -15,7 +15,8 @@ CAPITAL = "#risk-kpis-capital"
 
 
 def pick_sku(*, lumpy: bool = False) -> str:
-    """A class-A SKU with demand (a slow or lumpy one when asked and available) from the demo snapshot."""
+    """A class-A SKU with demand and a safety stock, replenished by its reorder point (a slow or lumpy one when asked
+    and available) from the demo snapshot."""
     from db.models import Sku, SkuSnapshot
     from db.session import session_scope
     from services.runs import latest_run
@@ -25,7 +26,12 @@ def pick_sku(*, lumpy: bool = False) -> str:
         stmt = (
             select(Sku.code)
             .join(SkuSnapshot, SkuSnapshot.sku_id == Sku.id)
-            .where(SkuSnapshot.run_id == run.id, SkuSnapshot.forecast_per_period > 0)
+            .where(
+                SkuSnapshot.run_id == run.id,
+                SkuSnapshot.forecast_per_period > 0,
+                SkuSnapshot.safety_stock > 0,  # a replenished SKU: a phase-out holds no capital to move
+                SkuSnapshot.order_policy == "reorder_point",
+            )
             .order_by(SkuSnapshot.abc, Sku.code)
         )
         if lumpy:
@@ -64,7 +70,8 @@ def test_controls_move_the_numbers_and_charts(page_as) -> None:
     assert after != before
     # the lead-time spread moves the split between demand and lead-time variability
     split_before = page.inner_text("#risk-decomp-chart")
-    set_value(page, "#risk-lt-std", "0")
+    spread = float((page.input_value("#risk-lt-std") or "0").replace(",", "") or 0)
+    set_value(page, "#risk-lt-std", "0" if spread > 0 else "5")  # a change either way
     wait_changed(page, "#risk-decomp-chart", split_before)
     # periodic review swaps the order quantity for the review period
     page.get_by_text("Periodic review (R, S)").click()
