@@ -171,7 +171,9 @@ def test_keyboard_only_watchtower_to_a_sku_and_back(page_as) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/sku/{code}")
     page.wait_for_function(SETTLED)
-    page.wait_for_function("c => document.title === c + ' · SKU · Inventory Command Center'", arg=code)
+    page.wait_for_function(  # "<name> (<code>) · SKU · ..." (issue 23), or the code alone
+        "c => document.title.endsWith(' · SKU · Inventory Command Center') && document.title.includes(c)", arg=code
+    )
     assert page.locator("h1").inner_text().startswith(code)
 
     _blur(page)
