@@ -18,55 +18,17 @@ Not a test: it prints figures and exits 0 (1 when a step failed).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from bench._databases import create_pg_database, drop_pg_database, load_text, point_settings_at
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGET_SECONDS = 20.0
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
-def _point_settings_at(url: str, data_dir: Path) -> None:
-    from db.session import reset_engines
-    from settings import get_settings
-
-    os.environ["DATABASE_URL"] = url
-    os.environ["DATA_DIR"] = str(data_dir)
-    get_settings.cache_clear()
-    reset_engines()
-
-
-def _pg_database() -> tuple[str, str]:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"icc_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name
-
-
-def _drop_pg(name: str) -> None:
-    import sqlalchemy as sa
-
-    from db.session import reset_engines
-
-    reset_engines()
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _seed(*, skus: int, history: int) -> None:
@@ -92,7 +54,7 @@ def _recompute(workers: int | None) -> float:
     print(
         f"baseline recompute: {summary.sku_count:,} SKUs in {summary.seconds:.1f} s "
         f"(compute {t.get('compute', 0):.1f} s wall over {summary.batches} batches on {summary.workers} worker(s); "
-        f"load {_load()})"
+        f"load {load_text()})"
     )
     return float(t.get("compute", 0.0))
 
@@ -179,20 +141,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", action="store_true", help="a throwaway PostgreSQL database instead of SQLite")
     args = parser.parse_args(argv)
 
-    print(f"policy backtest bench: {args.skus:,} SKUs x {args.history} weeks, replay {args.periods}; load {_load()}")
+    print(
+        f"policy backtest bench: {args.skus:,} SKUs x {args.history} weeks, replay {args.periods}; load {load_text()}"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="icc-bench-backtest-"))
     pg_name = None
     if args.pg:
-        url, pg_name = _pg_database()
+        url, pg_name = create_pg_database()
     else:
         url = f"sqlite:///{(tmp / 'bench.db').as_posix()}"
-    _point_settings_at(url, tmp)
+    point_settings_at(url, tmp)
     try:
         _seed(skus=args.skus, history=args.history)
         compute = _recompute(args.workers)
-        load_before = _load()
+        load_before = load_text()
         result, wall = _backtest(args.periods, args.workers)
-        load_after = _load()
+        load_after = load_text()
         t = result.timings
         doc = result.document
         print(
@@ -224,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             f"result: engine fill {p['fill_rate']:.4f} / {p['average_inventory_value']:,.0f}; textbook at own targets "
             f"{b['fill_rate']:.4f} / {b['average_inventory_value']:,.0f}; verdict {c['verdict']}"
         )
-        print(f"load at the end {_load()}; wall of the use case as seen here {wall:.1f} s")
+        print(f"load at the end {load_text()}; wall of the use case as seen here {wall:.1f} s")
         return 0
     finally:
         if pg_name:
-            _drop_pg(pg_name)
+            drop_pg_database(pg_name)
 
 
 if __name__ == "__main__":

@@ -23,15 +23,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
+
+from bench._databases import create_pg_database, drop_pg_database, point_settings_at
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGET_SECONDS = 60.0
 TARGET_BYTES = 2 * 1024**3
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 class PeakMemory:
@@ -87,39 +87,6 @@ class BackendCpu:
                     times = proc.cpu_times()
                     self._seen[proc.pid] = times.user + times.system
         return sum(self._seen.values())
-
-
-def _point_settings_at(url: str, data_dir: Path) -> None:
-    from db.session import reset_engines
-    from settings import get_settings
-
-    os.environ["DATABASE_URL"] = url
-    os.environ["DATA_DIR"] = str(data_dir)
-    get_settings.cache_clear()
-    reset_engines()
-
-
-def _create_pg_database() -> tuple[str, str]:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"icc_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name
-
-
-def _drop_pg_database(name: str) -> None:
-    import sqlalchemy as sa
-
-    from db.session import reset_engines
-
-    reset_engines()
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _mb(n: float) -> str:
@@ -330,11 +297,11 @@ def main(argv: list[str] | None = None) -> int:
                 url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
             if not url:
                 try:
-                    url, created = _create_pg_database()
+                    url, created = create_pg_database()
                 except Exception as exc:  # report and carry on with SQLite
                     print(f"PostgreSQL unreachable ({type(exc).__name__}: {exc}); skipping it", file=sys.stderr)
             if url:
-                _point_settings_at(url, Path(tmp))
+                point_settings_at(url, Path(tmp))
                 try:
                     ok &= run(
                         url=url,
@@ -349,10 +316,10 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 finally:
                     if created:
-                        _drop_pg_database(created)
+                        drop_pg_database(created)
         if args.sqlite or args.sqlite_only:
             url = f"sqlite:///{Path(tmp, 'bench.db').as_posix()}"
-            _point_settings_at(url, Path(tmp))
+            point_settings_at(url, Path(tmp))
             ok &= run(
                 url=url,
                 label="SQLite",
