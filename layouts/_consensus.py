@@ -198,13 +198,13 @@ def consensus_section(*, session: Session, can_edit: bool) -> dbc.Card:
         id=GRID,
         columnDefs=GRID_COLUMNS,
         rowData=adjustment_rows(found),
-        getRowId="params.data.id",
+        getRowId="params.data.id + ''",  # a string row id (AG Grid warning #25)
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={
             "rowHeight": 32,
             "headerHeight": 36,
             "domLayout": "autoHeight",
-            "rowSelection": "single",
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
             "localeText": {"noRowsToShow": "No commercial adjustment in force."},
         },
         style={"width": "100%"},

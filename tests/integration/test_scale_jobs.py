@@ -25,6 +25,7 @@ DEAD_REDIS_URL = "redis://127.0.0.1:1/13"  # port 1: nothing listens
 # containers (docs/scaling.md repeats this list). A new one fails the test until it is justified here.
 ALLOWED_STATE = {
     "settings.py:get_settings": "settings from the environment: the same in every process",
+    "app.py:_BUILT": "the app this process built (Dash pages and callbacks are process-global: code, not data)",
     "db/session.py:_ENGINES": "connection pools per database URL (no data; disposed in forked children)",
     "db/session.py:_factory": "sessionmaker per database URL (no data)",
     "services/jobs.py:_APPS": "the Celery app per Redis URL (code and connection pools, no data)",
