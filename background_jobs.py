@@ -52,11 +52,11 @@ class ForkserverManager(dash.DiskcacheManager):
     """
 
     def __init__(self, cache: Any, *, runner: Callable[..., None], **kwargs: Any) -> None:
-        super().__init__(cache, **kwargs)
+        self._progress: dict[str, bool] = {}  # before Dash's __init__, which registers the callbacks known so far
         self.cache_dir = str(cache.directory)
         self.runner = runner
         self.start_method = job_context().get_start_method()
-        self._progress: dict[str, bool] = {}
+        super().__init__(cache, **kwargs)
 
     def register(self, key: str, fn: Callable[..., Any], progress: bool) -> None:
         super().register(key, fn, progress)
