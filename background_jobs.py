@@ -20,6 +20,7 @@ app). With ``REDIS_URL`` set, Celery runs the jobs instead (app.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import dash
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,13 @@ class ForkserverManager(dash.DiskcacheManager):
     def register(self, key: str, fn: Callable[..., Any], progress: bool) -> None:
         super().register(key, fn, progress)
         self._progress[key] = progress
+
+    def terminate_job(self, job: Any) -> None:
+        """Dash's, except that a job which has already ended is not an error: the forkserver reaps its children at
+        once, so the pid can vanish while Dash walks its child processes (psutil.NoSuchProcess, a 500 otherwise);
+        with ``fork`` the ended job lingered as a zombie of the server until then."""
+        with contextlib.suppress(psutil.NoSuchProcess):
+            super().terminate_job(job)
 
     def call_job_fn(self, key: str, job_fn: Callable[..., Any], args: Any, context: Any) -> int:
         fn_key = next((k for k, registered in self.func_registry.items() if registered is job_fn), None)

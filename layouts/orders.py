@@ -255,7 +255,7 @@ def _tile(label: str, value: str, note: str, *, accent: str | None = None) -> db
                     else None,
                     html.Div(label, className="kpi-label text-truncate"),
                     html.Div(value, className="kpi-value"),
-                    html.Div(note, className="small text-secondary text-truncate"),
+                    html.Div(note, className="small text-secondary"),  # wraps: never a cut caption (issue 23)
                 ]
             ),
             className="kpi-card shadow-sm border-0 h-100",

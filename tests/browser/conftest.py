@@ -42,9 +42,10 @@ def live_server(demo_sqlite, tmp_path_factory) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     app = use_demo_app(demo_sqlite, tmp_path_factory)
-    # Threaded, as gunicorn's threads and the dev server serve: background jobs start from a forkserver
-    # (background_jobs.py), so a job never inherits a lock another request thread holds (with fork it could hang).
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    # One request at a time: pages fire many callbacks at once, and the tier is steadier (and has been green) serving
+    # them in turn. Background jobs no longer fork from this server (they start from a forkserver,
+    # background_jobs.py; tests/integration/test_background_jobs.py holds a lock in another thread while jobs start).
+    server = make_server("127.0.0.1", 0, app.server, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
