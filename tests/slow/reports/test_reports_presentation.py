@@ -49,7 +49,9 @@ def test_one_rule_for_the_watchtower_and_the_briefings() -> None:
     from layouts import _charts
     from services.watchtower import Kpi
 
-    assert _charts.NO_CHANGE is NO_CHANGE and _charts.signed_change is signed_change  # shared, not a copy
+    from layouts import _watchtower_figures
+
+    assert _watchtower_figures.NO_CHANGE is NO_CHANGE and _charts.signed_change is signed_change  # shared, not a copy
     assert signed_change(-0.0004, "0.0 pp") == NO_CHANGE and signed_change(-0.02, "2.0 pp") == "-2.0 pp"
     assert rounds_to_zero("$0") and rounds_to_zero("-0.0") and not rounds_to_zero("0.1") and rounds_to_zero("\u2013")
     fill = Kpi(key="fill_rate", label="Fill rate", value=0.99925, previous=0.99932, kind="fraction", good_when="up")
