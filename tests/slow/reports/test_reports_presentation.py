@@ -46,10 +46,8 @@ def test_changes_below_display_precision_read_no_change() -> None:
 
 
 def test_one_rule_for_the_watchtower_and_the_briefings() -> None:
-    from layouts import _charts
+    from layouts import _charts, _watchtower_figures
     from services.watchtower import Kpi
-
-    from layouts import _watchtower_figures
 
     assert _watchtower_figures.NO_CHANGE is NO_CHANGE and _charts.signed_change is signed_change  # shared, not a copy
     assert signed_change(-0.0004, "0.0 pp") == NO_CHANGE and signed_change(-0.02, "2.0 pp") == "-2.0 pp"
