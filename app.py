@@ -39,7 +39,6 @@ def app_is_built() -> bool:
 
 def run_background_job(
     fn_key: str,
-    progress: bool,
     cache_dir: str,
     result_key: str,
     progress_key: str,
@@ -64,7 +63,7 @@ def run_background_job(
         reset_engines()
         if not app_is_built():
             create_app(migrate=False)
-        fn = next(f for key, f, _ in BaseBackgroundCallbackManager.functions if key == fn_key)
+        fn, progress = next((f, p) for key, f, p in BaseBackgroundCallbackManager.functions if key == fn_key)
     except Exception:  # the error goes to the log and the page, never a silent hang
         log.exception("background job %s could not start", fn_key[:12])
         cache.set(result_key, {"background_callback_error": {"msg": "The job could not start.", "tb": ""}})

@@ -48,21 +48,16 @@ def job_context() -> multiprocessing.context.BaseContext:
 class ForkserverManager(dash.DiskcacheManager):
     """``DiskcacheManager`` whose jobs start in a forkserver (or spawned) process, never forked from the server.
 
-    ``runner(fn_key, progress, cache_dir, result_key, progress_key, args, context, environ)`` is the picklable
+    ``runner(fn_key, cache_dir, result_key, progress_key, args, context, environ)`` is the picklable
     top-level function the job process calls (``app.run_background_job``); it finds the callback by its registry
     key, rebuilds Dash's job function around this cache folder and runs it.
     """
 
     def __init__(self, cache: Any, *, runner: Callable[..., None], **kwargs: Any) -> None:
-        self._progress: dict[str, bool] = {}  # before Dash's __init__, which registers the callbacks known so far
         self.cache_dir = str(cache.directory)
         self.runner = runner
         self.start_method = job_context().get_start_method()
         super().__init__(cache, **kwargs)
-
-    def register(self, key: str, fn: Callable[..., Any], progress: bool) -> None:
-        super().register(key, fn, progress)
-        self._progress[key] = progress
 
     def terminate_job(self, job: Any) -> None:
         """Dash's, except that a job which has already ended is not an error: the forkserver reaps its children at
@@ -79,7 +74,6 @@ class ForkserverManager(dash.DiskcacheManager):
             target=self.runner,
             args=(
                 fn_key,
-                self._progress.get(fn_key, False),
                 self.cache_dir,
                 key,
                 self._make_progress_key(key),

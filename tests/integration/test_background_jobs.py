@@ -16,7 +16,7 @@ HELD_BY_A_SERVER_THREAD = threading.Lock()
 inherit it held; a job from the forkserver gets a fresh one."""
 
 
-def probe_runner(fn_key, progress, cache_dir, result_key, progress_key, args, context, environ) -> None:
+def probe_runner(fn_key, cache_dir, result_key, progress_key, args, context, environ) -> None:
     """A job body that needs the lock, and reports where it runs."""
     got = HELD_BY_A_SERVER_THREAD.acquire(timeout=5)
     if got:
